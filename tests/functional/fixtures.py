@@ -1,0 +1,72 @@
+"""Real services for functional tests: MariaDB, RabbitMQ, free ports.
+
+The machine's shared MariaDB and RabbitMQ are used as infrastructure
+(never as datastore instances): each test session gets a database of its
+own on MariaDB and an exchange of its own on RabbitMQ, so runs never see
+each other. Override the servers with ``TROVE_LITE_TEST_MYSQL_URL`` (a
+server URL without a database) and ``TROVE_LITE_TEST_RABBIT_URL``.
+"""
+
+import configparser
+import contextlib
+import os
+import socket
+import uuid
+
+import pymysql
+from sqlalchemy.engine import url as sa_url
+
+MYSQL_SERVER_URL = os.environ.get('TROVE_LITE_TEST_MYSQL_URL',
+                                  'mysql+pymysql://root@127.0.0.1:3306/')
+RABBIT_URL = os.environ.get('TROVE_LITE_TEST_RABBIT_URL',
+                            'rabbit://guest:guest@127.0.0.1:5672/')
+
+
+def free_port(host='127.0.0.1'):
+    """A TCP port nothing listens on right now."""
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _server_connection():
+    url = sa_url.make_url(MYSQL_SERVER_URL)
+    return pymysql.connect(host=url.host or '127.0.0.1',
+                           port=url.port or 3306,
+                           user=url.username or 'root',
+                           password=url.password or '', autocommit=True)
+
+
+@contextlib.contextmanager
+def mariadb_database(prefix='trove_lite_test'):
+    """Create a scratch database on MariaDB; yield its SQLAlchemy URL."""
+    name = '%s_%s' % (prefix, uuid.uuid4().hex[:12])
+    conn = _server_connection()
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute('CREATE DATABASE `%s` CHARACTER SET utf8mb4' % name)
+        url = sa_url.make_url(MYSQL_SERVER_URL).set(
+            database=name, query={'charset': 'utf8mb4'})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with conn.cursor() as cursor:
+            cursor.execute('DROP DATABASE IF EXISTS `%s`' % name)
+        conn.close()
+
+
+def unique_exchange(prefix='trove_lite_test'):
+    """An oslo.messaging control_exchange no other run uses."""
+    return '%s_%s' % (prefix, uuid.uuid4().hex[:12])
+
+
+def write_config(path, sections):
+    """Write an oslo.config file from ``{group: {option: value}}``."""
+    parser = configparser.ConfigParser(interpolation=None)
+    for group, options in sections.items():
+        if group != 'DEFAULT':
+            parser.add_section(group)
+        for key, value in options.items():
+            parser.set(group, key, str(value))
+    with open(path, 'w') as handle:
+        parser.write(handle)
+    return str(path)

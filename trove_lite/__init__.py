@@ -1,0 +1,1 @@
+"""trove_lite: a Trove-compatible Database-as-a-Service control plane."""

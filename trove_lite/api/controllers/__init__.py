@@ -1,0 +1,1 @@
+"""Controllers: validate, authorize, read or test-and-set, one RPC at most."""

@@ -1,0 +1,98 @@
+"""Render every error as upstream's fault document; never a traceback.
+
+``{"<faultName>": {"code": <status>, "message": "<text>"}}``: a
+``TroveLiteError`` becomes its own status and message; anything else is a
+bug, logged with its traceback under an id the user can quote, and
+answered with 500 ``instanceFault`` naming that id. Bare error responses
+made further in (a 404 from the router, a 405) are rewritten into the same
+shape so that clients parse one format.
+"""
+
+import json
+import uuid
+
+from oslo_log import log as logging
+import webob.dec
+import webob.exc
+
+from trove_lite.api import wsgi
+from trove_lite.common import exception
+
+LOG = logging.getLogger(__name__)
+
+
+def fault_response(code, message, fault=None, headers=None):
+    name = fault or exception.fault_name(code)
+    return wsgi.json_response(code, {name: {'code': code,
+                                            'message': message}},
+                              headers=headers)
+
+
+def from_exception(err):
+    """The fault response for a ``TroveLiteError``."""
+    if isinstance(err, exception.RateLimited):
+        return wsgi.json_response(
+            413, {'overLimit': {'code': 413, 'message': err.msg,
+                                'details': err.details,
+                                'retryAfter': str(err.retry_after)}},
+            headers={'Retry-After': str(err.retry_after)})
+    return fault_response(err.code, err.msg, err.fault_name)
+
+
+_FAULT_NAMES = frozenset(exception.FAULT_NAMES.values()) | {'serverError'}
+
+
+def _is_fault_body(response):
+    """Whether a response already carries one of our fault documents."""
+    if response.content_type != 'application/json':
+        return False
+    try:
+        body = json.loads(response.body or b'null')
+    except ValueError:
+        return False
+    return isinstance(body, dict) and len(body) == 1 and (
+        next(iter(body)) in _FAULT_NAMES)
+
+
+# Headers of a bare error response that still matter once it is rewritten.
+_KEPT_HEADERS = ('WWW-Authenticate', 'Retry-After', 'Allow')
+
+
+class FaultWrapper:
+    """Outermost error boundary of an API pipeline."""
+
+    def __init__(self, application):
+        self.application = application
+
+    @classmethod
+    def factory(cls, global_config, **local_config):
+        return cls
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        try:
+            response = req.get_response(self.application)
+        except exception.TroveLiteError as err:
+            return from_exception(err)
+        except webob.exc.HTTPException as err:
+            return fault_response(err.code, err.explanation)
+        except Exception:
+            error_id = str(uuid.uuid4())
+            LOG.exception('Unexpected error %s serving %s %s', error_id,
+                          req.method, req.path)
+            return fault_response(
+                500, 'Internal Server Error. Please keep this ID to help us '
+                     'figure out what went wrong: (%s).' % error_id)
+        if response.status_int >= 400 and not _is_fault_body(response):
+            kept = {name: response.headers[name] for name in _KEPT_HEADERS
+                    if name in response.headers}
+            return fault_response(response.status_int,
+                                  _default_message(response), headers=kept)
+        return response
+
+
+def _default_message(response):
+    exc_class = webob.exc.status_map.get(response.status_int)
+    if exc_class is not None and exc_class.explanation:
+        return exc_class.explanation
+    return response.status

@@ -1,0 +1,83 @@
+"""The v1.0 route table (paths relative to ``/v1.0``).
+
+Every path starts with the project; the tenant middleware has already
+checked it is the caller's, so controllers never see ``tenant_id``.
+"""
+
+import routes
+import routes.middleware
+import webob.dec
+import webob.exc
+
+from trove_lite.api.controllers import datastores
+from trove_lite.api.controllers import flavors
+from trove_lite.api.controllers import limits
+from trove_lite.api.controllers import mgmt_datastore_versions
+from trove_lite.api import versions
+from trove_lite.api import wsgi
+
+T = '/{tenant_id}'
+
+
+def _routes(mapper, controller, table):
+    resource = wsgi.Resource(controller)
+    for method, path, action in table:
+        mapper.connect(path, controller=resource, action=action,
+                       conditions={'method': [method]})
+
+
+class APIRouter:
+    """Routes every v1.0 request to its controller action."""
+
+    def __init__(self):
+        mapper = routes.Mapper()
+        _routes(mapper, versions.VersionController(), [
+            ('GET', '/', 'show'),
+        ])
+        _routes(mapper, datastores.DatastoreController(), [
+            ('GET', T + '/datastores', 'index'),
+            ('GET', T + '/datastores/versions/{version_id}',
+             'version_show_by_uuid'),
+            ('GET', T + '/datastores/{id}', 'show'),
+            ('DELETE', T + '/datastores/{id}', 'delete'),
+            ('GET', T + '/datastores/{datastore}/versions', 'version_index'),
+            ('GET', T + '/datastores/{datastore}/versions/{id}',
+             'version_show'),
+            ('GET', T + '/datastores/{datastore}/versions/{version_id}'
+                        '/flavors', 'list_associated_flavors'),
+        ])
+        _routes(mapper, flavors.FlavorController(), [
+            ('GET', T + '/flavors', 'index'),
+            ('GET', T + '/flavors/{id}', 'show'),
+        ])
+        _routes(mapper, limits.LimitsController(), [
+            ('GET', T + '/limits', 'index'),
+        ])
+        _routes(mapper,
+                mgmt_datastore_versions.MgmtDatastoreVersionController(), [
+                    ('GET', T + '/mgmt/datastore-versions', 'index'),
+                    ('POST', T + '/mgmt/datastore-versions', 'create'),
+                    ('GET', T + '/mgmt/datastore-versions/{id}', 'show'),
+                    ('PATCH', T + '/mgmt/datastore-versions/{id}', 'edit'),
+                    ('DELETE', T + '/mgmt/datastore-versions/{id}',
+                     'delete'),
+                ])
+        self.mapper = mapper
+        self._router = routes.middleware.RoutesMiddleware(self._dispatch,
+                                                          mapper)
+
+    @classmethod
+    def factory(cls, global_config, **local_config):
+        return cls()
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        return self._router
+
+    @staticmethod
+    @webob.dec.wsgify
+    def _dispatch(req):
+        match = req.environ['wsgiorg.routing_args'][1]
+        if not match:
+            raise webob.exc.HTTPNotFound()
+        return match['controller']

@@ -1,0 +1,1 @@
+"""JSON schemas (Draft 4, as upstream) of every request body."""

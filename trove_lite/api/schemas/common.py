@@ -1,0 +1,73 @@
+"""Schema primitives shared by the resource schemas, and validation.
+
+The primitives follow upstream's apischema so that what upstream accepts
+we accept, and errors read the same: ``Validation error: <path> <what>``
+with the path written ``instance['volume']['size']``.
+"""
+
+import jsonschema
+
+from trove_lite.common import exception
+
+non_empty_string = {
+    'type': 'string', 'minLength': 1, 'maxLength': 255,
+    'pattern': '^.*[0-9a-zA-Z]+.*$',
+}
+
+name_string = {
+    'type': 'string', 'minLength': 1, 'pattern': '^.*[0-9a-zA-Z]+.*$',
+}
+
+uuid = {
+    'type': 'string', 'minLength': 1, 'maxLength': 64,
+    'pattern': '^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}'
+               '-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$',
+}
+
+uuid_or_empty = {'oneOf': [uuid, {'type': 'string', 'maxLength': 0},
+                           {'type': 'null'}]}
+
+boolean = {'type': 'boolean'}
+
+package_list = {
+    'type': 'array', 'uniqueItems': True,
+    'items': {'type': 'string', 'minLength': 1, 'maxLength': 255,
+              'pattern': '^.*[0-9a-zA-Z]+.*$'},
+}
+
+image_tags = {
+    'type': 'array', 'uniqueItems': True, 'maxItems': 5,
+    'items': {'type': 'string', 'minLength': 1, 'maxLength': 20,
+              'pattern': '^.*[0-9a-zA-Z]+.*$'},
+}
+
+
+def _path(error):
+    parts = list(error.absolute_path)
+    if not parts:
+        return ''
+    return str(parts[0]) + ''.join('[%r]' % part for part in parts[1:])
+
+
+def _describe(error):
+    text = ' '.join(filter(None, (_path(error), error.message)))
+    for sub in sorted(error.context or (), key=lambda e: e.message):
+        text += '; %s' % sub.message
+    return text
+
+
+def validate(schema, body):
+    """Check ``body`` against ``schema``.
+
+    :raises ValidationError: with every violation, as upstream words it.
+    :raises BadRequest: the request has no body but needs one.
+    """
+    if body is None:
+        raise exception.BadRequest('The request needs a JSON body.')
+    validator = jsonschema.Draft4Validator(schema)
+    errors = sorted(validator.iter_errors(body),
+                    key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        raise exception.ValidationError(
+            reason='; '.join(_describe(error) for error in errors))
+    return body

@@ -1,0 +1,1 @@
+"""API shapes of resources; models never leave the API unshaped."""

@@ -1,0 +1,83 @@
+"""Turning WSGI requests into controller calls and results into JSON.
+
+A controller method receives ``(req, body, **route_args)`` and returns a
+``Response(status, body)`` or a plain dict (200). Anything it raises is a
+``TroveLiteError`` that the fault middleware renders; the body is parsed
+here, so controllers only ever see dicts.
+"""
+
+import json
+
+import webob
+import webob.dec
+
+from trove_lite.common import exception
+
+JSON_TYPES = ('application/json', 'application/vnd.openstack.trove+json')
+
+
+class Response:
+    """What a controller returns when 200 with a body is not what it means."""
+
+    def __init__(self, status=200, body=None, headers=None):
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+def json_response(status, body=None, headers=None):
+    """A webob response carrying ``body`` as JSON (or nothing)."""
+    response = webob.Response(status=status, headers=headers or {})
+    if body is None:
+        response.content_type = None
+        response.body = b''
+    else:
+        response.content_type = 'application/json'
+        response.charset = None
+        response.body = json.dumps(body).encode('utf-8')
+    return response
+
+
+def parse_body(req):
+    """The request's JSON document, or None when it has none.
+
+    :raises UnsupportedMediaType: a body that is not declared as JSON.
+    :raises MalformedRequestBody: a JSON body that does not parse.
+    """
+    if not req.body:
+        return None
+    content_type = req.content_type
+    if not content_type:
+        # NOTE(compat): upstream treats a body with no Content-Type as no
+        # body at all.
+        return None
+    if content_type not in JSON_TYPES:
+        raise exception.UnsupportedMediaType(content_type=content_type)
+    try:
+        return json.loads(req.body.decode('utf-8'))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise exception.MalformedRequestBody(reason=err)
+
+
+class Resource:
+    """The WSGI app behind every route of one controller."""
+
+    def __init__(self, controller):
+        self.controller = controller
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        route_args = dict(req.environ['wsgiorg.routing_args'][1])
+        action = route_args.pop('action')
+        route_args.pop('controller', None)
+        route_args.pop('format', None)
+        # NOTE(tenant): checked by the tenant middleware; not an argument.
+        route_args.pop('tenant_id', None)
+        method = getattr(self.controller, action, None)
+        if method is None:
+            raise exception.ResourceNotFound()
+        body = parse_body(req)
+        result = method(req, body, **route_args)
+        if not isinstance(result, Response):
+            result = Response(200, result)
+        return json_response(result.status, result.body, result.headers)

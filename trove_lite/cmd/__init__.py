@@ -1,0 +1,1 @@
+"""Process entry points; the only code that wires services together."""

@@ -1,0 +1,1 @@
+"""Shared building blocks. Imports nothing from the trove_lite packages above it."""

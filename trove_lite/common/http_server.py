@@ -1,0 +1,99 @@
+"""A threaded WSGI server for the API in our own processes.
+
+Production deployments may run ``trove_lite.wsgi.api:application`` under
+uWSGI or httpd instead; this one serves ``trove-lite-api`` and
+``trove-lite-all`` with native threads (no eventlet), one thread per
+connection, HTTP/1.1 keep-alive.
+"""
+
+import logging
+import socketserver
+import threading
+from wsgiref import simple_server
+
+LOG = logging.getLogger(__name__)
+
+
+class _Handler(simple_server.WSGIRequestHandler):
+    protocol_version = 'HTTP/1.1'
+
+    def log_message(self, fmt, *args):
+        LOG.info('%s "%s"', self.address_string(), fmt % args)
+
+    def handle(self):
+        # NOTE(http11): serve every request of a keep-alive connection.
+        self.close_connection = True
+        self.handle_one_request()
+        while not self.close_connection:
+            self.handle_one_request()
+
+    def handle_one_request(self):
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.send_error(414)
+            return
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        if not self.parse_request():
+            return
+        handler = _ServerHandler(self.rfile, self.wfile, self.get_stderr(),
+                                 self.get_environ(), multithread=True)
+        handler.request_handler = self
+        handler.http_version = '1.1'
+        handler.run(self.server.get_app())
+        if self.headers.get('Connection', '').lower() == 'close':
+            self.close_connection = True
+
+
+class _ServerHandler(simple_server.ServerHandler):
+    def cleanup_headers(self):
+        super().cleanup_headers()
+        if 'Content-Length' not in self.headers:
+            # Without a length the client can only read to the end.
+            self.request_handler.close_connection = True
+            self.headers['Connection'] = 'close'
+
+    def close(self):
+        try:
+            self.request_handler.log_request(self.status.split(' ', 1)[0],
+                                             self.bytes_sent)
+        finally:
+            simple_server.SimpleHandler.close(self)
+
+
+class _ThreadingServer(socketserver.ThreadingMixIn,
+                       simple_server.WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class WSGIServer:
+    """Serve ``app`` on ``host:port`` in a background thread.
+
+    :param port: 0 picks a free port; ``self.port`` tells which.
+    """
+
+    def __init__(self, app, host, port):
+        self._server = simple_server.make_server(
+            host, port, app, server_class=_ThreadingServer,
+            handler_class=_Handler)
+        self.host = host
+        self.port = self._server.server_address[1]
+        self._thread = None
+
+    def start(self):
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        name='wsgi-server', daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+    def wait(self):
+        if self._thread is not None:
+            self._thread.join()

@@ -1,0 +1,18 @@
+"""Policy defaults in code, one module per resource (oslo.policy)."""
+
+import itertools
+
+from trove_lite.common.policies import base
+from trove_lite.common.policies import datastores
+from trove_lite.common.policies import flavors
+from trove_lite.common.policies import limits
+
+
+def list_rules():
+    """Every default rule; the ``oslo.policy.policies`` entry point."""
+    return list(itertools.chain(
+        base.list_rules(),
+        datastores.list_rules(),
+        flavors.list_rules(),
+        limits.list_rules(),
+    ))

@@ -1,0 +1,24 @@
+"""Configuration for every trove_lite process.
+
+Each option group lives in a module of its own and registers itself on the
+global ``cfg.CONF`` here, so ``from trove_lite import conf; CONF = conf.CONF``
+is all a module needs. ``opts.list_opts`` feeds oslo-config-generator.
+"""
+
+from oslo_config import cfg
+
+from trove_lite.conf import api
+from trove_lite.conf import database
+from trove_lite.conf import default
+from trove_lite.conf import messaging
+from trove_lite.conf import quota
+from trove_lite.conf import upgrade_levels
+
+CONF = cfg.CONF
+
+default.register_opts(CONF)
+api.register_opts(CONF)
+database.register_opts(CONF)
+messaging.register_opts(CONF)
+quota.register_opts(CONF)
+upgrade_levels.register_opts(CONF)

@@ -1,0 +1,30 @@
+"""[DEFAULT] options every trove_lite process reads: identity and paths."""
+
+import os
+import socket
+
+from oslo_config import cfg
+
+default_opts = [
+    cfg.StrOpt('host',
+               default=socket.gethostname(),
+               sample_default='<hostname>',
+               help='Name of this node, used as the RPC server name of the '
+                    'taskmanager and conductor running here.'),
+    cfg.StrOpt('state_path',
+               default=os.path.expanduser('~/.local/state/trove-lite'),
+               sample_default='~/.local/state/trove-lite',
+               help='Directory where the embedded shape keeps everything it '
+                    'writes: the SQLite infrastructure database, the '
+                    'directories of local instances and their logs.'),
+    cfg.StrOpt('default_datastore',
+               help='Datastore used when a create request names none.'),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(default_opts)
+
+
+def list_opts():
+    return {'DEFAULT': default_opts}

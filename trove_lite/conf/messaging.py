@@ -1,0 +1,24 @@
+"""[DEFAULT] options naming the RPC topics and timeouts."""
+
+from oslo_config import cfg
+
+messaging_opts = [
+    cfg.StrOpt('taskmanager_queue', default='taskmanager',
+               help='RPC topic of the taskmanager service.'),
+    cfg.StrOpt('conductor_queue', default='trove-conductor',
+               help='RPC topic of the conductor service.'),
+    cfg.IntOpt('rpc_ping_timeout', default=10, min=1,
+               help='Seconds to wait for an rpc_ping answer.'),
+    cfg.IntOpt('agent_call_low_timeout', default=15, min=1,
+               help='Seconds to wait for a short call to a guest agent.'),
+    cfg.IntOpt('agent_call_high_timeout', default=180, min=1,
+               help='Seconds to wait for a long call to a guest agent.'),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(messaging_opts)
+
+
+def list_opts():
+    return {'DEFAULT': messaging_opts}

@@ -1,0 +1,30 @@
+"""Entry points for oslo-config-generator (``oslo.config.opts``)."""
+
+import collections
+
+from oslo_config import cfg
+from oslo_db import options as db_options
+
+from trove_lite.conf import api
+from trove_lite.conf import database
+from trove_lite.conf import default
+from trove_lite.conf import messaging
+from trove_lite.conf import quota
+from trove_lite.conf import upgrade_levels
+
+_MODULES = (default, api, messaging, quota, database, upgrade_levels)
+
+
+def list_opts():
+    """Return [(group, [opts])] for every option trove_lite registers."""
+    grouped = collections.OrderedDict()
+    for module in _MODULES:
+        for group, opts in module.list_opts().items():
+            grouped.setdefault(group, []).extend(opts)
+    return list(grouped.items())
+
+
+def set_lib_defaults():
+    """Apply trove_lite's defaults to library options before sampling."""
+    db_options.set_defaults(cfg.CONF,
+                            connection=database.DEFAULT_CONNECTION)

@@ -1,0 +1,1 @@
+"""The infrastructure database: models, sessions and repositories."""

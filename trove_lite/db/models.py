@@ -1,0 +1,319 @@
+"""Declarative models of the infrastructure database.
+
+The tables follow upstream Trove's final alembic state (names, columns,
+types) so that operators and tools that know that schema find their way,
+plus ``flavors`` for the local compute driver. The models only describe
+storage: the API's shapes live in ``trove_lite.api.views``, and the rules
+about what may change in ``trove_lite.db.repositories``.
+
+Every change here needs an alembic revision in ``migrations/versions``;
+``tests/unit/db/test_migrations.py`` fails until models and migrations
+agree.
+"""
+
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+
+def utcnow():
+    """Naive UTC now, the way every timestamp column stores time."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class Base(orm.DeclarativeBase):
+    """Base of every model; ``to_dict`` for logs and tests."""
+
+    def to_dict(self):
+        return {c.key: getattr(self, c.key)
+                for c in sa.inspect(self).mapper.column_attrs}
+
+
+class TimestampMixin:
+    created = sa.Column(sa.DateTime, default=utcnow)
+    updated = sa.Column(sa.DateTime, default=utcnow, onupdate=utcnow)
+
+
+class SoftDeleteMixin:
+    deleted = sa.Column(sa.Boolean, nullable=False, default=False,
+                        server_default=sa.false())
+    deleted_at = sa.Column(sa.DateTime)
+
+
+# -- Datastores ---------------------------------------------------------------
+
+class Datastore(Base):
+    __tablename__ = 'datastores'
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    name = sa.Column(sa.String(255), unique=True)
+    default_version_id = sa.Column(sa.String(36))
+
+
+class DatastoreVersion(Base):
+    __tablename__ = 'datastore_versions'
+    __table_args__ = (
+        sa.UniqueConstraint('datastore_id', 'name', 'version',
+                            name='ds_versions'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    datastore_id = sa.Column(sa.String(36), sa.ForeignKey('datastores.id'))
+    name = sa.Column(sa.String(255))
+    image_id = sa.Column(sa.String(36))
+    packages = sa.Column(sa.String(511))
+    active = sa.Column(sa.Boolean, nullable=False)
+    manager = sa.Column(sa.String(255))
+    image_tags = sa.Column(sa.String(255))
+    version = sa.Column(sa.String(255))
+    registry_ext = sa.Column(sa.Text, nullable=False)
+    repl_strategy = sa.Column(sa.Text, nullable=False)
+
+    datastore = orm.relationship(Datastore, lazy='joined')
+
+
+class DatastoreVersionMetadata(SoftDeleteMixin, Base):
+    """Constraints of a version: allowed flavors and volume types."""
+
+    __tablename__ = 'datastore_version_metadata'
+    __table_args__ = (
+        sa.UniqueConstraint('datastore_version_id', 'key', 'value',
+                            name='UQ_datastore_version_metadata_'
+                                 'datastore_version_id_key_value'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    datastore_version_id = sa.Column(
+        sa.String(36),
+        sa.ForeignKey('datastore_versions.id', ondelete='CASCADE'))
+    key = sa.Column(sa.String(128), nullable=False)
+    value = sa.Column(sa.String(128))
+    created = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    updated_at = sa.Column(sa.DateTime, default=utcnow, onupdate=utcnow)
+
+
+class DatastoreConfigurationParameter(Base):
+    """A validation rule for one configuration parameter of a version."""
+
+    __tablename__ = 'datastore_configuration_parameters'
+    __table_args__ = (
+        sa.UniqueConstraint('datastore_version_id', 'name',
+                            name='UQ_datastore_configuration_parameters_'
+                                 'datastore_version_id_name'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    name = sa.Column(sa.String(128), primary_key=True)
+    datastore_version_id = sa.Column(
+        sa.String(36), sa.ForeignKey('datastore_versions.id'),
+        primary_key=True)
+    restart_required = sa.Column(sa.Boolean, nullable=False, default=False,
+                                 server_default=sa.false())
+    max_size = sa.Column(sa.String(40))
+    min_size = sa.Column(sa.String(40))
+    data_type = sa.Column(sa.String(128), nullable=False)
+
+
+# -- Flavors (local compute driver) -------------------------------------------
+
+class Flavor(Base):
+    """A flavor of the local compute driver (Nova owns them on a cloud)."""
+
+    __tablename__ = 'flavors'
+
+    id = sa.Column(sa.String(255), primary_key=True)
+    name = sa.Column(sa.String(255), nullable=False, unique=True)
+    ram = sa.Column(sa.Integer, nullable=False)
+    vcpus = sa.Column(sa.Integer, nullable=False)
+    disk = sa.Column(sa.Integer, nullable=False, default=0)
+    ephemeral = sa.Column(sa.Integer, nullable=False, default=0)
+    created = sa.Column(sa.DateTime, default=utcnow)
+
+
+# -- Configurations -----------------------------------------------------------
+
+class Configuration(TimestampMixin, Base):
+    __tablename__ = 'configurations'
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    name = sa.Column(sa.String(64), nullable=False)
+    description = sa.Column(sa.String(256))
+    tenant_id = sa.Column(sa.String(36), nullable=False)
+    datastore_version_id = sa.Column(sa.String(36), nullable=False)
+    deleted = sa.Column(sa.Boolean, nullable=False, default=False,
+                        server_default=sa.false())
+    deleted_at = sa.Column(sa.DateTime)
+
+
+class ConfigurationParameter(Base):
+    __tablename__ = 'configuration_parameters'
+
+    configuration_id = sa.Column(sa.String(36),
+                                 sa.ForeignKey('configurations.id'),
+                                 primary_key=True)
+    configuration_key = sa.Column(sa.String(128), primary_key=True)
+    configuration_value = sa.Column(sa.String(128))
+    deleted = sa.Column(sa.Boolean, nullable=False, default=False,
+                        server_default=sa.false())
+    deleted_at = sa.Column(sa.DateTime)
+
+
+# -- Clusters and instances ---------------------------------------------------
+
+class Cluster(SoftDeleteMixin, Base):
+    __tablename__ = 'clusters'
+    __table_args__ = (
+        sa.Index('clusters_tenant_id', 'tenant_id'),
+        sa.Index('clusters_deleted', 'deleted'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    created = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    updated = sa.Column(sa.DateTime, nullable=False, default=utcnow,
+                        onupdate=utcnow)
+    name = sa.Column(sa.String(255), nullable=False)
+    task_id = sa.Column(sa.Integer, nullable=False)
+    tenant_id = sa.Column(sa.String(36), nullable=False)
+    datastore_version_id = sa.Column(sa.String(36),
+                                     sa.ForeignKey('datastore_versions.id'),
+                                     nullable=False)
+    configuration_id = sa.Column(sa.String(36),
+                                 sa.ForeignKey('configurations.id'))
+
+
+class Instance(TimestampMixin, SoftDeleteMixin, Base):
+    __tablename__ = 'instances'
+    __table_args__ = (
+        sa.Index('instances_tenant_id', 'tenant_id'),
+        sa.Index('instances_deleted', 'deleted'),
+        sa.Index('instances_cluster_id', 'cluster_id'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    name = sa.Column(sa.String(255))
+    hostname = sa.Column(sa.String(255))
+    compute_instance_id = sa.Column(sa.String(36))
+    task_id = sa.Column(sa.Integer)
+    task_description = sa.Column(sa.String(255))
+    task_start_time = sa.Column(sa.DateTime)
+    volume_id = sa.Column(sa.String(36))
+    flavor_id = sa.Column(sa.String(255))
+    volume_size = sa.Column(sa.Integer)
+    tenant_id = sa.Column(sa.String(36))
+    server_status = sa.Column(sa.String(64))
+    datastore_version_id = sa.Column(sa.String(36),
+                                     sa.ForeignKey('datastore_versions.id'))
+    configuration_id = sa.Column(sa.String(36),
+                                 sa.ForeignKey('configurations.id'))
+    slave_of_id = sa.Column(sa.String(36), sa.ForeignKey('instances.id'))
+    cluster_id = sa.Column(sa.String(36), sa.ForeignKey('clusters.id'))
+    shard_id = sa.Column(sa.String(36))
+    type = sa.Column(sa.String(64))
+    region_id = sa.Column(sa.String(255))
+    encrypted_key = sa.Column(sa.String(255))
+    access = sa.Column(sa.Text)
+
+
+class InstanceFault(SoftDeleteMixin, Base):
+    __tablename__ = 'instance_faults'
+
+    id = sa.Column(sa.String(64), primary_key=True)
+    instance_id = sa.Column(sa.String(64),
+                            sa.ForeignKey('instances.id', ondelete='CASCADE'),
+                            nullable=False)
+    message = sa.Column(sa.String(255), nullable=False)
+    details = sa.Column(sa.Text, nullable=False)
+    created = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    updated = sa.Column(sa.DateTime, nullable=False, default=utcnow,
+                        onupdate=utcnow)
+
+
+class ServiceStatus(Base):
+    """What the guest agent last reported about its datastore."""
+
+    __tablename__ = 'service_statuses'
+    __table_args__ = (
+        sa.Index('service_statuses_instance_id', 'instance_id'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    instance_id = sa.Column(sa.String(36), nullable=False)
+    status_id = sa.Column(sa.Integer, nullable=False)
+    status_description = sa.Column(sa.String(64), nullable=False)
+    updated_at = sa.Column(sa.DateTime, default=utcnow, onupdate=utcnow)
+
+
+class RootEnabledHistory(Base):
+    __tablename__ = 'root_enabled_history'
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    user = sa.Column(sa.String(255))
+    created = sa.Column(sa.DateTime, default=utcnow)
+    deleted_at = sa.Column(sa.DateTime)
+
+
+# -- Backups ------------------------------------------------------------------
+
+class Backup(SoftDeleteMixin, Base):
+    __tablename__ = 'backups'
+    __table_args__ = (
+        sa.Index('backups_instance_id', 'instance_id'),
+        sa.Index('backups_deleted', 'deleted'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    name = sa.Column(sa.String(255), nullable=False)
+    description = sa.Column(sa.String(512))
+    location = sa.Column(sa.String(1024))
+    backup_type = sa.Column(sa.String(32))
+    size = sa.Column(sa.Float)
+    tenant_id = sa.Column(sa.String(36))
+    state = sa.Column(sa.String(32), nullable=False)
+    instance_id = sa.Column(sa.String(36))
+    checksum = sa.Column(sa.String(32))
+    backup_timestamp = sa.Column(sa.DateTime)
+    created = sa.Column(sa.DateTime, default=utcnow)
+    updated = sa.Column(sa.DateTime, default=utcnow, onupdate=utcnow)
+    parent_id = sa.Column(sa.String(36))
+    datastore_version_id = sa.Column(sa.String(36),
+                                     sa.ForeignKey('datastore_versions.id'))
+    storage_driver = sa.Column(sa.Text)
+
+
+# -- Quotas -------------------------------------------------------------------
+
+class Quota(TimestampMixin, Base):
+    __tablename__ = 'quotas'
+    __table_args__ = (
+        sa.UniqueConstraint('tenant_id', 'resource',
+                            name='UQ_quotas_tenant_id_resource'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    tenant_id = sa.Column(sa.String(36))
+    resource = sa.Column(sa.String(255), nullable=False)
+    hard_limit = sa.Column(sa.Integer)
+
+
+class QuotaUsage(TimestampMixin, Base):
+    __tablename__ = 'quota_usages'
+    __table_args__ = (
+        sa.UniqueConstraint('tenant_id', 'resource',
+                            name='UQ_quota_usages_tenant_id_resource'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    tenant_id = sa.Column(sa.String(36))
+    in_use = sa.Column(sa.Integer, default=0)
+    reserved = sa.Column(sa.Integer, default=0)
+    resource = sa.Column(sa.String(255), nullable=False)
+
+
+class Reservation(TimestampMixin, Base):
+    __tablename__ = 'reservations'
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    usage_id = sa.Column(sa.String(36))
+    delta = sa.Column(sa.Integer, nullable=False)
+    status = sa.Column(sa.String(36))

@@ -1,0 +1,1 @@
+"""Explicit queries and the rules for changing rows, one module per area."""

@@ -1,0 +1,1 @@
+"""WSGI application modules for external servers (uWSGI, gunicorn, httpd)."""
