@@ -1,0 +1,31 @@
+"""The limits route: quota limits, then the live rate limits."""
+
+from trove_lite.db import api as db_api
+from trove_lite.db import models
+
+
+def test_absolute_limits_come_from_config(client, override):
+    override('max_instances_per_tenant', 3)
+    absolute = client.v1('GET', '/limits').json['limits'][0]
+    assert absolute == {'verb': 'ABSOLUTE', 'max_instances': 3,
+                        'max_ram': -1, 'max_backups': 50,
+                        'max_volumes': 40}
+
+
+def test_quota_row_overrides_default(client, admin_context):
+    from trove_lite.db import api as db_api
+    with db_api.writer.using(admin_context) as session:
+        session.add(models.Quota(id='q1', tenant_id='p1',
+                                 resource='volumes', hard_limit=7))
+    absolute = client.v1('GET', '/limits').json['limits'][0]
+    assert absolute['max_volumes'] == 7
+
+
+def test_rate_limits_count_requests(client, override):
+    override('http_get_rate', 5)
+    client.v1('GET', '/flavors')
+    rates = client.v1('GET', '/limits').json['limits'][1:]
+    get = [r for r in rates if r['verb'] == 'GET'][0]
+    assert get['value'] == 5 and get['unit'] == 'MINUTE'
+    assert get['remaining'] == 3  # two GETs so far, this one included
+    assert len(rates) == 5

@@ -1,0 +1,84 @@
+"""Every error is upstream's fault document; nothing leaks a traceback."""
+
+import json
+
+import webob
+import webob.dec
+import webob.exc
+
+from trove_lite.api.middleware import faults
+from trove_lite.common import exception
+
+
+def _wrap(app):
+    return faults.FaultWrapper(app)
+
+
+def _call(app, path='/'):
+    resp = webob.Request.blank(path).get_response(_wrap(app))
+    return resp, json.loads(resp.body)
+
+
+def test_trove_error_becomes_its_fault():
+    @webob.dec.wsgify
+    def app(req):
+        raise exception.DatastoreNotFound(datastore='x')
+
+    resp, body = _call(app)
+    assert resp.status_int == 404
+    assert body == {'itemNotFound': {
+        'code': 404, 'message': 'Datastore x cannot be found.'}}
+
+
+def test_unexpected_error_is_500_with_an_id_and_no_traceback():
+    @webob.dec.wsgify
+    def app(req):
+        raise KeyError('secret internals')
+
+    resp, body = _call(app)
+    assert resp.status_int == 500
+    message = body['instanceFault']['message']
+    assert message.startswith('Internal Server Error. Please keep this ID')
+    assert 'secret' not in resp.text and 'Traceback' not in resp.text
+
+
+def test_bare_error_responses_are_rewritten():
+    @webob.dec.wsgify
+    def app(req):
+        return webob.exc.HTTPMethodNotAllowed(headers={'Allow': 'GET'})
+
+    resp, body = _call(app)
+    assert resp.status_int == 405
+    assert list(body) == ['badMethod']
+    assert resp.headers['Allow'] == 'GET'
+
+
+def test_keystone_style_error_json_is_rewritten_too():
+    @webob.dec.wsgify
+    def app(req):
+        return webob.Response(status=401, json_body={'error': {
+            'code': 401, 'title': 'Unauthorized'}},
+            headers={'WWW-Authenticate': "Keystone uri='x'"})
+
+    resp, body = _call(app)
+    assert body['unauthorized']['code'] == 401
+    assert resp.headers['WWW-Authenticate'] == "Keystone uri='x'"
+
+
+def test_rate_limited_has_retry_after():
+    @webob.dec.wsgify
+    def app(req):
+        raise exception.RateLimited(details='Only 1 GET', retry_after=12)
+
+    resp, body = _call(app)
+    assert resp.status_int == 413
+    assert resp.headers['Retry-After'] == '12'
+    assert body['overLimit']['retryAfter'] == '12'
+    assert body['overLimit']['details'] == 'Only 1 GET'
+
+
+def test_fault_names_follow_upstream():
+    assert exception.fault_name(400) == 'badRequest'
+    assert exception.fault_name(422) == 'unprocessableEntity'
+    assert exception.fault_name(501) == 'notImplemented'
+    assert exception.ServerError().fault_name == 'serverError'

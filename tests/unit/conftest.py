@@ -1,0 +1,61 @@
+"""Unit-test fixtures: one SQLite infra DB per session, emptied per test.
+
+oslo.config and oslo.db's enginefacade are process-wide, so the session
+configures them once (noauth API, SQLite file in a temporary directory)
+and tests change options with ``CONF.set_override`` through the
+``override`` fixture, which undoes them afterwards.
+"""
+
+import pytest
+
+from trove_lite.cmd import common
+from trove_lite.common import context
+from trove_lite.common import policy
+from trove_lite.db import api as db_api
+from trove_lite.db import models
+
+CONF = common.CONF
+
+
+@pytest.fixture(scope='session', autouse=True)
+def _configured(tmp_path_factory):
+    state = tmp_path_factory.mktemp('state')
+    common.init_backend()
+    CONF([], project='trove-lite', default_config_files=[])
+    CONF.set_override('state_path', str(state))
+    CONF.set_override('auth_strategy', 'noauth')
+    CONF.set_override('connection', 'sqlite:///%s/unit.sqlite' % state,
+                      group='database')
+    db_api.configure()
+    models.Base.metadata.create_all(db_api.get_engine())
+    yield
+    db_api.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables():
+    yield
+    engine = db_api.get_engine()
+    with engine.begin() as conn:
+        for table in reversed(models.Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    policy.reset()
+
+
+@pytest.fixture
+def override():
+    """``override(name, value, group=None)``, undone after the test."""
+    done = []
+
+    def _override(name, value, group=None):
+        CONF.set_override(name, value, group=group)
+        done.append((name, group))
+
+    yield _override
+    for name, group in done:
+        CONF.clear_override(name, group=group)
+
+
+@pytest.fixture
+def admin_context():
+    return context.get_admin_context()
