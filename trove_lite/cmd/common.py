@@ -35,7 +35,7 @@ def init_process(argv=None, project='trove-lite', default_config_files=None):
     db_api.configure()
 
 
-def prepare_api(argv=None):
+def prepare_api(argv=None, default_config_files=None):
     """Everything the API needs before serving; returns the WSGI app."""
-    init_process(argv)
+    init_process(argv, default_config_files=default_config_files)
     return app.load_app()

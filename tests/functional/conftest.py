@@ -1,0 +1,84 @@
+"""Functional fixtures: real processes over real HTTP, RabbitMQ, MariaDB."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from tests.functional import fixtures
+
+BIN_DIR = os.path.dirname(sys.executable)
+
+
+def console_script(name):
+    """Path of one of our console scripts in the running environment."""
+    path = os.path.join(BIN_DIR, name)
+    if not os.path.exists(path):
+        raise RuntimeError('%s is not installed in %s; install trove_lite '
+                           '(pip install -e .) first' % (name, BIN_DIR))
+    return path
+
+
+def run_script(name, *args, check=True, timeout=120):
+    """Run a console script; returns the CompletedProcess."""
+    result = subprocess.run([console_script(name)] + list(args),
+                            capture_output=True, text=True, timeout=timeout,
+                            stdin=subprocess.DEVNULL)
+    if check and result.returncode != 0:
+        raise AssertionError('%s %s exited %s:\n%s\n%s' % (
+            name, ' '.join(args), result.returncode, result.stdout,
+            result.stderr))
+    return result
+
+
+class Process:
+    """A service we started; stopped (and only it) at teardown."""
+
+    def __init__(self, name, args, log_path):
+        self.name = name
+        self.log_path = log_path
+        self._log = open(log_path, 'w')
+        self.popen = subprocess.Popen(
+            [console_script(name)] + list(args), stdout=self._log,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def log(self):
+        with open(self.log_path) as handle:
+            return handle.read()
+
+    def stop(self, timeout=20):
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        self._log.close()
+        return self.popen.returncode
+
+
+def wait_for_http(url, process, deadline=60):
+    """Poll ``url`` until it answers; fail with the log if it never does."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if process.popen.poll() is not None:
+            raise AssertionError('%s exited with %s:\n%s' % (
+                process.name, process.popen.returncode, process.log()))
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise AssertionError('%s did not answer on %s within %ss:\n%s' % (
+        process.name, url, deadline, process.log()))
+
+
+@pytest.fixture(scope='session')
+def infra_db_url():
+    """A scratch infrastructure database on the real MariaDB."""
+    with fixtures.mariadb_database('trove_lite_func') as url:
+        yield url

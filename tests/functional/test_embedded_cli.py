@@ -1,0 +1,103 @@
+"""The embedded shape as a new user meets it: trove-lite-all and the CLI.
+
+``trove-lite-all`` starts on an empty state directory, creates its SQLite
+infra DB, registers what this host can run and the default flavors; the
+operator adds more with ``trove-lite-manage``; the unmodified ``openstack``
+CLI (python-openstackclient + python-troveclient) shows all of it.
+"""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from tests.functional import conftest
+from tests.functional import fixtures
+
+PROJECT = '6c0b3b8e2f6c4c1d9f4f0a4d1b2c3d4e'
+
+
+@pytest.fixture(scope='module')
+def embedded(tmp_path_factory):
+    state = tmp_path_factory.mktemp('embedded')
+    port = fixtures.free_port()
+    config = fixtures.write_config(state / 'trove-lite.conf', {
+        'DEFAULT': {'bind_host': '127.0.0.1', 'bind_port': port,
+                    'state_path': state / 'state'},
+    })
+    process = conftest.Process('trove-lite-all', ['--config-file', config],
+                               state / 'all.log')
+    base = 'http://127.0.0.1:%d' % port
+    conftest.wait_for_http(base + '/', process)
+    yield {'config': config, 'endpoint': '%s/v1.0/%s' % (base, PROJECT),
+           'state': state, 'process': process}
+    assert process.stop() == 0, process.log()
+
+
+def openstack(embedded, *args):
+    """Run the real CLI against the embedded service; parse its JSON."""
+    cli = os.path.join(conftest.BIN_DIR, 'openstack')
+    result = subprocess.run(
+        [cli, '--os-auth-type', 'none', '--os-endpoint',
+         embedded['endpoint']] + list(args) + ['-f', 'json'],
+        capture_output=True, text=True, timeout=120,
+        stdin=subprocess.DEVNULL,
+        env=dict(os.environ, OS_CLOUD='', OS_AUTH_URL=''))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_first_start_creates_the_sqlite_database(embedded):
+    assert (embedded['state'] / 'state' / 'trove_lite.sqlite').exists()
+
+
+def test_cli_lists_the_default_flavors(embedded):
+    flavors = openstack(embedded, 'database', 'flavor', 'list')
+    names = [flavor['Name'] for flavor in flavors]
+    assert names == ['m1.tiny', 'm1.small', 'm1.medium', 'm1.large']
+    tiny = flavors[0]
+    assert tiny['RAM'] == 512 and str(tiny['ID']) == '1'
+
+
+def test_cli_lists_the_datastores_of_this_host(embedded):
+    names = {store['Name'] for store in openstack(embedded, 'datastore',
+                                                  'list')}
+    # This machine has MariaDB, PostgreSQL and Redis servers installed.
+    assert {'mysql', 'mariadb', 'postgresql', 'redis'} <= names
+    versions = openstack(embedded, 'datastore', 'version', 'list', 'mysql')
+    assert len(versions) == 1 and versions[0]['Name']
+
+
+def test_cli_shows_what_manage_registers(embedded):
+    manage = ['--config-file', embedded['config']]
+    conftest.run_script('trove-lite-manage', *manage, 'flavor_create',
+                        '10', 'db.custom', '1024', '2', '--disk', '5')
+    conftest.run_script('trove-lite-manage', *manage,
+                        'datastore_version_update', 'mysql', 'custom-10.11',
+                        'mysql', '', '', '1', '--version-number', '10.11.99')
+    flavors = openstack(embedded, 'database', 'flavor', 'list')
+    assert 'db.custom' in [flavor['Name'] for flavor in flavors]
+    versions = openstack(embedded, 'datastore', 'version', 'list', 'mysql')
+    assert 'custom-10.11' in [v['Name'] for v in versions]
+    shown = openstack(embedded, 'datastore', 'version', 'show',
+                      'custom-10.11', '--datastore', 'mysql')
+    assert shown['name'] == 'custom-10.11'
+    store = openstack(embedded, 'datastore', 'show', 'mysql')
+    assert store['name'] == 'mysql'
+
+
+def test_cli_limits(embedded):
+    limits = openstack(embedded, 'database', 'limit', 'list')
+    assert limits[0]['Max_Instances'] == 10
+
+
+def test_cli_reports_unknown_names(embedded):
+    cli = os.path.join(conftest.BIN_DIR, 'openstack')
+    result = subprocess.run(
+        [cli, '--os-auth-type', 'none', '--os-endpoint',
+         embedded['endpoint'], 'datastore', 'show', 'nosuch'],
+        capture_output=True, text=True, timeout=120,
+        stdin=subprocess.DEVNULL)
+    assert result.returncode != 0
+    assert 'nosuch' in result.stderr

@@ -1,0 +1,1 @@
+"""Compute drivers: where a database instance's host comes from."""

@@ -1,0 +1,1 @@
+"""The local compute driver: instances are server processes on this host."""
