@@ -2,7 +2,7 @@
 
 oslo.config and oslo.db's enginefacade are process-wide, so the session
 configures them once (noauth API, SQLite file in a temporary directory)
-and tests change options with ``CONF.set_override`` through the
+(as defaults) and tests change options with ``CONF.set_override`` through the
 ``override`` fixture, which undoes them afterwards.
 """
 
@@ -22,9 +22,9 @@ def _configured(tmp_path_factory):
     state = tmp_path_factory.mktemp('state')
     common.init_backend()
     CONF([], project='trove-lite', default_config_files=[])
-    CONF.set_override('state_path', str(state))
-    CONF.set_override('auth_strategy', 'noauth')
-    CONF.set_override('connection', 'sqlite:///%s/unit.sqlite' % state,
+    CONF.set_default('state_path', str(state))
+    CONF.set_default('auth_strategy', 'noauth')
+    CONF.set_default('connection', 'sqlite:///%s/unit.sqlite' % state,
                       group='database')
     db_api.configure()
     models.Base.metadata.create_all(db_api.get_engine())
