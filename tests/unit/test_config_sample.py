@@ -40,8 +40,8 @@ def _generate(module, function, generator_conf, output):
         cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert result.returncode == 0, (
-        '%s failed (exit %d):\n%s' % (module, result.returncode,
-                                       result.stderr))
+        '%s failed (exit %d):\n%s'
+        % (module, result.returncode, result.stderr))
 
 
 @pytest.mark.parametrize('module,function,generator_conf,sample,tox_env',
