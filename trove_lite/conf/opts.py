@@ -28,3 +28,8 @@ def set_lib_defaults():
     """Apply trove_lite's defaults to library options before sampling."""
     db_options.set_defaults(cfg.CONF,
                             connection=database.DEFAULT_CONNECTION)
+    # NOTE(genconfig): ConfigOpts.set_default keeps the override inside
+    # cfg.CONF, while the generator reads Opt.default from oslo.db's own
+    # option list; set it there too so the sample shows the SQLite default.
+    cfg.set_defaults(db_options.database_opts,
+                     connection=database.DEFAULT_CONNECTION)

@@ -45,6 +45,5 @@ def get_engine():
 
 def dispose():
     """Close pooled connections (tests that swap databases use this)."""
-    global _CONFIGURED
     if _CONFIGURED:
         enginefacade.writer.get_engine().dispose()

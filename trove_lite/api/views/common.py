@@ -6,8 +6,8 @@ def links(req, resource_path, resource_id):
     host = req.host
     project = req.environ['trove_lite.context'].project_id
     return [
-        {'href': 'https://%s/v1.0/%s/%s/%s' % (host, project, resource_path,
-                                                resource_id),
+        {'href': 'https://%s/v1.0/%s/%s/%s' % (host, project,
+                                               resource_path, resource_id),
          'rel': 'self'},
         {'href': 'https://%s/%s/%s' % (host, resource_path, resource_id),
          'rel': 'bookmark'},

@@ -21,8 +21,11 @@ VOLUME_TYPE_KEY = 'volume_type'
 
 @db_api.reader
 def list_datastores(context, only_active=False, limit=None, marker=None):
-    """Datastores ordered by id; with ``only_active``, those with an active
-    version. ``marker`` is the id of the last datastore already seen."""
+    """Datastores ordered by id.
+
+    With ``only_active``, only those with an active version. ``marker`` is
+    the id of the last datastore already seen.
+    """
     query = context.session.query(models.Datastore)
     if only_active:
         active = sa.select(models.DatastoreVersion.datastore_id).where(

@@ -45,7 +45,9 @@ def create_flavor(context, flavor_id, name, ram, vcpus, disk=0, ephemeral=0):
 
 @db_api.writer
 def delete_flavor(context, flavor_id):
-    """:raises FlavorNotFound: no flavor has that id.
+    """Delete a local-driver flavor.
+
+    :raises FlavorNotFound: no flavor has that id.
     :raises FlavorInUse: a datastore version is restricted to it.
     """
     flavor = get_flavor(context, flavor_id)
