@@ -55,7 +55,7 @@ def add_parsers(subparsers):
             parser.add_argument(*args, **kwargs)
 
 
-# -- Argument types (argparse turns their errors into usage errors) ---------
+# -- Argument types (argparse turns their errors into usage errors) -------
 
 def boolean(value):
     """``0``/``1``/``true``/``false`` (any case) to a bool."""
@@ -237,7 +237,7 @@ def db_remove_datastore_config_parameters(context, args):
           % (count, _describe(datastore, version)))
 
 
-# -- Flavors allowed for a version --------------------------------------------
+# -- Flavors allowed for a version ------------------------------------------
 
 @command('datastore_version_flavor_add', 'Allow flavors for a datastore '
          'version.',
@@ -274,7 +274,7 @@ def datastore_version_flavor_delete(context, args):
                                           _describe(datastore, version)))
 
 
-# -- Flavors of the local compute driver ---------------------------------------
+# -- Flavors of the local compute driver -------------------------------------
 
 FLAVOR_FIELDS = ('name', 'ram', 'vcpus', 'disk', 'ephemeral')
 
@@ -326,8 +326,8 @@ def format_table(headers, rows):
     rule = '+' + '+'.join('-' * (width + 2) for width in widths) + '+'
 
     def line(values):
-        return '| ' + ' | '.join(value.ljust(width) for value, width in
-                                  zip(values, widths)) + ' |'
+        padded = [value.ljust(width) for value, width in zip(values, widths)]
+        return '| ' + ' | '.join(padded) + ' |'
     return '\n'.join([rule, line(headers), rule] +
                      [line(row) for row in cells] + [rule])
 

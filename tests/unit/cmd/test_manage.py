@@ -240,7 +240,7 @@ def test_load_and_remove_config_parameters(mysql, context, tmp_path):
 
 
 def test_load_config_parameters_with_version_number(mysql, context,
-                                                   tmp_path):
+                                                    tmp_path):
     mysql.ok('datastore_version_update', 'mysql', '8.0', 'mysql', '', '', 0,
              '--version', '8.0.36')
     mysql.ok('db_load_datastore_config_parameters', 'mysql', '8.0',

@@ -122,6 +122,14 @@ class TestFindMigrationsPath:
         path = migration.find_migrations_path()
         assert path.endswith('migrations')
 
+    def test_installed_share_directory(self, tmp_path, monkeypatch):
+        installed = tmp_path / 'share' / 'trove-lite' / 'migrations'
+        installed.mkdir(parents=True)
+        (installed / 'env.py').write_text('')
+        monkeypatch.setattr(migration, '_SOURCE_ROOT', str(tmp_path / 'src'))
+        monkeypatch.setattr(migration.sys, 'prefix', str(tmp_path))
+        assert migration.find_migrations_path() == str(installed)
+
     def test_configured_path_wins(self, tmp_path):
         (tmp_path / 'env.py').write_text('')
         db_utils.CONF.set_override('migrations_path', str(tmp_path),

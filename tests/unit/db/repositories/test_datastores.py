@@ -47,8 +47,8 @@ class TestDatastores:
         with pytest.raises(exception.DatastoreVersionNotFound):
             repo.update_datastore(context, 'mysql', '9.9')
 
-    def test_only_active_lists_datastores_with_active_versions(self,
-                                                              context):
+    def test_only_active_lists_datastores_with_active_versions(
+            self, context):
         _mysql(context, active=False)
         repo.update_datastore(context, 'redis')
         assert repo.list_datastores(context, only_active=True) == []
