@@ -278,6 +278,17 @@ def load_configuration_parameters(context, version_id, rules):
     return len(rules)
 
 
+@db_api.writer
+def delete_configuration_parameters(context, version_id):
+    """Delete every validation rule of a version (a hard delete, as upstream).
+
+    :returns: the number of rules deleted.
+    """
+    return context.session.query(
+        models.DatastoreConfigurationParameter).filter_by(
+        datastore_version_id=version_id).delete()
+
+
 @db_api.reader
 def list_configuration_parameters(context, version_id):
     return context.session.query(

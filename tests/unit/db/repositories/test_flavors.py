@@ -1,0 +1,55 @@
+"""Behaviour of the flavor repository on a migrated SQLite file."""
+
+import pytest
+
+from trove_lite.common import exception
+from trove_lite.db.repositories import datastores as ds_repo
+from trove_lite.db.repositories import flavors as repo
+
+
+def test_create_and_get(context):
+    repo.create_flavor(context, 7, 'm1.small', 2048, 2, disk=20)
+    flavor = repo.get_flavor(context, '7')
+    assert (flavor.id, flavor.name, flavor.ram, flavor.vcpus, flavor.disk,
+            flavor.ephemeral) == ('7', 'm1.small', 2048, 2, 20, 0)
+    assert repo.get_flavor(context, 7).id == '7'
+
+
+def test_get_unknown_raises(context):
+    with pytest.raises(exception.FlavorNotFound):
+        repo.get_flavor(context, '99')
+
+
+@pytest.mark.parametrize('flavor_id,name', [('1', 'other'), ('2', 'tiny')])
+def test_id_and_name_are_unique(context, flavor_id, name):
+    repo.create_flavor(context, '1', 'tiny', 512, 1)
+    with pytest.raises(exception.FlavorAlreadyExists):
+        repo.create_flavor(context, flavor_id, name, 512, 1)
+
+
+def test_list_orders_numeric_ids_numerically_then_others(context):
+    for flavor_id in ('10', 'custom', '2', '1'):
+        repo.create_flavor(context, flavor_id, 'f-' + flavor_id, 512, 1)
+    assert [f.id for f in repo.list_flavors(context)] == [
+        '1', '2', '10', 'custom']
+
+
+def test_delete(context):
+    repo.create_flavor(context, '1', 'tiny', 512, 1)
+    repo.delete_flavor(context, '1')
+    assert repo.list_flavors(context) == []
+    with pytest.raises(exception.FlavorNotFound):
+        repo.delete_flavor(context, '1')
+
+
+def test_delete_refuses_while_a_version_allows_it(context):
+    repo.create_flavor(context, '1', 'tiny', 512, 1)
+    ds_repo.update_datastore(context, 'mysql')
+    version = ds_repo.upsert_version(context, 'mysql', '8.0', 'mysql')
+    ds_repo.add_version_metadata(context, version.id, ds_repo.FLAVOR_KEY,
+                                 ['1'])
+    with pytest.raises(exception.FlavorInUse):
+        repo.delete_flavor(context, '1')
+    ds_repo.delete_version_metadata(context, version.id, ds_repo.FLAVOR_KEY,
+                                    '1')
+    repo.delete_flavor(context, '1')
