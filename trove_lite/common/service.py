@@ -117,6 +117,7 @@ class ServiceLauncher:
         self.services = []
         self._stopping = threading.Event()
         self._lock = threading.Lock()
+        self._signal = None
 
     def launch_service(self, service):
         """Start ``service`` and keep it for ``stop``/``wait``.
@@ -149,6 +150,9 @@ class ServiceLauncher:
                 pass
         finally:
             self._restore_signal_handlers(previous)
+        if self._signal is not None:
+            LOG.info('Caught %s, stopping services',
+                     signal.Signals(self._signal).name)
         self._shutdown()
         return 0
 
@@ -164,8 +168,9 @@ class ServiceLauncher:
             signal.signal(signo, handler)
 
     def _handle_signal(self, signo, frame):
-        LOG.info('Caught %s, stopping services',
-                 signal.Signals(signo).name)
+        # NOTE(signals): no logging here: the handler may interrupt this
+        # thread while it holds a logging lock. wait() logs for us.
+        self._signal = signo
         self.stop()
 
     def _shutdown(self):

@@ -223,16 +223,17 @@ def _imports(path):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
-            yield node.module
+            # ``from trove_lite import conf`` imports trove_lite.conf.
+            yield from ('%s.%s' % (node.module, alias.name)
+                        for alias in node.names)
 
 
 def test_common_imports_nothing_above_it():
     allowed = ('trove_lite.common', 'trove_lite.conf', 'trove_lite.version')
     for path in (PACKAGE / 'common').rglob('*.py'):
         for name in _imports(path):
-            if name == 'trove_lite' or name.startswith('trove_lite.'):
-                assert name.startswith(allowed), '%s imports %s' % (path,
-                                                                     name)
+            if name.startswith('trove_lite.'):
+                assert name.startswith(allowed), (path, name)
 
 
 def test_nothing_imports_eventlet():
