@@ -108,10 +108,9 @@ def get_rpc_transport():
     return TRANSPORT
 
 
-def get_target(topic, version=None, server=None, namespace=None):
+def get_target(topic, version=None, server=None):
     """An oslo.messaging ``Target`` on the configured exchange."""
-    return oslo_messaging.Target(topic=topic, version=version, server=server,
-                                 namespace=namespace)
+    return oslo_messaging.Target(topic=topic, version=version, server=server)
 
 
 def get_client(topic, version, version_cap=None, server=None, timeout=None,
