@@ -10,6 +10,7 @@ from oslo_config import cfg
 from trove_lite.conf import api
 from trove_lite.conf import database
 from trove_lite.conf import default
+from trove_lite.conf import guest_agent
 from trove_lite.conf import messaging
 from trove_lite.conf import quota
 from trove_lite.conf import upgrade_levels
@@ -19,6 +20,7 @@ CONF = cfg.CONF
 default.register_opts(CONF)
 api.register_opts(CONF)
 database.register_opts(CONF)
+guest_agent.register_opts(CONF)
 messaging.register_opts(CONF)
 quota.register_opts(CONF)
 upgrade_levels.register_opts(CONF)

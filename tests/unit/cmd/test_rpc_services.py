@@ -1,0 +1,75 @@
+"""Tests for build_service() of the taskmanager, conductor and guest agent.
+
+``trove-lite-all`` builds these services itself, so what each one listens
+on is part of the entry points' contract.
+"""
+
+from oslo_config import cfg
+import pytest
+
+from tests.unit import rpc_fixtures
+from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
+from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
+from trove_lite.cmd import conductor
+from trove_lite.cmd import guestagent
+from trove_lite.cmd import taskmanager
+from trove_lite.common import context
+from trove_lite.common import service
+from trove_lite.conductor import manager as conductor_manager
+from trove_lite.guestagent import rpcapi as guest_rpcapi
+from trove_lite.guestagent import service as guest_service
+from trove_lite.taskmanager import manager as taskmanager_manager
+from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
+
+
+def test_taskmanager_service(conf_overrides):  # noqa: F811
+    conf_overrides.set('host', 'node-1')
+    svc = taskmanager.build_service()
+    assert isinstance(svc, service.RPCService)
+    assert (svc.topic, svc.host) == ('taskmanager', 'node-1')
+    assert isinstance(svc.manager, taskmanager_manager.Manager)
+
+
+def test_conductor_service(conf_overrides):  # noqa: F811
+    conf_overrides.set('host', 'node-1')
+    svc = conductor.build_service()
+    assert (svc.topic, svc.host) == ('trove-conductor', 'node-1')
+    assert isinstance(svc.manager, conductor_manager.Manager)
+
+
+def test_guestagent_service_from_config(conf_overrides):  # noqa: F811
+    conf_overrides.set('guest_id', 'inst-1')
+    svc = guestagent.build_service()
+    assert (svc.topic, svc.host) == ('guestagent.inst-1', 'inst-1')
+    assert isinstance(svc.manager, guest_service.GuestAgentEndpoint)
+    assert svc.manager.instance_id == 'inst-1'
+
+
+def test_guestagent_service_for_given_instance():
+    svc = guestagent.build_service('inst-2')
+    assert (svc.topic, svc.host) == ('guestagent.inst-2', 'inst-2')
+
+
+def test_guestagent_refuses_without_guest_id():
+    assert rpc_fixtures.CONF.guest_id is None
+    with pytest.raises(cfg.RequiredOptError):
+        guestagent.build_service()
+
+
+def test_built_services_answer(memory_bus):  # noqa: F811
+    memory_bus.set('taskmanager_queue', rpc_fixtures.unique_topic('tm'))
+    memory_bus.set('guest_id', rpc_fixtures.unique_topic('inst'))
+    services = [taskmanager.build_service(), guestagent.build_service()]
+    for svc in services:
+        svc.start()
+    try:
+        admin = context.get_admin_context()
+        guest = guest_rpcapi.GuestAgentAPI(admin, rpc_fixtures.CONF.guest_id)
+        assert guest.rpc_ping()['instance_id'] == rpc_fixtures.CONF.guest_id
+        tm = taskmanager_rpcapi.TaskManagerAPI()
+        assert tm.rpc_ping(admin)['service'] == 'taskmanager'
+    finally:
+        for svc in services:
+            svc.stop()
+        for svc in services:
+            svc.wait()

@@ -1,0 +1,103 @@
+"""Tests for the guest agent RPC client and the agent's endpoint."""
+
+import uuid
+from unittest import mock
+
+import oslo_messaging
+import pytest
+
+from tests.unit import rpc_fixtures
+from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
+from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
+from tests.unit.rpc_fixtures import start_service  # noqa: F401
+from trove_lite.common import context
+from trove_lite.common import exception
+from trove_lite.guestagent import rpcapi
+from trove_lite.guestagent import service as guest_service
+from trove_lite import version
+
+CONF = rpc_fixtures.CONF
+
+
+@pytest.fixture
+def instance_id():
+    return str(uuid.uuid4())
+
+
+@pytest.fixture
+def api(memory_bus, instance_id):  # noqa: F811
+    return rpcapi.GuestAgentAPI(context.get_admin_context(), instance_id)
+
+
+@pytest.fixture
+def agent(memory_bus, start_service, instance_id):  # noqa: F811
+    endpoint = guest_service.GuestAgentEndpoint(instance_id)
+    start_service(rpcapi.topic_for(instance_id), instance_id, endpoint)
+    return endpoint
+
+
+def test_versions_in_sync():
+    assert (guest_service.RPC_API_VERSION
+            == rpcapi.GuestAgentAPI.RPC_API_VERSION)
+    assert (guest_service.GuestAgentEndpoint.target.version
+            == guest_service.RPC_API_VERSION)
+
+
+def test_topic_for():
+    assert rpcapi.topic_for('abc') == 'guestagent.abc'
+
+
+def test_client_target(api, instance_id):
+    assert api.client.target.topic == 'guestagent.%s' % instance_id
+    assert api.client.target.server == instance_id
+    assert api.client.target.version == '1.0'
+    assert api.client.version_cap is None
+
+
+def test_upgrade_level_caps_client(memory_bus, instance_id):  # noqa: F811
+    memory_bus.set('guestagent', '1.0', group='upgrade_levels')
+    api = rpcapi.GuestAgentAPI(context.get_admin_context(), instance_id)
+    assert api.client.version_cap == '1.0'
+    assert not api.client.can_send_version('1.1')
+
+
+def test_cap_below_call_version_refuses(memory_bus,  # noqa: F811
+                                        instance_id):
+    memory_bus.set('guestagent', '0.9', group='upgrade_levels')
+    api = rpcapi.GuestAgentAPI(context.get_admin_context(), instance_id)
+    with pytest.raises(oslo_messaging.RPCVersionCapError):
+        api.rpc_ping()
+
+
+def test_rpc_ping_sends_explicit_version_and_low_timeout(api):
+    with mock.patch.object(api, 'client') as client:
+        api.rpc_ping()
+    client.prepare.assert_called_once_with(
+        version='1.0', timeout=CONF.agent_call_low_timeout)
+    client.prepare.return_value.call.assert_called_once_with(
+        api.context, 'rpc_ping')
+
+
+def test_rpc_ping_answers(api, agent, instance_id):
+    assert api.rpc_ping() == {
+        'service': 'guestagent', 'host': CONF.host,
+        'version': version.VERSION, 'rpc_api_version': '1.0',
+        'instance_id': instance_id}
+
+
+def test_other_instances_agent_does_not_answer(memory_bus,  # noqa: F811
+                                               agent):
+    memory_bus.set('agent_call_low_timeout', 1)
+    other = rpcapi.GuestAgentAPI(context.get_admin_context(), 'other-id')
+    with pytest.raises(exception.RPCTimeout) as caught:
+        other.rpc_ping()
+    assert 'other-id' in str(caught.value)
+
+
+def test_error_crosses_rpc_with_class(api, agent):
+    agent.rpc_ping = mock.Mock(
+        side_effect=exception.NotFound(uuid='db1'))
+    with pytest.raises(exception.NotFound) as caught:
+        api.rpc_ping()
+    assert type(caught.value) is exception.NotFound
+    assert str(caught.value) == 'Resource db1 cannot be found.'

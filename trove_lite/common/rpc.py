@@ -1,0 +1,261 @@
+"""The one place that turns configuration into oslo.messaging objects.
+
+Every RPC client, RPC server and notifier of trove_lite is built here, so
+that the rules of the bus are written down once:
+
+* One RPC transport per process, built by ``init()`` from ``cfg.CONF``
+  (``transport_url``, ``control_exchange``) and released by ``cleanup()``.
+  The embedded shape uses ``kombu+memory:////`` (every client and server in
+  the process share one in-memory broker); the cloud shape uses RabbitMQ.
+* Servers run on the threading executor: trove_lite uses native threads and
+  never monkey-patches (see ARCHITECTURE.md, section 2).
+* Servers only dispatch public methods (``DefaultRPCAccessPolicy``), so a
+  helper named ``_something`` on a manager is never reachable from the bus.
+* The request context travels as a plain dict (``RequestContextSerializer``)
+  and arrives as our ``RequestContext``.
+* Errors cross the bus with their class: a ``TroveLiteError`` raised by a
+  server is re-raised on the caller as the same class with the same
+  message (``call()`` removes the ``_Remote`` subclass and the remote
+  traceback that oslo.messaging adds), and a ``MessagingTimeout`` becomes
+  ``RPCTimeout`` naming the service that did not answer.
+
+Nothing here imports the packages above ``common``: clients and managers
+(``taskmanager/``, ``conductor/``, ``guestagent/``) call down into this
+module, never the other way round.
+"""
+
+from oslo_config import cfg
+from oslo_log import log as logging
+import oslo_messaging
+from oslo_messaging.rpc import dispatcher
+
+from trove_lite.common import context as trove_context
+from trove_lite.common import exception
+
+LOG = logging.getLogger(__name__)
+
+# NOTE(threading): oslo.messaging 18 deprecates the ``executor`` argument of
+# get_rpc_server (eventlet is going away) and picks 'threading' whenever the
+# thread module is not monkey-patched. We do not pass the deprecated
+# argument; get_server() refuses any server that did not get this executor.
+EXECUTOR = 'threading'
+LATEST = 'latest'
+
+# oslo.messaging names the class and module of a re-raised remote exception
+# with this suffix.
+_REMOTE_SUFFIX = '_Remote'
+
+TRANSPORT = None
+NOTIFICATION_TRANSPORT = None
+NOTIFIER = None
+
+
+def set_defaults(control_exchange):
+    """Change the default exchange under which topics are scoped.
+
+    Must run before ``init()``; a ``control_exchange`` in the config files
+    still wins.
+    """
+    oslo_messaging.set_transport_defaults(control_exchange)
+
+
+def init(conf=None):
+    """Build the transports and the notifier of this process.
+
+    :param conf: the ``ConfigOpts`` to read; the global ``cfg.CONF`` when
+        omitted (oslo.messaging registers some options only there).
+    :raises: oslo_messaging.InvalidTransportURL if ``transport_url`` is
+        malformed; oslo_messaging.DriverLoadFailure if its driver is unknown.
+    """
+    global TRANSPORT, NOTIFICATION_TRANSPORT, NOTIFIER
+    conf = cfg.CONF if conf is None else conf
+    exmods = get_allowed_exmods()
+    TRANSPORT = oslo_messaging.get_rpc_transport(
+        conf, allowed_remote_exmods=exmods)
+    NOTIFICATION_TRANSPORT = oslo_messaging.get_notification_transport(
+        conf, allowed_remote_exmods=exmods)
+    NOTIFIER = oslo_messaging.Notifier(
+        NOTIFICATION_TRANSPORT, serializer=RequestContextSerializer())
+
+
+def cleanup():
+    """Release the transports (closes broker connections and threads)."""
+    global TRANSPORT, NOTIFICATION_TRANSPORT, NOTIFIER
+    for transport in (TRANSPORT, NOTIFICATION_TRANSPORT):
+        if transport is not None:
+            transport.cleanup()
+    TRANSPORT = NOTIFICATION_TRANSPORT = NOTIFIER = None
+
+
+def initialized():
+    """Whether ``init()`` has run since the last ``cleanup()``."""
+    return TRANSPORT is not None
+
+
+def get_allowed_exmods():
+    """Modules whose exceptions a caller may rebuild from a reply."""
+    return list(exception.ALLOWED_RPC_EXCEPTION_MODULES)
+
+
+def get_rpc_transport():
+    """The shared RPC transport of this process.
+
+    :raises: RuntimeError if ``init()`` has not run; building a transport
+        silently here would hide a process that forgot to read its config.
+    """
+    if TRANSPORT is None:
+        raise RuntimeError('trove_lite.common.rpc.init() has not been called')
+    return TRANSPORT
+
+
+def get_target(topic, version=None, server=None):
+    """An oslo.messaging ``Target`` on the configured exchange."""
+    return oslo_messaging.Target(topic=topic, version=version, server=server)
+
+
+def get_client(topic, version, version_cap=None, server=None, timeout=None,
+               serializer=None):
+    """An RPC client for one topic.
+
+    :param topic: the queue the servers listen on.
+    :param version: the base version of the API (what every server speaks).
+    :param version_cap: the highest version this client may send; None
+        means uncapped.
+    :param server: pin every message to one server of the topic.
+    :param timeout: default seconds a call waits for its answer.
+    :param serializer: serializer for arguments and results; wrapped so the
+        context always travels as a dict.
+    :raises: RuntimeError if ``init()`` has not run.
+    """
+    target = get_target(topic, version=version, server=server)
+    return oslo_messaging.get_rpc_client(
+        get_rpc_transport(), target, version_cap=version_cap,
+        timeout=timeout, serializer=RequestContextSerializer(serializer))
+
+
+def get_server(topic, server, endpoints, serializer=None):
+    """An RPC server (not yet started) on the threading executor.
+
+    :param topic: the queue to consume.
+    :param server: this server's name; messages pinned to it arrive too.
+    :param endpoints: objects whose public methods become RPC methods.
+    :param serializer: serializer for arguments and results.
+    :raises: RuntimeError if ``init()`` has not run, or if oslo.messaging
+        picked an executor other than threading (a monkey-patched process).
+    """
+    target = get_target(topic, server=server)
+    rpc_server = oslo_messaging.get_rpc_server(
+        get_rpc_transport(), target, endpoints,
+        serializer=RequestContextSerializer(serializer),
+        access_policy=dispatcher.DefaultRPCAccessPolicy)
+    if rpc_server.executor_type != EXECUTOR:
+        raise RuntimeError('RPC server for %s got the %s executor; trove_lite '
+                           'needs %s (is the process monkey-patched?)'
+                           % (topic, rpc_server.executor_type, EXECUTOR))
+    return rpc_server
+
+
+def get_notifier(publisher_id):
+    """A notifier that publishes as ``publisher_id`` (e.g. ``taskmanager.h1``).
+
+    :raises: RuntimeError if ``init()`` has not run.
+    """
+    if NOTIFIER is None:
+        raise RuntimeError('trove_lite.common.rpc.init() has not been called')
+    return NOTIFIER.prepare(publisher_id=publisher_id)
+
+
+def version_cap(service, aliases=None):
+    """The version cap ``[upgrade_levels] <service>`` asks for.
+
+    :param service: the option name in ``[upgrade_levels]``.
+    :param aliases: release names mapped to versions, e.g. ``{'2025.1':
+        '1.0'}``, so operators can pin by release.
+    :returns: a version string, or None for 'latest' (uncapped).
+    """
+    level = getattr(cfg.CONF.upgrade_levels, service)
+    if not level or level == LATEST:
+        return None
+    return (aliases or {}).get(level, level)
+
+
+def prepare(client, version, server=None, timeout=None):
+    """A call context at an explicit ``version``.
+
+    :param server: send to this server of the topic only; None keeps the
+        client's target (any server, or the one the client pins).
+    :param timeout: seconds a call waits; None keeps the client's default.
+    """
+    options = {'version': version}
+    if server is not None:
+        options['server'] = server
+    if timeout is not None:
+        options['timeout'] = timeout
+    return client.prepare(**options)
+
+
+def call(client, context, method, service, **kwargs):
+    """Make an RPC call and translate what comes back to trove_lite errors.
+
+    :param client: an RPC client, usually ``client.prepare(version=...)``.
+    :param service: names the callee in a timeout message.
+    :raises: exception.RPCTimeout when no answer arrives in time; any
+        TroveLiteError the server raised, as the same class;
+        oslo_messaging.RPCVersionCapError when the call's version exceeds
+        the client's cap (``[upgrade_levels]``).
+    """
+    try:
+        return client.call(context, method, **kwargs)
+    except oslo_messaging.MessagingTimeout:
+        raise exception.RPCTimeout(service=service, timeout=client.timeout)
+    except exception.TroveLiteError as err:
+        raise _as_local(err)
+
+
+def cast(client, context, method, **kwargs):
+    """Send an RPC message without waiting for an answer.
+
+    :raises: oslo_messaging.MessageDeliveryFailure if the broker refuses it;
+        oslo_messaging.RPCVersionCapError as ``call``.
+    """
+    client.cast(context, method, **kwargs)
+
+
+def _as_local(err):
+    """Turn a rebuilt remote error back into its own class.
+
+    oslo.messaging rebuilds a remote exception as a subclass named
+    ``<Class>_Remote`` whose ``str()`` carries the server's traceback; the
+    traceback must not reach users, and callers compare classes.
+    """
+    remote_cls = type(err)
+    if not (remote_cls.__name__.endswith(_REMOTE_SUFFIX)
+            and remote_cls.__module__.endswith(_REMOTE_SUFFIX)):
+        return err
+    LOG.debug('Remote error: %s', err)
+    err.__class__ = remote_cls.__mro__[1]
+    return err
+
+
+class RequestContextSerializer(oslo_messaging.Serializer):
+    """Sends our ``RequestContext`` as a dict and rebuilds it on arrival.
+
+    :param base: serializer for the arguments and results themselves (the
+        place for the guest channel's sealing serializer); pass-through when
+        omitted.
+    """
+
+    def __init__(self, base=None):
+        self._base = base or oslo_messaging.NoOpSerializer()
+
+    def serialize_entity(self, context, entity):
+        return self._base.serialize_entity(context, entity)
+
+    def deserialize_entity(self, context, entity):
+        return self._base.deserialize_entity(context, entity)
+
+    def serialize_context(self, context):
+        return context.to_dict()
+
+    def deserialize_context(self, context):
+        return trove_context.RequestContext.from_dict(context)

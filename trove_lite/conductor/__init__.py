@@ -1,0 +1,1 @@
+"""The conductor: receives what guests report and runs the reconcilers."""

@@ -1,0 +1,1 @@
+"""The guest agent: one per instance, manages the datastore server."""

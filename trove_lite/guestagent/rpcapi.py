@@ -1,0 +1,73 @@
+"""Client side of the guest agent RPC API.
+
+The control plane talks to the agent of one instance through
+``GuestAgentAPI(context, instance_id)``: topic ``guestagent.<instance_id>``,
+server ``<instance_id>`` (upstream's names, so the queues match).
+
+This is the contract that must survive mixed versions: guests are upgraded
+last, or never, so a new control plane must keep speaking to old agents.
+Every method names the version it needs, ``[upgrade_levels] guestagent``
+caps what is sent, and a method an old agent does not know checks
+``can_send_version`` and falls back or refuses with a clear error.
+"""
+
+from trove_lite.common import rpc
+from trove_lite import conf
+
+CONF = conf.CONF
+
+TOPIC_PREFIX = 'guestagent'
+
+
+def topic_for(instance_id):
+    """The RPC topic of the agent of ``instance_id``."""
+    return '%s.%s' % (TOPIC_PREFIX, instance_id)
+
+
+class GuestAgentAPI:
+    """Client side of the guest agent RPC API.
+
+    API version history:
+
+    |    1.0 - Initial version: rpc_ping.
+
+    Bump ``RPC_API_VERSION`` (here and in ``service.GuestAgentEndpoint``)
+    for every change, add the new version to this history, and send new or
+    changed methods with that version.
+
+    :param context: the request context every message carries.
+    :param instance_id: the instance whose agent is addressed.
+    """
+
+    # NOTE(versions): must equal service.RPC_API_VERSION.
+    RPC_API_VERSION = '1.0'
+    BASE_VERSION = '1.0'
+    SERVICE_NAME = 'guestagent'
+    # Release names accepted in [upgrade_levels] guestagent.
+    VERSION_ALIASES = {}
+
+    def __init__(self, context, instance_id):
+        self.context = context
+        self.instance_id = instance_id
+        self.client = rpc.get_client(
+            topic_for(instance_id), self.BASE_VERSION,
+            version_cap=rpc.version_cap('guestagent', self.VERSION_ALIASES),
+            server=instance_id)
+
+    def rpc_ping(self):
+        """Ask the agent who it is.
+
+        :returns: ``{'service', 'host', 'version', 'rpc_api_version',
+            'instance_id'}``.
+        :raises: RPCTimeout when the agent does not answer within
+            ``agent_call_low_timeout`` seconds.
+        """
+        return self._call('rpc_ping', '1.0', CONF.agent_call_low_timeout)
+
+    def _call(self, method, version, timeout, **kwargs):
+        cctxt = rpc.prepare(self.client, version, timeout=timeout)
+        return rpc.call(cctxt, self.context, method, self._service(),
+                        **kwargs)
+
+    def _service(self):
+        return 'the guest agent of instance %s' % self.instance_id

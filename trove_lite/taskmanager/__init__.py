@@ -1,0 +1,1 @@
+"""The taskmanager: runs the multi-step workflows (create, delete, resize...)."""
