@@ -7,8 +7,17 @@ side effect when none was chosen yet, and after that the choice cannot be
 changed (``init_backend(THREADING)`` raises ``BackendAlreadySelected``).
 Every trove_lite module is imported through this package, so none of them
 can pull oslo.messaging in first.
+
+Tools that import oslo.messaging before us (oslo-config-generator reading
+our options, for one) have already chosen; that is fine for them, since
+they run no services, and ``common.rpc.get_server`` refuses to run a
+server on anything but native threads.
 """
 
 from oslo_service import backend as _service_backend
+from oslo_service.backend import exceptions as _backend_exceptions
 
-_service_backend.init_backend(_service_backend.BackendType.THREADING)
+try:
+    _service_backend.init_backend(_service_backend.BackendType.THREADING)
+except _backend_exceptions.BackendAlreadySelected:
+    pass

@@ -20,7 +20,6 @@ CONF = common.CONF
 @pytest.fixture(scope='session', autouse=True)
 def _configured(tmp_path_factory):
     state = tmp_path_factory.mktemp('state')
-    common.init_backend()
     CONF([], project='trove-lite', default_config_files=[])
     CONF.set_default('state_path', str(state))
     CONF.set_default('auth_strategy', 'noauth')

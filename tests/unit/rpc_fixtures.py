@@ -64,7 +64,6 @@ def memory_bus(conf_overrides):
     Options that shape clients (``[upgrade_levels]``, timeouts) may be
     overridden through the yielded object before building a client.
     """
-    common.init_backend()
     register_messaging_opts()
     conf_overrides.set('transport_url', MEMORY_URL)
     conf_overrides.set('control_exchange', 'unit_%s' % uuid.uuid4().hex)

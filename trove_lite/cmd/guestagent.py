@@ -40,7 +40,7 @@ def build_service(guest_id=None):
 
 def main(argv=None):
     """Run the agent until SIGTERM or SIGINT; returns the exit code."""
-    common.init_process(argv)
+    common.init_process(argv, infra_db=False)
     try:
         agent = build_service()
     except cfg.RequiredOptError:

@@ -71,6 +71,9 @@ class _ThreadingServer(socketserver.ThreadingMixIn,
 class WSGIServer:
     """Serve ``app`` on ``host:port`` in a background thread.
 
+    It has the start/stop/wait of an oslo.service service, so a
+    ``ServiceLauncher`` runs it beside the RPC services.
+
     :param port: 0 picks a free port; ``self.port`` tells which.
     """
 
@@ -97,3 +100,6 @@ class WSGIServer:
     def wait(self):
         if self._thread is not None:
             self._thread.join()
+
+    def reset(self):
+        """Nothing to reload; part of the service interface."""

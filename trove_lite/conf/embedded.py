@@ -20,7 +20,8 @@ def _register_messaging_opts(conf):
     # NOTE(embedded): oslo.messaging registers transport_url only when the
     # first transport is built; its default must change before parsing.
     for group, opts in messaging_opts.list_opts():
-        if group == 'DEFAULT':
+        # NOTE(embedded): oslo.messaging names the DEFAULT group None.
+        if group in (None, 'DEFAULT'):
             conf.register_opts([opt for opt in opts
                                 if opt.dest == 'transport_url'])
 

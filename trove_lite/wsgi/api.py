@@ -7,7 +7,7 @@ separated), else ``/etc/trove-lite/trove-lite.conf`` when it exists.
 
 import os
 
-from trove_lite.cmd import common
+from trove_lite.cmd import api
 
 _files = os.environ.get('TROVE_LITE_CONFIG_FILES')
 _args = []
@@ -16,4 +16,4 @@ for _path in (_files.split(',') if _files else
     if os.path.exists(_path):
         _args += ['--config-file', _path]
 
-application = common.prepare_api(_args)
+application = api.prepare(_args)
