@@ -18,7 +18,7 @@ class _Handler(simple_server.WSGIRequestHandler):
     protocol_version = 'HTTP/1.1'
 
     def log_message(self, fmt, *args):
-        LOG.info('%s "%s"', self.address_string(), fmt % args)
+        LOG.info('%s %s', self.address_string(), fmt % args)
 
     def handle(self):
         # NOTE(http11): serve every request of a keep-alive connection.

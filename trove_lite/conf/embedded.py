@@ -15,15 +15,22 @@ EMBEDDED_DEFAULTS = {
     'transport_url': EMBEDDED_TRANSPORT_URL,
 }
 
+# The in-memory broker has no heartbeats; asking for them only logs noise.
+EMBEDDED_RABBIT_DEFAULTS = {
+    'heartbeat_timeout_threshold': 0,
+}
+
 
 def _register_messaging_opts(conf):
-    # NOTE(embedded): oslo.messaging registers transport_url only when the
-    # first transport is built; its default must change before parsing.
+    # NOTE(embedded): oslo.messaging registers its options only when the
+    # first transport is built; their defaults must change before parsing.
+    # It names the DEFAULT group None.
+    wanted = {None: {'transport_url'},
+              'oslo_messaging_rabbit': set(EMBEDDED_RABBIT_DEFAULTS)}
     for group, opts in messaging_opts.list_opts():
-        # NOTE(embedded): oslo.messaging names the DEFAULT group None.
-        if group in (None, 'DEFAULT'):
+        if group in wanted:
             conf.register_opts([opt for opt in opts
-                                if opt.dest == 'transport_url'])
+                                if opt.dest in wanted[group]], group=group)
 
 
 def apply(conf):
@@ -31,3 +38,5 @@ def apply(conf):
     _register_messaging_opts(conf)
     for name, value in EMBEDDED_DEFAULTS.items():
         conf.set_default(name, value)
+    for name, value in EMBEDDED_RABBIT_DEFAULTS.items():
+        conf.set_default(name, value, group='oslo_messaging_rabbit')
