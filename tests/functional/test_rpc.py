@@ -108,8 +108,10 @@ def exchange():
 
 @pytest.fixture
 def start(tmp_path, exchange):
-    """``start(script, **defaults)`` -> (process, host); killed at teardown
-    if the test did not stop it."""
+    """``start(script, **defaults)`` -> (process, host).
+
+    A process the test did not stop is killed at teardown.
+    """
     started = []
 
     def _start(script, **defaults):

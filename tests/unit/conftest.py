@@ -24,7 +24,7 @@ def _configured(tmp_path_factory):
     CONF.set_default('state_path', str(state))
     CONF.set_default('auth_strategy', 'noauth')
     CONF.set_default('connection', 'sqlite:///%s/unit.sqlite' % state,
-                      group='database')
+                     group='database')
     db_api.configure()
     models.Base.metadata.create_all(db_api.get_engine())
     yield

@@ -8,8 +8,8 @@ import contextlib
 
 from oslo_config import cfg
 
-from trove_lite import conf  # noqa: registers [database] on cfg.CONF
 from trove_lite.common import context as trove_context
+from trove_lite import conf  # noqa: registers [database] on cfg.CONF
 from trove_lite.db import api as db_api
 from trove_lite.db import migration
 

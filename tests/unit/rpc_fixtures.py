@@ -77,8 +77,10 @@ def memory_bus(conf_overrides):
 
 @pytest.fixture
 def start_service():
-    """``start_service(topic, host, manager)``: a running RPCService,
-    stopped after the test."""
+    """``start_service(topic, host, manager)``: a running RPCService.
+
+    Every service started is stopped after the test.
+    """
     started = []
 
     def _start(topic, host, manager):

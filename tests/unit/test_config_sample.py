@@ -24,6 +24,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 ETC = os.path.join(REPO_ROOT, 'etc', 'trove-lite')
 
+
 def _generate(module, function, generator_conf, output):
     code = ('import sys; from %s import %s as gen; sys.exit(gen(sys.argv[1:]))'
             % (module, function))

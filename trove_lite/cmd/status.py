@@ -14,8 +14,8 @@ from oslo_upgradecheck import upgradecheck
 from sqlalchemy.engine import url as sa_url
 from sqlalchemy import exc as sa_exc
 
-from trove_lite import conf  # noqa: registers the option groups on CONF
 from trove_lite.common import context as trove_context
+from trove_lite import conf  # noqa: registers the option groups on CONF
 from trove_lite.db import migration
 from trove_lite.db.repositories import datastores as ds_repo
 

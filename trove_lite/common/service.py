@@ -89,8 +89,10 @@ class RPCService(service_base.ServiceBase):
         LOG.info('RPC service %s on %s stopped', self.topic, self.host)
 
     def wait(self):
-        """Block until messages in flight are done; returns at once unless
-        the service has been started and stopped."""
+        """Block until the messages in flight are done.
+
+        Returns at once unless the service has been started and stopped.
+        """
         with self._lock:
             server = self._server if self._state == STOPPED else None
         # NOTE(threads): outside the lock, so that a stop() from another

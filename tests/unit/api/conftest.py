@@ -67,5 +67,3 @@ def flavor_rows(admin_context):
 def member():
     """Headers that make a noauth request a plain project member."""
     return {'X-Roles': 'member'}
-
-

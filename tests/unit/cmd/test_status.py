@@ -3,9 +3,9 @@
 from oslo_upgradecheck import upgradecheck
 import pytest
 
+from tests.unit import db_utils
 from trove_lite.cmd import manage
 from trove_lite.cmd import status
-from tests.unit import db_utils
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Tests for the guest agent RPC client and the agent's endpoint."""
 
-import uuid
 from unittest import mock
+import uuid
 
 import oslo_messaging
 import pytest

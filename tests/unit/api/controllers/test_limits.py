@@ -13,7 +13,6 @@ def test_absolute_limits_come_from_config(client, override):
 
 
 def test_quota_row_overrides_default(client, admin_context):
-    from trove_lite.db import api as db_api
     with db_api.writer.using(admin_context) as session:
         session.add(models.Quota(id='q1', tenant_id='p1',
                                  resource='volumes', hard_limit=7))
