@@ -31,6 +31,7 @@ from oslo_messaging.rpc import dispatcher
 
 from trove_lite.common import context as trove_context
 from trove_lite.common import exception
+from trove_lite import version
 
 LOG = logging.getLogger(__name__)
 
@@ -235,6 +236,48 @@ def _as_local(err):
     LOG.debug('Remote error: %s', err)
     err.__class__ = remote_cls.__mro__[1]
     return err
+
+
+def ping_reply(service, rpc_api_version, **extra):
+    """What every manager's ``rpc_ping`` answers: who and what it is."""
+    reply = {'service': service, 'host': cfg.CONF.host,
+             'version': version.VERSION, 'rpc_api_version': rpc_api_version}
+    reply.update(extra)
+    return reply
+
+
+class ServiceClient:
+    """Base of the clients of a service that shares one topic.
+
+    Subclasses name the service (``SERVICE_NAME``, also its group key in
+    ``[upgrade_levels]``) and keep their own version history; the client is
+    built capped at what ``[upgrade_levels]`` allows.
+
+    :param topic: the topic every server of the service listens on.
+    """
+
+    RPC_API_VERSION = '1.0'
+    BASE_VERSION = '1.0'
+    SERVICE_NAME = None
+    # Release names accepted in [upgrade_levels] for this service.
+    VERSION_ALIASES = {}
+
+    def __init__(self, topic):
+        self.topic = topic
+        self.client = get_client(
+            topic, self.BASE_VERSION,
+            version_cap=version_cap(self.SERVICE_NAME, self.VERSION_ALIASES))
+
+    def rpc_ping(self, context, host=None):
+        """Ask a server of the service (any, or the one on ``host``) who.
+
+        :returns: ``{'service', 'host', 'version', 'rpc_api_version'}``.
+        :raises: RPCTimeout when none answers within ``rpc_ping_timeout``
+            seconds.
+        """
+        cctxt = prepare(self.client, '1.0', server=host,
+                        timeout=cfg.CONF.rpc_ping_timeout)
+        return call(cctxt, context, 'rpc_ping', self.SERVICE_NAME)
 
 
 class RequestContextSerializer(oslo_messaging.Serializer):

@@ -8,10 +8,7 @@ expire stuck states arrive with later work.
 
 import oslo_messaging
 
-from trove_lite import conf
-from trove_lite import version
-
-CONF = conf.CONF
+from trove_lite.common import rpc
 
 # NOTE(versions): must equal rpcapi.ConductorAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
@@ -26,5 +23,4 @@ class Manager:
 
     def rpc_ping(self, context):
         """Answer who and what this conductor is (API 1.0)."""
-        return {'service': SERVICE_NAME, 'host': CONF.host,
-                'version': version.VERSION, 'rpc_api_version': RPC_API_VERSION}
+        return rpc.ping_reply(SERVICE_NAME, RPC_API_VERSION)

@@ -14,7 +14,7 @@ from trove_lite import conf
 CONF = conf.CONF
 
 
-class ConductorAPI:
+class ConductorAPI(rpc.ServiceClient):
     """Client side of the conductor RPC API.
 
     API version history:
@@ -29,24 +29,7 @@ class ConductorAPI:
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
     RPC_API_VERSION = '1.0'
-    BASE_VERSION = '1.0'
     SERVICE_NAME = 'conductor'
-    # Release names accepted in [upgrade_levels] conductor.
-    VERSION_ALIASES = {}
 
     def __init__(self, topic=None):
-        self.topic = topic or CONF.conductor_queue
-        self.client = rpc.get_client(
-            self.topic, self.BASE_VERSION,
-            version_cap=rpc.version_cap('conductor', self.VERSION_ALIASES))
-
-    def rpc_ping(self, context, host=None):
-        """Ask a conductor (any, or the one on ``host``) who it is.
-
-        :returns: ``{'service', 'host', 'version', 'rpc_api_version'}``.
-        :raises: RPCTimeout when no conductor answers within
-            ``rpc_ping_timeout`` seconds.
-        """
-        cctxt = rpc.prepare(self.client, '1.0', server=host,
-                            timeout=CONF.rpc_ping_timeout)
-        return rpc.call(cctxt, context, 'rpc_ping', self.SERVICE_NAME)
+        super().__init__(topic or CONF.conductor_queue)

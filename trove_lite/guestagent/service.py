@@ -9,10 +9,7 @@ delegate, so that one endpoint serves every datastore.
 
 import oslo_messaging
 
-from trove_lite import conf
-from trove_lite import version
-
-CONF = conf.CONF
+from trove_lite.common import rpc
 
 # NOTE(versions): must equal rpcapi.GuestAgentAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
@@ -33,6 +30,5 @@ class GuestAgentEndpoint:
 
     def rpc_ping(self, context):
         """Answer who and what this agent is (API 1.0)."""
-        return {'service': SERVICE_NAME, 'host': CONF.host,
-                'version': version.VERSION, 'rpc_api_version': RPC_API_VERSION,
-                'instance_id': self.instance_id}
+        return rpc.ping_reply(SERVICE_NAME, RPC_API_VERSION,
+                              instance_id=self.instance_id)

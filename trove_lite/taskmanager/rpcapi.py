@@ -13,7 +13,7 @@ from trove_lite import conf
 CONF = conf.CONF
 
 
-class TaskManagerAPI:
+class TaskManagerAPI(rpc.ServiceClient):
     """Client side of the taskmanager RPC API.
 
     API version history:
@@ -28,24 +28,7 @@ class TaskManagerAPI:
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
     RPC_API_VERSION = '1.0'
-    BASE_VERSION = '1.0'
     SERVICE_NAME = 'taskmanager'
-    # Release names accepted in [upgrade_levels] taskmanager.
-    VERSION_ALIASES = {}
 
     def __init__(self, topic=None):
-        self.topic = topic or CONF.taskmanager_queue
-        self.client = rpc.get_client(
-            self.topic, self.BASE_VERSION,
-            version_cap=rpc.version_cap('taskmanager', self.VERSION_ALIASES))
-
-    def rpc_ping(self, context, host=None):
-        """Ask a taskmanager (any, or the one on ``host``) who it is.
-
-        :returns: ``{'service', 'host', 'version', 'rpc_api_version'}``.
-        :raises: RPCTimeout when no taskmanager answers within
-            ``rpc_ping_timeout`` seconds.
-        """
-        cctxt = rpc.prepare(self.client, '1.0', server=host,
-                            timeout=CONF.rpc_ping_timeout)
-        return rpc.call(cctxt, context, 'rpc_ping', self.SERVICE_NAME)
+        super().__init__(topic or CONF.taskmanager_queue)
