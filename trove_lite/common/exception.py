@@ -234,6 +234,47 @@ class ConfigurationParametersFileInvalid(BadRequest):
     message = 'Invalid configuration parameter rules in %(path)s: %(reason)s'
 
 
+# -- Instances ----------------------------------------------------------------
+
+class InstanceNotFound(NotFound):
+    message = 'Instance %(uuid)s cannot be found.'
+
+
+class InstanceNotAvailable(UnprocessableEntity):
+    message = 'Instance is not currently available for an action to be ' \
+              'performed (task status was %(task)s).'
+
+
+class InstanceBusy(Conflict):
+    message = 'Instance %(uuid)s is being changed by another request; ' \
+              'try again when it is done.'
+
+
+class QuotaExceeded(OverLimit):
+    message = 'Quota exceeded for resources: %(overs)s.'
+
+
+class VolumeSizeTooLarge(OverLimit):
+    message = 'Volume size %(size)s GB is larger than the largest ' \
+              'accepted, %(maximum)s GB.'
+
+
+class DatabaseAlreadyExists(BadRequest):
+    message = 'A database with the name %(name)s already exists.'
+
+
+class UserAlreadyExists(BadRequest):
+    message = 'A user with the name %(name)s already exists.'
+
+
+class GuestError(BadRequest):
+    message = 'An error occurred communicating with the guest: %(reason)s.'
+
+
+class ComputeError(ServerError):
+    message = 'The compute driver failed: %(reason)s'
+
+
 # -- Infrastructure -----------------------------------------------------------
 
 class DatabaseSchemaNotCurrent(ServiceUnavailable):

@@ -20,6 +20,7 @@ class ConductorAPI(rpc.ServiceClient):
     API version history:
 
     |    1.0 - Initial version: rpc_ping.
+    |    1.1 - heartbeat, report_fault (sent by guest agents).
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -28,8 +29,27 @@ class ConductorAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.0'
+    RPC_API_VERSION = '1.1'
     SERVICE_NAME = 'conductor'
 
     def __init__(self, topic=None):
         super().__init__(topic or CONF.conductor_queue)
+
+    def heartbeat(self, context, instance_id, payload, sent):
+        """A guest's periodic report.
+
+        :param payload: ``{'service_status': <description>,
+            'agent_version': <str>, 'volume': {'used': GB, 'total': GB}}``
+            (``volume`` optional).
+        :param sent: the guest's clock when sending (seconds since the
+            epoch); older reports than the stored one are dropped.
+        """
+        cctxt = rpc.prepare(self.client, '1.1')
+        rpc.cast(cctxt, context, 'heartbeat', instance_id=instance_id,
+                 payload=payload, sent=sent)
+
+    def report_fault(self, context, instance_id, message, details, sent):
+        """A guest tells why something it was asked to do failed."""
+        cctxt = rpc.prepare(self.client, '1.1')
+        rpc.cast(cctxt, context, 'report_fault', instance_id=instance_id,
+                 message=message, details=details, sent=sent)

@@ -11,6 +11,7 @@ from trove_lite.conf import api
 from trove_lite.conf import database
 from trove_lite.conf import default
 from trove_lite.conf import guest_agent
+from trove_lite.conf import instances
 from trove_lite.conf import messaging
 from trove_lite.conf import quota
 from trove_lite.conf import upgrade_levels
@@ -21,6 +22,7 @@ default.register_opts(CONF)
 api.register_opts(CONF)
 database.register_opts(CONF)
 guest_agent.register_opts(CONF)
+instances.register_opts(CONF)
 messaging.register_opts(CONF)
 quota.register_opts(CONF)
 upgrade_levels.register_opts(CONF)

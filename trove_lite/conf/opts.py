@@ -9,11 +9,12 @@ from trove_lite.conf import api
 from trove_lite.conf import database
 from trove_lite.conf import default
 from trove_lite.conf import guest_agent
+from trove_lite.conf import instances
 from trove_lite.conf import messaging
 from trove_lite.conf import quota
 from trove_lite.conf import upgrade_levels
 
-_MODULES = (default, api, messaging, quota, database, upgrade_levels,
+_MODULES = (default, api, instances, messaging, quota, database, upgrade_levels,
             guest_agent)
 
 

@@ -213,6 +213,12 @@ class Instance(TimestampMixin, SoftDeleteMixin, Base):
     region_id = sa.Column(sa.String(255))
     encrypted_key = sa.Column(sa.String(255))
     access = sa.Column(sa.Text)
+    # trove_lite: when the current transitional task must be over (see
+    # common/state_machine.py), who holds the instance's lock, and the
+    # addresses of its server (JSON list of {"address", "type"}).
+    task_deadline = sa.Column(sa.DateTime)
+    lock_holder = sa.Column(sa.String(255))
+    addresses = sa.Column(sa.Text)
 
 
 class InstanceFault(SoftDeleteMixin, Base):
@@ -242,6 +248,49 @@ class ServiceStatus(Base):
     status_id = sa.Column(sa.Integer, nullable=False)
     status_description = sa.Column(sa.String(64), nullable=False)
     updated_at = sa.Column(sa.DateTime, default=utcnow, onupdate=utcnow)
+
+
+class AgentHeartbeat(SoftDeleteMixin, Base):
+    """The last heartbeat of an instance's guest agent.
+
+    ``sent`` is the agent's own clock at sending, so that a report older
+    than the one stored is recognised and dropped; the volume figures are
+    what ``show`` serves without asking the guest.
+    """
+
+    __tablename__ = 'agent_heartbeats'
+    __table_args__ = (
+        sa.Index('agent_heartbeats_instance_id', 'instance_id',
+                 unique=True),
+        sa.Index('agent_heartbeats_guest_agent_version',
+                 'guest_agent_version'),
+        sa.Index('agent_heartbeats_deleted', 'deleted'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    instance_id = sa.Column(sa.String(36), nullable=False)
+    guest_agent_version = sa.Column(sa.String(255))
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    sent = sa.Column(sa.Float)
+    volume_used = sa.Column(sa.Float)
+    volume_total = sa.Column(sa.Float)
+
+
+class LocalServer(Base):
+    """A host of the local compute driver: one per instance.
+
+    The unique address is what keeps two instances from being given the
+    same loopback address, whichever taskmanager allocates it.
+    """
+
+    __tablename__ = 'local_servers'
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    instance_id = sa.Column(sa.String(36), nullable=False, unique=True)
+    address = sa.Column(sa.String(45), nullable=False, unique=True)
+    path = sa.Column(sa.String(1024), nullable=False)
+    host = sa.Column(sa.String(255))
+    created = sa.Column(sa.DateTime, default=utcnow)
 
 
 class RootEnabledHistory(Base):

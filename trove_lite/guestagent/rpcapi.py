@@ -30,6 +30,7 @@ class GuestAgentAPI:
     API version history:
 
     |    1.0 - Initial version: rpc_ping.
+    |    1.1 - prepare, restart, stop_db, get_filesystem_stats.
 
     Bump ``RPC_API_VERSION`` (here and in ``service.GuestAgentEndpoint``)
     for every change, add the new version to this history, and send new or
@@ -40,7 +41,7 @@ class GuestAgentAPI:
     """
 
     # NOTE(versions): must equal service.RPC_API_VERSION.
-    RPC_API_VERSION = '1.0'
+    RPC_API_VERSION = '1.1'
     BASE_VERSION = '1.0'
     SERVICE_NAME = 'guestagent'
     # Release names accepted in [upgrade_levels] guestagent.
@@ -63,6 +64,34 @@ class GuestAgentAPI:
             ``agent_call_low_timeout`` seconds.
         """
         return self._call('rpc_ping', '1.0', CONF.agent_call_low_timeout)
+
+    def prepare(self, memory_mb, databases, users, root_password=None,
+                volume_size=None):
+        """Initialise and start the datastore, then create the initial
+        databases and users (a cast: the agent reports progress through
+        heartbeats and failure through ``report_fault``).
+
+        :param databases: ``[{'name', 'character_set'?, 'collate'?}]``.
+        :param users: ``[{'name', 'password', 'host'?, 'databases':
+            [{'name'}]}]``.
+        """
+        cctxt = rpc.prepare(self.client, '1.1')
+        rpc.cast(cctxt, self.context, 'prepare', memory_mb=memory_mb,
+                 databases=databases, users=users,
+                 root_password=root_password, volume_size=volume_size)
+
+    def restart(self):
+        """Restart the datastore; returns when it is up again."""
+        return self._call('restart', '1.1', CONF.agent_call_high_timeout)
+
+    def stop_db(self):
+        """Stop the datastore; returns when it is down."""
+        return self._call('stop_db', '1.1', CONF.agent_call_low_timeout)
+
+    def get_filesystem_stats(self):
+        """``{'total', 'used', 'free'}`` of the data volume, in GB."""
+        return self._call('get_filesystem_stats', '1.1',
+                          CONF.agent_call_low_timeout)
 
     def _call(self, method, version, timeout, **kwargs):
         cctxt = rpc.prepare(self.client, version, timeout=timeout)

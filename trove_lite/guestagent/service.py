@@ -13,7 +13,7 @@ from trove_lite.common import rpc
 
 # NOTE(versions): must equal rpcapi.GuestAgentAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.0'
+RPC_API_VERSION = '1.1'
 SERVICE_NAME = 'guestagent'
 
 

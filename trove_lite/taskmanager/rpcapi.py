@@ -19,6 +19,7 @@ class TaskManagerAPI(rpc.ServiceClient):
     API version history:
 
     |    1.0 - Initial version: rpc_ping.
+    |    1.1 - create_instance, delete_instance, restart.
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -27,8 +28,31 @@ class TaskManagerAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.0'
+    RPC_API_VERSION = '1.1'
     SERVICE_NAME = 'taskmanager'
 
     def __init__(self, topic=None):
         super().__init__(topic or CONF.taskmanager_queue)
+
+    def create_instance(self, context, instance_id, databases, users,
+                        root_password):
+        """Build the instance whose row the API created in BUILDING.
+
+        The secrets travel here, never through the infrastructure
+        database: the initial databases and users (with passwords) and
+        the root password, if one was asked for.
+        """
+        cctxt = rpc.prepare(self.client, '1.1')
+        rpc.cast(cctxt, context, 'create_instance', instance_id=instance_id,
+                 databases=databases, users=users,
+                 root_password=root_password)
+
+    def delete_instance(self, context, instance_id):
+        """Delete the instance (the API has set DELETING and the lock)."""
+        cctxt = rpc.prepare(self.client, '1.1')
+        rpc.cast(cctxt, context, 'delete_instance', instance_id=instance_id)
+
+    def restart(self, context, instance_id):
+        """Restart the datastore (the API has set REBOOTING and the lock)."""
+        cctxt = rpc.prepare(self.client, '1.1')
+        rpc.cast(cctxt, context, 'restart', instance_id=instance_id)

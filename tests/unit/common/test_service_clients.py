@@ -98,7 +98,8 @@ def test_rpc_ping_answers(service, topic, start_service, ctxt):  # noqa: F811
     start_service(topic, 'cd-host', service['manager'].Manager())
     answer = service['api']().rpc_ping(ctxt)
     assert answer == {'service': service['name'], 'host': CONF.host,
-                      'version': version.VERSION, 'rpc_api_version': '1.0'}
+                      'version': version.VERSION,
+                      'rpc_api_version': service['manager'].RPC_API_VERSION}
     assert service['api']().rpc_ping(ctxt, host='cd-host') == answer
 
 

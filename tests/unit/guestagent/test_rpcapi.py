@@ -81,7 +81,8 @@ def test_rpc_ping_sends_explicit_version_and_low_timeout(api):
 def test_rpc_ping_answers(api, agent, instance_id):
     assert api.rpc_ping() == {
         'service': 'guestagent', 'host': CONF.host,
-        'version': version.VERSION, 'rpc_api_version': '1.0',
+        'version': version.VERSION,
+        'rpc_api_version': guest_service.RPC_API_VERSION,
         'instance_id': instance_id}
 
 

@@ -1,0 +1,45 @@
+"""The API status of an instance, derived as upstream derives it."""
+
+import pytest
+
+from trove_lite.common import states
+
+
+@pytest.mark.parametrize('task,server,expected', [
+    (states.BUILDING, 'BUILD', 'BUILD'),
+    (states.BUILDING, 'ERROR', 'ERROR'),
+    (states.BUILDING_ERROR_TIMEOUT_GA, 'ACTIVE', 'ERROR'),
+    (states.BUILDING_ERROR_GUEST, 'ACTIVE', 'ERROR'),
+    (states.REBOOTING, 'ACTIVE', 'REBOOT'),
+    (states.RESIZING, 'ACTIVE', 'RESIZE'),
+    (states.DELETING, 'ACTIVE', 'SHUTDOWN'),
+    (states.DELETING, None, 'SHUTDOWN'),
+    (states.DELETING, 'BUILD', 'ERROR'),
+    (states.NONE, 'ACTIVE', 'ACTIVE'),
+    (states.NONE, 'SHUTDOWN', 'SHUTDOWN'),
+    (states.NONE, 'PAUSED', 'UNKNOWN'),
+])
+def test_api_status(task, server, expected):
+    assert states.api_status(task.code, server) == expected
+
+
+def test_operating_status_only_when_idle_and_running():
+    assert states.operating_status(states.NONE.code, 'ACTIVE',
+                                   states.SVC_HEALTHY) == 'HEALTHY'
+    assert states.operating_status(states.BUILDING.code, 'ACTIVE',
+                                   states.SVC_HEALTHY) == ''
+    assert states.operating_status(states.NONE.code, 'BUILD',
+                                   states.SVC_HEALTHY) == ''
+    assert states.operating_status(
+        states.NONE.code, 'ACTIVE',
+        states.SVC_FAILED_TIMEOUT_GUESTAGENT) == 'ERROR'
+
+
+def test_unknown_codes_are_safe():
+    assert states.task(999) is states.NONE
+    assert states.service_status(999) is states.SVC_UNKNOWN
+
+
+def test_error_tasks_are_the_ones_named_error():
+    for task in states.TASKS.values():
+        assert task.is_error == ('ERROR' in task.name), task.name

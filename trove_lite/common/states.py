@@ -1,0 +1,162 @@
+"""The statuses of an instance, and how the API shows them.
+
+Two statuses describe an instance, and they are kept apart on purpose:
+
+* the **task** (``instances.task_id``): what the control plane is doing to
+  the instance (building it, restarting it, deleting it) or that what it
+  was doing failed. Only the control plane writes it, and only through
+  ``state_machine``.
+* the **service status** (``service_statuses``): what the guest agent last
+  reported about the datastore (building, healthy, shut down, ...).
+
+The API's ``status`` and ``operating_status`` are derived from both (and
+the compute server's status) by ``api_status``/``operating_status`` below,
+with upstream Trove's values, so that the CLI and dashboards read them
+unchanged. Codes and descriptions are upstream's, so operators who query
+the infrastructure database directly find familiar numbers.
+"""
+
+import collections
+
+Task = collections.namedtuple('Task', 'code name action description is_error')
+
+_TASKS = [
+    Task(0x01, 'NONE', 'NONE', 'No tasks for the instance.', False),
+    Task(0x02, 'DELETING', 'DELETING', 'Deleting the instance.', False),
+    Task(0x03, 'REBOOTING', 'REBOOTING', 'Rebooting the instance.', False),
+    Task(0x04, 'RESIZING', 'RESIZING', 'Resizing the instance.', False),
+    Task(0x05, 'BUILDING', 'BUILDING', 'The instance is building.', False),
+    Task(0x51, 'BUILDING_ERROR_SERVER', 'BUILDING', 'Build error: Server.',
+         True),
+    Task(0x5b, 'BUILDING_ERROR_TIMEOUT_GA', 'ERROR',
+         'Build error: guestagent timeout.', True),
+    # NOTE(deadlines): trove_lite's own error tasks, so that every
+    # transitional task has an error task to expire into.
+    Task(0x60, 'BUILDING_ERROR_GUEST', 'BUILDING',
+         'Build error: the datastore failed to start.', True),
+    Task(0x61, 'REBOOTING_ERROR', 'REBOOTING', 'Restart error.', True),
+    Task(0x62, 'DELETING_ERROR', 'DELETING', 'Delete error.', True),
+    Task(0x63, 'RESIZING_ERROR', 'RESIZING', 'Resize error.', True),
+]
+
+TASKS = {task.name: task for task in _TASKS}
+TASKS_BY_CODE = {task.code: task for task in _TASKS}
+
+NONE = TASKS['NONE']
+DELETING = TASKS['DELETING']
+REBOOTING = TASKS['REBOOTING']
+RESIZING = TASKS['RESIZING']
+BUILDING = TASKS['BUILDING']
+BUILDING_ERROR_SERVER = TASKS['BUILDING_ERROR_SERVER']
+BUILDING_ERROR_TIMEOUT_GA = TASKS['BUILDING_ERROR_TIMEOUT_GA']
+BUILDING_ERROR_GUEST = TASKS['BUILDING_ERROR_GUEST']
+REBOOTING_ERROR = TASKS['REBOOTING_ERROR']
+DELETING_ERROR = TASKS['DELETING_ERROR']
+RESIZING_ERROR = TASKS['RESIZING_ERROR']
+
+
+def task(code):
+    """The ``Task`` with ``code``; unknown codes read as NONE."""
+    return TASKS_BY_CODE.get(code, NONE)
+
+
+ServiceStatus = collections.namedtuple('ServiceStatus',
+                                       'code name description api_name')
+
+_SERVICE_STATUSES = [
+    ServiceStatus(0x01, 'RUNNING', 'running', 'ACTIVE'),
+    ServiceStatus(0x02, 'BLOCKED', 'blocked', 'BLOCKED'),
+    ServiceStatus(0x03, 'PAUSED', 'paused', 'SHUTDOWN'),
+    ServiceStatus(0x04, 'SHUTDOWN', 'shutdown', 'SHUTDOWN'),
+    ServiceStatus(0x05, 'DELETED', 'deleted', 'DELETED'),
+    ServiceStatus(0x06, 'CRASHED', 'crashed', 'SHUTDOWN'),
+    ServiceStatus(0x08, 'FAILED', 'failed to spawn', 'FAILED'),
+    ServiceStatus(0x09, 'BUILDING', 'building', 'BUILD'),
+    ServiceStatus(0x16, 'UNKNOWN', 'unknown', 'ERROR'),
+    ServiceStatus(0x17, 'NEW', 'new', 'NEW'),
+    ServiceStatus(0x18, 'FAILED_TIMEOUT_GUESTAGENT', 'guestagent error',
+                  'ERROR'),
+    ServiceStatus(0x19, 'INSTANCE_READY', 'instance ready', 'BUILD'),
+    ServiceStatus(0x20, 'RESTART_REQUIRED', 'restart required',
+                  'RESTART_REQUIRED'),
+    ServiceStatus(0x21, 'HEALTHY', 'healthy', 'HEALTHY'),
+    ServiceStatus(0x22, 'RESTARTING', 'restarting', 'RESTARTING'),
+]
+
+SERVICE_STATUSES = {status.name: status for status in _SERVICE_STATUSES}
+SERVICE_BY_CODE = {status.code: status for status in _SERVICE_STATUSES}
+SERVICE_BY_DESCRIPTION = {status.description: status
+                          for status in _SERVICE_STATUSES}
+
+SVC_RUNNING = SERVICE_STATUSES['RUNNING']
+SVC_SHUTDOWN = SERVICE_STATUSES['SHUTDOWN']
+SVC_CRASHED = SERVICE_STATUSES['CRASHED']
+SVC_DELETED = SERVICE_STATUSES['DELETED']
+SVC_FAILED = SERVICE_STATUSES['FAILED']
+SVC_BUILDING = SERVICE_STATUSES['BUILDING']
+SVC_UNKNOWN = SERVICE_STATUSES['UNKNOWN']
+SVC_NEW = SERVICE_STATUSES['NEW']
+SVC_FAILED_TIMEOUT_GUESTAGENT = SERVICE_STATUSES['FAILED_TIMEOUT_GUESTAGENT']
+SVC_HEALTHY = SERVICE_STATUSES['HEALTHY']
+SVC_RESTARTING = SERVICE_STATUSES['RESTARTING']
+SVC_RESTART_REQUIRED = SERVICE_STATUSES['RESTART_REQUIRED']
+
+
+def service_status(code):
+    """The ``ServiceStatus`` with ``code``; unknown codes read as UNKNOWN."""
+    return SERVICE_BY_CODE.get(code, SVC_UNKNOWN)
+
+
+# Service statuses in which the datastore may be acted upon.
+ACTIONABLE_SERVICE = frozenset([SVC_RUNNING, SVC_SHUTDOWN, SVC_CRASHED,
+                                SERVICE_STATUSES['BLOCKED'], SVC_HEALTHY,
+                                SVC_RESTART_REQUIRED])
+
+# Statuses of the compute server (Nova's vocabulary; the local driver
+# reports the same words).
+SERVER_BUILD = 'BUILD'
+SERVER_ACTIVE = 'ACTIVE'
+SERVER_SHUTDOWN = 'SHUTDOWN'
+SERVER_ERROR = 'ERROR'
+SERVER_DELETED = 'DELETED'
+_SHOWN_SERVER_STATUSES = frozenset(['BUILD', 'ERROR', 'REBOOT', 'RESIZE',
+                                    'ACTIVE', 'SHUTDOWN'])
+
+_ACTION_STATUS = {
+    'REBOOTING': 'REBOOT',
+    'RESIZING': 'RESIZE',
+    'RESTART_REQUIRED': 'RESTART_REQUIRED',
+}
+
+
+def api_status(task_code, server_status):
+    """The API's ``status`` of an instance (upstream's rules, in order).
+
+    :param task_code: ``instances.task_id``.
+    :param server_status: the compute server's status, None if it has none.
+    """
+    current = task(task_code)
+    if current.is_error:
+        return 'ERROR'
+    if current is BUILDING:
+        return 'ERROR' if server_status == SERVER_ERROR else 'BUILD'
+    if current.action in _ACTION_STATUS:
+        return _ACTION_STATUS[current.action]
+    if current is DELETING:
+        return 'SHUTDOWN' if server_status in (
+            None, SERVER_ACTIVE, SERVER_SHUTDOWN, SERVER_DELETED) else 'ERROR'
+    if server_status in _SHOWN_SERVER_STATUSES:
+        return server_status
+    return 'UNKNOWN'
+
+
+def operating_status(task_code, server_status, status):
+    """The API's ``operating_status``: the datastore's health, shown only
+    once the control plane is done and the server runs.
+
+    :param status: the ``ServiceStatus`` as it stands (after heartbeat
+        expiry was applied by the caller).
+    """
+    if task(task_code) is not NONE or server_status != SERVER_ACTIVE:
+        return ''
+    return status.api_name

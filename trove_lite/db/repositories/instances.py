@@ -1,0 +1,314 @@
+"""Instances: creation, reads, and every task change as a test-and-set.
+
+A task change is one conditional UPDATE: it succeeds only if the instance
+is in one of the transition's source tasks and nobody else holds its lock
+(``lock_holder``). The caller becomes the holder and, when the target task
+is transitional, the row gets the task's deadline. ``finish`` ends what the
+holder started and releases the lock in the same statement. So two workers
+can never act on one instance at once, and a worker that dies leaves a
+deadline behind that the conductor's reconciler enforces.
+
+Delete is the exception that makes "delete works from every state" true:
+it takes the lock from whoever holds it; the flow that lost it notices at
+its next step (``holds_lock``) and stops.
+"""
+
+import json
+import uuid
+
+import sqlalchemy as sa
+
+from trove_lite.common import exception
+from trove_lite.common import state_machine
+from trove_lite.common import states
+from trove_lite.db import api as db_api
+from trove_lite.db import models
+
+
+def _live(session):
+    return session.query(models.Instance).filter(
+        models.Instance.deleted.is_(False))
+
+
+@db_api.writer
+def create(context, values):
+    """Create an instance row in BUILDING, with its NEW service status.
+
+    :param values: column values; ``id`` is generated when missing.
+    :returns: the new ``models.Instance``.
+    """
+    now = models.utcnow()
+    instance = models.Instance(
+        id=values.pop('id', None) or str(uuid.uuid4()),
+        task_id=states.BUILDING.code,
+        task_description=states.BUILDING.description,
+        task_start_time=now,
+        task_deadline=state_machine.deadline_for(states.BUILDING, now),
+        server_status=states.SERVER_BUILD, **values)
+    context.session.add(instance)
+    context.session.add(models.ServiceStatus(
+        id=str(uuid.uuid4()), instance_id=instance.id,
+        status_id=states.SVC_NEW.code,
+        status_description=states.SVC_NEW.description))
+    context.session.flush()
+    return instance
+
+
+@db_api.reader
+def get(context, instance_id, project_id=None):
+    """A live instance, of ``project_id`` when given.
+
+    :raises InstanceNotFound: no such instance (or not the project's).
+    """
+    query = _live(context.session).filter_by(id=instance_id)
+    if project_id is not None:
+        query = query.filter_by(tenant_id=project_id)
+    instance = query.first()
+    if instance is None:
+        raise exception.InstanceNotFound(uuid=instance_id)
+    return instance
+
+
+@db_api.reader
+def list_instances(context, project_id=None, limit=None, marker=None,
+                   include_clustered=False):
+    """Live instances ordered by id, after ``marker``."""
+    query = _live(context.session)
+    if project_id is not None:
+        query = query.filter_by(tenant_id=project_id)
+    if not include_clustered:
+        query = query.filter(models.Instance.cluster_id.is_(None))
+    if marker:
+        query = query.filter(models.Instance.id > marker)
+    query = query.order_by(models.Instance.id)
+    if limit:
+        query = query.limit(limit)
+    return query.all()
+
+
+@db_api.reader
+def usage(context, project_id):
+    """What a project's live instances use.
+
+    :returns: ``{'instances': n, 'ram': MB, 'volumes': GB}``.
+    """
+    rows = context.session.query(
+        models.Instance.flavor_id, models.Instance.volume_size).filter(
+        models.Instance.deleted.is_(False),
+        models.Instance.tenant_id == project_id).all()
+    flavor_ram = dict(context.session.query(models.Flavor.id,
+                                            models.Flavor.ram).all())
+    return {'instances': len(rows),
+            'ram': sum(flavor_ram.get(flavor, 0) for flavor, _ in rows),
+            'volumes': sum(size or 0 for _, size in rows)}
+
+
+def _task_values(target, now):
+    return {'task_id': target.code, 'task_description': target.description,
+            'task_start_time': now,
+            'task_deadline': state_machine.deadline_for(target, now)}
+
+
+@db_api.writer
+def start(context, instance_id, event, holder):
+    """Apply ``event`` and take the instance's lock for ``holder``.
+
+    :raises InstanceNotFound: no such live instance.
+    :raises InstanceNotAvailable: the task does not allow ``event`` (422).
+    :raises InstanceBusy: someone else holds the lock (409).
+    """
+    transition = state_machine.transition(event)
+    now = models.utcnow()
+    steal = event == 'delete'
+    query = _live(context.session).filter(
+        models.Instance.id == instance_id,
+        models.Instance.task_id.in_([t.code for t in transition.sources]))
+    if not steal:
+        query = query.filter(models.Instance.lock_holder.is_(None))
+    values = _task_values(transition.target, now)
+    values['lock_holder'] = holder
+    if query.update(values, synchronize_session=False) == 1:
+        return get(context, instance_id)
+    current = get(context, instance_id)
+    state_machine.check(event, states.task(current.task_id))
+    raise exception.InstanceBusy(uuid=instance_id)
+
+
+@db_api.writer
+def finish(context, instance_id, event, holder):
+    """Apply ``event`` if ``holder`` still holds the lock; release it.
+
+    :returns: True if applied, False if the lock was lost (someone took
+        the instance over, e.g. a delete) or the task moved on.
+    """
+    transition = state_machine.transition(event)
+    values = _task_values(transition.target, models.utcnow())
+    values['lock_holder'] = None
+    updated = _live(context.session).filter(
+        models.Instance.id == instance_id,
+        models.Instance.lock_holder == holder,
+        models.Instance.task_id.in_([t.code for t in transition.sources]),
+    ).update(values, synchronize_session=False)
+    return updated == 1
+
+
+@db_api.writer
+def reset(context, instance_id):
+    """Admin reset-status: task NONE, no lock, service status UNKNOWN."""
+    get(context, instance_id)
+    values = _task_values(states.NONE, models.utcnow())
+    values['lock_holder'] = None
+    _live(context.session).filter_by(id=instance_id).update(
+        values, synchronize_session=False)
+    set_service_status(context, instance_id, states.SVC_UNKNOWN)
+
+
+@db_api.reader
+def holds_lock(context, instance_id, holder):
+    """Whether ``holder`` still holds the instance.
+
+    It may have been taken over by a delete, or reset by an administrator.
+    """
+    return _live(context.session).filter_by(
+        id=instance_id, lock_holder=holder).count() == 1
+
+
+@db_api.reader
+def expired(context, now=None):
+    """Live instances whose transitional task is past its deadline."""
+    now = now or models.utcnow()
+    return _live(context.session).filter(
+        models.Instance.task_deadline.isnot(None),
+        models.Instance.task_deadline < now).all()
+
+
+@db_api.writer
+def expire(context, instance_id, task_code, message, details):
+    """End an expired task in its error task with a fault, whoever holds
+    the lock (the holder is presumed dead).
+
+    :returns: True if this call expired it (another reconciler may have).
+    """
+    event = state_machine.expiry_event(states.task(task_code))
+    if event is None:
+        return False
+    target = state_machine.transition(event).target
+    values = _task_values(target, models.utcnow())
+    values['lock_holder'] = None
+    updated = _live(context.session).filter(
+        models.Instance.id == instance_id,
+        models.Instance.task_id == task_code,
+        models.Instance.task_deadline < models.utcnow(),
+    ).update(values, synchronize_session=False)
+    if updated == 1:
+        add_fault(context, instance_id, message, details)
+    return updated == 1
+
+
+@db_api.writer
+def update(context, instance_id, **values):
+    """Set plain columns (name, server fields); not the task."""
+    if 'addresses' in values and not isinstance(values['addresses'], str):
+        values['addresses'] = json.dumps(values['addresses'])
+    _live(context.session).filter_by(id=instance_id).update(
+        values, synchronize_session=False)
+
+
+def addresses_of(instance):
+    """The decoded ``addresses`` of an instance row."""
+    return json.loads(instance.addresses) if instance.addresses else []
+
+
+@db_api.writer
+def mark_deleted(context, instance_id):
+    """Soft-delete the row; its service status becomes DELETED."""
+    now = models.utcnow()
+    context.session.query(models.Instance).filter_by(id=instance_id).update(
+        {'deleted': True, 'deleted_at': now, 'lock_holder': None,
+         'task_deadline': None, 'task_id': states.NONE.code,
+         'task_description': states.NONE.description},
+        synchronize_session=False)
+    set_service_status(context, instance_id, states.SVC_DELETED)
+    context.session.query(models.InstanceFault).filter_by(
+        instance_id=instance_id, deleted=False).update(
+        {'deleted': True, 'deleted_at': now}, synchronize_session=False)
+    context.session.query(models.AgentHeartbeat).filter_by(
+        instance_id=instance_id).update(
+        {'deleted': True, 'deleted_at': now}, synchronize_session=False)
+
+
+# -- Service status and heartbeats --------------------------------------------
+
+@db_api.writer
+def set_service_status(context, instance_id, status):
+    context.session.query(models.ServiceStatus).filter_by(
+        instance_id=instance_id).update(
+        {'status_id': status.code, 'status_description': status.description,
+         'updated_at': models.utcnow()}, synchronize_session=False)
+
+
+@db_api.reader
+def get_service_status(context, instance_id):
+    """(``ServiceStatus``, updated_at) of an instance."""
+    row = context.session.query(models.ServiceStatus).filter_by(
+        instance_id=instance_id).first()
+    if row is None:
+        return states.SVC_UNKNOWN, None
+    return states.service_status(row.status_id), row.updated_at
+
+
+@db_api.writer
+def record_heartbeat(context, instance_id, sent, status, agent_version,
+                     volume_used=None, volume_total=None):
+    """Store a guest's report unless an equally new one is stored.
+
+    :returns: False when the report was stale and dropped.
+    """
+    session = context.session
+    row = session.query(models.AgentHeartbeat).filter_by(
+        instance_id=instance_id).first()
+    if row is not None and row.sent is not None and sent <= row.sent:
+        return False
+    if row is None:
+        row = models.AgentHeartbeat(id=str(uuid.uuid4()),
+                                    instance_id=instance_id)
+        session.add(row)
+    row.sent = sent
+    row.guest_agent_version = agent_version
+    row.updated_at = models.utcnow()
+    if volume_used is not None:
+        row.volume_used = volume_used
+        row.volume_total = volume_total
+    session.flush()
+    set_service_status(context, instance_id, status)
+    return True
+
+
+@db_api.reader
+def get_heartbeat(context, instance_id):
+    return context.session.query(models.AgentHeartbeat).filter_by(
+        instance_id=instance_id, deleted=False).first()
+
+
+# -- Faults -------------------------------------------------------------------
+
+@db_api.writer
+def add_fault(context, instance_id, message, details):
+    """Store why an instance failed.
+
+    ``message`` is for its owner, ``details`` for administrators. The
+    newest fault is the one shown.
+    """
+    now = models.utcnow()
+    context.session.add(models.InstanceFault(
+        id=str(uuid.uuid4()), instance_id=instance_id,
+        message=message[:255], details=details or '', created=now,
+        updated=now))
+
+
+@db_api.reader
+def get_fault(context, instance_id):
+    """The newest live fault of an instance, or None."""
+    return context.session.query(models.InstanceFault).filter_by(
+        instance_id=instance_id, deleted=False).order_by(
+        sa.desc(models.InstanceFault.created)).first()
