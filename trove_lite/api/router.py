@@ -11,8 +11,10 @@ import webob.exc
 
 from trove_lite.api.controllers import datastores
 from trove_lite.api.controllers import flavors
+from trove_lite.api.controllers import instances
 from trove_lite.api.controllers import limits
 from trove_lite.api.controllers import mgmt_datastore_versions
+from trove_lite.api.controllers import mgmt_instances
 from trove_lite.api import versions
 from trove_lite.api import wsgi
 
@@ -49,6 +51,21 @@ class APIRouter:
         _routes(mapper, flavors.FlavorController(), [
             ('GET', T + '/flavors', 'index'),
             ('GET', T + '/flavors/{id}', 'show'),
+        ])
+        _routes(mapper, instances.InstanceController(), [
+            ('GET', T + '/instances', 'index'),
+            ('GET', T + '/instances/detail', 'detail'),
+            ('POST', T + '/instances', 'create'),
+            ('GET', T + '/instances/{id}', 'show'),
+            ('PUT', T + '/instances/{id}', 'update'),
+            ('PATCH', T + '/instances/{id}', 'edit'),
+            ('DELETE', T + '/instances/{id}', 'delete'),
+            ('POST', T + '/instances/{id}/action', 'action'),
+        ])
+        _routes(mapper, mgmt_instances.MgmtInstanceController(), [
+            ('GET', T + '/mgmt/instances', 'index'),
+            ('GET', T + '/mgmt/instances/{id}', 'show'),
+            ('POST', T + '/mgmt/instances/{id}/action', 'action'),
         ])
         _routes(mapper, limits.LimitsController(), [
             ('GET', T + '/limits', 'index'),

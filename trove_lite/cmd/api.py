@@ -5,6 +5,7 @@ from oslo_log import log as logging
 from trove_lite.api import app
 from trove_lite.cmd import common
 from trove_lite.common import http_server
+from trove_lite.common import rpc
 from trove_lite.common import service
 
 CONF = common.CONF
@@ -26,6 +27,10 @@ def build_server(application):
 def main(argv=None):
     """Serve the API until SIGTERM or SIGINT; returns the exit code."""
     server = build_server(prepare(argv))
-    LOG.info('trove-lite-api listening on http://%s:%s', CONF.bind_host,
-             server.port)
-    return service.serve([server])
+    rpc.init(CONF)
+    try:
+        LOG.info('trove-lite-api listening on http://%s:%s', CONF.bind_host,
+                 server.port)
+        return service.serve([server])
+    finally:
+        rpc.cleanup()

@@ -250,6 +250,28 @@ class InstanceBusy(Conflict):
               'try again when it is done.'
 
 
+class InvalidFlavor(BadRequest):
+    message = 'Flavor %(flavor)s cannot be found.'
+
+
+class FlavorNotAllowed(BadRequest):
+    message = 'Flavor %(flavor)s is not allowed for datastore version ' \
+              '%(version)s.'
+
+
+class VolumeRequired(BadRequest):
+    message = 'A volume size is required to create an instance.'
+
+
+class DatastoreDefaultVersionNotFound(BadRequest):
+    message = 'Datastore %(datastore)s has no default version; name one.'
+
+
+class DatastoreOperationNotSupported(NotImplementedYet):
+    message = 'The %(operation)s operation is not supported for the ' \
+              '%(datastore)s datastore.'
+
+
 class QuotaExceeded(OverLimit):
     message = 'Quota exceeded for resources: %(overs)s.'
 

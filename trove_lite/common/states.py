@@ -143,8 +143,9 @@ def api_status(task_code, server_status):
     if current.action in _ACTION_STATUS:
         return _ACTION_STATUS[current.action]
     if current is DELETING:
-        return 'SHUTDOWN' if server_status in (
-            None, SERVER_ACTIVE, SERVER_SHUTDOWN, SERVER_DELETED) else 'ERROR'
+        # NOTE(compat): upstream shows ERROR for a server still building;
+        # here delete works in BUILD too, and that is a shutdown.
+        return 'ERROR' if server_status == SERVER_ERROR else 'SHUTDOWN'
     if server_status in _SHOWN_SERVER_STATUSES:
         return server_status
     return 'UNKNOWN'

@@ -3,6 +3,8 @@
 from oslo_config import cfg
 
 instance_opts = [
+    cfg.StrOpt('os_region_name', default='RegionOne',
+               help='Region recorded on the instances this service creates.'),
     cfg.IntOpt('max_accepted_volume_size', default=10, min=1,
                help='Largest volume, in GB, a create request may ask for.'),
     cfg.IntOpt('build_timeout', default=600, min=1,

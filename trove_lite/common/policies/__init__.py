@@ -5,6 +5,7 @@ import itertools
 from trove_lite.common.policies import base
 from trove_lite.common.policies import datastores
 from trove_lite.common.policies import flavors
+from trove_lite.common.policies import instances
 from trove_lite.common.policies import limits
 
 
@@ -14,5 +15,6 @@ def list_rules():
         base.list_rules(),
         datastores.list_rules(),
         flavors.list_rules(),
+        instances.list_rules(),
         limits.list_rules(),
     ))

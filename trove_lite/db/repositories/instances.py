@@ -312,3 +312,39 @@ def get_fault(context, instance_id):
     return context.session.query(models.InstanceFault).filter_by(
         instance_id=instance_id, deleted=False).order_by(
         sa.desc(models.InstanceFault.created)).first()
+
+
+@db_api.reader
+def service_statuses(context, instance_ids):
+    """``{instance_id: (ServiceStatus, updated_at)}`` for a page of ids."""
+    rows = context.session.query(models.ServiceStatus).filter(
+        models.ServiceStatus.instance_id.in_(list(instance_ids))).all()
+    return {row.instance_id: (states.service_status(row.status_id),
+                              row.updated_at) for row in rows}
+
+
+@db_api.reader
+def heartbeats(context, instance_ids):
+    """``{instance_id: AgentHeartbeat}`` for a page of ids."""
+    rows = context.session.query(models.AgentHeartbeat).filter(
+        models.AgentHeartbeat.instance_id.in_(list(instance_ids)),
+        models.AgentHeartbeat.deleted.is_(False)).all()
+    return {row.instance_id: row for row in rows}
+
+
+def effective_service_status(instance, status, heartbeat, now, expiry):
+    """The service status as the API must show it.
+
+    A guest that has gone quiet for longer than ``expiry`` seconds while
+    nothing else is going on is shown as lost (FAILED_TIMEOUT_GUESTAGENT,
+    i.e. ERROR), whatever it said last.
+
+    :param heartbeat: the instance's ``AgentHeartbeat`` or None.
+    """
+    if (states.task(instance.task_id) is not states.NONE
+            or status in (states.SVC_RESTART_REQUIRED, states.SVC_DELETED)
+            or heartbeat is None):
+        return status
+    if (now - heartbeat.updated_at).total_seconds() > expiry:
+        return states.SVC_FAILED_TIMEOUT_GUESTAGENT
+    return status

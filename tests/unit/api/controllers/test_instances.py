@@ -1,0 +1,292 @@
+"""The instance routes: validation, task test-and-set, casts, views."""
+
+import datetime
+import threading
+
+import oslo_messaging
+import pytest
+
+from tests.unit.api.conftest import member
+from tests.unit import rpc_fixtures
+from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
+from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
+from tests.unit.rpc_fixtures import start_service  # noqa: F401
+from trove_lite.common import states
+from trove_lite.db import api as db_api
+from trove_lite.db import models
+from trove_lite.db.repositories import datastores
+from trove_lite.db.repositories import instances as instance_repo
+from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
+
+
+class FakeTaskManager:
+    """Records what the API casts to the taskmanager."""
+
+    target = oslo_messaging.Target(
+        version=taskmanager_rpcapi.TaskManagerAPI.RPC_API_VERSION)
+
+    def __init__(self):
+        self.calls = []
+        self.arrived = threading.Event()
+
+    def _record(self, method, **kwargs):
+        self.calls.append((method, kwargs))
+        self.arrived.set()
+
+    def create_instance(self, context, **kwargs):
+        self._record('create_instance', **kwargs)
+
+    def delete_instance(self, context, **kwargs):
+        self._record('delete_instance', **kwargs)
+
+    def restart(self, context, **kwargs):
+        self._record('restart', **kwargs)
+
+    def wait(self):
+        assert self.arrived.wait(10), 'no cast reached the taskmanager'
+        self.arrived.clear()
+        return self.calls[-1]
+
+
+@pytest.fixture
+def taskmanager(memory_bus, start_service):  # noqa: F811
+    topic = rpc_fixtures.unique_topic('tm')
+    memory_bus.set('taskmanager_queue', topic)
+    fake = FakeTaskManager()
+    start_service(topic, 'tm-host', fake)
+    return fake
+
+
+def _body(**fields):
+    instance = {'name': 'db1', 'flavorRef': '1', 'volume': {'size': 1},
+                'datastore': {'type': 'mysql', 'version': '10.11'}}
+    instance.update(fields)
+    return {'instance': instance}
+
+
+def _create(client, **fields):
+    return client.v1('POST', '/instances', body=_body(**fields))
+
+
+@pytest.fixture
+def created(client, mysql, flavor_rows, taskmanager):
+    resp = _create(client, databases=[{'name': 'app'}],
+                   users=[{'name': 'app', 'password': 'secret',
+                           'databases': [{'name': 'app'}]}])
+    assert resp.status_int == 200, resp.text
+    taskmanager.wait()
+    return resp.json['instance']
+
+
+def test_create_answers_build_and_casts(created, taskmanager):
+    assert created['status'] == 'BUILD'
+    assert created['operating_status'] == ''
+    assert created['datastore'] == {'type': 'mysql', 'version': '10.11',
+                                    'version_number': '10.11'}
+    assert created['flavor']['id'] == '1'
+    assert created['volume'] == {'size': 1}
+    method, kwargs = taskmanager.calls[-1]
+    assert method == 'create_instance'
+    assert kwargs['instance_id'] == created['id']
+    assert kwargs['databases'] == [{'name': 'app'}]
+    assert kwargs['users'][0]['password'] == 'secret'
+    assert kwargs['users'][0]['host'] == '%'
+
+
+def test_create_uses_the_default_version(client, mysql, flavor_rows,
+                                         taskmanager):
+    resp = _create(client, datastore={'type': 'mysql'})
+    assert resp.json['instance']['datastore']['version'] == '10.11'
+
+
+def test_show_list_and_detail(client, created):
+    shown = client.v1('GET', '/instances/%s' % created['id']).json[
+        'instance']
+    assert shown['id'] == created['id'] and shown['status'] == 'BUILD'
+    [listed] = client.v1('GET', '/instances').json['instances']
+    assert listed['name'] == 'db1' and 'created' not in listed
+    [detailed] = client.v1('GET', '/instances/detail').json['instances']
+    assert 'created' in detailed
+
+
+def test_show_by_name_is_404(client, created):
+    resp = client.v1('GET', '/instances/db1')
+    assert resp.status_int == 404
+    assert list(resp.json) == ['itemNotFound']
+
+
+def test_other_projects_do_not_see_it(client, created):
+    resp = client.request('GET', '/v1.0/p2/instances/%s' % created['id'])
+    assert resp.status_int == 404
+    assert client.request('GET', '/v1.0/p2/instances').json == {
+        'instances': []}
+
+
+def test_active_healthy_with_addresses_and_usage(client, created,
+                                                 admin_context):
+    iid = created['id']
+    instance_repo.update(admin_context, iid, server_status='ACTIVE',
+                         addresses=[{'address': '127.77.0.2',
+                                     'type': 'private'}])
+    instance_repo.finish(admin_context, iid, 'build_done', None)
+    instance_repo.record_heartbeat(admin_context, iid, 1.0,
+                                   states.SVC_HEALTHY, '0.1.0',
+                                   volume_used=0.25, volume_total=1.0)
+    shown = client.v1('GET', '/instances/%s' % iid).json['instance']
+    assert shown['status'] == 'ACTIVE'
+    assert shown['operating_status'] == 'HEALTHY'
+    assert shown['ip'] == ['127.77.0.2']
+    assert shown['addresses'] == [{'address': '127.77.0.2',
+                                   'type': 'private'}]
+    assert shown['volume'] == {'size': 1, 'used': 0.25,
+                               'used_percent': 25.0}
+
+
+def test_lost_guest_shows_error(client, created, admin_context, override):
+    iid = created['id']
+    instance_repo.update(admin_context, iid, server_status='ACTIVE')
+    instance_repo.finish(admin_context, iid, 'build_done', None)
+    instance_repo.record_heartbeat(admin_context, iid, 1.0,
+                                   states.SVC_HEALTHY, '0.1.0')
+    shown = client.v1('GET', '/instances/%s' % iid).json['instance']
+    assert shown['operating_status'] == 'HEALTHY'
+    with db_api.writer.using(admin_context) as session:
+        session.query(models.AgentHeartbeat).filter_by(
+            instance_id=iid).update({'updated_at': models.utcnow() -
+                                     datetime.timedelta(seconds=91)})
+    shown = client.v1('GET', '/instances/%s' % iid).json['instance']
+    assert shown['operating_status'] == 'ERROR'
+
+
+def test_error_shows_the_fault(client, created, admin_context):
+    iid = created['id']
+    instance_repo.finish(admin_context, iid, 'build_failed_guest', None)
+    instance_repo.add_fault(admin_context, iid, 'MariaDB did not start.',
+                            'mariadbd: port in use')
+    shown = client.v1('GET', '/instances/%s' % iid).json['instance']
+    assert shown['status'] == 'ERROR'
+    assert shown['fault']['message'] == 'MariaDB did not start.'
+    assert shown['fault']['details'] == 'mariadbd: port in use'  # admin
+    as_member = client.v1('GET', '/instances/%s' % iid,
+                          headers=member()).json['instance']
+    assert as_member['fault']['details'] is None
+
+
+def test_restart_needs_an_active_instance(client, created, taskmanager,
+                                          admin_context):
+    path = '/instances/%s/action' % created['id']
+    resp = client.v1('POST', path, body={'restart': {}})
+    assert resp.status_int == 422
+    assert list(resp.json) == ['unprocessableEntity']
+    instance_repo.finish(admin_context, created['id'], 'build_done', None)
+    assert client.v1('POST', path, body={'restart': {}}).status_int == 202
+    assert taskmanager.wait() == ('restart',
+                                  {'instance_id': created['id']})
+    shown = client.v1('GET', '/instances/%s' % created['id']).json
+    assert shown['instance']['status'] == 'REBOOT'
+
+
+def test_delete_works_while_building(client, created, taskmanager):
+    resp = client.v1('DELETE', '/instances/%s' % created['id'])
+    assert resp.status_int == 202
+    assert taskmanager.wait() == ('delete_instance',
+                                  {'instance_id': created['id']})
+    shown = client.v1('GET', '/instances/%s' % created['id']).json
+    assert shown['instance']['status'] == 'SHUTDOWN'
+
+
+def test_reset_status_is_admin_only(client, created):
+    path = '/instances/%s/action' % created['id']
+    resp = client.v1('POST', path, body={'reset_status': {}},
+                     headers=member())
+    assert resp.status_int == 403
+    assert client.v1('POST', path, body={'reset_status': {}}).status_int \
+        == 202
+    shown = client.v1('GET', '/instances/%s' % created['id']).json
+    assert shown['instance']['operating_status'] in ('', 'ERROR')
+
+
+def test_rename(client, created):
+    resp = client.v1('PUT', '/instances/%s' % created['id'],
+                     body={'instance': {'name': 'renamed'}})
+    assert resp.status_int == 202
+    assert client.v1('GET', '/instances/%s' % created['id']).json[
+        'instance']['name'] == 'renamed'
+
+
+def test_unsupported_actions_are_501(client, created):
+    resp = client.v1('POST', '/instances/%s/action' % created['id'],
+                     body={'resize': {'volume': {'size': 2}}})
+    assert resp.status_int == 501
+
+
+@pytest.mark.parametrize('fields,status,fault', [
+    ({'flavorRef': '99'}, 400, 'badRequest'),
+    ({'datastore': {'type': 'nosuch'}}, 404, 'itemNotFound'),
+    ({'datastore': {'type': 'mysql', 'version': '9.9'}}, 400, 'badRequest'),
+    ({'datastore': {'type': 'mysql', 'version': '5.7'}}, 400, 'badRequest'),
+    ({'volume': {'size': 0}}, 400, 'badRequest'),
+    ({'volume': {'size': 11}}, 413, 'overLimit'),
+    ({'volume': None}, 400, 'badRequest'),
+    ({'name': ''}, 400, 'badRequest'),
+    ({'databases': [{'name': 'a'}, {'name': 'a'}]}, 400, 'badRequest'),
+    ({'databases': [{'name': 'a'}],
+      'users': [{'name': 'u', 'password': 'p'},
+                {'name': 'u', 'password': 'q'}]}, 400, 'badRequest'),
+    ({'users': [{'name': 'u', 'password': 'p',
+                 'databases': [{'name': 'other'}]}]}, 400, 'badRequest'),
+    ({'users': [{'name': 'u'}]}, 400, 'badRequest'),
+])
+def test_bad_requests_create_nothing(client, mysql, flavor_rows,
+                                     taskmanager, admin_context, fields,
+                                     status, fault):
+    body = _body()
+    for key, value in fields.items():
+        if value is None:
+            body['instance'].pop(key)
+        else:
+            body['instance'][key] = value
+    resp = client.v1('POST', '/instances', body=body)
+    assert resp.status_int == status, resp.text
+    assert list(resp.json) == [fault]
+    assert instance_repo.list_instances(admin_context) == []
+    assert taskmanager.calls == []
+
+
+def test_unsupported_datastore_is_501(client, admin_context, flavor_rows,
+                                      taskmanager):
+    datastores.update_datastore(admin_context, 'cassandra')
+    datastores.upsert_version(admin_context, 'cassandra', '4', 'cassandra')
+    resp = _create(client, datastore={'type': 'cassandra', 'version': '4'})
+    assert resp.status_int == 501
+
+
+def test_quota_exceeded(client, mysql, flavor_rows, taskmanager, override,
+                        admin_context):
+    override('max_instances_per_tenant', 1)
+    assert _create(client).status_int == 200
+    resp = _create(client, name='db2')
+    assert resp.status_int == 413
+    assert resp.json['overLimit']['message'] == \
+        'Quota exceeded for resources: instances.'
+    assert len(instance_repo.list_instances(admin_context)) == 1
+
+
+def test_pagination(client, mysql, flavor_rows, taskmanager):
+    for number in range(3):
+        assert _create(client, name='db%d' % number).status_int == 200
+    page = client.v1('GET', '/instances?limit=2').json
+    assert len(page['instances']) == 2 and page['links'][0]['rel'] == 'next'
+    marker = max(i['id'] for i in page['instances'])
+    rest = client.v1('GET', '/instances?limit=2&marker=%s' % marker).json
+    assert len(rest['instances']) == 1 and 'links' not in rest
+
+
+def test_mgmt_list_and_reset(client, created):
+    listed = client.v1('GET', '/mgmt/instances').json['instances']
+    assert listed[0]['tenant_id'] == 'p1'
+    assert client.v1('GET', '/mgmt/instances', headers=member()
+                     ).status_int == 401
+    resp = client.v1('POST', '/mgmt/instances/%s/action' % created['id'],
+                     body={'reset-task-status': {}})
+    assert resp.status_int == 202

@@ -1,0 +1,187 @@
+"""Database instances (tenant API).
+
+Create validates everything first (``instance_requests``), creates the row
+in BUILDING, and casts the work to a taskmanager. Restart and delete are a
+task test-and-set on the row, then a cast. Reads serve what is stored
+(the last heartbeat included) and never wait on a guest.
+"""
+
+import json
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from trove_lite.api.controllers import base
+from trove_lite.api import instance_requests
+from trove_lite.api import pagination
+from trove_lite.api.schemas import common as schema
+from trove_lite.api.schemas import instances as schemas
+from trove_lite.api.views import instances as views
+from trove_lite.api import wsgi
+from trove_lite.common import exception
+from trove_lite.common import policy
+from trove_lite.common import states
+from trove_lite.db import models
+from trove_lite.db.repositories import datastores as datastore_repo
+from trove_lite.db.repositories import instances as instance_repo
+from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
+
+LOG = logging.getLogger(__name__)
+
+# Actions that exist upstream but not here yet: answered 501, not 500.
+_NOT_YET = ('resize', 'promote_to_replica_source', 'eject_replica_source')
+
+
+def gather(ctx, rows):
+    """The ``InstanceFacts`` of ``rows``, in a fixed number of queries."""
+    ids = [row.id for row in rows]
+    statuses = instance_repo.service_statuses(ctx, ids)
+    beats = instance_repo.heartbeats(ctx, ids)
+    versions = {version.id: version
+                for version in datastore_repo.list_versions(ctx)}
+    now = models.utcnow()
+    expiry = cfg.CONF.agent_heartbeat_expiry
+    facts = []
+    for row in rows:
+        status, updated = statuses.get(row.id, (None, None))
+        beat = beats.get(row.id)
+        status = instance_repo.effective_service_status(
+            row, status or states.SVC_UNKNOWN, beat, now,
+            expiry)
+        version = versions.get(row.datastore_version_id)
+        fault = (instance_repo.get_fault(ctx, row.id)
+                 if _may_have_fault(row) else None)
+        facts.append(views.InstanceFacts(
+            row=row, version=version,
+            datastore_name=version.datastore.name if version else None,
+            service_status=status, status_updated=updated, heartbeat=beat,
+            fault=fault, addresses=instance_repo.addresses_of(row)))
+    return facts
+
+
+def _may_have_fault(row):
+    return states.task(row.task_id).is_error or (
+        row.server_status == states.SERVER_ERROR)
+
+
+def _newest_first(facts):
+    # NOTE(compat): pages are cut by id, then shown newest first.
+    return sorted(facts, key=lambda f: f.row.created or models.utcnow(),
+                  reverse=True)
+
+
+class InstanceController:
+
+    def _list(self, req, rule, view):
+        ctx = base.authorize(req, rule)
+        limit = pagination.page_limit(ctx, cfg.CONF.instances_page_size)
+        include_clustered = req.params.get(
+            'include_clustered', '').lower() == 'true'
+        rows = instance_repo.list_instances(
+            ctx, project_id=ctx.project_id, limit=limit + 1,
+            marker=ctx.marker, include_clustered=include_clustered)
+        rows, next_marker = pagination.split_page(rows, limit)
+        items = [view(req, facts, ctx.is_admin)
+                 for facts in _newest_first(gather(ctx, rows))]
+        return pagination.paginated(req, 'instances', items, next_marker)
+
+    def index(self, req, body):
+        return self._list(req, 'instance:index', views.instance)
+
+    def detail(self, req, body):
+        return self._list(req, 'instance:detail', views.instance_detail)
+
+    def _load(self, req, rule, instance_id):
+        ctx = base.context_of(req)
+        # NOTE(compat): an unknown id or a name is a 404, so that the CLI
+        # falls back to listing and matching names.
+        row = instance_repo.get(ctx, instance_id,
+                                project_id=ctx.project_id)
+        policy.authorize(ctx, rule, {'tenant': row.tenant_id})
+        return ctx, row
+
+    def show(self, req, body, id):
+        ctx, row = self._load(req, 'instance:show', id)
+        [facts] = gather(ctx, [row])
+        return {'instance': views.instance_detail(req, facts, ctx.is_admin)}
+
+    def create(self, req, body):
+        ctx = base.authorize(req, 'instance:create')
+        spec = schema.validate(schemas.create, body)['instance']
+        if spec.get('replica_count') or spec.get('locality'):
+            raise exception.NotImplementedYet(
+                'Replicas and locality are not supported yet.')
+        if 'configuration' in spec:
+            raise exception.NotImplementedYet(
+                'Configuration groups are not supported yet.')
+        resolved = instance_requests.resolve(ctx, spec)
+        access = spec.get('access')
+        row = instance_repo.create(ctx, {
+            'name': spec['name'],
+            'tenant_id': ctx.project_id,
+            'flavor_id': resolved.flavor.id,
+            'volume_size': resolved.volume_size,
+            'datastore_version_id': resolved.version.id,
+            'region_id': cfg.CONF.os_region_name,
+            'access': json.dumps(access) if access else None,
+        })
+        self._cast_create(ctx, row, spec)
+        [facts] = gather(ctx, [instance_repo.get(ctx, row.id)])
+        return {'instance': views.instance_detail(req, facts, ctx.is_admin)}
+
+    @staticmethod
+    def _cast_create(ctx, row, spec):
+        users = [{'name': user['name'], 'password': user['password'],
+                  'host': user.get('host', '%'),
+                  'databases': user.get('databases', [])}
+                 for user in spec.get('users', [])]
+        try:
+            taskmanager_rpcapi.TaskManagerAPI().create_instance(
+                ctx, row.id, spec.get('databases', []), users, None)
+        except Exception as err:
+            LOG.exception('Could not ask a taskmanager to build %s', row.id)
+            instance_repo.finish(ctx, row.id, 'build_failed_server', None)
+            instance_repo.add_fault(
+                ctx, row.id, 'The control plane could not start building '
+                'the instance; delete it and try again.', str(err))
+            raise exception.ServiceUnavailable(
+                'No taskmanager could be reached; the instance is in ERROR.')
+
+    def update(self, req, body, id):
+        spec = schema.validate(schemas.update, body)['instance']
+        ctx, row = self._load(req, 'instance:update', id)
+        others = set(spec) - {'name'}
+        if len(others) > 1:
+            raise exception.BadRequest(
+                "Only one attribute (except 'name') is allowed to update.")
+        if others or not spec:
+            raise exception.NotImplementedYet(
+                'Changing %s of an instance is not supported yet.'
+                % ', '.join(sorted(others or {'configuration'})))
+        instance_repo.update(ctx, row.id, name=spec['name'])
+        return wsgi.Response(202)
+
+    def edit(self, req, body, id):
+        return self.update(req, body, id)
+
+    def delete(self, req, body, id):
+        ctx, row = self._load(req, 'instance:delete', id)
+        instance_repo.start(ctx, row.id, 'delete', None)
+        taskmanager_rpcapi.TaskManagerAPI().delete_instance(ctx, row.id)
+        return wsgi.Response(202)
+
+    def action(self, req, body, id):
+        body = schema.validate(schemas.action, body)
+        [name] = body
+        if name == 'restart':
+            ctx, row = self._load(req, 'instance:restart', id)
+            instance_repo.start(ctx, row.id, 'restart', None)
+            taskmanager_rpcapi.TaskManagerAPI().restart(ctx, row.id)
+        elif name == 'reset_status':
+            ctx, row = self._load(req, 'instance:reset_status', id)
+            instance_repo.reset(ctx, row.id)
+        else:
+            self._load(req, 'instance:update', id)
+            raise exception.NotImplementedYet(
+                'The %s action is not supported yet.' % name)
+        return wsgi.Response(202)

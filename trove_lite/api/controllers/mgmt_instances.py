@@ -1,0 +1,45 @@
+"""Instances of every project (management API, admins only)."""
+
+from oslo_config import cfg
+
+from trove_lite.api.controllers import base
+from trove_lite.api.controllers import instances as tenant
+from trove_lite.api import pagination
+from trove_lite.api.schemas import common as schema
+from trove_lite.api.schemas import instances as schemas
+from trove_lite.api.views import instances as views
+from trove_lite.api import wsgi
+from trove_lite.common import exception
+from trove_lite.db.repositories import instances as instance_repo
+
+
+class MgmtInstanceController:
+
+    def index(self, req, body):
+        ctx = base.require_admin(req, 'mgmt:instance:index')
+        limit = pagination.page_limit(ctx, cfg.CONF.instances_page_size)
+        include_clustered = req.params.get(
+            'include_clustered', '').lower() == 'true'
+        rows = instance_repo.list_instances(
+            ctx, project_id=req.params.get('project_id') or None,
+            limit=limit + 1, marker=ctx.marker,
+            include_clustered=include_clustered)
+        rows, next_marker = pagination.split_page(rows, limit)
+        items = [views.mgmt_instance(req, facts)
+                 for facts in tenant.gather(ctx, rows)]
+        return pagination.paginated(req, 'instances', items, next_marker)
+
+    def show(self, req, body, id):
+        ctx = base.require_admin(req, 'mgmt:instance:show')
+        [facts] = tenant.gather(ctx, [instance_repo.get(ctx, id)])
+        return {'instance': views.mgmt_instance(req, facts)}
+
+    def action(self, req, body, id):
+        ctx = base.require_admin(req, 'mgmt:instance:action')
+        [name] = schema.validate(schemas.mgmt_action, body)
+        instance_repo.get(ctx, id)
+        if name == 'reset-task-status':
+            instance_repo.reset(ctx, id)
+            return wsgi.Response(202)
+        raise exception.NotImplementedYet(
+            'The %s management action is not supported yet.' % name)

@@ -1,0 +1,139 @@
+"""The rules a create request must pass before anything is created.
+
+Everything here only reads: it resolves the datastore version and flavor a
+request names, checks the volume, the initial databases and users, and the
+project's quota, and raises the upstream fault that says what is wrong.
+Only when all of it passes does the controller create the row, so a bad
+request leaves nothing behind.
+"""
+
+import collections
+
+from oslo_config import cfg
+
+from trove_lite.common import exception
+from trove_lite.common import plugins
+from trove_lite.db.repositories import datastores as datastore_repo
+from trove_lite.db.repositories import flavors as flavor_repo
+from trove_lite.db.repositories import instances as instance_repo
+from trove_lite.db.repositories import quotas as quota_repo
+
+Resolved = collections.namedtuple('Resolved',
+                                  'datastore version flavor volume_size')
+
+
+def resolve_datastore(ctx, spec):
+    """The (datastore, version) a request asks for, or the defaults.
+
+    :raises DatastoreDefaultDatastoreNotFound: none named, no default.
+    :raises DatastoreNotFound: the named datastore does not exist (404).
+    :raises DatastoreVersionNotFound: no such version (400).
+    :raises DatastoreVersionInactive: the version is not active (400).
+    :raises DatastoreOperationNotSupported: no guest can run it (501).
+    """
+    spec = spec or {}
+    name = spec.get('type') or cfg.CONF.default_datastore
+    if not name:
+        raise exception.DatastoreDefaultDatastoreNotFound(datastore='')
+    datastore = datastore_repo.get_datastore(ctx, name)
+    version_name = spec.get('version') or datastore.default_version_id
+    if not version_name:
+        raise exception.DatastoreDefaultVersionNotFound(
+            datastore=datastore.name)
+    version = datastore_repo.get_version(ctx, datastore.id, version_name,
+                                         spec.get('version_number'))
+    if not version.active:
+        raise exception.DatastoreVersionInactive(version=version.name)
+    if version.manager not in plugins.names(plugins.GUEST_DATASTORES):
+        raise exception.DatastoreOperationNotSupported(
+            operation='create', datastore=datastore.name)
+    return datastore, version
+
+
+def resolve_flavor(ctx, flavor_ref, version):
+    """The flavor of a request, allowed for ``version``.
+
+    :raises BadRequest: no flavor given.
+    :raises InvalidFlavor: it does not exist, or the version is restricted
+        to other flavors.
+    """
+    if flavor_ref is None:
+        raise exception.BadRequest('A flavorRef is required.')
+    flavor_id = str(flavor_ref).rstrip('/').split('/')[-1]
+    try:
+        flavor = flavor_repo.get_flavor(ctx, flavor_id)
+    except exception.FlavorNotFound:
+        raise exception.InvalidFlavor(flavor=flavor_id)
+    allowed = datastore_repo.list_version_metadata(
+        ctx, version.id, datastore_repo.FLAVOR_KEY)
+    if allowed and flavor.id not in allowed:
+        raise exception.FlavorNotAllowed(flavor=flavor.id,
+                                         version=version.name)
+    return flavor
+
+
+def volume_size(volume):
+    """The volume size in GB.
+
+    :raises VolumeRequired: volumes are required (400).
+    :raises VolumeSizeTooLarge: over ``max_accepted_volume_size`` (413).
+    """
+    if not volume:
+        raise exception.VolumeRequired()
+    size = int(volume['size'])
+    if size > cfg.CONF.max_accepted_volume_size:
+        raise exception.VolumeSizeTooLarge(
+            size=size, maximum=cfg.CONF.max_accepted_volume_size)
+    return size
+
+
+def check_databases_and_users(databases, users):
+    """Names must be unique and users may only name listed databases.
+
+    :raises DatabaseAlreadyExists: a database is listed twice.
+    :raises UserAlreadyExists: a user (name@host) is listed twice.
+    :raises BadRequest: a user names a database not being created.
+    """
+    names = set()
+    for database in databases:
+        if database['name'] in names:
+            raise exception.DatabaseAlreadyExists(name=database['name'])
+        names.add(database['name'])
+    seen = set()
+    for user in users:
+        key = (user['name'], user.get('host', '%'))
+        if key in seen:
+            raise exception.UserAlreadyExists(name=user['name'])
+        seen.add(key)
+        for database in user.get('databases', []):
+            if database['name'] not in names:
+                raise exception.BadRequest(
+                    'User %s is granted database %s, which is not among '
+                    'the databases being created.' % (user['name'],
+                                                      database['name']))
+
+
+def check_quota(ctx, project_id, ram, volume_gb):
+    """One more instance must fit the project's quota.
+
+    :raises QuotaExceeded: with the resources that would exceed (413).
+    """
+    limits = quota_repo.get_limits(ctx, project_id)
+    used = instance_repo.usage(ctx, project_id)
+    wanted = {'instances': 1, 'ram': ram, 'volumes': volume_gb}
+    overs = sorted(resource for resource, delta in wanted.items()
+                   if limits[resource] >= 0 and
+                   used[resource] + delta > limits[resource])
+    if overs:
+        raise exception.QuotaExceeded(overs=', '.join(overs))
+
+
+def resolve(ctx, spec):
+    """Run every check of a create request body (``instance`` dict)."""
+    datastore, version = resolve_datastore(ctx, spec.get('datastore'))
+    flavor = resolve_flavor(ctx, spec.get('flavorRef'), version)
+    size = volume_size(spec.get('volume'))
+    check_databases_and_users(spec.get('databases', []),
+                              spec.get('users', []))
+    check_quota(ctx, ctx.project_id, flavor.ram, size)
+    return Resolved(datastore, version, flavor, size)

@@ -1,0 +1,169 @@
+"""Bodies of the instance API (upstream's instance schemas)."""
+
+from trove_lite.api.schemas import common
+
+flavorref = {'oneOf': [common.non_empty_string, {'type': 'integer'}]}
+
+volume_size = {'oneOf': [
+    {'type': 'integer', 'minimum': 1},
+    {'type': 'string', 'minLength': 1, 'maxLength': 40,
+     'pattern': '^0*[1-9][0-9]*$'},
+]}
+
+volume = {
+    'type': 'object',
+    'required': ['size'],
+    'properties': {
+        'size': volume_size,
+        'type': {'oneOf': [common.non_empty_string, {'type': 'null'}]},
+    },
+}
+
+host_string = {
+    'type': 'string', 'minLength': 1,
+    'pattern': r'^[%]?[\w(-).]*[%]?$',
+}
+
+databases_ref = {
+    'type': 'array', 'uniqueItems': True,
+    'items': {'type': 'object', 'required': ['name'],
+              'properties': {'name': common.non_empty_string}},
+}
+
+databases_def = {
+    'type': 'array',
+    'items': {
+        'type': 'object',
+        'required': ['name'],
+        'properties': {
+            'name': common.non_empty_string,
+            'character_set': common.non_empty_string,
+            'collate': common.non_empty_string,
+        },
+    },
+}
+
+users_list = {
+    'type': 'array',
+    'items': {
+        'type': 'object',
+        'required': ['name', 'password'],
+        'properties': {
+            'name': common.name_string,
+            'password': common.non_empty_string,
+            'host': host_string,
+            'databases': databases_ref,
+        },
+    },
+}
+
+ip_address_v4 = {
+    'type': 'string', 'minLength': 7, 'maxLength': 15,
+    'pattern': r'^(\d{1,3}\.){3}\d{1,3}$',
+}
+
+nics = {
+    'type': 'array', 'maxItems': 1,
+    'items': {
+        'type': 'object',
+        'additionalProperties': False,
+        'properties': {
+            'net-id': common.uuid,
+            'network_id': common.uuid,
+            'subnet_id': common.uuid,
+            'ip_address': ip_address_v4,
+        },
+    },
+}
+
+access = {
+    'type': 'object',
+    'properties': {
+        'is_public': {'type': 'boolean'},
+        'allowed_cidrs': {
+            'type': 'array', 'uniqueItems': True,
+            'items': {'type': 'string',
+                      'pattern': r'^(\d{1,3}\.){3}\d{1,3}(/\d{1,2})?$'},
+        },
+    },
+}
+
+datastore = {
+    'type': 'object',
+    'properties': {
+        'type': common.non_empty_string,
+        'version': common.non_empty_string,
+        'version_number': common.non_empty_string,
+    },
+}
+
+create = {
+    'type': 'object',
+    'required': ['instance'],
+    'properties': {
+        'instance': {
+            'type': 'object',
+            'required': ['name'],
+            'properties': {
+                'name': common.non_empty_string,
+                'flavorRef': flavorref,
+                'volume': volume,
+                'databases': databases_def,
+                'users': users_list,
+                'datastore': datastore,
+                'availability_zone': common.non_empty_string,
+                'region_name': common.non_empty_string,
+                'nics': nics,
+                'access': access,
+                'replica_count': {'type': 'integer', 'minimum': 1,
+                                  'maximum': 3},
+                'locality': common.non_empty_string,
+            },
+        },
+    },
+}
+
+update = {
+    'type': 'object',
+    'required': ['instance'],
+    'properties': {
+        'instance': {
+            'type': 'object',
+            'additionalProperties': False,
+            'properties': {
+                'name': common.non_empty_string,
+                'replica_of': {},
+                'configuration': {'oneOf': [common.uuid, {'type': 'null'}]},
+                'datastore_version': common.non_empty_string,
+                'access': access,
+            },
+        },
+    },
+}
+
+_empty = {'type': 'object'}
+
+action = {
+    'type': 'object',
+    'minProperties': 1,
+    'maxProperties': 1,
+    'properties': {
+        'restart': _empty,
+        'reset_status': _empty,
+        'resize': _empty,
+        'promote_to_replica_source': _empty,
+        'eject_replica_source': _empty,
+    },
+    'additionalProperties': False,
+}
+
+mgmt_action = {
+    'type': 'object',
+    'minProperties': 1,
+    'maxProperties': 1,
+    'properties': {
+        'reboot': _empty, 'stop': _empty, 'reset-task-status': _empty,
+        'migrate': _empty, 'rebuild': _empty,
+    },
+    'additionalProperties': False,
+}

@@ -1,0 +1,102 @@
+"""Shapes of instances (upstream's InstanceView and InstanceDetailView).
+
+The controller gathers what a view needs (the row, its datastore version,
+the service status as it stands, the last heartbeat, the fault) into an
+``InstanceFacts``; views only shape it, so a page of instances costs a
+fixed number of queries.
+"""
+
+import collections
+import json
+
+from trove_lite.api.views import common
+from trove_lite.common import states
+
+InstanceFacts = collections.namedtuple(
+    'InstanceFacts',
+    'row version datastore_name service_status status_updated heartbeat '
+    'fault addresses')
+
+
+def _addresses(facts):
+    return [{'address': entry['address'],
+             'type': entry.get('type', 'private')}
+            for entry in facts.addresses]
+
+
+def _access(row):
+    if row.access:
+        return json.loads(row.access)
+    return {'is_public': False}
+
+
+def instance(req, facts, is_admin):
+    """The list view of one instance."""
+    row = facts.row
+    view = {
+        'id': row.id,
+        'name': row.name,
+        'status': states.api_status(row.task_id, row.server_status),
+        'operating_status': states.operating_status(
+            row.task_id, row.server_status, facts.service_status),
+        'links': common.links(req, 'instances', row.id),
+        'flavor': {'id': row.flavor_id,
+                   'links': common.links(req, 'flavors', row.flavor_id)},
+        'datastore': {'type': facts.datastore_name,
+                      'version': facts.version.name if facts.version
+                      else None},
+        'region': row.region_id,
+        'access': _access(row),
+        'volume': {'size': row.volume_size},
+    }
+    addresses = _addresses(facts)
+    if addresses:
+        view['ip'] = [entry['address'] for entry in addresses]
+        view['addresses'] = addresses
+    if is_admin:
+        view['tenant_id'] = row.tenant_id
+    return view
+
+
+def instance_detail(req, facts, is_admin):
+    """The detail view: the list view plus times, fault and usage."""
+    row = facts.row
+    view = instance(req, facts, is_admin)
+    view.update(
+        created=common.timestamp(row.created),
+        updated=common.timestamp(row.updated),
+        service_status_updated=common.timestamp(facts.status_updated))
+    if facts.version is not None:
+        view['datastore']['version_number'] = facts.version.version
+    if facts.heartbeat is not None and facts.heartbeat.volume_used is not None:
+        view['volume']['used'] = round(facts.heartbeat.volume_used, 2)
+        if facts.heartbeat.volume_total:
+            view['volume']['used_percent'] = round(
+                100.0 * facts.heartbeat.volume_used /
+                facts.heartbeat.volume_total, 1)
+    if facts.fault is not None and view['status'] == 'ERROR':
+        view['fault'] = {
+            'message': facts.fault.message,
+            'created': common.timestamp(facts.fault.created),
+            'details': facts.fault.details if is_admin else None,
+        }
+    if is_admin:
+        view['server_id'] = row.compute_instance_id
+        view['volume_id'] = row.volume_id
+    return view
+
+
+def mgmt_instance(req, facts):
+    """The management view (``/mgmt/instances``)."""
+    row = facts.row
+    view = instance_detail(req, facts, True)
+    view.update(
+        tenant_id=row.tenant_id,
+        deleted=bool(row.deleted),
+        deleted_at=common.timestamp(row.deleted_at),
+        task_description=row.task_description,
+        service_status=facts.service_status.api_name,
+        server={'id': row.compute_instance_id, 'status': row.server_status,
+                'tenant_id': row.tenant_id} if row.compute_instance_id
+        else None)
+    return view
