@@ -12,6 +12,10 @@ import webob
 import webob.dec
 
 from trove_lite.common import exception
+from trove_lite.db import api as db_api
+
+# Where the context middleware leaves the request context.
+CONTEXT_ENV = 'trove_lite.context'
 
 JSON_TYPES = ('application/json', 'application/vnd.openstack.trove+json')
 
@@ -77,7 +81,14 @@ class Resource:
         if method is None:
             raise exception.ResourceNotFound()
         body = parse_body(req)
-        result = method(req, body, **route_args)
+        ctx = req.environ.get(CONTEXT_ENV)
+        if req.method == 'GET' and ctx is not None:
+            # NOTE(reads): one read transaction per GET: a consistent view
+            # of the rows, and one connection instead of one per query.
+            with db_api.reader.using(ctx):
+                result = method(req, body, **route_args)
+        else:
+            result = method(req, body, **route_args)
         if not isinstance(result, Response):
             result = Response(200, result)
         return json_response(result.status, result.body, result.headers)

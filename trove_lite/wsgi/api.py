@@ -8,6 +8,7 @@ separated), else ``/etc/trove-lite/trove-lite.conf`` when it exists.
 import os
 
 from trove_lite.cmd import api
+from trove_lite.common import rpc
 
 _files = os.environ.get('TROVE_LITE_CONFIG_FILES')
 _args = []
@@ -17,3 +18,4 @@ for _path in (_files.split(',') if _files else
         _args += ['--config-file', _path]
 
 application = api.prepare(_args)
+rpc.init(api.CONF)

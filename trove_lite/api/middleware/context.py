@@ -13,11 +13,12 @@ import json
 from oslo_config import cfg
 
 from trove_lite.api.middleware import base
+from trove_lite.api import wsgi
 from trove_lite.common import context
 from trove_lite.common import exception
 from trove_lite.common import policy
 
-CONTEXT_ENV = 'trove_lite.context'
+CONTEXT_ENV = wsgi.CONTEXT_ENV
 
 
 def get_context(req):
