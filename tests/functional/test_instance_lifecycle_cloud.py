@@ -1,0 +1,120 @@
+"""The same life in the cloud-like shape: separate processes, real bus.
+
+trove-lite-api, -taskmanager and -conductor run as processes of their own,
+talk over the real RabbitMQ (an exchange of this run's own) and keep the
+infrastructure database on the real MariaDB; the local compute driver
+starts each guest agent as a ``trove-lite-guestagent`` process, which
+reaches the conductor over RabbitMQ too.
+"""
+
+import os
+import time
+
+import pymysql
+import pytest
+import requests
+
+from tests.functional import conftest
+from tests.functional import fixtures
+
+PROJECT = '5b1e3a4c9d8f4e2a8c7b6a5f4e3d2c1b'
+
+
+@pytest.fixture(scope='module')
+def cloud(tmp_path_factory, infra_db_url):
+    state = tmp_path_factory.mktemp('cloud')
+    os.chmod(state, 0o755)
+    for parent in state.parents:
+        if str(parent).startswith('/tmp/pytest-of-'):
+            os.chmod(parent, 0o755)
+    port = fixtures.free_port()
+    config = fixtures.write_config(state / 'trove-lite.conf', {
+        'DEFAULT': {'auth_strategy': 'noauth', 'bind_host': '127.0.0.1',
+                    'bind_port': port, 'state_path': state / 'state',
+                    'transport_url': fixtures.RABBIT_URL,
+                    'control_exchange': fixtures.unique_exchange(),
+                    'host': 'cloud-%s' % port, 'report_interval': 2},
+        'database': {'connection': infra_db_url},
+        'local': {'agent_mode': 'process'},
+    })
+    manage = ['--config-file', config]
+    conftest.run_script('trove-lite-manage', *manage, 'db_sync')
+    conftest.run_script('trove-lite-manage', *manage, 'datastore_update',
+                        'mysql', '')
+    conftest.run_script('trove-lite-manage', *manage,
+                        'datastore_version_update', 'mysql', '10.11',
+                        'mysql', '', '', '1')
+    conftest.run_script('trove-lite-manage', *manage, 'datastore_update',
+                        'mysql', '10.11')
+    conftest.run_script('trove-lite-manage', *manage, 'flavor_create', '1',
+                        'm1.tiny', '512', '1')
+    processes = [conftest.Process(name, manage, state / ('%s.log' % name))
+                 for name in ('trove-lite-conductor',
+                              'trove-lite-taskmanager', 'trove-lite-api')]
+    base = 'http://127.0.0.1:%d' % port
+    conftest.wait_for_http(base + '/', processes[-1])
+    yield {'v1': '%s/v1.0/%s' % (base, PROJECT), 'state': state,
+           'processes': processes}
+    for process in processes:
+        assert process.stop() == 0, process.log()
+
+
+def logs(cloud):
+    return '\n'.join('== %s\n%s' % (p.name, p.log()[-4000:])
+                     for p in cloud['processes'])
+
+
+def show(cloud, instance_id):
+    return requests.get('%s/instances/%s' % (cloud['v1'], instance_id),
+                        timeout=10)
+
+
+def wait_status(cloud, instance_id, wanted, deadline=180):
+    seen = []
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        instance = show(cloud, instance_id).json()['instance']
+        seen.append(instance['status'])
+        if instance['status'] == wanted and (
+                wanted != 'ACTIVE' or
+                instance['operating_status'] == 'HEALTHY'):
+            return instance, seen
+        assert instance['status'] != 'ERROR', (instance, logs(cloud))
+        time.sleep(0.5)
+    raise AssertionError('never %s: %s\n%s' % (wanted, seen, logs(cloud)))
+
+
+def test_lifecycle_across_processes(cloud):
+    resp = requests.post(cloud['v1'] + '/instances', timeout=30, json={
+        'instance': {'name': 'db1', 'flavorRef': '1',
+                     'volume': {'size': 1},
+                     'datastore': {'type': 'mysql', 'version': '10.11'},
+                     'databases': [{'name': 'app'}],
+                     'users': [{'name': 'app', 'password': 'secret',
+                                'databases': [{'name': 'app'}]}]}})
+    assert resp.status_code == 200, resp.text
+    instance_id = resp.json()['instance']['id']
+    instance, _ = wait_status(cloud, instance_id, 'ACTIVE')
+    [address] = instance['ip']
+    conn = pymysql.connect(host=address, port=3306, user='app',
+                           password='secret', database='app')
+    with conn.cursor() as cursor:
+        cursor.execute('SELECT 1')
+        assert cursor.fetchone() == (1,)
+    conn.close()
+
+    resp = requests.post('%s/instances/%s/action' % (cloud['v1'],
+                                                     instance_id),
+                         json={'restart': {}}, timeout=10)
+    assert resp.status_code == 202
+    _, seen = wait_status(cloud, instance_id, 'ACTIVE')
+    assert 'REBOOT' in seen
+
+    instance_dir = cloud['state'] / 'state' / 'instances' / instance_id
+    assert requests.delete('%s/instances/%s' % (cloud['v1'], instance_id),
+                           timeout=10).status_code == 202
+    end = time.monotonic() + 120
+    while show(cloud, instance_id).status_code != 404:
+        assert time.monotonic() < end, logs(cloud)
+        time.sleep(0.5)
+    assert not instance_dir.exists()
