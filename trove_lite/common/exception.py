@@ -304,5 +304,15 @@ class DatabaseSchemaNotCurrent(ServiceUnavailable):
               'this code needs %(head)s; run "trove-lite-manage db_sync".'
 
 
+class UnsealError(Forbidden):
+    message = 'A message was not sealed with the key of the instance it ' \
+              'claims to come from.'
+
+
+class ForgedReport(Forbidden):
+    message = 'A report about instance %(instance)s was not sealed by that ' \
+              'instance and was refused.'
+
+
 class RPCTimeout(ServiceUnavailable):
     message = 'No answer from %(service)s within %(timeout)s seconds.'

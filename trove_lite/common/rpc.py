@@ -131,7 +131,7 @@ def get_client(topic, version, version_cap=None, server=None, timeout=None,
     target = get_target(topic, version=version, server=server)
     return oslo_messaging.get_rpc_client(
         get_rpc_transport(), target, version_cap=version_cap,
-        timeout=timeout, serializer=RequestContextSerializer(serializer))
+        timeout=timeout, serializer=_outer(serializer))
 
 
 def get_server(topic, server, endpoints, serializer=None):
@@ -147,7 +147,7 @@ def get_server(topic, server, endpoints, serializer=None):
     target = get_target(topic, server=server)
     rpc_server = oslo_messaging.get_rpc_server(
         get_rpc_transport(), target, endpoints,
-        serializer=RequestContextSerializer(serializer),
+        serializer=_outer(serializer),
         access_policy=dispatcher.DefaultRPCAccessPolicy)
     if rpc_server.executor_type != EXECUTOR:
         raise RuntimeError('RPC server for %s got the %s executor; trove_lite '
@@ -278,6 +278,17 @@ class ServiceClient:
         cctxt = prepare(self.client, '1.0', server=host,
                         timeout=cfg.CONF.rpc_ping_timeout)
         return call(cctxt, context, 'rpc_ping', self.SERVICE_NAME)
+
+
+def _outer(serializer):
+    """The serializer a client or server gets.
+
+    One that seals the context too (``handles_context``) already carries a
+    ``RequestContextSerializer`` inside; any other is wrapped in one.
+    """
+    if getattr(serializer, 'handles_context', False):
+        return serializer
+    return RequestContextSerializer(serializer)
 
 
 class RequestContextSerializer(oslo_messaging.Serializer):
