@@ -19,10 +19,12 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 
+import oslo_messaging
 import pymysql
 import pytest
 
@@ -33,6 +35,8 @@ from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
 from trove_lite.common import context
+from trove_lite.common import exception
+from trove_lite.common import rpc
 from trove_lite.guestagent import agent as guest_agent
 from trove_lite.guestagent.datastores.mysql import manager as mysql_manager
 from trove_lite.guestagent import rpcapi
@@ -62,8 +66,11 @@ def _free_loopback_address():
 
 
 def _pids_of(instance_dir):
-    """Pids of processes whose command line names ``instance_dir``."""
-    result = subprocess.run(['pgrep', '-f', re.escape(instance_dir)],
+    """Pids of the servers whose command line names ``instance_dir`` (a
+    standalone agent names it too, in its --config-file).
+    """
+    result = subprocess.run(['pgrep', '-f', 'mariadbd .*%s'
+                             % re.escape(instance_dir)],
                             capture_output=True, text=True)
     return [int(pid) for pid in result.stdout.split()
             if int(pid) != os.getpid()]
@@ -220,3 +227,106 @@ def test_prepare_on_a_busy_port_reports_failure(guest, conductor,
     assert 'bind' in fault['details'].lower() or \
         'address already in use' in fault['details'].lower()
     assert _pids_of(instance_dir) == []
+
+
+# -- the standalone agent process ---------------------------------------------
+
+@pytest.fixture
+def rabbit_bus(conf_overrides):  # noqa: F811
+    """The test process on RabbitMQ, on an exchange of its own."""
+    rpc_fixtures.register_messaging_opts()
+    exchange = fixtures.unique_exchange('trove_lite_guest')
+    conf_overrides.set('transport_url', fixtures.RABBIT_URL)
+    conf_overrides.set('control_exchange', exchange)
+    conf_overrides.set('rpc_ping_timeout', 2)
+    conf_overrides.set('agent_call_low_timeout', 2)
+    rpc.init()
+    yield exchange
+    rpc.cleanup()
+
+
+def _agent_process(bus_conf, info_conf, log_path):
+    script = os.path.join(os.path.dirname(sys.executable),
+                          'trove-lite-guestagent')
+    with open(log_path, 'a') as log:
+        return subprocess.Popen(
+            [script, '--config-file', bus_conf, '--config-file', info_conf],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def _wait_for_ping(api, process, log_path, deadline=30):
+    end = time.monotonic() + deadline
+    while True:
+        if process.poll() is not None:
+            pytest.fail('trove-lite-guestagent exited with %s:\n%s'
+                        % (process.returncode, log_path.read_text()))
+        try:
+            return api.rpc_ping()
+        except (exception.RPCTimeout, oslo_messaging.MessageUndeliverable):
+            if time.monotonic() > end:
+                pytest.fail('trove-lite-guestagent did not answer:\n%s'
+                            % log_path.read_text())
+
+
+def _terminate(process):
+    if process.poll() is None:
+        process.terminate()
+        try:
+            return process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
+def test_standalone_agent_reads_guest_info_and_server_survives_it(
+        rabbit_bus, conf_overrides, start_service,  # noqa: F811
+        instance_dir, tmp_path):
+    topic = rpc_fixtures.unique_topic('conductor')
+    conf_overrides.set('conductor_queue', topic)
+    conductor = fakes.FakeConductor()
+    start_service(topic, 'conductor-1', conductor)
+    address = _free_loopback_address()
+    guest_id = str(uuid.uuid4())
+    bus_conf = fixtures.write_config(tmp_path / 'bus.conf', {'DEFAULT': {
+        'transport_url': fixtures.RABBIT_URL, 'control_exchange': rabbit_bus,
+        'conductor_queue': topic, 'report_interval': 2}})
+    info_conf = fixtures.write_config(
+        os.path.join(instance_dir, 'guest_info.conf'), {
+            'DEFAULT': {'guest_id': guest_id},
+            'guest': {'datastore_manager': 'mysql', 'tenant_id': 't-1',
+                      'instance_dir': instance_dir, 'bind_host': address}})
+    log_path = tmp_path / 'agent.log'
+    api = rpcapi.GuestAgentAPI(context.get_admin_context(), guest_id)
+    processes = []
+    try:
+        processes.append(_agent_process(bus_conf, info_conf, log_path))
+        # A cast to a queue nobody declared yet is dropped by RabbitMQ:
+        # wait until the agent answers before casting prepare.
+        _wait_for_ping(api, processes[0], log_path)
+        api.prepare(256, [{'name': 'app'}],
+                    [{'name': 'app', 'password': 'secret',
+                      'databases': [{'name': 'app'}]}], volume_size=1)
+        ok = conductor.wait_for(lambda c: 'healthy' in c.statuses(),
+                                READY_DEADLINE)
+        assert ok, (conductor.statuses(), conductor.faults,
+                    log_path.read_text())
+        assert conductor.heartbeats[-1]['instance_id'] == guest_id
+        assert _terminate(processes[0]) == 0, log_path.read_text()
+        servers = _pids_of(instance_dir)
+        assert len(servers) == 1, servers
+        pymysql.connect(host=address, port=PORT, user='app',
+                        password='secret', database='app').close()
+        # A new agent process adopts the running server and stops it.
+        seen = len(conductor.heartbeats)
+        processes.append(_agent_process(bus_conf, info_conf, log_path))
+        assert conductor.wait_for(
+            lambda c: 'healthy' in c.statuses()[seen:], 60), \
+            log_path.read_text()
+        assert _pids_of(instance_dir) == servers
+        assert 'Adopted mariadbd' in log_path.read_text()
+        api.stop_db()
+        assert _pids_of(instance_dir) == []
+    finally:
+        for process in processes:
+            _terminate(process)

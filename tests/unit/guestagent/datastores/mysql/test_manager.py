@@ -1,6 +1,7 @@
 """Tests for the MySQL-family manager that need no server."""
 
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -124,3 +125,18 @@ def test_process_state():
 def test_find_binary(tmp_path):
     assert manager.find_binary(['sh']) is not None
     assert manager.find_binary(['no-such-binary-xyz'], extra_dirs=()) is None
+
+
+def test_prepare_refuses_a_dir_the_server_user_cannot_reach(open_dir):
+    closed = os.path.join(open_dir, 'closed')
+    os.makedirs(closed)
+    os.chmod(closed, 0o700)
+    info = guest_info.GuestInfo(guest_id='inst-2', datastore_manager='mysql',
+                                instance_dir=os.path.join(closed, 'inst'))
+    mgr = manager.Manager(info)
+    nobody = pwd.struct_passwd(('nobody', 'x', 65534, 65534, '', '/',
+                                '/bin/false'))
+    with pytest.raises(exception.GuestError) as caught:
+        mgr._make_dirs(nobody)
+    assert 'cannot enter %s' % closed in str(caught.value)
+    assert 'chmod o+x' in str(caught.value)
