@@ -111,15 +111,13 @@ def untraversable_parent(path, uid, gids):
     parts = path.split(os.sep)
     for index in range(1, len(parts)):
         current = os.sep.join(parts[:index]) or os.sep
-        mode = os.stat(current).st_mode
-        owner = os.stat(current).st_uid
-        group = os.stat(current).st_gid
-        if owner == uid:
-            allowed = mode & stat.S_IXUSR
-        elif group in gids:
-            allowed = mode & stat.S_IXGRP
+        info = os.stat(current)
+        if info.st_uid == uid:
+            allowed = info.st_mode & stat.S_IXUSR
+        elif info.st_gid in gids:
+            allowed = info.st_mode & stat.S_IXGRP
         else:
-            allowed = mode & stat.S_IXOTH
+            allowed = info.st_mode & stat.S_IXOTH
         if not allowed:
             return current
     return None
@@ -210,7 +208,10 @@ class Manager(base.DatastoreManager):
                 return
             LOG.info('Stopping mariadbd of instance %s (pid %s)',
                      self.info.guest_id, pid)
-            os.kill(pid, signal.SIGTERM)
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
             if not self._wait_gone(pid, self.stop_timeout):
                 LOG.warning('mariadbd of instance %s (pid %s) ignored SIGTERM '
                             'for %ss; killing it', self.info.guest_id, pid,
