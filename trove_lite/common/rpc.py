@@ -254,6 +254,8 @@ class ServiceClient:
     built capped at what ``[upgrade_levels]`` allows.
 
     :param topic: the topic every server of the service listens on.
+    :param serializer: serializer for arguments and results (e.g. the guest
+        channel's sealing serializer); pass-through when omitted.
     """
 
     RPC_API_VERSION = '1.0'
@@ -262,11 +264,12 @@ class ServiceClient:
     # Release names accepted in [upgrade_levels] for this service.
     VERSION_ALIASES = {}
 
-    def __init__(self, topic):
+    def __init__(self, topic, serializer=None):
         self.topic = topic
         self.client = get_client(
             topic, self.BASE_VERSION,
-            version_cap=version_cap(self.SERVICE_NAME, self.VERSION_ALIASES))
+            version_cap=version_cap(self.SERVICE_NAME, self.VERSION_ALIASES),
+            serializer=serializer)
 
     def rpc_ping(self, context, host=None):
         """Ask a server of the service (any, or the one on ``host``) who.

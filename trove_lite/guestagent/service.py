@@ -1,34 +1,162 @@
 """Server side of the guest agent RPC API: the agent's endpoint.
 
 Each public method of ``GuestAgentEndpoint`` is an RPC method of topic
-``guestagent.<guest_id>``. It answers ``rpc_ping`` for now; the database,
-user, backup and replication methods arrive with the datastore managers
-(``guestagent/datastores/<family>/``), to which this endpoint will
-delegate, so that one endpoint serves every datastore.
+``guestagent.<guest_id>``. The endpoint is the same for every datastore:
+it delegates to the datastore manager of its instance
+(``guestagent/datastores/<family>/``) and tells the conductor how things
+went through the agent's ``StatusReporter`` (status.py).
+
+``prepare`` is a cast: nobody waits for it, so it runs on a thread of its
+own (the RPC server's pool must stay free for ``rpc_ping`` and friends)
+and reports its outcome as the status *healthy* or *failed to spawn*,
+plus a fault on failure. The other methods are calls and answer when done.
 """
 
+import threading
+
+from oslo_log import log as logging
 import oslo_messaging
 
+from trove_lite.common import exception
 from trove_lite.common import rpc
+from trove_lite.common import states
+
+LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.GuestAgentAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
 RPC_API_VERSION = '1.1'
 SERVICE_NAME = 'guestagent'
+PREPARE_FAILED = ('The database server of instance %s could not be set up: '
+                  '%s. Delete the instance and create it again; if that '
+                  'fails too, ask an administrator to look at its fault '
+                  'details.')
 
 
 class GuestAgentEndpoint:
     """The guest agent's RPC endpoint for one instance.
 
     :param instance_id: the instance this agent manages (``guest_id``).
+    :param manager: the datastore manager (``datastores.base
+        .DatastoreManager``); None for an agent that only answers
+        ``rpc_ping`` (the 1.1 methods then raise GuestError).
+    :param reporter: the agent's ``status.StatusReporter``; None when
+        nothing is reported (tests of ``rpc_ping``).
     """
 
     target = oslo_messaging.Target(version=RPC_API_VERSION)
 
-    def __init__(self, instance_id):
+    def __init__(self, instance_id, manager=None, reporter=None):
         self.instance_id = instance_id
+        self.manager = manager
+        self.reporter = reporter
+        self._prepare_lock = threading.Lock()
+        self._prepare_thread = None
 
     def rpc_ping(self, context):
         """Answer who and what this agent is (API 1.0)."""
         return rpc.ping_reply(SERVICE_NAME, RPC_API_VERSION,
                               instance_id=self.instance_id)
+
+    def prepare(self, context, memory_mb, databases, users,
+                root_password=None, volume_size=None):
+        """Set the datastore up in the background (API 1.1, a cast).
+
+        A second ``prepare`` while one runs is ignored (the control plane
+        may repeat a cast it thinks was lost).
+        """
+        manager = self._manager()
+        with self._prepare_lock:
+            if self._prepare_thread is not None and \
+                    self._prepare_thread.is_alive():
+                LOG.warning('prepare of instance %s is already running; '
+                            'ignoring another', self.instance_id)
+                return
+            self._set_status(states.SVC_BUILDING)
+            self._prepare_thread = threading.Thread(
+                target=self._prepare, name='prepare-%s' % self.instance_id,
+                args=(manager, memory_mb, databases, users, root_password,
+                      volume_size))
+            self._prepare_thread.start()
+
+    def wait_for_prepare(self, timeout=None):
+        """Wait for a running ``prepare``; returns whether none runs."""
+        thread = self._prepare_thread
+        if thread is None:
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    def restart(self, context):
+        """Restart the datastore; returns when it answers (API 1.1).
+
+        :raises: GuestError when it does not come back.
+        """
+        manager = self._manager()
+        self._set_status(states.SVC_RESTARTING)
+        try:
+            manager.restart()
+        finally:
+            self._clear_status()
+
+    def stop_db(self, context):
+        """Stop the datastore; returns when it is down (API 1.1)."""
+        manager = self._manager()
+        try:
+            manager.stop_db()
+        finally:
+            if self.reporter is not None:
+                self.reporter.status_changed()
+
+    def get_filesystem_stats(self, context):
+        """``{'total', 'used', 'free'}`` of the volume in GB (API 1.1)."""
+        return self._manager().filesystem_stats()
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _manager(self):
+        if self.manager is None:
+            raise exception.GuestError(
+                message='The agent of instance %s has no datastore manager '
+                        '([guest] datastore_manager is not set).'
+                        % self.instance_id)
+        return self.manager
+
+    def _prepare(self, manager, memory_mb, databases, users, root_password,
+                 volume_size):
+        LOG.info('Preparing instance %s', self.instance_id)
+        try:
+            manager.prepare(memory_mb, databases, users,
+                            root_password=root_password,
+                            volume_size=volume_size)
+        except Exception as err:
+            LOG.exception('prepare of instance %s failed', self.instance_id)
+            self._prepare_failed(manager, err)
+            return
+        LOG.info('Instance %s is prepared', self.instance_id)
+        # From now on the datastore speaks for itself (healthy, as it just
+        # answered the manager).
+        self._clear_status()
+
+    def _prepare_failed(self, manager, err):
+        lines = str(err).strip().splitlines()
+        summary = lines[0].rstrip('.') if lines else type(err).__name__
+        try:
+            # NOTE(cleanup): a failed create must leave no process behind.
+            manager.stop_db()
+        except Exception:
+            LOG.exception('Cannot stop the datastore of instance %s after '
+                          'a failed prepare', self.instance_id)
+        if self.reporter is not None:
+            self.reporter.report_fault(
+                PREPARE_FAILED % (self.instance_id, summary),
+                '%s: %s' % (type(err).__name__, err))
+        self._set_status(states.SVC_FAILED)
+
+    def _set_status(self, status):
+        if self.reporter is not None:
+            self.reporter.set_status(status)
+
+    def _clear_status(self):
+        if self.reporter is not None:
+            self.reporter.clear_status()

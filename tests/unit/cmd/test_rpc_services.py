@@ -4,6 +4,8 @@
 on is part of the entry points' contract.
 """
 
+from unittest import mock
+
 from oslo_config import cfg
 import pytest
 
@@ -16,6 +18,7 @@ from trove_lite.cmd import taskmanager
 from trove_lite.common import context
 from trove_lite.common import service
 from trove_lite.conductor import manager as conductor_manager
+from trove_lite.guestagent import agent as guest_agent
 from trove_lite.guestagent import rpcapi as guest_rpcapi
 from trove_lite.guestagent import service as guest_service
 from trove_lite.taskmanager import manager as taskmanager_manager
@@ -37,17 +40,32 @@ def test_conductor_service(conf_overrides):  # noqa: F811
     assert isinstance(svc.manager, conductor_manager.Manager)
 
 
-def test_guestagent_service_from_config(conf_overrides):  # noqa: F811
-    conf_overrides.set('guest_id', 'inst-1')
-    svc = guestagent.build_service()
+def test_guestagent_service_from_config(memory_bus):  # noqa: F811
+    memory_bus.set('guest_id', 'inst-1')
+    agent = guestagent.build_service()
+    assert isinstance(agent, guest_agent.Agent)
+    svc = agent.rpc_service
     assert (svc.topic, svc.host) == ('guestagent.inst-1', 'inst-1')
     assert isinstance(svc.manager, guest_service.GuestAgentEndpoint)
     assert svc.manager.instance_id == 'inst-1'
 
 
-def test_guestagent_service_for_given_instance():
-    svc = guestagent.build_service('inst-2')
+def test_guestagent_service_for_given_instance(memory_bus):  # noqa: F811
+    svc = guestagent.build_service('inst-2').rpc_service
     assert (svc.topic, svc.host) == ('guestagent.inst-2', 'inst-2')
+
+
+def test_guestagent_service_from_guest_info(memory_bus,  # noqa: F811
+                                            tmp_path):
+    path = tmp_path / 'guest_info.conf'
+    path.write_text('[DEFAULT]\nguest_id = inst-3\n[guest]\n'
+                    'tenant_id = t1\n')
+    with mock.patch.object(guestagent, 'config_files',
+                           return_value=[str(path)]):
+        agent = guestagent.build_service()
+    assert agent.info.guest_id == 'inst-3'
+    assert agent.info.tenant_id == 't1'
+    assert agent.rpc_service.topic == 'guestagent.inst-3'
 
 
 def test_guestagent_refuses_without_guest_id():
@@ -59,7 +77,8 @@ def test_guestagent_refuses_without_guest_id():
 def test_built_services_answer(memory_bus):  # noqa: F811
     memory_bus.set('taskmanager_queue', rpc_fixtures.unique_topic('tm'))
     memory_bus.set('guest_id', rpc_fixtures.unique_topic('inst'))
-    services = [taskmanager.build_service(), guestagent.build_service()]
+    services = [taskmanager.build_service(),
+                guestagent.build_service().rpc_service]
     for svc in services:
         svc.start()
     try:

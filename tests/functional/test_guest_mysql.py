@@ -1,0 +1,332 @@
+"""A real MariaDB instance driven through its guest agent.
+
+The agent runs in-process (as in ``trove-lite-all``) on the in-memory bus,
+reads its identity from a ``guest_info.conf`` in a fresh instance
+directory, and is driven through ``GuestAgentAPI`` exactly as the
+taskmanager drives it. A fake conductor on the same bus collects the
+heartbeats and faults. The server is this machine's ``mariadbd``, bound
+to a loopback address of its own (never 127.0.0.1:3306, where the
+machine's shared MariaDB listens).
+
+A missing ``mariadbd`` is a failure, not a skip: these tests exist to
+prove the agent runs the real server.
+"""
+
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import oslo_messaging
+import pymysql
+import pytest
+
+from tests.functional import fixtures
+from tests.unit.guestagent import fakes
+from tests.unit import rpc_fixtures
+from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
+from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
+from tests.unit.rpc_fixtures import start_service  # noqa: F401
+from trove_lite.common import context
+from trove_lite.common import exception
+from trove_lite.common import rpc
+from trove_lite.guestagent import agent as guest_agent
+from trove_lite.guestagent.datastores.mysql import manager as mysql_manager
+from trove_lite.guestagent import rpcapi
+
+PORT = 3306
+READY_DEADLINE = 120
+FAULT_DEADLINE = 60
+
+
+def _port_free(host, port):
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_loopback_address():
+    for _ in range(50):
+        address = '127.77.%d.%d' % (random.randint(0, 255),
+                                    random.randint(2, 254))
+        if _port_free(address, PORT):
+            return address
+    pytest.fail('no free loopback address in 127.77.0.0/16 for port %s'
+                % PORT)
+
+
+def _pids_of(instance_dir):
+    """Pids of the servers whose command line names ``instance_dir`` (a
+    standalone agent names it too, in its --config-file).
+    """
+    result = subprocess.run(['pgrep', '-f', 'mariadbd .*%s'
+                             % re.escape(instance_dir)],
+                            capture_output=True, text=True)
+    return [int(pid) for pid in result.stdout.split()
+            if int(pid) != os.getpid()]
+
+
+@pytest.fixture
+def instance_dir():
+    """An instance directory the ``mysql`` user can reach.
+
+    Not under pytest's tmp_path: /tmp/pytest-of-<user> is private to its
+    owner, so a server that drops to ``mysql`` could not enter it.
+    """
+    if mysql_manager.find_binary(mysql_manager.SERVER_BINARIES) is None:
+        pytest.fail('mariadbd is not installed; these tests run the real '
+                    'server (apt-get install mariadb-server)')
+    path = tempfile.mkdtemp(prefix='trove-lite-guest-')
+    os.chmod(path, 0o755)
+    yield path
+    # Whatever happened, no server of this instance survives the test.
+    for pid in _pids_of(path):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def conductor(memory_bus, start_service):  # noqa: F811
+    topic = rpc_fixtures.unique_topic('conductor')
+    memory_bus.set('conductor_queue', topic)
+    memory_bus.set('report_interval', 2)
+    fake = fakes.FakeConductor()
+    start_service(topic, 'conductor-1', fake)
+    return fake
+
+
+@pytest.fixture
+def guest(conductor, instance_dir):
+    """``guest()`` -> (agent, api): an agent for the instance, started."""
+    address = _free_loopback_address()
+    guest_id = str(uuid.uuid4())
+    path = fixtures.write_config(
+        os.path.join(instance_dir, 'guest_info.conf'), {
+            'DEFAULT': {'guest_id': guest_id},
+            'guest': {'datastore_manager': 'mariadb',
+                      'datastore_version': '10.11', 'tenant_id': 'tenant-1',
+                      'instance_dir': instance_dir, 'bind_host': address,
+                      'port': PORT, 'instance_key': uuid.uuid4().hex}})
+    agents = []
+
+    def _guest():
+        agent = guest_agent.from_guest_info(path)
+        agent.start()
+        agents.append(agent)
+        api = rpcapi.GuestAgentAPI(context.get_admin_context(), guest_id)
+        return agent, api
+
+    yield _guest
+    for agent in agents:
+        agent.stop()
+        agent.wait()
+    if agents:
+        agents[-1].datastore.stop_db()
+
+
+def _connect(agent, user='app', password='secret', database='app'):
+    return pymysql.connect(host=agent.info.bind_host, port=PORT, user=user,
+                           password=password, database=database,
+                           connect_timeout=10, autocommit=True)
+
+
+def _wait_status(conductor, description, after=0, deadline=READY_DEADLINE):
+    ok = conductor.wait_for(
+        lambda c: description in c.statuses()[after:], deadline)
+    assert ok, 'no %r heartbeat within %ss; got %s; faults: %s' % (
+        description, deadline, conductor.statuses(), conductor.faults)
+
+
+def test_prepare_restart_adopt_stop(guest, conductor, instance_dir):
+    agent, api = guest()
+    start = time.monotonic()
+    api.prepare(512, [{'name': 'app', 'character_set': 'utf8mb4'}],
+                [{'name': 'app', 'password': 'secret',
+                  'databases': [{'name': 'app'}]}], volume_size=2)
+    _wait_status(conductor, 'healthy')
+    print('mariadb create -> healthy: %.1fs' % (time.monotonic() - start))
+    assert 'building' in conductor.statuses()
+    assert not conductor.faults
+
+    conn = _connect(agent)
+    with conn.cursor() as cursor:
+        cursor.execute('CREATE TABLE t (x INT)')
+        cursor.execute('INSERT INTO t VALUES (42)')
+        cursor.execute('SELECT x FROM t')
+        assert cursor.fetchall() == ((42,),)
+    conn.close()
+    # Root is not reachable over TCP without a password.
+    with pytest.raises(pymysql.err.OperationalError):
+        _connect(agent, user='root', password='', database=None)
+
+    beat = conductor.heartbeats[-1]['payload']
+    assert beat['volume']['total'] == 2.0
+    assert 0 < beat['volume']['used'] < 2.0
+    stats = api.get_filesystem_stats()
+    assert stats['total'] == 2.0 and 0 < stats['used'] < 2.0
+
+    pid_file = agent.datastore.paths.pid_file
+    with open(pid_file) as handle:
+        first_pid = int(handle.read())
+    start = time.monotonic()
+    api.restart()
+    print('restart: %.1fs' % (time.monotonic() - start))
+    with open(pid_file) as handle:
+        assert int(handle.read()) != first_pid
+    conn = _connect(agent)
+    conn.close()
+
+    # The server outlives its agent; the next agent adopts it.
+    with open(pid_file) as handle:
+        server_pid = int(handle.read())
+    agent.stop()
+    agent.wait()
+    conn = _connect(agent)
+    conn.close()
+    seen = len(conductor.heartbeats)
+    second, api = guest()
+    assert second.datastore.adopt() == server_pid
+    _wait_status(conductor, 'healthy', after=seen, deadline=30)
+    assert _pids_of(instance_dir) == [server_pid]
+
+    api.stop_db()
+    assert not os.path.exists(pid_file)
+    assert _pids_of(instance_dir) == []
+    seen = len(conductor.heartbeats)
+    _wait_status(conductor, 'shutdown', after=seen - 1, deadline=30)
+
+
+def test_prepare_on_a_busy_port_reports_failure(guest, conductor,
+                                                instance_dir):
+    agent, api = guest()
+    with socket.socket() as blocker:
+        blocker.bind((agent.info.bind_host, PORT))
+        blocker.listen(1)
+        api.prepare(256, [], [], volume_size=1)
+        assert conductor.wait_for(lambda c: c.faults, FAULT_DEADLINE), \
+            conductor.statuses()
+        _wait_status(conductor, 'failed to spawn', deadline=FAULT_DEADLINE)
+    fault = conductor.faults[0]
+    assert fault['instance_id'] == agent.guest_id
+    assert 'could not be set up' in fault['message']
+    assert 'mariadbd exited' in fault['details']
+    # The log tail tells an admin why.
+    assert 'bind' in fault['details'].lower() or \
+        'address already in use' in fault['details'].lower()
+    assert _pids_of(instance_dir) == []
+
+
+# -- the standalone agent process ---------------------------------------------
+
+@pytest.fixture
+def rabbit_bus(conf_overrides):  # noqa: F811
+    """The test process on RabbitMQ, on an exchange of its own."""
+    rpc_fixtures.register_messaging_opts()
+    exchange = fixtures.unique_exchange('trove_lite_guest')
+    conf_overrides.set('transport_url', fixtures.RABBIT_URL)
+    conf_overrides.set('control_exchange', exchange)
+    conf_overrides.set('rpc_ping_timeout', 2)
+    conf_overrides.set('agent_call_low_timeout', 2)
+    rpc.init()
+    yield exchange
+    rpc.cleanup()
+
+
+def _agent_process(bus_conf, info_conf, log_path):
+    script = os.path.join(os.path.dirname(sys.executable),
+                          'trove-lite-guestagent')
+    with open(log_path, 'a') as log:
+        return subprocess.Popen(
+            [script, '--config-file', bus_conf, '--config-file', info_conf],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def _wait_for_ping(api, process, log_path, deadline=30):
+    end = time.monotonic() + deadline
+    while True:
+        if process.poll() is not None:
+            pytest.fail('trove-lite-guestagent exited with %s:\n%s'
+                        % (process.returncode, log_path.read_text()))
+        try:
+            return api.rpc_ping()
+        except (exception.RPCTimeout, oslo_messaging.MessageUndeliverable):
+            if time.monotonic() > end:
+                pytest.fail('trove-lite-guestagent did not answer:\n%s'
+                            % log_path.read_text())
+
+
+def _terminate(process):
+    if process.poll() is None:
+        process.terminate()
+        try:
+            return process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
+def test_standalone_agent_reads_guest_info_and_server_survives_it(
+        rabbit_bus, conf_overrides, start_service,  # noqa: F811
+        instance_dir, tmp_path):
+    topic = rpc_fixtures.unique_topic('conductor')
+    conf_overrides.set('conductor_queue', topic)
+    conductor = fakes.FakeConductor()
+    start_service(topic, 'conductor-1', conductor)
+    address = _free_loopback_address()
+    guest_id = str(uuid.uuid4())
+    bus_conf = fixtures.write_config(tmp_path / 'bus.conf', {'DEFAULT': {
+        'transport_url': fixtures.RABBIT_URL, 'control_exchange': rabbit_bus,
+        'conductor_queue': topic, 'report_interval': 2}})
+    info_conf = fixtures.write_config(
+        os.path.join(instance_dir, 'guest_info.conf'), {
+            'DEFAULT': {'guest_id': guest_id},
+            'guest': {'datastore_manager': 'mysql', 'tenant_id': 't-1',
+                      'instance_dir': instance_dir, 'bind_host': address}})
+    log_path = tmp_path / 'agent.log'
+    api = rpcapi.GuestAgentAPI(context.get_admin_context(), guest_id)
+    processes = []
+    try:
+        processes.append(_agent_process(bus_conf, info_conf, log_path))
+        # A cast to a queue nobody declared yet is dropped by RabbitMQ:
+        # wait until the agent answers before casting prepare.
+        _wait_for_ping(api, processes[0], log_path)
+        api.prepare(256, [{'name': 'app'}],
+                    [{'name': 'app', 'password': 'secret',
+                      'databases': [{'name': 'app'}]}], volume_size=1)
+        ok = conductor.wait_for(lambda c: 'healthy' in c.statuses(),
+                                READY_DEADLINE)
+        assert ok, (conductor.statuses(), conductor.faults,
+                    log_path.read_text())
+        assert conductor.heartbeats[-1]['instance_id'] == guest_id
+        assert _terminate(processes[0]) == 0, log_path.read_text()
+        servers = _pids_of(instance_dir)
+        assert len(servers) == 1, servers
+        pymysql.connect(host=address, port=PORT, user='app',
+                        password='secret', database='app').close()
+        # A new agent process adopts the running server and stops it.
+        seen = len(conductor.heartbeats)
+        processes.append(_agent_process(bus_conf, info_conf, log_path))
+        assert conductor.wait_for(
+            lambda c: 'healthy' in c.statuses()[seen:], 60), \
+            log_path.read_text()
+        assert _pids_of(instance_dir) == servers
+        assert 'Adopted mariadbd' in log_path.read_text()
+        api.stop_db()
+        assert _pids_of(instance_dir) == []
+    finally:
+        for process in processes:
+            _terminate(process)

@@ -1,0 +1,142 @@
+"""Tests for the MySQL-family manager that need no server."""
+
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from trove_lite.common import exception
+from trove_lite.common import states
+from trove_lite.guestagent.datastores.mysql import manager
+from trove_lite.guestagent import info as guest_info
+
+
+@pytest.fixture
+def mgr(tmp_path):
+    info = guest_info.GuestInfo(guest_id='inst-1', datastore_manager='mysql',
+                                instance_dir=str(tmp_path),
+                                bind_host='127.77.0.1', port=3306)
+    return manager.Manager(info)
+
+
+def test_paths(mgr, tmp_path):
+    assert mgr.paths.datadir == str(tmp_path / 'data')
+    assert mgr.paths.pid_file == str(tmp_path / 'run' / 'mysqld.pid')
+
+
+def test_status_new_before_prepare(mgr):
+    assert mgr.status() is states.SVC_NEW
+
+
+def test_status_shutdown_and_crashed(mgr):
+    mgr.mark_prepared(1)
+    assert mgr.status() is states.SVC_SHUTDOWN
+    os.makedirs(mgr.paths.rundir)
+    # A pid that is certainly not a mariadbd of this instance.
+    with open(mgr.paths.pid_file, 'w') as handle:
+        handle.write('%d\n' % os.getpid())
+    assert mgr._live_pid() is None
+    assert mgr.status() is states.SVC_CRASHED
+
+
+def test_live_pid_needs_our_my_cnf_on_the_command_line(mgr):
+    os.makedirs(mgr.paths.rundir)
+    proc = subprocess.Popen([sys.executable, '-c',
+                             'import time; time.sleep(60)',
+                             '--defaults-file=%s' % mgr.paths.my_cnf])
+    try:
+        with open(mgr.paths.pid_file, 'w') as handle:
+            handle.write(str(proc.pid))
+        assert mgr._live_pid() == proc.pid
+        assert mgr.adopt() == proc.pid
+        mgr.stop_timeout = 10
+        mgr.stop_db()
+        assert proc.wait(10) is not None
+        assert not os.path.exists(mgr.paths.pid_file)
+        assert mgr._live_pid() is None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_stop_without_server_is_a_no_op(mgr):
+    mgr.stop_db()
+
+
+def test_start_before_prepare_fails_clearly(mgr):
+    with pytest.raises(exception.GuestError) as caught:
+        mgr.start_db()
+    assert 'prepare' in str(caught.value) or 'installed' in str(caught.value)
+
+
+def test_prepare_validates_names_first(mgr, tmp_path):
+    with pytest.raises(exception.BadValue):
+        mgr.prepare(512, [{'name': 'a`; DROP'}], [])
+    assert not os.path.exists(mgr.paths.datadir)
+
+
+@pytest.fixture
+def open_dir():
+    """A directory everyone may enter, in /tmp (pytest's own is private)."""
+    path = tempfile.mkdtemp(prefix='trove-lite-unit-')
+    os.chmod(path, 0o755)
+    yield path
+    for root, dirs, _ in os.walk(path):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o755)
+    shutil.rmtree(path)
+
+
+def test_untraversable_parent(open_dir):
+    closed = os.path.join(open_dir, 'closed')
+    inner = os.path.join(closed, 'inner')
+    os.makedirs(inner)
+    os.chmod(closed, 0o700)
+    nobody = 65534
+    assert manager.untraversable_parent(inner, nobody, [nobody]) == closed
+    os.chmod(closed, 0o701)
+    assert manager.untraversable_parent(inner, nobody, [nobody]) is None
+    owner = os.stat(closed).st_uid
+    os.chmod(closed, 0o710)
+    assert manager.untraversable_parent(
+        inner, nobody, [os.stat(closed).st_gid]) is None
+    assert manager.untraversable_parent(inner, owner, []) is None
+
+
+def test_tail(tmp_path):
+    log = tmp_path / 'log'
+    log.write_text('\n'.join('line %d' % n for n in range(100)))
+    assert manager.tail(str(log), 3) == 'line 97\nline 98\nline 99'
+    assert manager.tail(str(tmp_path / 'missing')) == ''
+
+
+def test_process_state():
+    alive, cmdline = manager.process_state(os.getpid())
+    assert alive
+    assert 'python' in cmdline or 'pytest' in cmdline
+    assert manager.process_state(2 ** 22 + 12345) == (False, '')
+
+
+def test_find_binary(tmp_path):
+    assert manager.find_binary(['sh']) is not None
+    assert manager.find_binary(['no-such-binary-xyz'], extra_dirs=()) is None
+
+
+def test_prepare_refuses_a_dir_the_server_user_cannot_reach(open_dir):
+    closed = os.path.join(open_dir, 'closed')
+    os.makedirs(closed)
+    os.chmod(closed, 0o700)
+    info = guest_info.GuestInfo(guest_id='inst-2', datastore_manager='mysql',
+                                instance_dir=os.path.join(closed, 'inst'))
+    mgr = manager.Manager(info)
+    nobody = pwd.struct_passwd(('nobody', 'x', 65534, 65534, '', '/',
+                                '/bin/false'))
+    with pytest.raises(exception.GuestError) as caught:
+        mgr._make_dirs(nobody)
+    assert 'cannot enter %s' % closed in str(caught.value)
+    assert 'chmod o+x' in str(caught.value)

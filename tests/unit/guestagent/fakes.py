@@ -1,0 +1,95 @@
+"""Fakes for guest agent tests: a conductor that records what guests say,
+and a datastore manager that does what it is told."""
+
+import threading
+
+import oslo_messaging
+
+from trove_lite.common import states
+from trove_lite.guestagent.datastores import base
+
+
+class FakeConductor:
+    """A conductor endpoint that keeps every heartbeat and fault.
+
+    ``wait_for(predicate, timeout)`` blocks until a report satisfies it,
+    so tests wait on events, never on sleeps.
+    """
+
+    target = oslo_messaging.Target(version='1.1')
+
+    def __init__(self):
+        self.heartbeats = []
+        self.faults = []
+        self._cond = threading.Condition()
+
+    def heartbeat(self, context, instance_id, payload, sent):
+        with self._cond:
+            self.heartbeats.append({'instance_id': instance_id,
+                                    'payload': payload, 'sent': sent,
+                                    'context': context})
+            self._cond.notify_all()
+
+    def report_fault(self, context, instance_id, message, details, sent):
+        with self._cond:
+            self.faults.append({'instance_id': instance_id,
+                                'message': message, 'details': details,
+                                'sent': sent, 'context': context})
+            self._cond.notify_all()
+
+    def statuses(self):
+        with self._cond:
+            return [hb['payload']['service_status'] for hb in self.heartbeats]
+
+    def wait_for(self, predicate, timeout=30):
+        """Wait until ``predicate(self)`` is true; returns whether it is."""
+        with self._cond:
+            return self._cond.wait_for(lambda: predicate(self), timeout)
+
+    def wait_for_status(self, description, timeout=30):
+        return self.wait_for(lambda c: description in c.statuses(), timeout)
+
+
+class FakeManager(base.DatastoreManager):
+    """A datastore that records calls; ``fail_prepare`` makes it fail.
+
+    ``release`` (an Event) holds ``prepare`` and ``restart`` until set, so
+    a test can look at the agent while it is building or restarting.
+    """
+
+    def __init__(self, info=None, fail_prepare=None):
+        super().__init__(info)
+        self.calls = []
+        self.fail_prepare = fail_prepare
+        self.release = threading.Event()
+        self.release.set()
+        self.running = False
+        self.volume = {'total': 2.0, 'used': 0.5, 'free': 1.5}
+
+    def prepare(self, memory_mb, databases, users, root_password=None,
+                volume_size=None):
+        self.calls.append(('prepare', memory_mb, databases, users,
+                           root_password, volume_size))
+        self.release.wait(30)
+        if self.fail_prepare:
+            raise self.fail_prepare
+        self.running = True
+
+    def start_db(self):
+        self.calls.append(('start_db',))
+        self.running = True
+
+    def stop_db(self):
+        self.calls.append(('stop_db',))
+        self.running = False
+
+    def restart(self):
+        self.calls.append(('restart',))
+        self.release.wait(30)
+        self.running = True
+
+    def status(self):
+        return states.SVC_HEALTHY if self.running else states.SVC_SHUTDOWN
+
+    def filesystem_stats(self):
+        return dict(self.volume)

@@ -1,0 +1,161 @@
+"""The interface every datastore manager implements, and what they share.
+
+A manager serves one instance (one ``GuestInfo``) and owns everything
+under its instance directory:
+
+* ``data/`` is the instance's "volume": the datastore's files and nothing
+  else, so its size is the volume's usage;
+* ``run/`` holds sockets and pid files; ``log/`` the server's logs;
+* ``prepared.json`` records a finished ``prepare`` (and the volume size it
+  was given), so that an agent restarted later knows the instance is set
+  up and how big its volume is.
+
+The server of an instance outlives its agent (a restart of trove_lite does
+not restart databases): a manager finds a running server through its pid
+file and adopts it.
+
+Methods run on the agent's RPC threads and may block for as long as the
+operation takes; ``prepare`` runs on a thread of its own.
+"""
+
+import abc
+import json
+import os
+
+PREPARED_FILE = 'prepared.json'
+GB = 1024 ** 3
+
+
+class DatastoreManager(metaclass=abc.ABCMeta):
+    """A datastore's server for one instance.
+
+    :param info: the agent's ``GuestInfo`` (instance directory, address,
+        port).
+    """
+
+    def __init__(self, info):
+        self.info = info
+
+    @abc.abstractmethod
+    def prepare(self, memory_mb, databases, users, root_password=None,
+                volume_size=None):
+        """Initialise the data, start the server, create databases and users.
+
+        Safe to repeat: data that is already initialised is kept, and
+        databases and users that exist are left alone.
+
+        :param memory_mb: the flavor's RAM; sizes the server's caches.
+        :param databases: ``[{'name', 'character_set'?, 'collate'?}]``.
+        :param users: ``[{'name', 'password', 'host'?, 'databases':
+            [{'name'}]}]``; ``host`` defaults to ``'%'``.
+        :param root_password: enables remote root with this password; root
+            stays local-only when None.
+        :param volume_size: the volume's size in GB (what usage is reported
+            against).
+        :raises: exception.BadValue for an invalid name; exception.GuestError
+            when the server cannot be initialised or started (the message
+            includes the tail of its log).
+        """
+
+    @abc.abstractmethod
+    def start_db(self):
+        """Start the server (or adopt the one already running) and wait
+        until it accepts connections.
+
+        :raises: exception.GuestError when it exits or does not answer in
+            time.
+        """
+
+    @abc.abstractmethod
+    def stop_db(self):
+        """Shut the server down cleanly (forcibly after a bounded wait).
+
+        A no-op when it is not running.
+        """
+
+    @abc.abstractmethod
+    def restart(self):
+        """``stop_db`` then ``start_db``.
+
+        :raises: exception.GuestError as ``start_db``.
+        """
+
+    @abc.abstractmethod
+    def status(self):
+        """The server's health as a ``states.ServiceStatus``.
+
+        :returns: SVC_NEW before a ``prepare`` finished; SVC_HEALTHY when it
+            answers; SVC_SHUTDOWN when it is not running; SVC_CRASHED when
+            its pid file remains but the process is gone; SVC_BLOCKED when
+            it runs but does not answer.
+        """
+
+    @abc.abstractmethod
+    def filesystem_stats(self):
+        """Usage of the instance's volume.
+
+        :returns: ``{'total', 'used', 'free'}`` in GB (floats); ``total``
+            and ``free`` are None when no volume size is known.
+        """
+
+    def adopt(self):
+        """Take over a server that was running before this agent started.
+
+        :returns: the server's pid, or None when none runs.
+        """
+        return None
+
+    # -- shared helpers ----------------------------------------------------
+
+    def path(self, *parts):
+        return self.info.path(*parts)
+
+    def prepared(self):
+        """What the last finished ``prepare`` recorded, or None."""
+        try:
+            with open(self.path(PREPARED_FILE)) as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return None
+
+    def mark_prepared(self, volume_size):
+        """Record a finished ``prepare`` (atomically)."""
+        target = self.path(PREPARED_FILE)
+        with open(target + '.tmp', 'w') as handle:
+            json.dump({'volume_size': volume_size}, handle)
+        os.replace(target + '.tmp', target)
+
+    def volume_stats(self, data_dir):
+        """``filesystem_stats`` for a volume that is the directory
+        ``data_dir``, sized by what ``prepare`` recorded.
+        """
+        used = disk_usage(data_dir) / GB
+        size = (self.prepared() or {}).get('volume_size')
+        if size is None:
+            return {'total': None, 'used': used, 'free': None}
+        total = float(size)
+        return {'total': total, 'used': used, 'free': max(total - used, 0.0)}
+
+
+def disk_usage(path):
+    """Bytes allocated under ``path`` (what ``du`` counts); 0 if missing.
+
+    Files that vanish while counting (a server at work) are skipped.
+    """
+    total = 0
+    stack = [path]
+    while stack:
+        current = stack.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                stat = entry.stat(follow_symlinks=False)
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+            except OSError:
+                continue
+            total += stat.st_blocks * 512
+    return total
