@@ -37,6 +37,7 @@ from tests.unit.rpc_fixtures import start_service  # noqa: F401
 from trove_lite.common import context
 from trove_lite.common import exception
 from trove_lite.common import rpc
+from trove_lite.common import sealing
 from trove_lite.guestagent import agent as guest_agent
 from trove_lite.guestagent.datastores.mysql import manager as mysql_manager
 from trove_lite.guestagent import rpcapi
@@ -104,7 +105,9 @@ def conductor(memory_bus, start_service):  # noqa: F811
     memory_bus.set('conductor_queue', topic)
     memory_bus.set('report_interval', 2)
     fake = fakes.FakeConductor()
-    start_service(topic, 'conductor-1', fake)
+    fake.keys = {}
+    start_service(topic, 'conductor-1', fake,
+                  sealing.ConductorSerializer(fake.keys.get))
     return fake
 
 
@@ -113,20 +116,22 @@ def guest(conductor, instance_dir):
     """``guest()`` -> (agent, api): an agent for the instance, started."""
     address = _free_loopback_address()
     guest_id = str(uuid.uuid4())
+    key = conductor.keys[guest_id] = sealing.generate_key()
     path = fixtures.write_config(
         os.path.join(instance_dir, 'guest_info.conf'), {
             'DEFAULT': {'guest_id': guest_id},
             'guest': {'datastore_manager': 'mariadb',
                       'datastore_version': '10.11', 'tenant_id': 'tenant-1',
                       'instance_dir': instance_dir, 'bind_host': address,
-                      'port': PORT, 'instance_key': uuid.uuid4().hex}})
+                      'port': PORT, 'instance_key': key}})
     agents = []
 
     def _guest():
         agent = guest_agent.from_guest_info(path)
         agent.start()
         agents.append(agent)
-        api = rpcapi.GuestAgentAPI(context.get_admin_context(), guest_id)
+        api = rpcapi.GuestAgentAPI(context.get_admin_context(), guest_id,
+                                   key=key)
         return agent, api
 
     yield _guest

@@ -77,14 +77,15 @@ def memory_bus(conf_overrides):
 
 @pytest.fixture
 def start_service():
-    """``start_service(topic, host, manager)``: a running RPCService.
+    """``start_service(topic, host, manager[, serializer])``: a running
+    RPCService.
 
     Every service started is stopped after the test.
     """
     started = []
 
-    def _start(topic, host, manager):
-        svc = service.RPCService(topic, host, manager)
+    def _start(topic, host, manager, serializer=None):
+        svc = service.RPCService(topic, host, manager, serializer=serializer)
         svc.start()
         started.append(svc)
         return svc

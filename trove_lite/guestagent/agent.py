@@ -24,6 +24,7 @@ agent, and the next agent of the instance adopts it.
 from oslo_log import log as logging
 from oslo_service.backend import base as service_base
 
+from trove_lite.common import sealing
 from trove_lite.common import service
 from trove_lite.conductor import rpcapi as conductor_rpcapi
 from trove_lite import conf
@@ -42,8 +43,10 @@ class Agent(service_base.ServiceBase):
     """The guest agent of one instance.
 
     :param info: the agent's ``GuestInfo``.
-    :param serializer: serializer of the guest channel (the per-instance
-        sealing), used by the RPC server and the conductor client alike.
+    :param serializer: serializer of the guest channel, used by the RPC
+        server and the conductor client alike; when omitted and the
+        instance has a key, everything is sealed with it
+        (``common.sealing``).
     :param manager: the datastore manager; loaded from
         ``info.datastore_manager`` when omitted (None there too gives an
         agent that only answers ``rpc_ping``).
@@ -56,6 +59,9 @@ class Agent(service_base.ServiceBase):
     def __init__(self, info, serializer=None, manager=None,
                  report_interval=None):
         self.info = info
+        if serializer is None and info.instance_key:
+            serializer = sealing.GuestSerializer(info.guest_id,
+                                                 info.instance_key)
         self.serializer = serializer
         if manager is None and info.datastore_manager:
             manager = datastores.load_manager(info)

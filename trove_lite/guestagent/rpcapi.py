@@ -12,6 +12,7 @@ caps what is sent, and a method an old agent does not know checks
 """
 
 from trove_lite.common import rpc
+from trove_lite.common import sealing
 from trove_lite import conf
 
 CONF = conf.CONF
@@ -38,6 +39,9 @@ class GuestAgentAPI:
 
     :param context: the request context every message carries.
     :param instance_id: the instance whose agent is addressed.
+    :param key: the instance's key; everything sent to the agent is
+        sealed with it (``common.sealing``), and an agent with a key
+        refuses anything else.
     """
 
     # NOTE(versions): must equal service.RPC_API_VERSION.
@@ -47,13 +51,15 @@ class GuestAgentAPI:
     # Release names accepted in [upgrade_levels] guestagent.
     VERSION_ALIASES = {}
 
-    def __init__(self, context, instance_id):
+    def __init__(self, context, instance_id, key=None):
         self.context = context
         self.instance_id = instance_id
+        serializer = (sealing.GuestSerializer(instance_id, key) if key
+                      else None)
         self.client = rpc.get_client(
             topic_for(instance_id), self.BASE_VERSION,
             version_cap=rpc.version_cap('guestagent', self.VERSION_ALIASES),
-            server=instance_id)
+            server=instance_id, serializer=serializer)
 
     def rpc_ping(self):
         """Ask the agent who it is.
