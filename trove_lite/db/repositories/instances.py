@@ -13,9 +13,11 @@ it takes the lock from whoever holds it; the flow that lost it notices at
 its next step (``holds_lock``) and stops.
 """
 
+import datetime
 import json
 import uuid
 
+from oslo_config import cfg
 import sqlalchemy as sa
 
 from trove_lite.common import exception
@@ -132,6 +134,24 @@ def start(context, instance_id, event, holder):
     current = get(context, instance_id)
     state_machine.check(event, states.task(current.task_id))
     raise exception.InstanceBusy(uuid=instance_id)
+
+
+@db_api.writer
+def claim(context, instance_id, holder, task):
+    """Take the unheld lock of an instance that is in ``task``.
+
+    How a worker picks up a row the API left unlocked (the API creates
+    instances in BUILDING with no holder, then casts ``create_instance``).
+
+    :param task: the ``states.Task`` the instance must be in.
+    :returns: True if ``holder`` now holds the instance; False if it is
+        gone, in another task, or someone holds it already.
+    """
+    return _live(context.session).filter(
+        models.Instance.id == instance_id,
+        models.Instance.task_id == task.code,
+        models.Instance.lock_holder.is_(None),
+    ).update({'lock_holder': holder}, synchronize_session=False) == 1
 
 
 @db_api.writer
@@ -288,6 +308,33 @@ def record_heartbeat(context, instance_id, sent, status, agent_version,
 def get_heartbeat(context, instance_id):
     return context.session.query(models.AgentHeartbeat).filter_by(
         instance_id=instance_id, deleted=False).first()
+
+
+@db_api.reader
+def effective_service_status(context, instance_id, now=None):
+    """The service status as the API shows it: heartbeat expiry applied.
+
+    An instance that rests (task NONE) whose agent has not reported for
+    ``agent_heartbeat_expiry`` seconds reads FAILED_TIMEOUT_GUESTAGENT,
+    whatever it reported last; RESTART_REQUIRED is kept, since it is
+    what the tenant must act on. While a task runs the stored status is
+    shown as is: the task has its own deadline.
+
+    :param now: naive UTC; ``models.utcnow()`` when omitted.
+    :raises InstanceNotFound: no such live instance.
+    """
+    instance = get(context, instance_id)
+    status, status_updated = get_service_status(context, instance_id)
+    if (states.task(instance.task_id) is not states.NONE
+            or status is states.SVC_RESTART_REQUIRED):
+        return status
+    heartbeat = get_heartbeat(context, instance_id)
+    last = heartbeat.updated_at if heartbeat is not None else status_updated
+    now = now or models.utcnow()
+    expiry = datetime.timedelta(seconds=cfg.CONF.agent_heartbeat_expiry)
+    if last is None or now - last > expiry:
+        return states.SVC_FAILED_TIMEOUT_GUESTAGENT
+    return status
 
 
 # -- Faults -------------------------------------------------------------------
