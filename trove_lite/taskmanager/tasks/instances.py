@@ -44,6 +44,8 @@ class MarkFailedOnRevert(task.Task):
                **kwargs):
         failed_task, failure = next(iter((flow_failures or {}).items()),
                                     (None, None))
+        # Task names default to the class's dotted path.
+        failed_task = failed_task and failed_task.rsplit('.', 1)[-1]
         event = self.event_for(failed_task)
         message = self.message_for(failed_task)
         details = 'Task %s failed.' % failed_task
