@@ -81,10 +81,9 @@ def load(names=None):
     """
     names = cfg.CONF.conductor.reconcilers if names is None else names
 
-    def missing(found):
+    def missing(unknown):
         LOG.error('Unknown reconcilers %s (namespace %s) not run',
-                  ', '.join(sorted(set(names) - {e.name for e in found})),
-                  NAMESPACE)
+                  ', '.join(sorted(unknown)), NAMESPACE)
 
     manager = named.NamedExtensionManager(
         NAMESPACE, names, invoke_on_load=True, name_order=True,

@@ -106,8 +106,10 @@ def test_delete_while_building_wins(ctx, conductor, new_instance):
         target=lambda: results.append(_run(ctx, driver, row.id)))
     creator.start()
     try:
-        for _ in range(100):
-            if row.id in driver.servers:
+        # Wait until the flow waits for the guest (prepare was sent).
+        for _ in range(250):
+            guest = guests.guests.get(row.id)
+            if guest is not None and 'prepare' in guest.endpoint.calls:
                 break
             time.sleep(0.02)
         instances.start(ctx, row.id, 'delete', 'api-delete')
@@ -116,6 +118,7 @@ def test_delete_while_building_wins(ctx, conductor, new_instance):
         assert not creator.is_alive()
     finally:
         guests.stop_all()
+    # The create stopped without failing: no error, no revert.
     assert results == [True]
     assert instances.list_instances(ctx) == []
     assert driver.servers == {}
