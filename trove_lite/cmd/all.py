@@ -1,6 +1,8 @@
 """``trove-lite-all``: the whole control plane in one process.
 
-API, taskmanager and conductor share one process, an in-process RPC
+API, taskmanager and conductor (with its reconcilers) share one process,
+and so do the guest agents of local instances when the transport is
+in-process (``[local] agent_mode``). They share an in-process RPC
 transport and a SQLite file under ``state_path`` unless a config file says
 otherwise. On start it brings the infrastructure database to the current
 schema and, on a fresh one, registers the datastores this host can run and
@@ -46,7 +48,9 @@ def main(argv=None):
         LOG.info('trove-lite-all serving the Trove API on '
                  'http://%s:%s/v1.0 (auth_strategy=%s)', CONF.bind_host,
                  server.port, CONF.auth_strategy)
-        return service.serve([taskmanager_cmd.build_service(),
-                              conductor_cmd.build_service(), server])
+        # NOTE(embedded): the conductor first, so the heartbeats of the
+        # agents adopted by the taskmanager find its queue.
+        return service.serve(conductor_cmd.build_services()
+                             + taskmanager_cmd.build_services() + [server])
     finally:
         rpc.cleanup()

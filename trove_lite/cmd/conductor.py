@@ -1,13 +1,16 @@
-"""``trove-lite-conductor``: where guests report.
+"""``trove-lite-conductor``: where guests report, and the reconcilers.
 
 Any number of conductors may share the ``conductor_queue`` topic; each
 also listens as ``[DEFAULT] host``, so a message can be pinned to one.
+Each runs the reconcilers of ``[conductor] reconcilers``; they are safe to
+run in several conductors at once.
 """
 
 from trove_lite.cmd import common
 from trove_lite.common import rpc
 from trove_lite.common import service
 from trove_lite.conductor import manager
+from trove_lite.conductor import reconcilers
 
 CONF = common.CONF
 
@@ -18,11 +21,16 @@ def build_service():
                               manager.Manager())
 
 
+def build_services():
+    """The RPC service and the reconcilers, not yet started."""
+    return [build_service(), reconcilers.ReconcilerService()]
+
+
 def main(argv=None):
     """Run the conductor until SIGTERM or SIGINT; returns the exit code."""
     common.init_process(argv)
     rpc.init(CONF)
     try:
-        return service.serve([build_service()])
+        return service.serve(build_services())
     finally:
         rpc.cleanup()

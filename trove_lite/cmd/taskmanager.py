@@ -1,21 +1,46 @@
 """``trove-lite-taskmanager``: the workflow service.
 
 Any number of taskmanagers may share the ``taskmanager_queue`` topic; each
-also listens as ``[DEFAULT] host``, so a message can be pinned to one.
+also listens as ``[DEFAULT] host``, so a message can be pinned to one. On
+start it adopts the local instances of its host (their agents are started
+again if they are not running).
 """
 
+from oslo_log import log as logging
+
 from trove_lite.cmd import common
+from trove_lite.cmd import launchers
+from trove_lite.common import context
 from trove_lite.common import rpc
 from trove_lite.common import service
 from trove_lite.taskmanager import manager
 
 CONF = common.CONF
+LOG = logging.getLogger(__name__)
 
 
-def build_service():
+def build_service(driver=None, runner=None):
     """The taskmanager's RPC service, not yet started."""
     return service.RPCService(CONF.taskmanager_queue, CONF.host,
-                              manager.Manager())
+                              manager.Manager(driver, runner))
+
+
+def build_services():
+    """Everything a taskmanager runs, in launch order; adopts this host's
+    instances (``rpc.init()`` must have run).
+
+    :returns: ``[launcher service, flow runner, RPC service]``: stopped in
+        reverse, so no message arrives for a stopped runner and agents
+        stop last.
+    """
+    driver, launcher = launchers.build_compute_driver()
+    try:
+        driver.adopt_servers(context.get_admin_context())
+    except Exception:
+        LOG.exception('Adopting the instances of this host failed')
+    runner = manager.FlowRunner()
+    return [launchers.LauncherService(launcher), runner,
+            build_service(driver, runner)]
 
 
 def main(argv=None):
@@ -23,6 +48,6 @@ def main(argv=None):
     common.init_process(argv)
     rpc.init(CONF)
     try:
-        return service.serve([build_service()])
+        return service.serve(build_services())
     finally:
         rpc.cleanup()

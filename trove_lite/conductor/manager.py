@@ -1,19 +1,35 @@
 """Server side of the conductor RPC API.
 
 Each public method of ``Manager`` is an RPC method of the conductor topic.
-For now the manager only answers ``rpc_ping``; the guest reports
-(heartbeat, update_backup, report_root, notify_*) and the reconcilers that
-expire stuck states arrive with later work.
+Guests report here (heartbeats, faults); the conductor stores what they
+say so that reads never have to ask a guest. Reports arrive out of order
+and late (casts, retries, a guest that was slow to notice its instance is
+gone), so each is checked against what is stored before it counts.
 """
 
+import datetime
+
+from oslo_log import log as logging
 import oslo_messaging
 
+from trove_lite.common import context as trove_context
+from trove_lite.common import exception
 from trove_lite.common import rpc
+from trove_lite.common import states
+from trove_lite.db.repositories import instances
+
+LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.ConductorAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
 RPC_API_VERSION = '1.1'
 SERVICE_NAME = 'conductor'
+
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+
+def _epoch_seconds(naive_utc):
+    return (naive_utc - _EPOCH).total_seconds()
 
 
 class Manager:
@@ -24,3 +40,63 @@ class Manager:
     def rpc_ping(self, context):
         """Answer who and what this conductor is (API 1.0)."""
         return rpc.ping_reply(SERVICE_NAME, RPC_API_VERSION)
+
+    @staticmethod
+    def _db_context():
+        # NOTE(guest): a guest's context is the guest's word; the stores
+        # are made with our own. Which instance a report may speak for is
+        # the sealing serializer's business (ARCHITECTURE.md, section 5).
+        return trove_context.get_admin_context()
+
+    def heartbeat(self, context, instance_id, payload, sent):
+        """Store a guest's report (API 1.1).
+
+        Dropped when the status is unknown, the instance is deleted or
+        unknown, or a report sent later is stored already.
+        """
+        payload = payload or {}
+        description = payload.get('service_status')
+        status = states.SERVICE_BY_DESCRIPTION.get(description)
+        if status is None:
+            LOG.warning('Heartbeat of instance %s with unknown service '
+                        'status %r ignored', instance_id, description)
+            return
+        db_context = self._db_context()
+        try:
+            instances.get(db_context, instance_id)
+        except exception.InstanceNotFound:
+            LOG.debug('Heartbeat of unknown or deleted instance %s ignored',
+                      instance_id)
+            return
+        volume = payload.get('volume') or {}
+        stored = instances.record_heartbeat(
+            db_context, instance_id, sent, status,
+            payload.get('agent_version'), volume_used=volume.get('used'),
+            volume_total=volume.get('total'))
+        if not stored:
+            LOG.debug('Stale heartbeat of instance %s (sent %s) dropped',
+                      instance_id, sent)
+
+    def report_fault(self, context, instance_id, message, details, sent):
+        """Store why something a guest was asked to do failed (API 1.1).
+
+        Dropped for deleted or unknown instances, and when sent before the
+        instance's current task began (it is about an earlier operation).
+        """
+        db_context = self._db_context()
+        try:
+            instance = instances.get(db_context, instance_id)
+        except exception.InstanceNotFound:
+            LOG.debug('Fault of unknown or deleted instance %s ignored',
+                      instance_id)
+            return
+        # NOTE(clocks): ``sent`` is the guest's clock and task_start_time
+        # ours; on one host (the local driver) they are the same clock.
+        if (instance.task_start_time is not None and sent is not None
+                and sent < _epoch_seconds(instance.task_start_time)):
+            LOG.info('Stale fault of instance %s ignored: %s', instance_id,
+                     message)
+            return
+        instances.add_fault(db_context, instance_id, message or '',
+                            details or '')
+        LOG.info('Instance %s reported a fault: %s', instance_id, message)

@@ -6,16 +6,19 @@ from oslo_config import cfg
 from oslo_db import options as db_options
 
 from trove_lite.conf import api
+from trove_lite.conf import compute
+from trove_lite.conf import conductor
 from trove_lite.conf import database
 from trove_lite.conf import default
 from trove_lite.conf import guest_agent
 from trove_lite.conf import instances
 from trove_lite.conf import messaging
 from trove_lite.conf import quota
+from trove_lite.conf import taskmanager
 from trove_lite.conf import upgrade_levels
 
 _MODULES = (default, api, instances, messaging, quota, database, upgrade_levels,
-            guest_agent)
+            guest_agent, compute, taskmanager, conductor)
 
 
 def list_opts():

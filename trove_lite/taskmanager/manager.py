@@ -1,15 +1,27 @@
 """Server side of the taskmanager RPC API.
 
 Each public method of ``Manager`` is an RPC method of the taskmanager
-topic. For now the manager only answers ``rpc_ping``; the workflows
-(create, delete, resize, backups, replicas, clusters) arrive with later
-work as flows under ``taskmanager/flows``, one module per operation, so
-that this class stays a thin dispatcher.
+topic. The workflows themselves are flows under ``taskmanager/flows``, one
+module per operation; the manager hands each to ``FlowRunner``'s bounded
+pool of native threads, so the RPC dispatcher is never blocked by a
+create that waits minutes for its guest.
 """
 
+from concurrent import futures
+import threading
+
+from oslo_config import cfg
+from oslo_log import log as logging
 import oslo_messaging
+from oslo_service.backend import base as service_base
 
 from trove_lite.common import rpc
+from trove_lite.compute import base as compute_base
+from trove_lite.taskmanager.flows import create_instance
+from trove_lite.taskmanager.flows import delete_instance
+from trove_lite.taskmanager.flows import restart_instance
+
+LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.TaskManagerAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
@@ -17,11 +29,118 @@ RPC_API_VERSION = '1.1'
 SERVICE_NAME = 'taskmanager'
 
 
+class FlowRunner(service_base.ServiceBase):
+    """A bounded pool of threads running flows, as a service.
+
+    ``stop`` tells running flows to stop waiting (``stop_event``) and
+    drops the queued ones (their instances' deadlines settle them);
+    ``wait`` waits for the running ones.
+
+    :param workers: threads (``[taskmanager] flow_workers`` if None).
+    """
+
+    def __init__(self, workers=None):
+        self.stop_event = threading.Event()
+        self._workers = workers
+        self._pool = None
+        self._lock = threading.Lock()
+
+    def _get_pool(self):
+        with self._lock:
+            if self._pool is None:
+                self._pool = futures.ThreadPoolExecutor(
+                    max_workers=(self._workers
+                                 or cfg.CONF.taskmanager.flow_workers),
+                    thread_name_prefix='flow')
+            return self._pool
+
+    def start(self):
+        self._get_pool()
+
+    def submit(self, description, func, *args, **kwargs):
+        """Run ``func(*args, **kwargs)`` on a pool thread.
+
+        :returns: the Future, or None when the runner is stopping.
+        """
+        if self.stop_event.is_set():
+            LOG.warning('Not running %s: the taskmanager is stopping',
+                        description)
+            return None
+        try:
+            future = self._get_pool().submit(func, *args, **kwargs)
+        except RuntimeError:
+            LOG.warning('Not running %s: the pool is shut down', description)
+            return None
+        future.add_done_callback(lambda f: self._done(description, f))
+        return future
+
+    @staticmethod
+    def _done(description, future):
+        if future.cancelled():
+            LOG.warning('%s was dropped at shutdown', description)
+        elif future.exception() is not None:
+            LOG.error('%s raised: %s', description, future.exception())
+
+    def stop(self):
+        self.stop_event.set()
+        with self._lock:
+            pool = self._pool
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def wait(self):
+        with self._lock:
+            pool = self._pool
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+    def reset(self):
+        """Nothing to reset."""
+
+
 class Manager:
-    """The taskmanager's RPC endpoint."""
+    """The taskmanager's RPC endpoint.
+
+    :param driver: the ``ComputeDriver``; ``[DEFAULT] compute_driver`` is
+        loaded at the first workflow when omitted.
+    :param runner: the ``FlowRunner`` (a private one when omitted).
+    """
 
     target = oslo_messaging.Target(version=RPC_API_VERSION)
+
+    def __init__(self, driver=None, runner=None):
+        self._driver = driver
+        self._runner = runner or FlowRunner()
+        self._driver_lock = threading.Lock()
+
+    def _get_driver(self):
+        with self._driver_lock:
+            if self._driver is None:
+                self._driver = compute_base.load_driver()
+            return self._driver
 
     def rpc_ping(self, context):
         """Answer who and what this taskmanager is (API 1.0)."""
         return rpc.ping_reply(SERVICE_NAME, RPC_API_VERSION)
+
+    def create_instance(self, context, instance_id, databases, users,
+                        root_password):
+        """Build an instance the API created in BUILDING (API 1.1)."""
+        LOG.info('create_instance %s received', instance_id)
+        self._runner.submit(
+            'create of %s' % instance_id, create_instance.run, context,
+            self._get_driver(), instance_id, databases, users,
+            root_password, stop_event=self._runner.stop_event)
+
+    def delete_instance(self, context, instance_id):
+        """Delete an instance the API set DELETING (API 1.1)."""
+        LOG.info('delete_instance %s received', instance_id)
+        self._runner.submit('delete of %s' % instance_id,
+                            delete_instance.run, context,
+                            self._get_driver(), instance_id)
+
+    def restart(self, context, instance_id):
+        """Restart the datastore of an instance set REBOOTING (API 1.1)."""
+        LOG.info('restart %s received', instance_id)
+        self._runner.submit('restart of %s' % instance_id,
+                            restart_instance.run, context, instance_id)

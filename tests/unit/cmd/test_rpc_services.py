@@ -18,6 +18,7 @@ from trove_lite.cmd import taskmanager
 from trove_lite.common import context
 from trove_lite.common import service
 from trove_lite.conductor import manager as conductor_manager
+from trove_lite.conductor import reconcilers
 from trove_lite.guestagent import agent as guest_agent
 from trove_lite.guestagent import rpcapi as guest_rpcapi
 from trove_lite.guestagent import service as guest_service
@@ -92,3 +93,24 @@ def test_built_services_answer(memory_bus):  # noqa: F811
             svc.stop()
         for svc in services:
             svc.wait()
+
+
+def test_taskmanager_services_adopt_instances(conf_overrides,  # noqa: F811
+                                              monkeypatch):
+    conf_overrides.set('compute_driver', 'fake')
+    adopted = []
+    monkeypatch.setattr(
+        'trove_lite.compute.fake.driver.FakeDriver.adopt_servers',
+        lambda self, ctx: adopted.append(ctx))
+    launcher_svc, runner, rpc_svc = taskmanager.build_services()
+    assert len(adopted) == 1
+    assert isinstance(runner, taskmanager_manager.FlowRunner)
+    assert rpc_svc.manager._runner is runner
+    assert launcher_svc.launcher is not None
+
+
+def test_conductor_services_run_reconcilers(conf_overrides):  # noqa: F811
+    rpc_svc, reconciler_svc = conductor.build_services()
+    assert isinstance(rpc_svc, service.RPCService)
+    assert isinstance(reconciler_svc, reconcilers.ReconcilerService)
+    assert [n for n, _ in reconciler_svc.reconcilers] == ['expire_tasks']

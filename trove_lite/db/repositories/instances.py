@@ -135,6 +135,24 @@ def start(context, instance_id, event, holder):
 
 
 @db_api.writer
+def claim(context, instance_id, holder, task):
+    """Take the unheld lock of an instance that is in ``task``.
+
+    How a worker picks up a row the API left unlocked (the API creates
+    instances in BUILDING with no holder, then casts ``create_instance``).
+
+    :param task: the ``states.Task`` the instance must be in.
+    :returns: True if ``holder`` now holds the instance; False if it is
+        gone, in another task, or someone holds it already.
+    """
+    return _live(context.session).filter(
+        models.Instance.id == instance_id,
+        models.Instance.task_id == task.code,
+        models.Instance.lock_holder.is_(None),
+    ).update({'lock_holder': holder}, synchronize_session=False) == 1
+
+
+@db_api.writer
 def finish(context, instance_id, event, holder):
     """Apply ``event`` if ``holder`` still holds the lock; release it.
 

@@ -97,3 +97,37 @@ def test_usage_counts_live_instances(admin_context, instance):
         'instances': 0, 'ram': 0, 'volumes': 0}
     with pytest.raises(exception.InstanceNotFound):
         instances.get(admin_context, instance.id)
+
+
+def test_claim_takes_an_unheld_building_row(admin_context, instance):
+    assert instances.claim(admin_context, instance.id, 'w1', states.BUILDING)
+    assert instances.holds_lock(admin_context, instance.id, 'w1')
+    assert not instances.claim(admin_context, instance.id, 'w2',
+                               states.BUILDING)
+    assert not instances.claim(admin_context, 'nope', 'w2', states.BUILDING)
+
+
+def test_claim_needs_the_task(admin_context, instance):
+    assert not instances.claim(admin_context, instance.id, 'w1',
+                               states.NONE)
+
+
+def test_effective_status_expires_silent_agents(admin_context, instance):
+    now = models.utcnow()
+    later = now + datetime.timedelta(seconds=61)
+    instances.record_heartbeat(admin_context, instance.id, 1.0,
+                               states.SVC_HEALTHY, '1')
+    beat = instances.get_heartbeat(admin_context, instance.id)
+
+    def effective(status, at):
+        row = instances.get(admin_context, instance.id)
+        return instances.effective_service_status(row, status, beat, at, 60)
+
+    # While building, the stored status stands.
+    assert effective(states.SVC_HEALTHY, later) is states.SVC_HEALTHY
+    instances.finish(admin_context, instance.id, 'build_done', None)
+    assert effective(states.SVC_HEALTHY, now) is states.SVC_HEALTHY
+    assert effective(states.SVC_HEALTHY, later) is \
+        states.SVC_FAILED_TIMEOUT_GUESTAGENT
+    assert effective(states.SVC_RESTART_REQUIRED, later) is \
+        states.SVC_RESTART_REQUIRED

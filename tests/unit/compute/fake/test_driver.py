@@ -1,0 +1,51 @@
+"""The fake driver and fake guests."""
+
+import pytest
+
+from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
+from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
+from trove_lite.common import states
+from trove_lite.compute import base
+from trove_lite.compute.fake import driver as fake_driver
+from trove_lite.compute.fake import guest as fake_guest
+from trove_lite.guestagent import rpcapi as guest_rpcapi
+
+
+class Row:
+    def __init__(self, instance_id):
+        self.id = instance_id
+
+
+def test_servers_in_a_dict(admin_context):
+    driver = base.load_driver('fake')
+    assert isinstance(driver, fake_driver.FakeDriver)
+    row = Row('i1')
+    server = driver.create_server(admin_context, row, None, {})
+    assert driver.server_status(admin_context, row) == states.SERVER_ACTIVE
+    assert server.addresses[0]['type'] == 'private'
+    driver.delete_server(admin_context, row)
+    driver.delete_server(admin_context, row)
+    assert driver.deleted == ['i1']
+    assert driver.server_status(admin_context, row) == states.SERVER_DELETED
+
+
+def test_failing_create_keeps_what_it_made(admin_context):
+    driver = fake_driver.FakeDriver(fail_create=RuntimeError('x'))
+    with pytest.raises(RuntimeError):
+        driver.create_server(admin_context, Row('i1'), None, {})
+    assert 'i1' in driver.servers
+
+
+def test_fake_guests_answer_on_the_bus(admin_context, memory_bus):  # noqa
+    launcher = fake_guest.FakeGuestLauncher()
+    driver = fake_driver.FakeDriver(launcher=launcher)
+    driver.create_server(admin_context, Row('i1'), None, {})
+    try:
+        api = guest_rpcapi.GuestAgentAPI(admin_context, 'i1')
+        assert api.rpc_ping()['instance_id'] == 'i1'
+        assert api.get_filesystem_stats()['total'] == 1.0
+        launcher.stop('i1')
+        assert driver.adopt_servers(admin_context) == ['i1']
+        assert launcher.running('i1')
+    finally:
+        launcher.stop_all()

@@ -1,0 +1,100 @@
+"""The conductor stores what guests report, and drops what it must."""
+
+import datetime
+import time
+
+import pytest
+
+from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
+from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
+from tests.unit.rpc_fixtures import start_service  # noqa: F401
+from trove_lite.common import states
+from trove_lite.conductor import manager
+from trove_lite.conductor import rpcapi
+from trove_lite.db.repositories import instances
+
+
+@pytest.fixture
+def mgr():
+    return manager.Manager()
+
+
+@pytest.fixture
+def instance(admin_context):
+    return instances.create(admin_context, {'name': 'db', 'tenant_id': 'p'})
+
+
+def _payload(status='healthy', **extra):
+    payload = {'service_status': status, 'agent_version': '0.1.0'}
+    payload.update(extra)
+    return payload
+
+
+def test_heartbeat_is_stored(admin_context, mgr, instance):
+    mgr.heartbeat(None, instance.id, _payload(
+        volume={'used': 0.5, 'total': 2.0}), 100.0)
+    assert instances.get_service_status(admin_context, instance.id)[0] is \
+        states.SVC_HEALTHY
+    beat = instances.get_heartbeat(admin_context, instance.id)
+    assert (beat.sent, beat.guest_agent_version, beat.volume_used,
+            beat.volume_total) == (100.0, '0.1.0', 0.5, 2.0)
+
+
+def test_out_of_order_heartbeats_are_dropped(admin_context, mgr, instance):
+    mgr.heartbeat(None, instance.id, _payload('healthy'), 100.0)
+    mgr.heartbeat(None, instance.id, _payload('shutdown'), 99.0)
+    assert instances.get_service_status(admin_context, instance.id)[0] is \
+        states.SVC_HEALTHY
+
+
+def test_unknown_status_is_ignored(admin_context, mgr, instance):
+    mgr.heartbeat(None, instance.id, _payload('dancing'), 100.0)
+    mgr.heartbeat(None, instance.id, {}, 101.0)
+    assert instances.get_service_status(admin_context, instance.id)[0] is \
+        states.SVC_NEW
+    assert instances.get_heartbeat(admin_context, instance.id) is None
+
+
+def test_reports_for_unknown_or_deleted_instances_are_ignored(
+        admin_context, mgr, instance):
+    mgr.heartbeat(None, 'no-such-instance', _payload(), 1.0)
+    mgr.report_fault(None, 'no-such-instance', 'm', 'd', 1.0)
+    instances.mark_deleted(admin_context, instance.id)
+    mgr.heartbeat(None, instance.id, _payload(), time.time())
+    mgr.report_fault(None, instance.id, 'm', 'd', time.time())
+    assert instances.get_service_status(admin_context, instance.id)[0] is \
+        states.SVC_DELETED
+    assert instances.get_fault(admin_context, instance.id) is None
+
+
+def test_fault_is_stored(admin_context, mgr, instance):
+    mgr.report_fault(None, instance.id, 'Disk full.', 'ENOSPC',
+                     time.time() + 1)
+    fault = instances.get_fault(admin_context, instance.id)
+    assert (fault.message, fault.details) == ('Disk full.', 'ENOSPC')
+
+
+def test_stale_fault_is_ignored(admin_context, mgr, instance):
+    before_task = (instance.task_start_time - datetime.datetime(1970, 1, 1)
+                   ).total_seconds() - 60
+    mgr.report_fault(None, instance.id, 'old', 'x', before_task)
+    assert instances.get_fault(admin_context, instance.id) is None
+
+
+def test_reports_over_the_bus(admin_context, instance, memory_bus,  # noqa
+                              start_service):  # noqa: F811
+    memory_bus.set('conductor_queue', 'conductor-unit')
+    start_service('conductor-unit', 'c1', manager.Manager())
+    api = rpcapi.ConductorAPI()
+    api.heartbeat(admin_context, instance.id, _payload('running'),
+                  time.time())
+    api.report_fault(admin_context, instance.id, 'm', 'd', time.time() + 1)
+    # The two casts are dispatched on threads of their own.
+    end = time.monotonic() + 5
+    while time.monotonic() < end and (
+            instances.get_fault(admin_context, instance.id) is None
+            or instances.get_heartbeat(admin_context, instance.id) is None):
+        time.sleep(0.05)
+    assert instances.get_service_status(admin_context, instance.id)[0] is \
+        states.SVC_RUNNING
+    assert instances.get_fault(admin_context, instance.id).message == 'm'

@@ -1,0 +1,78 @@
+"""Reconcilers: expire_tasks and the service that runs them."""
+
+import datetime
+import threading
+
+from trove_lite.common import states
+from trove_lite.conductor import reconcilers
+from trove_lite.db import models
+from trove_lite.db.repositories import instances
+
+
+def _past(seconds=1):
+    return models.utcnow() - datetime.timedelta(seconds=seconds)
+
+
+def _instance(ctx):
+    return instances.create(ctx, {'name': 'db', 'tenant_id': 'p'})
+
+
+def test_expire_tasks(admin_context):
+    late, on_time = _instance(admin_context), _instance(admin_context)
+    instances.update(admin_context, late.id, task_deadline=_past(),
+                     lock_holder='dead-worker')
+    assert reconcilers.ExpireTasks().run(admin_context) == 1
+    row = instances.get(admin_context, late.id)
+    assert states.task(row.task_id) is states.BUILDING_ERROR_TIMEOUT_GA
+    assert row.lock_holder is None
+    fault = instances.get_fault(admin_context, late.id)
+    assert fault.message == \
+        'The instance did not become ready within 600 seconds.'
+    assert 'BUILDING' in fault.details and 'dead-worker' in fault.details
+    assert states.task(instances.get(
+        admin_context, on_time.id).task_id) is states.BUILDING
+    assert reconcilers.ExpireTasks().run(admin_context) == 0
+
+
+def test_expire_a_stuck_delete(admin_context, override):
+    override('delete_timeout', 30)
+    row = _instance(admin_context)
+    instances.start(admin_context, row.id, 'delete', 'w')
+    instances.update(admin_context, row.id, task_deadline=_past())
+    reconcilers.ExpireTasks().run(admin_context)
+    assert states.task(instances.get(admin_context, row.id).task_id) is \
+        states.DELETING_ERROR
+    assert 'try deleting it again' in instances.get_fault(
+        admin_context, row.id).message
+
+
+def test_load_by_name():
+    [(name, obj)] = reconcilers.load()
+    assert name == 'expire_tasks'
+    assert isinstance(obj, reconcilers.ExpireTasks)
+    assert reconcilers.load(['no_such_one']) == []
+
+
+class Counting(reconcilers.Reconciler):
+    def __init__(self, fail=False):
+        self.ran = threading.Event()
+        self.fail = fail
+
+    def run(self, context, now=None):
+        self.ran.set()
+        if self.fail:
+            raise RuntimeError('broken')
+
+
+def test_service_runs_them_and_survives_errors():
+    broken, fine = Counting(fail=True), Counting()
+    service = reconcilers.ReconcilerService(
+        [('broken', broken), ('fine', fine)], interval=0.05)
+    service.start()
+    try:
+        assert fine.ran.wait(5) and broken.ran.wait(5)
+        fine.ran.clear()
+        assert fine.ran.wait(5)
+    finally:
+        service.stop()
+        service.wait()

@@ -1,0 +1,62 @@
+"""Fixtures of the taskmanager tests: instance rows, the fake compute
+driver with fake guests, and a conductor on the in-memory bus.
+"""
+
+import pytest
+
+from tests.unit import rpc_fixtures
+from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
+from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
+from tests.unit.rpc_fixtures import start_service  # noqa: F401
+from trove_lite.common import context
+from trove_lite.compute.fake import driver as fake_driver
+from trove_lite.compute.fake import guest as fake_guest
+from trove_lite.conductor import manager as conductor_manager
+from trove_lite.db.repositories import flavors
+from trove_lite.db.repositories import instances
+from trove_lite.taskmanager.tasks import guest as guest_tasks
+
+CONF = rpc_fixtures.CONF
+
+
+@pytest.fixture
+def ctx():
+    return context.get_admin_context()
+
+
+@pytest.fixture
+def flavor(ctx):
+    return flavors.create_flavor(ctx, '1', 'm1.tiny', 512, 1, 1)
+
+
+@pytest.fixture
+def new_instance(ctx, flavor):
+    """``new_instance()``: a BUILDING row as the API makes it (no lock)."""
+    def _new():
+        return instances.create(ctx, {'name': 'db', 'tenant_id': 'p1',
+                                      'flavor_id': flavor.id,
+                                      'volume_size': 1})
+    return _new
+
+
+@pytest.fixture
+def conductor(memory_bus, start_service):  # noqa: F811
+    return start_service(CONF.conductor_queue, 'conductor-1',
+                         conductor_manager.Manager())
+
+
+@pytest.fixture
+def guests():
+    launcher = fake_guest.FakeGuestLauncher()
+    yield launcher
+    launcher.stop_all()
+
+
+@pytest.fixture
+def driver(guests):
+    return fake_driver.FakeDriver(launcher=guests)
+
+
+@pytest.fixture(autouse=True)
+def fast_polls(monkeypatch):
+    monkeypatch.setattr(guest_tasks.WaitForHealthy, 'poll_interval', 0.05)

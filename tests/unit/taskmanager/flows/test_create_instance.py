@@ -1,0 +1,141 @@
+"""The create flow end to end: fake driver, fake guests, real conductor,
+in-memory bus."""
+
+import threading
+import time
+
+from trove_lite.common import states
+from trove_lite.compute.fake import driver as fake_driver
+from trove_lite.compute.fake import guest as fake_guest
+from trove_lite.conductor import reconcilers
+from trove_lite.db.repositories import instances
+from trove_lite.taskmanager.flows import create_instance
+from trove_lite.taskmanager.flows import delete_instance
+
+
+def _run(ctx, driver, instance_id, **kwargs):
+    return create_instance.run(ctx, driver, instance_id, [{'name': 'd1'}],
+                               [], 'secret', **kwargs)
+
+
+def test_create_ends_active(ctx, driver, guests, conductor, new_instance):
+    row = new_instance()
+    assert _run(ctx, driver, row.id)
+    row = instances.get(ctx, row.id)
+    assert states.task(row.task_id) is states.NONE
+    assert row.lock_holder is None and row.task_deadline is None
+    assert row.server_status == states.SERVER_ACTIVE
+    assert row.compute_instance_id == driver.servers[row.id].id
+    assert instances.addresses_of(row) == driver.servers[row.id].addresses
+    status, _ = instances.get_service_status(ctx, row.id)
+    assert status is states.SVC_HEALTHY
+    assert guests.guests[row.id].endpoint.calls == ['prepare']
+
+
+def test_create_runs_only_on_an_unclaimed_building_row(ctx, driver,
+                                                       conductor,
+                                                       new_instance):
+    row = new_instance()
+    instances.update(ctx, row.id, lock_holder='someone')
+    assert not _run(ctx, driver, row.id)
+    assert driver.servers == {}
+
+
+def test_compute_failure_ends_in_error_without_a_server(
+        ctx, guests, conductor, new_instance):
+    driver = fake_driver.FakeDriver(launcher=guests,
+                                    fail_create=RuntimeError('no room'))
+    row = new_instance()
+    assert not _run(ctx, driver, row.id)
+    row = instances.get(ctx, row.id)
+    assert states.task(row.task_id) is states.BUILDING_ERROR_SERVER
+    assert row.lock_holder is None
+    assert driver.servers == {} and driver.deleted == [row.id]
+    fault = instances.get_fault(ctx, row.id)
+    assert 'could not be created' in fault.message
+    assert 'no room' in fault.details and 'CreateServer' in fault.details
+
+
+def test_guest_failure_ends_in_error_with_its_fault(ctx, conductor,
+                                                    new_instance):
+    guests = fake_guest.FakeGuestLauncher(behaviour=fake_guest.FAILED)
+    driver = fake_driver.FakeDriver(launcher=guests)
+    row = new_instance()
+    try:
+        assert not _run(ctx, driver, row.id)
+    finally:
+        guests.stop_all()
+    row = instances.get(ctx, row.id)
+    assert states.task(row.task_id) is states.BUILDING_ERROR_GUEST
+    assert driver.servers == {}
+    assert instances.get_fault(ctx, row.id).message == \
+        'The datastore failed to start.'
+
+
+def test_silent_guest_is_expired_by_the_reconciler(ctx, conductor,
+                                                   new_instance, override):
+    override('build_timeout', 1)
+    override('reconcile_interval', 1)
+    guests = fake_guest.FakeGuestLauncher(behaviour=fake_guest.SILENT)
+    driver = fake_driver.FakeDriver(launcher=guests)
+    row = new_instance()
+    service = reconcilers.ReconcilerService(
+        [('expire_tasks', reconcilers.ExpireTasks())], interval=0.2)
+    service.start()
+    try:
+        assert not _run(ctx, driver, row.id)
+    finally:
+        service.stop()
+        service.wait()
+        guests.stop_all()
+    row = instances.get(ctx, row.id)
+    assert states.task(row.task_id) is states.BUILDING_ERROR_TIMEOUT_GA
+    fault = instances.get_fault(ctx, row.id)
+    assert fault.message == \
+        'The instance did not become ready within 1 seconds.'
+    # The flow saw the expiry and removed the server.
+    assert driver.servers == {}
+
+
+def test_delete_while_building_wins(ctx, conductor, new_instance):
+    guests = fake_guest.FakeGuestLauncher(behaviour=fake_guest.SILENT)
+    driver = fake_driver.FakeDriver(launcher=guests)
+    row = new_instance()
+    results = []
+    creator = threading.Thread(
+        target=lambda: results.append(_run(ctx, driver, row.id)))
+    creator.start()
+    try:
+        # Wait until the flow waits for the guest (prepare was sent).
+        for _ in range(250):
+            guest = guests.guests.get(row.id)
+            if guest is not None and 'prepare' in guest.endpoint.calls:
+                break
+            time.sleep(0.02)
+        instances.start(ctx, row.id, 'delete', 'api-delete')
+        assert delete_instance.run(ctx, driver, row.id)
+        creator.join(10)
+        assert not creator.is_alive()
+    finally:
+        guests.stop_all()
+    # The create stopped without failing: no error, no revert.
+    assert results == [True]
+    assert instances.list_instances(ctx) == []
+    assert driver.servers == {}
+    status, _ = instances.get_service_status(ctx, row.id)
+    assert status is states.SVC_DELETED
+
+
+def test_stop_event_interrupts_the_wait(ctx, conductor, new_instance):
+    guests = fake_guest.FakeGuestLauncher(behaviour=fake_guest.SILENT)
+    driver = fake_driver.FakeDriver(launcher=guests)
+    row = new_instance()
+    stop = threading.Event()
+    stop.set()
+    try:
+        assert _run(ctx, driver, row.id, stop_event=stop)
+    finally:
+        guests.stop_all()
+    row = instances.get(ctx, row.id)
+    # Left building, its deadline will settle it.
+    assert states.task(row.task_id) is states.BUILDING

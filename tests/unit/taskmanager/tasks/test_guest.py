@@ -1,0 +1,107 @@
+"""Tasks that talk to the guest."""
+
+import datetime
+import threading
+from unittest import mock
+
+import pytest
+
+from trove_lite.common import exception
+from trove_lite.common import states
+from trove_lite.db import models
+from trove_lite.db.repositories import instances
+from trove_lite.taskmanager.tasks import base
+from trove_lite.taskmanager.tasks import guest
+
+
+@pytest.fixture
+def guest_api(monkeypatch):
+    api = mock.Mock()
+    monkeypatch.setattr(guest.guest_rpcapi, 'GuestAgentAPI',
+                        mock.Mock(return_value=api))
+    return api
+
+
+@pytest.fixture
+def claimed(ctx, new_instance):
+    row = new_instance()
+    instances.claim(ctx, row.id, 'h', states.BUILDING)
+    return row
+
+
+def test_prepare_casts_with_the_flavor_memory(ctx, claimed, flavor,
+                                              guest_api):
+    guest.Prepare().execute(ctx, claimed.id, claimed, flavor,
+                            [{'name': 'd'}], None, 'pw')
+    guest_api.prepare.assert_called_once_with(
+        memory_mb=512, databases=[{'name': 'd'}], users=[],
+        root_password='pw', volume_size=1)
+    guest.guest_rpcapi.GuestAgentAPI.assert_called_once_with(ctx, claimed.id)
+
+
+def test_wait_returns_ready_when_healthy(ctx, claimed):
+    instances.set_service_status(ctx, claimed.id, states.SVC_HEALTHY)
+    assert guest.WaitForHealthy().execute(ctx, claimed.id, 'h') == \
+        guest.READY
+
+
+def test_wait_raises_the_guests_fault(ctx, claimed):
+    instances.add_fault(ctx, claimed.id, 'No disk.', 'ENOSPC')
+    instances.set_service_status(ctx, claimed.id, states.SVC_FAILED)
+    with pytest.raises(base.GuestFailed) as err:
+        guest.WaitForHealthy().execute(ctx, claimed.id, 'h')
+    assert err.value.tenant_message == 'No disk.'
+    assert 'ENOSPC' in str(err.value)
+
+
+def test_wait_stops_when_taken_over(ctx, claimed):
+    instances.start(ctx, claimed.id, 'delete', 'deleter')
+    assert guest.WaitForHealthy().execute(ctx, claimed.id, 'h') == guest.LOST
+
+
+def test_wait_stops_when_deleted(ctx, claimed):
+    instances.mark_deleted(ctx, claimed.id)
+    assert guest.WaitForHealthy().execute(ctx, claimed.id, 'h') == guest.LOST
+
+
+def test_wait_fails_when_expired(ctx, claimed):
+    instances.update(ctx, claimed.id, task_deadline=models.utcnow()
+                     - datetime.timedelta(seconds=1))
+    instances.expire(ctx, claimed.id, states.BUILDING.code, 'late', 'x')
+    with pytest.raises(base.GuestTimeout):
+        guest.WaitForHealthy().execute(ctx, claimed.id, 'h')
+
+
+def test_wait_fails_long_after_the_deadline(ctx, claimed, override):
+    override('reconcile_interval', 1)
+    instances.update(ctx, claimed.id, task_deadline=models.utcnow()
+                     - datetime.timedelta(seconds=3))
+    with pytest.raises(base.GuestTimeout):
+        guest.WaitForHealthy().execute(ctx, claimed.id, 'h')
+
+
+def test_wait_is_interrupted_by_the_stop_event(ctx, claimed):
+    stop = threading.Event()
+    stop.set()
+    assert guest.WaitForHealthy().execute(ctx, claimed.id, 'h', stop) == \
+        guest.INTERRUPTED
+
+
+def test_stop_database_ignores_a_missing_guest(ctx, claimed, guest_api):
+    guest_api.stop_db.side_effect = exception.RPCTimeout(service='g',
+                                                         timeout=1)
+    instances.update(ctx, claimed.id, compute_instance_id='s1')
+    guest.StopDatabase().execute(ctx, claimed.id,
+                                 instances.get(ctx, claimed.id))
+    guest_api.stop_db.assert_called_once_with()
+
+
+def test_stop_database_skips_an_instance_without_server(ctx, claimed,
+                                                        guest_api):
+    guest.StopDatabase().execute(ctx, claimed.id, claimed)
+    guest_api.stop_db.assert_not_called()
+
+
+def test_restart_database(ctx, claimed, guest_api):
+    guest.RestartDatabase().execute(ctx, claimed.id)
+    guest_api.restart.assert_called_once_with()

@@ -1,0 +1,117 @@
+"""Wiring the compute driver and its guest-agent launcher.
+
+The local driver starts agents through an ``AgentLauncher`` so that
+``compute`` never imports ``guestagent``; this module, being ``cmd``, is
+where the two meet. In thread mode (``[local] agent_mode``, 'auto' with an
+in-process transport) each agent is a ``guestagent.agent.Agent`` inside
+this process; in process mode a ``trove-lite-guestagent`` process.
+"""
+
+import threading
+
+from oslo_log import log as logging
+from oslo_service.backend import base as service_base
+
+from trove_lite.compute import base as compute_base
+from trove_lite.compute.fake import guest as fake_guest
+from trove_lite.compute.local import launcher as local_launcher
+from trove_lite import conf
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+
+def guest_agent_factory(guest_info_path):
+    """A (not yet started) guest agent configured by ``guest_info_path``."""
+    # NOTE(merge): trove_lite.guestagent.agent arrives with the guest agent
+    # work (branch helper-guest); import it at the top of this module once
+    # both are merged. Until then thread mode fails here, at first use.
+    from trove_lite.guestagent import agent
+    return agent.from_guest_info(guest_info_path)
+
+
+class ThreadAgentLauncher(local_launcher.AgentLauncher):
+    """Guest agents as threads of this process (``trove-lite-all``).
+
+    :param factory: ``factory(guest_info_path)`` returns an agent with
+        ``start()``, ``stop()`` and ``wait()``.
+    """
+
+    separate_process = False
+
+    def __init__(self, factory=guest_agent_factory):
+        self.factory = factory
+        self.agents = {}
+        self._lock = threading.Lock()
+
+    def start(self, instance_id, guest_info_path):
+        with self._lock:
+            if instance_id in self.agents:
+                return
+            agent = self.factory(guest_info_path)
+            agent.start()
+            self.agents[instance_id] = agent
+        LOG.info('Started the guest agent of instance %s in this process',
+                 instance_id)
+
+    def stop(self, instance_id):
+        with self._lock:
+            agent = self.agents.pop(instance_id, None)
+        if agent is not None:
+            agent.stop()
+            agent.wait()
+            LOG.info('Stopped the guest agent of instance %s', instance_id)
+
+    def running(self, instance_id):
+        with self._lock:
+            return instance_id in self.agents
+
+    def stop_all(self):
+        """Stop every agent (the process is going away; instances stay)."""
+        with self._lock:
+            ids = list(self.agents)
+        for instance_id in ids:
+            self.stop(instance_id)
+
+
+class LauncherService(service_base.ServiceBase):
+    """Stops a launcher's in-process agents when the process stops."""
+
+    def __init__(self, launcher):
+        self.launcher = launcher
+
+    def start(self):
+        pass
+
+    def stop(self):
+        stop_all = getattr(self.launcher, 'stop_all', None)
+        if stop_all is not None:
+            stop_all()
+
+    def wait(self):
+        pass
+
+    def reset(self):
+        pass
+
+
+def build_launcher(driver_name=None, thread_factory=guest_agent_factory):
+    """The ``AgentLauncher`` for ``driver_name`` (``compute_driver``)."""
+    driver_name = driver_name or CONF.compute_driver
+    if driver_name == 'fake':
+        return fake_guest.FakeGuestLauncher()
+    if local_launcher.agent_mode() == local_launcher.MODE_THREAD:
+        return ThreadAgentLauncher(thread_factory)
+    return local_launcher.ProcessAgentLauncher()
+
+
+def build_compute_driver(driver_name=None, launcher=None):
+    """The configured compute driver with its launcher.
+
+    :returns: ``(driver, launcher)``.
+    """
+    driver_name = driver_name or CONF.compute_driver
+    if launcher is None and driver_name in ('local', 'fake'):
+        launcher = build_launcher(driver_name)
+    kwargs = {'launcher': launcher} if launcher is not None else {}
+    return compute_base.load_driver(driver_name, **kwargs), launcher

@@ -1,0 +1,1 @@
+"""The fake compute driver: servers without hosts, for tests."""

@@ -1,0 +1,67 @@
+"""A compute driver that makes no hosts at all.
+
+Servers are entries of a dict; nothing runs and nothing is written. The
+unit tests and control-plane scale tests use it, with a ``launcher`` that
+starts fake guests (``fake.guest.FakeGuestLauncher``) when the flows must
+see a guest answer, or none when they must see a guest that never does.
+"""
+
+import threading
+import uuid
+
+from trove_lite.common import states
+from trove_lite.compute import base
+
+
+class FakeDriver(base.ComputeDriver):
+    """Servers in a dict.
+
+    :param launcher: an ``AgentLauncher`` started for each server (given
+        the instance id and no guest_info path); none when omitted.
+    :param fail_create: an exception ``create_server`` raises (after
+        recording the server, as a half-done create would).
+    """
+
+    def __init__(self, launcher=None, fail_create=None):
+        self.launcher = launcher
+        self.fail_create = fail_create
+        self.servers = {}
+        self.deleted = []
+        self._lock = threading.Lock()
+
+    def create_server(self, context, instance, flavor, guest_info):
+        server = base.Server(
+            id=str(uuid.uuid4()), status=states.SERVER_ACTIVE,
+            addresses=[{'address': '192.0.2.%d' % (len(self.servers) + 1),
+                        'type': base.ADDRESS_PRIVATE}])
+        with self._lock:
+            self.servers[instance.id] = server
+        if self.fail_create is not None:
+            raise self.fail_create
+        if self.launcher is not None:
+            self.launcher.start(instance.id, None)
+        return server
+
+    def delete_server(self, context, instance):
+        if self.launcher is not None:
+            self.launcher.stop(instance.id)
+        with self._lock:
+            if self.servers.pop(instance.id, None) is not None:
+                self.deleted.append(instance.id)
+
+    def server_status(self, context, instance):
+        with self._lock:
+            server = self.servers.get(instance.id)
+        return server.status if server else states.SERVER_DELETED
+
+    def adopt_servers(self, context):
+        started = []
+        if self.launcher is None:
+            return started
+        with self._lock:
+            ids = list(self.servers)
+        for instance_id in ids:
+            if not self.launcher.running(instance_id):
+                self.launcher.start(instance_id, None)
+                started.append(instance_id)
+        return started

@@ -1,0 +1,139 @@
+"""Reconcilers: periodic repairs of what the database says.
+
+Each reconciler is a named stevedore plugin (namespace
+``trove_lite.conductor.reconcilers``) that ``[conductor] reconcilers``
+switches on; ``ReconcilerService`` runs them all every
+``reconcile_interval`` seconds on a native thread of the conductor. Each
+must be safe to run in many conductors at once: they act through the
+repositories' conditional updates, so only one of them wins.
+
+``expire_tasks`` enforces the deadlines of transitional tasks: an
+instance whose task is past its deadline (its worker died, or a guest
+never answered) goes to the task's error state with a fault.
+"""
+
+import abc
+import threading
+
+from oslo_config import cfg
+from oslo_log import log as logging
+from oslo_service.backend import base as service_base
+from stevedore import named
+
+from trove_lite.common import context as trove_context
+from trove_lite.common import state_machine
+from trove_lite.common import states
+from trove_lite.db import models
+from trove_lite.db.repositories import instances
+
+LOG = logging.getLogger(__name__)
+
+NAMESPACE = 'trove_lite.conductor.reconcilers'
+
+
+class Reconciler(abc.ABC):
+    """One periodic repair."""
+
+    @abc.abstractmethod
+    def run(self, context, now=None):
+        """Do one round.
+
+        :param now: naive UTC; now when omitted.
+        :returns: how many things it repaired.
+        """
+
+
+_EXPIRY_MESSAGES = {
+    states.BUILDING: 'The instance did not become ready within %d seconds.',
+    states.REBOOTING: 'The database did not restart within %d seconds.',
+    states.DELETING: ('The instance was not deleted within %d seconds; try '
+                      'deleting it again.'),
+    states.RESIZING: 'The resize did not finish within %d seconds.',
+}
+
+
+class ExpireTasks(Reconciler):
+    """Move instances past their task's deadline to the error task."""
+
+    def run(self, context, now=None):
+        now = now or models.utcnow()
+        count = 0
+        for row in instances.expired(context, now):
+            task = states.task(row.task_id)
+            if task not in state_machine.DEADLINES:
+                continue
+            seconds = getattr(cfg.CONF, state_machine.DEADLINES[task][1])
+            message = _EXPIRY_MESSAGES[task] % seconds
+            details = ('Task %s started at %s passed its deadline %s '
+                       '(checked at %s; lock holder %s).'
+                       % (task.name, row.task_start_time, row.task_deadline,
+                          now, row.lock_holder))
+            if instances.expire(context, row.id, row.task_id, message,
+                                details):
+                LOG.warning('Instance %s: %s', row.id, details)
+                count += 1
+        return count
+
+
+def load(names=None):
+    """The reconcilers named (``[conductor] reconcilers`` if None), in
+    order; unknown names are logged and skipped.
+    """
+    names = cfg.CONF.conductor.reconcilers if names is None else names
+
+    def missing(unknown):
+        LOG.error('Unknown reconcilers %s (namespace %s) not run',
+                  ', '.join(sorted(unknown)), NAMESPACE)
+
+    manager = named.NamedExtensionManager(
+        NAMESPACE, names, invoke_on_load=True, name_order=True,
+        on_missing_entrypoints_callback=missing)
+    return [(ext.name, ext.obj) for ext in manager]
+
+
+class ReconcilerService(service_base.ServiceBase):
+    """Runs reconcilers every ``interval`` seconds on a thread.
+
+    :param reconcilers: ``[(name, Reconciler)]``; ``load()`` when None.
+    :param interval: seconds (``reconcile_interval`` when None).
+    """
+
+    def __init__(self, reconcilers=None, interval=None):
+        self.reconcilers = load() if reconcilers is None else reconcilers
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = None
+
+    def run_once(self):
+        """One round of every reconciler; errors are logged, not raised."""
+        context = trove_context.get_admin_context()
+        for name, reconciler in self.reconcilers:
+            try:
+                reconciler.run(context)
+            except Exception:
+                LOG.exception('Reconciler %s failed', name)
+
+    def _loop(self):
+        interval = self.interval or cfg.CONF.reconcile_interval
+        while not self._stop.wait(interval):
+            self.run_once()
+
+    def start(self):
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop,
+                                        name='reconcilers', daemon=True)
+        self._thread.start()
+        LOG.info('Reconcilers %s every %ss',
+                 ', '.join(n for n, _ in self.reconcilers) or '(none)',
+                 self.interval or cfg.CONF.reconcile_interval)
+
+    def stop(self):
+        self._stop.set()
+
+    def wait(self):
+        if self._thread is not None:
+            self._thread.join()
+
+    def reset(self):
+        """Nothing to reset."""

@@ -1,0 +1,47 @@
+"""Options of the compute layer: which driver, and the local driver's.
+
+``[DEFAULT] compute_driver`` names an entry point of namespace
+``trove_lite.compute.drivers`` (``local``, ``fake``; ``nova`` later).
+``[local]`` configures the driver that runs instances on this host.
+"""
+
+from oslo_config import cfg
+
+compute_opts = [
+    cfg.StrOpt('compute_driver', default='local',
+               help='Compute driver of the taskmanager: the name of an '
+                    'entry point in namespace trove_lite.compute.drivers '
+                    '(local: instances are processes on this host; fake: '
+                    'no hosts at all, for tests).'),
+]
+
+local_opts = [
+    cfg.StrOpt('instances_path', default='$state_path/instances',
+               help='Directory holding one directory per local instance: '
+                    'guest_info.conf, data/, run/ and log/.'),
+    cfg.StrOpt('address_range', default='127.77.0.0/16',
+               help='Loopback network (inside 127.0.0.0/8) from which '
+                    'each local instance gets an address of its own; the '
+                    'lowest free one is taken.'),
+    cfg.StrOpt('agent_mode', default='auto',
+               choices=[('auto', 'thread when the transport is in-process '
+                                 '(kombu+memory, fake), else process'),
+                        ('thread', 'guest agents run as threads of the '
+                                   'taskmanager (trove-lite-all only)'),
+                        ('process', 'each guest agent is a '
+                                    'trove-lite-guestagent process')],
+               help='How the local driver runs guest agents.'),
+    cfg.IntOpt('process_stop_timeout', default=20, min=1,
+               help='Seconds a process of a local instance (its agent, its '
+                    'datastore server) gets to exit after SIGTERM before '
+                    'it is killed.'),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(compute_opts)
+    conf.register_opts(local_opts, group='local')
+
+
+def list_opts():
+    return {'DEFAULT': compute_opts, 'local': local_opts}

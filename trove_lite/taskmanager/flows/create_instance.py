@@ -1,0 +1,60 @@
+"""Create: from the BUILDING row the API made to a healthy instance.
+
+::
+
+    MarkBuildFailedOnRevert   revert: ERROR (server or guest) + fault
+    LoadBuildInfo             the row, flavor, datastore
+    CreateServer              revert: delete the server
+    SaveServer                server id, addresses, server status
+    Prepare                   guest: set the datastore up (cast)
+    WaitForHealthy            until the guest reports healthy
+    FinishBuild               BUILDING -> NONE, lock released
+
+The flow takes the unheld lock of the row first (``instances.claim``); a
+delete may take it over at any time, and the flow then stops at its next
+step without marking anything.
+"""
+
+import uuid
+
+from oslo_log import log as logging
+from taskflow.patterns import linear_flow
+
+from trove_lite.common import states
+from trove_lite.db.repositories import instances
+from trove_lite.taskmanager.flows import common
+from trove_lite.taskmanager.tasks import compute
+from trove_lite.taskmanager.tasks import guest
+from trove_lite.taskmanager.tasks import instances as instance_tasks
+
+LOG = logging.getLogger(__name__)
+
+
+def get_flow(driver):
+    """The create flow for ``driver``."""
+    flow = linear_flow.Flow('create-instance')
+    flow.add(instance_tasks.MarkBuildFailedOnRevert(),
+             instance_tasks.LoadBuildInfo(),
+             compute.CreateServer(driver),
+             instance_tasks.SaveServer(),
+             guest.Prepare(),
+             guest.WaitForHealthy(),
+             instance_tasks.FinishBuild())
+    return flow
+
+
+def run(context, driver, instance_id, databases, users, root_password,
+        stop_event=None):
+    """Build the instance; returns False when the flow failed or did not
+    run (True also when a delete took the instance over meanwhile).
+    """
+    holder = 'create-%s' % uuid.uuid4()
+    if not instances.claim(context, instance_id, holder, states.BUILDING):
+        LOG.warning('Create of instance %s: it is not an unclaimed BUILDING '
+                    'instance; nothing to do', instance_id)
+        return False
+    LOG.info('Creating instance %s (%s)', instance_id, holder)
+    store = {'context': context, 'instance_id': instance_id,
+             'holder': holder, 'databases': databases, 'users': users,
+             'root_password': root_password, 'stop_event': stop_event}
+    return common.run_flow(get_flow(driver), store, 'Create', instance_id)

@@ -1,0 +1,46 @@
+"""Delete: from any state (the API set DELETING and took the lock).
+
+::
+
+    MarkFailedOnRevert(delete_failed)   revert: ERROR + fault (retryable)
+    LoadInstance
+    StopDatabase                        guest: stop cleanly, if reachable
+    DeleteServer                        every process, file and address
+    MarkDeleted                         the row is soft-deleted
+"""
+
+from oslo_log import log as logging
+from taskflow.patterns import linear_flow
+
+from trove_lite.common import states
+from trove_lite.db.repositories import instances
+from trove_lite.taskmanager.flows import common
+from trove_lite.taskmanager.tasks import compute
+from trove_lite.taskmanager.tasks import guest
+from trove_lite.taskmanager.tasks import instances as instance_tasks
+
+LOG = logging.getLogger(__name__)
+
+FAULT = 'The instance could not be deleted; try deleting it again.'
+
+
+def get_flow(driver):
+    flow = linear_flow.Flow('delete-instance')
+    flow.add(instance_tasks.MarkFailedOnRevert('delete_failed', FAULT),
+             instance_tasks.LoadInstance(),
+             guest.StopDatabase(),
+             compute.DeleteServer(driver),
+             instance_tasks.MarkDeleted())
+    return flow
+
+
+def run(context, driver, instance_id):
+    """Delete the instance; returns True when its row is deleted."""
+    holder, go = common.adopt_lock(context, instance_id, states.DELETING,
+                                   'Delete', instances.get)
+    if not go:
+        return False
+    LOG.info('Deleting instance %s', instance_id)
+    store = {'context': context, 'instance_id': instance_id,
+             'holder': holder}
+    return common.run_flow(get_flow(driver), store, 'Delete', instance_id)

@@ -1,0 +1,44 @@
+"""Restart the datastore (the API set REBOOTING and took the lock).
+
+::
+
+    MarkFailedOnRevert(restart_failed)  revert: ERROR + fault
+    SetServiceStatus(RESTARTING)
+    RestartDatabase                     guest call, returns when up
+    FinishTask(restart_done)            REBOOTING -> NONE, lock released
+"""
+
+from oslo_log import log as logging
+from taskflow.patterns import linear_flow
+
+from trove_lite.common import states
+from trove_lite.db.repositories import instances
+from trove_lite.taskmanager.flows import common
+from trove_lite.taskmanager.tasks import guest
+from trove_lite.taskmanager.tasks import instances as instance_tasks
+
+LOG = logging.getLogger(__name__)
+
+FAULT = 'The database could not be restarted; try again, or delete the ' \
+    'instance.'
+
+
+def get_flow():
+    flow = linear_flow.Flow('restart-instance')
+    flow.add(instance_tasks.MarkFailedOnRevert('restart_failed', FAULT),
+             instance_tasks.SetServiceStatus(states.SVC_RESTARTING),
+             guest.RestartDatabase(),
+             instance_tasks.FinishTask('restart_done'))
+    return flow
+
+
+def run(context, instance_id):
+    """Restart the datastore; returns True when it is done."""
+    holder, go = common.adopt_lock(context, instance_id, states.REBOOTING,
+                                   'Restart', instances.get)
+    if not go:
+        return False
+    LOG.info('Restarting instance %s', instance_id)
+    store = {'context': context, 'instance_id': instance_id,
+             'holder': holder}
+    return common.run_flow(get_flow(), store, 'Restart', instance_id)

@@ -1,0 +1,33 @@
+"""What the tasks share: the errors that end a flow."""
+
+from trove_lite.common import exception
+
+
+class FlowError(exception.ServerError):
+    """Base of the errors tasks raise to end their flow.
+
+    :param tenant_message: what the instance's owner reads in its fault
+        (the class's ``tenant_message`` when omitted).
+    """
+
+    tenant_message = None
+
+    def __init__(self, message=None, tenant_message=None, **kwargs):
+        super().__init__(message, **kwargs)
+        if tenant_message:
+            self.tenant_message = tenant_message
+
+
+class LockLost(FlowError):
+    message = 'Instance %(uuid)s was taken over by another operation.'
+
+
+class GuestFailed(FlowError):
+    message = 'The guest of instance %(uuid)s reported a failure: %(fault)s'
+    tenant_message = 'The database failed to start on the instance.'
+
+
+class GuestTimeout(FlowError):
+    message = ('The guest of instance %(uuid)s did not become ready before '
+               'the deadline %(deadline)s.')
+    tenant_message = 'The instance did not become ready in time.'

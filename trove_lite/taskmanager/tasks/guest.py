@@ -1,0 +1,114 @@
+"""Tasks that talk to the instance's guest agent."""
+
+import time
+
+from oslo_config import cfg
+from oslo_log import log as logging
+from taskflow import task
+
+from trove_lite.common import exception
+from trove_lite.common import states
+from trove_lite.db import models
+from trove_lite.db.repositories import instances
+from trove_lite.guestagent import rpcapi as guest_rpcapi
+from trove_lite.taskmanager.tasks import base
+
+LOG = logging.getLogger(__name__)
+
+READY = 'ready'
+LOST = 'lost'
+INTERRUPTED = 'interrupted'
+
+_READY_STATUSES = frozenset([states.SVC_HEALTHY, states.SVC_RUNNING])
+
+
+class Prepare(task.Task):
+    """Ask the guest to set up the datastore (a cast; ``WaitForHealthy``
+    watches the outcome).
+    """
+
+    def execute(self, context, instance_id, instance, flavor, databases,
+                users, root_password):
+        guest_rpcapi.GuestAgentAPI(context, instance_id).prepare(
+            memory_mb=flavor.ram, databases=databases or [],
+            users=users or [], root_password=root_password,
+            volume_size=instance.volume_size)
+
+
+class WaitForHealthy(task.Task):
+    """Wait until the guest reports the datastore healthy.
+
+    Polls the service status the conductor stores from heartbeats.
+
+    :returns: READY; LOST when the flow no longer holds the instance (a
+        delete or an administrator took it over: stop without failing);
+        INTERRUPTED when the taskmanager is stopping (the task's deadline
+        then settles the instance).
+    :raises GuestFailed: the guest reported FAILED (with its fault).
+    :raises GuestTimeout: the reconciler expired the build, or the
+        deadline passed long enough ago that no reconciler runs.
+    """
+
+    default_provides = 'readiness'
+    poll_interval = 0.5
+
+    def execute(self, context, instance_id, holder, stop_event=None):
+        while True:
+            try:
+                row = instances.get(context, instance_id)
+            except exception.InstanceNotFound:
+                return LOST
+            if row.lock_holder != holder:
+                if states.task(row.task_id).is_error:
+                    raise base.GuestTimeout(uuid=instance_id,
+                                            deadline=row.task_deadline)
+                return LOST
+            status, _ = instances.get_service_status(context, instance_id)
+            if status in _READY_STATUSES:
+                return READY
+            if status is states.SVC_FAILED:
+                fault = instances.get_fault(context, instance_id)
+                raise base.GuestFailed(
+                    uuid=instance_id,
+                    fault=fault.details if fault else 'no details',
+                    tenant_message=fault.message if fault else None)
+            if self._past_deadline(row):
+                raise base.GuestTimeout(uuid=instance_id,
+                                        deadline=row.task_deadline)
+            if stop_event is not None:
+                if stop_event.wait(self.poll_interval):
+                    return INTERRUPTED
+            else:
+                time.sleep(self.poll_interval)
+
+    @staticmethod
+    def _past_deadline(row):
+        if row.task_deadline is None:
+            return False
+        # NOTE(deadlines): the conductor's reconciler expires the task with
+        # the right error (guest timeout); give it two rounds to do so.
+        grace = 2 * cfg.CONF.reconcile_interval
+        elapsed = (models.utcnow() - row.task_deadline).total_seconds()
+        return elapsed > grace
+
+
+class StopDatabase(task.Task):
+    """Stop the datastore cleanly before its server goes (best effort)."""
+
+    def execute(self, context, instance_id, instance):
+        if not instance.compute_instance_id:
+            return
+        try:
+            guest_rpcapi.GuestAgentAPI(context, instance_id).stop_db()
+        except Exception as err:
+            # NOTE(delete): delete works in every state, including a guest
+            # that is gone or wedged; the driver kills what is left.
+            LOG.warning('Instance %s: stop_db failed (%s); deleting anyway',
+                        instance_id, err)
+
+
+class RestartDatabase(task.Task):
+    """Restart the datastore; returns when the guest says it is up."""
+
+    def execute(self, context, instance_id):
+        guest_rpcapi.GuestAgentAPI(context, instance_id).restart()
