@@ -8,6 +8,7 @@ run in several conductors at once.
 
 from trove_lite.cmd import common
 from trove_lite.common import rpc
+from trove_lite.common import sealing
 from trove_lite.common import service
 from trove_lite.conductor import manager
 from trove_lite.conductor import reconcilers
@@ -16,9 +17,14 @@ CONF = common.CONF
 
 
 def build_service():
-    """The conductor's RPC service, not yet started."""
-    return service.RPCService(CONF.conductor_queue, CONF.host,
-                              manager.Manager())
+    """The conductor's RPC service, not yet started.
+
+    Reports are unsealed with the key of the instance they claim to come
+    from (``common.sealing``).
+    """
+    return service.RPCService(
+        CONF.conductor_queue, CONF.host, manager.Manager(),
+        serializer=sealing.ConductorSerializer(manager.instance_key))
 
 
 def build_services():

@@ -15,6 +15,7 @@ import oslo_messaging
 from trove_lite.common import context as trove_context
 from trove_lite.common import exception
 from trove_lite.common import rpc
+from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.db.repositories import instances
 
@@ -30,6 +31,26 @@ _EPOCH = datetime.datetime(1970, 1, 1)
 
 def _epoch_seconds(naive_utc):
     return (naive_utc - _EPOCH).total_seconds()
+
+
+def _proven(context, instance_id, what):
+    """Whether a report was sealed by the instance it is about."""
+    try:
+        sealing.require_sender(context, instance_id)
+    except exception.ForgedReport:
+        LOG.warning('Refused a %s about instance %s sealed by %s', what,
+                    instance_id, getattr(context, 'sealed_by', None))
+        return False
+    return True
+
+
+def instance_key(instance_id):
+    """The sealing key of a live instance, or None (for the serializer)."""
+    try:
+        row = instances.get(trove_context.get_admin_context(), instance_id)
+    except exception.InstanceNotFound:
+        return None
+    return row.encrypted_key
 
 
 class Manager:
@@ -54,6 +75,8 @@ class Manager:
         Dropped when the status is unknown, the instance is deleted or
         unknown, or a report sent later is stored already.
         """
+        if not _proven(context, instance_id, 'heartbeat'):
+            return
         payload = payload or {}
         description = payload.get('service_status')
         status = states.SERVICE_BY_DESCRIPTION.get(description)
@@ -83,6 +106,8 @@ class Manager:
         Dropped for deleted or unknown instances, and when sent before the
         instance's current task began (it is about an earlier operation).
         """
+        if not _proven(context, instance_id, 'fault report'):
+            return
         db_context = self._db_context()
         try:
             instance = instances.get(db_context, instance_id)

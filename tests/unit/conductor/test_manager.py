@@ -8,6 +8,8 @@ import pytest
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
+from trove_lite.common import context
+from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.conductor import manager
 from trove_lite.conductor import rpcapi
@@ -24,6 +26,13 @@ def instance(admin_context):
     return instances.create(admin_context, {'name': 'db', 'tenant_id': 'p'})
 
 
+def _from(instance_id):
+    """The context of a report sealed by ``instance_id``."""
+    ctxt = context.get_admin_context()
+    ctxt.sealed_by = instance_id
+    return ctxt
+
+
 def _payload(status='healthy', **extra):
     payload = {'service_status': status, 'agent_version': '0.1.0'}
     payload.update(extra)
@@ -31,7 +40,7 @@ def _payload(status='healthy', **extra):
 
 
 def test_heartbeat_is_stored(admin_context, mgr, instance):
-    mgr.heartbeat(None, instance.id, _payload(
+    mgr.heartbeat(_from(instance.id), instance.id, _payload(
         volume={'used': 0.5, 'total': 2.0}), 100.0)
     assert instances.get_service_status(admin_context, instance.id)[0] is \
         states.SVC_HEALTHY
@@ -41,15 +50,15 @@ def test_heartbeat_is_stored(admin_context, mgr, instance):
 
 
 def test_out_of_order_heartbeats_are_dropped(admin_context, mgr, instance):
-    mgr.heartbeat(None, instance.id, _payload('healthy'), 100.0)
-    mgr.heartbeat(None, instance.id, _payload('shutdown'), 99.0)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload('healthy'), 100.0)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload('shutdown'), 99.0)
     assert instances.get_service_status(admin_context, instance.id)[0] is \
         states.SVC_HEALTHY
 
 
 def test_unknown_status_is_ignored(admin_context, mgr, instance):
-    mgr.heartbeat(None, instance.id, _payload('dancing'), 100.0)
-    mgr.heartbeat(None, instance.id, {}, 101.0)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload('dancing'), 100.0)
+    mgr.heartbeat(_from(instance.id), instance.id, {}, 101.0)
     assert instances.get_service_status(admin_context, instance.id)[0] is \
         states.SVC_NEW
     assert instances.get_heartbeat(admin_context, instance.id) is None
@@ -57,18 +66,18 @@ def test_unknown_status_is_ignored(admin_context, mgr, instance):
 
 def test_reports_for_unknown_or_deleted_instances_are_ignored(
         admin_context, mgr, instance):
-    mgr.heartbeat(None, 'no-such-instance', _payload(), 1.0)
-    mgr.report_fault(None, 'no-such-instance', 'm', 'd', 1.0)
+    mgr.heartbeat(_from('no-such-instance'), 'no-such-instance', _payload(), 1.0)
+    mgr.report_fault(_from('no-such-instance'), 'no-such-instance', 'm', 'd', 1.0)
     instances.mark_deleted(admin_context, instance.id)
-    mgr.heartbeat(None, instance.id, _payload(), time.time())
-    mgr.report_fault(None, instance.id, 'm', 'd', time.time())
+    mgr.heartbeat(_from(instance.id), instance.id, _payload(), time.time())
+    mgr.report_fault(_from(instance.id), instance.id, 'm', 'd', time.time())
     assert instances.get_service_status(admin_context, instance.id)[0] is \
         states.SVC_DELETED
     assert instances.get_fault(admin_context, instance.id) is None
 
 
 def test_fault_is_stored(admin_context, mgr, instance):
-    mgr.report_fault(None, instance.id, 'Disk full.', 'ENOSPC',
+    mgr.report_fault(_from(instance.id), instance.id, 'Disk full.', 'ENOSPC',
                      time.time() + 1)
     fault = instances.get_fault(admin_context, instance.id)
     assert (fault.message, fault.details) == ('Disk full.', 'ENOSPC')
@@ -77,15 +86,19 @@ def test_fault_is_stored(admin_context, mgr, instance):
 def test_stale_fault_is_ignored(admin_context, mgr, instance):
     before_task = (instance.task_start_time - datetime.datetime(1970, 1, 1)
                    ).total_seconds() - 60
-    mgr.report_fault(None, instance.id, 'old', 'x', before_task)
+    mgr.report_fault(_from(instance.id), instance.id, 'old', 'x', before_task)
     assert instances.get_fault(admin_context, instance.id) is None
 
 
 def test_reports_over_the_bus(admin_context, instance, memory_bus,  # noqa
                               start_service):  # noqa: F811
     memory_bus.set('conductor_queue', 'conductor-unit')
-    start_service('conductor-unit', 'c1', manager.Manager())
-    api = rpcapi.ConductorAPI()
+    key = sealing.generate_key()
+    instances.update(admin_context, instance.id, encrypted_key=key)
+    start_service('conductor-unit', 'c1', manager.Manager(),
+                  sealing.ConductorSerializer(manager.instance_key))
+    api = rpcapi.ConductorAPI(
+        serializer=sealing.GuestSerializer(instance.id, key))
     api.heartbeat(admin_context, instance.id, _payload('running'),
                   time.time())
     api.report_fault(admin_context, instance.id, 'm', 'd', time.time() + 1)
@@ -98,3 +111,13 @@ def test_reports_over_the_bus(admin_context, instance, memory_bus,  # noqa
     assert instances.get_service_status(admin_context, instance.id)[0] is \
         states.SVC_RUNNING
     assert instances.get_fault(admin_context, instance.id).message == 'm'
+
+
+def test_reports_not_sealed_by_the_instance_are_refused(admin_context, mgr,
+                                                        instance):
+    mgr.heartbeat(_from('another-instance'), instance.id, _payload(), 1.0)
+    mgr.heartbeat(context.get_admin_context(), instance.id, _payload(), 2.0)
+    mgr.report_fault(_from('another-instance'), instance.id, 'forged', '',
+                     3.0)
+    assert instances.get_heartbeat(admin_context, instance.id) is None
+    assert instances.get_fault(admin_context, instance.id) is None

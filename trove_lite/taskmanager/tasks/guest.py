@@ -22,6 +22,16 @@ INTERRUPTED = 'interrupted'
 _READY_STATUSES = frozenset([states.SVC_HEALTHY, states.SVC_RUNNING])
 
 
+def guest_api(context, instance_id):
+    """The client of an instance's agent, sealing with the instance's key.
+
+    The row is read afresh: the key is written while the server is
+    created, after the flow loaded the instance.
+    """
+    key = instances.get(context, instance_id).encrypted_key
+    return guest_rpcapi.GuestAgentAPI(context, instance_id, key=key)
+
+
 class Prepare(task.Task):
     """Ask the guest to set up the datastore (a cast; ``WaitForHealthy``
     watches the outcome).
@@ -29,7 +39,7 @@ class Prepare(task.Task):
 
     def execute(self, context, instance_id, instance, flavor, databases,
                 users, root_password):
-        guest_rpcapi.GuestAgentAPI(context, instance_id).prepare(
+        guest_api(context, instance_id).prepare(
             memory_mb=flavor.ram, databases=databases or [],
             users=users or [], root_password=root_password,
             volume_size=instance.volume_size)
@@ -99,7 +109,7 @@ class StopDatabase(task.Task):
         if not instance.compute_instance_id:
             return
         try:
-            guest_rpcapi.GuestAgentAPI(context, instance_id).stop_db()
+            guest_api(context, instance_id).stop_db()
         except Exception as err:
             # NOTE(delete): delete works in every state, including a guest
             # that is gone or wedged; the driver kills what is left.
@@ -111,4 +121,4 @@ class RestartDatabase(task.Task):
     """Restart the datastore; returns when the guest says it is up."""
 
     def execute(self, context, instance_id):
-        guest_rpcapi.GuestAgentAPI(context, instance_id).restart()
+        guest_api(context, instance_id).restart()
