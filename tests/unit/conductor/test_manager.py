@@ -98,3 +98,22 @@ def test_reports_over_the_bus(admin_context, instance, memory_bus,  # noqa
     assert instances.get_service_status(admin_context, instance.id)[0] is \
         states.SVC_RUNNING
     assert instances.get_fault(admin_context, instance.id).message == 'm'
+
+
+def test_a_busy_sqlite_is_retried(admin_context, mgr, instance,
+                                  monkeypatch):
+    real = instances.record_heartbeat
+    calls = []
+
+    def busy_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError('(sqlite3.OperationalError) database is '
+                               'locked')
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(instances, 'record_heartbeat', busy_once)
+    mgr.heartbeat(None, instance.id, _payload(), 100.0)
+    assert len(calls) == 2
+    assert instances.get_service_status(admin_context, instance.id)[0] is \
+        states.SVC_HEALTHY
