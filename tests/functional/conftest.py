@@ -1,6 +1,7 @@
 """Functional fixtures: real processes over real HTTP, RabbitMQ, MariaDB."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -77,8 +78,36 @@ def wait_for_http(url, process, deadline=60):
         process.name, url, deadline, process.log()))
 
 
+def wait_for_log(process, text, deadline=60):
+    """Wait until ``text`` appears in the log of ``process``."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if text in process.log():
+            return
+        if process.popen.poll() is not None:
+            break
+        time.sleep(0.2)
+    raise AssertionError('%s never logged %r:\n%s' % (process.name, text,
+                                                      process.log()))
+
+
 @pytest.fixture(scope='session')
 def infra_db_url():
     """A scratch infrastructure database on the real MariaDB."""
     with fixtures.mariadb_database('trove_lite_func') as url:
         yield url
+
+
+def remove_state(path):
+    """Kill whatever still runs out of ``path``, then remove it.
+
+    A failed test may leave datastore servers and agents running there.
+    """
+    found = subprocess.run(['pgrep', '-f', str(path)], capture_output=True,
+                           text=True).stdout.split()
+    for pid in found:
+        try:
+            os.kill(int(pid), 9)
+        except (ProcessLookupError, ValueError):
+            pass
+    shutil.rmtree(path, ignore_errors=True)

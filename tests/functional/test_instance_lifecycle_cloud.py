@@ -8,6 +8,8 @@ reaches the conductor over RabbitMQ too.
 """
 
 import os
+import pathlib
+import tempfile
 import time
 
 import pymysql
@@ -21,12 +23,12 @@ PROJECT = '5b1e3a4c9d8f4e2a8c7b6a5f4e3d2c1b'
 
 
 @pytest.fixture(scope='module')
-def cloud(tmp_path_factory, infra_db_url):
-    state = tmp_path_factory.mktemp('cloud')
+def cloud(infra_db_url):
+    # NOTE(local): a short directory the mysql user may enter: pytest's
+    # temporary root is private, and a unix socket path has at most 107
+    # characters.
+    state = pathlib.Path(tempfile.mkdtemp(prefix='tl-', dir='/tmp'))
     os.chmod(state, 0o755)
-    for parent in state.parents:
-        if str(parent).startswith('/tmp/pytest-of-'):
-            os.chmod(parent, 0o755)
     port = fixtures.free_port()
     config = fixtures.write_config(state / 'trove-lite.conf', {
         'DEFAULT': {'auth_strategy': 'noauth', 'bind_host': '127.0.0.1',
@@ -53,10 +55,17 @@ def cloud(tmp_path_factory, infra_db_url):
                               'trove-lite-taskmanager', 'trove-lite-api')]
     base = 'http://127.0.0.1:%d' % port
     conftest.wait_for_http(base + '/', processes[-1])
+    # NOTE(rabbit): a cast to a topic whose queue is not declared yet is
+    # dropped; wait until the conductor and taskmanager listen.
+    for process, topic in zip(processes, ('trove-conductor', 'taskmanager')):
+        conftest.wait_for_log(process, 'RPC service %s listening' % topic)
     yield {'v1': '%s/v1.0/%s' % (base, PROJECT), 'state': state,
            'processes': processes}
-    for process in processes:
-        assert process.stop() == 0, process.log()
+    try:
+        for process in processes:
+            assert process.stop() == 0, process.log()
+    finally:
+        conftest.remove_state(state)
 
 
 def logs(cloud):

@@ -9,6 +9,7 @@ gone), so each is checked against what is stored before it counts.
 
 import datetime
 
+from oslo_db import api as oslo_db_api
 from oslo_log import log as logging
 import oslo_messaging
 
@@ -27,6 +28,29 @@ RPC_API_VERSION = '1.1'
 SERVICE_NAME = 'conductor'
 
 _EPOCH = datetime.datetime(1970, 1, 1)
+
+
+def _sqlite_busy(err):
+    return 'database is locked' in str(err)
+
+
+# NOTE(sqlite): two reports written at once on SQLite (the embedded shape)
+# can fail with "database is locked": a transaction that read first cannot
+# upgrade to a writer while another one writes. Retry those briefly, so
+# that a heartbeat is not lost; other databases never match.
+_retry_busy = oslo_db_api.wrap_db_retry(
+    max_retries=5, retry_interval=0.05, max_retry_interval=0.5,
+    exception_checker=_sqlite_busy, jitter=True)
+
+
+@_retry_busy
+def _record_heartbeat(*args, **kwargs):
+    return instances.record_heartbeat(*args, **kwargs)
+
+
+@_retry_busy
+def _add_fault(*args, **kwargs):
+    return instances.add_fault(*args, **kwargs)
 
 
 def _epoch_seconds(naive_utc):
@@ -92,7 +116,7 @@ class Manager:
                       instance_id)
             return
         volume = payload.get('volume') or {}
-        stored = instances.record_heartbeat(
+        stored = _record_heartbeat(
             db_context, instance_id, sent, status,
             payload.get('agent_version'), volume_used=volume.get('used'),
             volume_total=volume.get('total'))
@@ -122,6 +146,5 @@ class Manager:
             LOG.info('Stale fault of instance %s ignored: %s', instance_id,
                      message)
             return
-        instances.add_fault(db_context, instance_id, message or '',
-                            details or '')
+        _add_fault(db_context, instance_id, message or '', details or '')
         LOG.info('Instance %s reported a fault: %s', instance_id, message)

@@ -121,3 +121,22 @@ def test_reports_not_sealed_by_the_instance_are_refused(admin_context, mgr,
                      3.0)
     assert instances.get_heartbeat(admin_context, instance.id) is None
     assert instances.get_fault(admin_context, instance.id) is None
+
+
+def test_a_busy_sqlite_is_retried(admin_context, mgr, instance,
+                                  monkeypatch):
+    real = instances.record_heartbeat
+    calls = []
+
+    def busy_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError('(sqlite3.OperationalError) database is '
+                               'locked')
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(instances, 'record_heartbeat', busy_once)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload(), 100.0)
+    assert len(calls) == 2
+    assert instances.get_service_status(admin_context, instance.id)[0] is \
+        states.SVC_HEALTHY

@@ -9,6 +9,7 @@ from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
 from trove_lite.common import context
+from trove_lite.common import sealing
 from trove_lite.compute.fake import driver as fake_driver
 from trove_lite.compute.fake import guest as fake_guest
 from trove_lite.conductor import manager as conductor_manager
@@ -41,8 +42,9 @@ def new_instance(ctx, flavor):
 
 @pytest.fixture
 def conductor(memory_bus, start_service):  # noqa: F811
-    return start_service(CONF.conductor_queue, 'conductor-1',
-                         conductor_manager.Manager())
+    return start_service(
+        CONF.conductor_queue, 'conductor-1', conductor_manager.Manager(),
+        sealing.ConductorSerializer(conductor_manager.instance_key))
 
 
 @pytest.fixture

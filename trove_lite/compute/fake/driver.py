@@ -9,8 +9,10 @@ see a guest answer, or none when they must see a guest that never does.
 import threading
 import uuid
 
+from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.compute import base
+from trove_lite.db.repositories import instances as instance_repo
 
 
 class FakeDriver(base.ComputeDriver):
@@ -38,6 +40,9 @@ class FakeDriver(base.ComputeDriver):
             self.servers[instance.id] = server
         if self.fail_create is not None:
             raise self.fail_create
+        # NOTE(sealing): a fake guest seals like a real one.
+        instance_repo.update(context, instance.id,
+                             encrypted_key=sealing.generate_key())
         if self.launcher is not None:
             self.launcher.start(instance.id, None)
         return server

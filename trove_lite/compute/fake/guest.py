@@ -20,9 +20,12 @@ import time
 from oslo_config import cfg
 import oslo_messaging
 
+from trove_lite.common import context
 from trove_lite.common import rpc
+from trove_lite.common import sealing
 from trove_lite.common import service
 from trove_lite.compute.local import launcher as agent_launcher
+from trove_lite.db.repositories import instances as instance_repo
 
 HEALTHY = 'healthy'
 FAILED = 'failed'
@@ -34,11 +37,12 @@ class FakeGuestEndpoint:
 
     target = oslo_messaging.Target(version='1.1')
 
-    def __init__(self, instance_id, behaviour=HEALTHY):
+    def __init__(self, instance_id, behaviour=HEALTHY, serializer=None):
         self.instance_id = instance_id
         self.behaviour = behaviour
         self.calls = []
-        self._conductor = rpc.get_client(cfg.CONF.conductor_queue, '1.0')
+        self._conductor = rpc.get_client(cfg.CONF.conductor_queue, '1.0',
+                                         serializer=serializer)
 
     def _report(self, context, method, **kwargs):
         cctxt = rpc.prepare(self._conductor, '1.1')
@@ -81,10 +85,13 @@ class FakeGuestEndpoint:
 class FakeGuest:
     """A fake agent of one instance: ``start``/``stop``/``wait``."""
 
-    def __init__(self, instance_id, behaviour=HEALTHY):
-        self.endpoint = FakeGuestEndpoint(instance_id, behaviour)
+    def __init__(self, instance_id, behaviour=HEALTHY, key=None):
+        serializer = (sealing.GuestSerializer(instance_id, key) if key
+                      else None)
+        self.endpoint = FakeGuestEndpoint(instance_id, behaviour, serializer)
         self.service = service.RPCService(
-            'guestagent.%s' % instance_id, instance_id, self.endpoint)
+            'guestagent.%s' % instance_id, instance_id, self.endpoint,
+            serializer=serializer)
 
     def start(self):
         self.service.start()
@@ -111,7 +118,9 @@ class FakeGuestLauncher(agent_launcher.AgentLauncher):
         with self._lock:
             if instance_id in self.guests:
                 return
-            guest = FakeGuest(instance_id, self.behaviour)
+            key = instance_repo.get(context.get_admin_context(),
+                                    instance_id).encrypted_key
+            guest = FakeGuest(instance_id, self.behaviour, key)
             guest.start()
             self.guests[instance_id] = guest
 

@@ -6,6 +6,7 @@
     LoadBuildInfo             the row, flavor, datastore
     CreateServer              revert: delete the server
     SaveServer                server id, addresses, server status
+    WaitForAgent              until the agent answers a ping
     Prepare                   guest: set the datastore up (cast)
     WaitForHealthy            until the guest reports healthy
     FinishBuild               BUILDING -> NONE, lock released
@@ -37,6 +38,7 @@ def get_flow(driver):
              instance_tasks.LoadBuildInfo(),
              compute.CreateServer(driver),
              instance_tasks.SaveServer(),
+             guest.WaitForAgent(),
              guest.Prepare(),
              guest.WaitForHealthy(),
              instance_tasks.FinishBuild())

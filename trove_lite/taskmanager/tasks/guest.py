@@ -7,6 +7,7 @@ from oslo_log import log as logging
 from taskflow import task
 
 from trove_lite.common import exception
+from trove_lite.common import rpc
 from trove_lite.common import states
 from trove_lite.db import models
 from trove_lite.db.repositories import instances
@@ -32,13 +33,67 @@ def guest_api(context, instance_id):
     return guest_rpcapi.GuestAgentAPI(context, instance_id, key=key)
 
 
+def _past_deadline(row):
+    if row.task_deadline is None:
+        return False
+    # NOTE(deadlines): the conductor's reconciler expires the task with the
+    # right error (guest timeout); give it two rounds to do so.
+    grace = 2 * cfg.CONF.reconcile_interval
+    elapsed = (models.utcnow() - row.task_deadline).total_seconds()
+    return elapsed > grace
+
+
+class WaitForAgent(task.Task):
+    """Wait until the guest agent answers a ping.
+
+    The prepare that follows is a cast, and a cast to a topic whose queue
+    the agent has not declared yet is dropped by RabbitMQ: an agent
+    process needs a moment after ``create_server`` before it listens.
+
+    :returns: READY; LOST or INTERRUPTED as ``WaitForHealthy``.
+    :raises GuestTimeout: past the task's deadline (see WaitForHealthy).
+    """
+
+    default_provides = 'agent_state'
+    ping_timeout = 2
+
+    def execute(self, context, instance_id, holder, stop_event=None):
+        api = guest_api(context, instance_id)
+        while True:
+            # NOTE(ping): GuestAgentAPI.rpc_ping waits agent_call_low_timeout;
+            # a short ping retried gets prepare out sooner.
+            cctxt = rpc.prepare(api.client, '1.0', timeout=self.ping_timeout)
+            try:
+                rpc.call(cctxt, context, 'rpc_ping',
+                         'the guest agent of instance %s' % instance_id)
+                return READY
+            except exception.RPCTimeout:
+                pass
+            try:
+                row = instances.get(context, instance_id)
+            except exception.InstanceNotFound:
+                return LOST
+            if row.lock_holder != holder:
+                if states.task(row.task_id).is_error:
+                    raise base.GuestTimeout(uuid=instance_id,
+                                            deadline=row.task_deadline)
+                return LOST
+            if _past_deadline(row):
+                raise base.GuestTimeout(uuid=instance_id,
+                                        deadline=row.task_deadline)
+            if stop_event is not None and stop_event.is_set():
+                return INTERRUPTED
+
+
 class Prepare(task.Task):
     """Ask the guest to set up the datastore (a cast; ``WaitForHealthy``
-    watches the outcome).
+    watches the outcome); skipped unless ``WaitForAgent`` reached it.
     """
 
     def execute(self, context, instance_id, instance, flavor, databases,
-                users, root_password):
+                users, root_password, agent_state=READY):
+        if agent_state != READY:
+            return
         guest_api(context, instance_id).prepare(
             memory_mb=flavor.ram, databases=databases or [],
             users=users or [], root_password=root_password,
@@ -82,7 +137,7 @@ class WaitForHealthy(task.Task):
                     uuid=instance_id,
                     fault=fault.details if fault else 'no details',
                     tenant_message=fault.message if fault else None)
-            if self._past_deadline(row):
+            if _past_deadline(row):
                 raise base.GuestTimeout(uuid=instance_id,
                                         deadline=row.task_deadline)
             if stop_event is not None:
@@ -90,16 +145,6 @@ class WaitForHealthy(task.Task):
                     return INTERRUPTED
             else:
                 time.sleep(self.poll_interval)
-
-    @staticmethod
-    def _past_deadline(row):
-        if row.task_deadline is None:
-            return False
-        # NOTE(deadlines): the conductor's reconciler expires the task with
-        # the right error (guest timeout); give it two rounds to do so.
-        grace = 2 * cfg.CONF.reconcile_interval
-        elapsed = (models.utcnow() - row.task_deadline).total_seconds()
-        return elapsed > grace
 
 
 class StopDatabase(task.Task):

@@ -29,7 +29,7 @@ def test_create_ends_active(ctx, driver, guests, conductor, new_instance):
     assert instances.addresses_of(row) == driver.servers[row.id].addresses
     status, _ = instances.get_service_status(ctx, row.id)
     assert status is states.SVC_HEALTHY
-    assert guests.guests[row.id].endpoint.calls == ['prepare']
+    assert guests.guests[row.id].endpoint.calls == ['rpc_ping', 'prepare']
 
 
 def test_create_runs_only_on_an_unclaimed_building_row(ctx, driver,

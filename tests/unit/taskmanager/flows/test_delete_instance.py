@@ -14,7 +14,7 @@ def test_delete_an_active_instance(ctx, driver, guests, conductor,
     guest = guests.guests[row.id]
     instances.start(ctx, row.id, 'delete', 'api')
     assert delete_instance.run(ctx, driver, row.id)
-    assert guest.endpoint.calls == ['prepare', 'stop_db']
+    assert guest.endpoint.calls == ['rpc_ping', 'prepare', 'stop_db']
     assert driver.servers == {} and row.id not in guests.guests
     assert instances.list_instances(ctx) == []
 

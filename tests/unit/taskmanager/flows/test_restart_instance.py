@@ -14,7 +14,7 @@ def test_restart(ctx, driver, guests, conductor, new_instance):
     row = instances.get(ctx, row.id)
     assert states.task(row.task_id) is states.NONE
     assert row.lock_holder is None
-    assert guests.guests[row.id].endpoint.calls == ['prepare', 'restart']
+    assert guests.guests[row.id].endpoint.calls == ['rpc_ping', 'prepare', 'restart']
 
 
 def test_restart_failure_is_an_error_with_a_fault(ctx, conductor,

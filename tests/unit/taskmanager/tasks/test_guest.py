@@ -36,7 +36,8 @@ def test_prepare_casts_with_the_flavor_memory(ctx, claimed, flavor,
     guest_api.prepare.assert_called_once_with(
         memory_mb=512, databases=[{'name': 'd'}], users=[],
         root_password='pw', volume_size=1)
-    guest.guest_rpcapi.GuestAgentAPI.assert_called_once_with(ctx, claimed.id)
+    guest.guest_rpcapi.GuestAgentAPI.assert_called_once_with(
+        ctx, claimed.id, key=claimed.encrypted_key)
 
 
 def test_wait_returns_ready_when_healthy(ctx, claimed):
@@ -105,3 +106,58 @@ def test_stop_database_skips_an_instance_without_server(ctx, claimed,
 def test_restart_database(ctx, claimed, guest_api):
     guest.RestartDatabase().execute(ctx, claimed.id)
     guest_api.restart.assert_called_once_with()
+
+
+def test_prepare_is_skipped_unless_the_agent_answered(ctx, claimed, flavor,
+                                                      guest_api):
+    guest.Prepare().execute(ctx, claimed.id, claimed, flavor, [], [], None,
+                            guest.LOST)
+    guest_api.prepare.assert_not_called()
+
+
+def test_wait_for_agent_pings_until_it_answers(ctx, claimed, monkeypatch):
+    answers = [exception.RPCTimeout(service='g', timeout=1), None]
+
+    def call(cctxt, context, method, service):
+        assert method == 'rpc_ping'
+        answer = answers.pop(0)
+        if answer is not None:
+            raise answer
+        return {'instance_id': claimed.id}
+
+    monkeypatch.setattr(guest.rpc, 'call', call)
+    monkeypatch.setattr(guest.rpc, 'prepare', mock.Mock())
+    monkeypatch.setattr(guest.guest_rpcapi, 'GuestAgentAPI', mock.Mock())
+    assert guest.WaitForAgent().execute(ctx, claimed.id, 'h') == guest.READY
+    assert answers == []
+
+
+@pytest.fixture
+def silent_agent(monkeypatch):
+    def call(*args):
+        raise exception.RPCTimeout(service='g', timeout=1)
+
+    monkeypatch.setattr(guest.rpc, 'call', call)
+    monkeypatch.setattr(guest.rpc, 'prepare', mock.Mock())
+    monkeypatch.setattr(guest.guest_rpcapi, 'GuestAgentAPI', mock.Mock())
+
+
+def test_wait_for_agent_stops_when_taken_over(ctx, claimed, silent_agent):
+    instances.start(ctx, claimed.id, 'delete', 'deleter')
+    assert guest.WaitForAgent().execute(ctx, claimed.id, 'h') == guest.LOST
+
+
+def test_wait_for_agent_is_interrupted(ctx, claimed, silent_agent):
+    stop = threading.Event()
+    stop.set()
+    assert guest.WaitForAgent().execute(ctx, claimed.id, 'h', stop) == \
+        guest.INTERRUPTED
+
+
+def test_wait_for_agent_fails_past_the_deadline(ctx, claimed, silent_agent,
+                                                override):
+    override('reconcile_interval', 1)
+    instances.update(ctx, claimed.id, task_deadline=models.utcnow()
+                     - datetime.timedelta(seconds=3))
+    with pytest.raises(base.GuestTimeout):
+        guest.WaitForAgent().execute(ctx, claimed.id, 'h')
