@@ -16,6 +16,7 @@ from trove_lite.compute import base as compute_base
 from trove_lite.compute.fake import guest as fake_guest
 from trove_lite.compute.local import launcher as local_launcher
 from trove_lite import conf
+from trove_lite.guestagent import agent
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -23,10 +24,6 @@ LOG = logging.getLogger(__name__)
 
 def guest_agent_factory(guest_info_path):
     """A (not yet started) guest agent configured by ``guest_info_path``."""
-    # NOTE(merge): trove_lite.guestagent.agent arrives with the guest agent
-    # work (branch helper-guest); import it at the top of this module once
-    # both are merged. Until then thread mode fails here, at first use.
-    from trove_lite.guestagent import agent
     return agent.from_guest_info(guest_info_path)
 
 
