@@ -8,6 +8,7 @@ from trove_lite.common import states
 from trove_lite.compute import base
 from trove_lite.compute.fake import driver as fake_driver
 from trove_lite.compute.fake import guest as fake_guest
+from trove_lite.db.repositories import instances
 from trove_lite.guestagent import rpcapi as guest_rpcapi
 
 
@@ -39,13 +40,16 @@ def test_failing_create_keeps_what_it_made(admin_context):
 def test_fake_guests_answer_on_the_bus(admin_context, memory_bus):  # noqa
     launcher = fake_guest.FakeGuestLauncher()
     driver = fake_driver.FakeDriver(launcher=launcher)
-    driver.create_server(admin_context, Row('i1'), None, {})
+    row = instances.create(admin_context, {'name': 'db', 'tenant_id': 'p'})
+    driver.create_server(admin_context, row, None, {})
     try:
-        api = guest_rpcapi.GuestAgentAPI(admin_context, 'i1')
-        assert api.rpc_ping()['instance_id'] == 'i1'
+        key = instances.get(admin_context, row.id).encrypted_key
+        assert key, 'the fake driver gives every instance a key'
+        api = guest_rpcapi.GuestAgentAPI(admin_context, row.id, key=key)
+        assert api.rpc_ping()['instance_id'] == row.id
         assert api.get_filesystem_stats()['total'] == 1.0
-        launcher.stop('i1')
-        assert driver.adopt_servers(admin_context) == ['i1']
-        assert launcher.running('i1')
+        launcher.stop(row.id)
+        assert driver.adopt_servers(admin_context) == [row.id]
+        assert launcher.running(row.id)
     finally:
         launcher.stop_all()
