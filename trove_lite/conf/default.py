@@ -5,6 +5,15 @@ import socket
 
 from oslo_config import cfg
 
+def _default_state_path():
+    # NOTE(embedded): datastore servers run as the mysql (or postgres)
+    # user when we are root, and that user cannot enter /root: root's
+    # default lives where system services keep state.
+    if os.geteuid() == 0:
+        return '/var/lib/trove-lite'
+    return os.path.expanduser('~/.local/state/trove-lite')
+
+
 default_opts = [
     cfg.StrOpt('host',
                default=socket.gethostname(),
@@ -12,8 +21,9 @@ default_opts = [
                help='Name of this node, used as the RPC server name of the '
                     'taskmanager and conductor running here.'),
     cfg.StrOpt('state_path',
-               default=os.path.expanduser('~/.local/state/trove-lite'),
-               sample_default='~/.local/state/trove-lite',
+               default=_default_state_path(),
+               sample_default='/var/lib/trove-lite as root, else '
+                              '~/.local/state/trove-lite',
                help='Directory where the embedded shape keeps everything it '
                     'writes: the SQLite infrastructure database, the '
                     'directories of local instances and their logs.'),
