@@ -5,6 +5,7 @@ import socket
 
 from oslo_config import cfg
 
+
 def _default_state_path():
     # NOTE(embedded): datastore servers run as the mysql (or postgres)
     # user when we are root, and that user cannot enter /root: root's
