@@ -43,6 +43,23 @@ def _past_deadline(row):
     return elapsed > grace
 
 
+def _still_ours(context, instance_id, holder):
+    """The instance row while this flow holds it, else None.
+
+    :raises GuestTimeout: the reconciler expired the task meanwhile.
+    """
+    try:
+        row = instances.get(context, instance_id)
+    except exception.InstanceNotFound:
+        return None
+    if row.lock_holder != holder:
+        if states.task(row.task_id).is_error:
+            raise base.GuestTimeout(uuid=instance_id,
+                                    deadline=row.task_deadline)
+        return None
+    return row
+
+
 class WaitForAgent(task.Task):
     """Wait until the guest agent answers a ping.
 
@@ -69,14 +86,8 @@ class WaitForAgent(task.Task):
                 return READY
             except exception.RPCTimeout:
                 pass
-            try:
-                row = instances.get(context, instance_id)
-            except exception.InstanceNotFound:
-                return LOST
-            if row.lock_holder != holder:
-                if states.task(row.task_id).is_error:
-                    raise base.GuestTimeout(uuid=instance_id,
-                                            deadline=row.task_deadline)
+            row = _still_ours(context, instance_id, holder)
+            if row is None:
                 return LOST
             if _past_deadline(row):
                 raise base.GuestTimeout(uuid=instance_id,
@@ -119,14 +130,8 @@ class WaitForHealthy(task.Task):
 
     def execute(self, context, instance_id, holder, stop_event=None):
         while True:
-            try:
-                row = instances.get(context, instance_id)
-            except exception.InstanceNotFound:
-                return LOST
-            if row.lock_holder != holder:
-                if states.task(row.task_id).is_error:
-                    raise base.GuestTimeout(uuid=instance_id,
-                                            deadline=row.task_deadline)
+            row = _still_ours(context, instance_id, holder)
+            if row is None:
                 return LOST
             status, _ = instances.get_service_status(context, instance_id)
             if status in _READY_STATUSES:
