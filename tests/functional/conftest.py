@@ -78,6 +78,21 @@ def wait_for_http(url, process, deadline=60):
         process.name, url, deadline, process.log()))
 
 
+def manage_setup(config, flavors=(('1', 'm1.tiny', '512', '1'),)):
+    """What the README tells an operator to run first, with trove-lite-manage:
+    the schema, a mysql datastore whose default version is 10.11, flavors.
+    """
+    manage = ['--config-file', config]
+    run_script('trove-lite-manage', *manage, 'db_sync')
+    run_script('trove-lite-manage', *manage, 'datastore_update', 'mysql', '')
+    run_script('trove-lite-manage', *manage, 'datastore_version_update',
+               'mysql', '10.11', 'mysql', '', '', '1')
+    run_script('trove-lite-manage', *manage, 'datastore_update', 'mysql',
+               '10.11')
+    for flavor in flavors:
+        run_script('trove-lite-manage', *manage, 'flavor_create', *flavor)
+
+
 def wait_for_log(process, text, deadline=60):
     """Wait until ``text`` appears in the log of ``process``."""
     end = time.monotonic() + deadline

@@ -28,21 +28,11 @@ def api(tmp_path_factory, infra_db_url):
         'database': {'connection': infra_db_url},
     })
     manage = ['--config-file', config]
-    conftest.run_script('trove-lite-manage', *manage, 'db_sync')
-    conftest.run_script('trove-lite-manage', *manage, 'datastore_update',
-                        'mysql', '')
-    conftest.run_script('trove-lite-manage', *manage,
-                        'datastore_version_update', 'mysql', '10.11',
-                        'mysql', '', '', '1')
+    conftest.manage_setup(config, flavors=(('1', 'm1.tiny', '512', '1'),
+                                           ('2', 'm1.small', '2048', '1')))
     conftest.run_script('trove-lite-manage', *manage,
                         'datastore_version_update', 'mysql', '5.7', 'mysql',
                         '', '', '0')
-    conftest.run_script('trove-lite-manage', *manage, 'datastore_update',
-                        'mysql', '10.11')
-    for flavor in (('1', 'm1.tiny', '512', '1'),
-                   ('2', 'm1.small', '2048', '1')):
-        conftest.run_script('trove-lite-manage', *manage, 'flavor_create',
-                            *flavor)
     process = conftest.Process('trove-lite-api', manage,
                                state / 'api.log')
     base = 'http://127.0.0.1:%d' % port

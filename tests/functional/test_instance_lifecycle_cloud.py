@@ -40,16 +40,7 @@ def cloud(infra_db_url):
         'local': {'agent_mode': 'process'},
     })
     manage = ['--config-file', config]
-    conftest.run_script('trove-lite-manage', *manage, 'db_sync')
-    conftest.run_script('trove-lite-manage', *manage, 'datastore_update',
-                        'mysql', '')
-    conftest.run_script('trove-lite-manage', *manage,
-                        'datastore_version_update', 'mysql', '10.11',
-                        'mysql', '', '', '1')
-    conftest.run_script('trove-lite-manage', *manage, 'datastore_update',
-                        'mysql', '10.11')
-    conftest.run_script('trove-lite-manage', *manage, 'flavor_create', '1',
-                        'm1.tiny', '512', '1')
+    conftest.manage_setup(config)
     processes = [conftest.Process(name, manage, state / ('%s.log' % name))
                  for name in ('trove-lite-conductor',
                               'trove-lite-taskmanager', 'trove-lite-api')]
