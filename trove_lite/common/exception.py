@@ -289,6 +289,26 @@ class UserAlreadyExists(BadRequest):
     message = 'A user with the name %(name)s already exists.'
 
 
+class DatabaseNotFound(NotFound):
+    message = 'Database %(name)s cannot be found on the instance.'
+
+
+class UserNotFound(NotFound):
+    message = 'User %(name)s cannot be found on the instance.'
+
+
+class RootHistoryNotFound(NotFound):
+    message = 'Root was never enabled on instance %(uuid)s.'
+
+
+class DatastoreFeatureNotSupported(UnprocessableEntity):
+    """Databases and users of a datastore that has none (upstream answers
+    422 for managers outside its database/user extension)."""
+
+    message = 'The %(feature)s feature is not supported by the ' \
+              '%(datastore)s datastore.'
+
+
 class GuestError(BadRequest):
     message = 'An error occurred communicating with the guest: %(reason)s.'
 

@@ -11,6 +11,7 @@ from trove_lite.conf import api
 from trove_lite.conf import compute
 from trove_lite.conf import conductor
 from trove_lite.conf import database
+from trove_lite.conf import datastores
 from trove_lite.conf import default
 from trove_lite.conf import guest_agent
 from trove_lite.conf import instances
@@ -26,6 +27,7 @@ api.register_opts(CONF)
 compute.register_opts(CONF)
 conductor.register_opts(CONF)
 database.register_opts(CONF)
+datastores.register_opts(CONF)
 guest_agent.register_opts(CONF)
 instances.register_opts(CONF)
 messaging.register_opts(CONF)

@@ -9,6 +9,7 @@ from trove_lite.conf import api
 from trove_lite.conf import compute
 from trove_lite.conf import conductor
 from trove_lite.conf import database
+from trove_lite.conf import datastores
 from trove_lite.conf import default
 from trove_lite.conf import guest_agent
 from trove_lite.conf import instances
@@ -18,7 +19,7 @@ from trove_lite.conf import taskmanager
 from trove_lite.conf import upgrade_levels
 
 _MODULES = (default, api, instances, messaging, quota, database, upgrade_levels,
-            guest_agent, compute, taskmanager, conductor)
+            guest_agent, compute, taskmanager, conductor, datastores)
 
 
 def list_opts():

@@ -32,6 +32,12 @@ class GuestAgentAPI:
 
     |    1.0 - Initial version: rpc_ping.
     |    1.1 - prepare, restart, stop_db, get_filesystem_stats.
+    |    1.2 - databases, users, access and root: list_databases,
+    |          create_databases, delete_database, list_users, get_user,
+    |          create_users, delete_user, update_user, change_passwords,
+    |          list_access, grant_access, revoke_access, enable_root,
+    |          disable_root, is_root_enabled (all calls, so that errors
+    |          reach the tenant).
 
     Bump ``RPC_API_VERSION`` (here and in ``service.GuestAgentEndpoint``)
     for every change, add the new version to this history, and send new or
@@ -45,7 +51,7 @@ class GuestAgentAPI:
     """
 
     # NOTE(versions): must equal service.RPC_API_VERSION.
-    RPC_API_VERSION = '1.1'
+    RPC_API_VERSION = '1.2'
     BASE_VERSION = '1.0'
     SERVICE_NAME = 'guestagent'
     # Release names accepted in [upgrade_levels] guestagent.
@@ -97,6 +103,72 @@ class GuestAgentAPI:
     def get_filesystem_stats(self):
         """``{'total', 'used', 'free'}`` of the data volume, in GB."""
         return self._call('get_filesystem_stats', '1.1',
+                          CONF.agent_call_low_timeout)
+
+    # -- databases, users, root (1.2) ------------------------------------
+    # Shapes as in ``datastores.base.DatastoreManager``. Listing and
+    # reading use the low timeout; anything that changes the server may
+    # wait on locks held by the tenant's own sessions and uses the high one.
+
+    def list_databases(self):
+        return self._call('list_databases', '1.2',
+                          CONF.agent_call_low_timeout)
+
+    def create_databases(self, databases):
+        return self._call('create_databases', '1.2',
+                          CONF.agent_call_high_timeout, databases=databases)
+
+    def delete_database(self, name):
+        return self._call('delete_database', '1.2',
+                          CONF.agent_call_high_timeout, name=name)
+
+    def list_users(self):
+        return self._call('list_users', '1.2', CONF.agent_call_low_timeout)
+
+    def get_user(self, name, host):
+        return self._call('get_user', '1.2', CONF.agent_call_low_timeout,
+                          name=name, host=host)
+
+    def create_users(self, users):
+        return self._call('create_users', '1.2',
+                          CONF.agent_call_high_timeout, users=users)
+
+    def delete_user(self, name, host):
+        return self._call('delete_user', '1.2', CONF.agent_call_high_timeout,
+                          name=name, host=host)
+
+    def update_user(self, name, host, attributes):
+        return self._call('update_user', '1.2', CONF.agent_call_high_timeout,
+                          name=name, host=host, attributes=attributes)
+
+    def change_passwords(self, users):
+        return self._call('change_passwords', '1.2',
+                          CONF.agent_call_high_timeout, users=users)
+
+    def list_access(self, name, host):
+        return self._call('list_access', '1.2', CONF.agent_call_low_timeout,
+                          name=name, host=host)
+
+    def grant_access(self, name, host, databases):
+        return self._call('grant_access', '1.2',
+                          CONF.agent_call_high_timeout, name=name,
+                          host=host, databases=databases)
+
+    def revoke_access(self, name, host, database):
+        return self._call('revoke_access', '1.2',
+                          CONF.agent_call_high_timeout, name=name,
+                          host=host, database=database)
+
+    def enable_root(self, password):
+        return self._call('enable_root', '1.2', CONF.agent_call_high_timeout,
+                          password=password)
+
+    def disable_root(self):
+        return self._call('disable_root', '1.2',
+                          CONF.agent_call_high_timeout)
+
+    def is_root_enabled(self):
+        return self._call('is_root_enabled', '1.2',
                           CONF.agent_call_low_timeout)
 
     def _call(self, method, version, timeout, **kwargs):

@@ -25,7 +25,7 @@ LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.GuestAgentAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.1'
+RPC_API_VERSION = '1.2'
 SERVICE_NAME = 'guestagent'
 PREPARE_FAILED = ('The database server of instance %s could not be set up: '
                   '%s. Delete the instance and create it again; if that '
@@ -111,6 +111,53 @@ class GuestAgentEndpoint:
     def get_filesystem_stats(self, context):
         """``{'total', 'used', 'free'}`` of the volume in GB (API 1.1)."""
         return self._manager().filesystem_stats()
+
+    # -- databases, users, root (API 1.2): straight to the manager ---------
+
+    def list_databases(self, context):
+        return self._manager().list_databases()
+
+    def create_databases(self, context, databases):
+        return self._manager().create_databases(databases)
+
+    def delete_database(self, context, name):
+        return self._manager().delete_database(name)
+
+    def list_users(self, context):
+        return self._manager().list_users()
+
+    def get_user(self, context, name, host):
+        return self._manager().get_user(name, host)
+
+    def create_users(self, context, users):
+        return self._manager().create_users(users)
+
+    def delete_user(self, context, name, host):
+        return self._manager().delete_user(name, host)
+
+    def update_user(self, context, name, host, attributes):
+        return self._manager().update_user(name, host, attributes)
+
+    def change_passwords(self, context, users):
+        return self._manager().change_passwords(users)
+
+    def list_access(self, context, name, host):
+        return self._manager().list_access(name, host)
+
+    def grant_access(self, context, name, host, databases):
+        return self._manager().grant_access(name, host, databases)
+
+    def revoke_access(self, context, name, host, database):
+        return self._manager().revoke_access(name, host, database)
+
+    def enable_root(self, context, password):
+        return self._manager().enable_root(password)
+
+    def disable_root(self, context):
+        return self._manager().disable_root()
+
+    def is_root_enabled(self, context):
+        return self._manager().is_root_enabled()
 
     # -- helpers ---------------------------------------------------------------
 

@@ -22,6 +22,8 @@ import abc
 import json
 import os
 
+from trove_lite.common import exception
+
 PREPARED_FILE = 'prepared.json'
 GB = 1024 ** 3
 
@@ -104,6 +106,133 @@ class DatastoreManager(metaclass=abc.ABCMeta):
         :returns: the server's pid, or None when none runs.
         """
         return None
+
+    # -- databases, users, root (guest API 1.2) ---------------------------
+    #
+    # Datastores without these features keep the defaults, which refuse
+    # with DatastoreOperationNotSupported; the API answers such requests
+    # from the datastore's manifest (``manifest.py`` of each family) and
+    # never sends them, so these refusals only guard the guest boundary.
+    #
+    # Shapes (plain dicts, as they travel over RPC):
+    #   database: {'name', 'character_set'?, 'collate'?}
+    #   user:     {'name', 'host', 'password'?, 'databases': [{'name'}]}
+    # ``host`` is '%' for "any host"; datastores without per-host accounts
+    # (PostgreSQL) accept only '%' and always report '%'.
+    #
+    # Every method validates its names itself (the guest trusts no
+    # caller) and raises exception.BadValue for a malformed or reserved
+    # name, exception.DatabaseNotFound / UserNotFound for a missing one.
+
+    def list_databases(self):
+        """Every database the tenant may see, sorted by name (the
+        datastore's own system databases excluded).
+
+        :returns: ``[database]``.
+        """
+        raise self._unsupported('list_databases')
+
+    def create_databases(self, databases):
+        """Create ``databases`` (``[database]``); existing ones are kept."""
+        raise self._unsupported('create_databases')
+
+    def delete_database(self, name):
+        """Drop the database ``name``.
+
+        :raises: exception.DatabaseNotFound when it does not exist.
+        """
+        raise self._unsupported('delete_database')
+
+    def list_users(self):
+        """Every tenant-visible user, sorted by (name, host), each with the
+        databases it has access to (no passwords).
+
+        :returns: ``[user]``.
+        """
+        raise self._unsupported('list_users')
+
+    def get_user(self, name, host):
+        """The user ``name``@``host`` (no password), or None."""
+        raise self._unsupported('get_user')
+
+    def create_users(self, users):
+        """Create ``users`` (``[user]`` with passwords) and grant each its
+        ``databases``.
+
+        :raises: exception.UserAlreadyExists for an existing user (nothing
+            is created then); exception.DatabaseNotFound for a grant on a
+            missing database.
+        """
+        raise self._unsupported('create_users')
+
+    def delete_user(self, name, host):
+        """Drop the user ``name``@``host``.
+
+        :raises: exception.UserNotFound.
+        """
+        raise self._unsupported('delete_user')
+
+    def update_user(self, name, host, attributes):
+        """Change a user's ``name``, ``host`` and/or ``password`` (the keys
+        present in ``attributes``); grants follow a renamed user.
+
+        :raises: exception.UserNotFound; exception.UserAlreadyExists when
+            the new name/host is taken.
+        """
+        raise self._unsupported('update_user')
+
+    def change_passwords(self, users):
+        """Set the password of each ``{'name', 'host', 'password'}``.
+
+        :raises: exception.UserNotFound (before anything is changed).
+        """
+        raise self._unsupported('change_passwords')
+
+    def list_access(self, name, host):
+        """The databases user ``name``@``host`` has access to.
+
+        :returns: ``[{'name'}]`` sorted by name.
+        :raises: exception.UserNotFound.
+        """
+        raise self._unsupported('list_access')
+
+    def grant_access(self, name, host, databases):
+        """Give the user full access to each database named in
+        ``databases`` (a list of names).
+
+        :raises: exception.UserNotFound; exception.DatabaseNotFound (before
+            anything is granted).
+        """
+        raise self._unsupported('grant_access')
+
+    def revoke_access(self, name, host, database):
+        """Take the user's access to ``database`` away.
+
+        :raises: exception.UserNotFound; exception.DatabaseNotFound when
+            the user has no access to it.
+        """
+        raise self._unsupported('revoke_access')
+
+    def enable_root(self, password):
+        """Enable the datastore's superuser for remote use with
+        ``password`` (the control plane generates one when the tenant gave
+        none).
+
+        :returns: ``{'name': <superuser name>, 'password': password}``.
+        """
+        raise self._unsupported('enable_root')
+
+    def disable_root(self):
+        """Make the superuser unusable remotely again."""
+        raise self._unsupported('disable_root')
+
+    def is_root_enabled(self):
+        """Whether the superuser can log in remotely now."""
+        raise self._unsupported('is_root_enabled')
+
+    def _unsupported(self, operation):
+        return exception.DatastoreOperationNotSupported(
+            operation=operation, datastore=self.info.datastore_manager)
 
     # -- shared helpers ----------------------------------------------------
 
