@@ -302,8 +302,10 @@ class RootHistoryNotFound(NotFound):
 
 
 class DatastoreFeatureNotSupported(UnprocessableEntity):
-    """Databases and users of a datastore that has none (upstream answers
-    422 for managers outside its database/user extension)."""
+    """Databases and users of a datastore that has none.
+
+    Upstream answers 422 for managers outside its database/user extension.
+    """
 
     message = 'The %(feature)s feature is not supported by the ' \
               '%(datastore)s datastore.'

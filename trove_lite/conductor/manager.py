@@ -71,10 +71,10 @@ def _proven(context, instance_id, what):
 def instance_key(instance_id):
     """The sealing key of a live instance, or None (for the serializer)."""
     try:
-        row = instances.get(trove_context.get_admin_context(), instance_id)
+        return instances.key_of(trove_context.get_admin_context(),
+                                instance_id)
     except exception.InstanceNotFound:
         return None
-    return row.encrypted_key
 
 
 class Manager:

@@ -28,6 +28,11 @@ default_opts = [
                help='Directory where the embedded shape keeps everything it '
                     'writes: the SQLite infrastructure database, the '
                     'directories of local instances and their logs.'),
+    cfg.StrOpt('inst_rpc_key_encr_key', secret=True,
+               help='Secret that encrypts the per-instance keys stored in '
+                    'the infrastructure database. Unset: a random secret '
+                    'kept in <state_path>/inst_rpc_key_encr.key. Set it to '
+                    'the same value on every control-plane host.'),
     cfg.StrOpt('default_datastore',
                help='Datastore used when a create request names none.'),
 ]

@@ -94,7 +94,7 @@ def test_reports_over_the_bus(admin_context, instance, memory_bus,  # noqa
                               start_service):  # noqa: F811
     memory_bus.set('conductor_queue', 'conductor-unit')
     key = sealing.generate_key()
-    instances.update(admin_context, instance.id, encrypted_key=key)
+    instances.set_key(admin_context, instance.id, key)
     start_service('conductor-unit', 'c1', manager.Manager(),
                   sealing.ConductorSerializer(manager.instance_key))
     api = rpcapi.ConductorAPI(

@@ -41,8 +41,7 @@ class FakeDriver(base.ComputeDriver):
         if self.fail_create is not None:
             raise self.fail_create
         # NOTE(sealing): a fake guest seals like a real one.
-        instance_repo.update(context, instance.id,
-                             encrypted_key=sealing.generate_key())
+        instance_repo.set_key(context, instance.id, sealing.generate_key())
         if self.launcher is not None:
             self.launcher.start(instance.id, None)
         return server

@@ -118,8 +118,8 @@ class FakeGuestLauncher(agent_launcher.AgentLauncher):
         with self._lock:
             if instance_id in self.guests:
                 return
-            key = instance_repo.get(context.get_admin_context(),
-                                    instance_id).encrypted_key
+            key = instance_repo.key_of(context.get_admin_context(),
+                                       instance_id)
             guest = FakeGuest(instance_id, self.behaviour, key)
             guest.start()
             self.guests[instance_id] = guest

@@ -76,9 +76,7 @@ class LocalDriver(base.ComputeDriver):
                 context, instance.id, instance_dir, cfg.CONF.host,
                 cfg.CONF.local.address_range)
             key = new_instance_key()
-            # NOTE(sealing): stored in the clear until the guest channel's
-            # sealing work encrypts it; the column is named for that.
-            instance_repo.update(context, instance.id, encrypted_key=key)
+            instance_repo.set_key(context, instance.id, key)
             path = self._write_guest_info(instance, instance_dir,
                                           server.address, key, guest_info)
             self.launcher.start(instance.id, path)

@@ -19,6 +19,7 @@ import uuid
 import sqlalchemy as sa
 
 from trove_lite.common import exception
+from trove_lite.common import key_storage
 from trove_lite.common import state_machine
 from trove_lite.common import states
 from trove_lite.db import api as db_api
@@ -230,6 +231,21 @@ def update(context, instance_id, **values):
         values['addresses'] = json.dumps(values['addresses'])
     _live(context.session).filter_by(id=instance_id).update(
         values, synchronize_session=False)
+
+
+@db_api.writer
+def set_key(context, instance_id, key):
+    """Store the instance's sealing key (encrypted, ``key_storage``)."""
+    update(context, instance_id, encrypted_key=key_storage.encrypt(key))
+
+
+@db_api.reader
+def key_of(context, instance_id):
+    """The sealing key of a live instance (None before it has one).
+
+    :raises InstanceNotFound: no such live instance.
+    """
+    return key_storage.decrypt(get(context, instance_id).encrypted_key)
 
 
 def addresses_of(instance):

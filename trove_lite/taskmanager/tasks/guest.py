@@ -29,7 +29,7 @@ def guest_api(context, instance_id):
     The row is read afresh: the key is written while the server is
     created, after the flow loaded the instance.
     """
-    key = instances.get(context, instance_id).encrypted_key
+    key = instances.key_of(context, instance_id)
     return guest_rpcapi.GuestAgentAPI(context, instance_id, key=key)
 
 

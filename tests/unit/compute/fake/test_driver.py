@@ -43,7 +43,7 @@ def test_fake_guests_answer_on_the_bus(admin_context, memory_bus):  # noqa
     row = instances.create(admin_context, {'name': 'db', 'tenant_id': 'p'})
     driver.create_server(admin_context, row, None, {})
     try:
-        key = instances.get(admin_context, row.id).encrypted_key
+        key = instances.key_of(admin_context, row.id)
         assert key, 'the fake driver gives every instance a key'
         api = guest_rpcapi.GuestAgentAPI(admin_context, row.id, key=key)
         assert api.rpc_ping()['instance_id'] == row.id

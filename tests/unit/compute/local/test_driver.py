@@ -108,7 +108,9 @@ def test_guest_info_conf(admin_context, driver, instances_path,
     assert guest['port'] == '3307'
     key = guest['instance_key']
     assert len(base64.urlsafe_b64decode(key)) == 32
-    assert instances.get(admin_context, row.id).encrypted_key == key
+    assert instances.key_of(admin_context, row.id) == key
+    stored = instances.get(admin_context, row.id).encrypted_key
+    assert key not in stored, 'the key is encrypted at rest'
 
 
 def test_guest_info_of_a_process_agent_carries_the_bus(
@@ -130,8 +132,8 @@ def test_keys_differ_per_instance(admin_context, driver, new_instance,
     a, b = new_instance(), new_instance()
     driver.create_server(admin_context, a, flavor, GUEST_INFO)
     driver.create_server(admin_context, b, flavor, GUEST_INFO)
-    assert instances.get(admin_context, a.id).encrypted_key != \
-        instances.get(admin_context, b.id).encrypted_key
+    assert instances.key_of(admin_context, a.id) != \
+        instances.key_of(admin_context, b.id)
 
 
 def test_addresses_are_unique_and_reused(admin_context, driver,

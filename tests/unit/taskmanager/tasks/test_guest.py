@@ -37,7 +37,7 @@ def test_prepare_casts_with_the_flavor_memory(ctx, claimed, flavor,
         memory_mb=512, databases=[{'name': 'd'}], users=[],
         root_password='pw', volume_size=1)
     guest.guest_rpcapi.GuestAgentAPI.assert_called_once_with(
-        ctx, claimed.id, key=claimed.encrypted_key)
+        ctx, claimed.id, key=instances.key_of(ctx, claimed.id))
 
 
 def test_wait_returns_ready_when_healthy(ctx, claimed):
