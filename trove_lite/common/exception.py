@@ -336,5 +336,11 @@ class ForgedReport(Forbidden):
               'instance and was refused.'
 
 
+class IncompatibleService(BadRequest):
+    message = '%(service)s cannot handle %(method)s (RPC API version ' \
+              '%(version)s): it runs an older release. Upgrade it, or cap ' \
+              'the version in [upgrade_levels].'
+
+
 class RPCTimeout(ServiceUnavailable):
     message = 'No answer from %(service)s within %(timeout)s seconds.'

@@ -195,6 +195,9 @@ def prepare(client, version, server=None, timeout=None):
     return client.prepare(**options)
 
 
+_VERSION_ERRORS = ('UnsupportedVersion', 'NoSuchMethod')
+
+
 def call(client, context, method, service, **kwargs):
     """Make an RPC call and translate what comes back to trove_lite errors.
 
@@ -211,6 +214,20 @@ def call(client, context, method, service, **kwargs):
         raise exception.RPCTimeout(service=service, timeout=client.timeout)
     except exception.TroveLiteError as err:
         raise _as_local(err)
+    except oslo_messaging.RemoteError as err:
+        # NOTE(versions): an older server that lacks the method or version
+        # answers so; say that plainly instead of a remote traceback.
+        if err.exc_type in _VERSION_ERRORS:
+            raise exception.IncompatibleService(
+                service=service, method=method,
+                version=_version_of(client))
+        raise
+
+
+def _version_of(client):
+    # A prepared call context keeps its target; a bare client too.
+    target = getattr(client, 'target', None)
+    return getattr(target, 'version', None) or '?'
 
 
 def cast(client, context, method, **kwargs):

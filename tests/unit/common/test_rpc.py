@@ -197,9 +197,19 @@ def test_foreign_error_becomes_remote_error(endpoint, ctxt):
 
 def test_private_methods_are_not_reachable(endpoint, ctxt):
     _, client = endpoint
-    with pytest.raises(oslo_messaging.RemoteError) as caught:
+    with pytest.raises(exception.IncompatibleService):
         rpc.call(rpc.prepare(client, '1.0'), ctxt, '_private', 'test')
-    assert caught.value.exc_type == 'NoSuchMethod'
+
+
+def test_older_server_is_named_not_dumped(endpoint, ctxt):
+    _, client = endpoint
+    client = rpc.get_client(client.target.topic, '1.0', timeout=5)
+    with pytest.raises(exception.IncompatibleService) as caught:
+        rpc.call(rpc.prepare(client, '1.2'), ctxt, 'echo', 'the test service',
+                 value=1)
+    assert str(caught.value).startswith(
+        'the test service cannot handle echo (RPC API version 1.2)')
+    assert 'Traceback' not in str(caught.value)
 
 
 def test_timeout_becomes_rpc_timeout(memory_bus, ctxt):  # noqa: F811

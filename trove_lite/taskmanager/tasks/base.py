@@ -18,6 +18,13 @@ class FlowError(exception.ServerError):
             self.tenant_message = tenant_message
 
 
+class GuestIncompatible(FlowError):
+    message = ('The guest agent of instance %(uuid)s speaks guest API '
+               '%(version)s; this control plane needs %(needed)s.')
+    tenant_message = ('The guest agent of the instance is incompatible with '
+                      'this service.')
+
+
 class LockLost(FlowError):
     message = 'Instance %(uuid)s was taken over by another operation.'
 

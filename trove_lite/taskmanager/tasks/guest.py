@@ -60,6 +60,32 @@ def _still_ours(context, instance_id, holder):
     return row
 
 
+# The guest API this flow needs (prepare arrived in 1.1), and ours.
+NEEDED_GUEST_API = (1, 1)
+OUR_GUEST_API = guest_rpcapi.GuestAgentAPI.RPC_API_VERSION
+
+
+def check_contract(instance_id, ping_reply):
+    """Refuse an agent whose guest API this control plane cannot speak.
+
+    A different major version, or an older minor than ``NEEDED_GUEST_API``,
+    would fail later in a way nobody could read; it fails here, with a
+    fault that says why.
+
+    :raises GuestIncompatible:
+    """
+    version = str((ping_reply or {}).get('rpc_api_version') or '')
+    try:
+        major, minor = (int(part) for part in version.split('.')[:2])
+    except ValueError:
+        major = minor = None
+    ours = OUR_GUEST_API
+    if major != int(ours.split('.')[0]) or minor < NEEDED_GUEST_API[1]:
+        raise base.GuestIncompatible(
+            uuid=instance_id, version=version or 'an unknown version',
+            needed='%d.%d to %s' % (NEEDED_GUEST_API + (ours,)))
+
+
 class WaitForAgent(task.Task):
     """Wait until the guest agent answers a ping.
 
@@ -81,11 +107,14 @@ class WaitForAgent(task.Task):
             # a short ping retried gets prepare out sooner.
             cctxt = rpc.prepare(api.client, '1.0', timeout=self.ping_timeout)
             try:
-                rpc.call(cctxt, context, 'rpc_ping',
-                         'the guest agent of instance %s' % instance_id)
-                return READY
+                reply = rpc.call(cctxt, context, 'rpc_ping',
+                                 'the guest agent of instance %s'
+                                 % instance_id)
             except exception.RPCTimeout:
                 pass
+            else:
+                check_contract(instance_id, reply)
+                return READY
             row = _still_ours(context, instance_id, holder)
             if row is None:
                 return LOST

@@ -123,13 +123,32 @@ def test_wait_for_agent_pings_until_it_answers(ctx, claimed, monkeypatch):
         answer = answers.pop(0)
         if answer is not None:
             raise answer
-        return {'instance_id': claimed.id}
+        return {'instance_id': claimed.id, 'rpc_api_version': '1.2'}
 
     monkeypatch.setattr(guest.rpc, 'call', call)
     monkeypatch.setattr(guest.rpc, 'prepare', mock.Mock())
     monkeypatch.setattr(guest.guest_rpcapi, 'GuestAgentAPI', mock.Mock())
     assert guest.WaitForAgent().execute(ctx, claimed.id, 'h') == guest.READY
     assert answers == []
+
+
+@pytest.mark.parametrize('version', ['1.0', '2.1', None, 'garbage'])
+def test_wait_for_agent_refuses_an_incompatible_agent(ctx, claimed,
+                                                      monkeypatch, version):
+    monkeypatch.setattr(guest.rpc, 'call',
+                        lambda *args: {'rpc_api_version': version})
+    monkeypatch.setattr(guest.rpc, 'prepare', mock.Mock())
+    monkeypatch.setattr(guest.guest_rpcapi, 'GuestAgentAPI', mock.Mock())
+    with pytest.raises(base.GuestIncompatible) as caught:
+        guest.WaitForAgent().execute(ctx, claimed.id, 'h')
+    assert 'needs 1.1 to 1.2' in str(caught.value)
+    assert caught.value.tenant_message.startswith(
+        'The guest agent of the instance is incompatible')
+
+
+def test_contract_accepts_newer_minor_versions():
+    guest.check_contract('i', {'rpc_api_version': '1.1'})
+    guest.check_contract('i', {'rpc_api_version': '1.7'})
 
 
 @pytest.fixture
