@@ -266,12 +266,15 @@ def server_error(err, errors=None):
         return exception.GuestError(
             message='The database server could not parse a statement of '
                     'the agent (error 1064); this is a bug in trove_lite.')
-    if isinstance(err, (pymysql.err.OperationalError,
-                        pymysql.err.InterfaceError)) and (
-            code is None or code >= 2000):
+    # Client-side errors (2000 and up), and InterfaceError(0, ''), which
+    # is how PyMySQL reports a connection it already closed.
+    if isinstance(err, pymysql.err.InterfaceError) or (
+            isinstance(err, pymysql.err.OperationalError)
+            and (not code or code >= 2000)):
         return exception.GuestError(
             message='Lost the connection to the database server (%s); '
-                    'check that it is running and try again.' % text)
+                    'check that it is running and try again.'
+                    % (text or 'connection closed'))
     return exception.GuestError(
         message='The database server failed the request: %s (error %s).'
                 % (text, code))
