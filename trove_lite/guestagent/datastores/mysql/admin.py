@@ -41,10 +41,15 @@ _CHARSET = re.compile(r'^[A-Za-z0-9_]{1,64}$')
 # Schemas a tenant may neither create nor be granted.
 RESERVED_DATABASES = frozenset(['mysql', 'information_schema',
                                 'performance_schema', 'sys', 'lost+found'])
-RESERVED_USERS = frozenset(['root', 'mariadb.sys', 'mysql', 'os_admin'])
-# Accounts list_users never shows: the reserved ones, and MariaDB 11's
-# PUBLIC role (anonymous accounts, User = '', are left out as well).
-HIDDEN_USERS = RESERVED_USERS | frozenset(['PUBLIC'])
+# Compared in lower case. ``public`` is MariaDB 11's PUBLIC role; on older
+# servers it is reserved too, so that no tenant user is ever hidden.
+RESERVED_USERS = frozenset(['root', 'mariadb.sys', 'mysql', 'os_admin',
+                            'public'])
+# Accounts list_users never shows: the reserved ones (anonymous accounts,
+# User = '', and roles, Host = '', are left out as well). Each of them is
+# refused by the validators, so a tenant cannot create a user it would
+# not see.
+HIDDEN_USERS = RESERVED_USERS
 # Schemas list_databases never shows (``#mysql50#`` names are directories
 # of the datadir the server does not recognise as databases).
 HIDDEN_DATABASES = RESERVED_DATABASES
@@ -285,13 +290,10 @@ def _visible_database(name):
             and not name.startswith('#mysql50#'))
 
 
-_HIDDEN_USERS_LOWER = frozenset(name.lower() for name in HIDDEN_USERS)
-
-
 def _visible_user(name, host):
     # MariaDB keeps roles in mysql.user with an empty Host.
     return bool(name) and bool(host) and \
-        name.lower() not in _HIDDEN_USERS_LOWER
+        name.lower() not in HIDDEN_USERS
 
 
 class Admin:

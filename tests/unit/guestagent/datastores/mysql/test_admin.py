@@ -27,7 +27,8 @@ def test_reserved_database_names(name):
         admin.validate_database_name(name)
 
 
-@pytest.mark.parametrize('name', ["a'b", 'a`b', 'a b', '', 'root', 'x' * 81])
+@pytest.mark.parametrize('name', ["a'b", 'a`b', 'a b', '', 'root', 'x' * 81,
+                                  'PUBLIC', 'Root', 'mariadb.sys'])
 def test_bad_user_names(name):
     with pytest.raises(exception.BadValue):
         admin.validate_user_name(name)
