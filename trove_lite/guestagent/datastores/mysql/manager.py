@@ -20,6 +20,7 @@ drops privileges itself, ``user`` in my.cnf); otherwise as the agent's own
 user.
 """
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -159,6 +160,7 @@ class Manager(base.DatastoreManager):
         # NOTE(threads): prepare runs on a thread of its own and RPC calls
         # on the server's pool; one lifecycle operation at a time.
         self._lock = threading.RLock()
+        self._sql_lock = threading.Lock()
         self._process = None
 
     # -- the interface -------------------------------------------------------
@@ -252,6 +254,82 @@ class Manager(base.DatastoreManager):
             LOG.info('Adopted mariadbd of instance %s (pid %s)',
                      self.info.guest_id, pid)
         return pid
+
+    # -- databases, users, root (guest API 1.2) ------------------------------
+    #
+    # Each call opens a root session on the socket and hands over to
+    # ``admin.Admin``, which validates, checks and maps server errors.
+    # NOTE(threads): changes take ``_sql_lock`` so that one request's
+    # checks ("no such user yet") still hold when it acts; reads do not
+    # wait for a slow change. The lifecycle lock is not taken: a call
+    # during a restart fails cleanly on the socket instead of waiting.
+
+    @contextlib.contextmanager
+    def _admin(self, change=True):
+        with contextlib.ExitStack() as stack:
+            if change:
+                stack.enter_context(self._sql_lock)
+            yield stack.enter_context(admin.session(self.paths.socket))
+
+    def list_databases(self):
+        with self._admin(change=False) as sql:
+            return sql.list_databases()
+
+    def create_databases(self, databases):
+        with self._admin() as sql:
+            sql.create_databases(databases)
+
+    def delete_database(self, name):
+        with self._admin() as sql:
+            sql.delete_database(name)
+
+    def list_users(self):
+        with self._admin(change=False) as sql:
+            return sql.list_users()
+
+    def get_user(self, name, host):
+        with self._admin(change=False) as sql:
+            return sql.get_user(name, host)
+
+    def create_users(self, users):
+        with self._admin() as sql:
+            sql.create_users(users)
+
+    def delete_user(self, name, host):
+        with self._admin() as sql:
+            sql.delete_user(name, host)
+
+    def update_user(self, name, host, attributes):
+        with self._admin() as sql:
+            sql.update_user(name, host, attributes)
+
+    def change_passwords(self, users):
+        with self._admin() as sql:
+            sql.change_passwords(users)
+
+    def list_access(self, name, host):
+        with self._admin(change=False) as sql:
+            return sql.list_access(name, host)
+
+    def grant_access(self, name, host, databases):
+        with self._admin() as sql:
+            sql.grant_access(name, host, databases)
+
+    def revoke_access(self, name, host, database):
+        with self._admin() as sql:
+            sql.revoke_access(name, host, database)
+
+    def enable_root(self, password):
+        with self._admin() as sql:
+            return sql.enable_root(password)
+
+    def disable_root(self):
+        with self._admin() as sql:
+            sql.disable_root()
+
+    def is_root_enabled(self):
+        with self._admin(change=False) as sql:
+            return sql.is_root_enabled()
 
     # -- processes -------------------------------------------------------------
 
