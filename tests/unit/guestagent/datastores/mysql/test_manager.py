@@ -51,6 +51,9 @@ def test_live_pid_needs_our_my_cnf_on_the_command_line(mgr):
             handle.write(str(proc.pid))
         assert mgr._live_pid() == proc.pid
         assert mgr.adopt() == proc.pid
+        # Running but not answering on its socket.
+        mgr.mark_prepared(1)
+        assert mgr.status() is states.SVC_BLOCKED
         mgr.stop_timeout = 10
         mgr.stop_db()
         assert proc.wait(10) is not None
