@@ -40,6 +40,7 @@ from trove_lite.common import rpc
 from trove_lite.common import sealing
 from trove_lite.guestagent import agent as guest_agent
 from trove_lite.guestagent.datastores.mysql import manager as mysql_manager
+from trove_lite.guestagent.datastores import process as ds_process
 from trove_lite.guestagent import rpcapi
 
 PORT = 3306
@@ -84,7 +85,7 @@ def instance_dir():
     Not under pytest's tmp_path: /tmp/pytest-of-<user> is private to its
     owner, so a server that drops to ``mysql`` could not enter it.
     """
-    if mysql_manager.find_binary(mysql_manager.SERVER_BINARIES) is None:
+    if ds_process.find_binary(mysql_manager.SERVER_BINARIES) is None:
         pytest.fail('mariadbd is not installed; these tests run the real '
                     'server (apt-get install mariadb-server)')
     path = tempfile.mkdtemp(prefix='trove-lite-guest-')

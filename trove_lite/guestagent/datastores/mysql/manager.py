@@ -37,20 +37,18 @@ from trove_lite.common import states
 from trove_lite.guestagent.datastores import base
 from trove_lite.guestagent.datastores.mysql import admin
 from trove_lite.guestagent.datastores.mysql import config
+from trove_lite.guestagent.datastores import process
 
 LOG = logging.getLogger(__name__)
 
 SERVER_BINARIES = ('mariadbd', 'mysqld')
 INSTALL_BINARIES = ('mariadb-install-db', 'mysql_install_db')
-# Where distributions put the server binary, besides PATH.
-SBIN_DIRS = ('/usr/sbin', '/usr/local/sbin', '/usr/libexec')
 SERVER_USER = 'mysql'
 START_TIMEOUT = 120
 STOP_TIMEOUT = 60
 KILL_TIMEOUT = 10
 INSTALL_TIMEOUT = 300
 POLL_INTERVAL = 0.2
-LOG_TAIL_LINES = 25
 
 # Run during mariadb-install-db's bootstrap, before the server ever
 # listens: a "normal" install creates root@127.0.0.1, root@::1 and
@@ -80,61 +78,6 @@ class Paths:
         self.console_log = join(self.logdir, 'console.log')
         self.install_log = join(self.logdir, 'install.log')
         self.install_sql = join(self.rundir, 'install.sql')
-
-
-def find_binary(names, extra_dirs=SBIN_DIRS):
-    """The first of ``names`` on PATH or in ``extra_dirs``, or None."""
-    search = os.pathsep.join([os.environ.get('PATH', '')] + list(extra_dirs))
-    for name in names:
-        found = shutil.which(name, path=search)
-        if found:
-            return found
-    return None
-
-
-def tail(path, lines=LOG_TAIL_LINES):
-    """The last ``lines`` lines of a log file ('' if unreadable)."""
-    try:
-        with open(path, 'rb') as handle:
-            handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, handle.tell() - 16384))
-            text = handle.read().decode('utf-8', 'replace')
-    except OSError:
-        return ''
-    return '\n'.join(text.splitlines()[-lines:])
-
-
-def untraversable_parent(path, uid, gids):
-    """The first directory on the way to ``path`` that ``uid`` (member of
-    ``gids``) may not enter, or None when all of them can be entered.
-    """
-    path = os.path.abspath(path)
-    parts = path.split(os.sep)
-    for index in range(1, len(parts)):
-        current = os.sep.join(parts[:index]) or os.sep
-        info = os.stat(current)
-        if info.st_uid == uid:
-            allowed = info.st_mode & stat.S_IXUSR
-        elif info.st_gid in gids:
-            allowed = info.st_mode & stat.S_IXGRP
-        else:
-            allowed = info.st_mode & stat.S_IXOTH
-        if not allowed:
-            return current
-    return None
-
-
-def process_state(pid):
-    """``(alive, cmdline)`` of ``pid`` from /proc; zombies are dead."""
-    try:
-        with open('/proc/%d/stat' % pid) as handle:
-            fields = handle.read().rsplit(')', 1)[1].split()
-        with open('/proc/%d/cmdline' % pid, 'rb') as handle:
-            cmdline = handle.read().replace(b'\0', b' ').decode(
-                'utf-8', 'replace')
-    except (OSError, IndexError):
-        return False, ''
-    return fields[0] not in ('Z', 'X'), cmdline
 
 
 class Manager(base.DatastoreManager):
@@ -226,7 +169,7 @@ class Manager(base.DatastoreManager):
             self._reap()
             # A killed server leaves its pid file; the stop was deliberate,
             # so the instance is shut down, not crashed.
-            self._remove(self.paths.pid_file)
+            process.remove(self.paths.pid_file)
 
     def restart(self):
         with self._lock:
@@ -344,13 +287,13 @@ class Manager(base.DatastoreManager):
             return None
         if pid <= 0:
             return None
-        alive, cmdline = process_state(pid)
+        alive, cmdline = process.process_state(pid)
         if alive and self.paths.my_cnf in cmdline:
             return pid
         return None
 
     def _spawn(self):
-        binary = find_binary(SERVER_BINARIES)
+        binary = process.find_binary(SERVER_BINARIES)
         if binary is None:
             raise exception.GuestError(
                 message='No MariaDB server binary (%s) is installed on this '
@@ -359,7 +302,7 @@ class Manager(base.DatastoreManager):
             raise exception.GuestError(
                 message='Instance %s has no initialised data directory; '
                         'prepare it first.' % self.info.guest_id)
-        self._remove(self.paths.pid_file)
+        process.remove(self.paths.pid_file)
         with open(self.paths.console_log, 'ab') as console:
             # NOTE(detach): a session of its own, so that the server
             # survives the agent (and trove-lite-all) stopping, and a
@@ -383,7 +326,7 @@ class Manager(base.DatastoreManager):
                     self._process = None
                     raise self._error('mariadbd exited with code %s while '
                                       'starting' % code)
-            elif not process_state(pid)[0]:
+            elif not process.process_state(pid)[0]:
                 raise self._error('mariadbd (pid %s) exited while starting'
                                   % pid)
             if admin.ping(self.paths.socket, timeout=2):
@@ -405,7 +348,7 @@ class Manager(base.DatastoreManager):
             except subprocess.TimeoutExpired:
                 return False
         deadline = time.monotonic() + timeout
-        while process_state(pid)[0]:
+        while process.process_state(pid)[0]:
             if time.monotonic() > deadline:
                 return False
             time.sleep(POLL_INTERVAL)
@@ -416,7 +359,8 @@ class Manager(base.DatastoreManager):
             self._process = None
 
     def _error(self, reason):
-        log = tail(self.paths.log_error) or tail(self.paths.console_log)
+        log = (process.tail(self.paths.log_error) or
+               process.tail(self.paths.console_log))
         return exception.GuestError(
             message='%s (instance %s, %s:%s). Last lines of %s:\n%s' % (
                 reason, self.info.guest_id, self.info.bind_host,
@@ -449,7 +393,8 @@ class Manager(base.DatastoreManager):
         mode = os.stat(paths.instance_dir).st_mode
         os.chmod(paths.instance_dir, stat.S_IMODE(mode) | stat.S_IXOTH)
         gids = os.getgrouplist(run_as.pw_name, run_as.pw_gid)
-        blocked = untraversable_parent(paths.datadir, run_as.pw_uid, gids)
+        blocked = process.untraversable_parent(paths.datadir,
+                                               run_as.pw_uid, gids)
         if blocked:
             raise exception.GuestError(
                 message='The %s user cannot enter %s, so mariadbd could not '
@@ -475,7 +420,8 @@ class Manager(base.DatastoreManager):
         return os.path.isdir(os.path.join(self.paths.datadir, 'mysql'))
 
     def _install(self, run_as):
-        binary = find_binary(INSTALL_BINARIES, extra_dirs=('/usr/bin',))
+        binary = process.find_binary(INSTALL_BINARIES,
+                                     extra_dirs=('/usr/bin',))
         if binary is None:
             raise exception.GuestError(
                 message='mariadb-install-db is not installed on this host.')
@@ -511,7 +457,7 @@ class Manager(base.DatastoreManager):
                 message='mariadb-install-db failed (%s) for instance %s. '
                         'Last lines of %s:\n%s' % (
                             code, self.info.guest_id, self.paths.install_log,
-                            tail(self.paths.install_log)))
+                            process.tail(self.paths.install_log)))
 
     def _connect(self):
         try:
@@ -519,10 +465,3 @@ class Manager(base.DatastoreManager):
         except Exception as err:
             raise self._error('cannot connect to mariadbd on %s: %s'
                               % (self.paths.socket, err))
-
-    @staticmethod
-    def _remove(path):
-        try:
-            os.remove(path)
-        except FileNotFoundError:
-            pass

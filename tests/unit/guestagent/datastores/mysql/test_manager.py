@@ -3,10 +3,8 @@
 import contextlib
 import os
 import pwd
-import shutil
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
@@ -54,6 +52,9 @@ def test_live_pid_needs_our_my_cnf_on_the_command_line(mgr):
             handle.write(str(proc.pid))
         assert mgr._live_pid() == proc.pid
         assert mgr.adopt() == proc.pid
+        # Running but not answering on its socket.
+        mgr.mark_prepared(1)
+        assert mgr.status() is states.SVC_BLOCKED
         mgr.stop_timeout = 10
         mgr.stop_db()
         assert proc.wait(10) is not None
@@ -79,53 +80,6 @@ def test_prepare_validates_names_first(mgr, tmp_path):
     with pytest.raises(exception.BadValue):
         mgr.prepare(512, [{'name': 'a`; DROP'}], [])
     assert not os.path.exists(mgr.paths.datadir)
-
-
-@pytest.fixture
-def open_dir():
-    """A directory everyone may enter, in /tmp (pytest's own is private)."""
-    path = tempfile.mkdtemp(prefix='trove-lite-unit-')
-    os.chmod(path, 0o755)
-    yield path
-    for root, dirs, _ in os.walk(path):
-        for name in dirs:
-            os.chmod(os.path.join(root, name), 0o755)
-    shutil.rmtree(path)
-
-
-def test_untraversable_parent(open_dir):
-    closed = os.path.join(open_dir, 'closed')
-    inner = os.path.join(closed, 'inner')
-    os.makedirs(inner)
-    os.chmod(closed, 0o700)
-    nobody = 65534
-    assert manager.untraversable_parent(inner, nobody, [nobody]) == closed
-    os.chmod(closed, 0o701)
-    assert manager.untraversable_parent(inner, nobody, [nobody]) is None
-    owner = os.stat(closed).st_uid
-    os.chmod(closed, 0o710)
-    assert manager.untraversable_parent(
-        inner, nobody, [os.stat(closed).st_gid]) is None
-    assert manager.untraversable_parent(inner, owner, []) is None
-
-
-def test_tail(tmp_path):
-    log = tmp_path / 'log'
-    log.write_text('\n'.join('line %d' % n for n in range(100)))
-    assert manager.tail(str(log), 3) == 'line 97\nline 98\nline 99'
-    assert manager.tail(str(tmp_path / 'missing')) == ''
-
-
-def test_process_state():
-    alive, cmdline = manager.process_state(os.getpid())
-    assert alive
-    assert 'python' in cmdline or 'pytest' in cmdline
-    assert manager.process_state(2 ** 22 + 12345) == (False, '')
-
-
-def test_find_binary(tmp_path):
-    assert manager.find_binary(['sh']) is not None
-    assert manager.find_binary(['no-such-binary-xyz'], extra_dirs=()) is None
 
 
 def test_prepare_refuses_a_dir_the_server_user_cannot_reach(open_dir):

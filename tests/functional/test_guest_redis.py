@@ -1,0 +1,269 @@
+"""A real Redis instance driven through its guest agent.
+
+The agent runs in-process (as in ``trove-lite-all``) on the in-memory bus,
+reads its identity from a ``guest_info.conf`` in a fresh instance
+directory, and is driven through ``GuestAgentAPI`` exactly as the
+taskmanager drives it. A fake conductor on the same bus collects the
+heartbeats and faults. The server is this machine's ``redis-server``,
+bound to a loopback address of its own (never 127.0.0.1:6379, where the
+machine's shared Redis listens), and the tenant's side is checked with
+the real ``redis-cli``.
+
+A missing ``redis-server`` or ``redis-cli`` is a failure, not a skip:
+these tests exist to prove the agent runs the real server.
+"""
+
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+
+from tests.functional import fixtures
+from tests.unit.guestagent import fakes
+from tests.unit import rpc_fixtures
+from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
+from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
+from tests.unit.rpc_fixtures import start_service  # noqa: F401
+from trove_lite.common import context
+from trove_lite.common import exception
+from trove_lite.common import sealing
+from trove_lite.guestagent import agent as guest_agent
+from trove_lite.guestagent.datastores import process
+from trove_lite.guestagent.datastores.redis import manager as redis_manager
+from trove_lite.guestagent import rpcapi
+
+PORT = 6379
+READY_DEADLINE = 60
+FAULT_DEADLINE = 60
+
+
+def _port_free(host, port):
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_loopback_address():
+    for _ in range(50):
+        address = '127.77.%d.%d' % (random.randint(0, 255),
+                                    random.randint(2, 254))
+        if _port_free(address, PORT):
+            return address
+    pytest.fail('no free loopback address in 127.77.0.0/16 for port %s'
+                % PORT)
+
+
+def _pids_of(instance_dir):
+    """Pids of the servers whose command line names ``instance_dir``."""
+    result = subprocess.run(['pgrep', '-f', 'redis-server .*%s'
+                             % re.escape(instance_dir)],
+                            capture_output=True, text=True)
+    return [int(pid) for pid in result.stdout.split()
+            if int(pid) != os.getpid()]
+
+
+def _cli(address, *args):
+    """``redis-cli -h <address> -p 6379 <args>``: its output, stripped
+    (errors included: redis-cli prints some on stderr).
+    """
+    result = subprocess.run(
+        ['redis-cli', '--no-auth-warning', '-h', address, '-p', str(PORT)]
+        + list(args), capture_output=True, text=True, timeout=30,
+        stdin=subprocess.DEVNULL)
+    return (result.stdout + result.stderr).strip()
+
+
+@pytest.fixture
+def instance_dir():
+    """An instance directory the ``redis`` user can reach.
+
+    Not under pytest's tmp_path: /tmp/pytest-of-<user> is private to its
+    owner, so a server running as ``redis`` could not enter it.
+    """
+    for binary in ('redis-server', 'redis-cli'):
+        if process.find_binary([binary]) is None:
+            pytest.fail('%s is not installed; these tests run the real '
+                        'server (apt-get install redis-server)' % binary)
+    path = tempfile.mkdtemp(prefix='trove-lite-guest-')
+    os.chmod(path, 0o755)
+    yield path
+    # Whatever happened, no server of this instance survives the test.
+    for pid in _pids_of(path):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def conductor(memory_bus, start_service):  # noqa: F811
+    topic = rpc_fixtures.unique_topic('conductor')
+    memory_bus.set('conductor_queue', topic)
+    memory_bus.set('report_interval', 1)
+    fake = fakes.FakeConductor()
+    fake.keys = {}
+    start_service(topic, 'conductor-1', fake,
+                  sealing.ConductorSerializer(fake.keys.get))
+    return fake
+
+
+@pytest.fixture
+def guest(conductor, instance_dir):
+    """``guest()`` -> (agent, api): an agent for the instance, started."""
+    address = _free_loopback_address()
+    guest_id = str(uuid.uuid4())
+    key = conductor.keys[guest_id] = sealing.generate_key()
+    path = fixtures.write_config(
+        os.path.join(instance_dir, 'guest_info.conf'), {
+            'DEFAULT': {'guest_id': guest_id},
+            'guest': {'datastore_manager': 'redis',
+                      'datastore_version': '7.0', 'tenant_id': 'tenant-1',
+                      'instance_dir': instance_dir, 'bind_host': address,
+                      'instance_key': key}})
+    agents = []
+
+    def _guest():
+        agent = guest_agent.from_guest_info(path)
+        agent.start()
+        agents.append(agent)
+        api = rpcapi.GuestAgentAPI(context.get_admin_context(), guest_id,
+                                   key=key)
+        return agent, api
+
+    yield _guest
+    for agent in agents:
+        agent.stop()
+        agent.wait()
+    if agents:
+        agents[-1].datastore.stop_db()
+
+
+def _wait_status(conductor, description, after=0, deadline=READY_DEADLINE):
+    ok = conductor.wait_for(
+        lambda c: description in c.statuses()[after:], deadline)
+    assert ok, 'no %r heartbeat within %ss; got %s; faults: %s' % (
+        description, deadline, conductor.statuses(), conductor.faults)
+
+
+def _server_pid(agent):
+    with open(agent.datastore.paths.pid_file) as handle:
+        return int(handle.read())
+
+
+def test_prepare_root_restart_adopt_stop(guest, conductor, instance_dir):
+    agent, api = guest()
+    address = agent.info.bind_host
+    assert agent.info.port == PORT
+    start = time.monotonic()
+    api.prepare(256, [], [], root_password='first-pw', volume_size=1)
+    _wait_status(conductor, 'healthy')
+    print('redis create -> healthy: %.1fs' % (time.monotonic() - start))
+    assert not conductor.faults
+
+    # The tenant's side, with the real redis-cli.
+    assert _cli(address, '-a', 'first-pw', 'ping') == 'PONG'
+    assert 'NOAUTH' in _cli(address, 'ping')
+    assert 'WRONGPASS' in _cli(address, '-a', 'wrong', 'ping')
+    assert _cli(address, '--user', 'default', '--pass', 'first-pw',
+                'ping') == 'PONG'
+    assert _cli(address, '-a', 'first-pw', 'set', 'k', 'v') == 'OK'
+    # ... which cannot take the server away from its agent.
+    assert 'NOPERM' in _cli(address, '-a', 'first-pw', 'config', 'set',
+                            'dir', '/tmp')
+    assert 'NOPERM' in _cli(address, '-a', 'first-pw', 'acl', 'setuser',
+                            'os_admin', 'off')
+    assert 'NOPERM' in _cli(address, '-a', 'first-pw', 'shutdown')
+    assert _cli(address, '-a', 'first-pw', 'config', 'get',
+                'maxmemory') == 'maxmemory\n201326592'
+    assert api.is_root_enabled() is True
+
+    stats = api.get_filesystem_stats()
+    assert stats['total'] == 1.0 and 0 < stats['used'] < 1.0
+
+    # Redis has no databases or users.
+    with pytest.raises(exception.DatastoreOperationNotSupported):
+        api.list_databases()
+    with pytest.raises(exception.DatastoreOperationNotSupported):
+        api.create_users([{'name': 'app', 'password': 'x',
+                           'databases': []}])
+
+    # A new root password replaces the old one at once...
+    assert api.enable_root('second-pw') == {'name': 'default',
+                                            'password': 'second-pw'}
+    assert 'WRONGPASS' in _cli(address, '-a', 'first-pw', 'ping')
+    assert _cli(address, '-a', 'second-pw', 'ping') == 'PONG'
+
+    # ... and both it and the data survive a restart (appendonly).
+    first_pid = _server_pid(agent)
+    start = time.monotonic()
+    api.restart()
+    print('restart: %.1fs' % (time.monotonic() - start))
+    assert _server_pid(agent) != first_pid
+    assert _cli(address, '-a', 'second-pw', 'get', 'k') == 'v'
+    assert 'WRONGPASS' in _cli(address, '-a', 'first-pw', 'ping')
+
+    # The server outlives its agent; the next agent adopts it.
+    server_pid = _server_pid(agent)
+    agent.stop()
+    agent.wait()
+    assert _cli(address, '-a', 'second-pw', 'ping') == 'PONG'
+    seen = len(conductor.heartbeats)
+    second, api = guest()
+    assert second.datastore.adopt() == server_pid
+    _wait_status(conductor, 'healthy', after=seen, deadline=30)
+    assert _pids_of(instance_dir) == [server_pid]
+
+    # Disabling root leaves a password nobody knows.
+    api.disable_root()
+    assert 'WRONGPASS' in _cli(address, '-a', 'second-pw', 'ping')
+    assert 'NOAUTH' in _cli(address, 'ping')
+    assert api.is_root_enabled() is False
+
+    api.stop_db()
+    assert not os.path.exists(second.datastore.paths.pid_file)
+    assert _pids_of(instance_dir) == []
+    seen = len(conductor.heartbeats)
+    _wait_status(conductor, 'shutdown', after=seen - 1, deadline=30)
+
+
+def test_prepare_on_a_busy_port_reports_failure(guest, conductor,
+                                                instance_dir):
+    agent, api = guest()
+    with socket.socket() as blocker:
+        blocker.bind((agent.info.bind_host, PORT))
+        blocker.listen(1)
+        api.prepare(64, [], [], root_password='pw', volume_size=1)
+        assert conductor.wait_for(lambda c: c.faults, FAULT_DEADLINE), \
+            conductor.statuses()
+        _wait_status(conductor, 'failed to spawn', deadline=FAULT_DEADLINE)
+    fault = conductor.faults[0]
+    assert fault['instance_id'] == agent.guest_id
+    assert 'could not be set up' in fault['message']
+    assert 'redis-server exited' in fault['details']
+    # The log tail tells an admin why.
+    assert 'address already in use' in fault['details'].lower()
+    assert _pids_of(instance_dir) == []
+
+
+def test_prepare_refuses_databases(guest, conductor, instance_dir):
+    agent, api = guest()
+    api.prepare(64, [{'name': 'app'}], [], root_password='pw',
+                volume_size=1)
+    assert conductor.wait_for(lambda c: c.faults, FAULT_DEADLINE), \
+        conductor.statuses()
+    assert 'Redis has no databases or users' in conductor.faults[0][
+        'details']
+    assert _pids_of(instance_dir) == []
+    assert isinstance(agent.datastore, redis_manager.Manager)

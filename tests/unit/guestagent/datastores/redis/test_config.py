@@ -1,0 +1,92 @@
+"""Tests for rendering redis.conf and users.acl."""
+
+import hashlib
+
+import pytest
+
+from trove_lite.guestagent.datastores.redis import config
+from trove_lite.guestagent.datastores.redis import manager
+
+
+@pytest.mark.parametrize('memory_mb, expected', [
+    (None, 16), (0, 16), (-5, 16), (16, 16), (128, 96), (1024, 768)])
+def test_maxmemory(memory_mb, expected):
+    assert config.maxmemory_mb(memory_mb) == expected
+
+
+def test_render_points_everything_into_the_instance():
+    paths = manager.Paths('/srv/inst')
+    text = config.render(config.server_config(paths, '127.77.0.12', 6379,
+                                              512))
+    lines = text.splitlines()
+    assert lines[0].startswith('#')
+    for expected in ['bind 127.77.0.12', 'port 6379', 'protected-mode yes',
+                     'unixsocket /srv/inst/run/redis.sock',
+                     'unixsocketperm 700', 'daemonize no',
+                     'set-proc-title no',
+                     'pidfile /srv/inst/run/redis.pid',
+                     'logfile /srv/inst/log/redis.log',
+                     'dir /srv/inst/data',
+                     'aclfile /srv/inst/data/users.acl',
+                     'appendonly yes', 'maxmemory 384mb',
+                     'maxmemory-policy noeviction']:
+        assert expected in lines
+    # Passwords live in the ACL file only.
+    assert 'requirepass' not in text
+    assert text.endswith('\n')
+
+
+def test_render_quotes_paths_with_spaces():
+    paths = manager.Paths('/srv/my inst')
+    text = config.render(config.server_config(paths, '127.0.0.2', 6380, 64))
+    assert 'dir "/srv/my inst/data"' in text.splitlines()
+    assert 'port 6380' in text
+
+
+def test_acl_line_hashes_the_password():
+    line = config.acl_line('default', 'secret', ('~*', '+@all'))
+    digest = hashlib.sha256(b'secret').hexdigest()
+    assert line == 'user default on #%s ~* +@all' % digest
+    assert 'secret' not in line.replace(digest, '')
+
+
+def test_tenant_rules_keep_the_agent_in_charge():
+    rules = config.TENANT_RULES
+    for denied in ('-acl', '-config', '-module', '-debug', '-shutdown',
+                   '-replicaof', '-slaveof'):
+        assert denied in rules
+    assert rules.index('+@all') < rules.index('-acl')
+    assert '+config|get' in rules
+
+
+def test_merge_acl_new_file():
+    text = config.merge_acl('', 'adminpw', 'rootpw')
+    lines = text.splitlines()
+    assert lines == [config.acl_line('default', 'rootpw',
+                                     config.TENANT_RULES),
+                     config.acl_line('os_admin', 'adminpw',
+                                     config.ADMIN_RULES)]
+
+
+def test_merge_acl_keeps_default_and_refreshes_admin():
+    existing = ('user default on #abc ~* +@all\n'
+                'user os_admin on #old ~* +@all\n'
+                'user other off\n')
+    text = config.merge_acl(existing, 'adminpw', 'ignored')
+    lines = text.splitlines()
+    assert 'user default on #abc ~* +@all' in lines
+    assert 'user other off' in lines
+    assert config.acl_line('os_admin', 'adminpw',
+                           config.ADMIN_RULES) in lines
+    assert len(lines) == 3
+    assert config.password_hash('ignored') not in text
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64',
+     (7, 0, 15)),
+    ('Redis server v=6.2.6 sha=0', (6, 2, 6)),
+    ('Redis server v=8.0 sha=0', (8, 0, 0)),
+    ('something else', None), ('', None), (None, None)])
+def test_parse_version(text, expected):
+    assert config.parse_version(text) == expected

@@ -1,0 +1,1 @@
+"""The Redis datastore: a ``redis-server`` per instance, with root only."""

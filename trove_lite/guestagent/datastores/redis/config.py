@@ -1,0 +1,170 @@
+"""The ``redis.conf`` and ``users.acl`` of a Redis instance.
+
+The server reads only this ``redis.conf`` (its path is its one argument),
+never the host's ``/etc/redis``: the machine may run a Redis of its own
+on 127.0.0.1:6379 that an instance must not share a socket, pid file,
+port or data with. Every path points into the instance directory.
+
+Accounts live in an ACL file (``aclfile``) rather than ``requirepass``,
+because an instance has two of them:
+
+* ``default`` (``ROOT_USER``) is the tenant's: what ``redis-cli -a
+  <password>`` and every client library without a user name log in as.
+  It always has a password; when root is "disabled" the password is a
+  random one nobody knows. It may run everything except what would let
+  the tenant take the server away from its agent or reach the host
+  (``TENANT_RULES``).
+* ``os_admin`` (``ADMIN_USER``) is the agent's, with a random password
+  kept in a 0600 file of the instance directory and used only over the
+  unix socket, whose directory only the server's user may enter. A
+  tenant changing or disabling ``default`` never locks the agent out.
+
+Passwords go into the file as SHA-256 hashes (``#<hex>``), the form
+``ACL SAVE`` writes too, so the file never holds one in clear text.
+
+Sizing follows the flavor: ``maxmemory`` is three quarters of its RAM
+(Redis needs the rest for copy-on-write during AOF rewrites and
+snapshots), with ``noeviction``: a database answers "out of memory"
+rather than silently dropping keys.
+"""
+
+import dataclasses
+import hashlib
+import re
+
+ROOT_USER = 'default'
+ADMIN_USER = 'os_admin'
+MAXMEMORY_SHARE = 0.75
+MIN_MAXMEMORY_MB = 16
+MAXMEMORY_POLICY = 'noeviction'
+# ACL rules need ``&*`` (6.2) and set-proc-title (6.2).
+MIN_VERSION = (6, 2)
+
+# NOTE(security): CONFIG SET could point ``dir``/``dbfilename`` anywhere
+# the server's user may write, MODULE LOAD runs arbitrary code, DEBUG can
+# crash the server, ACL could lock the agent out, SHUTDOWN bypasses the
+# agent, and REPLICAOF makes the instance something the control plane
+# does not know it is.
+TENANT_RULES = ('~*', '&*', '+@all', '-acl', '+acl|whoami', '+acl|cat',
+                '-config', '+config|get', '-module', '-debug', '-shutdown',
+                '-replicaof', '-slaveof', '-failover')
+ADMIN_RULES = ('~*', '&*', '+@all')
+
+_VERSION = re.compile(r'\bv=(\d+)\.(\d+)(?:\.(\d+))?')
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerConfig:
+    """What goes into ``redis.conf``."""
+
+    bind_address: str
+    port: int
+    unixsocket: str
+    pidfile: str
+    logfile: str
+    dir: str
+    aclfile: str
+    maxmemory_mb: int
+    maxmemory_policy: str = MAXMEMORY_POLICY
+
+
+def maxmemory_mb(memory_mb):
+    """``maxmemory`` in MB for a flavor with ``memory_mb`` of RAM."""
+    if not memory_mb or memory_mb <= 0:
+        return MIN_MAXMEMORY_MB
+    return max(MIN_MAXMEMORY_MB, int(memory_mb * MAXMEMORY_SHARE))
+
+
+def server_config(paths, bind_address, port, memory_mb):
+    """The ``ServerConfig`` of an instance.
+
+    :param paths: an object with ``socket``, ``pid_file``, ``log_file``,
+        ``datadir`` and ``acl_file`` attributes.
+    """
+    return ServerConfig(
+        bind_address=bind_address, port=int(port), unixsocket=paths.socket,
+        pidfile=paths.pid_file, logfile=paths.log_file, dir=paths.datadir,
+        aclfile=paths.acl_file, maxmemory_mb=maxmemory_mb(memory_mb))
+
+
+def _quote(value):
+    """A redis.conf argument: double-quoted when it needs to be."""
+    value = str(value)
+    if value and not re.search(r'[\s"\'\\]', value):
+        return value
+    return '"%s"' % value.replace('\\', '\\\\').replace('"', '\\"')
+
+
+def render(config):
+    """The text of ``redis.conf`` for ``config``."""
+    settings = [
+        ('bind', config.bind_address),
+        ('port', config.port),
+        # NOTE(security): the server always requires a password, so this
+        # only matters if the ACL file were ever lost; keep it on anyway.
+        ('protected-mode', 'yes'),
+        ('unixsocket', config.unixsocket),
+        ('unixsocketperm', '700'),
+        # NOTE(detach): the agent detaches the server itself (a session
+        # of its own) and keeps its pid; a forking daemon would not be
+        # the process it started.
+        ('daemonize', 'no'),
+        ('supervised', 'no'),
+        # NOTE(adopt): keep the command line as started (it names this
+        # file), which is how an agent recognises its server by pid.
+        ('set-proc-title', 'no'),
+        ('pidfile', config.pidfile),
+        ('logfile', config.logfile),
+        ('loglevel', 'notice'),
+        ('always-show-logo', 'no'),
+        ('dir', config.dir),
+        ('aclfile', config.aclfile),
+        ('appendonly', 'yes'),
+        ('appendfsync', 'everysec'),
+        ('maxmemory', '%dmb' % config.maxmemory_mb),
+        ('maxmemory-policy', config.maxmemory_policy),
+    ]
+    lines = ['# Written by the trove_lite guest agent; changes are lost on '
+             'the next prepare.']
+    lines += ['%s %s' % (key, _quote(value)) for key, value in settings]
+    return '\n'.join(lines) + '\n'
+
+
+def password_hash(password):
+    """The ACL form of ``password``: ``#`` and its SHA-256 in hex."""
+    return '#' + hashlib.sha256(password.encode('utf-8')).hexdigest()
+
+
+def acl_line(user, password, rules):
+    """One ``users.acl`` line: ``user`` enabled with ``password``."""
+    return ' '.join(['user', user, 'on', password_hash(password)] +
+                    list(rules))
+
+
+def merge_acl(existing, admin_password, root_password):
+    """The text of ``users.acl``.
+
+    :param existing: the current file's text ('' when there is none).
+    :param admin_password: ``os_admin``'s password; its line is always
+        rewritten, so that the file matches the agent's secret.
+    :param root_password: ``default``'s password when the file has no
+        ``default`` line yet; an existing one (set by an earlier prepare
+        or ``enable_root``) is kept.
+    """
+    lines = {}
+    for line in existing.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == 'user':
+            lines[fields[1]] = line.strip()
+    lines[ADMIN_USER] = acl_line(ADMIN_USER, admin_password, ADMIN_RULES)
+    if ROOT_USER not in lines:
+        lines[ROOT_USER] = acl_line(ROOT_USER, root_password, TENANT_RULES)
+    return '\n'.join(lines[name] for name in sorted(lines)) + '\n'
+
+
+def parse_version(text):
+    """``(major, minor, patch)`` from ``redis-server --version``, or None."""
+    match = _VERSION.search(text or '')
+    if match is None:
+        return None
+    return tuple(int(part or 0) for part in match.groups())
