@@ -60,6 +60,9 @@ RESERVED_DATABASES = frozenset(['postgres', 'template0', 'template1',
 RESERVED_USERS = frozenset(['postgres', 'os_admin', 'public', 'none',
                             'current_user', 'session_user', 'current_role'])
 RESERVED_USER_PREFIX = 'pg_'
+# SQLSTATE classes of errors a request causes (22 data exception, 42
+# syntax error or access rule violation, 0A feature not supported).
+REQUEST_ERROR_CLASSES = ('22', '42', '0A')
 
 
 def _check(pattern, value, what, allowed):
@@ -285,10 +288,12 @@ class Admin:
             self._execute(query)
         except psycopg.errors.DuplicateDatabase:
             return False
-        except (psycopg.errors.InvalidParameterValue,
-                psycopg.errors.UndefinedObject,
-                psycopg.errors.FeatureNotSupported,
-                psycopg.errors.InvalidTextRepresentation) as err:
+        except psycopg.Error as err:
+            # Data exceptions, rule violations (unknown encoding or
+            # locale, a locale that does not fit the encoding), features
+            # the server lacks: the request's fault, not the server's.
+            if (err.sqlstate or '')[:2] not in REQUEST_ERROR_CLASSES:
+                raise
             raise exception.BadValue(
                 message='Cannot create database %r: %s' % (
                     name, err.diag.message_primary or err))

@@ -178,12 +178,19 @@ def test_create_database_keeps_an_existing_one():
 
 def test_create_database_refused_by_the_server_is_a_bad_value():
     server = Server({'FROM pg_database WHERE datname': [],
-                     'CREATE DATABASE': psycopg.errors.InvalidParameterValue(
+                     'CREATE DATABASE': psycopg.errors.WrongObjectType(
                          'invalid locale name: "xx_YY"')})
     with pytest.raises(exception.BadValue) as caught:
         admin.Admin(server.connect).create_database(
             {'name': 'app', 'collate': 'xx_YY'})
     assert 'xx_YY' in str(caught.value)
+
+
+def test_create_database_failing_otherwise_is_not_a_bad_value():
+    server = Server({'FROM pg_database WHERE datname': [],
+                     'CREATE DATABASE': psycopg.errors.DiskFull('full')})
+    with pytest.raises(psycopg.errors.DiskFull):
+        admin.Admin(server.connect).create_database({'name': 'app'})
 
 
 def test_drop_database_ends_sessions_and_forces():
