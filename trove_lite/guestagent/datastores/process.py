@@ -1,11 +1,12 @@
-"""Process and file helpers shared by the managers that run a real server.
+"""Helpers for datastore servers that run as detached host processes.
 
-Every such manager starts its server detached, finds it again through a
-pid file whose process must still name the instance on its command line,
-reports failures with the tail of the server's log, and (as root) runs
-the server as the datastore's own user, who must be able to reach the
-instance directory. These are the pieces of that which do not depend on
-the datastore.
+The local compute driver runs each instance's real server binary on the
+host; a manager starts it in a session of its own, finds it again through
+its pid file, and must tell our server from a process that merely reuses
+its pid. These functions are the parts of that which do not depend on the
+datastore: finding a binary, reading a log's tail, checking that the
+server's OS user can reach the instance directory, and reading a
+process's state from ``/proc``.
 """
 
 import os
@@ -72,9 +73,31 @@ def process_state(pid):
     return fields[0] not in ('Z', 'X'), cmdline
 
 
+def read_pid(path):
+    """The pid on the first line of ``path``, or None."""
+    try:
+        with open(path) as handle:
+            pid = int(handle.readline().strip() or 0)
+    except (OSError, ValueError):
+        return None
+    return pid if pid > 0 else None
+
+
 def remove(path):
-    """Remove a file; a missing one is fine."""
+    """Remove a file that may not exist."""
     try:
         os.remove(path)
     except FileNotFoundError:
         pass
+
+
+def empty_directory(path):
+    """Remove everything inside ``path`` (a failed earlier initialisation
+    leaves files that make the next one refuse).
+    """
+    for entry in os.listdir(path):
+        target = os.path.join(path, entry)
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)
+        else:
+            os.remove(target)

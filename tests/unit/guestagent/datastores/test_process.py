@@ -1,6 +1,8 @@
-"""Tests for the process helpers shared by the datastore managers."""
+"""Tests for the helpers of datastore servers run as host processes."""
 
 import os
+
+import pytest
 
 from trove_lite.guestagent.datastores import process
 
@@ -40,9 +42,24 @@ def test_find_binary():
     assert process.find_binary(['no-such-binary-xyz'], extra_dirs=()) is None
 
 
-def test_remove(tmp_path):
-    target = tmp_path / 'f'
-    target.write_text('x')
-    process.remove(str(target))
-    assert not target.exists()
-    process.remove(str(target))
+@pytest.mark.parametrize('text, expected', [
+    ('1234\n/srv/data\n', 1234), ('77', 77), ('', None), ('0\n', None),
+    ('x\n', None)])
+def test_read_pid(tmp_path, text, expected):
+    path = tmp_path / 'pid'
+    path.write_text(text)
+    assert process.read_pid(str(path)) == expected
+
+
+def test_read_pid_missing(tmp_path):
+    assert process.read_pid(str(tmp_path / 'none')) is None
+
+
+def test_remove_and_empty_directory(tmp_path):
+    process.remove(str(tmp_path / 'none'))
+    (tmp_path / 'sub').mkdir()
+    (tmp_path / 'sub' / 'f').write_text('x')
+    (tmp_path / 'g').write_text('y')
+    os.symlink(str(tmp_path / 'sub'), str(tmp_path / 'link'))
+    process.empty_directory(str(tmp_path))
+    assert os.listdir(str(tmp_path)) == []

@@ -1,0 +1,69 @@
+"""Tests for rendering postgresql.conf, pg_hba.conf and pg_ident.conf."""
+
+import pytest
+
+from trove_lite.guestagent.datastores.postgresql import config
+from trove_lite.guestagent.datastores.postgresql import manager
+
+
+@pytest.mark.parametrize('memory_mb, expected', [
+    (None, 16), (0, 16), (32, 16), (512, 128), (4096, 1024)])
+def test_shared_buffers(memory_mb, expected):
+    assert config.shared_buffers_mb(memory_mb) == expected
+
+
+@pytest.mark.parametrize('memory_mb, expected', [
+    (None, 20), (64, 20), (512, 64), (4096, 100)])
+def test_max_connections(memory_mb, expected):
+    assert config.max_connections(memory_mb) == expected
+
+
+@pytest.mark.parametrize('memory_mb, connections, expected', [
+    (None, 20, 1024), (64, 20, 1024), (512, 64, 2048),
+    (65536, 100, 64 * 1024)])
+def test_work_mem(memory_mb, connections, expected):
+    assert config.work_mem_kb(memory_mb, connections) == expected
+
+
+def test_render_points_everything_into_the_instance():
+    paths = manager.Paths('/srv/inst')
+    text = config.render(config.server_config(paths, '127.77.0.12', 5432,
+                                              512))
+    lines = text.splitlines()
+    for expected in [
+            "data_directory = '/srv/inst/data'",
+            "hba_file = '/srv/inst/pg_hba.conf'",
+            "ident_file = '/srv/inst/pg_ident.conf'",
+            "external_pid_file = '/srv/inst/run/postgres.pid'",
+            "listen_addresses = '127.77.0.12'", 'port = 5432',
+            "unix_socket_directories = '/srv/inst/run'",
+            'unix_socket_permissions = 0700',
+            "password_encryption = 'scram-sha-256'",
+            "shared_buffers = '128MB'", "effective_cache_size = '384MB'",
+            "maintenance_work_mem = '32MB'", "work_mem = '2048kB'",
+            'max_connections = 64', 'logging_collector = off']:
+        assert expected in lines
+
+
+def test_render_quotes_values():
+    paths = manager.Paths("/srv/it's")
+    text = config.render(config.server_config(paths, '127.0.0.2', 5433, 64))
+    assert "data_directory = '/srv/it''s/data'" in text
+    assert 'port = 5433' in text
+    assert "effective_cache_size = '64MB'" in text
+
+
+def test_hba_is_scram_over_tcp_and_peer_superuser_on_the_socket():
+    rules = [line.split() for line in config.render_hba().splitlines()
+             if line and not line.startswith('#')]
+    assert rules == [
+        ['local', 'all', 'postgres', 'peer', 'map=agent'],
+        ['host', 'all', 'all', 'all', 'scram-sha-256']]
+
+
+def test_ident_maps_the_agent_and_server_users_to_the_superuser():
+    rules = [line.split() for line in
+             config.render_ident(['root', 'postgres', 'root']).splitlines()
+             if line and not line.startswith('#')]
+    assert rules == [['agent', 'postgres', 'postgres'],
+                     ['agent', 'root', 'postgres']]

@@ -1,0 +1,226 @@
+"""Tests for the PostgreSQL manager that need no server."""
+
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from trove_lite.common import exception
+from trove_lite.common import states
+from trove_lite.guestagent import datastores
+from trove_lite.guestagent.datastores.postgresql import manager
+from trove_lite.guestagent import info as guest_info
+
+
+@pytest.fixture
+def mgr(tmp_path):
+    info = guest_info.GuestInfo(guest_id='inst-1',
+                                datastore_manager='postgresql',
+                                instance_dir=str(tmp_path),
+                                bind_host='127.77.0.1', port=5432)
+    return manager.Manager(info)
+
+
+def test_entry_point(tmp_path):
+    info = guest_info.GuestInfo(guest_id='a', datastore_manager='postgresql',
+                                instance_dir=str(tmp_path))
+    loaded = datastores.load_manager(info)
+    assert isinstance(loaded, manager.Manager)
+    assert loaded.port == 5432
+
+
+def test_needs_an_instance_dir():
+    info = guest_info.GuestInfo(guest_id='a', datastore_manager='postgresql')
+    with pytest.raises(exception.GuestError):
+        manager.Manager(info)
+
+
+def test_paths(mgr, tmp_path):
+    assert mgr.paths.datadir == str(tmp_path / 'data')
+    assert mgr.paths.pid_file == str(tmp_path / 'run' / 'postgres.pid')
+    assert mgr.paths.socket == str(tmp_path / 'run' / '.s.PGSQL.5432')
+    assert manager.Paths('/x', 5433).socket == '/x/run/.s.PGSQL.5433'
+
+
+def test_status_new_before_prepare(mgr):
+    assert mgr.status() is states.SVC_NEW
+
+
+def test_status_shutdown_and_crashed(mgr):
+    mgr.mark_prepared(1)
+    assert mgr.status() is states.SVC_SHUTDOWN
+    os.makedirs(mgr.paths.rundir)
+    # A pid that is certainly not a postgres of this instance.
+    with open(mgr.paths.pid_file, 'w') as handle:
+        handle.write('%d\n' % os.getpid())
+    assert mgr._live_pid() is None
+    assert mgr.status() is states.SVC_CRASHED
+
+
+def test_live_pid_needs_our_config_on_the_command_line(mgr):
+    os.makedirs(mgr.paths.rundir)
+    proc = subprocess.Popen([sys.executable, '-c',
+                             'import time; time.sleep(60)',
+                             '--config_file=%s' % mgr.paths.conf],
+                            start_new_session=True)
+    try:
+        with open(mgr.paths.pid_file, 'w') as handle:
+            handle.write('%d\n%s\n' % (proc.pid, mgr.paths.datadir))
+        assert mgr._live_pid() == proc.pid
+        assert mgr.adopt() == proc.pid
+        mgr.stop_timeout = 10
+        mgr.stop_db()
+        assert proc.wait(10) is not None
+        assert not os.path.exists(mgr.paths.pid_file)
+        assert mgr._live_pid() is None
+        assert mgr.adopt() is None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_stop_kills_a_server_that_ignores_shutdown(mgr):
+    os.makedirs(mgr.paths.rundir)
+    proc = subprocess.Popen(
+        [sys.executable, '-c', 'import signal, time; '
+         'signal.signal(signal.SIGINT, signal.SIG_IGN); print("ready", '
+         'flush=True); time.sleep(60)',
+         '--config_file=%s' % mgr.paths.conf], start_new_session=True,
+        stdout=subprocess.PIPE, text=True)
+    try:
+        # SIGINT is ignored from here on.
+        assert proc.stdout.readline() == 'ready\n'
+        with open(mgr.paths.pid_file, 'w') as handle:
+            handle.write(str(proc.pid))
+        mgr.stop_timeout = 1
+        mgr.stop_db()
+        assert proc.wait(10) == -9
+        assert not os.path.exists(mgr.paths.pid_file)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+def test_stop_without_server_is_a_no_op(mgr):
+    mgr.stop_db()
+
+
+def test_start_before_prepare_fails_clearly(mgr):
+    with pytest.raises(exception.GuestError) as caught:
+        mgr.start_db()
+    assert 'prepare' in str(caught.value) or 'installed' in str(caught.value)
+
+
+@pytest.mark.parametrize('databases, users, root', [
+    ([{'name': 'a"; DROP'}], [], None),
+    ([{'name': 'app', 'collate': "C' x"}], [], None),
+    ([], [{'name': 'pg_x', 'password': 'p'}], None),
+    ([], [{'name': 'app', 'password': 'p', 'host': '10.0.0.1'}], None),
+    ([], [], '')])
+def test_prepare_validates_first(mgr, databases, users, root):
+    with pytest.raises(exception.BadValue):
+        mgr.prepare(512, databases, users, root_password=root)
+    assert not os.path.exists(mgr.paths.datadir)
+
+
+def test_prepare_refuses_a_socket_path_too_long(tmp_path):
+    info = guest_info.GuestInfo(guest_id='inst-3',
+                                datastore_manager='postgresql',
+                                instance_dir=str(tmp_path / ('x' * 120)))
+    with pytest.raises(exception.GuestError) as caught:
+        manager.Manager(info).prepare(512, [], [])
+    assert 'shorter directory' in str(caught.value)
+
+
+def test_admin_without_server_is_a_guest_error_with_the_log(mgr):
+    os.makedirs(mgr.paths.logdir)
+    with open(mgr.paths.log, 'w') as handle:
+        handle.write('FATAL:  could not bind\n')
+    with pytest.raises(exception.GuestError) as caught:
+        mgr.list_databases()
+    assert 'cannot connect' in str(caught.value)
+    assert 'could not bind' in str(caught.value)
+
+
+@pytest.mark.parametrize('call', [
+    lambda m: m.get_user('app', 'localhost'),
+    lambda m: m.get_user('postgres', '%'),
+    lambda m: m.delete_user('pg_monitor', '%'),
+    lambda m: m.update_user('app', '%', {'host': '10.0.0.1'}),
+    lambda m: m.update_user('app', '%', {'name': 'postgres'}),
+    lambda m: m.update_user('app', '%', {'password': ''}),
+    lambda m: m.change_passwords([{'name': 'app', 'host': '%',
+                                   'password': ''}]),
+    lambda m: m.grant_access('app', '%', ['template1']),
+    lambda m: m.revoke_access('app', '%', 'a"b'),
+    lambda m: m.delete_database('postgres'),
+    lambda m: m.create_databases([{'name': 'x', 'character_set': 'UTF-8'}]),
+    lambda m: m.create_users([{'name': 'app'}]),
+    lambda m: m.enable_root(''),
+])
+def test_requests_are_validated_before_the_server_is_asked(mgr, call):
+    # No server runs: a BadValue proves nothing was sent.
+    with pytest.raises(exception.BadValue):
+        call(mgr)
+
+
+@pytest.fixture
+def open_dir():
+    """A directory everyone may enter, in /tmp (pytest's own is private)."""
+    path = tempfile.mkdtemp(prefix='trove-lite-unit-')
+    os.chmod(path, 0o755)
+    yield path
+    for root, dirs, _ in os.walk(path):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o755)
+    shutil.rmtree(path)
+
+
+def test_prepare_refuses_a_dir_the_server_user_cannot_reach(open_dir):
+    closed = os.path.join(open_dir, 'closed')
+    os.makedirs(closed)
+    os.chmod(closed, 0o700)
+    info = guest_info.GuestInfo(guest_id='inst-2',
+                                datastore_manager='postgresql',
+                                instance_dir=os.path.join(closed, 'inst'))
+    mgr = manager.Manager(info)
+    nobody = pwd.struct_passwd(('nobody', 'x', 65534, 65534, '', '/',
+                                '/bin/false'))
+    with pytest.raises(exception.GuestError) as caught:
+        mgr._make_dirs(nobody)
+    assert 'cannot enter %s' % closed in str(caught.value)
+    assert 'chmod o+x' in str(caught.value)
+
+
+def test_write_config_maps_agent_and_server_users(mgr):
+    os.makedirs(mgr.paths.instance_dir, exist_ok=True)
+    server = pwd.struct_passwd(('postgres', 'x', 101, 104, '', '/',
+                                '/bin/false'))
+    mgr._write_config(512, server)
+    with open(mgr.paths.ident_file) as handle:
+        ident = handle.read()
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    assert 'agent  %s  postgres' % me in ident
+    assert 'agent  postgres  postgres' in ident
+    with open(mgr.paths.conf) as handle:
+        assert "listen_addresses = '127.77.0.1'" in handle.read()
+
+
+def test_server_env_drops_libpq_variables(monkeypatch):
+    monkeypatch.setenv('PGDATA', '/elsewhere')
+    monkeypatch.setenv('PGHOST', 'db.example.com')
+    env = manager._server_env()
+    assert 'PGDATA' not in env and 'PGHOST' not in env
+    assert env['LC_ALL'] == 'C'
+
+
+def test_find_binary_looks_in_debian_version_dirs():
+    found = manager.find_binary('postgres')
+    assert found is None or os.path.basename(found) == 'postgres'
