@@ -14,11 +14,14 @@ subcommand), hence ``flavor_name`` and ``version_number``.
 import argparse
 import collections
 
+import stevedore
+
 from trove_lite.common import exception
 from trove_lite.common import validation_rules
 from trove_lite.db import migration
 from trove_lite.db.repositories import datastores as ds_repo
 from trove_lite.db.repositories import flavors as flavor_repo
+from trove_lite.guestagent import datastores
 
 Command = collections.namedtuple(
     'Command', ['handler', 'help', 'arguments', 'needs_current_schema'])
@@ -193,6 +196,14 @@ def datastore_version_update(context, args):
             "Datastore '%s' does not exist; create it first with: "
             "trove-lite-manage datastore_update %s ''"
             % (args.datastore, args.datastore))
+    managers = sorted(stevedore.ExtensionManager(
+        datastores.NAMESPACE).names())
+    if args.manager not in managers:
+        # NOTE(manage): instances of a version whose manager no guest has
+        # would fail at their first start; say so now.
+        raise CommandError(
+            "Unknown datastore manager '%s'; the installed managers are: %s."
+            % (args.manager, ', '.join(managers)))
     number = args.version_number or args.version_name
     try:
         ds_repo.get_version(context, datastore.id, args.version_name, number)

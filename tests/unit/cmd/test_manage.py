@@ -195,6 +195,25 @@ def test_datastore_version_update_version_number(mysql, context):
         '8.0', '8.0.36', '8.0.37']
 
 
+@pytest.mark.parametrize('datastore,manager', [
+    ('mysql', 'mysql'), ('mariadb', 'mariadb'), ('postgresql', 'postgresql'),
+    ('redis', 'redis')])
+def test_datastore_version_update_registers_every_family(synced, datastore,
+                                                         manager):
+    synced.ok('datastore_update', datastore, '')
+    out = synced.ok('datastore_version_update', datastore, '1', manager, '',
+                    '', 1)
+    assert 'manager %s' % manager in out
+
+
+def test_datastore_version_update_refuses_an_unknown_manager(synced):
+    synced.ok('datastore_update', 'mysql', '')
+    assert synced('datastore_version_update', 'mysql', '8.0', 'mysqll', '',
+                  '', 1) == 1
+    assert "Unknown datastore manager 'mysqll'" in synced.err
+    assert 'mysql, postgresql, redis' in synced.err
+
+
 def test_datastore_version_update_needs_the_datastore(synced):
     assert synced('datastore_version_update', 'mysql', '8.0', 'mysql', '',
                   '', 1) == 1
