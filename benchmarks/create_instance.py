@@ -143,6 +143,7 @@ class Service:
             stdin=subprocess.DEVNULL)
         self.url = 'http://127.0.0.1:%d/v1.0/%s' % (self.port, PROJECT)
         self.http = requests.Session()
+        self.created = []
         end = time.monotonic() + 60
         while True:
             try:
@@ -166,6 +167,7 @@ class Service:
                        'databases': [{'name': 'app'}]}]}}, timeout=30)
         assert response.status_code == 200, response.text
         instance_id = response.json()['instance']['id']
+        self.created.append(instance_id)
         answered = time.monotonic() - began
         while True:
             shown = self.http.get('%s/instances/%s' % (self.url, instance_id),
@@ -212,6 +214,13 @@ class Service:
         return result, previous
 
     def stop(self):
+        # NOTE(local): mariadbd outlives trove-lite-all by design; a run
+        # that failed half-way must not leave one behind.
+        for instance_id in self.created:
+            try:
+                self.delete(instance_id)
+            except Exception as err:
+                print('could not delete %s: %s' % (instance_id, err))
         self.process.terminate()
         try:
             self.process.wait(30)
@@ -239,6 +248,7 @@ def main():
             runs.append((seconds, service.breakdown(instance_id, posted,
                                                     answered)))
             service.delete(instance_id)
+            service.created.remove(instance_id)
             print('run %d: create %.2fs, floor %.2fs'
                   % (number + 1, seconds, floors[-1]), flush=True)
     finally:
