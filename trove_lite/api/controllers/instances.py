@@ -38,7 +38,7 @@ def gather(ctx, rows):
     statuses = instance_repo.service_statuses(ctx, ids)
     beats = instance_repo.heartbeats(ctx, ids)
     versions = {version.id: version
-                for version in datastore_repo.list_versions(ctx)}
+                for version in datastore_repo.version_summaries(ctx)}
     now = models.utcnow()
     expiry = cfg.CONF.agent_heartbeat_expiry
     facts = []
@@ -53,7 +53,7 @@ def gather(ctx, rows):
                  if _may_have_fault(row) else None)
         facts.append(views.InstanceFacts(
             row=row, version=version,
-            datastore_name=version.datastore.name if version else None,
+            datastore_name=version.datastore_name if version else None,
             service_status=status, status_updated=updated, heartbeat=beat,
             fault=fault, addresses=instance_repo.addresses_of(row)))
     return facts
