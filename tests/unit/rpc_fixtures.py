@@ -1,6 +1,6 @@
-"""An in-process message bus for unit tests (``kombu+memory:////``).
+"""An in-process message bus for unit tests (``common.memory_bus``).
 
-kombu's memory transport keeps one broker per process, so a client and a
+The in-memory transport keeps one broker per process, so a client and a
 server built here really exchange messages (serialization, versions,
 exceptions and all) without RabbitMQ. Each test gets an exchange of its
 own so that no message outlives its test. Import the ``memory_bus``
@@ -13,11 +13,12 @@ from oslo_messaging import opts as messaging_opts
 import pytest
 
 from trove_lite.cmd import common
+from trove_lite.common import memory_bus as bus
 from trove_lite.common import rpc
 from trove_lite.common import service
 
 CONF = common.CONF
-MEMORY_URL = 'kombu+memory:////'
+MEMORY_URL = bus.TRANSPORT_URL
 
 _registered = []
 

@@ -5,8 +5,9 @@ that the rules of the bus are written down once:
 
 * One RPC transport per process, built by ``init()`` from ``cfg.CONF``
   (``transport_url``, ``control_exchange``) and released by ``cleanup()``.
-  The embedded shape uses ``kombu+memory:////`` (every client and server in
-  the process share one in-memory broker); the cloud shape uses RabbitMQ.
+  The embedded shape uses ``kombu+trove-lite-memory:////`` (every client
+  and server in the process share one in-memory broker, ``memory_bus``);
+  the cloud shape uses RabbitMQ.
 * Servers run on the threading executor: trove_lite uses native threads and
   never monkey-patches (see ARCHITECTURE.md, section 2).
 * Servers only dispatch public methods (``DefaultRPCAccessPolicy``), so a
@@ -31,6 +32,7 @@ from oslo_messaging.rpc import dispatcher
 
 from trove_lite.common import context as trove_context
 from trove_lite.common import exception
+from trove_lite.common import memory_bus
 from trove_lite import version
 
 LOG = logging.getLogger(__name__)
@@ -70,6 +72,7 @@ def init(conf=None):
     """
     global TRANSPORT, NOTIFICATION_TRANSPORT, NOTIFIER
     conf = cfg.CONF if conf is None else conf
+    memory_bus.register()
     exmods = get_allowed_exmods()
     TRANSPORT = oslo_messaging.get_rpc_transport(
         conf, allowed_remote_exmods=exmods)

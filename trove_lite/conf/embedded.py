@@ -8,7 +8,8 @@ A config file given with ``--config-file`` still overrides any of these.
 
 from oslo_messaging import opts as messaging_opts
 
-EMBEDDED_TRANSPORT_URL = 'kombu+memory:////'
+# NOTE(embedded): common.memory_bus, registered by rpc.init.
+EMBEDDED_TRANSPORT_URL = 'kombu+trove-lite-memory:////'
 
 EMBEDDED_DEFAULTS = {
     'auth_strategy': 'noauth',

@@ -30,7 +30,7 @@ LOG = logging.getLogger(__name__)
 MODE_THREAD = 'thread'
 MODE_PROCESS = 'process'
 # Transports that only exist inside one process.
-IN_PROCESS_SCHEMES = ('kombu+memory', 'fake')
+IN_PROCESS_SCHEMES = ('kombu+memory', 'kombu+trove-lite-memory', 'fake')
 
 AGENT_COMMAND = 'trove-lite-guestagent'
 PID_FILE = 'agent.pid'
