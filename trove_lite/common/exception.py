@@ -298,12 +298,14 @@ class UserNotFound(NotFound):
 
 
 class RootHistoryNotFound(NotFound):
-    message = 'Root was never enabled on instance %(uuid)s.'
+    message = 'Root is not enabled on instance %(uuid)s; there is nothing ' \
+              'to disable.'
 
 
 class DatastoreFeatureNotSupported(UnprocessableEntity):
     """Databases and users of a datastore that has none (upstream answers
-    422 for managers outside its database/user extension)."""
+    422 for managers outside its database/user extension).
+    """
 
     message = 'The %(feature)s feature is not supported by the ' \
               '%(datastore)s datastore.'
@@ -311,6 +313,20 @@ class DatastoreFeatureNotSupported(UnprocessableEntity):
 
 class GuestError(BadRequest):
     message = 'An error occurred communicating with the guest: %(reason)s.'
+
+
+class GuestTimeout(BadRequest):
+    """A guest call that got no answer (upstream answers 400, not 503)."""
+
+    message = 'Timeout trying to connect to the Guest Agent of instance ' \
+              '%(uuid)s; check that the instance is ACTIVE and try again.'
+
+
+class InstanceNotReady(UnprocessableEntity):
+    """Upstream's ``validate_can_perform_action`` refusal."""
+
+    message = 'Instance %(uuid)s is not ready, status is %(status)s; wait ' \
+              'until it is ACTIVE and HEALTHY, then try again.'
 
 
 class ComputeError(ServerError):

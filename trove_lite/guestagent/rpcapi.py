@@ -25,6 +25,13 @@ def topic_for(instance_id):
     return '%s.%s' % (TOPIC_PREFIX, instance_id)
 
 
+def for_instance(context, instance):
+    """The client of the agent of ``instance`` (its infra DB row), sealing
+    with the instance's key.
+    """
+    return GuestAgentAPI(context, instance.id, key=instance.encrypted_key)
+
+
 class GuestAgentAPI:
     """Client side of the guest agent RPC API.
 
