@@ -274,12 +274,24 @@ class Guest:
                     message='The guest agents are pinned to an older API '
                             '([upgrade_levels] guestagent) that has no %s; '
                             'ask an administrator to raise the pin.' % name)
-            except oslo_messaging.RemoteError as err:
-                # NOTE(guest): anything the guest failed with that is not
-                # one of our errors (an old agent, a bug): the tenant sees
-                # what went wrong, an operator finds the rest in the log.
-                LOG.warning('Guest of instance %s failed %s: %s',
-                            self._instance_id, name, err)
-                raise exception.GuestError(
-                    reason='%s: %s' % (err.exc_type, err.value))
+            except exception.TroveLiteError:
+                raise
+            except Exception as err:
+                # NOTE(guest): anything else the guest failed with (a bug,
+                # an old agent): oslo.messaging rebuilds Python's own
+                # exceptions with the remote traceback appended to the
+                # message and others as RemoteError. The tenant gets the
+                # first line; the log keeps the rest.
+                LOG.exception('The guest of instance %s failed %s',
+                              self._instance_id, name)
+                raise exception.GuestError(reason=_summary(err))
         return call
+
+
+def _summary(err):
+    if isinstance(err, oslo_messaging.RemoteError):
+        kind, text = err.exc_type, err.value
+    else:
+        kind, text = type(err).__name__, str(err)
+    lines = (text or '').strip().splitlines()
+    return '%s: %s' % (kind, lines[0] if lines else 'no details')
