@@ -198,3 +198,14 @@ def test_guest_failure_is_guest_error(client, inst, monkeypatch):
     assert resp.json['badRequest']['message'] == (
         'An error occurred communicating with the guest: RuntimeError: '
         'disk on fire.')
+
+
+def test_names_with_dots_and_a_json_like_suffix(client, inst):
+    for name in ('bob.smith', 'carol.json'):
+        assert _create(client, inst, _user(name)).status_int == 202
+        quoted = name.replace('.', '%2e')
+        shown = client.v1('GET', inst.path + '/users/' + quoted)
+        assert shown.status_int == 200, shown.text
+        assert shown.json['user']['name'] == name
+        shown = client.v1('GET', inst.path + '/users/' + name)
+        assert shown.json['user']['name'] == name
