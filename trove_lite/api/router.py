@@ -9,16 +9,23 @@ import routes.middleware
 import webob.dec
 import webob.exc
 
+from trove_lite.api.controllers import databases
 from trove_lite.api.controllers import datastores
 from trove_lite.api.controllers import flavors
 from trove_lite.api.controllers import instances
 from trove_lite.api.controllers import limits
 from trove_lite.api.controllers import mgmt_datastore_versions
 from trove_lite.api.controllers import mgmt_instances
+from trove_lite.api.controllers import root
+from trove_lite.api.controllers import user_access
+from trove_lite.api.controllers import users
 from trove_lite.api import versions
 from trove_lite.api import wsgi
 
 T = '/{tenant_id}'
+DBS = T + '/instances/{instance_id}/databases'
+USERS = T + '/instances/{instance_id}/users'
+ACCESS = USERS + '/{user_id}/databases'
 
 
 def _routes(mapper, controller, table):
@@ -66,6 +73,31 @@ class APIRouter:
             ('GET', T + '/mgmt/instances', 'index'),
             ('GET', T + '/mgmt/instances/{id}', 'show'),
             ('POST', T + '/mgmt/instances/{id}/action', 'action'),
+            ('GET', T + '/mgmt/instances/{id}/root', 'root'),
+        ])
+        _routes(mapper, databases.DatabaseController(), [
+            ('GET', DBS, 'index'),
+            ('POST', DBS, 'create'),
+            ('GET', DBS + '/{id}', 'show'),
+            ('DELETE', DBS + '/{id}', 'delete'),
+        ])
+        _routes(mapper, users.UserController(), [
+            ('GET', USERS, 'index'),
+            ('POST', USERS, 'create'),
+            ('PUT', USERS, 'update_all'),
+            ('GET', USERS + '/{id}', 'show'),
+            ('PUT', USERS + '/{id}', 'update'),
+            ('DELETE', USERS + '/{id}', 'delete'),
+        ])
+        _routes(mapper, user_access.UserAccessController(), [
+            ('GET', ACCESS, 'index'),
+            ('PUT', ACCESS, 'update'),
+            ('DELETE', ACCESS + '/{id}', 'delete'),
+        ])
+        _routes(mapper, root.RootController(), [
+            ('GET', T + '/instances/{instance_id}/root', 'index'),
+            ('POST', T + '/instances/{instance_id}/root', 'create'),
+            ('DELETE', T + '/instances/{instance_id}/root', 'delete'),
         ])
         _routes(mapper, limits.LimitsController(), [
             ('GET', T + '/limits', 'index'),

@@ -17,9 +17,17 @@ from trove_lite.compute.fake import guest as fake_guest
 from trove_lite.compute.local import launcher as local_launcher
 from trove_lite import conf
 from trove_lite.guestagent import agent
+from trove_lite.guestagent.datastores import fake as fake_datastore
+from trove_lite.guestagent import info as guest_info
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
+
+
+def fake_datastore_factory(instance_id):
+    """The in-memory datastore of a fake compute driver's guest."""
+    return fake_datastore.Manager(guest_info.GuestInfo(
+        guest_id=instance_id, datastore_manager='fake'))
 
 
 def guest_agent_factory(guest_info_path):
@@ -96,7 +104,8 @@ def build_launcher(driver_name=None, thread_factory=guest_agent_factory):
     """The ``AgentLauncher`` for ``driver_name`` (``compute_driver``)."""
     driver_name = driver_name or CONF.compute_driver
     if driver_name == 'fake':
-        return fake_guest.FakeGuestLauncher()
+        return fake_guest.FakeGuestLauncher(
+            datastore_factory=fake_datastore_factory)
     if local_launcher.agent_mode() == local_launcher.MODE_THREAD:
         return ThreadAgentLauncher(thread_factory)
     return local_launcher.ProcessAgentLauncher()

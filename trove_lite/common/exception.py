@@ -298,7 +298,8 @@ class UserNotFound(NotFound):
 
 
 class RootHistoryNotFound(NotFound):
-    message = 'Root was never enabled on instance %(uuid)s.'
+    message = 'Root is not enabled on instance %(uuid)s; there is nothing ' \
+              'to disable.'
 
 
 class DatastoreFeatureNotSupported(UnprocessableEntity):
@@ -313,6 +314,20 @@ class DatastoreFeatureNotSupported(UnprocessableEntity):
 
 class GuestError(BadRequest):
     message = 'An error occurred communicating with the guest: %(reason)s.'
+
+
+class GuestTimeout(BadRequest):
+    """A guest call that got no answer (upstream answers 400, not 503)."""
+
+    message = 'Timeout trying to connect to the Guest Agent of instance ' \
+              '%(uuid)s; check that the instance is ACTIVE and try again.'
+
+
+class InstanceNotReady(UnprocessableEntity):
+    """Upstream's ``validate_can_perform_action`` refusal."""
+
+    message = 'Instance %(uuid)s is not ready, status is %(status)s; wait ' \
+              'until it is ACTIVE and HEALTHY, then try again.'
 
 
 class ComputeError(ServerError):

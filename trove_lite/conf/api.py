@@ -31,6 +31,12 @@ api_opts = [
     cfg.IntOpt('datastores_page_size', default=20, min=1,
                help='Largest page of datastores or datastore versions one '
                     'list request returns.'),
+    cfg.IntOpt('users_page_size', default=20, min=1,
+               help='Largest page of users of an instance one list request '
+                    'returns.'),
+    cfg.IntOpt('databases_page_size', default=20, min=1,
+               help='Largest page of databases of an instance one list '
+                    'request returns.'),
     cfg.IntOpt('http_get_rate', default=200, min=0,
                help='GET requests a project may make per minute.'),
     cfg.IntOpt('http_post_rate', default=200, min=0,

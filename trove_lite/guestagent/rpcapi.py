@@ -11,6 +11,7 @@ caps what is sent, and a method an old agent does not know checks
 ``can_send_version`` and falls back or refuses with a clear error.
 """
 
+from trove_lite.common import key_storage
 from trove_lite.common import rpc
 from trove_lite.common import sealing
 from trove_lite import conf
@@ -23,6 +24,14 @@ TOPIC_PREFIX = 'guestagent'
 def topic_for(instance_id):
     """The RPC topic of the agent of ``instance_id``."""
     return '%s.%s' % (TOPIC_PREFIX, instance_id)
+
+
+def for_instance(context, instance):
+    """The client of the agent of ``instance`` (its infra DB row), sealing
+    with the instance's key.
+    """
+    return GuestAgentAPI(context, instance.id,
+                         key=key_storage.decrypt(instance.encrypted_key))
 
 
 class GuestAgentAPI:

@@ -21,9 +21,12 @@ from trove_lite.api import wsgi
 from trove_lite.common import exception
 from trove_lite.common import policy
 from trove_lite.common import states
+from trove_lite.common import utils
+from trove_lite.conf import datastores as datastores_conf
 from trove_lite.db import models
 from trove_lite.db.repositories import datastores as datastore_repo
 from trove_lite.db.repositories import instances as instance_repo
+from trove_lite.db.repositories import root_history
 from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
 
 LOG = logging.getLogger(__name__)
@@ -125,19 +128,33 @@ class InstanceController:
             'region_id': cfg.CONF.os_region_name,
             'access': json.dumps(access) if access else None,
         })
-        self._cast_create(ctx, row, spec)
+        root_password = self._root_on_create(resolved.version)
+        self._cast_create(ctx, row, spec, root_password)
+        if root_password:
+            root_history.enable(ctx, row.id, ctx.user_id)
         [facts] = gather(ctx, [instance_repo.get(ctx, row.id)])
-        return {'instance': views.instance_detail(req, facts, ctx.is_admin)}
+        return {'instance': views.instance_created(req, facts, ctx.is_admin,
+                                                   root_password)}
 
     @staticmethod
-    def _cast_create(ctx, row, spec):
+    def _root_on_create(version):
+        """A new root password when ``[<manager>] root_on_create`` asks
+        for one (upstream has no request flag for it), else None.
+        """
+        options = datastores_conf.options_for(cfg.CONF, version.manager)
+        if options is None or not options.root_on_create:
+            return None
+        return utils.generate_password(options.default_password_length)
+
+    @staticmethod
+    def _cast_create(ctx, row, spec, root_password):
         users = [{'name': user['name'], 'password': user['password'],
                   'host': user.get('host', '%'),
                   'databases': user.get('databases', [])}
                  for user in spec.get('users', [])]
         try:
             taskmanager_rpcapi.TaskManagerAPI().create_instance(
-                ctx, row.id, spec.get('databases', []), users, None)
+                ctx, row.id, spec.get('databases', []), users, root_password)
         except Exception as err:
             LOG.exception('Could not ask a taskmanager to build %s', row.id)
             instance_repo.finish(ctx, row.id, 'build_failed_server', None)

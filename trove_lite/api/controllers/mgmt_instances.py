@@ -8,9 +8,11 @@ from trove_lite.api import pagination
 from trove_lite.api.schemas import common as schema
 from trove_lite.api.schemas import instances as schemas
 from trove_lite.api.views import instances as views
+from trove_lite.api.views import root as root_views
 from trove_lite.api import wsgi
 from trove_lite.common import exception
 from trove_lite.db.repositories import instances as instance_repo
+from trove_lite.db.repositories import root_history
 
 
 class MgmtInstanceController:
@@ -33,6 +35,14 @@ class MgmtInstanceController:
         ctx = base.require_admin(req, 'mgmt:instance:show')
         [facts] = tenant.gather(ctx, [instance_repo.get(ctx, id)])
         return {'instance': views.mgmt_instance(req, facts)}
+
+    def root(self, req, body, id):
+        """Who enabled root on an instance and when ("Never"/"Nobody"
+        when nobody did).
+        """
+        ctx = base.require_admin(req, 'mgmt:instance:root')
+        instance_repo.get(ctx, id)
+        return root_views.root_history(id, root_history.get(ctx, id))
 
     def action(self, req, body, id):
         ctx = base.require_admin(req, 'mgmt:instance:action')

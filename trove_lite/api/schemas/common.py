@@ -42,6 +42,47 @@ image_tags = {
 }
 
 
+# Databases and users (upstream's apischema names).
+
+host_string = {
+    'type': 'string', 'minLength': 1,
+    'pattern': r'^[%]?[\w(-).]*[%]?$',
+}
+
+databases_ref = {
+    'type': 'array', 'uniqueItems': True,
+    'items': {'type': 'object', 'required': ['name'],
+              'properties': {'name': non_empty_string}},
+}
+
+databases_def = {
+    'type': 'array',
+    'items': {
+        'type': 'object',
+        'required': ['name'],
+        'properties': {
+            'name': non_empty_string,
+            'character_set': non_empty_string,
+            'collate': non_empty_string,
+        },
+    },
+}
+
+users_list = {
+    'type': 'array',
+    'items': {
+        'type': 'object',
+        'required': ['name', 'password'],
+        'properties': {
+            'name': name_string,
+            'password': non_empty_string,
+            'host': host_string,
+            'databases': databases_ref,
+        },
+    },
+}
+
+
 def _path(error):
     parts = list(error.absolute_path)
     if not parts:

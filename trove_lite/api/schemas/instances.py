@@ -19,44 +19,6 @@ volume = {
     },
 }
 
-host_string = {
-    'type': 'string', 'minLength': 1,
-    'pattern': r'^[%]?[\w(-).]*[%]?$',
-}
-
-databases_ref = {
-    'type': 'array', 'uniqueItems': True,
-    'items': {'type': 'object', 'required': ['name'],
-              'properties': {'name': common.non_empty_string}},
-}
-
-databases_def = {
-    'type': 'array',
-    'items': {
-        'type': 'object',
-        'required': ['name'],
-        'properties': {
-            'name': common.non_empty_string,
-            'character_set': common.non_empty_string,
-            'collate': common.non_empty_string,
-        },
-    },
-}
-
-users_list = {
-    'type': 'array',
-    'items': {
-        'type': 'object',
-        'required': ['name', 'password'],
-        'properties': {
-            'name': common.name_string,
-            'password': common.non_empty_string,
-            'host': host_string,
-            'databases': databases_ref,
-        },
-    },
-}
-
 ip_address_v4 = {
     'type': 'string', 'minLength': 7, 'maxLength': 15,
     'pattern': r'^(\d{1,3}\.){3}\d{1,3}$',
@@ -108,8 +70,8 @@ create = {
                 'name': common.non_empty_string,
                 'flavorRef': flavorref,
                 'volume': volume,
-                'databases': databases_def,
-                'users': users_list,
+                'databases': common.databases_def,
+                'users': common.users_list,
                 'datastore': datastore,
                 'availability_zone': common.non_empty_string,
                 'region_name': common.non_empty_string,

@@ -86,6 +86,17 @@ def instance_detail(req, facts, is_admin):
     return view
 
 
+def instance_created(req, facts, is_admin, password=None):
+    """The create response: the detail view, plus the root password when
+    root was enabled at create (``root_on_create``); the only time it is
+    shown.
+    """
+    view = instance_detail(req, facts, is_admin)
+    if password:
+        view['password'] = password
+    return view
+
+
 def mgmt_instance(req, facts):
     """The management view (``/mgmt/instances``)."""
     row = facts.row

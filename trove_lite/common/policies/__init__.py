@@ -3,10 +3,13 @@
 import itertools
 
 from trove_lite.common.policies import base
+from trove_lite.common.policies import databases
 from trove_lite.common.policies import datastores
 from trove_lite.common.policies import flavors
 from trove_lite.common.policies import instances
 from trove_lite.common.policies import limits
+from trove_lite.common.policies import root
+from trove_lite.common.policies import users
 
 
 def list_rules():
@@ -17,4 +20,7 @@ def list_rules():
         flavors.list_rules(),
         instances.list_rules(),
         limits.list_rules(),
+        databases.list_rules(),
+        users.list_rules(),
+        root.list_rules(),
     ))

@@ -44,6 +44,9 @@ rules = [
     _rule('mgmt:instance:action', base.RULE_ADMIN,
           'Act on any instance (management API).', 'POST',
           MGMT_PATH + '/{instance_id}/action'),
+    _rule('mgmt:instance:root', base.RULE_ADMIN,
+          'Show the root history of any instance (management API).', 'GET',
+          MGMT_PATH + '/{instance_id}/root'),
 ]
 
 

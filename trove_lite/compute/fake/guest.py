@@ -7,6 +7,11 @@ fault and 'failed to spawn', or nothing at all), ``restart`` and
 ``stop_db`` return at once. ``FakeGuestLauncher`` starts one per server
 of the fake driver, so create flows run end to end on the in-memory bus.
 
+The databases, users and root of guest API 1.2 go to an in-memory
+datastore manager that ``cmd`` hands the launcher (``datastore_factory``;
+the ``fake`` datastore's manager), so the API's database and user routes
+work against fake guests too; without one those calls raise GuestError.
+
 NOTE(layers): it speaks the guest and conductor contracts through
 ``common.rpc`` with the topic and versions spelled out, because
 ``compute`` sits below ``guestagent`` and ``conductor`` and must not
@@ -21,6 +26,7 @@ from oslo_config import cfg
 import oslo_messaging
 
 from trove_lite.common import context
+from trove_lite.common import exception
 from trove_lite.common import rpc
 from trove_lite.common import sealing
 from trove_lite.common import service
@@ -32,14 +38,28 @@ FAILED = 'failed'
 SILENT = 'silent'
 
 
+# Guest API 1.2 methods passed to the in-memory datastore as they come.
+DATASTORE_METHODS = (
+    'list_databases', 'create_databases', 'delete_database', 'list_users',
+    'get_user', 'create_users', 'delete_user', 'update_user',
+    'change_passwords', 'list_access', 'grant_access', 'revoke_access',
+    'enable_root', 'disable_root', 'is_root_enabled')
+
+
 class FakeGuestEndpoint:
-    """The guest agent API (1.1) answered without a datastore."""
+    """The guest agent API (1.2) answered without a datastore server.
 
-    target = oslo_messaging.Target(version='1.1')
+    :param datastore: a datastore manager (``DatastoreManager`` interface)
+        that keeps databases and users in memory; None when there is none.
+    """
 
-    def __init__(self, instance_id, behaviour=HEALTHY, serializer=None):
+    target = oslo_messaging.Target(version='1.2')
+
+    def __init__(self, instance_id, behaviour=HEALTHY, serializer=None,
+                 datastore=None):
         self.instance_id = instance_id
         self.behaviour = behaviour
+        self.datastore = datastore
         self.calls = []
         self._conductor = rpc.get_client(cfg.CONF.conductor_queue, '1.0',
                                          serializer=serializer)
@@ -56,12 +76,16 @@ class FakeGuestEndpoint:
 
     def rpc_ping(self, context):
         self.calls.append('rpc_ping')
-        return rpc.ping_reply('guestagent', '1.1',
+        return rpc.ping_reply('guestagent', '1.2',
                               instance_id=self.instance_id)
 
     def prepare(self, context, memory_mb, databases, users,
                 root_password=None, volume_size=None):
         self.calls.append('prepare')
+        if self.datastore is not None and self.behaviour == HEALTHY:
+            self.datastore.prepare(memory_mb, databases, users,
+                                   root_password=root_password,
+                                   volume_size=volume_size)
         if self.behaviour == HEALTHY:
             self.heartbeat(context, 'healthy')
         elif self.behaviour == FAILED:
@@ -81,14 +105,35 @@ class FakeGuestEndpoint:
     def get_filesystem_stats(self, context):
         return {'total': 1.0, 'used': 0.1, 'free': 0.9}
 
+    def _datastore_call(self, method, **kwargs):
+        self.calls.append(method)
+        if self.datastore is None:
+            raise exception.GuestError(
+                reason='this fake guest has no datastore for %s' % method)
+        return getattr(self.datastore, method)(**kwargs)
+
+
+def _delegate(method):
+    def call(self, context, **kwargs):
+        return self._datastore_call(method, **kwargs)
+    call.__name__ = method
+    call.__doc__ = 'Guest API 1.2 ``%s``, in memory.' % method
+    return call
+
+
+for _method in DATASTORE_METHODS:
+    setattr(FakeGuestEndpoint, _method, _delegate(_method))
+
 
 class FakeGuest:
     """A fake agent of one instance: ``start``/``stop``/``wait``."""
 
-    def __init__(self, instance_id, behaviour=HEALTHY, key=None):
+    def __init__(self, instance_id, behaviour=HEALTHY, key=None,
+                 datastore=None):
         serializer = (sealing.GuestSerializer(instance_id, key) if key
                       else None)
-        self.endpoint = FakeGuestEndpoint(instance_id, behaviour, serializer)
+        self.endpoint = FakeGuestEndpoint(instance_id, behaviour, serializer,
+                                          datastore)
         self.service = service.RPCService(
             'guestagent.%s' % instance_id, instance_id, self.endpoint,
             serializer=serializer)
@@ -107,10 +152,13 @@ class FakeGuestLauncher(agent_launcher.AgentLauncher):
     """Starts a ``FakeGuest`` per instance.
 
     :param behaviour: HEALTHY, FAILED or SILENT, for every guest.
+    :param datastore_factory: ``datastore_factory(instance_id)`` returns
+        the in-memory datastore of a new guest; none when omitted.
     """
 
-    def __init__(self, behaviour=HEALTHY):
+    def __init__(self, behaviour=HEALTHY, datastore_factory=None):
         self.behaviour = behaviour
+        self.datastore_factory = datastore_factory
         self.guests = {}
         self._lock = threading.Lock()
 
@@ -120,7 +168,9 @@ class FakeGuestLauncher(agent_launcher.AgentLauncher):
                 return
             key = instance_repo.key_of(context.get_admin_context(),
                                        instance_id)
-            guest = FakeGuest(instance_id, self.behaviour, key)
+            datastore = (self.datastore_factory(instance_id)
+                         if self.datastore_factory else None)
+            guest = FakeGuest(instance_id, self.behaviour, key, datastore)
             guest.start()
             self.guests[instance_id] = guest
 

@@ -29,8 +29,8 @@ def guest_api(context, instance_id):
     The row is read afresh: the key is written while the server is
     created, after the flow loaded the instance.
     """
-    key = instances.key_of(context, instance_id)
-    return guest_rpcapi.GuestAgentAPI(context, instance_id, key=key)
+    return guest_rpcapi.for_instance(context,
+                                     instances.get(context, instance_id))
 
 
 def _past_deadline(row):

@@ -16,6 +16,7 @@ from trove_lite.db import api as db_api
 from trove_lite.db import models
 from trove_lite.db.repositories import datastores
 from trove_lite.db.repositories import instances as instance_repo
+from trove_lite.db.repositories import root_history
 from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
 
 
@@ -290,3 +291,28 @@ def test_mgmt_list_and_reset(client, created):
     resp = client.v1('POST', '/mgmt/instances/%s/action' % created['id'],
                      body={'reset-task-status': {}})
     assert resp.status_int == 202
+
+
+def test_root_on_create(client, mysql, flavor_rows, taskmanager, override,
+                        admin_context):
+    override('root_on_create', True, group='mysql')
+    override('default_password_length', 20, group='mysql')
+    resp = _create(client)
+    assert resp.status_int == 200, resp.text
+    created = resp.json['instance']
+    password = created['password']
+    assert len(password) == 20
+    method, kwargs = taskmanager.wait()
+    assert kwargs['root_password'] == password
+    assert root_history.is_enabled(root_history.get(admin_context,
+                                                    created['id']))
+    shown = client.v1('GET', '/instances/%s' % created['id']).json
+    assert 'password' not in shown['instance']
+
+
+def test_no_root_password_by_default(client, mysql, flavor_rows,
+                                     taskmanager, admin_context):
+    created = _create(client).json['instance']
+    assert 'password' not in created
+    assert taskmanager.wait()[1]['root_password'] is None
+    assert root_history.get(admin_context, created['id']) is None

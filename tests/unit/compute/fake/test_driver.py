@@ -4,6 +4,8 @@ import pytest
 
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
+from trove_lite.cmd import launchers
+from trove_lite.common import exception
 from trove_lite.common import states
 from trove_lite.compute import base
 from trove_lite.compute.fake import driver as fake_driver
@@ -51,5 +53,42 @@ def test_fake_guests_answer_on_the_bus(admin_context, memory_bus):  # noqa
         launcher.stop(row.id)
         assert driver.adopt_servers(admin_context) == [row.id]
         assert launcher.running(row.id)
+    finally:
+        launcher.stop_all()
+
+
+def test_fake_guests_serve_databases_users_and_root(admin_context,
+                                                    memory_bus):  # noqa
+    launcher = fake_guest.FakeGuestLauncher(
+        datastore_factory=launchers.fake_datastore_factory)
+    driver = fake_driver.FakeDriver(launcher=launcher)
+    row = instances.create(admin_context, {'name': 'db', 'tenant_id': 'p'})
+    driver.create_server(admin_context, row, None, {})
+    try:
+        api = guest_rpcapi.for_instance(admin_context,
+                                        instances.get(admin_context, row.id))
+        api.prepare(512, [{'name': 'app'}], [
+            {'name': 'u', 'password': 'p', 'databases': [{'name': 'app'}]}])
+        assert api.list_databases() == [{'name': 'app'}]
+        assert api.list_access('u', '%') == [{'name': 'app'}]
+        with pytest.raises(exception.UserNotFound):
+            api.get_user('nobody', '%') or api.delete_user('nobody', '%')
+        assert api.enable_root('pw') == {'name': 'root', 'password': 'pw'}
+        assert api.is_root_enabled() is True
+    finally:
+        launcher.stop_all()
+
+
+def test_without_a_datastore_the_calls_are_guest_errors(admin_context,
+                                                        memory_bus):  # noqa
+    launcher = fake_guest.FakeGuestLauncher()
+    driver = fake_driver.FakeDriver(launcher=launcher)
+    row = instances.create(admin_context, {'name': 'db', 'tenant_id': 'p'})
+    driver.create_server(admin_context, row, None, {})
+    try:
+        api = guest_rpcapi.for_instance(admin_context,
+                                        instances.get(admin_context, row.id))
+        with pytest.raises(exception.GuestError):
+            api.list_users()
     finally:
         launcher.stop_all()

@@ -1,8 +1,12 @@
 """Tests for the in-memory ``fake`` datastore manager."""
 
+import pytest
+
+from trove_lite.common import exception
 from trove_lite.common import states
 from trove_lite.guestagent import datastores
 from trove_lite.guestagent.datastores import fake
+from trove_lite.guestagent.datastores import manifest
 from trove_lite.guestagent import info as guest_info
 
 
@@ -22,3 +26,78 @@ def test_fake_lifecycle():
     assert manager.status() is states.SVC_SHUTDOWN
     manager.restart()
     assert manager.status() is states.SVC_HEALTHY
+
+
+def _manager():
+    manager = fake.Manager(guest_info.GuestInfo(guest_id='a',
+                                                datastore_manager='fake'))
+    manager.prepare(512, [], [])
+    return manager
+
+
+def test_fake_databases():
+    manager = _manager()
+    manager.create_databases([{'name': 'b'}, {'name': 'a',
+                                              'character_set': 'utf8'}])
+    manager.create_databases([{'name': 'a'}])  # existing ones are kept
+    assert manager.list_databases() == [
+        {'name': 'a', 'character_set': 'utf8'}, {'name': 'b'}]
+    manager.delete_database('a')
+    with pytest.raises(exception.DatabaseNotFound):
+        manager.delete_database('a')
+    with pytest.raises(exception.BadValue):
+        manager.create_databases([{'name': 'mysql'}])
+
+
+def test_fake_users_and_access():
+    manager = _manager()
+    manager.create_databases([{'name': 'app'}])
+    manager.create_users([{'name': 'u', 'host': '%', 'password': 'p',
+                           'databases': [{'name': 'app'}]}])
+    with pytest.raises(exception.UserAlreadyExists):
+        manager.create_users([{'name': 'v', 'password': 'p'},
+                              {'name': 'u', 'password': 'p'}])
+    assert manager.get_user('v', '%') is None
+    with pytest.raises(exception.DatabaseNotFound):
+        manager.create_users([{'name': 'v', 'password': 'p',
+                               'databases': [{'name': 'nosuch'}]}])
+    assert manager.list_users() == [
+        {'name': 'u', 'host': '%', 'databases': [{'name': 'app'}]}]
+    manager.update_user('u', '%', {'name': 'w', 'host': 'localhost',
+                                   'password': 'q'})
+    assert manager.list_access('w', 'localhost') == [{'name': 'app'}]
+    with pytest.raises(exception.UserNotFound):
+        manager.list_access('u', '%')
+    manager.revoke_access('w', 'localhost', 'app')
+    with pytest.raises(exception.DatabaseNotFound):
+        manager.revoke_access('w', 'localhost', 'app')
+    with pytest.raises(exception.DatabaseNotFound):
+        manager.grant_access('w', 'localhost', ['app', 'nosuch'])
+    assert manager.list_access('w', 'localhost') == []
+    with pytest.raises(exception.UserNotFound):
+        manager.change_passwords([{'name': 'w', 'host': 'localhost',
+                                   'password': 'x'},
+                                  {'name': 'nobody', 'password': 'x'}])
+    assert manager.users[('w', 'localhost')]['password'] == 'q'
+    manager.delete_user('w', 'localhost')
+    with pytest.raises(exception.UserNotFound):
+        manager.delete_user('w', 'localhost')
+    with pytest.raises(exception.BadValue):
+        manager.get_user('root', '%')
+
+
+def test_fake_root():
+    manager = _manager()
+    assert not manager.is_root_enabled()
+    assert manager.enable_root('pw') == {'name': 'root', 'password': 'pw'}
+    assert manager.is_root_enabled()
+    manager.disable_root()
+    assert not manager.is_root_enabled()
+
+
+def test_fake_manifest_is_an_entry_point():
+    spec = manifest.load('fake')
+    assert isinstance(spec, fake.Manifest)
+    assert all(spec.supports(feature) for feature in (
+        manifest.DATABASES, manifest.USERS, manifest.ROOT))
+    assert spec.validate_host(None) == '%'

@@ -1,0 +1,65 @@
+"""Instances with a guest agent on the in-memory bus, for the database,
+user and root routes.
+
+``guest_instance(...)`` creates an ACTIVE, HEALTHY instance row of the
+caller's project and starts a real ``GuestAgentEndpoint`` for it, backed
+by the in-memory ``fake`` datastore manager and sealed with the
+instance's key, so requests cross the same RPC, sealing and exception
+paths as in production.
+"""
+
+import collections
+import time
+
+import pytest
+
+from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
+from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
+from tests.unit.rpc_fixtures import start_service  # noqa: F401
+from trove_lite.common import sealing
+from trove_lite.common import states
+from trove_lite.db.repositories import datastores
+from trove_lite.db.repositories import instances as instance_repo
+from trove_lite.guestagent.datastores import fake
+from trove_lite.guestagent import info as guest_info
+from trove_lite.guestagent import rpcapi as guest_rpcapi
+from trove_lite.guestagent import service as guest_service
+
+GuestInstance = collections.namedtuple('GuestInstance', 'id datastore path')
+
+
+@pytest.fixture
+def guest_instance(admin_context, memory_bus, start_service):  # noqa: F811
+    """``guest_instance(manager='fake', project='p1', guest=True)``.
+
+    :returns: a ``GuestInstance``; ``datastore`` is the guest's fake
+        manager (None without a guest), ``path`` the instance's URL path
+        relative to the project.
+    """
+
+    def _make(manager='fake', project='p1', guest=True):
+        datastores.update_datastore(admin_context, manager)
+        version = datastores.upsert_version(admin_context, manager, '1.0',
+                                            manager)
+        key = sealing.generate_key()
+        row = instance_repo.create(admin_context, {
+            'name': 'db-%s' % manager, 'tenant_id': project,
+            'flavor_id': '1', 'volume_size': 1,
+            'datastore_version_id': version.id})
+        instance_repo.set_key(admin_context, row.id, key)
+        instance_repo.update(admin_context, row.id,
+                             server_status=states.SERVER_ACTIVE)
+        instance_repo.finish(admin_context, row.id, 'build_done', None)
+        instance_repo.record_heartbeat(admin_context, row.id, time.time(),
+                                       states.SVC_HEALTHY, '0.1.0')
+        datastore = None
+        if guest:
+            datastore = fake.Manager(guest_info.GuestInfo(
+                guest_id=row.id, datastore_manager='fake'))
+            datastore.prepare(512, [], [])
+            endpoint = guest_service.GuestAgentEndpoint(row.id, datastore)
+            start_service(guest_rpcapi.topic_for(row.id), row.id, endpoint,
+                          serializer=sealing.GuestSerializer(row.id, key))
+        return GuestInstance(row.id, datastore, '/instances/%s' % row.id)
+
+    return _make
