@@ -185,6 +185,16 @@ def test_redis_answers_with_its_password_and_has_no_databases(service):
         ['redis-cli', '-h', instance['address'], '-p', '6379', 'ping'],
         capture_output=True, text=True, timeout=30)
     assert 'NOAUTH' in refused.stdout + refused.stderr
+    enabled = cli(service, 'database', 'root', 'enable', instance['name'],
+                  '--root_password', 'new-redis-pw')
+    assert enabled == {'name': 'default', 'password': 'new-redis-pw'}
+    for password, answer in ((password, 'WRONGPASS'),
+                             ('new-redis-pw', 'PONG')):
+        ping = subprocess.run(
+            ['redis-cli', '-h', instance['address'], '-p', '6379',
+             '--no-auth-warning', '-a', password, 'ping'],
+            capture_output=True, text=True, timeout=30)
+        assert answer in ping.stdout + ping.stderr
     for args in (['db', 'list', instance['name']],
                  ['db', 'create', instance['name'], 'x'],
                  ['user', 'list', instance['name']],

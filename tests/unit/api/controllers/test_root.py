@@ -57,12 +57,12 @@ def test_disable(client, inst):
 
 
 def test_datastore_without_root_is_501(client, guest_instance):
-    inst = guest_instance('redis', guest=False)
+    inst = guest_instance('cassandra', guest=False)
     for method in ('GET', 'POST', 'DELETE'):
         resp = _root(client, inst, method)
         assert resp.status_int == 501
         assert resp.json['notImplemented']['message'] == (
-            'The root operation is not supported for the redis datastore.')
+            'The root operation is not supported for the cassandra datastore.')
 
 
 def test_mgmt_root_history(client, inst):
