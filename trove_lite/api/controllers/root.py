@@ -2,8 +2,10 @@
 
 Enabling generates a password when the tenant gives none, has the guest
 enable the datastore's superuser with it, and records who enabled root in
-the root history (``db.repositories.root_history``), which is also what
-``GET`` answers from. Disabling needs root to be enabled.
+the root history (``db.repositories.root_history``). ``GET`` answers from
+that history whether root was *ever* enabled, as upstream does (a tenant
+who enabled root may have handed the password out; disabling does not
+undo that), and disabling needs root to have been enabled once.
 """
 
 from trove_lite.api.controllers import base
@@ -27,10 +29,10 @@ def _load(req, action, instance_id):
 class RootController:
 
     def index(self, req, body, instance_id):
-        """Whether root is enabled, from the root history."""
+        """Whether root was ever enabled, from the root history."""
         target = _load(req, 'index', instance_id)
         row = root_history.get(target.context, instance_id)
-        return views.root_enabled(root_history.is_enabled(row))
+        return views.root_enabled(row is not None)
 
     def create(self, req, body, instance_id):
         """Enable root; answers the superuser's name and password."""
@@ -47,11 +49,10 @@ class RootController:
     def delete(self, req, body, instance_id):
         """Disable root.
 
-        :raises RootHistoryNotFound: root is not enabled (404).
+        :raises RootHistoryNotFound: root was never enabled (404).
         """
         target = _load(req, 'delete', instance_id)
-        if not root_history.is_enabled(root_history.get(target.context,
-                                                        instance_id)):
+        if root_history.get(target.context, instance_id) is None:
             raise exception.RootHistoryNotFound(uuid=instance_id)
         target.guest.disable_root()
         root_history.disable(target.context, instance_id)

@@ -50,8 +50,9 @@ def test_disable(client, inst):
     resp = _root(client, inst, 'DELETE')
     assert resp.status_int == 204 and resp.body == b''
     assert inst.datastore.root_password is None
-    assert _root(client, inst, 'GET').json == {'rootEnabled': False}
-    assert _root(client, inst, 'DELETE').status_int == 404
+    # "Ever enabled", as upstream answers it.
+    assert _root(client, inst, 'GET').json == {'rootEnabled': True}
+    assert _root(client, inst, 'DELETE').status_int == 204
     _root(client, inst, 'POST')
     assert _root(client, inst, 'GET').json == {'rootEnabled': True}
 
