@@ -303,7 +303,8 @@ class RootHistoryNotFound(NotFound):
 
 class DatastoreFeatureNotSupported(UnprocessableEntity):
     """Databases and users of a datastore that has none (upstream answers
-    422 for managers outside its database/user extension)."""
+    422 for managers outside its database/user extension).
+    """
 
     message = 'The %(feature)s feature is not supported by the ' \
               '%(datastore)s datastore.'
