@@ -30,6 +30,8 @@ from trove_lite.db.repositories import instances as instance_repo
 HEALTHY = 'healthy'
 FAILED = 'failed'
 SILENT = 'silent'
+# The agent exits at once: nothing listens, and the launcher runs nothing.
+DEAD = 'dead'
 
 
 class FakeGuestEndpoint:
@@ -106,7 +108,7 @@ class FakeGuest:
 class FakeGuestLauncher(agent_launcher.AgentLauncher):
     """Starts a ``FakeGuest`` per instance.
 
-    :param behaviour: HEALTHY, FAILED or SILENT, for every guest.
+    :param behaviour: HEALTHY, FAILED, SILENT or DEAD, for every guest.
     """
 
     def __init__(self, behaviour=HEALTHY):
@@ -115,6 +117,8 @@ class FakeGuestLauncher(agent_launcher.AgentLauncher):
         self._lock = threading.Lock()
 
     def start(self, instance_id, guest_info_path):
+        if self.behaviour == DEAD:
+            return
         with self._lock:
             if instance_id in self.guests:
                 return

@@ -203,6 +203,18 @@ def test_server_status(admin_context, driver, launcher, new_instance,
     assert driver.server_status(admin_context, row) == states.SERVER_SHUTDOWN
 
 
+def test_console_output_is_the_tail_of_the_agent_log(
+        admin_context, driver, instances_path, new_instance, flavor):
+    row = new_instance()
+    assert driver.console_output(admin_context, row) == ''
+    driver.create_server(admin_context, row, flavor, GUEST_INFO)
+    assert driver.console_output(admin_context, row) == ''
+    log = instances_path / row.id / 'log' / 'agent.log'
+    log.write_text('x' * 100 + 'Failed to find some config files\n')
+    assert driver.console_output(admin_context, row, max_chars=33) == (
+        'Failed to find some config files\n')
+
+
 def test_adopt_starts_agents_of_live_instances(admin_context, driver,
                                                launcher, new_instance,
                                                flavor, override):
