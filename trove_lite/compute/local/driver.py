@@ -103,6 +103,9 @@ class LocalDriver(base.ComputeDriver):
             # shares the control plane's transport and gets no URL at all.
             default['transport_url'] = _option('transport_url')
             default['control_exchange'] = _option('control_exchange')
+            # NOTE(rabbit): the agent reports to the conductors' topic;
+            # a non-default one would otherwise go unheard.
+            default['conductor_queue'] = _option('conductor_queue')
         config['DEFAULT'] = default
         guest = {
             'datastore_manager': guest_info.get('datastore_manager') or '',

@@ -116,6 +116,7 @@ def test_guest_info_of_a_process_agent_carries_the_bus(
     rpc_fixtures.register_messaging_opts()
     override('transport_url', 'rabbit://u:p@mq:5672/')
     override('control_exchange', 'trove')
+    override('conductor_queue', 'conductor-cell2')
     driver = local_driver.LocalDriver(RecordingLauncher(True))
     row = new_instance()
     driver.create_server(admin_context, row, flavor, GUEST_INFO)
@@ -123,6 +124,7 @@ def test_guest_info_of_a_process_agent_carries_the_bus(
     config.read(instances_path / row.id / 'guest_info.conf')
     assert config['DEFAULT']['transport_url'] == 'rabbit://u:p@mq:5672/'
     assert config['DEFAULT']['control_exchange'] == 'trove'
+    assert config['DEFAULT']['conductor_queue'] == 'conductor-cell2'
 
 
 def test_keys_differ_per_instance(admin_context, driver, new_instance,
