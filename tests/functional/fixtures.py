@@ -59,6 +59,21 @@ def unique_exchange(prefix='trove_lite_test'):
     return '%s_%s' % (prefix, uuid.uuid4().hex[:12])
 
 
+def unique_bus(prefix='trove_lite_test'):
+    """``[DEFAULT]`` options that give a run a bus of its own.
+
+    NOTE(rabbit): an exchange alone does not isolate a run: oslo.messaging
+    names a topic's queue after the topic only, so every conductor and
+    taskmanager on the broker, whatever its exchange, would consume from
+    the same ``trove-conductor`` and ``taskmanager`` queues and take
+    each other's messages.
+    """
+    name = unique_exchange(prefix)
+    return {'control_exchange': name,
+            'conductor_queue': '%s_conductor' % name,
+            'taskmanager_queue': '%s_taskmanager' % name}
+
+
 def write_config(path, sections):
     """Write an oslo.config file from ``{group: {option: value}}``."""
     parser = configparser.ConfigParser(interpolation=None)

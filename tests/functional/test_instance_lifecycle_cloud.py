@@ -30,12 +30,12 @@ def cloud(infra_db_url):
     state = pathlib.Path(tempfile.mkdtemp(prefix='tl-', dir='/tmp'))
     os.chmod(state, 0o755)
     port = fixtures.free_port()
+    bus = fixtures.unique_bus()
     config = fixtures.write_config(state / 'trove-lite.conf', {
-        'DEFAULT': {'auth_strategy': 'noauth', 'bind_host': '127.0.0.1',
-                    'bind_port': port, 'state_path': state / 'state',
-                    'transport_url': fixtures.RABBIT_URL,
-                    'control_exchange': fixtures.unique_exchange(),
-                    'host': 'cloud-%s' % port, 'report_interval': 2},
+        'DEFAULT': dict(bus, auth_strategy='noauth', bind_host='127.0.0.1',
+                        bind_port=port, state_path=state / 'state',
+                        transport_url=fixtures.RABBIT_URL,
+                        host='cloud-%s' % port, report_interval=2),
         'database': {'connection': infra_db_url},
         'local': {'agent_mode': 'process'},
     })
@@ -48,7 +48,8 @@ def cloud(infra_db_url):
     conftest.wait_for_http(base + '/', processes[-1])
     # NOTE(rabbit): a cast to a topic whose queue is not declared yet is
     # dropped; wait until the conductor and taskmanager listen.
-    for process, topic in zip(processes, ('trove-conductor', 'taskmanager')):
+    for process, topic in zip(processes, (bus['conductor_queue'],
+                                          bus['taskmanager_queue'])):
         conftest.wait_for_log(process, 'RPC service %s listening' % topic)
     yield {'v1': '%s/v1.0/%s' % (base, PROJECT), 'state': state,
            'processes': processes}

@@ -84,6 +84,17 @@ class ComputeDriver(abc.ABC):
         """
 
     @abc.abstractmethod
+    def console_output(self, context, instance, max_chars=4000):
+        """The last output of the instance's host, for a fault's details.
+
+        What tells an administrator why a guest agent never answered (the
+        agent's log on a local server, the console log of a Nova server).
+
+        :param max_chars: at most this many characters, the newest ones.
+        :returns: text; '' when there is none (or it cannot be read).
+        """
+
+    @abc.abstractmethod
     def adopt_servers(self, context):
         """Take over the servers of this host after a (re)start.
 

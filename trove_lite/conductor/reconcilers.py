@@ -52,6 +52,20 @@ _EXPIRY_MESSAGES = {
 }
 
 
+def _allowed_seconds(row, task):
+    """The time the row's task was given.
+
+    NOTE(deadlines): the API process that set the deadline may be
+    configured differently from this conductor (or was, before a
+    restart); the row says what the task was allowed.
+    """
+    if row.task_start_time is not None and row.task_deadline is not None:
+        allowed = (row.task_deadline - row.task_start_time).total_seconds()
+        if allowed > 0:
+            return int(round(allowed))
+    return getattr(cfg.CONF, state_machine.DEADLINES[task][1])
+
+
 class ExpireTasks(Reconciler):
     """Move instances past their task's deadline to the error task."""
 
@@ -62,8 +76,7 @@ class ExpireTasks(Reconciler):
             task = states.task(row.task_id)
             if task not in state_machine.DEADLINES:
                 continue
-            seconds = getattr(cfg.CONF, state_machine.DEADLINES[task][1])
-            message = _EXPIRY_MESSAGES[task] % seconds
+            message = _EXPIRY_MESSAGES[task] % _allowed_seconds(row, task)
             details = ('Task %s started at %s passed its deadline %s '
                        '(checked at %s; lock holder %s).'
                        % (task.name, row.task_start_time, row.task_deadline,

@@ -31,6 +31,14 @@ local_opts = [
                         ('process', 'each guest agent is a '
                                     'trove-lite-guestagent process')],
                help='How the local driver runs guest agents.'),
+    cfg.StrOpt('agent_command',
+               help='Command that runs a guest agent in process mode, '
+                    'split like a shell would split it; the local driver '
+                    'appends --config-file <instance_dir>/guest_info.conf. '
+                    'Default: the trove-lite-guestagent installed beside '
+                    'the running Python (use this for an agent installed '
+                    'elsewhere, or for extra options such as another '
+                    '--config-file).'),
     cfg.IntOpt('process_stop_timeout', default=20, min=1,
                help='Seconds a process of a local instance (its agent, its '
                     'datastore server) gets to exit after SIGTERM before '

@@ -271,7 +271,10 @@ class AgentHeartbeat(SoftDeleteMixin, Base):
     instance_id = sa.Column(sa.String(36), nullable=False)
     guest_agent_version = sa.Column(sa.String(255))
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
-    sent = sa.Column(sa.Float)
+    # NOTE(mysql): a double: MySQL's FLOAT keeps 24 bits, which rounds
+    # today's epoch seconds to multiples of 128, and a heartbeat would
+    # then look older than the one stored.
+    sent = sa.Column(sa.Double)
     volume_used = sa.Column(sa.Float)
     volume_total = sa.Column(sa.Float)
 

@@ -19,8 +19,8 @@ def _instance(ctx):
 
 def test_expire_tasks(admin_context):
     late, on_time = _instance(admin_context), _instance(admin_context)
-    instances.update(admin_context, late.id, task_deadline=_past(),
-                     lock_holder='dead-worker')
+    instances.update(admin_context, late.id, task_start_time=_past(601),
+                     task_deadline=_past(), lock_holder='dead-worker')
     assert reconcilers.ExpireTasks().run(admin_context) == 1
     row = instances.get(admin_context, late.id)
     assert states.task(row.task_id) is states.BUILDING_ERROR_TIMEOUT_GA
@@ -32,6 +32,17 @@ def test_expire_tasks(admin_context):
     assert states.task(instances.get(
         admin_context, on_time.id).task_id) is states.BUILDING
     assert reconcilers.ExpireTasks().run(admin_context) == 0
+
+
+def test_expiry_names_the_time_the_row_was_given(admin_context, override):
+    # The API that set the deadline allowed 30 s; this conductor's own
+    # build_timeout (600) is not what the instance was given.
+    row = _instance(admin_context)
+    instances.update(admin_context, row.id, task_start_time=_past(31),
+                     task_deadline=_past(1))
+    reconcilers.ExpireTasks().run(admin_context)
+    assert instances.get_fault(admin_context, row.id).message == \
+        'The instance did not become ready within 30 seconds.'
 
 
 def test_expire_a_stuck_delete(admin_context, override):

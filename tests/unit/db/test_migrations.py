@@ -75,6 +75,24 @@ def test_models_match_migrations_mariadb():
         assert 'ds_versions' in uniques
 
 
+def test_heartbeat_times_keep_their_precision_on_mariadb():
+    # A FLOAT column rounded epoch seconds to multiples of 128, so each
+    # heartbeat after an instance's first one was dropped as stale.
+    sent = 1795316105.25
+    with fixtures.mariadb_database() as url:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        migration.upgrade(engine=engine)
+        with engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO agent_heartbeats (id, instance_id, updated_at, "
+                "sent, deleted) VALUES ('h', 'i', NOW(), :sent, 0)"),
+                {'sent': sent})
+            stored = connection.execute(sa.text(
+                'SELECT sent FROM agent_heartbeats')).scalar()
+        engine.dispose()
+    assert stored == sent
+
+
 def test_diff_detects_a_model_the_migrations_lack(migrated_db):
     # The comparison is not vacuous: an extra table shows up.
     metadata = sa.MetaData()

@@ -56,7 +56,17 @@ class FakeDriver(base.ComputeDriver):
     def server_status(self, context, instance):
         with self._lock:
             server = self.servers.get(instance.id)
-        return server.status if server else states.SERVER_DELETED
+        if server is None:
+            return states.SERVER_DELETED
+        # NOTE(fake): as the local driver, a server whose agent the
+        # launcher does not run is shut down.
+        if self.launcher is not None and not self.launcher.running(
+                instance.id):
+            return states.SERVER_SHUTDOWN
+        return server.status
+
+    def console_output(self, context, instance, max_chars=4000):
+        return ''
 
     def adopt_servers(self, context):
         started = []

@@ -36,6 +36,8 @@ from trove_lite.db.repositories import instances as instance_repo
 HEALTHY = 'healthy'
 FAILED = 'failed'
 SILENT = 'silent'
+# The agent exits at once: nothing listens, and the launcher runs nothing.
+DEAD = 'dead'
 
 
 # Guest API 1.2 methods passed to the in-memory datastore as they come.
@@ -151,7 +153,7 @@ class FakeGuest:
 class FakeGuestLauncher(agent_launcher.AgentLauncher):
     """Starts a ``FakeGuest`` per instance.
 
-    :param behaviour: HEALTHY, FAILED or SILENT, for every guest.
+    :param behaviour: HEALTHY, FAILED, SILENT or DEAD, for every guest.
     :param datastore_factory: ``datastore_factory(instance_id)`` returns
         the in-memory datastore of a new guest; none when omitted.
     """
@@ -163,6 +165,8 @@ class FakeGuestLauncher(agent_launcher.AgentLauncher):
         self._lock = threading.Lock()
 
     def start(self, instance_id, guest_info_path):
+        if self.behaviour == DEAD:
+            return
         with self._lock:
             if instance_id in self.guests:
                 return

@@ -16,6 +16,7 @@ instance's ``guest_info.conf`` to an ``AgentLauncher``. That seam keeps
 
 import abc
 import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -89,8 +90,9 @@ class ProcessAgentLauncher(AgentLauncher):
 
     :param instances_path: where instance directories are
         (``[local] instances_path`` when omitted).
-    :param command: the agent command without ``--config-file``; the
-        ``trove-lite-guestagent`` beside ``sys.executable`` by default.
+    :param command: the agent command without ``--config-file``;
+        ``[local] agent_command`` when omitted, and when that is unset the
+        ``trove-lite-guestagent`` beside ``sys.executable``.
     :param stop_timeout: seconds between SIGTERM and SIGKILL
         (``[local] process_stop_timeout`` when omitted).
     """
@@ -115,6 +117,8 @@ class ProcessAgentLauncher(AgentLauncher):
     def command(self):
         if self._command is not None:
             return list(self._command)
+        if cfg.CONF.local.agent_command:
+            return shlex.split(cfg.CONF.local.agent_command)
         return [os.path.join(os.path.dirname(sys.executable), AGENT_COMMAND)]
 
     def start(self, instance_id, guest_info_path):

@@ -6,7 +6,8 @@
     LoadBuildInfo             the row, flavor, datastore
     CreateServer              revert: delete the server
     SaveServer                server id, addresses, server status
-    WaitForAgent              until the agent answers a ping
+    WaitForAgent              until the agent answers a ping (fails at
+                              once when the server no longer runs it)
     Prepare                   guest: set the datastore up (cast)
     WaitForHealthy            until the guest reports healthy
     FinishBuild               BUILDING -> NONE, lock released
@@ -38,7 +39,7 @@ def get_flow(driver):
              instance_tasks.LoadBuildInfo(),
              compute.CreateServer(driver),
              instance_tasks.SaveServer(),
-             guest.WaitForAgent(),
+             guest.WaitForAgent(driver),
              guest.Prepare(),
              guest.WaitForHealthy(),
              instance_tasks.FinishBuild())

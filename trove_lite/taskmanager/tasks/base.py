@@ -34,6 +34,13 @@ class GuestFailed(FlowError):
     tenant_message = 'The database failed to start on the instance.'
 
 
+class AgentFailed(FlowError):
+    message = ('The guest agent of instance %(uuid)s is not running (its '
+               'server is %(server_status)s). Last output:\n%(output)s')
+    tenant_message = ('The guest agent of the instance could not be '
+                      'started; delete the instance and create it again.')
+
+
 class GuestTimeout(FlowError):
     message = ('The guest of instance %(uuid)s did not become ready before '
                'the deadline %(deadline)s.')

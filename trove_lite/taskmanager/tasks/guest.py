@@ -21,6 +21,8 @@ LOST = 'lost'
 INTERRUPTED = 'interrupted'
 
 _READY_STATUSES = frozenset([states.SVC_HEALTHY, states.SVC_RUNNING])
+# Server statuses in which an agent that does not answer yet may still.
+_AGENT_MAY_RUN = frozenset([states.SERVER_BUILD, states.SERVER_ACTIVE])
 
 
 def guest_api(context, instance_id):
@@ -92,13 +94,22 @@ class WaitForAgent(task.Task):
     The prepare that follows is a cast, and a cast to a topic whose queue
     the agent has not declared yet is dropped by RabbitMQ: an agent
     process needs a moment after ``create_server`` before it listens.
+    Between two pings the driver is asked whether the server still runs
+    it: an agent that died (or never could start) fails the build at once
+    instead of at the build deadline.
 
+    :param driver: the ``ComputeDriver`` that made the server.
     :returns: READY; LOST or INTERRUPTED as ``WaitForHealthy``.
+    :raises AgentFailed: the server's agent is not running.
     :raises GuestTimeout: past the task's deadline (see WaitForHealthy).
     """
 
     default_provides = 'agent_state'
     ping_timeout = 2
+
+    def __init__(self, driver, **kwargs):
+        super().__init__(**kwargs)
+        self.driver = driver
 
     def execute(self, context, instance_id, holder, stop_event=None):
         api = guest_api(context, instance_id)
@@ -118,11 +129,24 @@ class WaitForAgent(task.Task):
             row = _still_ours(context, instance_id, holder)
             if row is None:
                 return LOST
+            self._check_server(context, row)
             if _past_deadline(row):
                 raise base.GuestTimeout(uuid=instance_id,
                                         deadline=row.task_deadline)
             if stop_event is not None and stop_event.is_set():
                 return INTERRUPTED
+
+    def _check_server(self, context, row):
+        """:raises AgentFailed: the server no longer runs the agent."""
+        status = self.driver.server_status(context, row)
+        if status in _AGENT_MAY_RUN:
+            return
+        try:
+            output = self.driver.console_output(context, row)
+        except Exception as err:
+            output = '(cannot read it: %s)' % err
+        raise base.AgentFailed(uuid=row.id, server_status=status,
+                               output=output.strip() or '(none)')
 
 
 class Prepare(task.Task):

@@ -30,6 +30,17 @@ def test_servers_in_a_dict(admin_context):
     driver.delete_server(admin_context, row)
     assert driver.deleted == ['i1']
     assert driver.server_status(admin_context, row) == states.SERVER_DELETED
+    assert driver.console_output(admin_context, row) == ''
+
+
+def test_a_server_whose_agent_does_not_run_is_shut_down(admin_context):
+    launcher = fake_guest.FakeGuestLauncher(behaviour=fake_guest.DEAD)
+    driver = fake_driver.FakeDriver(launcher=launcher)
+    row = Row('i1')
+    driver.create_server(admin_context, row, None, {})
+    assert not launcher.running('i1')
+    assert driver.server_status(admin_context, row) == \
+        states.SERVER_SHUTDOWN
 
 
 def test_failing_create_keeps_what_it_made(admin_context):

@@ -118,6 +118,7 @@ def test_guest_info_of_a_process_agent_carries_the_bus(
     rpc_fixtures.register_messaging_opts()
     override('transport_url', 'rabbit://u:p@mq:5672/')
     override('control_exchange', 'trove')
+    override('conductor_queue', 'conductor-cell2')
     driver = local_driver.LocalDriver(RecordingLauncher(True))
     row = new_instance()
     driver.create_server(admin_context, row, flavor, GUEST_INFO)
@@ -125,6 +126,7 @@ def test_guest_info_of_a_process_agent_carries_the_bus(
     config.read(instances_path / row.id / 'guest_info.conf')
     assert config['DEFAULT']['transport_url'] == 'rabbit://u:p@mq:5672/'
     assert config['DEFAULT']['control_exchange'] == 'trove'
+    assert config['DEFAULT']['conductor_queue'] == 'conductor-cell2'
 
 
 def test_keys_differ_per_instance(admin_context, driver, new_instance,
@@ -203,6 +205,18 @@ def test_server_status(admin_context, driver, launcher, new_instance,
     assert driver.server_status(admin_context, row) == states.SERVER_ACTIVE
     launcher.stop(row.id)
     assert driver.server_status(admin_context, row) == states.SERVER_SHUTDOWN
+
+
+def test_console_output_is_the_tail_of_the_agent_log(
+        admin_context, driver, instances_path, new_instance, flavor):
+    row = new_instance()
+    assert driver.console_output(admin_context, row) == ''
+    driver.create_server(admin_context, row, flavor, GUEST_INFO)
+    assert driver.console_output(admin_context, row) == ''
+    log = instances_path / row.id / 'log' / 'agent.log'
+    log.write_text('x' * 100 + 'Failed to find some config files\n')
+    assert driver.console_output(admin_context, row, max_chars=33) == (
+        'Failed to find some config files\n')
 
 
 def test_adopt_starts_agents_of_live_instances(admin_context, driver,

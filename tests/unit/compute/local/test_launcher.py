@@ -98,6 +98,19 @@ def test_default_command_is_beside_the_interpreter():
                                     'trove-lite-guestagent')]
 
 
+def test_configured_command_is_split_like_a_shell(override):
+    override('agent_command', "/opt/agent --config-file '/etc/a b.conf'",
+             group='local')
+    assert agent_launcher.ProcessAgentLauncher().command() == [
+        '/opt/agent', '--config-file', '/etc/a b.conf']
+
+
+def test_an_explicit_command_wins_over_the_option(override):
+    override('agent_command', '/opt/agent', group='local')
+    launcher = agent_launcher.ProcessAgentLauncher(command=['/bin/agent'])
+    assert launcher.command() == ['/bin/agent']
+
+
 @pytest.mark.parametrize('mode,url,expected', [
     ('auto', 'kombu+memory:////', 'thread'),
     ('auto', 'fake://', 'thread'),

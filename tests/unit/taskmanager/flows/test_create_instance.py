@@ -11,6 +11,8 @@ from trove_lite.conductor import reconcilers
 from trove_lite.db.repositories import instances
 from trove_lite.taskmanager.flows import create_instance
 from trove_lite.taskmanager.flows import delete_instance
+from trove_lite.taskmanager.tasks import base
+from trove_lite.taskmanager.tasks import guest as guest_tasks
 
 
 def _run(ctx, driver, instance_id, **kwargs):
@@ -70,6 +72,24 @@ def test_guest_failure_ends_in_error_with_its_fault(ctx, conductor,
     assert driver.servers == {}
     assert instances.get_fault(ctx, row.id).message == \
         'The datastore failed to start.'
+
+
+def test_dead_agent_fails_the_build_long_before_its_deadline(
+        ctx, conductor, new_instance, monkeypatch):
+    # build_timeout stays 600 s: the flow notices the agent is gone.
+    monkeypatch.setattr(guest_tasks.WaitForAgent, 'ping_timeout', 0.2)
+    guests = fake_guest.FakeGuestLauncher(behaviour=fake_guest.DEAD)
+    driver = fake_driver.FakeDriver(launcher=guests)
+    row = new_instance()
+    assert not _run(ctx, driver, row.id)
+    row = instances.get(ctx, row.id)
+    assert states.task(row.task_id) is states.BUILDING_ERROR_GUEST
+    assert row.lock_holder is None
+    assert driver.servers == {} and driver.deleted == [row.id]
+    fault = instances.get_fault(ctx, row.id)
+    assert fault.message == base.AgentFailed.tenant_message
+    assert 'WaitForAgent' in fault.details
+    assert 'SHUTDOWN' in fault.details
 
 
 def test_silent_guest_is_expired_by_the_reconciler(ctx, conductor,

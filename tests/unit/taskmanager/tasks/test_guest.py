@@ -115,7 +115,16 @@ def test_prepare_is_skipped_unless_the_agent_answered(ctx, claimed, flavor,
     guest_api.prepare.assert_not_called()
 
 
-def test_wait_for_agent_pings_until_it_answers(ctx, claimed, monkeypatch):
+@pytest.fixture
+def server():
+    """A driver whose server runs its agent."""
+    driver = mock.Mock()
+    driver.server_status.return_value = states.SERVER_ACTIVE
+    return driver
+
+
+def test_wait_for_agent_pings_until_it_answers(ctx, claimed, monkeypatch,
+                                               server):
     answers = [exception.RPCTimeout(service='g', timeout=1), None]
 
     def call(cctxt, context, method, service):
@@ -128,7 +137,8 @@ def test_wait_for_agent_pings_until_it_answers(ctx, claimed, monkeypatch):
     monkeypatch.setattr(guest.rpc, 'call', call)
     monkeypatch.setattr(guest.rpc, 'prepare', mock.Mock())
     monkeypatch.setattr(guest.guest_rpcapi, 'GuestAgentAPI', mock.Mock())
-    assert guest.WaitForAgent().execute(ctx, claimed.id, 'h') == guest.READY
+    assert guest.WaitForAgent(server).execute(ctx, claimed.id, 'h') == \
+        guest.READY
     assert answers == []
 
 
@@ -161,22 +171,59 @@ def silent_agent(monkeypatch):
     monkeypatch.setattr(guest.guest_rpcapi, 'GuestAgentAPI', mock.Mock())
 
 
-def test_wait_for_agent_stops_when_taken_over(ctx, claimed, silent_agent):
+def test_wait_for_agent_stops_when_taken_over(ctx, claimed, silent_agent,
+                                              server):
     instances.start(ctx, claimed.id, 'delete', 'deleter')
-    assert guest.WaitForAgent().execute(ctx, claimed.id, 'h') == guest.LOST
+    assert guest.WaitForAgent(server).execute(ctx, claimed.id, 'h') == \
+        guest.LOST
 
 
-def test_wait_for_agent_is_interrupted(ctx, claimed, silent_agent):
+def test_wait_for_agent_is_interrupted(ctx, claimed, silent_agent, server):
     stop = threading.Event()
     stop.set()
-    assert guest.WaitForAgent().execute(ctx, claimed.id, 'h', stop) == \
-        guest.INTERRUPTED
+    assert guest.WaitForAgent(server).execute(ctx, claimed.id, 'h',
+                                              stop) == guest.INTERRUPTED
 
 
 def test_wait_for_agent_fails_past_the_deadline(ctx, claimed, silent_agent,
-                                                override):
+                                                override, server):
     override('reconcile_interval', 1)
     instances.update(ctx, claimed.id, task_deadline=models.utcnow()
                      - datetime.timedelta(seconds=3))
     with pytest.raises(base.GuestTimeout):
-        guest.WaitForAgent().execute(ctx, claimed.id, 'h')
+        guest.WaitForAgent(server).execute(ctx, claimed.id, 'h')
+
+
+def test_wait_for_agent_keeps_waiting_while_the_server_builds(
+        ctx, claimed, silent_agent, server):
+    server.server_status.return_value = states.SERVER_BUILD
+    stop = threading.Event()
+    stop.set()
+    assert guest.WaitForAgent(server).execute(ctx, claimed.id, 'h',
+                                              stop) == guest.INTERRUPTED
+
+
+@pytest.mark.parametrize('status', [states.SERVER_SHUTDOWN,
+                                    states.SERVER_ERROR,
+                                    states.SERVER_DELETED])
+def test_wait_for_agent_fails_at_once_when_the_agent_is_gone(
+        ctx, claimed, silent_agent, server, status):
+    # Long before the deadline: the dead agent is noticed, not waited out.
+    server.server_status.return_value = status
+    server.console_output.return_value = 'Failed to find config files\n'
+    with pytest.raises(base.AgentFailed) as err:
+        guest.WaitForAgent(server).execute(ctx, claimed.id, 'h')
+    assert status in str(err.value)
+    assert 'Failed to find config files' in str(err.value)
+    assert 'could not be started' in err.value.tenant_message
+    [(context, row)] = [c.args for c in server.server_status.call_args_list]
+    assert row.id == claimed.id
+
+
+def test_an_unreadable_console_does_not_hide_the_failure(
+        ctx, claimed, silent_agent, server):
+    server.server_status.return_value = states.SERVER_SHUTDOWN
+    server.console_output.side_effect = OSError('EIO')
+    with pytest.raises(base.AgentFailed) as err:
+        guest.WaitForAgent(server).execute(ctx, claimed.id, 'h')
+    assert 'cannot read it: EIO' in str(err.value)
