@@ -143,14 +143,14 @@ def test_wait_for_agent_pings_until_it_answers(ctx, claimed, monkeypatch,
 
 
 @pytest.mark.parametrize('version', ['1.0', '2.1', None, 'garbage'])
-def test_wait_for_agent_refuses_an_incompatible_agent(ctx, claimed,
+def test_wait_for_agent_refuses_an_incompatible_agent(ctx, claimed, server,
                                                       monkeypatch, version):
     monkeypatch.setattr(guest.rpc, 'call',
                         lambda *args: {'rpc_api_version': version})
     monkeypatch.setattr(guest.rpc, 'prepare', mock.Mock())
     monkeypatch.setattr(guest.guest_rpcapi, 'GuestAgentAPI', mock.Mock())
     with pytest.raises(base.GuestIncompatible) as caught:
-        guest.WaitForAgent().execute(ctx, claimed.id, 'h')
+        guest.WaitForAgent(server).execute(ctx, claimed.id, 'h')
     assert 'needs 1.1 to 1.2' in str(caught.value)
     assert caught.value.tenant_message.startswith(
         'The guest agent of the instance is incompatible')
