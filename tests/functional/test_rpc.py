@@ -2,10 +2,11 @@
 
 Each test starts the installed console scripts (``trove-lite-conductor``,
 ``trove-lite-taskmanager``, ``trove-lite-guestagent``) with a config file of
-its own: the real RabbitMQ, an exchange no other run uses and a host name
-no other process has. The test process then pings them through the
-versioned RPC clients, so an answer that names the subprocess's host proves
-the whole path: config, transport, topics, servers, serialization.
+its own: the real RabbitMQ, an exchange and queues no other run uses
+(``fixtures.unique_bus``) and a host name no other process has. The test
+process then pings them through the versioned RPC clients, so an answer
+that names the subprocess's host proves the whole path: config,
+transport, topics, servers, serialization.
 
 RabbitMQ being unreachable is a failure, not a skip: these tests exist to
 prove the services work on it.
@@ -91,17 +92,18 @@ class ServiceProcess:
 
 @pytest.fixture(scope='module')
 def exchange():
-    """The test process on RabbitMQ, on an exchange of this module's own."""
+    """The test process on RabbitMQ, on a bus of this module's own."""
     _require_rabbitmq()
     rpc_fixtures.register_messaging_opts()
     overrides = rpc_fixtures.Overrides()
-    name = fixtures.unique_exchange('trove_lite_rpc')
+    bus = fixtures.unique_bus('trove_lite_rpc')
     overrides.set('transport_url', fixtures.RABBIT_URL)
-    overrides.set('control_exchange', name)
+    for option, value in bus.items():
+        overrides.set(option, value)
     overrides.set('rpc_ping_timeout', PING_TIMEOUT)
     overrides.set('agent_call_low_timeout', PING_TIMEOUT)
     rpc.init()
-    yield name
+    yield bus
     rpc.cleanup()
     overrides.clear()
 
@@ -117,9 +119,8 @@ def start(tmp_path, exchange):
     def _start(script, **defaults):
         host = 'func-%s' % uuid.uuid4().hex[:10]
         name = '%s-%s' % (script, host)
-        options = {'transport_url': fixtures.RABBIT_URL,
-                   'control_exchange': exchange, 'host': host,
-                   'state_path': str(tmp_path / 'state')}
+        options = dict(exchange, transport_url=fixtures.RABBIT_URL,
+                       host=host, state_path=str(tmp_path / 'state'))
         options.update(defaults)
         config = fixtures.write_config(tmp_path / ('%s.conf' % name), {
             'DEFAULT': options,
