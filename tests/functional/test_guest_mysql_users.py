@@ -28,6 +28,7 @@ from trove_lite.common import sealing
 from trove_lite.common import service
 from trove_lite.guestagent import agent as guest_agent
 from trove_lite.guestagent.datastores.mysql import manager as mysql_manager
+from trove_lite.guestagent.datastores import process as ds_process
 from trove_lite.guestagent import rpcapi
 
 PORT = guest_mysql.PORT
@@ -79,7 +80,7 @@ def _memory_bus(overrides):
 @pytest.fixture(scope='module')
 def instance():
     """One prepared MariaDB instance and its agent for the module."""
-    if mysql_manager.find_binary(mysql_manager.SERVER_BINARIES) is None:
+    if ds_process.find_binary(mysql_manager.SERVER_BINARIES) is None:
         pytest.fail('mariadbd is not installed; these tests run the real '
                     'server (apt-get install mariadb-server)')
     overrides = rpc_fixtures.Overrides()

@@ -38,7 +38,9 @@ from sqlalchemy.engine import url as sa_url
 from tests.functional import conftest
 from tests.functional import fixtures
 from tests.unit import rpc_fixtures
+from trove_lite.cmd import common
 from trove_lite.common import context as trove_context
+from trove_lite.common import key_storage
 from trove_lite.common import rpc
 from trove_lite.common import sealing
 from trove_lite.common import states
@@ -49,6 +51,8 @@ from trove_lite.conductor import rpcapi as conductor_rpcapi
 LONG_BUILD_TIMEOUT = 300
 SHORT_BUILD_TIMEOUT = 8
 EXPIRY_MESSAGE = 'The instance did not become ready within %d seconds.'
+# [DEFAULT] inst_rpc_key_encr_key of the control planes.
+KEY_SECRET = 'functional-test-key-secret'
 
 
 def _address_range():
@@ -79,7 +83,9 @@ class ControlPlane:
                    'transport_url': fixtures.RABBIT_URL,
                    'host': '%s-%s' % (name, uuid.uuid4().hex[:8]),
                    'report_interval': 1, 'reconcile_interval': 1,
-                   'build_timeout': LONG_BUILD_TIMEOUT}
+                   'build_timeout': LONG_BUILD_TIMEOUT,
+                   # As on a real cloud: one secret for every service.
+                   'inst_rpc_key_encr_key': KEY_SECRET}
         options.update(fixtures.unique_bus('trove_lite_fail'))
         options.update(default or {})
         self.options = options
@@ -378,6 +384,15 @@ def bus(cloud):
     overrides.clear()
 
 
+def _decrypt_with(secret, stored):
+    """What a thief who also stole the control plane's secret reads."""
+    common.CONF.set_override('inst_rpc_key_encr_key', secret)
+    try:
+        return key_storage.decrypt(stored)
+    finally:
+        common.CONF.clear_override('inst_rpc_key_encr_key')
+
+
 def _stored_heartbeat(infra_url, instance_id):
     return infra_row(
         infra_url, 'SELECT h.sent, h.guest_agent_version, s.status_id '
@@ -392,8 +407,10 @@ def test_forged_heartbeats_are_refused(cloud, infra_url, bus):
     other = tenant.created('other')
     for instance_id in (victim, other):
         tenant.wait(instance_id, 'ACTIVE')
-    [other_key] = infra_row(infra_url, 'SELECT encrypted_key FROM '
-                            'instances WHERE id = %s', other)
+    [stored_key] = infra_row(infra_url, 'SELECT encrypted_key FROM '
+                             'instances WHERE id = %s', other)
+    assert stored_key.startswith(key_storage.PREFIX), 'encrypted at rest'
+    other_key = _decrypt_with(KEY_SECRET, stored_key)
     before = _stored_heartbeat(infra_url, victim)
     assert before[2] == states.SVC_HEALTHY.code
 
