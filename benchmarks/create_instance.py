@@ -37,6 +37,7 @@ import requests
 
 from trove_lite.guestagent.datastores.mysql import config
 from trove_lite.guestagent.datastores.mysql import manager
+from trove_lite.guestagent.datastores import process as ds_process
 
 BIN = os.path.dirname(sys.executable)
 PROJECT = 'bench'
@@ -95,8 +96,8 @@ def floor_once(workdir):
             paths, '127.0.0.1', port, FLAVOR_RAM_MB,
             user=run_as.pw_name if run_as else None)))
     os.chmod(paths.my_cnf, 0o644)
-    install = manager.find_binary(manager.INSTALL_BINARIES, ('/usr/bin',))
-    server = manager.find_binary(manager.SERVER_BINARIES)
+    install = ds_process.find_binary(manager.INSTALL_BINARIES, ('/usr/bin',))
+    server = ds_process.find_binary(manager.SERVER_BINARIES)
     began = time.monotonic()
     command = [install, '--defaults-file=%s' % paths.my_cnf,
                '--auth-root-authentication-method=normal', '--skip-test-db',
