@@ -175,7 +175,7 @@ def _api_config(state, port):
     with open(path, 'w') as handle:
         handle.write('[DEFAULT]\nauth_strategy = noauth\nbind_host = '
                      '127.0.0.1\nbind_port = %d\nhttp_get_rate = 1000000\n'
-                     'transport_url = kombu+memory:////\n' % port)
+                     'transport_url = kombu+trove-lite-memory:////\n' % port)
     return path
 
 

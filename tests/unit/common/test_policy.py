@@ -1,0 +1,35 @@
+import pytest
+
+from trove_lite.common import context
+from trove_lite.common import exception
+from trove_lite.common import policy
+
+RULE = 'instance:index'
+
+
+def _member():
+    return context.RequestContext(user_id='u', project_id='p',
+                                  roles=['member'])
+
+
+def test_policy_file_changes_apply_after_the_reload_interval(
+        override, tmp_path, monkeypatch):
+    rules = tmp_path / 'policy.yaml'
+    rules.write_text('"%s": "role:member"\n' % RULE)
+    policy.get_enforcer()  # registers [oslo_policy]
+    policy.reset()
+    override('policy_file', str(rules), group='oslo_policy')
+    monkeypatch.setattr(policy, 'RELOAD_INTERVAL', 3600)
+    policy.authorize(_member(), RULE)
+
+    rules.write_text('"%s": "role:admin"\n' % RULE)
+    # Within the interval the file is not looked at again...
+    policy.authorize(_member(), RULE)
+    # ...and once it is over, the edit applies without a restart.
+    policy.get_enforcer()._next_check = 0.0
+    with pytest.raises(exception.PolicyNotAuthorized):
+        policy.authorize(_member(), RULE)
+
+
+def test_the_enforcer_is_ours():
+    assert isinstance(policy.get_enforcer(), policy.Enforcer)
