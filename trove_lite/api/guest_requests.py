@@ -29,13 +29,12 @@ from urllib import parse
 from oslo_log import log as logging
 import oslo_messaging
 
+from trove_lite.api import datastore_rules
 from trove_lite.api import pagination
 from trove_lite.common import exception
 from trove_lite.common import policy
 from trove_lite.common import states
-from trove_lite.common import utils
 from trove_lite import conf
-from trove_lite.conf import datastores as datastores_conf
 from trove_lite.db import models
 from trove_lite.db.repositories import datastores as datastore_repo
 from trove_lite.db.repositories import instances as instance_repo
@@ -46,9 +45,6 @@ CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
 DEFAULT_HOST = manifests.DEFAULT_HOST
-# NOTE(compat): upstream's default_password_length, for datastores that
-# have no option group of their own (the fake one).
-DEFAULT_PASSWORD_LENGTH = 36
 
 # Service statuses in which a datastore takes database and user requests.
 _READY = frozenset([states.SVC_RUNNING, states.SVC_HEALTHY,
@@ -120,9 +116,7 @@ def split_user_id(quoted):
     return name, host
 
 
-def user_id(name, host):
-    """The ``name@host`` a user is known by in markers and messages."""
-    return '%s@%s' % (name, host or DEFAULT_HOST)
+user_id = datastore_rules.user_id
 
 
 def page(ctx, items, key, page_size):
@@ -143,7 +137,7 @@ def page(ctx, items, key, page_size):
     return items, None
 
 
-class Target:
+class Target(datastore_rules.DatastoreRules):
     """An instance that passed ``load``: its validators and its guest.
 
     :param ctx: the request context.
@@ -153,74 +147,10 @@ class Target:
     """
 
     def __init__(self, ctx, instance, manager, manifest):
+        super().__init__(manager, manifest)
         self.context = ctx
         self.instance = instance
-        self.manager = manager
-        self.manifest = manifest
-        options = datastores_conf.options_for(CONF, manager)
-        self.ignored_users = frozenset(options.ignore_users if options
-                                       else ())
-        self.ignored_databases = frozenset(options.ignore_dbs if options
-                                           else ())
-        self.password_length = (options.default_password_length if options
-                                else DEFAULT_PASSWORD_LENGTH)
         self.guest = Guest(ctx, instance)
-
-    # -- validation ------------------------------------------------------
-
-    def database_name(self, name):
-        """:raises BadValue: a reserved or invalid database name."""
-        if name in self.ignored_databases:
-            raise exception.BadValue(
-                message='The database name %r is reserved; choose another '
-                        'name.' % name)
-        self.manifest.validate_database_name(name)
-        return name
-
-    def database(self, entry):
-        """A validated ``{'name', 'character_set'?, 'collate'?}``.
-
-        :raises BadValue: a reserved or invalid name or character set.
-        """
-        database = {'name': self.database_name(entry['name'])}
-        for key, what in (('character_set', 'character set'),
-                          ('collate', 'collation')):
-            if entry.get(key):
-                database[key] = self.manifest.validate_charset(entry[key],
-                                                               what)
-        return database
-
-    def user(self, name, host=None):
-        """The validated (name, host) of a user; ``host`` defaults to %.
-
-        :raises BadValue: a reserved or invalid name, or an invalid host.
-        """
-        if name in self.ignored_users:
-            raise exception.BadValue(
-                message='The user name %r is reserved; choose another '
-                        'name.' % name)
-        self.manifest.validate_user_name(name)
-        return name, self.manifest.validate_host(host or DEFAULT_HOST)
-
-    def password(self, password):
-        """:raises BadValue: a password the datastore refuses."""
-        return self.manifest.validate_password(password)
-
-    def new_password(self):
-        """A generated password of ``[<manager>] default_password_length``.
-        """
-        return utils.generate_password(self.password_length)
-
-    def unique(self, items, what):
-        """:raises BadRequest: an item appears twice in one request."""
-        seen = set()
-        for item in items:
-            if item in seen:
-                shown = user_id(*item) if isinstance(item, tuple) else item
-                raise exception.BadRequest(
-                    'The %s %s appears more than once in the request.'
-                    % (what, shown))
-            seen.add(item)
 
     # -- what the guest has ------------------------------------------------
 

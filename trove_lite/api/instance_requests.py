@@ -11,6 +11,7 @@ import collections
 
 from oslo_config import cfg
 
+from trove_lite.api import datastore_rules
 from trove_lite.common import exception
 from trove_lite.common import plugins
 from trove_lite.db.repositories import datastores as datastore_repo
@@ -19,7 +20,7 @@ from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.db.repositories import quotas as quota_repo
 
 Resolved = collections.namedtuple('Resolved',
-                                  'datastore version flavor volume_size')
+                                  'datastore version flavor volume_size databases users')
 
 
 def resolve_datastore(ctx, spec):
@@ -135,5 +136,8 @@ def resolve(ctx, spec):
     size = volume_size(spec.get('volume'))
     check_databases_and_users(spec.get('databases', []),
                               spec.get('users', []))
+    databases, users = datastore_rules.DatastoreRules(
+        version.manager).initial(spec.get('databases', []),
+                                 spec.get('users', []))
     check_quota(ctx, ctx.project_id, flavor.ram, size)
-    return Resolved(datastore, version, flavor, size)
+    return Resolved(datastore, version, flavor, size, databases, users)

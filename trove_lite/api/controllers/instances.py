@@ -129,7 +129,7 @@ class InstanceController:
             'access': json.dumps(access) if access else None,
         })
         root_password = self._root_on_create(resolved.version)
-        self._cast_create(ctx, row, spec, root_password)
+        self._cast_create(ctx, row, resolved, root_password)
         if root_password:
             root_history.enable(ctx, row.id, ctx.user_id)
         [facts] = gather(ctx, [instance_repo.get(ctx, row.id)])
@@ -147,14 +147,11 @@ class InstanceController:
         return utils.generate_password(options.default_password_length)
 
     @staticmethod
-    def _cast_create(ctx, row, spec, root_password):
-        users = [{'name': user['name'], 'password': user['password'],
-                  'host': user.get('host', '%'),
-                  'databases': user.get('databases', [])}
-                 for user in spec.get('users', [])]
+    def _cast_create(ctx, row, resolved, root_password):
         try:
             taskmanager_rpcapi.TaskManagerAPI().create_instance(
-                ctx, row.id, spec.get('databases', []), users, root_password)
+                ctx, row.id, resolved.databases, resolved.users,
+                root_password)
         except Exception as err:
             LOG.exception('Could not ask a taskmanager to build %s', row.id)
             instance_repo.finish(ctx, row.id, 'build_failed_server', None)

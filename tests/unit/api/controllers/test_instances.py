@@ -100,6 +100,34 @@ def test_create_uses_the_default_version(client, mysql, flavor_rows,
     assert resp.json['instance']['datastore']['version'] == '10.11'
 
 
+@pytest.mark.parametrize('fields,status,text', [
+    ({'users': [{'name': 'root', 'password': 'pw'}]}, 400, 'reserved'),
+    ({'databases': [{'name': 'mysql'}]}, 400, 'reserved'),
+    ({'databases': [{'name': 'bad`name'}]}, 400, 'Invalid database name'),
+    ({'users': [{'name': 'os_admin', 'password': 'pw'}]}, 400, 'reserved'),
+    ({'databases': [{'name': 'app', 'character_set': 'utf8;'}]}, 400,
+     'character set'),
+])
+def test_create_checks_initial_names_with_the_datastore(
+        client, mysql, flavor_rows, admin_context, fields, status, text):
+    resp = _create(client, **fields)
+    assert resp.status_int == status, resp.text
+    assert text in resp.text
+    assert instance_repo.list_instances(admin_context) == []
+
+
+def test_create_refuses_databases_on_a_datastore_without_them(
+        client, flavor_rows, admin_context):
+    datastores.update_datastore(admin_context, 'redis')
+    datastores.upsert_version(admin_context, 'redis', '7.0', 'redis')
+    resp = _create(client, datastore={'type': 'redis', 'version': '7.0'},
+                   databases=[{'name': 'app'}])
+    assert resp.status_int == 422, resp.text
+    assert resp.json['unprocessableEntity']['message'] == (
+        'The databases feature is not supported by the redis datastore.')
+    assert instance_repo.list_instances(admin_context) == []
+
+
 def test_show_list_and_detail(client, created):
     shown = client.v1('GET', '/instances/%s' % created['id']).json[
         'instance']
