@@ -19,6 +19,7 @@ import base64
 import configparser
 import os
 import shutil
+import socket
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -41,6 +42,29 @@ KEY_BYTES = 32
 def new_instance_key():
     """A fresh per-instance secret: 32 random bytes, urlsafe base64."""
     return base64.urlsafe_b64encode(os.urandom(KEY_BYTES)).decode('ascii')
+
+
+def port_free(port):
+    """``usable(address)`` for ``local_servers.allocate``: whether
+    nothing listens on ``port`` of the address (always, without a port).
+
+    Rows only know this deployment's instances; a server left running by
+    another deployment, or anything else on the host, must not make the
+    new instance's datastore fail with "address in use".
+    """
+    def usable(address):
+        if not port:
+            return True
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((address, int(port)))
+            except OSError:
+                LOG.warning('Skipping %s: port %s is in use there', address,
+                            port)
+                return False
+        return True
+    return usable
 
 
 def _option(name):
@@ -74,7 +98,8 @@ class LocalDriver(base.ComputeDriver):
                             exist_ok=True)
             server = local_servers.allocate(
                 context, instance.id, instance_dir, cfg.CONF.host,
-                cfg.CONF.local.address_range)
+                cfg.CONF.local.address_range,
+                usable=port_free(guest_info.get('port')))
             key = new_instance_key()
             instance_repo.set_key(context, instance.id, key)
             path = self._write_guest_info(instance, instance_dir,
@@ -82,7 +107,9 @@ class LocalDriver(base.ComputeDriver):
             self.launcher.start(instance.id, path)
         except local_servers.AddressRangeExhausted as err:
             raise base.ComputeError(
-                reason='no free address left in %s' % err.args[0])
+                reason='no free address left in %s (port %s may be taken '
+                       'on all of them)' % (err.args[0],
+                                            guest_info.get('port')))
         except OSError as err:
             raise base.ComputeError(reason='%s: %s' % (instance_dir, err))
         LOG.info('Local server of instance %s at %s in %s', instance.id,

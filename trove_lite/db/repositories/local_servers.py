@@ -16,6 +16,8 @@ from trove_lite.db import models
 
 # How often allocate() retries after losing a race for an address.
 ALLOCATE_ATTEMPTS = 20
+# Free addresses in use by something else before allocation gives up.
+MAX_BUSY = 32
 
 
 class AddressRangeExhausted(Exception):
@@ -53,15 +55,19 @@ def _insert(context, instance_id, address, path, host):
     return server
 
 
-def allocate(context, instance_id, path, host, address_range):
+def allocate(context, instance_id, path, host, address_range, usable=None):
     """Reserve the lowest free address of ``address_range`` for an instance.
 
     Returns the instance's existing row when it has one, so a retried
     create keeps its address.
 
     :param address_range: a network in CIDR notation.
+    :param usable: ``usable(address)`` says whether the host lets the
+        instance have an address no row holds (nothing else listens on it);
+        addresses it refuses are skipped.
     :returns: the ``LocalServer``.
-    :raises AddressRangeExhausted: no free address is left.
+    :raises AddressRangeExhausted: no free address is left, or the first
+        ``MAX_BUSY`` free ones are all taken by something else.
     """
     network = ipaddress.ip_network(address_range)
     for _attempt in range(ALLOCATE_ATTEMPTS):
@@ -69,8 +75,7 @@ def allocate(context, instance_id, path, host, address_range):
         if existing is not None:
             return existing
         used = _used_addresses(context)
-        address = next((str(a) for a in network.hosts()
-                        if str(a) not in used), None)
+        address = _first_usable(network, used, usable)
         if address is None:
             raise AddressRangeExhausted(address_range)
         try:
@@ -80,6 +85,22 @@ def allocate(context, instance_id, path, host, address_range):
             # instance got a row) between our read and our insert.
             continue
     raise AddressRangeExhausted(address_range)
+
+
+def _first_usable(network, used, usable):
+    busy = 0
+    for candidate in network.hosts():
+        address = str(candidate)
+        if address in used:
+            continue
+        if usable is None or usable(address):
+            return address
+        busy += 1
+        if busy >= MAX_BUSY:
+            # NOTE(local): something holds the port on every address (a
+            # server bound to 0.0.0.0, say); scanning on would not help.
+            return None
+    return None
 
 
 @db_api.writer

@@ -7,6 +7,7 @@ from trove_lite.common import states
 from trove_lite.db.repositories import datastores
 from trove_lite.db.repositories import flavors
 from trove_lite.db.repositories import instances
+from trove_lite.guestagent import info as guest_info_module
 
 LOG = logging.getLogger(__name__)
 
@@ -101,6 +102,9 @@ class LoadBuildInfo(task.Task):
                 context, instance.datastore_version_id)
             guest_info['datastore_manager'] = version.manager
             guest_info['datastore_version'] = version.version or version.name
+            port = guest_info_module.DEFAULT_PORTS.get(version.manager)
+            if port:
+                guest_info['port'] = port
         return instance, flavor, guest_info
 
 

@@ -4,6 +4,7 @@ addresses, delete and adoption."""
 import base64
 import configparser
 import os
+import socket
 import subprocess
 import sys
 
@@ -238,3 +239,29 @@ def test_adopt_starts_agents_of_live_instances(admin_context, driver,
 def test_loaded_by_name(launcher):
     assert isinstance(base.load_driver('local', launcher=launcher),
                       local_driver.LocalDriver)
+
+
+def _listener_on_first_free(port_range=(40000, 60000)):
+    """A socket listening on 127.77.0.1 at a port free there."""
+    sock = socket.socket()
+    for port in range(*port_range):
+        try:
+            sock.bind(('127.77.0.1', port))
+        except OSError:
+            continue
+        sock.listen()
+        return sock, port
+    raise AssertionError('no free port on 127.77.0.1')
+
+
+def test_create_skips_an_address_whose_port_is_taken(
+        admin_context, driver, new_instance, flavor):
+    listener, port = _listener_on_first_free()
+    with listener:
+        server = driver.create_server(admin_context, new_instance(), flavor,
+                                      dict(GUEST_INFO, port=port))
+    assert server.addresses[0]['address'] == '127.77.0.2'
+
+
+def test_port_free_without_a_port_takes_any_address():
+    assert local_driver.port_free(None)('127.77.0.1')

@@ -45,3 +45,16 @@ def test_exhausted(admin_context):
         local_servers.allocate(admin_context, name, '/p/' + name, 'h', RANGE)
     with pytest.raises(local_servers.AddressRangeExhausted):
         local_servers.allocate(admin_context, 'g', '/p/g', 'h', RANGE)
+
+
+def test_allocate_skips_what_the_host_refuses(admin_context):
+    server = local_servers.allocate(
+        admin_context, 'i-1', '/x', 'h', '127.77.0.0/29',
+        usable=lambda address: address != '127.77.0.1')
+    assert server.address == '127.77.0.2'
+
+
+def test_allocate_gives_up_when_every_address_is_busy(admin_context):
+    with pytest.raises(local_servers.AddressRangeExhausted):
+        local_servers.allocate(admin_context, 'i-1', '/x', 'h',
+                               '127.77.0.0/16', usable=lambda address: False)

@@ -93,7 +93,7 @@ def test_load_build_info_reads_the_datastore(ctx, new_instance):
                                      datastore_version_id='v1')
         _, _, guest_info = tasks.LoadBuildInfo().execute(ctx, row.id)
     assert guest_info == {'tenant_id': 'p1', 'datastore_manager': 'mariadb',
-                          'datastore_version': '11.4'}
+                          'datastore_version': '11.4', 'port': 3306}
 
 
 def test_load_build_info_of_a_missing_flavor_fails(ctx, new_instance):
