@@ -28,7 +28,6 @@ import signal
 import stat
 import subprocess
 import threading
-import time
 
 from oslo_log import log as logging
 
@@ -38,6 +37,7 @@ from trove_lite.guestagent.datastores import base
 from trove_lite.guestagent.datastores.mysql import admin
 from trove_lite.guestagent.datastores.mysql import config
 from trove_lite.guestagent.datastores import process
+from trove_lite.guestagent.datastores import server
 
 LOG = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class Paths:
         self.install_sql = join(self.rundir, 'install.sql')
 
 
-class Manager(base.DatastoreManager):
+class Manager(server.DetachedServer, base.DatastoreManager):
     """MySQL and MariaDB, run as a real ``mariadbd`` for one instance.
 
     :param info: the agent's ``GuestInfo``; ``bind_host`` and ``port`` are
@@ -91,6 +91,9 @@ class Manager(base.DatastoreManager):
         answers.
     :param stop_timeout: seconds a clean shutdown may take before SIGKILL.
     """
+
+    SERVER_NAME = 'mariadbd'
+    poll_interval = POLL_INTERVAL
 
     def __init__(self, info, start_timeout=START_TIMEOUT,
                  stop_timeout=STOP_TIMEOUT):
@@ -155,18 +158,12 @@ class Manager(base.DatastoreManager):
                 return
             LOG.info('Stopping mariadbd of instance %s (pid %s)',
                      self.info.guest_id, pid)
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+            self._signal(pid, signal.SIGTERM)
             if not self._wait_gone(pid, self.stop_timeout):
                 LOG.warning('mariadbd of instance %s (pid %s) ignored SIGTERM '
                             'for %ss; killing it', self.info.guest_id, pid,
                             self.stop_timeout)
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                self._signal(pid, signal.SIGKILL)
                 self._wait_gone(pid, KILL_TIMEOUT)
             self._reap()
             # A killed server leaves its pid file; the stop was deliberate,
@@ -319,46 +316,8 @@ class Manager(base.DatastoreManager):
                  self.info.port)
         return self._process.pid
 
-    def _wait_until_ready(self, pid):
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            if self._process is not None and self._process.pid == pid:
-                code = self._process.poll()
-                if code is not None:
-                    self._process = None
-                    raise self._error('mariadbd exited with code %s while '
-                                      'starting' % code)
-            elif not process.process_state(pid)[0]:
-                raise self._error('mariadbd (pid %s) exited while starting'
-                                  % pid)
-            if admin.ping(self.paths.socket, timeout=2):
-                return
-            if time.monotonic() > deadline:
-                LOG.error('mariadbd of instance %s did not answer within '
-                          '%ss; stopping it', self.info.guest_id,
-                          self.start_timeout)
-                self.stop_db()
-                raise self._error('mariadbd did not accept connections '
-                                  'within %s seconds' % self.start_timeout)
-            time.sleep(POLL_INTERVAL)
-
-    def _wait_gone(self, pid, timeout):
-        if self._process is not None and self._process.pid == pid:
-            try:
-                self._process.wait(timeout)
-                return True
-            except subprocess.TimeoutExpired:
-                return False
-        deadline = time.monotonic() + timeout
-        while process.process_state(pid)[0]:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(POLL_INTERVAL)
-        return True
-
-    def _reap(self):
-        if self._process is not None and self._process.poll() is not None:
-            self._process = None
+    def _answers(self):
+        return admin.ping(self.paths.socket, timeout=2)
 
     def _error(self, reason):
         log = (process.tail(self.paths.log_error) or

@@ -28,7 +28,6 @@ import signal
 import stat
 import subprocess
 import threading
-import time
 
 from oslo_log import log as logging
 import psycopg
@@ -39,6 +38,7 @@ from trove_lite.guestagent.datastores import base
 from trove_lite.guestagent.datastores.postgresql import admin
 from trove_lite.guestagent.datastores.postgresql import config
 from trove_lite.guestagent.datastores import process
+from trove_lite.guestagent.datastores import server
 
 LOG = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def _server_env():
     return env
 
 
-class Manager(base.DatastoreManager):
+class Manager(server.DetachedServer, base.DatastoreManager):
     """PostgreSQL, run as a real ``postgres`` for one instance.
 
     :param info: the agent's ``GuestInfo``; ``bind_host`` and ``port`` are
@@ -104,6 +104,9 @@ class Manager(base.DatastoreManager):
         answers.
     :param stop_timeout: seconds a fast shutdown may take before SIGKILL.
     """
+
+    SERVER_NAME = 'postgres'
+    poll_interval = POLL_INTERVAL
 
     def __init__(self, info, start_timeout=START_TIMEOUT,
                  stop_timeout=STOP_TIMEOUT):
@@ -398,53 +401,8 @@ class Manager(base.DatastoreManager):
                  self.port)
         return self._process.pid
 
-    def _wait_until_ready(self, pid):
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            if self._process is not None and self._process.pid == pid:
-                code = self._process.poll()
-                if code is not None:
-                    self._process = None
-                    raise self._error('postgres exited with code %s while '
-                                      'starting' % code)
-            elif not process.process_state(pid)[0]:
-                raise self._error('postgres (pid %s) exited while starting'
-                                  % pid)
-            if admin.ping(self.paths.rundir, self.port, timeout=2):
-                return
-            if time.monotonic() > deadline:
-                LOG.error('postgres of instance %s did not answer within '
-                          '%ss; stopping it', self.info.guest_id,
-                          self.start_timeout)
-                self.stop_db()
-                raise self._error('postgres did not accept connections '
-                                  'within %s seconds' % self.start_timeout)
-            time.sleep(POLL_INTERVAL)
-
-    def _wait_gone(self, pid, timeout):
-        if self._process is not None and self._process.pid == pid:
-            try:
-                self._process.wait(timeout)
-                return True
-            except subprocess.TimeoutExpired:
-                return False
-        deadline = time.monotonic() + timeout
-        while process.process_state(pid)[0]:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(POLL_INTERVAL)
-        return True
-
-    @staticmethod
-    def _signal(pid, signum):
-        try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
-
-    def _reap(self):
-        if self._process is not None and self._process.poll() is not None:
-            self._process = None
+    def _answers(self):
+        return admin.ping(self.paths.rundir, self.port, timeout=2)
 
     def _error(self, reason):
         return exception.GuestError(

@@ -32,7 +32,6 @@ import signal
 import stat
 import subprocess
 import threading
-import time
 
 from oslo_log import log as logging
 
@@ -42,6 +41,7 @@ from trove_lite.guestagent.datastores import base
 from trove_lite.guestagent.datastores import process
 from trove_lite.guestagent.datastores.redis import admin
 from trove_lite.guestagent.datastores.redis import config
+from trove_lite.guestagent.datastores import server
 
 LOG = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def server_version(binary):
     return config.parse_version(result.stdout)
 
 
-class Manager(base.DatastoreManager):
+class Manager(server.DetachedServer, base.DatastoreManager):
     """Redis, run as a real ``redis-server`` for one instance.
 
     :param info: the agent's ``GuestInfo``; ``bind_host`` and ``port`` are
@@ -101,6 +101,9 @@ class Manager(base.DatastoreManager):
     :param stop_timeout: seconds a clean shutdown (which writes the data
         out) may take before SIGKILL.
     """
+
+    SERVER_NAME = 'redis-server'
+    poll_interval = POLL_INTERVAL
 
     def __init__(self, info, start_timeout=START_TIMEOUT,
                  stop_timeout=STOP_TIMEOUT):
@@ -314,54 +317,10 @@ class Manager(base.DatastoreManager):
                  self._port())
         return self._process.pid
 
-    def _wait_until_ready(self, pid):
+    def _answers(self):
         secret = self._read_secret()
-        deadline = time.monotonic() + self.start_timeout
-        while True:
-            if self._process is not None and self._process.pid == pid:
-                code = self._process.poll()
-                if code is not None:
-                    self._process = None
-                    raise self._error('redis-server exited with code %s '
-                                      'while starting' % code)
-            elif not process.process_state(pid)[0]:
-                raise self._error('redis-server (pid %s) exited while '
-                                  'starting' % pid)
-            if secret and admin.ready(self.paths.socket, secret, timeout=2):
-                return
-            if time.monotonic() > deadline:
-                LOG.error('redis-server of instance %s did not answer within '
-                          '%ss; stopping it', self.info.guest_id,
-                          self.start_timeout)
-                self.stop_db()
-                raise self._error('redis-server did not answer its agent '
-                                  'within %s seconds' % self.start_timeout)
-            time.sleep(POLL_INTERVAL)
-
-    def _wait_gone(self, pid, timeout):
-        if self._process is not None and self._process.pid == pid:
-            try:
-                self._process.wait(timeout)
-                return True
-            except subprocess.TimeoutExpired:
-                return False
-        deadline = time.monotonic() + timeout
-        while process.process_state(pid)[0]:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(POLL_INTERVAL)
-        return True
-
-    @staticmethod
-    def _signal(pid, signum):
-        try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
-
-    def _reap(self):
-        if self._process is not None and self._process.poll() is not None:
-            self._process = None
+        return bool(secret) and admin.ready(self.paths.socket, secret,
+                                            timeout=2)
 
     def _error(self, reason):
         log = process.tail(self.paths.log_file)
