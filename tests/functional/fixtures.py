@@ -10,6 +10,7 @@ server URL without a database) and ``TROVE_LITE_TEST_RABBIT_URL``.
 import configparser
 import contextlib
 import os
+import random
 import socket
 import uuid
 
@@ -72,6 +73,29 @@ def unique_bus(prefix='trove_lite_test'):
     return {'control_exchange': name,
             'conductor_queue': '%s_conductor' % name,
             'taskmanager_queue': '%s_taskmanager' % name}
+
+
+def port_free(host, port):
+    """Whether nothing holds ``port`` on ``host``."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_loopback_address(port):
+    """A random 127.77.x.y on which ``port`` is free: a datastore server
+    of a guest test binds there, never on the machine's shared servers.
+    """
+    for _ in range(50):
+        address = '127.77.%d.%d' % (random.randint(0, 255),
+                                    random.randint(2, 254))
+        if port_free(address, port):
+            return address
+    raise AssertionError('no free loopback address in 127.77.0.0/16 for '
+                         'port %s' % port)
 
 
 def write_config(path, sections):

@@ -13,7 +13,6 @@ prove the agent runs the real server.
 """
 
 import os
-import random
 import re
 import shutil
 import signal
@@ -46,25 +45,6 @@ from trove_lite.guestagent import rpcapi
 PORT = 3306
 READY_DEADLINE = 120
 FAULT_DEADLINE = 60
-
-
-def _port_free(host, port):
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_loopback_address():
-    for _ in range(50):
-        address = '127.77.%d.%d' % (random.randint(0, 255),
-                                    random.randint(2, 254))
-        if _port_free(address, PORT):
-            return address
-    pytest.fail('no free loopback address in 127.77.0.0/16 for port %s'
-                % PORT)
 
 
 def _pids_of(instance_dir):
@@ -115,7 +95,7 @@ def conductor(memory_bus, start_service):  # noqa: F811
 @pytest.fixture
 def guest(conductor, instance_dir):
     """``guest()`` -> (agent, api): an agent for the instance, started."""
-    address = _free_loopback_address()
+    address = fixtures.free_loopback_address(PORT)
     guest_id = str(uuid.uuid4())
     key = conductor.keys[guest_id] = sealing.generate_key()
     path = fixtures.write_config(
@@ -292,7 +272,7 @@ def test_standalone_agent_reads_guest_info_and_server_survives_it(
     conf_overrides.set('conductor_queue', topic)
     conductor = fakes.FakeConductor()
     start_service(topic, 'conductor-1', conductor)
-    address = _free_loopback_address()
+    address = fixtures.free_loopback_address(PORT)
     guest_id = str(uuid.uuid4())
     bus_conf = fixtures.write_config(tmp_path / 'bus.conf', {'DEFAULT': {
         'transport_url': fixtures.RABBIT_URL, 'control_exchange': rabbit_bus,

@@ -104,7 +104,7 @@ def instance():
             'guest': {'datastore_manager': 'mariadb',
                       'datastore_version': '10.11', 'tenant_id': 'tenant-1',
                       'instance_dir': instance_dir,
-                      'bind_host': guest_mysql._free_loopback_address(),
+                      'bind_host': fixtures.free_loopback_address(guest_mysql.PORT),
                       'port': PORT, 'instance_key': key}})
     agent = guest_agent.from_guest_info(path)
     agent.start()

@@ -17,7 +17,6 @@ prove the agent runs the real server.
 """
 
 import os
-import random
 import re
 import shutil
 import signal
@@ -46,25 +45,6 @@ from trove_lite.guestagent import rpcapi
 PORT = 5432
 READY_DEADLINE = 120
 FAULT_DEADLINE = 60
-
-
-def _port_free(host, port):
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_loopback_address():
-    for _ in range(50):
-        address = '127.77.%d.%d' % (random.randint(0, 255),
-                                    random.randint(2, 254))
-        if _port_free(address, PORT):
-            return address
-    pytest.fail('no free loopback address in 127.77.0.0/16 for port %s'
-                % PORT)
 
 
 def _pids_of(instance_dir):
@@ -204,7 +184,7 @@ class Instance:
 def pg(bus):
     path = _instance_dir()
     try:
-        address = _free_loopback_address()
+        address = fixtures.free_loopback_address(PORT)
         agent, api = bus.guest(path, address)
         start = time.monotonic()
         api.prepare(512, [{'name': 'app'}, {'name': 'other'}],
@@ -404,7 +384,7 @@ def test_restart_adopt_stop(pg):
 def test_prepare_on_a_busy_port_reports_failure(bus):
     path = _instance_dir()
     try:
-        address = _free_loopback_address()
+        address = fixtures.free_loopback_address(PORT)
         agent, api = bus.guest(path, address)
         seen = len(bus.conductor.faults)
         with socket.socket() as blocker:

@@ -14,7 +14,6 @@ these tests exist to prove the agent runs the real server.
 """
 
 import os
-import random
 import re
 import shutil
 import signal
@@ -43,25 +42,6 @@ from trove_lite.guestagent import rpcapi
 PORT = 6379
 READY_DEADLINE = 60
 FAULT_DEADLINE = 60
-
-
-def _port_free(host, port):
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_loopback_address():
-    for _ in range(50):
-        address = '127.77.%d.%d' % (random.randint(0, 255),
-                                    random.randint(2, 254))
-        if _port_free(address, PORT):
-            return address
-    pytest.fail('no free loopback address in 127.77.0.0/16 for port %s'
-                % PORT)
 
 
 def _pids_of(instance_dir):
@@ -122,7 +102,7 @@ def conductor(memory_bus, start_service):  # noqa: F811
 @pytest.fixture
 def guest(conductor, instance_dir):
     """``guest()`` -> (agent, api): an agent for the instance, started."""
-    address = _free_loopback_address()
+    address = fixtures.free_loopback_address(PORT)
     guest_id = str(uuid.uuid4())
     key = conductor.keys[guest_id] = sealing.generate_key()
     path = fixtures.write_config(
