@@ -19,7 +19,6 @@ behind (no process, no instance directory).
 """
 
 import contextlib
-import ipaddress
 import os
 import pathlib
 import random
@@ -301,28 +300,30 @@ def test_an_agent_that_cannot_start_fails_the_build_at_once(infra_url):
 
 # -- 2. the datastore refuses to start ---------------------------------------
 
-@contextlib.contextmanager
-def ports_taken(address_range, port=3306):
-    """Listen on ``port`` of every address of the range."""
-    sockets = []
-    try:
-        for address in ipaddress.ip_network(address_range).hosts():
-            sock = socket.socket()
-            sock.bind((str(address), port))
-            sock.listen(1)
-            sockets.append(sock)
-        yield
-    finally:
-        for sock in sockets:
-            sock.close()
+def take_port_once_allocated(plane, instance_id, port=3306):
+    """Listen on ``port`` of the instance's address as soon as it has one.
+
+    The local driver skips addresses whose port something holds, so the
+    port is taken in the moment between allocation and the datastore's
+    start (``mariadb-install-db`` runs first): what a process of another
+    deployment starting at the same time would do.
+    """
+    log = plane.processes['trove-lite-taskmanager']
+    marker = 'Local server of instance %s at ' % instance_id
+    conftest.wait_for_log(log, marker)
+    address = log.log().split(marker, 1)[1].split()[0]
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((address, port))
+    sock.listen(1)
+    return sock
 
 
 def test_a_datastore_that_cannot_start_ends_in_error_with_its_reason(cloud):
     tenant = cloud.api(uuid.uuid4().hex)
-    with ports_taken(cloud.address_range):
-        instance_id = tenant.created()
-        instance = tenant.wait(instance_id, 'ERROR',
-                               deadline=90)
+    instance_id = tenant.created()
+    with take_port_once_allocated(cloud, instance_id):
+        instance = tenant.wait(instance_id, 'ERROR', deadline=90)
     fault = instance['fault']
     assert 'could not be set up' in fault['message'], fault
     assert 'mariadbd exited' in fault['message'], fault
