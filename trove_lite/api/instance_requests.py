@@ -1,10 +1,11 @@
 """The rules a create request must pass before anything is created.
 
 Everything here only reads: it resolves the datastore version and flavor a
-request names, checks the volume, the initial databases and users, and the
-project's quota, and raises the upstream fault that says what is wrong.
-Only when all of it passes does the controller create the row, so a bad
-request leaves nothing behind.
+request names, checks the volume and the initial databases and users, and
+raises the upstream fault that says what is wrong.
+Only when all of it passes does the controller create the row, checking
+the project's quota in the same transaction (``quotas.run_with_quotas``), so
+a bad request leaves nothing behind.
 """
 
 import collections
@@ -16,8 +17,6 @@ from trove_lite.common import exception
 from trove_lite.common import plugins
 from trove_lite.db.repositories import datastores as datastore_repo
 from trove_lite.db.repositories import flavors as flavor_repo
-from trove_lite.db.repositories import instances as instance_repo
-from trove_lite.db.repositories import quotas as quota_repo
 
 Resolved = collections.namedtuple('Resolved',
                                   'datastore version flavor volume_size databases users')
@@ -114,19 +113,10 @@ def check_databases_and_users(databases, users):
                                                       database['name']))
 
 
-def check_quota(ctx, project_id, ram, volume_gb):
-    """One more instance must fit the project's quota.
-
-    :raises QuotaExceeded: with the resources that would exceed (413).
-    """
-    limits = quota_repo.get_limits(ctx, project_id)
-    used = instance_repo.usage(ctx, project_id)
-    wanted = {'instances': 1, 'ram': ram, 'volumes': volume_gb}
-    overs = sorted(resource for resource, delta in wanted.items()
-                   if limits[resource] >= 0 and
-                   used[resource] + delta > limits[resource])
-    if overs:
-        raise exception.QuotaExceeded(overs=', '.join(overs))
+def quota_deltas(resolved):
+    """What one more instance of a resolved request adds to the quota."""
+    return {'instances': 1, 'ram': resolved.flavor.ram,
+            'volumes': resolved.volume_size}
 
 
 def resolve(ctx, spec):
@@ -139,5 +129,4 @@ def resolve(ctx, spec):
     databases, users = datastore_rules.DatastoreRules(
         version.manager).initial(spec.get('databases', []),
                                  spec.get('users', []))
-    check_quota(ctx, ctx.project_id, flavor.ram, size)
     return Resolved(datastore, version, flavor, size, databases, users)

@@ -16,6 +16,7 @@ from trove_lite.api.controllers import instances
 from trove_lite.api.controllers import limits
 from trove_lite.api.controllers import mgmt_datastore_versions
 from trove_lite.api.controllers import mgmt_instances
+from trove_lite.api.controllers import mgmt_quotas
 from trove_lite.api.controllers import root
 from trove_lite.api.controllers import user_access
 from trove_lite.api.controllers import users
@@ -101,6 +102,10 @@ class APIRouter:
         ])
         _routes(mapper, limits.LimitsController(), [
             ('GET', T + '/limits', 'index'),
+        ])
+        _routes(mapper, mgmt_quotas.MgmtQuotaController(), [
+            ('GET', T + '/mgmt/quotas/{project_id}', 'show'),
+            ('PUT', T + '/mgmt/quotas/{project_id}', 'update'),
         ])
         _routes(mapper,
                 mgmt_datastore_versions.MgmtDatastoreVersionController(), [

@@ -272,6 +272,11 @@ class DatastoreOperationNotSupported(NotImplementedYet):
               '%(datastore)s datastore.'
 
 
+class QuotaResourceUnknown(NotFound):
+    message = 'Quota resources %(unknown)s are unknown; the resources are ' \
+              'instances, ram, volumes and backups.'
+
+
 class QuotaExceeded(OverLimit):
     message = 'Quota exceeded for resources: %(overs)s.'
 

@@ -26,6 +26,7 @@ from trove_lite.conf import datastores as datastores_conf
 from trove_lite.db import models
 from trove_lite.db.repositories import datastores as datastore_repo
 from trove_lite.db.repositories import instances as instance_repo
+from trove_lite.db.repositories import quotas as quota_repo
 from trove_lite.db.repositories import root_history
 from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
 
@@ -119,7 +120,7 @@ class InstanceController:
                 'Configuration groups are not supported yet.')
         resolved = instance_requests.resolve(ctx, spec)
         access = spec.get('access')
-        row = instance_repo.create(ctx, {
+        values = {
             'name': spec['name'],
             'tenant_id': ctx.project_id,
             'flavor_id': resolved.flavor.id,
@@ -127,7 +128,10 @@ class InstanceController:
             'datastore_version_id': resolved.version.id,
             'region_id': cfg.CONF.os_region_name,
             'access': json.dumps(access) if access else None,
-        })
+        }
+        row = quota_repo.run_with_quotas(
+            ctx, ctx.project_id, instance_requests.quota_deltas(resolved),
+            lambda session_ctx: instance_repo.create(session_ctx, values))
         root_password = self._root_on_create(resolved.version)
         self._cast_create(ctx, row, resolved, root_password)
         if root_password:

@@ -8,6 +8,7 @@ from trove_lite.common.policies import datastores
 from trove_lite.common.policies import flavors
 from trove_lite.common.policies import instances
 from trove_lite.common.policies import limits
+from trove_lite.common.policies import quotas
 from trove_lite.common.policies import root
 from trove_lite.common.policies import users
 
@@ -20,6 +21,7 @@ def list_rules():
         flavors.list_rules(),
         instances.list_rules(),
         limits.list_rules(),
+        quotas.list_rules(),
         databases.list_rules(),
         users.list_rules(),
         root.list_rules(),

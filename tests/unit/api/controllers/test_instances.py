@@ -1,5 +1,6 @@
 """The instance routes: validation, task test-and-set, casts, views."""
 
+from concurrent import futures
 import datetime
 import threading
 
@@ -299,6 +300,61 @@ def test_quota_exceeded(client, mysql, flavor_rows, taskmanager, override,
     assert resp.json['overLimit']['message'] == \
         'Quota exceeded for resources: instances.'
     assert len(instance_repo.list_instances(admin_context)) == 1
+
+
+def _in_use(client):
+    quotas = client.v1('GET', '/mgmt/quotas/p1').json['quotas']
+    return {q['resource']: q['in_use'] for q in quotas}
+
+
+def _storm(client, count):
+    with futures.ThreadPoolExecutor(count) as pool:
+        return list(pool.map(lambda n: _create(client, name='db%d' % n),
+                             range(count)))
+
+
+def test_concurrent_creates_never_pass_the_last_slot(
+        client, mysql, flavor_rows, taskmanager, admin_context):
+    assert client.v1('PUT', '/mgmt/quotas/p1',
+                     body={'quotas': {'instances': 3}}).status_int == 200
+    responses = _storm(client, 10)
+    codes = sorted(resp.status_int for resp in responses)
+    assert codes == [200] * 3 + [413] * 7
+    for resp in responses:
+        if resp.status_int == 413:
+            assert resp.json['overLimit']['message'] == \
+                'Quota exceeded for resources: instances.'
+    live = instance_repo.list_instances(admin_context, project_id='p1')
+    assert len(live) == 3
+    assert _in_use(client) == {'instances': 3, 'ram': 3 * 512,
+                               'volumes': 3, 'backups': 0}
+
+    # The taskmanager finishes two deletes; their slots are free again.
+    for row in live[:2]:
+        assert client.v1('DELETE', '/instances/%s' % row.id).status_int \
+            == 202
+        instance_repo.mark_deleted(admin_context, row.id)
+    assert _in_use(client)['instances'] == 1
+    assert client.v1('GET', '/limits').json['limits'][0][
+        'max_instances'] == 3
+
+    codes = sorted(resp.status_int for resp in _storm(client, 6))
+    assert codes == [200] * 2 + [413] * 4
+    live = instance_repo.list_instances(admin_context, project_id='p1')
+    assert len(live) == 3 == _in_use(client)['instances']
+
+
+def test_quota_counts_ram_and_volumes(client, mysql, flavor_rows,
+                                      taskmanager, override):
+    override('max_ram_per_tenant', 1000)
+    override('max_volumes_per_tenant', 3)
+    assert _create(client, volume={'size': 2}).status_int == 200
+    resp = _create(client, name='db2', volume={'size': 2})
+    assert resp.status_int == 413
+    assert resp.json['overLimit']['message'] == \
+        'Quota exceeded for resources: ram, volumes.'
+    assert _in_use(client) == {'instances': 1, 'ram': 512, 'volumes': 2,
+                               'backups': 0}
 
 
 def test_pagination(client, mysql, flavor_rows, taskmanager):
