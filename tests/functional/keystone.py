@@ -20,6 +20,7 @@ import pwd
 import shutil
 import sys
 import tempfile
+import time
 
 import requests
 
@@ -39,6 +40,7 @@ class Keystone:
         self.url = url
         self.process = process
         self._admin_token = None
+        self._admin_token_at = 0.0
 
     def token(self, user, password, project, domain='Default'):
         """A project-scoped token: (token id, token body)."""
@@ -54,9 +56,11 @@ class Keystone:
         return response.headers['X-Subject-Token'], response.json()['token']
 
     def _admin(self, method, path, expect=(200, 201, 204), **kwargs):
-        if self._admin_token is None:
+        # NOTE(expiry): tokens may live only seconds (``start``).
+        if time.monotonic() - self._admin_token_at > 5:
             self._admin_token = self.token('admin', ADMIN_PASSWORD,
                                            'admin')[0]
+            self._admin_token_at = time.monotonic()
         response = requests.request(
             method, self.url + path, timeout=30,
             headers={'X-Auth-Token': self._admin_token}, **kwargs)
@@ -94,14 +98,17 @@ class Keystone:
         return service_id
 
 
-def _write_config(state):
+def _write_config(state, token_expiration):
     return fixtures.write_config(state / 'keystone.conf', {
         'DEFAULT': {'log_file': state / 'keystone.log'},
         'database': {'connection': 'sqlite:///%s' % (state /
                                                      'keystone.sqlite')},
         'fernet_tokens': {'key_repository': state / 'fernet-keys'},
         'credential': {'key_repository': state / 'credential-keys'},
-        'token': {'provider': 'fernet'},
+        'token': {'provider': 'fernet', 'expiration': token_expiration},
+        # NOTE(speed): bcrypt's cheapest cost; every password
+        # authentication (each CLI command, the service user) pays it.
+        'identity': {'password_hash_rounds': 4},
     })
 
 
@@ -129,14 +136,18 @@ def _group():
 
 
 @contextlib.contextmanager
-def start():
-    """Set up and serve a Keystone; yields a ``Keystone``."""
+def start(token_expiration=3600):
+    """Set up and serve a Keystone; yields a ``Keystone``.
+
+    :param token_expiration: seconds a token lives (``[token]
+        expiration``); a short life lets a test see tokens expire.
+    """
     state = pathlib.Path(tempfile.mkdtemp(prefix='tl-keystone-'))
     port = fixtures.free_port()
     url = 'http://127.0.0.1:%d/v3' % port
     process = None
     try:
-        config = _write_config(state)
+        config = _write_config(state, token_expiration)
         _setup(state, config, url)
         process = conftest.Process(
             'keystone', [str(state), str(port)], state / 'server.log',

@@ -10,6 +10,7 @@ and the fake compute driver (no hosts, no database servers). The
 catalog.
 """
 
+import datetime
 import json
 import os
 import shutil
@@ -25,6 +26,9 @@ from tests.functional import fixtures
 from tests.functional import keystone
 
 PASSWORD = 'user-secret'
+# NOTE(expiry): short enough that a token taken when the API starts has
+# expired when the last test runs, long enough for any one CLI command.
+TOKEN_EXPIRATION = 30
 
 
 class Cloud:
@@ -32,6 +36,7 @@ class Cloud:
         self.identity = identity
         self.api_base = api_base
         self.projects = projects
+        self.early_token = None
 
     def url(self, project, path=''):
         return '%s/v1.0/%s%s' % (self.api_base, self.projects[project],
@@ -45,7 +50,7 @@ class Cloud:
 def cloud():
     api_port = fixtures.free_port()
     api_base = 'http://127.0.0.1:%d' % api_port
-    with keystone.start() as identity:
+    with keystone.start(token_expiration=TOKEN_EXPIRATION) as identity:
         service = identity.create_project('service')
         identity.create_user('trove', PASSWORD, service, 'admin')
         demo = identity.create_project('demo')
@@ -78,9 +83,18 @@ def cloud():
                                        os.path.join(state, 'all.log'))
             try:
                 conftest.wait_for_http(api_base + '/', process)
-                yield Cloud(identity, api_base,
-                            {'demo': demo, 'other': other,
-                             'service': service})
+                result = Cloud(identity, api_base,
+                               {'demo': demo, 'other': other,
+                                'service': service})
+                # A token the API accepts (and caches) now, for
+                # test_expired_token_is_401.
+                result.early_token = identity.token('demo-member',
+                                                    PASSWORD, 'demo')
+                resp = requests.get(
+                    result.url('demo', '/instances'), timeout=10,
+                    headers={'X-Auth-Token': result.early_token[0]})
+                assert resp.status_code == 200, resp.text
+                yield result
                 assert process.stop() == 0, process.log()
             finally:
                 process.stop()
@@ -115,16 +129,22 @@ def cli(cloud, user, project, *args):
     return json.loads(result.stdout)
 
 
+def _assert_unauthorized(resp):
+    assert resp.status_code == 401, resp.text
+    assert list(resp.json()) == ['unauthorized'], resp.text
+    assert resp.json()['unauthorized']['code'] == 401
+
+
 def test_missing_token_is_401(cloud):
     resp = requests.get(cloud.url('demo', '/instances'), timeout=10)
-    assert resp.status_code == 401, resp.text
+    _assert_unauthorized(resp)
     assert cloud.identity.url in resp.headers['WWW-Authenticate']
 
 
 def test_invalid_token_is_401(cloud):
     resp = requests.get(cloud.url('demo', '/instances'), timeout=10,
                         headers={'X-Auth-Token': 'not-a-token'})
-    assert resp.status_code == 401, resp.text
+    _assert_unauthorized(resp)
 
 
 def test_token_of_another_project_is_403(cloud):
@@ -193,3 +213,16 @@ def test_cli_instance_lifecycle_and_isolation(cloud):
         assert time.monotonic() < end, 'instance %s never went away' % (
             instance_id)
         time.sleep(0.5)
+
+
+def test_expired_token_is_401(cloud):
+    # Last in the module: the token the fixture took has expired by now
+    # (or will after a short wait); the API accepted it then.
+    token, body = cloud.early_token
+    expires = datetime.datetime.strptime(body['expires_at'],
+                                         '%Y-%m-%dT%H:%M:%S.%fZ')
+    while datetime.datetime.utcnow() <= expires:
+        time.sleep(0.5)
+    resp = requests.get(cloud.url('demo', '/instances'), timeout=10,
+                        headers={'X-Auth-Token': token})
+    _assert_unauthorized(resp)
