@@ -36,15 +36,20 @@ def run_script(name, *args, check=True, timeout=120):
 
 
 class Process:
-    """A service we started; stopped (and only it) at teardown."""
+    """A service we started; stopped (and only it) at teardown.
 
-    def __init__(self, name, args, log_path):
+    :param command: what runs it, when not our console script ``name``.
+    :param cwd: its working directory (default: ours).
+    """
+
+    def __init__(self, name, args, log_path, command=None, cwd=None):
         self.name = name
         self.log_path = log_path
         self._log = open(log_path, 'w')
+        command = command or [console_script(name)]
         self.popen = subprocess.Popen(
-            [console_script(name)] + list(args), stdout=self._log,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            list(command) + list(args), stdout=self._log,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=cwd)
 
     def log(self):
         with open(self.log_path) as handle:
