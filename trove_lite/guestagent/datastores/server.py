@@ -23,10 +23,12 @@ class DetachedServer:
     """Mixin of a ``DatastoreManager`` whose server runs detached.
 
     The class using it sets ``SERVER_NAME`` (for messages) and
-    ``poll_interval``, keeps ``start_timeout``, ``info`` and ``_process``,
-    and implements ``_answers()`` (whether the server takes its agent's
-    requests now), ``_error(reason)`` (a GuestError with the server's log)
-    and ``stop_db()``.
+    ``poll_interval``, keeps ``start_timeout``, ``info``, ``_process`` and
+    a re-entrant ``_lock``, and implements ``_live_pid()`` (the running
+    server's pid, or None), ``_spawn()`` (start it; its pid),
+    ``_answers()`` (whether the server takes its agent's requests now),
+    ``_error(reason)`` (a GuestError with the server's log) and
+    ``stop_db()``.
     """
 
     SERVER_NAME = 'the server'
@@ -34,6 +36,24 @@ class DetachedServer:
 
     def _answers(self):
         raise NotImplementedError()
+
+    def start_db(self):
+        """Start the server, or adopt the one already running, and wait
+        until it answers.
+        """
+        with self._lock:
+            pid = self._live_pid()
+            if pid is None:
+                pid = self._spawn()
+            else:
+                LOG.info('%s of instance %s already runs (pid %s)',
+                         self.SERVER_NAME, self.info.guest_id, pid)
+            self._wait_until_ready(pid)
+
+    def restart(self):
+        with self._lock:
+            self.stop_db()
+            self.start_db()
 
     def _wait_until_ready(self, pid):
         """Return once the server ``pid`` answers.

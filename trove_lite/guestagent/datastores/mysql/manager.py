@@ -140,16 +140,6 @@ class Manager(server.DetachedServer, base.DatastoreManager):
         LOG.info('Instance %s prepared: mariadbd on %s:%s',
                  self.info.guest_id, self.info.bind_host, self.info.port)
 
-    def start_db(self):
-        with self._lock:
-            pid = self._live_pid()
-            if pid is None:
-                pid = self._spawn()
-            else:
-                LOG.info('mariadbd of instance %s already runs (pid %s)',
-                         self.info.guest_id, pid)
-            self._wait_until_ready(pid)
-
     def stop_db(self):
         with self._lock:
             pid = self._live_pid()
@@ -169,11 +159,6 @@ class Manager(server.DetachedServer, base.DatastoreManager):
             # A killed server leaves its pid file; the stop was deliberate,
             # so the instance is shut down, not crashed.
             process.remove(self.paths.pid_file)
-
-    def restart(self):
-        with self._lock:
-            self.stop_db()
-            self.start_db()
 
     def status(self):
         if self.prepared() is None:
