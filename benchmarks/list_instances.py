@@ -149,7 +149,7 @@ def main():
                                        'ratio'))
         for page in (20, 100):
             path = '/v1.0/%s/instances?limit=%d' % (PROJECT, page)
-            body = _fetch(port, path)
+            body = _fetch(port, path, page)
             body_file = os.path.join(state, 'floor-%d.json' % page)
             with open(body_file, 'wb') as handle:
                 handle.write(body)
@@ -175,17 +175,20 @@ def _api_config(state, port):
     with open(path, 'w') as handle:
         handle.write('[DEFAULT]\nauth_strategy = noauth\nbind_host = '
                      '127.0.0.1\nbind_port = %d\nhttp_get_rate = 1000000\n'
+                     # NOTE(bench): the default page size (20) would cut
+                     # the page-100 requests to 20 instances.
+                     'instances_page_size = 100\n'
                      'transport_url = kombu+trove-lite-memory:////\n' % port)
     return path
 
 
-def _fetch(port, path):
+def _fetch(port, path, page):
     conn = http.client.HTTPConnection('127.0.0.1', port, timeout=30)
     conn.request('GET', path, headers={'X-Auth-Token': 'bench'})
     response = conn.getresponse()
     body = response.read()
     assert response.status == 200, body
-    assert len(json.loads(body)['instances']) > 0
+    assert len(json.loads(body)['instances']) == page, 'short page'
     return body
 
 

@@ -6,7 +6,6 @@ checked it is the caller's, so controllers never see ``tenant_id``.
 
 import routes
 import routes.middleware
-import webob.dec
 import webob.exc
 
 from trove_lite.api.controllers import databases
@@ -124,14 +123,12 @@ class APIRouter:
     def factory(cls, global_config, **local_config):
         return cls()
 
-    @webob.dec.wsgify
-    def __call__(self, req):
-        return self._router
+    def __call__(self, environ, start_response):
+        return self._router(environ, start_response)
 
     @staticmethod
-    @webob.dec.wsgify
-    def _dispatch(req):
-        match = req.environ['wsgiorg.routing_args'][1]
+    def _dispatch(environ, start_response):
+        match = environ['wsgiorg.routing_args'][1]
         if not match:
             raise webob.exc.HTTPNotFound()
-        return match['controller']
+        return match['controller'](environ, start_response)

@@ -4,10 +4,9 @@ A small replacement for Paste's urlmap: the longest matching prefix wins,
 SCRIPT_NAME/PATH_INFO are shifted as WSGI expects, and a request no
 prefix claims gets a 404 that the fault middleware renders. ``/`` only
 matches the root itself, so ``/nonsense`` is a 404 rather than the
-version document.
+version document. Plain WSGI: it is on the path of every request.
 """
 
-import webob.dec
 import webob.exc
 
 
@@ -16,18 +15,18 @@ class URLMap:
         # Longest prefix first so /v1.0 wins over /.
         self.apps = sorted(apps.items(), key=lambda item: -len(item[0]))
 
-    @webob.dec.wsgify
-    def __call__(self, req):
-        path = req.path_info or '/'
+    def __call__(self, environ, start_response):
+        path = environ.get('PATH_INFO') or '/'
         for prefix, app in self.apps:
             if prefix == '/':
                 if path == '/':
-                    return req.get_response(app)
+                    return app(environ, start_response)
                 continue
             if path == prefix or path.startswith(prefix + '/'):
-                req.script_name += prefix
-                req.path_info = path[len(prefix):]
-                return req.get_response(app)
+                environ['SCRIPT_NAME'] = environ.get('SCRIPT_NAME',
+                                                     '') + prefix
+                environ['PATH_INFO'] = path[len(prefix):]
+                return app(environ, start_response)
         raise webob.exc.HTTPNotFound()
 
 

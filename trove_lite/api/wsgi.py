@@ -69,9 +69,9 @@ class Resource:
     def __init__(self, controller):
         self.controller = controller
 
-    @webob.dec.wsgify
-    def __call__(self, req):
-        route_args = dict(req.environ['wsgiorg.routing_args'][1])
+    def __call__(self, environ, start_response):
+        req = webob.Request(environ)
+        route_args = dict(environ['wsgiorg.routing_args'][1])
         action = route_args.pop('action')
         route_args.pop('controller', None)
         route_args.pop('format', None)
@@ -90,5 +90,12 @@ class Resource:
         else:
             result = method(req, body, **route_args)
         if not isinstance(result, Response):
-            result = Response(200, result)
-        return json_response(result.status, result.body, result.headers)
+            # NOTE(perf): most answers are a 200 with a JSON document;
+            # they need no response object.
+            body = json.dumps(result).encode('utf-8')
+            start_response('200 OK', [
+                ('Content-Type', 'application/json'),
+                ('Content-Length', str(len(body)))])
+            return [body]
+        return json_response(result.status, result.body, result.headers)(
+            environ, start_response)

@@ -13,6 +13,8 @@ _ENFORCER = None
 _LOCK = threading.Lock()
 # Seconds between two looks for a changed policy file.
 RELOAD_INTERVAL = 1.0
+# Decisions remembered between two looks at the rules.
+MAX_DECISIONS = 10000
 
 
 class Enforcer(policy.Enforcer):
@@ -26,6 +28,7 @@ class Enforcer(policy.Enforcer):
     """
 
     _next_check = 0.0
+    _decisions = None
 
     def load_rules(self, force_reload=False):
         now = time.monotonic()
@@ -33,6 +36,50 @@ class Enforcer(policy.Enforcer):
             return
         self._next_check = now + RELOAD_INTERVAL
         super().load_rules(force_reload)
+        # The rules may have changed: decide everything afresh.
+        self._decisions = {}
+
+    def decide(self, rule, target, credentials):
+        """Whether ``rule`` allows ``credentials`` on ``target``.
+
+        Decisions are remembered until the rules are next looked at
+        (``RELOAD_INTERVAL``): oslo.policy inspects the signature of every
+        check it runs, which cost more than the rest of a list request's
+        policy work, and one API process sees the same few (rule, roles,
+        project) combinations over and over.
+
+        :raises PolicyNotRegistered: ``rule`` is not a registered rule.
+        """
+        self.load_rules()
+        key = _decision_key(rule, target, credentials)
+        decisions = self._decisions
+        if key is None or decisions is None:
+            return bool(self.authorize(rule, target, credentials))
+        decision = decisions.get(key)
+        if decision is None:
+            decision = bool(self.authorize(rule, target, credentials))
+            if len(decisions) < MAX_DECISIONS:
+                decisions[key] = decision
+        return decision
+
+
+def _frozen(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return value
+
+
+def _decision_key(rule, target, credentials):
+    """A hashable key of one decision, or None when there is none."""
+    try:
+        key = (rule,
+               tuple(sorted((k, _frozen(v)) for k, v in target.items())),
+               tuple(sorted((k, _frozen(v))
+                            for k, v in credentials.items())))
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def get_enforcer():
@@ -61,14 +108,11 @@ def authorize(context, rule, target=None):
     """
     target = target if target is not None else {'tenant': context.project_id}
     credentials = context.to_policy_values()
-    try:
-        get_enforcer().authorize(rule, target, credentials,
-                                 do_raise=True)
-    except policy.PolicyNotAuthorized:
+    if not get_enforcer().decide(rule, target, credentials):
         raise exception.PolicyNotAuthorized(action=rule)
 
 
 def check_is_admin(context):
     """Whether the policy calls ``context`` an administrator."""
-    return get_enforcer().authorize(
-        'context_is_admin', {}, context.to_policy_values())
+    return get_enforcer().decide('context_is_admin', {},
+                                 context.to_policy_values())

@@ -171,7 +171,10 @@ def configure():
     if _CONFIGURED:
         return
     _ensure_sqlite_directory(cfg.CONF.database.connection)
-    context_manager.configure(sqlite_fk=True)
+    # NOTE(threads): oslo.db's thread_checkin sleeps on every connection
+    # check-in so that eventlet's green threads get a turn; with native
+    # threads it only hands the GIL around once per transaction.
+    context_manager.configure(sqlite_fk=True, thread_checkin=False)
     _CONFIGURED = True
 
 

@@ -186,6 +186,8 @@ class Instance(TimestampMixin, SoftDeleteMixin, Base):
     __tablename__ = 'instances'
     __table_args__ = (
         sa.Index('instances_tenant_id', 'tenant_id'),
+        # NOTE(listing): pages of a project's instances, in id order.
+        sa.Index('instances_tenant_id_id', 'tenant_id', 'id'),
         sa.Index('instances_deleted', 'deleted'),
         sa.Index('instances_cluster_id', 'cluster_id'),
     )

@@ -41,3 +41,24 @@ def test_policy_file_changes_apply_after_the_reload_interval(
 
 def test_the_enforcer_is_ours():
     assert isinstance(policy.get_enforcer(), policy.Enforcer)
+
+
+def test_remembered_decisions_are_per_target_and_credentials():
+    enforcer = policy.get_enforcer()
+    owner = _member()
+    other = context.RequestContext(user_id='u', project_id='q',
+                                   roles=['member'])
+    for _ in range(2):  # the second round answers from memory
+        policy.authorize(owner, RULE, {'tenant': 'p'})
+        with pytest.raises(exception.PolicyNotAuthorized):
+            policy.authorize(other, RULE, {'tenant': 'p'})
+        with pytest.raises(exception.PolicyNotAuthorized):
+            policy.authorize(owner, RULE, {'tenant': 'q'})
+    assert len(enforcer._decisions) >= 3
+
+
+def test_an_unknown_rule_is_an_error_every_time():
+    for _ in range(2):
+        with pytest.raises(Exception) as caught:
+            policy.authorize(_member(), 'no:such:rule')
+        assert 'no:such:rule' in str(caught.value)

@@ -25,6 +25,7 @@ from trove_lite.common import utils
 from trove_lite.conf import datastores as datastores_conf
 from trove_lite.db import models
 from trove_lite.db.repositories import datastores as datastore_repo
+from trove_lite.db.repositories import instance_listing
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.db.repositories import quotas as quota_repo
 from trove_lite.db.repositories import root_history
@@ -34,6 +35,27 @@ LOG = logging.getLogger(__name__)
 
 # Actions that exist upstream but not here yet: answered 501, not 500.
 _NOT_YET = ('resize', 'promote_to_replica_source', 'eject_replica_source')
+
+
+def facts_of_page(entries):
+    """The ``InstanceFacts`` of a page read by ``instance_listing``."""
+    now = models.utcnow()
+    expiry = cfg.CONF.agent_heartbeat_expiry
+    facts = []
+    for entry in entries:
+        row = entry.instance
+        status = (states.service_status(entry.status_id)
+                  if entry.status_id is not None else states.SVC_UNKNOWN)
+        status = instance_repo.effective_service_status(
+            row, status, entry.heartbeat, now, expiry)
+        version = entry.version
+        facts.append(views.InstanceFacts(
+            row=row, version=version,
+            datastore_name=version.datastore_name if version else None,
+            service_status=status, status_updated=entry.status_updated,
+            heartbeat=entry.heartbeat, fault=entry.fault,
+            addresses=instance_repo.addresses_of(row)))
+    return facts
 
 
 def gather(ctx, rows):
@@ -54,18 +76,13 @@ def gather(ctx, rows):
             expiry)
         version = versions.get(row.datastore_version_id)
         fault = (instance_repo.get_fault(ctx, row.id)
-                 if _may_have_fault(row) else None)
+                 if instance_listing.may_have_fault(row) else None)
         facts.append(views.InstanceFacts(
             row=row, version=version,
             datastore_name=version.datastore_name if version else None,
             service_status=status, status_updated=updated, heartbeat=beat,
             fault=fault, addresses=instance_repo.addresses_of(row)))
     return facts
-
-
-def _may_have_fault(row):
-    return states.task(row.task_id).is_error or (
-        row.server_status == states.SERVER_ERROR)
 
 
 def _newest_first(facts):
@@ -81,12 +98,12 @@ class InstanceController:
         limit = pagination.page_limit(ctx, cfg.CONF.instances_page_size)
         include_clustered = req.params.get(
             'include_clustered', '').lower() == 'true'
-        rows = instance_repo.list_instances(
-            ctx, project_id=ctx.project_id, limit=limit + 1,
-            marker=ctx.marker, include_clustered=include_clustered)
-        rows, next_marker = pagination.split_page(rows, limit)
+        entries = instance_listing.list_page(
+            ctx, limit + 1, project_id=ctx.project_id, marker=ctx.marker,
+            include_clustered=include_clustered)
+        entries, next_marker = pagination.split_page(entries, limit)
         items = [view(req, facts, ctx.is_admin)
-                 for facts in _newest_first(gather(ctx, rows))]
+                 for facts in _newest_first(facts_of_page(entries))]
         return pagination.paginated(req, 'instances', items, next_marker)
 
     def index(self, req, body):

@@ -11,6 +11,7 @@ from trove_lite.api.views import instances as views
 from trove_lite.api.views import root as root_views
 from trove_lite.api import wsgi
 from trove_lite.common import exception
+from trove_lite.db.repositories import instance_listing
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.db.repositories import root_history
 
@@ -22,13 +23,12 @@ class MgmtInstanceController:
         limit = pagination.page_limit(ctx, cfg.CONF.instances_page_size)
         include_clustered = req.params.get(
             'include_clustered', '').lower() == 'true'
-        rows = instance_repo.list_instances(
-            ctx, project_id=req.params.get('project_id') or None,
-            limit=limit + 1, marker=ctx.marker,
-            include_clustered=include_clustered)
-        rows, next_marker = pagination.split_page(rows, limit)
+        entries = instance_listing.list_page(
+            ctx, limit + 1, project_id=req.params.get('project_id') or None,
+            marker=ctx.marker, include_clustered=include_clustered)
+        entries, next_marker = pagination.split_page(entries, limit)
         items = [views.mgmt_instance(req, facts)
-                 for facts in tenant.gather(ctx, rows)]
+                 for facts in tenant.facts_of_page(entries)]
         return pagination.paginated(req, 'instances', items, next_marker)
 
     def show(self, req, body, id):

@@ -12,7 +12,7 @@ import json
 import uuid
 
 from oslo_log import log as logging
-import webob.dec
+import webob
 import webob.exc
 
 from trove_lite.api import wsgi
@@ -68,27 +68,37 @@ class FaultWrapper:
     def factory(cls, global_config, **local_config):
         return cls
 
-    @webob.dec.wsgify
-    def __call__(self, req):
+    def __call__(self, environ, start_response):
+        req = webob.Request(environ)
         try:
-            response = req.get_response(self.application)
+            status, headers, app_iter = req.call_application(
+                self.application)
         except exception.TroveLiteError as err:
-            return from_exception(err)
+            return from_exception(err)(environ, start_response)
         except webob.exc.HTTPException as err:
-            return fault_response(err.code, err.explanation)
+            return fault_response(err.code, err.explanation)(
+                environ, start_response)
         except Exception:
             error_id = str(uuid.uuid4())
             LOG.exception('Unexpected error %s serving %s %s', error_id,
                           req.method, req.path)
             return fault_response(
                 500, 'Internal Server Error. Please keep this ID to help us '
-                     'figure out what went wrong: (%s).' % error_id)
-        if response.status_int >= 400 and not _is_fault_body(response):
+                     'figure out what went wrong: (%s).' % error_id)(
+                environ, start_response)
+        if int(status[:3]) < 400:
+            # NOTE(perf): the common case passes through untouched.
+            start_response(status, headers)
+            return app_iter
+        response = webob.Response(status=status, headerlist=headers,
+                                  app_iter=app_iter)
+        if not _is_fault_body(response):
             kept = {name: response.headers[name] for name in _KEPT_HEADERS
                     if name in response.headers}
-            return fault_response(response.status_int,
-                                  _default_message(response), headers=kept)
-        return response
+            response = fault_response(response.status_int,
+                                      _default_message(response),
+                                      headers=kept)
+        return response(environ, start_response)
 
 
 def _default_message(response):

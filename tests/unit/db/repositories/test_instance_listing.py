@@ -1,0 +1,106 @@
+"""Pages of instances read in one statement, with their facts."""
+
+import datetime
+
+from trove_lite.common import states
+from trove_lite.db import api as db_api
+from trove_lite.db import models
+from trove_lite.db.repositories import datastores
+from trove_lite.db.repositories import instance_listing
+from trove_lite.db.repositories import instances
+
+
+def _create(ctx, name, project='p1', version_id=None, **values):
+    row = instances.create(ctx, dict({
+        'name': name, 'tenant_id': project, 'flavor_id': '1',
+        'volume_size': 1, 'datastore_version_id': version_id}, **values))
+    return row.id
+
+
+def test_a_page_carries_status_heartbeat_and_version(admin_context):
+    datastores.update_datastore(admin_context, 'mysql')
+    version = datastores.upsert_version(admin_context, 'mysql', '10.11',
+                                        'mysql')
+    instance_id = _create(admin_context, 'db1', version_id=version.id)
+    instances.finish(admin_context, instance_id, 'build_done', None)
+    instances.record_heartbeat(admin_context, instance_id, 1.0,
+                               states.SVC_HEALTHY, '0.1.0', 0.25, 2.0)
+
+    [entry] = instance_listing.list_page(admin_context, 10,
+                                         project_id='p1')
+    assert entry.id == instance_id
+    assert entry.instance.name == 'db1'
+    assert entry.status_id == states.SVC_HEALTHY.code
+    assert entry.status_updated is not None
+    assert (entry.heartbeat.volume_used, entry.heartbeat.volume_total) == (
+        0.25, 2.0)
+    assert entry.version == instance_listing.VersionSummary(
+        version.id, '10.11', version.version, 'mysql')
+    assert entry.fault is None
+    # The instance's key is not read by a list request.
+    assert not hasattr(entry.instance, 'encrypted_key')
+
+
+def test_pages_follow_ids_after_the_marker(admin_context):
+    ids = sorted(_create(admin_context, 'db%d' % n) for n in range(5))
+    _create(admin_context, 'elsewhere', project='p2')
+    first = instance_listing.list_page(admin_context, 3, project_id='p1')
+    assert [entry.id for entry in first] == ids[:3]
+    rest = instance_listing.list_page(admin_context, 3, project_id='p1',
+                                      marker=first[-1].id)
+    assert [entry.id for entry in rest] == ids[3:]
+    everyone = instance_listing.list_page(admin_context, 10)
+    assert len(everyone) == 6
+
+
+def test_deleted_and_clustered_instances(admin_context):
+    datastores.update_datastore(admin_context, 'mysql')
+    version = datastores.upsert_version(admin_context, 'mysql', '10.11',
+                                        'mysql')
+    kept = _create(admin_context, 'kept')
+    gone = _create(admin_context, 'gone')
+    instances.mark_deleted(admin_context, gone)
+    cluster_id = 'c1'
+    _add_cluster(admin_context, cluster_id, version.id)
+    member = _create(admin_context, 'member', cluster_id=cluster_id)
+    assert [e.id for e in instance_listing.list_page(
+        admin_context, 10, project_id='p1')] == [kept]
+    assert sorted(e.id for e in instance_listing.list_page(
+        admin_context, 10, project_id='p1', include_clustered=True)) == (
+        sorted([kept, member]))
+
+
+def test_errored_instances_carry_their_newest_fault(admin_context):
+    instance_id = _create(admin_context, 'broken')
+    instances.update(admin_context, instance_id, task_deadline=(
+        models.utcnow() - datetime.timedelta(seconds=1)))
+    assert instances.expire(admin_context, instance_id,
+                            states.BUILDING.code,
+                            'the guest never reported', 'details')
+    [entry] = instance_listing.list_page(admin_context, 10,
+                                         project_id='p1')
+    assert entry.fault.message == 'the guest never reported'
+
+
+def test_a_stray_second_status_row_does_not_repeat_the_instance(
+        admin_context):
+    instance_id = _create(admin_context, 'db1')
+    _add_status(admin_context, instance_id)
+    entries = instance_listing.list_page(admin_context, 10,
+                                         project_id='p1')
+    assert [entry.id for entry in entries] == [instance_id]
+
+
+@db_api.writer
+def _add_cluster(context, cluster_id, version_id):
+    now = models.utcnow()
+    context.session.add(models.Cluster(
+        id=cluster_id, name='c', tenant_id='p1', created=now, updated=now,
+        task_id=states.NONE.code, datastore_version_id=version_id))
+
+
+@db_api.writer
+def _add_status(context, instance_id):
+    context.session.add(models.ServiceStatus(
+        id='stray', instance_id=instance_id,
+        status_id=states.SVC_HEALTHY.code, status_description='healthy'))
