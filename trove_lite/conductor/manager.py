@@ -18,6 +18,7 @@ from trove_lite.common import exception
 from trove_lite.common import rpc
 from trove_lite.common import sealing
 from trove_lite.common import states
+from trove_lite.common import status_events
 from trove_lite.db.repositories import instances
 
 LOG = logging.getLogger(__name__)
@@ -123,6 +124,8 @@ class Manager:
         if not stored:
             LOG.debug('Stale heartbeat of instance %s (sent %s) dropped',
                       instance_id, sent)
+            return
+        status_events.changed(instance_id)
 
     def report_fault(self, context, instance_id, message, details, sent):
         """Store why something a guest was asked to do failed (API 1.1).
@@ -147,4 +150,5 @@ class Manager:
                      message)
             return
         _add_fault(db_context, instance_id, message or '', details or '')
+        status_events.changed(instance_id)
         LOG.info('Instance %s reported a fault: %s', instance_id, message)

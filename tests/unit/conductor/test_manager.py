@@ -11,6 +11,7 @@ from tests.unit.rpc_fixtures import start_service  # noqa: F401
 from trove_lite.common import context
 from trove_lite.common import sealing
 from trove_lite.common import states
+from trove_lite.common import status_events
 from trove_lite.conductor import manager
 from trove_lite.conductor import rpcapi
 from trove_lite.db.repositories import instances
@@ -47,6 +48,18 @@ def test_heartbeat_is_stored(admin_context, mgr, instance):
     beat = instances.get_heartbeat(admin_context, instance.id)
     assert (beat.sent, beat.guest_agent_version, beat.volume_used,
             beat.volume_total) == (100.0, '0.1.0', 0.5, 2.0)
+
+
+def test_stored_reports_wake_waiters_in_this_process(mgr, instance):
+    with status_events.watching(instance.id) as changed:
+        mgr.heartbeat(_from(instance.id), instance.id, _payload(), 100.0)
+        assert changed.is_set()
+        changed.clear()
+        mgr.heartbeat(_from(instance.id), instance.id, _payload(), 99.0)
+        assert not changed.is_set()  # stale: nothing changed
+        mgr.report_fault(_from(instance.id), instance.id, 'm', 'd',
+                         time.time())
+        assert changed.is_set()
 
 
 def test_out_of_order_heartbeats_are_dropped(admin_context, mgr, instance):

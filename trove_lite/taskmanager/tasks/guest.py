@@ -1,7 +1,5 @@
 """Tasks that talk to the instance's guest agent."""
 
-import time
-
 from oslo_config import cfg
 from oslo_log import log as logging
 from taskflow import task
@@ -9,6 +7,7 @@ from taskflow import task
 from trove_lite.common import exception
 from trove_lite.common import rpc
 from trove_lite.common import states
+from trove_lite.common import status_events
 from trove_lite.db import models
 from trove_lite.db.repositories import instances
 from trove_lite.guestagent import rpcapi as guest_rpcapi
@@ -167,7 +166,9 @@ class Prepare(task.Task):
 class WaitForHealthy(task.Task):
     """Wait until the guest reports the datastore healthy.
 
-    Polls the service status the conductor stores from heartbeats.
+    Polls the service status the conductor stores from heartbeats, and
+    looks again at once when a conductor in this process stores one
+    (``status_events``).
 
     :returns: READY; LOST when the flow no longer holds the instance (a
         delete or an administrator took it over: stop without failing);
@@ -184,7 +185,13 @@ class WaitForHealthy(task.Task):
     poll_interval = 0.1
 
     def execute(self, context, instance_id, holder, stop_event=None):
+        with status_events.watching(instance_id) as changed:
+            return self._wait(context, instance_id, holder, stop_event,
+                              changed)
+
+    def _wait(self, context, instance_id, holder, stop_event, changed):
         while True:
+            changed.clear()
             row = _still_ours(context, instance_id, holder)
             if row is None:
                 return LOST
@@ -200,11 +207,9 @@ class WaitForHealthy(task.Task):
             if _past_deadline(row):
                 raise base.GuestTimeout(uuid=instance_id,
                                         deadline=row.task_deadline)
-            if stop_event is not None:
-                if stop_event.wait(self.poll_interval):
-                    return INTERRUPTED
-            else:
-                time.sleep(self.poll_interval)
+            changed.wait(self.poll_interval)
+            if stop_event is not None and stop_event.is_set():
+                return INTERRUPTED
 
 
 class StopDatabase(task.Task):

@@ -2,12 +2,14 @@
 
 import datetime
 import threading
+import time
 from unittest import mock
 
 import pytest
 
 from trove_lite.common import exception
 from trove_lite.common import states
+from trove_lite.common import status_events
 from trove_lite.db import models
 from trove_lite.db.repositories import instances
 from trove_lite.taskmanager.tasks import base
@@ -86,6 +88,35 @@ def test_wait_is_interrupted_by_the_stop_event(ctx, claimed):
     stop.set()
     assert guest.WaitForHealthy().execute(ctx, claimed.id, 'h', stop) == \
         guest.INTERRUPTED
+
+
+def test_wait_wakes_when_this_process_stores_a_status(ctx, claimed,
+                                                      monkeypatch):
+    # NOTE(tests): a poll interval longer than the join below: only the
+    # conductor's word can end the wait in time.
+    monkeypatch.setattr(guest.WaitForHealthy, 'poll_interval', 600)
+    outcome = []
+    waiter = threading.Thread(target=lambda: outcome.append(
+        guest.WaitForHealthy().execute(ctx, claimed.id, 'h')))
+    waiter.start()
+    try:
+        _until(lambda: status_events._watchers.get(claimed.id))
+        instances.set_service_status(ctx, claimed.id, states.SVC_HEALTHY)
+        status_events.changed(claimed.id)
+        waiter.join(30)
+        assert outcome == [guest.READY]
+    finally:
+        instances.mark_deleted(ctx, claimed.id)
+        status_events.changed(claimed.id)
+        waiter.join(30)
+    assert claimed.id not in status_events._watchers
+
+
+def _until(predicate, timeout=30):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
 
 
 def test_stop_database_ignores_a_missing_guest(ctx, claimed, guest_api):
