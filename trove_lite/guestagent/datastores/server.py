@@ -32,7 +32,7 @@ class DetachedServer:
     """
 
     SERVER_NAME = 'the server'
-    poll_interval = 0.05
+    poll_interval = 0.02
 
     def _answers(self):
         raise NotImplementedError()

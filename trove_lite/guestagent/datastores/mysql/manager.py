@@ -50,7 +50,7 @@ KILL_TIMEOUT = 10
 INSTALL_TIMEOUT = 300
 # NOTE(latency): a ping over the socket is cheap; every period spent
 # sleeping past the moment mariadbd answers is added to a create.
-POLL_INTERVAL = 0.05
+POLL_INTERVAL = 0.02
 
 # Run during mariadb-install-db's bootstrap, before the server ever
 # listens: a "normal" install creates root@127.0.0.1, root@::1 and
