@@ -1,9 +1,24 @@
-"""Policy enforcement: one enforcer per process, defaults from code."""
+"""Policy enforcement: one enforcer per process, defaults from code.
+
+The defaults (``common/policies``) tell the reader, member and admin
+personas apart, and each keeps upstream's older ``admin_or_owner``-style
+default as an oslo.policy deprecated rule. oslo.policy ORs a deprecated
+default with the new one unless ``[oslo_policy] enforce_new_defaults`` is
+true, and that would let a reader change things again (any role in the
+project passes ``admin_or_owner``). So the enforcer pins that option's
+default to true, whatever the library's release defaults it to; an
+operator who needs the old behaviour during an upgrade sets it to false.
+
+Every rule is scoped to projects (``scope_types``); oslo.policy refuses a
+system- or domain-scoped token for them, which is a 403 like any other
+refusal.
+"""
 
 import threading
 import time
 
 from oslo_config import cfg
+from oslo_policy import opts
 from oslo_policy import policy
 
 from trove_lite.common import exception
@@ -40,6 +55,7 @@ def get_enforcer():
     global _ENFORCER
     with _LOCK:
         if _ENFORCER is None:
+            opts.set_defaults(cfg.CONF, enforce_new_defaults=True)
             _ENFORCER = Enforcer(cfg.CONF)
             _ENFORCER.register_defaults(policies.list_rules())
     return _ENFORCER
@@ -64,7 +80,7 @@ def authorize(context, rule, target=None):
     try:
         get_enforcer().authorize(rule, target, credentials,
                                  do_raise=True)
-    except policy.PolicyNotAuthorized:
+    except (policy.PolicyNotAuthorized, policy.InvalidScope):
         raise exception.PolicyNotAuthorized(action=rule)
 
 
