@@ -90,10 +90,10 @@ def cloud():
                                        os.path.join(state, 'all.log'))
             try:
                 conftest.wait_for_http(api_base + '/', process)
-                _register_fake_datastore(config)
                 result = Cloud(identity, api_base,
                                {'demo': demo, 'other': other,
                                 'service': service})
+                _register_fake_datastore(result)
                 # A token the API accepts (and caches) now, for
                 # test_expired_token_is_401.
                 result.early_token = identity.token('demo-member',
@@ -110,15 +110,14 @@ def cloud():
             shutil.rmtree(state, ignore_errors=True)
 
 
-def _register_fake_datastore(config):
-    manage = ['--config-file', config]
-    conftest.run_script('trove-lite-manage', *manage, 'datastore_update',
-                        'fake', '')
-    conftest.run_script('trove-lite-manage', *manage,
-                        'datastore_version_update', 'fake', '1.0', 'fake',
-                        '', '', '1')
-    conftest.run_script('trove-lite-manage', *manage, 'datastore_update',
-                        'fake', '1.0')
+def _register_fake_datastore(cloud):
+    # NOTE(speed): one management call instead of three trove-lite-manage
+    # runs (seconds each).
+    admin = personas.Caller(cloud, 'trove', 'service')
+    personas.assert_status(admin('POST', '/mgmt/datastore-versions', {
+        'version': {'datastore_name': 'fake', 'name': '1.0',
+                    'datastore_manager': 'fake', 'active': True,
+                    'default': True}}), 202)
 
 
 def openrc(cloud, user, project):
