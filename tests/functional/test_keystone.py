@@ -2,12 +2,14 @@
 
 Keystone (``tests/functional/keystone.py``) holds a ``service`` project
 with the ``trove`` service user, a ``demo`` project with a member and a
-reader, a second project ``other`` with a member, and the ``database``
-service whose endpoint is ``/v1.0/%(tenant_id)s`` on the API. The API runs
-with ``auth_strategy = keystone`` and a ``[keystone_authtoken]`` section,
-and the fake compute driver (no hosts, no database servers). The
-``openstack`` CLI gets nothing but an openrc: it finds the API through the
-catalog.
+reader and an admin, a second project ``other`` with a member, and the
+``database`` service whose endpoint is ``/v1.0/%(tenant_id)s`` on the API.
+The API runs with ``auth_strategy = keystone`` and a
+``[keystone_authtoken]`` section, and the fake compute driver (no hosts, no
+database servers; the ``fake`` datastore keeps databases and users in
+memory). The ``openstack`` CLI gets nothing but an openrc: it finds the API
+through the catalog. The persona tests try every route as each role
+(``tests/functional/personas.py``).
 """
 
 import datetime
@@ -24,6 +26,7 @@ import requests
 from tests.functional import conftest
 from tests.functional import fixtures
 from tests.functional import keystone
+from tests.functional import personas
 
 PASSWORD = 'user-secret'
 # NOTE(expiry): short enough that a token taken when the API starts has
@@ -56,6 +59,7 @@ def cloud():
         demo = identity.create_project('demo')
         identity.create_user('demo-member', PASSWORD, demo, 'member')
         identity.create_user('demo-reader', PASSWORD, demo, 'reader')
+        identity.create_user('demo-admin', PASSWORD, demo, 'admin')
         other = identity.create_project('other')
         identity.create_user('other-member', PASSWORD, other, 'member')
         identity.register_service('database', 'database',
@@ -68,7 +72,10 @@ def cloud():
                                 'bind_port': api_port,
                                 'state_path': os.path.join(state, 'state'),
                                 'auth_strategy': 'keystone',
-                                'compute_driver': 'fake'},
+                                'compute_driver': 'fake',
+                                # NOTE(fake): fake guests send one
+                                # heartbeat, at prepare.
+                                'agent_heartbeat_expiry': 3600},
                     'keystone_authtoken': {
                         'www_authenticate_uri': identity.url,
                         'auth_url': identity.url,
@@ -86,6 +93,7 @@ def cloud():
                 result = Cloud(identity, api_base,
                                {'demo': demo, 'other': other,
                                 'service': service})
+                _register_fake_datastore(result)
                 # A token the API accepts (and caches) now, for
                 # test_expired_token_is_401.
                 result.early_token = identity.token('demo-member',
@@ -100,6 +108,16 @@ def cloud():
                 process.stop()
         finally:
             shutil.rmtree(state, ignore_errors=True)
+
+
+def _register_fake_datastore(cloud):
+    # NOTE(speed): one management call instead of three trove-lite-manage
+    # runs (seconds each).
+    admin = personas.Caller(cloud, 'trove', 'service')
+    personas.assert_status(admin('POST', '/mgmt/datastore-versions', {
+        'version': {'datastore_name': 'fake', 'name': '1.0',
+                    'datastore_manager': 'fake', 'active': True,
+                    'default': True}}), 202)
 
 
 def openrc(cloud, user, project):
@@ -213,6 +231,174 @@ def test_cli_instance_lifecycle_and_isolation(cloud):
         assert time.monotonic() < end, 'instance %s never went away' % (
             instance_id)
         time.sleep(0.5)
+
+
+@pytest.fixture(scope='module')
+def demo(cloud):
+    """demo's fake-datastore instance (databases app and logs, user alice
+    with access to app), and the ids the route tables need.
+    """
+    member = personas.Caller(cloud, 'demo-member', 'demo')
+    flavors = personas.assert_status(member('GET', '/flavors'), 200).json()
+    flavor_id = {f['name']: f['id'] for f in flavors['flavors']}['m1.tiny']
+    created = personas.assert_status(member(
+        'POST', '/instances',
+        personas.create_body('ks-persona', flavor_id)), 200).json()
+    instance_id = created['instance']['id']
+    personas.wait_for_status(member, instance_id, 'ACTIVE')
+    version = personas.assert_status(
+        member('GET', '/datastores/fake/versions/1.0'), 200).json()
+    return {'instance': instance_id, 'flavor': str(flavor_id),
+            'version': version['version']['id']}
+
+
+def _reads(cloud, demo, project='demo'):
+    return (personas.instance_reads(demo['instance'])
+            + personas.project_reads(demo['flavor'], demo['version'],
+                                     cloud.projects[project]))
+
+
+def test_a_reader_reads_everything_and_changes_nothing(cloud, demo):
+    reader = personas.Caller(cloud, 'demo-reader', 'demo')
+    member = personas.Caller(cloud, 'demo-member', 'demo')
+    before = personas.snapshot(member, demo['instance'])
+    for path, status in _reads(cloud, demo):
+        personas.assert_status(reader('GET', path), status)
+    changes = (personas.instance_changes(demo['instance'])
+               + personas.admin_rule_routes(demo['instance'])
+               + [('POST', '/instances', personas.create_body(
+                   'nope', demo['flavor']))])
+    for method, path, body in changes:
+        personas.assert_fault(reader(method, path, body), 403, 'forbidden')
+    for method, path, body in personas.mgmt_routes(
+            demo['instance'], demo['version'], cloud.projects['demo']):
+        personas.assert_fault(reader(method, path, body), 401,
+                              'unauthorized')
+    assert personas.snapshot(member, demo['instance']) == before
+    listed = member('GET', '/instances').json()['instances']
+    assert [row['name'] for row in listed] == ['ks-persona']
+
+
+def test_another_project_neither_sees_nor_changes(cloud, demo):
+    other = personas.Caller(cloud, 'other-member', 'other')
+    member = personas.Caller(cloud, 'demo-member', 'demo')
+    before = personas.snapshot(member, demo['instance'])
+    for path, status in personas.instance_reads(demo['instance']):
+        if status == 501:
+            # No instance is looked up; nothing about it is told.
+            personas.assert_status(other('GET', path), 501)
+        else:
+            personas.assert_fault(other('GET', path), 404, 'itemNotFound')
+    for method, path, body in personas.instance_changes(demo['instance']):
+        personas.assert_fault(other(method, path, body), 404,
+                              'itemNotFound')
+    for path in ('/instances', '/instances/detail'):
+        resp = personas.assert_status(other('GET', path), 200)
+        assert resp.json()['instances'] == []
+    personas.assert_fault(
+        other('GET', '/mgmt/quotas/' + cloud.projects['demo']), 403,
+        'forbidden')
+    assert personas.snapshot(member, demo['instance']) == before
+
+
+def test_a_member_changes_everything_but_manages_nothing(cloud, demo):
+    member = personas.Caller(cloud, 'demo-member', 'demo')
+    for path, status in _reads(cloud, demo):
+        personas.assert_status(member('GET', path), status)
+    base = '/instances/' + demo['instance']
+    steps = [
+        ('POST', '/databases', {'databases': [{'name': 'newdb'}]}, 202),
+        ('DELETE', '/databases/newdb', None, 202),
+        ('POST', '/users', {'users': [{'name': 'bob',
+                                       'password': 'bob-secret'}]}, 202),
+        ('PUT', '/users/bob/databases', {'databases': [{'name': 'app'}]},
+         202),
+        ('DELETE', '/users/bob/databases/app', None, 202),
+        ('PUT', '/users', {'users': [{'name': 'bob',
+                                      'password': 'new-secret'}]}, 202),
+        ('PUT', '/users/bob', {'user': {'password': 'newer-secret'}}, 202),
+        ('DELETE', '/users/bob', None, 202),
+        ('POST', '/root', None, 200),
+        ('DELETE', '/root', None, 204),
+        ('PUT', '', {'instance': {'name': 'ks-renamed'}}, 202),
+        ('PATCH', '', {'instance': {'name': 'ks-persona'}}, 202),
+    ]
+    for method, path, body, status in steps:
+        personas.assert_status(member(method, base + path, body), status)
+    for method, path, body in personas.admin_rule_routes(demo['instance']):
+        personas.assert_fault(member(method, path, body), 403, 'forbidden')
+    for method, path, body in personas.mgmt_routes(
+            demo['instance'], demo['version'], cloud.projects['demo']):
+        personas.assert_fault(member(method, path, body), 401,
+                              'unauthorized')
+    personas.assert_status(
+        member('POST', base + '/action', {'restart': {}}), 202)
+    # A second instance of its own: created, then deleted.
+    created = personas.assert_status(member(
+        'POST', '/instances',
+        personas.create_body('ks-second', demo['flavor'])), 200).json()
+    second = created['instance']['id']
+    personas.wait_for_status(member, second, 'ACTIVE')
+    personas.assert_status(member('DELETE', '/instances/' + second), 202)
+    personas.wait_for_status(member, second, 'gone')
+    personas.wait_for_status(member, demo['instance'], 'ACTIVE')
+
+
+def test_an_admin_does_everything(cloud, demo):
+    admin = personas.Caller(cloud, 'demo-admin', 'demo')
+    for path, status in _reads(cloud, demo):
+        personas.assert_status(admin('GET', path), status)
+    instance_id = demo['instance']
+    base = '/instances/' + instance_id
+    for method, path, body, status in [
+            ('POST', base + '/root', None, 200),
+            ('DELETE', base + '/root', None, 204),
+            ('POST', base + '/databases',
+             {'databases': [{'name': 'admindb'}]}, 202),
+            ('DELETE', base + '/databases/admindb', None, 202),
+            ('PUT', base, {'instance': {'name': 'ks-admin'}}, 202),
+            ('POST', base + '/action', {'reset_status': {}}, 202),
+            ('POST', '/mgmt/instances/%s/action' % instance_id,
+             {'reset-task-status': {}}, 202)]:
+        personas.assert_status(admin(method, path, body), status)
+
+    # The management API sees every project's instances.
+    listed = personas.assert_status(admin('GET', '/mgmt/instances'),
+                                    200).json()['instances']
+    assert instance_id in {row['id'] for row in listed}
+    service_admin = personas.Caller(cloud, 'trove', 'service')
+    listed = personas.assert_status(service_admin('GET', '/mgmt/instances'),
+                                    200).json()['instances']
+    assert instance_id in {row['id'] for row in listed}
+    for path in ('/mgmt/instances/' + instance_id,
+                 '/mgmt/instances/%s/root' % instance_id,
+                 '/mgmt/datastore-versions',
+                 '/mgmt/datastore-versions/' + demo['version'],
+                 '/mgmt/quotas/' + cloud.projects['other']):
+        personas.assert_status(admin('GET', path), 200)
+    other_quota = '/mgmt/quotas/' + cloud.projects['other']
+    personas.assert_status(
+        admin('PUT', other_quota, {'quotas': {'instances': 7}}), 200)
+    quotas = admin('GET', other_quota).json()['quotas']
+    assert {q['resource']: q['limit'] for q in quotas}['instances'] == 7
+
+    # A scratch datastore version: registered, changed, deleted; then
+    # its datastore.
+    personas.assert_status(admin('POST', '/mgmt/datastore-versions', {
+        'version': {'datastore_name': 'scratch', 'name': '9.9',
+                    'datastore_manager': 'fake', 'active': True}}), 202)
+    versions = admin('GET', '/mgmt/datastore-versions').json()['versions']
+    [scratch] = [v['id'] for v in versions if v['datastore_name'] ==
+                 'scratch']
+    for method, body in (('PATCH', {'active': False}), ('DELETE', None)):
+        personas.assert_status(admin(
+            method, '/mgmt/datastore-versions/' + scratch, body), 202)
+    personas.assert_status(admin('DELETE', '/datastores/scratch'), 202)
+    personas.assert_fault(admin('GET', '/datastores/scratch'), 404,
+                          'itemNotFound')
+
+    personas.assert_status(admin('DELETE', base), 202)
+    personas.wait_for_status(admin, instance_id, 'gone')
 
 
 def test_expired_token_is_401(cloud):

@@ -1,9 +1,24 @@
-"""Policy enforcement: one enforcer per process, defaults from code."""
+"""Policy enforcement: one enforcer per process, defaults from code.
+
+The defaults (``common/policies``) tell the reader, member and admin
+personas apart, and each keeps upstream's older ``admin_or_owner``-style
+default as an oslo.policy deprecated rule. oslo.policy ORs a deprecated
+default with the new one unless ``[oslo_policy] enforce_new_defaults`` is
+true, and that would let a reader change things again (any role in the
+project passes ``admin_or_owner``). So the enforcer pins that option's
+default to true, whatever the library's release defaults it to; an
+operator who needs the old behaviour during an upgrade sets it to false.
+
+Every rule is scoped to projects (``scope_types``); oslo.policy refuses a
+system- or domain-scoped token for them, which is a 403 like any other
+refusal.
+"""
 
 import threading
 import time
 
 from oslo_config import cfg
+from oslo_policy import opts
 from oslo_policy import policy
 
 from trove_lite.common import exception
@@ -54,13 +69,20 @@ class Enforcer(policy.Enforcer):
         key = _decision_key(rule, target, credentials)
         decisions = self._decisions
         if key is None or decisions is None:
-            return bool(self.authorize(rule, target, credentials))
+            return self._evaluate(rule, target, credentials)
         decision = decisions.get(key)
         if decision is None:
-            decision = bool(self.authorize(rule, target, credentials))
+            decision = self._evaluate(rule, target, credentials)
             if len(decisions) < MAX_DECISIONS:
                 decisions[key] = decision
         return decision
+
+    def _evaluate(self, rule, target, credentials):
+        try:
+            return bool(self.authorize(rule, target, credentials))
+        except policy.InvalidScope:
+            # A token of the wrong scope (system, domain) is refused.
+            return False
 
 
 def _frozen(value):
@@ -87,6 +109,7 @@ def get_enforcer():
     global _ENFORCER
     with _LOCK:
         if _ENFORCER is None:
+            opts.set_defaults(cfg.CONF, enforce_new_defaults=True)
             _ENFORCER = Enforcer(cfg.CONF)
             _ENFORCER.register_defaults(policies.list_rules())
     return _ENFORCER

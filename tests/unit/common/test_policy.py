@@ -39,6 +39,22 @@ def test_policy_file_changes_apply_after_the_reload_interval(
         policy.authorize(_member(), RULE)
 
 
+def test_a_policy_file_can_bring_back_the_old_default(override, tmp_path):
+    # An operator's policy.yaml written for upstream's admin_or_owner
+    # keeps meaning what it meant: here a reader may delete again.
+    reader = context.RequestContext(user_id='u', project_id='p',
+                                    roles=['reader'])
+    with pytest.raises(exception.PolicyNotAuthorized):
+        policy.authorize(reader, 'instance:delete')
+    rules = tmp_path / 'policy.yaml'
+    rules.write_text('"instance:delete": "rule:admin_or_owner"\n')
+    policy.reset()
+    override('policy_file', str(rules), group='oslo_policy')
+    policy.authorize(reader, 'instance:delete')
+    with pytest.raises(exception.PolicyNotAuthorized):
+        policy.authorize(reader, 'instance:create')
+
+
 def test_the_enforcer_is_ours():
     assert isinstance(policy.get_enforcer(), policy.Enforcer)
 

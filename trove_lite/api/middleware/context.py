@@ -19,6 +19,11 @@ from trove_lite.common import exception
 from trove_lite.common import policy
 
 CONTEXT_ENV = wsgi.CONTEXT_ENV
+# NOTE(rbac): the roles Keystone's bootstrap makes imply one another, and a
+# Keystone token lists the implied roles too; noauth does the same, so the
+# policy defaults (``project_reader``: role reader) see the same roles
+# either way.
+IMPLIED_ROLES = {'admin': ('member',), 'member': ('reader',)}
 
 
 def get_context(req):
@@ -34,6 +39,18 @@ def _url_project(req):
     """The project named by the URL (/v1.0 already stripped), or None."""
     parts = req.path_info.strip('/').split('/')
     return parts[0] if parts and parts[0] else None
+
+
+def with_implied_roles(roles):
+    """``roles`` plus every role they imply, in order, without repeats."""
+    result = []
+    pending = list(roles)
+    while pending:
+        role = pending.pop(0)
+        if role not in result:
+            result.append(role)
+            pending.extend(IMPLIED_ROLES.get(role, ()))
+    return result
 
 
 def _mark_admin(ctx):
@@ -66,7 +83,8 @@ class NoAuthContext(base.Middleware):
     """Context with no authentication at all (development only).
 
     The token is ignored unless it reads ``user:project``; roles come from
-    ``X-Roles`` and default to ``admin``, as Cinder's noauth does.
+    ``X-Roles`` and default to ``admin``, as Cinder's noauth does. The
+    roles they imply are added, as Keystone would.
     """
 
     def process_request(self, req):
@@ -74,8 +92,8 @@ class NoAuthContext(base.Middleware):
         user_id, _, project_id = token.partition(':')
         if not project_id:
             user_id, project_id = 'noauth', _url_project(req)
-        roles = [role.strip() for role in req.headers.get(
-            'X-Roles', 'admin').split(',') if role.strip()]
+        roles = with_implied_roles([role.strip() for role in req.headers.get(
+            'X-Roles', 'admin').split(',') if role.strip()])
         ctx = context.RequestContext(
             user_id=user_id, project_id=project_id, roles=roles,
             auth_token=token, request_id=req.environ.get(

@@ -1,60 +1,56 @@
-"""Policy rules for datastores and datastore versions."""
+"""Policy rules for datastores and datastore versions.
 
-from oslo_policy import policy
+Datastores belong to no project; reading them needs a role in the project
+of the URL. Upstream lets anyone read them, which is the deprecated
+default. Changing them is the management API's job.
+"""
 
 from trove_lite.common.policies import base
 
 PATH = '/v1.0/{project_id}/datastores'
 MGMT_PATH = '/v1.0/{project_id}/mgmt/datastore-versions'
 
+
+def _op(method, path):
+    return [{'path': path, 'method': method}]
+
+
+def _read(name, description, path):
+    return base.reader(name, description, _op('GET', path),
+                       old=base.RULE_ANY)
+
+
 rules = [
-    policy.DocumentedRuleDefault(
-        'datastore:index', base.RULE_ANY, 'List datastores.',
-        [{'path': PATH, 'method': 'GET'}]),
-    policy.DocumentedRuleDefault(
-        'datastore:show', base.RULE_ANY, 'Show a datastore.',
-        [{'path': PATH + '/{datastore}', 'method': 'GET'}]),
-    policy.DocumentedRuleDefault(
-        'datastore:delete', base.RULE_ADMIN, 'Delete a datastore.',
-        [{'path': PATH + '/{datastore}', 'method': 'DELETE'}]),
-    policy.DocumentedRuleDefault(
-        'datastore:version_index', base.RULE_ANY,
-        'List the versions of a datastore.',
-        [{'path': PATH + '/{datastore}/versions', 'method': 'GET'}]),
-    policy.DocumentedRuleDefault(
-        'datastore:version_show', base.RULE_ANY,
-        'Show a datastore version by datastore and version name or id.',
-        [{'path': PATH + '/{datastore}/versions/{version}',
-          'method': 'GET'}]),
-    policy.DocumentedRuleDefault(
-        'datastore:version_show_by_uuid', base.RULE_ANY,
-        'Show a datastore version by its id.',
-        [{'path': PATH + '/versions/{version_id}', 'method': 'GET'}]),
-    policy.DocumentedRuleDefault(
-        'datastore:list_associated_flavors', base.RULE_ANY,
-        'List the flavors a datastore version may run on.',
-        [{'path': PATH + '/{datastore}/versions/{version_id}/flavors',
-          'method': 'GET'}]),
-    policy.DocumentedRuleDefault(
-        'mgmt:datastore_version:index', base.RULE_ADMIN,
-        'List every datastore version (management API).',
-        [{'path': MGMT_PATH, 'method': 'GET'}]),
-    policy.DocumentedRuleDefault(
-        'mgmt:datastore_version:show', base.RULE_ADMIN,
-        'Show a datastore version (management API).',
-        [{'path': MGMT_PATH + '/{version_id}', 'method': 'GET'}]),
-    policy.DocumentedRuleDefault(
-        'mgmt:datastore_version:create', base.RULE_ADMIN,
-        'Register a datastore version (management API).',
-        [{'path': MGMT_PATH, 'method': 'POST'}]),
-    policy.DocumentedRuleDefault(
-        'mgmt:datastore_version:edit', base.RULE_ADMIN,
-        'Change a datastore version (management API).',
-        [{'path': MGMT_PATH + '/{version_id}', 'method': 'PATCH'}]),
-    policy.DocumentedRuleDefault(
-        'mgmt:datastore_version:delete', base.RULE_ADMIN,
-        'Delete a datastore version (management API).',
-        [{'path': MGMT_PATH + '/{version_id}', 'method': 'DELETE'}]),
+    _read('datastore:index', 'List datastores.', PATH),
+    _read('datastore:show', 'Show a datastore.', PATH + '/{datastore}'),
+    base.admin('datastore:delete', 'Delete a datastore.',
+               _op('DELETE', PATH + '/{datastore}')),
+    _read('datastore:version_index', 'List the versions of a datastore.',
+          PATH + '/{datastore}/versions'),
+    _read('datastore:version_show',
+          'Show a datastore version by datastore and version name or id.',
+          PATH + '/{datastore}/versions/{version}'),
+    _read('datastore:version_show_by_uuid',
+          'Show a datastore version by its id.',
+          PATH + '/versions/{version_id}'),
+    _read('datastore:list_associated_flavors',
+          'List the flavors a datastore version may run on.',
+          PATH + '/{datastore}/versions/{version_id}/flavors'),
+    base.admin('mgmt:datastore_version:index',
+               'List every datastore version (management API).',
+               _op('GET', MGMT_PATH)),
+    base.admin('mgmt:datastore_version:show',
+               'Show a datastore version (management API).',
+               _op('GET', MGMT_PATH + '/{version_id}')),
+    base.admin('mgmt:datastore_version:create',
+               'Register a datastore version (management API).',
+               _op('POST', MGMT_PATH)),
+    base.admin('mgmt:datastore_version:edit',
+               'Change a datastore version (management API).',
+               _op('PATCH', MGMT_PATH + '/{version_id}')),
+    base.admin('mgmt:datastore_version:delete',
+               'Delete a datastore version (management API).',
+               _op('DELETE', MGMT_PATH + '/{version_id}')),
 ]
 
 

@@ -1,18 +1,20 @@
-"""Policy rules for flavors."""
+"""Policy rules for flavors.
 
-from oslo_policy import policy
+Flavors belong to no project; reading them needs a role in the project
+of the URL. Upstream lets anyone read them, which is the deprecated
+default.
+"""
 
 from trove_lite.common.policies import base
 
 PATH = '/v1.0/{project_id}/flavors'
 
 rules = [
-    policy.DocumentedRuleDefault(
-        'flavor:index', base.RULE_ANY, 'List flavors.',
-        [{'path': PATH, 'method': 'GET'}]),
-    policy.DocumentedRuleDefault(
-        'flavor:show', base.RULE_ANY, 'Show a flavor.',
-        [{'path': PATH + '/{flavor_id}', 'method': 'GET'}]),
+    base.reader('flavor:index', 'List flavors.',
+                [{'path': PATH, 'method': 'GET'}], old=base.RULE_ANY),
+    base.reader('flavor:show', 'Show a flavor.',
+                [{'path': PATH + '/{flavor_id}', 'method': 'GET'}],
+                old=base.RULE_ANY),
 ]
 
 

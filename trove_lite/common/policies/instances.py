@@ -1,52 +1,48 @@
 """Policy rules for instances (upstream's names)."""
 
-from oslo_policy import policy
-
 from trove_lite.common.policies import base
 
 PATH = '/v1.0/{project_id}/instances'
+INSTANCE = PATH + '/{instance_id}'
 MGMT_PATH = '/v1.0/{project_id}/mgmt/instances'
 
 
-def _rule(name, check, description, method, path):
-    return policy.DocumentedRuleDefault(
-        name, check, description, [{'path': path, 'method': method}])
+def _op(method, path):
+    return [{'path': path, 'method': method}]
 
 
 rules = [
-    _rule('instance:create', base.RULE_ADMIN_OR_OWNER,
-          'Create a database instance.', 'POST', PATH),
-    _rule('instance:index', base.RULE_ADMIN_OR_OWNER,
-          'List database instances.', 'GET', PATH),
-    _rule('instance:detail', base.RULE_ADMIN_OR_OWNER,
-          'List database instances with details.', 'GET', PATH + '/detail'),
-    _rule('instance:show', base.RULE_ADMIN_OR_OWNER,
-          'Show a database instance.', 'GET', PATH + '/{instance_id}'),
-    _rule('instance:update', base.RULE_ADMIN_OR_OWNER,
-          'Rename a database instance.', 'PUT', PATH + '/{instance_id}'),
-    _rule('instance:delete', base.RULE_ADMIN_OR_OWNER,
-          'Delete a database instance.', 'DELETE', PATH + '/{instance_id}'),
-    _rule('instance:force_delete', base.RULE_ADMIN_OR_OWNER,
-          'Delete a database instance whatever its state.', 'DELETE',
-          PATH + '/{instance_id}'),
-    _rule('instance:restart', base.RULE_ADMIN_OR_OWNER,
-          'Restart the datastore of an instance.', 'POST',
-          PATH + '/{instance_id}/action'),
-    _rule('instance:reset_status', base.RULE_ADMIN,
-          'Reset the status of an instance (clears a stuck task).', 'POST',
-          PATH + '/{instance_id}/action'),
-    _rule('mgmt:instance:index', base.RULE_ADMIN,
-          'List the instances of every project (management API).', 'GET',
-          MGMT_PATH),
-    _rule('mgmt:instance:show', base.RULE_ADMIN,
-          'Show any instance (management API).', 'GET',
-          MGMT_PATH + '/{instance_id}'),
-    _rule('mgmt:instance:action', base.RULE_ADMIN,
-          'Act on any instance (management API).', 'POST',
-          MGMT_PATH + '/{instance_id}/action'),
-    _rule('mgmt:instance:root', base.RULE_ADMIN,
-          'Show the root history of any instance (management API).', 'GET',
-          MGMT_PATH + '/{instance_id}/root'),
+    base.member('instance:create', 'Create a database instance.',
+                _op('POST', PATH)),
+    base.reader('instance:index', 'List database instances.',
+                _op('GET', PATH)),
+    base.reader('instance:detail', 'List database instances with details.',
+                _op('GET', PATH + '/detail')),
+    base.reader('instance:show', 'Show a database instance.',
+                _op('GET', INSTANCE)),
+    base.member('instance:update', 'Rename a database instance.',
+                _op('PUT', INSTANCE) + _op('PATCH', INSTANCE)),
+    base.member('instance:delete', 'Delete a database instance.',
+                _op('DELETE', INSTANCE)),
+    base.member('instance:force_delete',
+                'Delete a database instance whatever its state.',
+                _op('DELETE', INSTANCE)),
+    base.member('instance:restart', 'Restart the datastore of an instance.',
+                _op('POST', INSTANCE + '/action')),
+    base.admin('instance:reset_status',
+               'Reset the status of an instance (clears a stuck task).',
+               _op('POST', INSTANCE + '/action')),
+    base.admin('mgmt:instance:index',
+               'List the instances of every project (management API).',
+               _op('GET', MGMT_PATH)),
+    base.admin('mgmt:instance:show', 'Show any instance (management API).',
+               _op('GET', MGMT_PATH + '/{instance_id}')),
+    base.admin('mgmt:instance:action',
+               'Act on any instance (management API).',
+               _op('POST', MGMT_PATH + '/{instance_id}/action')),
+    base.admin('mgmt:instance:root',
+               'Show the root history of any instance (management API).',
+               _op('GET', MGMT_PATH + '/{instance_id}/root')),
 ]
 
 

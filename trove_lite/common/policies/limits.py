@@ -1,14 +1,11 @@
 """Policy rules for limits."""
 
-from oslo_policy import policy
-
 from trove_lite.common.policies import base
 
 rules = [
-    policy.DocumentedRuleDefault(
-        'limits:index', base.RULE_ADMIN_OR_OWNER,
-        'Show the absolute and rate limits of a project.',
-        [{'path': '/v1.0/{project_id}/limits', 'method': 'GET'}]),
+    base.reader('limits:index',
+                'Show the absolute and rate limits of a project.',
+                [{'path': '/v1.0/{project_id}/limits', 'method': 'GET'}]),
 ]
 
 

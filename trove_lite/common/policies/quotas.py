@@ -5,21 +5,17 @@ quotas and gates updates on admin. These rules say the same, so an
 operator can change them.
 """
 
-from oslo_policy import policy
-
 from trove_lite.common.policies import base
 
 PATH = '/v1.0/{project_id}/mgmt/quotas/{quota_project_id}'
 
 rules = [
-    policy.DocumentedRuleDefault(
-        'mgmt:quota:show', base.RULE_ADMIN_OR_OWNER,
-        'Show the quotas and usage of a project (its own, or any for an '
-        'admin).', [{'path': PATH, 'method': 'GET'}]),
-    policy.DocumentedRuleDefault(
-        'mgmt:quota:update', base.RULE_ADMIN,
-        'Change the quotas of a project (management API).',
-        [{'path': PATH, 'method': 'PUT'}]),
+    base.reader('mgmt:quota:show',
+                'Show the quotas and usage of a project (its own, or any '
+                'for an admin).', [{'path': PATH, 'method': 'GET'}]),
+    base.admin('mgmt:quota:update',
+               'Change the quotas of a project (management API).',
+               [{'path': PATH, 'method': 'PUT'}]),
 ]
 
 

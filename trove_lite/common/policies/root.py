@@ -1,23 +1,22 @@
 """Policy rules for the superuser of an instance (upstream's names)."""
 
-from oslo_policy import policy
-
 from trove_lite.common.policies import base
 
 PATH = '/v1.0/{project_id}/instances/{instance_id}/root'
 
 
-def _rule(name, description, method):
-    return policy.DocumentedRuleDefault(
-        'instance:extension:root:' + name, base.RULE_ADMIN_OR_OWNER,
-        description, [{'path': PATH, 'method': method}])
+def _op(method):
+    return [{'path': PATH, 'method': method}]
 
 
 rules = [
-    _rule('index', 'Show whether root is enabled on an instance.', 'GET'),
-    _rule('create', 'Enable root on an instance (returns its password).',
-          'POST'),
-    _rule('delete', 'Disable root on an instance.', 'DELETE'),
+    base.reader('instance:extension:root:index',
+                'Show whether root is enabled on an instance.', _op('GET')),
+    base.member('instance:extension:root:create',
+                'Enable root on an instance (returns its password).',
+                _op('POST')),
+    base.member('instance:extension:root:delete',
+                'Disable root on an instance.', _op('DELETE')),
 ]
 
 

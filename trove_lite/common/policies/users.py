@@ -2,36 +2,40 @@
 databases (upstream's names).
 """
 
-from oslo_policy import policy
-
 from trove_lite.common.policies import base
 
 PATH = '/v1.0/{project_id}/instances/{instance_id}/users'
 USER = PATH + '/{user}'
 ACCESS = USER + '/databases'
+PREFIX = 'instance:extension:'
 
 
-def _rule(name, description, method, path):
-    return policy.DocumentedRuleDefault(
-        'instance:extension:' + name, base.RULE_ADMIN_OR_OWNER,
-        description, [{'path': path, 'method': method}])
+def _op(method, path):
+    return [{'path': path, 'method': method}]
 
 
 rules = [
-    _rule('user:index', 'List the users of an instance.', 'GET', PATH),
-    _rule('user:create', 'Create users on an instance.', 'POST', PATH),
-    _rule('user:update_all', 'Change the passwords of users of an '
-          'instance.', 'PUT', PATH),
-    _rule('user:show', 'Show a user of an instance.', 'GET', USER),
-    _rule('user:update', 'Rename a user of an instance, move it to '
-          'another host or change its password.', 'PUT', USER),
-    _rule('user:delete', 'Delete a user of an instance.', 'DELETE', USER),
-    _rule('user_access:index', 'List the databases a user may access.',
-          'GET', ACCESS),
-    _rule('user_access:update', 'Grant a user access to databases.', 'PUT',
-          ACCESS),
-    _rule('user_access:delete', "Revoke a user's access to a database.",
-          'DELETE', ACCESS + '/{database}'),
+    base.reader(PREFIX + 'user:index', 'List the users of an instance.',
+                _op('GET', PATH)),
+    base.member(PREFIX + 'user:create', 'Create users on an instance.',
+                _op('POST', PATH)),
+    base.member(PREFIX + 'user:update_all',
+                'Change the passwords of users of an instance.',
+                _op('PUT', PATH)),
+    base.reader(PREFIX + 'user:show', 'Show a user of an instance.',
+                _op('GET', USER)),
+    base.member(PREFIX + 'user:update',
+                'Rename a user of an instance, move it to another host or '
+                'change its password.', _op('PUT', USER)),
+    base.member(PREFIX + 'user:delete', 'Delete a user of an instance.',
+                _op('DELETE', USER)),
+    base.reader(PREFIX + 'user_access:index',
+                'List the databases a user may access.', _op('GET', ACCESS)),
+    base.member(PREFIX + 'user_access:update',
+                'Grant a user access to databases.', _op('PUT', ACCESS)),
+    base.member(PREFIX + 'user_access:delete',
+                "Revoke a user's access to a database.",
+                _op('DELETE', ACCESS + '/{database}')),
 ]
 
 

@@ -58,6 +58,18 @@ def test_noauth_takes_project_from_url_or_token():
         ('bob', 'p7', False)
 
 
+def test_noauth_adds_the_roles_keystone_implies():
+    app = context_mw.NoAuthContext(_echo)
+    roles = {}
+    for given in ('admin', 'member', 'reader', 'member,dbops'):
+        req = webob.Request.blank('/p1/flavors', headers={'X-Roles': given})
+        roles[given] = req.get_response(app).json['roles']
+    assert roles == {'admin': ['admin', 'member', 'reader'],
+                     'member': ['member', 'reader'],
+                     'reader': ['reader'],
+                     'member,dbops': ['member', 'dbops', 'reader']}
+
+
 def test_keystone_pipeline_without_token_is_a_401_fault(override):
     override('auth_strategy', 'keystone')
     override('www_authenticate_uri', 'http://keystone.example/identity',
