@@ -81,7 +81,7 @@ USAGE_CREATE = 'create'
 USAGE_DELETE = 'delete'
 
 # Keys that never leave in a payload, whatever their value.
-_SECRET_MARKERS = ('password', 'secret', 'token', 'key')
+_SECRET_MARKERS = ('pass', 'secret', 'token', 'key')
 
 
 def enabled():
