@@ -182,6 +182,21 @@ class Operation:
         payload['server_type'] = SERVER_TYPES[service]
         return cls(context, carried.get('operation'), service, payload)
 
+    @classmethod
+    def expired(cls, context, operation, service, tenant_id, instance_id):
+        """An operation whose worker never finished it: its deadline
+        passed, and only its ``error`` is left to send.
+
+        The request's own fields (request id, addresses) died with the
+        worker; the instance's id and tenant still say which it was.
+        """
+        if not enabled():
+            return cls(context, None, service, None)
+        payload = {'request_id': None, 'server_type': SERVER_TYPES[service],
+                   'client_ip': None, 'server_ip': None,
+                   'tenant_id': tenant_id, 'instance_id': instance_id}
+        return cls(context, operation, service, payload)
+
     @property
     def active(self):
         return self.payload is not None and self.operation is not None
