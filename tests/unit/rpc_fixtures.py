@@ -9,6 +9,8 @@ fixture into a test module to use it.
 
 import uuid
 
+import oslo_messaging
+from oslo_messaging.notify import _impl_test as notify_test_driver
 from oslo_messaging import opts as messaging_opts
 import pytest
 
@@ -74,6 +76,40 @@ def memory_bus(conf_overrides):
     rpc.init(CONF)
     yield conf_overrides
     rpc.cleanup()
+
+
+class Sent:
+    """The notifications oslo.messaging's ``test`` driver recorded."""
+
+    def all(self):
+        return [dict(message, context=context)
+                for context, message, _, _ in
+                notify_test_driver.NOTIFICATIONS]
+
+    def types(self):
+        return [message['event_type'] for message in self.all()]
+
+    def of(self, event_type):
+        """The one notification of ``event_type``."""
+        [found] = [message for message in self.all()
+                   if message['event_type'] == event_type]
+        return found
+
+
+@pytest.fixture
+def notifications(memory_bus):  # noqa: F811
+    """Notifications on: ``common.rpc``'s notifier uses oslo.messaging's
+    ``test`` driver; yields a ``Sent``.
+    """
+    notifier = oslo_messaging.Notifier(
+        rpc.NOTIFICATION_TRANSPORT, driver='test',
+        serializer=rpc.RequestContextSerializer())
+    previous, rpc.NOTIFIER = rpc.NOTIFIER, notifier
+    notify_test_driver.reset()
+    yield Sent()
+    notify_test_driver.reset()
+    if rpc.NOTIFIER is notifier:
+        rpc.NOTIFIER = previous
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ repositories' conditional updates, so only one of them wins.
 
 ``expire_tasks`` enforces the deadlines of transitional tasks: an
 instance whose task is past its deadline (its worker died, or a guest
-never answered) goes to the task's error state with a fault.
+never answered) goes to the task's error state with a fault, and the
+operation's ``dbaas.<operation>.error`` notification is sent, since its
+worker will not send the end.
 """
 
 import abc
@@ -21,6 +23,7 @@ from oslo_service.backend import base as service_base
 from stevedore import named
 
 from trove_lite.common import context as trove_context
+from trove_lite.common import notifications
 from trove_lite.common import state_machine
 from trove_lite.common import states
 from trove_lite.db import models
@@ -49,6 +52,14 @@ _EXPIRY_MESSAGES = {
     states.DELETING: ('The instance was not deleted within %d seconds; try '
                       'deleting it again.'),
     states.RESIZING: 'The resize did not finish within %d seconds.',
+}
+
+
+# The operation notification a task's expiry ends.
+_EXPIRED_OPERATIONS = {
+    states.BUILDING: notifications.INSTANCE_CREATE,
+    states.REBOOTING: notifications.INSTANCE_RESTART,
+    states.DELETING: notifications.INSTANCE_DELETE,
 }
 
 
@@ -85,6 +96,11 @@ class ExpireTasks(Reconciler):
                                 details):
                 LOG.warning('Instance %s: %s', row.id, details)
                 count += 1
+                if task in _EXPIRED_OPERATIONS:
+                    notifications.Operation.expired(
+                        context, _EXPIRED_OPERATIONS[task],
+                        notifications.CONDUCTOR, row.tenant_id,
+                        row.id).error(message)
         return count
 
 

@@ -16,6 +16,7 @@ from trove_lite.conf import default
 from trove_lite.conf import guest_agent
 from trove_lite.conf import instances
 from trove_lite.conf import messaging
+from trove_lite.conf import notifications
 from trove_lite.conf import quota
 from trove_lite.conf import taskmanager
 from trove_lite.conf import upgrade_levels
@@ -31,6 +32,7 @@ datastores.register_opts(CONF)
 guest_agent.register_opts(CONF)
 instances.register_opts(CONF)
 messaging.register_opts(CONF)
+notifications.register_opts(CONF)
 quota.register_opts(CONF)
 taskmanager.register_opts(CONF)
 upgrade_levels.register_opts(CONF)

@@ -14,12 +14,14 @@ from trove_lite.conf import default
 from trove_lite.conf import guest_agent
 from trove_lite.conf import instances
 from trove_lite.conf import messaging
+from trove_lite.conf import notifications
 from trove_lite.conf import quota
 from trove_lite.conf import taskmanager
 from trove_lite.conf import upgrade_levels
 
-_MODULES = (default, api, instances, messaging, quota, database, upgrade_levels,
-            guest_agent, compute, taskmanager, conductor, datastores)
+_MODULES = (default, api, instances, messaging, notifications, quota, database,
+            upgrade_levels, guest_agent, compute, taskmanager, conductor,
+            datastores)
 
 
 def list_opts():

@@ -15,6 +15,7 @@ from oslo_log import log as logging
 import oslo_messaging
 from oslo_service.backend import base as service_base
 
+from trove_lite.common import notifications
 from trove_lite.common import rpc
 from trove_lite.compute import base as compute_base
 from trove_lite.taskmanager.flows import create_instance
@@ -25,7 +26,7 @@ LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.TaskManagerAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.1'
+RPC_API_VERSION = '1.2'
 SERVICE_NAME = 'taskmanager'
 
 
@@ -123,24 +124,38 @@ class Manager:
         """Answer who and what this taskmanager is (API 1.0)."""
         return rpc.ping_reply(SERVICE_NAME, RPC_API_VERSION)
 
+    @staticmethod
+    def _notice(context, notification):
+        return notifications.Operation.resume(context, notification,
+                                              notifications.TASKMANAGER)
+
     def create_instance(self, context, instance_id, databases, users,
-                        root_password):
-        """Build an instance the API created in BUILDING (API 1.1)."""
+                        root_password, notification=None):
+        """Build an instance the API created in BUILDING (API 1.1;
+        ``notification`` 1.2).
+        """
         LOG.info('create_instance %s received', instance_id)
         self._runner.submit(
             'create of %s' % instance_id, create_instance.run, context,
             self._get_driver(), instance_id, databases, users,
-            root_password, stop_event=self._runner.stop_event)
+            root_password, stop_event=self._runner.stop_event,
+            notice=self._notice(context, notification))
 
-    def delete_instance(self, context, instance_id):
-        """Delete an instance the API set DELETING (API 1.1)."""
+    def delete_instance(self, context, instance_id, notification=None):
+        """Delete an instance the API set DELETING (API 1.1;
+        ``notification`` 1.2).
+        """
         LOG.info('delete_instance %s received', instance_id)
         self._runner.submit('delete of %s' % instance_id,
                             delete_instance.run, context,
-                            self._get_driver(), instance_id)
+                            self._get_driver(), instance_id,
+                            notice=self._notice(context, notification))
 
-    def restart(self, context, instance_id):
-        """Restart the datastore of an instance set REBOOTING (API 1.1)."""
+    def restart(self, context, instance_id, notification=None):
+        """Restart the datastore of an instance set REBOOTING (API 1.1;
+        ``notification`` 1.2).
+        """
         LOG.info('restart %s received', instance_id)
         self._runner.submit('restart of %s' % instance_id,
-                            restart_instance.run, context, instance_id)
+                            restart_instance.run, context, instance_id,
+                            notice=self._notice(context, notification))

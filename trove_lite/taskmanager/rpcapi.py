@@ -20,6 +20,8 @@ class TaskManagerAPI(rpc.ServiceClient):
 
     |    1.0 - Initial version: rpc_ping.
     |    1.1 - create_instance, delete_instance, restart.
+    |    1.2 - create_instance, delete_instance and restart take
+    |          ``notification``: the operation notification the flow ends.
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -28,31 +30,53 @@ class TaskManagerAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.1'
+    RPC_API_VERSION = '1.2'
     SERVICE_NAME = 'taskmanager'
 
     def __init__(self, topic=None):
         super().__init__(topic or CONF.taskmanager_queue)
 
+    def _cast(self, context, method, notification, **kwargs):
+        """Cast ``method`` (API 1.1), with ``notification`` at 1.2.
+
+        NOTE(upgrade): a taskmanager older than 1.2 does not take
+        ``notification``; it then does the work without sending the
+        operation's end (nothing else changes). Without a notification
+        (notifications off) the message is the 1.1 one.
+        """
+        if notification is not None and self.client.can_send_version('1.2'):
+            cctxt = rpc.prepare(self.client, '1.2')
+            kwargs['notification'] = notification
+        else:
+            cctxt = rpc.prepare(self.client, '1.1')
+        rpc.cast(cctxt, context, method, **kwargs)
+
     def create_instance(self, context, instance_id, databases, users,
-                        root_password):
+                        root_password, notification=None):
         """Build the instance whose row the API created in BUILDING.
 
         The secrets travel here, never through the infrastructure
         database: the initial databases and users (with passwords) and
         the root password, if one was asked for.
+
+        :param notification: the started ``dbaas.instance_create``
+            (``Operation.hand_off()``), ended by the flow.
         """
-        cctxt = rpc.prepare(self.client, '1.1')
-        rpc.cast(cctxt, context, 'create_instance', instance_id=instance_id,
-                 databases=databases, users=users,
-                 root_password=root_password)
+        self._cast(context, 'create_instance', notification,
+                   instance_id=instance_id, databases=databases, users=users,
+                   root_password=root_password)
 
-    def delete_instance(self, context, instance_id):
-        """Delete the instance (the API has set DELETING and the lock)."""
-        cctxt = rpc.prepare(self.client, '1.1')
-        rpc.cast(cctxt, context, 'delete_instance', instance_id=instance_id)
+    def delete_instance(self, context, instance_id, notification=None):
+        """Delete the instance (the API has set DELETING and the lock).
 
-    def restart(self, context, instance_id):
-        """Restart the datastore (the API has set REBOOTING and the lock)."""
-        cctxt = rpc.prepare(self.client, '1.1')
-        rpc.cast(cctxt, context, 'restart', instance_id=instance_id)
+        :param notification: the started ``dbaas.instance_delete``.
+        """
+        self._cast(context, 'delete_instance', notification,
+                   instance_id=instance_id)
+
+    def restart(self, context, instance_id, notification=None):
+        """Restart the datastore (the API has set REBOOTING and the lock).
+
+        :param notification: the started ``dbaas.instance_restart``.
+        """
+        self._cast(context, 'restart', notification, instance_id=instance_id)

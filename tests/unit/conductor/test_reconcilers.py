@@ -3,6 +3,9 @@
 import datetime
 import threading
 
+from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
+from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
+from tests.unit.rpc_fixtures import notifications  # noqa: F401
 from trove_lite.common import states
 from trove_lite.conductor import reconcilers
 from trove_lite.db import models
@@ -87,3 +90,19 @@ def test_service_runs_them_and_survives_errors():
     finally:
         service.stop()
         service.wait()
+
+
+def test_an_expired_task_ends_its_operation_in_error(
+        admin_context, notifications):  # noqa: F811
+    row = _instance(admin_context)
+    instances.update(admin_context, row.id, task_start_time=_past(601),
+                     task_deadline=_past())
+    assert reconcilers.ExpireTasks().run(admin_context) == 1
+    assert notifications.types() == ['dbaas.instance_create.error']
+    error = notifications.of('dbaas.instance_create.error')
+    assert error['publisher_id'].startswith('conductor.')
+    assert error['payload']['server_type'] == 'conductor'
+    assert error['payload']['instance_id'] == row.id
+    assert error['payload']['tenant_id'] == 'p'
+    assert error['payload']['message'] == (
+        'The instance did not become ready within 600 seconds.')

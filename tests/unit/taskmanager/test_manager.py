@@ -2,8 +2,13 @@
 
 import threading
 import time
+import types
 from unittest import mock
 
+import pytest
+
+from tests.unit.rpc_fixtures import notifications  # noqa: F401
+from trove_lite.common import notifications as notices
 from trove_lite.common import states
 from trove_lite.db.repositories import instances
 from trove_lite.taskmanager import manager
@@ -41,12 +46,81 @@ def test_create_and_delete_over_rpc(ctx, driver, conductor, new_instance,
     runner.wait()
 
 
+def _handed_off(ctx, operation, instance_id):
+    request = types.SimpleNamespace(remote_addr='10.0.0.9', host='api:8779')
+    with notices.Operation.for_request(ctx, operation, request,
+                                       instance_id=instance_id) as notice:
+        return notice.hand_off()
+
+
+def test_flows_end_the_operations_the_api_handed_off(
+        ctx, driver, conductor, new_instance, memory_bus, start_service,
+        notifications):  # noqa: F811
+    memory_bus.set('taskmanager_queue', 'tm-unit-n')
+    runner = manager.FlowRunner(workers=2)
+    runner.start()
+    start_service('tm-unit-n', 'tm-1', manager.Manager(driver, runner))
+    api = rpcapi.TaskManagerAPI()
+    row = new_instance()
+    api.create_instance(ctx, row.id, [], [{'name': 'u', 'password': 'pw'}],
+                        'root-pw', notification=_handed_off(
+                            ctx, notices.INSTANCE_CREATE, row.id))
+    assert _wait_for(lambda: 'trove.instance.create' in notifications.types())
+    instances.start(ctx, row.id, 'restart', 'api')
+    api.restart(ctx, row.id, notification=_handed_off(
+        ctx, notices.INSTANCE_RESTART, row.id))
+    assert _wait_for(
+        lambda: 'dbaas.instance_restart.end' in notifications.types())
+    instances.start(ctx, row.id, 'delete', 'api')
+    api.delete_instance(ctx, row.id, notification=_handed_off(
+        ctx, notices.INSTANCE_DELETE, row.id))
+    assert _wait_for(lambda: 'trove.instance.delete' in notifications.types())
+    runner.stop()
+    runner.wait()
+    assert notifications.types() == [
+        'dbaas.instance_create.start', 'dbaas.instance_create.end',
+        'trove.instance.create',
+        'dbaas.instance_restart.start', 'dbaas.instance_restart.end',
+        'dbaas.instance_delete.start', 'dbaas.instance_delete.end',
+        'trove.instance.delete']
+    end = notifications.of('dbaas.instance_create.end')
+    assert end['publisher_id'].startswith('taskmanager.')
+    assert end['payload']['server_type'] == 'taskmanager'
+    assert end['payload']['instance_id'] == row.id
+    created = notifications.of('trove.instance.create')['payload']
+    assert created['instance_id'] == row.id
+    assert created['state'] == 'active'
+    assert created['instance_type'] == 'm1.tiny'
+    assert created['instance_size'] == 512
+    deleted = notifications.of('trove.instance.delete')['payload']
+    assert deleted['state'] == 'deleted' and deleted['deleted_at']
+    assert 'pw' not in repr(notifications.all())
+
+
+@pytest.mark.parametrize('cap, version, carried', [
+    (None, '1.2', True), ('1.1', '1.1', False)])
+def test_notification_needs_1_2(ctx, memory_bus, cap, version,
+                                carried):  # noqa: F811
+    if cap:
+        memory_bus.set('taskmanager', cap, group='upgrade_levels')
+    api = rpcapi.TaskManagerAPI()
+    with mock.patch.object(api, 'client') as client:
+        client.can_send_version.side_effect = lambda v: cap is None
+        api.restart(ctx, 'i1', notification={'operation': 'x'})
+        api.restart(ctx, 'i2')
+    assert client.prepare.call_args_list == [
+        mock.call(version=version), mock.call(version='1.1')]
+    first, second = client.prepare.return_value.cast.call_args_list
+    assert ('notification' in first.kwargs) is carried
+    assert 'notification' not in second.kwargs
+
+
 def test_flows_do_not_block_the_dispatcher():
     runner = manager.FlowRunner(workers=1)
     release = threading.Event()
     mgr = manager.Manager(driver=mock.Mock(), runner=runner)
     with mock.patch.object(manager.delete_instance, 'run',
-                           side_effect=lambda *a: release.wait(10)):
+                           side_effect=lambda *a, **kw: release.wait(10)):
         started = time.monotonic()
         mgr.delete_instance(None, 'i1')
         mgr.delete_instance(None, 'i2')

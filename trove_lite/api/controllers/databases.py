@@ -8,12 +8,14 @@ Calls rather than upstream's casts, so that the tenant sees a failure.
 
 from trove_lite.api.controllers import base
 from trove_lite.api import guest_requests
+from trove_lite.api import notices
 from trove_lite.api import pagination
 from trove_lite.api.schemas import common as schema
 from trove_lite.api.schemas import databases as schemas
 from trove_lite.api.views import databases as views
 from trove_lite.api import wsgi
 from trove_lite.common import exception
+from trove_lite.common import notifications
 from trove_lite.common import policy
 from trove_lite import conf
 from trove_lite.guestagent.datastores import manifest
@@ -47,6 +49,15 @@ class DatabaseController:
         """
         spec = schema.validate(schemas.create, body)['databases']
         target = _load(req, 'create', instance_id)
+        with notices.instance(req, target.context,
+                              notifications.DATABASE_CREATE, instance_id,
+                              dbname=notices.joined(
+                                  entry['name'] for entry in spec)):
+            self._create(target, spec)
+        return wsgi.Response(202)
+
+    @staticmethod
+    def _create(target, spec):
         databases = [target.database(entry) for entry in spec]
         target.unique([database['name'] for database in databases],
                       'database')
@@ -57,7 +68,6 @@ class DatabaseController:
                     raise exception.DatabaseAlreadyExists(
                         name=database['name'])
             target.guest.create_databases(databases)
-        return wsgi.Response(202)
 
     def delete(self, req, body, instance_id, id):
         """Drop a database.
@@ -65,7 +75,10 @@ class DatabaseController:
         :raises DatabaseNotFound: there is none of that name (404).
         """
         target = _load(req, 'delete', instance_id)
-        target.guest.delete_database(target.database_name(id))
+        with notices.instance(req, target.context,
+                              notifications.DATABASE_DELETE, instance_id,
+                              dbname=id):
+            target.guest.delete_database(target.database_name(id))
         return wsgi.Response(202)
 
     def show(self, req, body, instance_id, id):

@@ -13,12 +13,14 @@ from oslo_log import log as logging
 
 from trove_lite.api.controllers import base
 from trove_lite.api import instance_requests
+from trove_lite.api import notices
 from trove_lite.api import pagination
 from trove_lite.api.schemas import common as schema
 from trove_lite.api.schemas import instances as schemas
 from trove_lite.api.views import instances as views
 from trove_lite.api import wsgi
 from trove_lite.common import exception
+from trove_lite.common import notifications
 from trove_lite.common import policy
 from trove_lite.common import states
 from trove_lite.common import utils
@@ -146,11 +148,14 @@ class InstanceController:
             'region_id': cfg.CONF.os_region_name,
             'access': json.dumps(access) if access else None,
         }
-        row = quota_repo.run_with_quotas(
-            ctx, ctx.project_id, instance_requests.quota_deltas(resolved),
-            lambda session_ctx: instance_repo.create(session_ctx, values))
-        root_password = self._root_on_create(resolved.version)
-        self._cast_create(ctx, row, resolved, root_password)
+        with notices.instance_create(req, ctx, spec, resolved) as notice:
+            row = quota_repo.run_with_quotas(
+                ctx, ctx.project_id, instance_requests.quota_deltas(resolved),
+                lambda session_ctx: instance_repo.create(session_ctx, values))
+            notice.update(instance_id=row.id)
+            root_password = self._root_on_create(resolved.version)
+            self._cast_create(ctx, row, resolved, root_password,
+                              notice.hand_off())
         if root_password:
             root_history.enable(ctx, row.id, ctx.user_id)
         [facts] = gather(ctx, [instance_repo.get(ctx, row.id)])
@@ -168,11 +173,11 @@ class InstanceController:
         return utils.generate_password(options.default_password_length)
 
     @staticmethod
-    def _cast_create(ctx, row, resolved, root_password):
+    def _cast_create(ctx, row, resolved, root_password, notification):
         try:
             taskmanager_rpcapi.TaskManagerAPI().create_instance(
                 ctx, row.id, resolved.databases, resolved.users,
-                root_password)
+                root_password, notification=notification)
         except Exception as err:
             LOG.exception('Could not ask a taskmanager to build %s', row.id)
             instance_repo.finish(ctx, row.id, 'build_failed_server', None)
@@ -193,7 +198,9 @@ class InstanceController:
             raise exception.NotImplementedYet(
                 'Changing %s of an instance is not supported yet.'
                 % ', '.join(sorted(others or {'configuration'})))
-        instance_repo.update(ctx, row.id, name=spec['name'])
+        with notices.instance(req, ctx, notifications.INSTANCE_UPDATE,
+                              row.id, name=spec['name']):
+            instance_repo.update(ctx, row.id, name=spec['name'])
         return wsgi.Response(202)
 
     def edit(self, req, body, id):
@@ -201,8 +208,11 @@ class InstanceController:
 
     def delete(self, req, body, id):
         ctx, row = self._load(req, 'instance:delete', id)
-        instance_repo.start(ctx, row.id, 'delete', None)
-        taskmanager_rpcapi.TaskManagerAPI().delete_instance(ctx, row.id)
+        with notices.instance(req, ctx, notifications.INSTANCE_DELETE,
+                              row.id) as notice:
+            instance_repo.start(ctx, row.id, 'delete', None)
+            taskmanager_rpcapi.TaskManagerAPI().delete_instance(
+                ctx, row.id, notification=notice.hand_off())
         return wsgi.Response(202)
 
     def action(self, req, body, id):
@@ -210,11 +220,17 @@ class InstanceController:
         [name] = body
         if name == 'restart':
             ctx, row = self._load(req, 'instance:restart', id)
-            instance_repo.start(ctx, row.id, 'restart', None)
-            taskmanager_rpcapi.TaskManagerAPI().restart(ctx, row.id)
+            with notices.instance(req, ctx, notifications.INSTANCE_RESTART,
+                                  row.id) as notice:
+                instance_repo.start(ctx, row.id, 'restart', None)
+                taskmanager_rpcapi.TaskManagerAPI().restart(
+                    ctx, row.id, notification=notice.hand_off())
         elif name == 'reset_status':
             ctx, row = self._load(req, 'instance:reset_status', id)
-            instance_repo.reset(ctx, row.id)
+            with notices.instance(req, ctx,
+                                  notifications.INSTANCE_RESET_STATUS,
+                                  row.id):
+                instance_repo.reset(ctx, row.id)
         else:
             self._load(req, 'instance:update', id)
             raise exception.NotImplementedYet(

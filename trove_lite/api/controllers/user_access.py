@@ -3,10 +3,12 @@
 """
 
 from trove_lite.api.controllers import users
+from trove_lite.api import notices
 from trove_lite.api.schemas import common as schema
 from trove_lite.api.schemas import users as schemas
 from trove_lite.api.views import users as views
 from trove_lite.api import wsgi
+from trove_lite.common import notifications
 
 RULE = 'instance:extension:user_access:%s'
 
@@ -33,13 +35,16 @@ class UserAccessController:
         """
         spec = schema.validate(schemas.grant, body)['databases']
         target = users.load(req, RULE % 'update', instance_id)
-        name, host = users.named_user(target, user_id)
-        names = [target.database_name(entry['name']) for entry in spec]
-        target.unique(names, 'database')
-        target.require_user(name, host)
-        target.require_databases(names)
-        if names:
-            target.guest.grant_access(name, host, names)
+        with users.notice(req, target, notifications.USER_GRANT, instance_id,
+                          username=user_id, database=notices.joined(
+                              entry['name'] for entry in spec)):
+            name, host = users.named_user(target, user_id)
+            names = [target.database_name(entry['name']) for entry in spec]
+            target.unique(names, 'database')
+            target.require_user(name, host)
+            target.require_databases(names)
+            if names:
+                target.guest.grant_access(name, host, names)
         return wsgi.Response(202)
 
     def delete(self, req, body, instance_id, user_id, id):
@@ -49,6 +54,8 @@ class UserAccessController:
         :raises DatabaseNotFound: it has no access to that database (404).
         """
         target = users.load(req, RULE % 'delete', instance_id)
-        name, host = users.named_user(target, user_id)
-        target.guest.revoke_access(name, host, target.database_name(id))
+        with users.notice(req, target, notifications.USER_REVOKE,
+                          instance_id, username=user_id, database=id):
+            name, host = users.named_user(target, user_id)
+            target.guest.revoke_access(name, host, target.database_name(id))
         return wsgi.Response(202)

@@ -9,12 +9,14 @@ the guest hears of it, and makes short guest calls.
 
 from trove_lite.api.controllers import base
 from trove_lite.api import guest_requests
+from trove_lite.api import notices
 from trove_lite.api import pagination
 from trove_lite.api.schemas import common as schema
 from trove_lite.api.schemas import users as schemas
 from trove_lite.api.views import users as views
 from trove_lite.api import wsgi
 from trove_lite.common import exception
+from trove_lite.common import notifications
 from trove_lite import conf
 from trove_lite.guestagent.datastores import manifest
 
@@ -35,6 +37,16 @@ def named_user(target, quoted):
 
 def _user_key(entry):
     return guest_requests.user_id(entry['name'], entry.get('host'))
+
+
+def notice(req, target, event, instance_id, **traits):
+    """The operation notification of a user request on the instance."""
+    return notices.instance(req, target.context, event, instance_id,
+                            **traits)
+
+
+def _usernames(spec):
+    return notices.joined(entry['name'] for entry in spec)
 
 
 class UserController:
@@ -60,6 +72,13 @@ class UserController:
         """
         spec = schema.validate(schemas.create, body)['users']
         target = load(req, RULE % 'create', instance_id)
+        with notice(req, target, notifications.USER_CREATE, instance_id,
+                    username=_usernames(spec)):
+            self._create(target, spec)
+        return wsgi.Response(202)
+
+    @staticmethod
+    def _create(target, spec):
         users = []
         for entry in spec:
             name, host = target.user(entry['name'], entry.get('host'))
@@ -72,7 +91,7 @@ class UserController:
         target.unique([(user['name'], user['host']) for user in users],
                       'user')
         if not users:
-            return wsgi.Response(202)
+            return
         existing = {_user_key(entry) for entry in target.guest.list_users()}
         for user in users:
             if _user_key(user) in existing:
@@ -81,7 +100,6 @@ class UserController:
             database['name'] for user in users
             for database in user['databases']}))
         target.guest.create_users(users)
-        return wsgi.Response(202)
 
     def update_all(self, req, body, instance_id):
         """Change the passwords of several users.
@@ -91,15 +109,18 @@ class UserController:
         """
         spec = schema.validate(schemas.update_all, body)['users']
         target = load(req, RULE % 'update_all', instance_id)
-        users = []
-        for entry in spec:
-            name, host = target.user(entry['name'], entry.get('host'))
-            users.append({'name': name, 'host': host,
-                          'password': target.password(entry['password'])})
-        target.unique([(user['name'], user['host']) for user in users],
-                      'user')
-        if users:
-            target.guest.change_passwords(users)
+        with notice(req, target, notifications.USER_CHANGE_PASSWORD,
+                    instance_id, username=_usernames(spec)):
+            users = []
+            for entry in spec:
+                name, host = target.user(entry['name'], entry.get('host'))
+                users.append({'name': name, 'host': host,
+                              'password': target.password(
+                                  entry['password'])})
+            target.unique([(user['name'], user['host']) for user in users],
+                          'user')
+            if users:
+                target.guest.change_passwords(users)
         return wsgi.Response(202)
 
     def show(self, req, body, instance_id, id):
@@ -120,6 +141,13 @@ class UserController:
         """
         spec = schema.validate(schemas.update, body)['user']
         target = load(req, RULE % 'update', instance_id)
+        with notice(req, target, notifications.USER_UPDATE_ATTRIBUTES,
+                    instance_id, username=id):
+            self._update(target, spec, id)
+        return wsgi.Response(202)
+
+    @staticmethod
+    def _update(target, spec, id):
         name, host = named_user(target, id)
         attributes = {}
         if 'name' in spec or 'host' in spec:
@@ -134,7 +162,6 @@ class UserController:
         target.require_user(name, host)
         if attributes:
             target.guest.update_user(name, host, attributes)
-        return wsgi.Response(202)
 
     def delete(self, req, body, instance_id, id):
         """Drop a user.
@@ -142,5 +169,7 @@ class UserController:
         :raises UserNotFound: it does not exist (404).
         """
         target = load(req, RULE % 'delete', instance_id)
-        target.guest.delete_user(*named_user(target, id))
+        with notice(req, target, notifications.USER_DELETE, instance_id,
+                    username=id):
+            target.guest.delete_user(*named_user(target, id))
         return wsgi.Response(202)

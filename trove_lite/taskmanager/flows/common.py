@@ -7,6 +7,10 @@ from trove_lite.common import exception
 
 LOG = logging.getLogger(__name__)
 
+# The error of an operation notification whose flow did not run.
+NOT_RUN = 'The instance is not in the state the request left it in; ' \
+    'nothing was done.'
+
 
 def run_flow(flow, store, operation, instance_id):
     """Run ``flow`` to its end on this thread.

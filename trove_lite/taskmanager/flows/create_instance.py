@@ -31,6 +31,8 @@ from trove_lite.taskmanager.tasks import instances as instance_tasks
 
 LOG = logging.getLogger(__name__)
 
+NOT_RUN = 'The instance is not waiting to be built; nothing was done.'
+
 
 def get_flow(driver):
     """The create flow for ``driver``."""
@@ -47,7 +49,7 @@ def get_flow(driver):
 
 
 def run(context, driver, instance_id, databases, users, root_password,
-        stop_event=None):
+        stop_event=None, notice=None):
     """Build the instance; returns False when the flow failed or did not
     run (True also when a delete took the instance over meanwhile).
     """
@@ -55,9 +57,12 @@ def run(context, driver, instance_id, databases, users, root_password,
     if not instances.claim(context, instance_id, holder, states.BUILDING):
         LOG.warning('Create of instance %s: it is not an unclaimed BUILDING '
                     'instance; nothing to do', instance_id)
+        if notice is not None:
+            notice.error(NOT_RUN)
         return False
     LOG.info('Creating instance %s (%s)', instance_id, holder)
     store = {'context': context, 'instance_id': instance_id,
              'holder': holder, 'databases': databases, 'users': users,
-             'root_password': root_password, 'stop_event': stop_event}
+             'root_password': root_password, 'stop_event': stop_event,
+             'notice': notice}
     return common.run_flow(get_flow(driver), store, 'Create', instance_id)

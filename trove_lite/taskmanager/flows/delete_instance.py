@@ -34,13 +34,15 @@ def get_flow(driver):
     return flow
 
 
-def run(context, driver, instance_id):
+def run(context, driver, instance_id, notice=None):
     """Delete the instance; returns True when its row is deleted."""
     holder, go = common.adopt_lock(context, instance_id, states.DELETING,
                                    'Delete', instances.get)
     if not go:
+        if notice is not None:
+            notice.error(common.NOT_RUN)
         return False
     LOG.info('Deleting instance %s', instance_id)
     store = {'context': context, 'instance_id': instance_id,
-             'holder': holder}
+             'holder': holder, 'notice': notice}
     return common.run_flow(get_flow(driver), store, 'Delete', instance_id)

@@ -32,13 +32,15 @@ def get_flow():
     return flow
 
 
-def run(context, instance_id):
+def run(context, instance_id, notice=None):
     """Restart the datastore; returns True when it is done."""
     holder, go = common.adopt_lock(context, instance_id, states.REBOOTING,
                                    'Restart', instances.get)
     if not go:
+        if notice is not None:
+            notice.error(common.NOT_RUN)
         return False
     LOG.info('Restarting instance %s', instance_id)
     store = {'context': context, 'instance_id': instance_id,
-             'holder': holder}
+             'holder': holder, 'notice': notice}
     return common.run_flow(get_flow(), store, 'Restart', instance_id)

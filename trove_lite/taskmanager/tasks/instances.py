@@ -1,9 +1,18 @@
-"""Tasks on the instance row: the lock holder's task changes and faults."""
+"""Tasks on the instance row: the lock holder's task changes and faults.
+
+They also finish the operation notification the API handed off (the
+``notice`` in the flow's store, a ``notifications.Operation``): the first
+task's revert sends ``error``, the last task ``end``, and create and
+delete send the ``trove.instance.*`` usage events.
+"""
 
 from oslo_log import log as logging
 from taskflow import task
 
+from trove_lite.common import exception
+from trove_lite.common import notifications
 from trove_lite.common import states
+from trove_lite.db import models
 from trove_lite.db.repositories import datastores
 from trove_lite.db.repositories import flavors
 from trove_lite.db.repositories import instances
@@ -13,6 +22,33 @@ LOG = logging.getLogger(__name__)
 
 # Names of the create flow's tasks whose failure is the server's fault.
 SERVER_TASKS = frozenset(['LoadBuildInfo', 'CreateServer', 'SaveServer'])
+
+TAKEN_OVER = 'Another operation took the instance over.'
+
+
+def send_usage(context, action, instance, **extra):
+    """Send ``trove.instance.<action>`` about ``instance`` (a row).
+
+    Reads the flavor and datastore version only when notifications are
+    on; never raises, since a flow must not fail (and revert) over a
+    notification.
+    """
+    if not notifications.enabled():
+        return
+    try:
+        try:
+            flavor = flavors.get_flavor(context, instance.flavor_id)
+        except exception.FlavorNotFound:
+            flavor = None
+        version = (datastores.get_version_by_id(
+            context, instance.datastore_version_id)
+            if instance.datastore_version_id else None)
+        notifications.send_usage(
+            context, notifications.TASKMANAGER, action,
+            notifications.usage_payload(instance, flavor, version, **extra))
+    except Exception:
+        LOG.exception('Could not send the %s usage of instance %s', action,
+                      instance.id)
 
 
 class MarkFailedOnRevert(task.Task):
@@ -42,7 +78,7 @@ class MarkFailedOnRevert(task.Task):
         return self.message
 
     def revert(self, context, instance_id, holder, flow_failures=None,
-               **kwargs):
+               notice=None, **kwargs):
         failed_task, failure = next(iter((flow_failures or {}).items()),
                                     (None, None))
         # Task names default to the class's dotted path.
@@ -55,6 +91,8 @@ class MarkFailedOnRevert(task.Task):
                               None) or message
             details = 'Task %s failed: %s' % (
                 failed_task, failure.pformat(traceback=True))
+        if notice is not None:
+            notice.error(message, failure.exception if failure else None)
         if instances.finish(context, instance_id, event, holder):
             instances.add_fault(context, instance_id, message, details)
             LOG.error('Instance %s: %s (%s)', instance_id, event, details)
@@ -133,13 +171,18 @@ class FinishTask(task.Task):
         super().__init__(name='Finish_%s' % event, **kwargs)
         self.event = event
 
-    def execute(self, context, instance_id, holder):
+    def execute(self, context, instance_id, holder, notice=None):
         done = instances.finish(context, instance_id, self.event, holder)
         if done:
             LOG.info('Instance %s: %s', instance_id, self.event)
         else:
             LOG.info('Instance %s was taken over before %s', instance_id,
                      self.event)
+        if notice is not None:
+            if done:
+                notice.end()
+            else:
+                notice.error(TAKEN_OVER)
         return done
 
 
@@ -151,12 +194,21 @@ class FinishBuild(FinishTask):
     def __init__(self, **kwargs):
         super().__init__('build_done', **kwargs)
 
-    def execute(self, context, instance_id, holder, readiness):
+    def execute(self, context, instance_id, holder, readiness,
+                notice=None):
         if readiness != 'ready':
             LOG.info('Create of instance %s stopped: %s', instance_id,
                      readiness)
+            if notice is not None:
+                notice.error('The create stopped: %s.' % readiness)
             return False
-        return super().execute(context, instance_id, holder)
+        done = super().execute(context, instance_id, holder, notice)
+        if done:
+            # NOTE(usage): build_done happens once per instance: the
+            # first time it is ACTIVE.
+            send_usage(context, notifications.USAGE_CREATE,
+                       instances.get(context, instance_id), state='active')
+        return done
 
 
 class SetServiceStatus(task.Task):
@@ -171,11 +223,21 @@ class SetServiceStatus(task.Task):
 
 
 class MarkDeleted(task.Task):
-    """Soft-delete the instance row: the last step of a delete."""
+    """Soft-delete the instance row: the last step of a delete.
 
-    def execute(self, context, instance_id):
+    :param instance: the row as it was before the delete (for the usage
+        event), when the flow loaded it.
+    """
+
+    def execute(self, context, instance_id, instance=None, notice=None):
         instances.mark_deleted(context, instance_id)
         LOG.info('Instance %s deleted', instance_id)
+        if notice is not None:
+            notice.end()
+        if instance is not None:
+            send_usage(context, notifications.USAGE_DELETE, instance,
+                       state='deleted',
+                       deleted_at=notifications.isotime(models.utcnow()))
 
 
 class LoadInstance(task.Task):

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.unit.api.conftest import member
+from tests.unit.rpc_fixtures import notifications  # noqa: F401
 from trove_lite.db.repositories import instances as instance_repo
 
 
@@ -138,3 +139,18 @@ def test_policy_forbids(client, inst, override, tmp_path):
     assert resp.json['forbidden']['message'] == (
         "Policy doesn't allow instance:extension:database:index to be "
         "performed.")
+
+
+def test_database_operations_notify(notifications, client, inst):  # noqa: F811
+    assert _create(client, inst, {'name': 'app'},
+                   {'name': 'b2'}).status_int == 202
+    assert _create(client, inst, {'name': 'app'}).status_int == 400
+    assert client.v1('DELETE', inst.path + '/databases/app').status_int == 202
+    assert notifications.types() == [
+        'dbaas.database_create.start', 'dbaas.database_create.end',
+        'dbaas.database_create.start', 'dbaas.database_create.error',
+        'dbaas.database_delete.start', 'dbaas.database_delete.end']
+    assert notifications.of('dbaas.database_create.error')['payload'][
+        'message'] == 'A database with the name app already exists.'
+    assert notifications.of('dbaas.database_delete.end')['payload'][
+        'dbname'] == 'app'

@@ -11,6 +11,7 @@ from tests.unit.api.conftest import member
 from tests.unit import rpc_fixtures
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
+from tests.unit.rpc_fixtures import notifications  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
 from trove_lite.common import states
 from trove_lite.db import api as db_api
@@ -400,3 +401,46 @@ def test_no_root_password_by_default(client, mysql, flavor_rows,
     assert 'password' not in created
     assert taskmanager.wait()[1]['root_password'] is None
     assert root_history.get(admin_context, created['id']) is None
+
+
+def test_create_starts_its_notification_and_hands_it_off(
+        notifications, client, mysql, flavor_rows, taskmanager):  # noqa: F811
+    resp = _create(client, databases=[{'name': 'app'}],
+                   users=[{'name': 'app', 'password': 'secret',
+                           'databases': [{'name': 'app'}]}])
+    assert resp.status_int == 200, resp.text
+    method, kwargs = taskmanager.wait()
+    # The taskmanager ends it; the API only starts it.
+    assert notifications.types() == ['dbaas.instance_create.start']
+    start = notifications.of('dbaas.instance_create.start')
+    assert start['publisher_id'].startswith('trove-lite-api.')
+    payload = start['payload']
+    assert payload['name'] == 'db1' and payload['flavor_id'] == '1'
+    assert payload['datastore'] == 'mysql'
+    assert payload['datastore_version'] == '10.11'
+    assert payload['databases'] == ['app'] and payload['users'] == ['app']
+    assert payload['volume_size'] == 1
+    assert payload['tenant_id'] == 'p1' and payload['server_type'] == 'api'
+    assert 'secret' not in repr(payload)
+    assert kwargs['notification'] == {
+        'operation': 'instance_create',
+        'payload': dict(payload, instance_id=resp.json['instance']['id'])}
+
+
+def test_a_refused_create_sends_an_error(notifications, client,  # noqa: F811
+                                         mysql, flavor_rows, override):
+    override('max_instances_per_tenant', 0)
+    resp = _create(client)
+    assert resp.status_int == 413, resp.text
+    assert notifications.types() == ['dbaas.instance_create.start',
+                                     'dbaas.instance_create.error']
+
+
+def test_rename_starts_and_ends(notifications, client, created):  # noqa: F811
+    resp = client.v1('PUT', '/instances/%s' % created['id'],
+                     body={'instance': {'name': 'db2'}})
+    assert resp.status_int == 202
+    assert [t for t in notifications.types() if 'update' in t] == [
+        'dbaas.instance_update.start', 'dbaas.instance_update.end']
+    assert notifications.of('dbaas.instance_update.end')['payload'][
+        'name'] == 'db2'

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.unit.api.conftest import member
+from tests.unit.rpc_fixtures import notifications  # noqa: F401
 
 
 @pytest.fixture
@@ -209,3 +210,29 @@ def test_names_with_dots_and_a_json_like_suffix(client, inst):
         assert shown.json['user']['name'] == name
         shown = client.v1('GET', inst.path + '/users/' + name)
         assert shown.json['user']['name'] == name
+
+
+def test_user_operations_notify_without_passwords(
+        notifications, client, inst):  # noqa: F811
+    assert _create(client, inst, _user(password='s3cret-1')).status_int == 202
+    assert client.v1('PUT', inst.path + '/users/alice', body={
+        'user': {'password': 's3cret-2'}}).status_int == 202
+    assert client.v1('PUT', inst.path + '/users', body={'users': [
+        _user(password='s3cret-3')]}).status_int == 202
+    assert client.v1('PUT', inst.path + '/users/alice/databases', body={
+        'databases': [{'name': 'app'}]}).status_int == 202
+    assert client.v1('DELETE', inst.path + '/users/alice/databases/app'
+                     ).status_int == 202
+    assert client.v1('DELETE', inst.path + '/users/alice').status_int == 202
+    operations = ['user_create', 'user_update_attributes',
+                  'user_change_password', 'user_grant', 'user_revoke',
+                  'user_delete']
+    assert notifications.types() == [
+        'dbaas.%s.%s' % (operation, phase) for operation in operations
+        for phase in ('start', 'end')]
+    for message in notifications.all():
+        assert message['payload']['instance_id'] == inst.id
+        assert message['payload']['username'] == 'alice'
+        assert 's3cret' not in repr(message)
+    assert notifications.of('dbaas.user_grant.end')['payload'][
+        'database'] == 'app'

@@ -4,6 +4,9 @@ in-memory bus."""
 import threading
 import time
 
+from tests.unit.rpc_fixtures import (  # noqa: F401
+    notifications as notifications_on)
+from trove_lite.common import notifications
 from trove_lite.common import states
 from trove_lite.compute.fake import driver as fake_driver
 from trove_lite.compute.fake import guest as fake_guest
@@ -159,3 +162,34 @@ def test_stop_event_interrupts_the_wait(ctx, conductor, new_instance):
     row = instances.get(ctx, row.id)
     # Left building, its deadline will settle it.
     assert states.task(row.task_id) is states.BUILDING
+
+
+def _notice(ctx, instance_id):
+    carried = {'operation': notifications.INSTANCE_CREATE,
+               'payload': {'request_id': 'req-1', 'server_type': 'api',
+                           'instance_id': instance_id}}
+    return notifications.Operation.resume(ctx, carried,
+                                          notifications.TASKMANAGER)
+
+
+def test_a_failed_create_sends_its_error(ctx, guests, conductor,
+                                         new_instance, notifications_on):  # noqa: F811
+    driver = fake_driver.FakeDriver(launcher=guests,
+                                    fail_create=RuntimeError('no room'))
+    row = new_instance()
+    assert not _run(ctx, driver, row.id, notice=_notice(ctx, row.id))
+    assert notifications_on.types() == ['dbaas.instance_create.error']
+    payload = notifications_on.of('dbaas.instance_create.error')['payload']
+    assert 'could not be created' in payload['message']
+    assert payload['exception'] == ['RuntimeError: no room\n']
+    assert payload['request_id'] == 'req-1'
+    assert payload['server_type'] == 'taskmanager'
+
+
+def test_a_create_that_does_not_run_sends_an_error(ctx, driver, conductor,
+                                                   new_instance,
+                                                   notifications_on):  # noqa: F811
+    row = new_instance()
+    instances.update(ctx, row.id, lock_holder='someone')
+    assert not _run(ctx, driver, row.id, notice=_notice(ctx, row.id))
+    assert notifications_on.types() == ['dbaas.instance_create.error']
