@@ -34,9 +34,6 @@ from trove_lite.common import http_server
 
 ADMIN_PASSWORD = 'keystone-admin-secret'
 USER_PASSWORD = 'user-secret'
-# NOTE(expiry): short enough that test_keystone sees a token it took
-# expire, long enough for any one CLI command.
-TOKEN_EXPIRATION = 30
 REGION = 'RegionOne'
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -215,7 +212,7 @@ def _api_config(state, identity, api_port):
 
 
 @contextlib.contextmanager
-def cloud(token_expiration=TOKEN_EXPIRATION):
+def cloud(token_expiration=3600):
     """Keystone and trove-lite-all behind it; yields a ``Cloud``.
 
     Keystone holds a ``service`` project with the ``trove`` service user,
@@ -258,10 +255,16 @@ def cloud(token_expiration=TOKEN_EXPIRATION):
             shutil.rmtree(state, ignore_errors=True)
 
 
-def shared_cloud(shared_services, token_expiration=TOKEN_EXPIRATION):
-    """The session's ``cloud()``, started by the first module asking.
+def shared_cloud(shared_services, token_expiration=3600):
+    """The session's ``cloud()`` with that token life, started by the
+    first module asking.
 
     :param shared_services: the ``shared_services`` session fixture.
+    :param token_expiration: seconds a token lives. A token that lives
+        less than keystoneauth's two-minute margin is fetched again for
+        every request: each CLI command then authenticates four times
+        (about 1.5 s more here), so only a module that must see tokens
+        expire should ask for a short life.
     """
     return shared_services.get(('keystone-cloud', token_expiration),
                                lambda: cloud(token_expiration))
