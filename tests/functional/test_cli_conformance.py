@@ -353,6 +353,11 @@ def test_datastores_flavors_limits(suite):
         assert shown['name'] == '1.0'
         assert shown['id'] == suite.state['version_id']
         assert run(suite.state['version_id'])['name'] == '1.0'
+        # The image is for admins.
+        assert 'image' not in shown
+        shown = suite.read('datastore_version_show', '{version_id}',
+                           admin=True)
+        assert shown['active'] is True and 'image' in shown
     with suite.command('database_flavor_list') as run:
         rows = run()
         assert 'm1.tiny' in names(rows)
@@ -426,11 +431,24 @@ def test_instances(suite):
         assert row['Status'] == 'ACTIVE'
         assert {'Datastore Version', 'Operating Status', 'Flavor ID',
                 'Size'} <= set(row)
+        # An admin's --all-projects is the management list.
+        rows = suite.read('database_instance_list', '--all-projects',
+                          admin=True)
+        row = [r for r in rows if r['ID'] == suite.state['instance']][0]
+        assert row['Tenant ID'] == suite.project_id
+        assert row['Server ID']
     with suite.command('database_instance_show') as run:
         shown = run('conf1')
         assert shown['id'] == suite.state['instance']
         assert shown['status'] == 'ACTIVE'
         assert shown['flavor'] == '1'
+        assert shown['volume'] == 1
+        # Admin-only fields stay hidden from a member.
+        assert not {'tenant_id', 'server_id', 'volume_id'} & set(shown)
+        shown = suite.read('database_instance_show', '{instance}',
+                           admin=True)
+        assert shown['tenant_id'] == suite.project_id
+        assert shown['server_id']
     with suite.command('database_instance_update') as run:
         run('{instance}', '--name', 'conf1-renamed')
         resp = suite.get('/instances/' + suite.state['instance'])
