@@ -379,11 +379,18 @@ def test_quotas(suite):
         rows = run(suite.project_id)
         assert set(rows[0]) == {'Resource', 'In Use', 'Reserved', 'Limit'}
         assert 'instances' in names(rows, 'Resource')
+        # A member may read its own project's quotas, as upstream.
+        assert suite.read('database_quota_show', suite.project_id) == rows
     with suite.command('database_quota_update', admin=True) as run:
         assert run(suite.project_id, 'instances', '9') == {'instances': 9}
         rows = suite.read('database_quota_show', suite.project_id, admin=True)
         limits = {row['Resource']: row['Limit'] for row in rows}
         assert limits['instances'] == 9
+        # Changing them is for admins: the management API's 401.
+        result = suite.run('database_quota_update', suite.project_id,
+                           'instances', '20')
+        assert result.returncode == 1, result
+        assert '(HTTP 401)' in result.stderr, result.stderr
 
 
 def test_datastore_version_management(suite):
@@ -541,6 +548,10 @@ def test_not_supported_yet_fail_cleanly(suite):
 def test_instance_reset_delete_force_delete(suite):
     with suite.command('database_instance_reset_status', admin=True) as run:
         run('{instance}')
+        # Task NONE, service status UNKNOWN, whose API name is ERROR.
+        shown = suite.get('/instances/' + suite.state['instance']).json()
+        assert shown['instance']['status'] == 'ACTIVE', shown
+        assert shown['instance']['operating_status'] == 'ERROR', shown
     with suite.command('database_instance_delete') as run:
         run('{instance}')
         suite.wait_for(suite.state['instance'], 404)
