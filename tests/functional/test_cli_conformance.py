@@ -317,6 +317,13 @@ def suite(shared_services, request, tmp_path_factory):
         result.summary())
 
 
+def fails(suite, name, *args, expect):
+    """A command that must fail with the API's error ``expect``."""
+    result = suite.run(name, *args)
+    assert result.returncode == 1, (name, args, result)
+    assert expect in result.stderr, (name, args, result.stderr)
+
+
 def names(rows, key='Name'):
     return [row[key] for row in rows]
 
@@ -362,6 +369,10 @@ def test_datastores_flavors_limits(suite):
         rows = run()
         assert 'm1.tiny' in names(rows)
         assert {'ID', 'Name', 'RAM', 'vCPUs'} <= set(rows[0])
+        # The flavors a datastore version may run on.
+        assert 'm1.tiny' in names(run('--datastore-type', 'fake',
+                                      '--datastore-version-id',
+                                      '{version_id}'))
     with suite.command('database_flavor_show') as run:
         shown = run('m1.tiny')
         assert shown['name'] == 'm1.tiny'
@@ -425,6 +436,9 @@ def test_instances(suite):
         assert created['datastore_version'] == '1.0'
         assert created['volume'] == 1
         suite.state['instance'] = created['id']
+        fails(suite, 'database_instance_create', 'conf0', '--flavor',
+              'm1.tiny', '--size', '1', '--datastore', 'nosuch',
+              expect='Datastore nosuch cannot be found. (HTTP 404)')
         # The one the admin force-deletes at the end.
         suite.state['doomed'] = run(
             'conf2', '--flavor', 'm1.tiny', '--size', '1', '--datastore',
@@ -470,11 +484,13 @@ def test_databases(suite):
         assert names(run('{instance}')) == ['app']
     with suite.command('database_db_create') as run:
         run('{instance}', 'newdb', '--character_set', 'utf8mb4')
-        assert names(suite.read(
-                                'database_db_list', '{instance}')) == ['app', 'newdb']
+        rows = suite.read('database_db_list', '{instance}')
+        assert names(rows) == ['app', 'newdb']
     with suite.command('database_db_delete') as run:
         run('{instance}', 'newdb')
         assert names(suite.read('database_db_list', '{instance}')) == ['app']
+        fails(suite, 'database_db_delete', '{instance}', 'newdb',
+              expect='(HTTP 404)')
 
 
 def test_users(suite):
@@ -488,6 +504,8 @@ def test_users(suite):
         shown = run('{instance}', 'bob')
         assert shown['name'] == 'bob'
         assert shown['host'] == '%'
+        fails(suite, 'database_user_show', '{instance}', 'nosuch',
+              expect='(HTTP 404)')
     with suite.command('database_user_update_attributes') as run:
         run('{instance}', 'bob', '--new_name', 'carol')
         rows = suite.read('database_user_list', '{instance}')
