@@ -1,4 +1,4 @@
-"""The ``openstack`` CLI kept warm: one process runs many commands.
+"""The ``openstack`` CLI kept warm: a fork server for many commands.
 
 Every ``openstack`` command pays a Python start-up (2-3 s on a busy
 2-core machine) before it sends a request; a suite that runs a hundred
@@ -6,19 +6,18 @@ of them spends most of its time importing. Run as a module, this is a
 fork server: it imports the client once, then for each JSON argv list
 read from stdin forks a child that runs it through
 ``openstackclient.shell.main`` (what the ``openstack`` script runs) with
-fresh stdout, stderr and logging, and answers one JSON line
+its stdout and stderr captured, and answers one JSON line
 ``{"returncode", "stdout", "stderr"}``. Each command gets a process of
-its own, as from the shell: running them one after another in one
-process lets one command's global state (the Mistral client's, for one)
-break the next. Its environment is the openrc it was started with,
-nothing else; ``Worker`` drives it.
+its own, as from the shell: run one after another in a single process,
+commands left global state behind that made later ones fail with 400s.
+Its environment is the openrc it was started with, nothing else;
+``Worker`` drives it.
 """
 
 import importlib
 import importlib.metadata
 import io
 import json
-import logging
 import os
 import pathlib
 import subprocess
@@ -61,9 +60,6 @@ class Worker:
 
 
 def _run(shell, argv):
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
     out, err = io.StringIO(), io.StringIO()
     real = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err

@@ -176,14 +176,18 @@ class Conformance:
         self.stdout = ''
         self.workers = {}
 
-    def argv(self, name, args, formatted):
-        command = self.commands[name].load()
-        words = name.split('_')
-        extra = []
-        if formatted and issubclass(command, display.DisplayCommandBase):
-            extra = ['-f', 'json']
-        return words + [str(arg).format(**self.state) for arg in args] + (
-            extra)
+    def prints_table(self, name):
+        """Whether the command prints a table (and so takes ``-f``)."""
+        return issubclass(self.commands[name].load(),
+                          display.DisplayCommandBase)
+
+    def argv(self, name, args):
+        """The command line: its words, ``args`` with ``{state}`` names
+        filled in, and ``-f json`` when it prints a table.
+        """
+        extra = ['-f', 'json'] if self.prints_table(name) else []
+        return name.split('_') + [str(arg).format(**self.state)
+                                  for arg in args] + extra
 
     def openrc(self, user):
         """The environment ``source openrc`` gives: no endpoint override.
@@ -210,10 +214,10 @@ class Conformance:
         for worker in self.workers.values():
             worker.close()
 
-    def run(self, name, *args, admin=False, formatted=True):
+    def run(self, name, *args, admin=False):
         """Run ``openstack <name words> <args>``; the CompletedProcess."""
         return self.workers[ADMIN if admin else MEMBER].run(
-            self.argv(name, args, formatted))
+            self.argv(name, args))
 
     def read(self, name, *args, admin=False):
         """Run a command that is not the one under test (to check what
@@ -237,7 +241,7 @@ class Conformance:
             assert result.returncode == 0, (name, args, result.stderr)
             assert 'Traceback' not in result.stderr, result.stderr
             self.stdout = result.stdout
-            if self.argv(name, [], True)[-1] == 'json':
+            if self.prints_table(name):
                 return parse_json(result.stdout)
             return result.stdout
         self.passed[name] = False
@@ -250,8 +254,8 @@ class Conformance:
                                          PROJECT)[0]
 
     def get(self, path):
-        """GET ``path`` under the project over REST: polling a status
-        through the CLI would cost a Python start-up per poll.
+        """GET ``path`` under the project over REST, for polling a
+        status, which the CLI has no command for.
         """
         return requests.get(
             '%s/v1.0/%s%s' % (self.cloud.api_base, self.project_id, path),
@@ -306,7 +310,6 @@ def suite(shared_services, request, tmp_path_factory):
     conftest.run_script('trove-lite-manage', *manage, 'datastore_update',
                         'conformance-doomed', '')
     result = Conformance(cloud, project_id)
-    result.state['project'] = project_id
     result.state['tmp'] = str(tmp_path_factory.mktemp('cli'))
     result.start()
     try:
