@@ -1,5 +1,6 @@
 """Functional fixtures: real processes over real HTTP, RabbitMQ, MariaDB."""
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -12,6 +13,14 @@ import requests
 from tests.functional import fixtures
 
 BIN_DIR = os.path.dirname(sys.executable)
+# Lines a test module wants in the session's terminal summary (printed
+# with or without ``-s``): ``config.stash.setdefault(SUMMARY, [])``.
+SUMMARY = pytest.StashKey[list]()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for line in config.stash.get(SUMMARY, []):
+        terminalreporter.write_line(line)
 
 
 def console_script(name):
@@ -109,6 +118,32 @@ def wait_for_log(process, text, deadline=60):
         time.sleep(0.2)
     raise AssertionError('%s never logged %r:\n%s' % (process.name, text,
                                                       process.log()))
+
+
+class SharedServices:
+    """Services that several test modules share, each started once.
+
+    What costs seconds to set up (Keystone) is started by the first
+    module that asks and stopped when the session ends.
+    """
+
+    def __init__(self, stack):
+        self._stack = stack
+        self._started = {}
+
+    def get(self, key, factory):
+        """The service under ``key``; ``factory()`` makes its context
+        manager the first time.
+        """
+        if key not in self._started:
+            self._started[key] = self._stack.enter_context(factory())
+        return self._started[key]
+
+
+@pytest.fixture(scope='session')
+def shared_services():
+    with contextlib.ExitStack() as stack:
+        yield SharedServices(stack)
 
 
 @pytest.fixture(scope='session')

@@ -8,6 +8,10 @@ project, ``RegionOne``, the identity endpoints), then serves
 WSGI server on a free loopback port. ``Keystone`` then creates projects,
 users, role assignments, services and endpoints through the REST API.
 
+``cloud()`` puts trove-lite-all behind such a Keystone, and
+``shared_cloud()`` gives the test modules of a session one cloud between
+them: Keystone's set-up costs half a minute.
+
 Run as a module (``python -m tests.functional.keystone CONFIG_DIR PORT``)
 it is that server.
 """
@@ -29,6 +33,7 @@ from tests.functional import fixtures
 from trove_lite.common import http_server
 
 ADMIN_PASSWORD = 'keystone-admin-secret'
+USER_PASSWORD = 'user-secret'
 REGION = 'RegionOne'
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -159,6 +164,111 @@ def start(token_expiration=3600):
         if process is not None:
             process.stop()
         shutil.rmtree(state, ignore_errors=True)
+
+
+class Cloud:
+    """trove-lite-all behind a Keystone, as ``cloud()`` set them up.
+
+    :ivar projects: project ids by name (``service``, ``demo``, ``other``).
+    :ivar config: the API's configuration file, for ``trove-lite-manage``.
+    """
+
+    def __init__(self, identity, api_base, projects, config, process):
+        self.identity = identity
+        self.api_base = api_base
+        self.projects = projects
+        self.config = config
+        self.process = process
+        self.early_token = None
+
+    def url(self, project, path=''):
+        return '%s/v1.0/%s%s' % (self.api_base, self.projects[project],
+                                 path)
+
+    def token(self, user, project):
+        return self.identity.token(user, USER_PASSWORD, project)[0]
+
+
+def _api_config(state, identity, api_port):
+    return fixtures.write_config(
+        os.path.join(state, 'trove-lite.conf'), {
+            'DEFAULT': {'bind_host': '127.0.0.1',
+                        'bind_port': api_port,
+                        'state_path': os.path.join(state, 'state'),
+                        'auth_strategy': 'keystone',
+                        'compute_driver': 'fake',
+                        # NOTE(fake): fake guests send one heartbeat, at
+                        # prepare; keep it fresh for the whole session.
+                        'agent_heartbeat_expiry': 3600},
+            'keystone_authtoken': {
+                'www_authenticate_uri': identity.url,
+                'auth_url': identity.url,
+                'auth_type': 'password',
+                'username': 'trove', 'password': USER_PASSWORD,
+                'project_name': 'service',
+                'user_domain_name': 'Default',
+                'project_domain_name': 'Default'},
+        })
+
+
+@contextlib.contextmanager
+def cloud(token_expiration=3600):
+    """Keystone and trove-lite-all behind it; yields a ``Cloud``.
+
+    Keystone holds a ``service`` project with the ``trove`` service user,
+    a ``demo`` project with a member, a reader and an admin, a second project
+    ``other`` with a member (all with ``USER_PASSWORD``), and the
+    ``database`` service whose endpoint is ``/v1.0/%(tenant_id)s`` on the
+    API. The API runs with ``auth_strategy = keystone`` and the fake
+    compute driver (no hosts, no database servers).
+
+    :raises AssertionError: when the API does not stop cleanly.
+    """
+    api_port = fixtures.free_port()
+    api_base = 'http://127.0.0.1:%d' % api_port
+    with start(token_expiration=token_expiration) as identity:
+        service = identity.create_project('service')
+        identity.create_user('trove', USER_PASSWORD, service, 'admin')
+        demo = identity.create_project('demo')
+        identity.create_user('demo-member', USER_PASSWORD, demo, 'member')
+        identity.create_user('demo-reader', USER_PASSWORD, demo, 'reader')
+        identity.create_user('demo-admin', USER_PASSWORD, demo, 'admin')
+        other = identity.create_project('other')
+        identity.create_user('other-member', USER_PASSWORD, other,
+                             'member')
+        identity.register_service('database', 'database',
+                                  api_base + '/v1.0/%(tenant_id)s')
+        state = tempfile.mkdtemp(prefix='tl-ks-api-')
+        try:
+            config = _api_config(state, identity, api_port)
+            process = conftest.Process('trove-lite-all',
+                                       ['--config-file', config],
+                                       os.path.join(state, 'all.log'))
+            try:
+                conftest.wait_for_http(api_base + '/', process)
+                yield Cloud(identity, api_base,
+                            {'demo': demo, 'other': other,
+                             'service': service}, config, process)
+                assert process.stop() == 0, process.log()
+            finally:
+                process.stop()
+        finally:
+            shutil.rmtree(state, ignore_errors=True)
+
+
+def shared_cloud(shared_services, token_expiration=3600):
+    """The session's ``cloud()`` with that token life, started by the
+    first module asking.
+
+    :param shared_services: the ``shared_services`` session fixture.
+    :param token_expiration: seconds a token lives. A token that lives
+        less than keystoneauth's two-minute margin is fetched again for
+        every request: each CLI command then authenticates four times
+        (about 1.5 s more here), so only a module that must see tokens
+        expire should ask for a short life.
+    """
+    return shared_services.get(('keystone-cloud', token_expiration),
+                               lambda: cloud(token_expiration))
 
 
 def _serve(config_dir, port):

@@ -15,99 +15,34 @@ through the catalog. The persona tests try every route as each role
 import datetime
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 import time
 
 import pytest
 import requests
 
 from tests.functional import conftest
-from tests.functional import fixtures
 from tests.functional import keystone
 from tests.functional import personas
 
-PASSWORD = 'user-secret'
+PASSWORD = keystone.USER_PASSWORD
 # NOTE(expiry): short enough that a token taken when the API starts has
 # expired when the last test runs, long enough for any one CLI command.
 TOKEN_EXPIRATION = 30
 
 
-class Cloud:
-    def __init__(self, identity, api_base, projects):
-        self.identity = identity
-        self.api_base = api_base
-        self.projects = projects
-        self.early_token = None
-
-    def url(self, project, path=''):
-        return '%s/v1.0/%s%s' % (self.api_base, self.projects[project],
-                                 path)
-
-    def token(self, user, project):
-        return self.identity.token(user, PASSWORD, project)[0]
-
-
 @pytest.fixture(scope='module')
-def cloud():
-    api_port = fixtures.free_port()
-    api_base = 'http://127.0.0.1:%d' % api_port
-    with keystone.start(token_expiration=TOKEN_EXPIRATION) as identity:
-        service = identity.create_project('service')
-        identity.create_user('trove', PASSWORD, service, 'admin')
-        demo = identity.create_project('demo')
-        identity.create_user('demo-member', PASSWORD, demo, 'member')
-        identity.create_user('demo-reader', PASSWORD, demo, 'reader')
-        identity.create_user('demo-admin', PASSWORD, demo, 'admin')
-        other = identity.create_project('other')
-        identity.create_user('other-member', PASSWORD, other, 'member')
-        identity.register_service('database', 'database',
-                                  api_base + '/v1.0/%(tenant_id)s')
-        state = tempfile.mkdtemp(prefix='tl-ks-api-')
-        try:
-            config = fixtures.write_config(
-                os.path.join(state, 'trove-lite.conf'), {
-                    'DEFAULT': {'bind_host': '127.0.0.1',
-                                'bind_port': api_port,
-                                'state_path': os.path.join(state, 'state'),
-                                'auth_strategy': 'keystone',
-                                'compute_driver': 'fake',
-                                # NOTE(fake): fake guests send one
-                                # heartbeat, at prepare.
-                                'agent_heartbeat_expiry': 3600},
-                    'keystone_authtoken': {
-                        'www_authenticate_uri': identity.url,
-                        'auth_url': identity.url,
-                        'auth_type': 'password',
-                        'username': 'trove', 'password': PASSWORD,
-                        'project_name': 'service',
-                        'user_domain_name': 'Default',
-                        'project_domain_name': 'Default'},
-                })
-            process = conftest.Process('trove-lite-all',
-                                       ['--config-file', config],
-                                       os.path.join(state, 'all.log'))
-            try:
-                conftest.wait_for_http(api_base + '/', process)
-                result = Cloud(identity, api_base,
-                               {'demo': demo, 'other': other,
-                                'service': service})
-                _register_fake_datastore(result)
-                # A token the API accepts (and caches) now, for
-                # test_expired_token_is_401.
-                result.early_token = identity.token('demo-member',
-                                                    PASSWORD, 'demo')
-                resp = requests.get(
-                    result.url('demo', '/instances'), timeout=10,
-                    headers={'X-Auth-Token': result.early_token[0]})
-                assert resp.status_code == 200, resp.text
-                yield result
-                assert process.stop() == 0, process.log()
-            finally:
-                process.stop()
-        finally:
-            shutil.rmtree(state, ignore_errors=True)
+def cloud(shared_services):
+    result = keystone.shared_cloud(shared_services, TOKEN_EXPIRATION)
+    _register_fake_datastore(result)
+    # A token the API accepts (and caches) now, for
+    # test_expired_token_is_401.
+    result.early_token = result.identity.token('demo-member', PASSWORD,
+                                               'demo')
+    resp = requests.get(result.url('demo', '/instances'), timeout=10,
+                        headers={'X-Auth-Token': result.early_token[0]})
+    assert resp.status_code == 200, resp.text
+    return result
 
 
 def _register_fake_datastore(cloud):
