@@ -24,6 +24,7 @@ import requests
 from tests.functional import conftest
 from tests.functional import keystone
 from tests.functional import personas
+from trove_lite.api import router
 
 PASSWORD = keystone.USER_PASSWORD
 # NOTE(expiry): short enough that a token taken when the API starts has
@@ -188,9 +189,39 @@ def demo(cloud):
 
 
 def _reads(cloud, demo, project='demo'):
-    return (personas.instance_reads(demo['instance'])
-            + personas.project_reads(demo['flavor'], demo['version'],
-                                     cloud.projects[project]))
+    return _reads_of(demo, cloud.projects[project])
+
+
+def _reads_of(ids, project_id):
+    return (personas.instance_reads(ids['instance'])
+            + personas.project_reads(ids['flavor'], ids['version'],
+                                     project_id))
+
+
+def test_the_persona_tables_try_every_route():
+    """A route the tables miss (a new resource's) fails here, so its
+    isolation and personas are tried before it ships.
+    """
+    ids = {'instance': 'i-1', 'flavor': '1', 'version': 'v-1'}
+    project = 'p-1'
+    tried = ([('GET', path) for path, _ in _reads_of(ids, project)]
+             + [('POST', '/instances')]
+             + [(method, path) for method, path, _ in (
+                 personas.instance_changes(ids['instance'])
+                 + personas.admin_rule_routes(ids['instance'])
+                 + personas.mgmt_routes(ids['instance'], ids['version'],
+                                        project))])
+    mapper = router.APIRouter().mapper
+    matched = set()
+    for method, path in tried:
+        found = mapper.routematch('/%s%s' % (project, path),
+                                  environ={'REQUEST_METHOD': method})
+        assert found, 'no route for %s %s' % (method, path)
+        matched.add((method, found[1].routepath))
+    every = {(method, route.routepath) for route in mapper.matchlist
+             if route.routepath != '/'
+             for method in route.conditions['method']}
+    assert every - matched == set()
 
 
 def test_a_reader_reads_everything_and_changes_nothing(cloud, demo):
