@@ -132,8 +132,9 @@ NOT_YET = {
 # non-zero exit with the API's error on stderr: (exit code or None for
 # any non-zero one, text expected in stdout + stderr).
 CLIENT_QUIRKS = {
-    # Runs python-mistralclient, which is not installed; it never
-    # reaches the API and prints "None".
+    # Deletes a Mistral workflow execution through python-mistralclient;
+    # with no Mistral in the catalog it never reaches our API and prints
+    # "None".
     'database_backup_execution_delete': (None, 'None'),
     # Both print the API's 404 message on stdout and exit 0.
     'database_log_save': (0, 'The resource could not be found.'),
