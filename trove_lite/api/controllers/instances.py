@@ -124,8 +124,13 @@ class InstanceController:
         return ctx, row
 
     def show(self, req, body, id):
-        ctx, row = self._load(req, 'instance:show', id)
-        [facts] = gather(ctx, [row])
+        ctx = base.context_of(req)
+        # NOTE(compat): an unknown id or a name is a 404 (see _load).
+        entry = instance_listing.get_listed(ctx, id,
+                                            project_id=ctx.project_id)
+        policy.authorize(ctx, 'instance:show',
+                         {'tenant': entry.instance.tenant_id})
+        [facts] = facts_of_page([entry])
         return {'instance': views.instance_detail(req, facts, ctx.is_admin)}
 
     def create(self, req, body):

@@ -33,7 +33,7 @@ class MgmtInstanceController:
 
     def show(self, req, body, id):
         ctx = base.require_admin(req, 'mgmt:instance:show')
-        [facts] = tenant.gather(ctx, [instance_repo.get(ctx, id)])
+        [facts] = tenant.facts_of_page([instance_listing.get_listed(ctx, id)])
         return {'instance': views.mgmt_instance(req, facts)}
 
     def root(self, req, body, id):

@@ -10,7 +10,8 @@ executed with new parameters: SQLAlchemy's compiled cache then skips
 compilation, and the request skips building the expression altogether.
 
 Faults are read in the same transaction, only for the rows that can have
-one (those in ERROR), as ``get_fault`` does for ``show``.
+one (those in ERROR). ``show`` reads its one instance the same way: the
+API's pollers (the CLI waiting for ACTIVE) call it many times a second.
 """
 
 import collections
@@ -18,6 +19,7 @@ import threading
 
 import sqlalchemy as sa
 
+from trove_lite.common import exception
 from trove_lite.common import states
 from trove_lite.db import api as db_api
 from trove_lite.db import models
@@ -56,7 +58,7 @@ _statements = {}
 _statements_lock = threading.Lock()
 
 
-def _build(by_project, after_marker, include_clustered):
+def _build(by_project, after_marker, include_clustered, by_id=False):
     instances = models.Instance.__table__
     statuses = models.ServiceStatus.__table__
     beats = models.AgentHeartbeat.__table__
@@ -74,6 +76,8 @@ def _build(by_project, after_marker, include_clustered):
         page = page.where(instances.c.cluster_id.is_(None))
     if after_marker:
         page = page.where(instances.c.id > sa.bindparam('marker'))
+    if by_id:
+        page = page.where(instances.c.id == sa.bindparam('instance_id'))
     page = page.order_by(instances.c.id).limit(
         sa.bindparam('limit')).subquery('page')
     joined = page.outerjoin(
@@ -96,8 +100,8 @@ def _build(by_project, after_marker, include_clustered):
     ).select_from(joined)
 
 
-def _statement(by_project, after_marker, include_clustered):
-    key = (by_project, after_marker, include_clustered)
+def _statement(by_project, after_marker, include_clustered, by_id=False):
+    key = (by_project, after_marker, include_clustered, by_id)
     statement = _statements.get(key)
     if statement is None:
         with _statements_lock:
@@ -127,6 +131,27 @@ def list_page(context, limit, project_id=None, marker=None,
         params['project'] = project_id
     if marker:
         params['marker'] = marker
+    return _entries(context, statement, params)
+
+
+@db_api.reader
+def get_listed(context, instance_id, project_id=None):
+    """One live instance as ``list_page`` reads them (for ``show``).
+
+    :param project_id: refuse an instance of another project.
+    :raises InstanceNotFound: no such live instance (or not the project's).
+    """
+    statement = _statement(project_id is not None, False, True, by_id=True)
+    params = {'limit': 1, 'instance_id': instance_id}
+    if project_id is not None:
+        params['project'] = project_id
+    entries = _entries(context, statement, params)
+    if not entries:
+        raise exception.InstanceNotFound(uuid=instance_id)
+    return entries[0]
+
+
+def _entries(context, statement, params):
     entries = []
     seen = set()
     first_listed = len(LISTED_COLUMNS)

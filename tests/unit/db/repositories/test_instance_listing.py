@@ -2,6 +2,9 @@
 
 import datetime
 
+import pytest
+
+from trove_lite.common import exception
 from trove_lite.common import states
 from trove_lite.db import api as db_api
 from trove_lite.db import models
@@ -104,3 +107,21 @@ def _add_status(context, instance_id):
     context.session.add(models.ServiceStatus(
         id='stray', instance_id=instance_id,
         status_id=states.SVC_HEALTHY.code, status_description='healthy'))
+
+
+def test_one_instance_is_read_the_same_way(admin_context):
+    instance_id = _create(admin_context, 'db1')
+    _create(admin_context, 'db2')
+    entry = instance_listing.get_listed(admin_context, instance_id,
+                                        project_id='p1')
+    assert entry.id == instance_id
+    assert entry.status_id == states.SVC_NEW.code
+    assert instance_listing.get_listed(admin_context, instance_id).id == (
+        instance_id)
+    for project, target in (('p2', instance_id), ('p1', 'db1')):
+        with pytest.raises(exception.InstanceNotFound):
+            instance_listing.get_listed(admin_context, target,
+                                        project_id=project)
+    instances.mark_deleted(admin_context, instance_id)
+    with pytest.raises(exception.InstanceNotFound):
+        instance_listing.get_listed(admin_context, instance_id)
