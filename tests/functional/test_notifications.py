@@ -124,11 +124,16 @@ def _wait_active(embedded, instance_id, deadline=60):
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         instance = _show(embedded, instance_id).json()['instance']
-        if instance['status'] == 'ACTIVE':
+        # NOTE(race): after a restart the flow ends (ACTIVE) before the
+        # conductor has stored the guest's healthy heartbeat; databases
+        # and users are refused (422) until then.
+        if instance['status'] == 'ACTIVE' and (
+                instance['operating_status'] == 'HEALTHY'):
             return instance
         assert instance['status'] != 'ERROR', embedded['process'].log()
         time.sleep(0.3)
-    raise AssertionError('never ACTIVE:\n%s' % embedded['process'].log())
+    raise AssertionError('never ACTIVE and HEALTHY:\n%s'
+                         % embedded['process'].log())
 
 
 def _post(embedded, path, body, status=202):
