@@ -5,7 +5,12 @@
     MarkFailedOnRevert(restart_failed)  revert: ERROR + fault
     SetServiceStatus(RESTARTING)
     RestartDatabase                     guest call, returns when up
+    WaitForHealthy                      until the guest's report is stored
     FinishTask(restart_done)            REBOOTING -> NONE, lock released
+
+The instance stays in REBOOT until the guest's healthy report is stored,
+so that ACTIVE means what it means after a create: the datastore takes
+database and user requests.
 """
 
 from oslo_log import log as logging
@@ -28,6 +33,7 @@ def get_flow():
     flow.add(instance_tasks.MarkFailedOnRevert('restart_failed', FAULT),
              instance_tasks.SetServiceStatus(states.SVC_RESTARTING),
              guest.RestartDatabase(),
+             guest.WaitForHealthy(),
              instance_tasks.FinishTask('restart_done'))
     return flow
 

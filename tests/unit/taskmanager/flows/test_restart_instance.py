@@ -14,6 +14,9 @@ def test_restart(ctx, driver, guests, conductor, new_instance):
     row = instances.get(ctx, row.id)
     assert states.task(row.task_id) is states.NONE
     assert row.lock_holder is None
+    # ACTIVE only once the guest's report says the datastore is healthy.
+    assert instances.get_service_status(ctx, row.id)[0] is \
+        states.SVC_HEALTHY
     assert guests.guests[row.id].endpoint.calls == ['rpc_ping', 'prepare', 'restart']
 
 
