@@ -44,6 +44,19 @@ def run_script(name, *args, check=True, timeout=120):
     return result
 
 
+def register_fake_datastore(config):
+    """Register the ``fake`` datastore with version ``1.0`` as its default
+    (the fake compute driver's guests serve it), as an operator would with
+    ``trove-lite-manage``.
+    """
+    manage = ['--config-file', str(config)]
+    run_script('trove-lite-manage', *manage, 'datastore_update', 'fake', '')
+    run_script('trove-lite-manage', *manage, 'datastore_version_update',
+               'fake', '1.0', 'fake', '', '', '1')
+    run_script('trove-lite-manage', *manage, 'datastore_update', 'fake',
+               '1.0')
+
+
 class Process:
     """A service we started; stopped (and only it) at teardown.
 

@@ -306,13 +306,7 @@ def suite(shared_services, request, tmp_path_factory):
                          'member')
     identity.create_user(ADMIN, keystone.USER_PASSWORD, project_id, 'admin')
     manage = ['--config-file', cloud.config]
-    conftest.run_script('trove-lite-manage', *manage, 'datastore_update',
-                        'fake', '')
-    conftest.run_script('trove-lite-manage', *manage,
-                        'datastore_version_update', 'fake', '1.0', 'fake',
-                        '', '', '1')
-    conftest.run_script('trove-lite-manage', *manage, 'datastore_update',
-                        'fake', '1.0')
+    conftest.register_fake_datastore(cloud.config)
     # A datastore with nothing in it, for ``datastore delete``.
     conftest.run_script('trove-lite-manage', *manage, 'datastore_update',
                         'conformance-doomed', '')

@@ -36,14 +36,7 @@ def embedded(tmp_path_factory):
                                state / 'all.log')
     base = 'http://127.0.0.1:%d' % port
     conftest.wait_for_http(base + '/', process)
-    manage = ['--config-file', config]
-    conftest.run_script('trove-lite-manage', *manage, 'datastore_update',
-                        'fake', '')
-    conftest.run_script('trove-lite-manage', *manage,
-                        'datastore_version_update', 'fake', '1.0', 'fake',
-                        '', '', '1')
-    conftest.run_script('trove-lite-manage', *manage, 'datastore_update',
-                        'fake', '1.0')
+    conftest.register_fake_datastore(config)
     yield {'config': config, 'endpoint': '%s/v1.0/%s' % (base, PROJECT),
            'state': state, 'process': process}
     assert process.stop() == 0, process.log()

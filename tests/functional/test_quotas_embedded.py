@@ -26,14 +26,7 @@ def service():
     # fresh for the whole module.
     with embedded_mod.start(compute_driver='fake',
                             agent_heartbeat_expiry=3600) as running:
-        manage = ['--config-file', str(running.state / 'trove-lite.conf')]
-        conftest.run_script('trove-lite-manage', *manage,
-                            'datastore_update', 'fake', '')
-        conftest.run_script('trove-lite-manage', *manage,
-                            'datastore_version_update', 'fake', '1.0',
-                            'fake', '', '', '1')
-        conftest.run_script('trove-lite-manage', *manage,
-                            'datastore_update', 'fake', '1.0')
+        conftest.register_fake_datastore(running.state / 'trove-lite.conf')
         yield running
 
 

@@ -26,7 +26,6 @@ from trove_lite.common import states
 from trove_lite.common import utils
 from trove_lite.conf import datastores as datastores_conf
 from trove_lite.db import models
-from trove_lite.db.repositories import datastores as datastore_repo
 from trove_lite.db.repositories import instance_listing
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.db.repositories import quotas as quota_repo
@@ -57,33 +56,6 @@ def facts_of_page(entries):
             service_status=status, status_updated=entry.status_updated,
             heartbeat=entry.heartbeat, fault=entry.fault,
             addresses=instance_repo.addresses_of(row)))
-    return facts
-
-
-def gather(ctx, rows):
-    """The ``InstanceFacts`` of ``rows``, in a fixed number of queries."""
-    ids = [row.id for row in rows]
-    statuses = instance_repo.service_statuses(ctx, ids)
-    beats = instance_repo.heartbeats(ctx, ids)
-    versions = {version.id: version
-                for version in datastore_repo.version_summaries(ctx)}
-    now = models.utcnow()
-    expiry = cfg.CONF.agent_heartbeat_expiry
-    facts = []
-    for row in rows:
-        status, updated = statuses.get(row.id, (None, None))
-        beat = beats.get(row.id)
-        status = instance_repo.effective_service_status(
-            row, status or states.SVC_UNKNOWN, beat, now,
-            expiry)
-        version = versions.get(row.datastore_version_id)
-        fault = (instance_repo.get_fault(ctx, row.id)
-                 if instance_listing.may_have_fault(row) else None)
-        facts.append(views.InstanceFacts(
-            row=row, version=version,
-            datastore_name=version.datastore_name if version else None,
-            service_status=status, status_updated=updated, heartbeat=beat,
-            fault=fault, addresses=instance_repo.addresses_of(row)))
     return facts
 
 
@@ -163,7 +135,7 @@ class InstanceController:
                               notice.hand_off())
         if root_password:
             root_history.enable(ctx, row.id, ctx.user_id)
-        [facts] = gather(ctx, [instance_repo.get(ctx, row.id)])
+        [facts] = facts_of_page([instance_listing.get_listed(ctx, row.id)])
         return {'instance': views.instance_created(req, facts, ctx.is_admin,
                                                    root_password)}
 

@@ -106,23 +106,6 @@ def list_versions(context, datastore_id=None, only_active=False,
 
 
 @db_api.reader
-def version_summaries(context):
-    """Every version with its datastore's name, for views of instances.
-
-    :returns: read-only rows with ``id``, ``name``, ``version`` and
-        ``datastore_name``.
-    """
-    versions = models.DatastoreVersion.__table__
-    datastores = models.Datastore.__table__
-    return context.session.execute(sa.select(
-        versions.c.id, versions.c.name, versions.c.version,
-        datastores.c.name.label('datastore_name')).select_from(
-        versions.outerjoin(datastores,
-                           versions.c.datastore_id == datastores.c.id))
-    ).all()
-
-
-@db_api.reader
 def get_version(context, datastore_id, id_or_name, version_number=None):
     """A version of one datastore by id, name, or version number.
 

@@ -355,30 +355,6 @@ def get_fault(context, instance_id):
         sa.desc(models.InstanceFault.created)).first()
 
 
-@db_api.reader
-def service_statuses(context, instance_ids):
-    """``{instance_id: (ServiceStatus, updated_at)}`` for a page of ids."""
-    table = models.ServiceStatus.__table__
-    rows = context.session.execute(sa.select(
-        table.c.instance_id, table.c.status_id, table.c.updated_at).where(
-        table.c.instance_id.in_(list(instance_ids)))).all()
-    return {row.instance_id: (states.service_status(row.status_id),
-                              row.updated_at) for row in rows}
-
-
-@db_api.reader
-def heartbeats(context, instance_ids):
-    """``{instance_id: heartbeat}`` for a page of ids.
-
-    :returns: read-only rows with the columns of ``models.AgentHeartbeat``.
-    """
-    table = models.AgentHeartbeat.__table__
-    rows = context.session.execute(sa.select(table).where(
-        table.c.instance_id.in_(list(instance_ids)),
-        table.c.deleted.is_(False))).all()
-    return {row.instance_id: row for row in rows}
-
-
 def effective_service_status(instance, status, heartbeat, now, expiry):
     """The service status as the API must show it.
 
