@@ -1,5 +1,7 @@
 """Tasks that talk to the instance's guest agent."""
 
+import time
+
 from oslo_config import cfg
 from oslo_log import log as logging
 from taskflow import task
@@ -183,6 +185,8 @@ class WaitForHealthy(task.Task):
     # NOTE(latency): two indexed reads per poll; half a second of it was
     # up to half a second added to every create.
     poll_interval = 0.1
+    # Seconds a FAILED status waits for the guest's fault report.
+    fault_grace = 2.0
 
     def execute(self, context, instance_id, holder, stop_event=None):
         with status_events.watching(instance_id) as changed:
@@ -190,6 +194,7 @@ class WaitForHealthy(task.Task):
                               changed)
 
     def _wait(self, context, instance_id, holder, stop_event, changed):
+        fault_due = None
         while True:
             changed.clear()
             row = _still_ours(context, instance_id, holder)
@@ -200,6 +205,15 @@ class WaitForHealthy(task.Task):
                 return READY
             if status is states.SVC_FAILED:
                 fault = instances.get_fault(context, instance_id)
+                # NOTE(race): the guest's fault report and its FAILED
+                # heartbeat are separate casts; the conductor may store the
+                # status first. Wait a moment for the reason.
+                if fault is None:
+                    now = time.monotonic()
+                    fault_due = fault_due or now + self.fault_grace
+                    if now < fault_due:
+                        changed.wait(self.poll_interval)
+                        continue
                 raise base.GuestFailed(
                     uuid=instance_id,
                     fault=fault.details if fault else 'no details',
