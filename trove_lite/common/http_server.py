@@ -75,6 +75,43 @@ class _ThreadingServer(socketserver.ThreadingMixIn,
     daemon_threads = True
     allow_reuse_address = True
 
+    def adopt(self, sock):
+        """Serve the listening socket ``sock`` instead of binding one."""
+        self.socket.close()
+        self.socket = sock
+        # NOTE(workers): processes that share a listening socket all wake
+        # for a new connection and only one accepts it; the others must
+        # not block in accept() (their shutdown() would wait for the next
+        # connection), so the socket they poll is non-blocking.
+        sock.setblocking(False)
+        self.server_address = sock.getsockname()
+        host, port = self.server_address[:2]
+        self.server_name = socket.getfqdn(host)
+        self.server_port = port
+        self.setup_environ()
+
+    def get_request(self):
+        conn, address = self.socket.accept()
+        conn.setblocking(True)
+        return conn, address
+
+
+def listen(host, port, backlog=128):
+    """A listening TCP socket on ``host:port`` for ``WSGIServer(sock=)``.
+
+    Bound once, in the parent, so that worker processes forked from it
+    all accept from the same queue; port 0 picks a free port.
+    """
+    sock = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
 
 class WSGIServer:
     """Serve ``app`` on ``host:port`` in a background thread.
@@ -83,12 +120,20 @@ class WSGIServer:
     ``ServiceLauncher`` runs it beside the RPC services.
 
     :param port: 0 picks a free port; ``self.port`` tells which.
+    :param sock: a socket from ``listen()`` to serve instead of binding
+        ``host:port`` (worker processes share their parent's).
     """
 
-    def __init__(self, app, host, port):
-        self._server = simple_server.make_server(
-            host, port, app, server_class=_ThreadingServer,
-            handler_class=_Handler)
+    def __init__(self, app, host, port, sock=None):
+        if sock is None:
+            self._server = simple_server.make_server(
+                host, port, app, server_class=_ThreadingServer,
+                handler_class=_Handler)
+        else:
+            self._server = _ThreadingServer(
+                sock.getsockname()[:2], _Handler, bind_and_activate=False)
+            self._server.adopt(sock)
+            self._server.set_app(app)
         self.host = host
         self.port = self._server.server_address[1]
         self._thread = None

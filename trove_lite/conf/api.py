@@ -20,9 +20,12 @@ api_opts = [
     cfg.URIOpt('public_endpoint',
                help='Base URL advertised in the version document; the '
                     'request host URL when unset.'),
-    cfg.IntOpt('api_workers', default=1, min=1,
-               help='Number of threads serving API requests concurrently '
-                    'in trove-lite-api.'),
+    cfg.IntOpt('trove_api_workers', min=1,
+               deprecated_name='api_workers',
+               help='Number of worker processes of trove-lite-api, each '
+                    'serving connections with threads; unset means one '
+                    'per CPU, as upstream. trove-lite-all always serves '
+                    'in its one process.'),
     cfg.ListOpt('admin_roles', default=[],
                 help='Roles that make a request an admin request. Empty '
                      'means the policy rule context_is_admin decides.'),
