@@ -2,7 +2,8 @@
 
 Each limit allows ``value`` requests of one verb per minute (a sliding
 window); POST under /mgmt has its own limit. Like upstream, the counters
-live in the API process: several API processes each allow the full rate.
+live in the API process: several API processes (the workers of one
+trove-lite-api included) each allow the full rate.
 The ``/limits`` view reads the same limiter through the request environ.
 """
 
