@@ -12,6 +12,10 @@ process's state from ``/proc``.
 import os
 import shutil
 import stat
+import subprocess
+import threading
+
+TIMED_OUT = 'timeout'
 
 # Where distributions put server binaries, besides PATH.
 SBIN_DIRS = ('/usr/sbin', '/usr/local/sbin', '/usr/libexec')
@@ -101,3 +105,28 @@ def empty_directory(path):
             shutil.rmtree(target)
         else:
             os.remove(target)
+
+
+def run_to_end(command, timeout, **popen_args):
+    """Run ``command`` until it exits; its exit code, or TIMED_OUT when it
+    ran longer than ``timeout`` seconds (it is then killed).
+
+    ``subprocess.run(timeout=...)`` notices the exit by polling, up to
+    50 ms late; the data directory's initialisation is on every create's
+    path, so this blocks in ``waitpid`` and kills from a timer instead.
+    """
+    child = subprocess.Popen(command, **popen_args)
+    expired = threading.Event()
+
+    def expire():
+        expired.set()
+        child.kill()
+
+    timer = threading.Timer(timeout, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        code = child.wait()
+    finally:
+        timer.cancel()
+    return TIMED_OUT if expired.is_set() else code

@@ -63,3 +63,24 @@ def test_remove_and_empty_directory(tmp_path):
     os.symlink(str(tmp_path / 'sub'), str(tmp_path / 'link'))
     process.empty_directory(str(tmp_path))
     assert os.listdir(str(tmp_path)) == []
+
+
+def test_run_to_end_returns_the_exit_code_and_passes_popen_arguments(
+        tmp_path):
+    out = tmp_path / 'out'
+    with open(out, 'wb') as handle:
+        code = process.run_to_end(
+            ['sh', '-c', 'pwd; echo "$GREETING"; exit 3'], 30,
+            stdout=handle, cwd=str(tmp_path),
+            env={'GREETING': 'hello', 'PATH': os.environ['PATH']})
+    assert code == 3
+    assert out.read_text().split() == [str(tmp_path), 'hello']
+
+
+def test_run_to_end_kills_a_command_past_its_timeout(tmp_path):
+    pid_file = tmp_path / 'pid'
+    code = process.run_to_end(
+        ['sh', '-c', 'echo $$ > %s; exec sleep 60' % pid_file], 0.3)
+    assert code == process.TIMED_OUT
+    pid = int(pid_file.read_text())
+    assert process.process_state(pid)[0] is False

@@ -390,14 +390,10 @@ class Manager(server.DetachedServer, base.DatastoreManager):
             command.append('--user=%s' % run_as.pw_name)
         LOG.info('Initialising the data of instance %s', self.info.guest_id)
         with open(self.paths.install_log, 'wb') as log:
-            try:
-                result = subprocess.run(
-                    command, stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, cwd=self.paths.instance_dir,
-                    timeout=INSTALL_TIMEOUT)
-                code = result.returncode
-            except subprocess.TimeoutExpired:
-                code = 'timeout'
+            code = process.run_to_end(
+                command, INSTALL_TIMEOUT, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.paths.instance_dir)
         if code != 0:
             raise exception.GuestError(
                 message='mariadb-install-db failed (%s) for instance %s. '

@@ -486,15 +486,11 @@ class Manager(server.DetachedServer, base.DatastoreManager):
                    '--encoding=UTF8', '--locale=C']
         LOG.info('Initialising the data of instance %s', self.info.guest_id)
         with open(self.paths.initdb_log, 'wb') as log:
-            try:
-                result = subprocess.run(
-                    command, stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, cwd=self.paths.instance_dir,
-                    env=_server_env(), timeout=INITDB_TIMEOUT,
-                    **self._user_args(run_as))
-                code = result.returncode
-            except subprocess.TimeoutExpired:
-                code = 'timeout'
+            code = process.run_to_end(
+                command, INITDB_TIMEOUT, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.paths.instance_dir, env=_server_env(),
+                **self._user_args(run_as))
         if code != 0:
             raise exception.GuestError(
                 message='initdb failed (%s) for instance %s. Last lines of '
