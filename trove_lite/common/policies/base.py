@@ -67,6 +67,11 @@ rules = [
 ]
 
 
+def op(method, path):
+    """The ``operations`` of a rule that guards one ``method`` on ``path``."""
+    return [{'path': path, 'method': method}]
+
+
 def _documented(name, check_str, old_check_str, description, operations):
     deprecated = None
     if old_check_str is not None:

@@ -5,21 +5,17 @@ from trove_lite.common.policies import base
 PATH = '/v1.0/{project_id}/instances/{instance_id}/databases'
 
 
-def _op(method, path):
-    return [{'path': path, 'method': method}]
-
-
 rules = [
     base.reader('instance:extension:database:index',
-                'List the databases of an instance.', _op('GET', PATH)),
+                'List the databases of an instance.', base.op('GET', PATH)),
     base.member('instance:extension:database:create',
-                'Create databases on an instance.', _op('POST', PATH)),
+                'Create databases on an instance.', base.op('POST', PATH)),
     base.member('instance:extension:database:delete',
                 'Delete a database of an instance.',
-                _op('DELETE', PATH + '/{database}')),
+                base.op('DELETE', PATH + '/{database}')),
     base.reader('instance:extension:database:show',
                 'Show a database of an instance (not implemented, as '
-                'upstream).', _op('GET', PATH + '/{database}')),
+                'upstream).', base.op('GET', PATH + '/{database}')),
 ]
 
 

@@ -11,12 +11,8 @@ PATH = '/v1.0/{project_id}/datastores'
 MGMT_PATH = '/v1.0/{project_id}/mgmt/datastore-versions'
 
 
-def _op(method, path):
-    return [{'path': path, 'method': method}]
-
-
 def _read(name, description, path):
-    return base.reader(name, description, _op('GET', path),
+    return base.reader(name, description, base.op('GET', path),
                        old=base.RULE_ANY)
 
 
@@ -24,7 +20,7 @@ rules = [
     _read('datastore:index', 'List datastores.', PATH),
     _read('datastore:show', 'Show a datastore.', PATH + '/{datastore}'),
     base.admin('datastore:delete', 'Delete a datastore.',
-               _op('DELETE', PATH + '/{datastore}')),
+               base.op('DELETE', PATH + '/{datastore}')),
     _read('datastore:version_index', 'List the versions of a datastore.',
           PATH + '/{datastore}/versions'),
     _read('datastore:version_show',
@@ -38,19 +34,19 @@ rules = [
           PATH + '/{datastore}/versions/{version_id}/flavors'),
     base.admin('mgmt:datastore_version:index',
                'List every datastore version (management API).',
-               _op('GET', MGMT_PATH)),
+               base.op('GET', MGMT_PATH)),
     base.admin('mgmt:datastore_version:show',
                'Show a datastore version (management API).',
-               _op('GET', MGMT_PATH + '/{version_id}')),
+               base.op('GET', MGMT_PATH + '/{version_id}')),
     base.admin('mgmt:datastore_version:create',
                'Register a datastore version (management API).',
-               _op('POST', MGMT_PATH)),
+               base.op('POST', MGMT_PATH)),
     base.admin('mgmt:datastore_version:edit',
                'Change a datastore version (management API).',
-               _op('PATCH', MGMT_PATH + '/{version_id}')),
+               base.op('PATCH', MGMT_PATH + '/{version_id}')),
     base.admin('mgmt:datastore_version:delete',
                'Delete a datastore version (management API).',
-               _op('DELETE', MGMT_PATH + '/{version_id}')),
+               base.op('DELETE', MGMT_PATH + '/{version_id}')),
 ]
 
 

@@ -11,9 +11,9 @@ PATH = '/v1.0/{project_id}/flavors'
 
 rules = [
     base.reader('flavor:index', 'List flavors.',
-                [{'path': PATH, 'method': 'GET'}], old=base.RULE_ANY),
+                base.op('GET', PATH), old=base.RULE_ANY),
     base.reader('flavor:show', 'Show a flavor.',
-                [{'path': PATH + '/{flavor_id}', 'method': 'GET'}],
+                base.op('GET', PATH + '/{flavor_id}'),
                 old=base.RULE_ANY),
 ]
 

@@ -7,42 +7,38 @@ INSTANCE = PATH + '/{instance_id}'
 MGMT_PATH = '/v1.0/{project_id}/mgmt/instances'
 
 
-def _op(method, path):
-    return [{'path': path, 'method': method}]
-
-
 rules = [
     base.member('instance:create', 'Create a database instance.',
-                _op('POST', PATH)),
+                base.op('POST', PATH)),
     base.reader('instance:index', 'List database instances.',
-                _op('GET', PATH)),
+                base.op('GET', PATH)),
     base.reader('instance:detail', 'List database instances with details.',
-                _op('GET', PATH + '/detail')),
+                base.op('GET', PATH + '/detail')),
     base.reader('instance:show', 'Show a database instance.',
-                _op('GET', INSTANCE)),
+                base.op('GET', INSTANCE)),
     base.member('instance:update', 'Rename a database instance.',
-                _op('PUT', INSTANCE) + _op('PATCH', INSTANCE)),
+                base.op('PUT', INSTANCE) + base.op('PATCH', INSTANCE)),
     base.member('instance:delete', 'Delete a database instance.',
-                _op('DELETE', INSTANCE)),
+                base.op('DELETE', INSTANCE)),
     base.member('instance:force_delete',
                 'Delete a database instance whatever its state.',
-                _op('DELETE', INSTANCE)),
+                base.op('DELETE', INSTANCE)),
     base.member('instance:restart', 'Restart the datastore of an instance.',
-                _op('POST', INSTANCE + '/action')),
+                base.op('POST', INSTANCE + '/action')),
     base.admin('instance:reset_status',
                'Reset the status of an instance (clears a stuck task).',
-               _op('POST', INSTANCE + '/action')),
+               base.op('POST', INSTANCE + '/action')),
     base.admin('mgmt:instance:index',
                'List the instances of every project (management API).',
-               _op('GET', MGMT_PATH)),
+               base.op('GET', MGMT_PATH)),
     base.admin('mgmt:instance:show', 'Show any instance (management API).',
-               _op('GET', MGMT_PATH + '/{instance_id}')),
+               base.op('GET', MGMT_PATH + '/{instance_id}')),
     base.admin('mgmt:instance:action',
                'Act on any instance (management API).',
-               _op('POST', MGMT_PATH + '/{instance_id}/action')),
+               base.op('POST', MGMT_PATH + '/{instance_id}/action')),
     base.admin('mgmt:instance:root',
                'Show the root history of any instance (management API).',
-               _op('GET', MGMT_PATH + '/{instance_id}/root')),
+               base.op('GET', MGMT_PATH + '/{instance_id}/root')),
 ]
 
 

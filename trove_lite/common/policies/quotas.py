@@ -12,10 +12,10 @@ PATH = '/v1.0/{project_id}/mgmt/quotas/{quota_project_id}'
 rules = [
     base.reader('mgmt:quota:show',
                 'Show the quotas and usage of a project (its own, or any '
-                'for an admin).', [{'path': PATH, 'method': 'GET'}]),
+                'for an admin).', base.op('GET', PATH)),
     base.admin('mgmt:quota:update',
                'Change the quotas of a project (management API).',
-               [{'path': PATH, 'method': 'PUT'}]),
+               base.op('PUT', PATH)),
 ]
 
 

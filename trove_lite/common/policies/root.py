@@ -5,18 +5,14 @@ from trove_lite.common.policies import base
 PATH = '/v1.0/{project_id}/instances/{instance_id}/root'
 
 
-def _op(method):
-    return [{'path': PATH, 'method': method}]
-
-
 rules = [
     base.reader('instance:extension:root:index',
-                'Show whether root is enabled on an instance.', _op('GET')),
+                'Show whether root is enabled on an instance.', base.op('GET', PATH)),
     base.member('instance:extension:root:create',
                 'Enable root on an instance (returns its password).',
-                _op('POST')),
+                base.op('POST', PATH)),
     base.member('instance:extension:root:delete',
-                'Disable root on an instance.', _op('DELETE')),
+                'Disable root on an instance.', base.op('DELETE', PATH)),
 ]
 
 

@@ -10,32 +10,28 @@ ACCESS = USER + '/databases'
 PREFIX = 'instance:extension:'
 
 
-def _op(method, path):
-    return [{'path': path, 'method': method}]
-
-
 rules = [
     base.reader(PREFIX + 'user:index', 'List the users of an instance.',
-                _op('GET', PATH)),
+                base.op('GET', PATH)),
     base.member(PREFIX + 'user:create', 'Create users on an instance.',
-                _op('POST', PATH)),
+                base.op('POST', PATH)),
     base.member(PREFIX + 'user:update_all',
                 'Change the passwords of users of an instance.',
-                _op('PUT', PATH)),
+                base.op('PUT', PATH)),
     base.reader(PREFIX + 'user:show', 'Show a user of an instance.',
-                _op('GET', USER)),
+                base.op('GET', USER)),
     base.member(PREFIX + 'user:update',
                 'Rename a user of an instance, move it to another host or '
-                'change its password.', _op('PUT', USER)),
+                'change its password.', base.op('PUT', USER)),
     base.member(PREFIX + 'user:delete', 'Delete a user of an instance.',
-                _op('DELETE', USER)),
+                base.op('DELETE', USER)),
     base.reader(PREFIX + 'user_access:index',
-                'List the databases a user may access.', _op('GET', ACCESS)),
+                'List the databases a user may access.', base.op('GET', ACCESS)),
     base.member(PREFIX + 'user_access:update',
-                'Grant a user access to databases.', _op('PUT', ACCESS)),
+                'Grant a user access to databases.', base.op('PUT', ACCESS)),
     base.member(PREFIX + 'user_access:delete',
                 "Revoke a user's access to a database.",
-                _op('DELETE', ACCESS + '/{database}')),
+                base.op('DELETE', ACCESS + '/{database}')),
 ]
 
 
