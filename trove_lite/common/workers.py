@@ -51,7 +51,6 @@ class WorkerPool:
         self.name = name
         self.stop_timeout = stop_timeout
         self.workers = {}  # pid -> (slot, started at)
-        self._died_quickly = {}  # slot -> whether its last one did
         self._stopping = threading.Event()
 
     def run(self, poll_interval=0.2):
@@ -72,10 +71,7 @@ class WorkerPool:
                 self._spawn(slot)
             respawn_at = {}
             while not self._stopping.wait(poll_interval):
-                for slot in self._reap():
-                    respawn_at[slot] = time.monotonic()
-                    if self._died_quickly.get(slot):
-                        respawn_at[slot] += RESPAWN_BACKOFF
+                respawn_at.update(self._reap())
                 now = time.monotonic()
                 for slot, when in list(respawn_at.items()):
                     if when <= now:
@@ -118,8 +114,10 @@ class WorkerPool:
             os._exit(code)
 
     def _reap(self):
-        """The slots of the workers that exited since the last call."""
-        slots = []
+        """``{slot: when to start its next worker}`` for the workers that
+        exited since the last call.
+        """
+        respawn_at = {}
         while self.workers:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -130,12 +128,12 @@ class WorkerPool:
             if pid not in self.workers:
                 continue
             slot, started = self.workers.pop(pid)
-            self._died_quickly[slot] = (time.monotonic() - started
-                                        < QUICK_DEATH)
+            now = time.monotonic()
+            quick = now - started < QUICK_DEATH
+            respawn_at[slot] = now + (RESPAWN_BACKOFF if quick else 0)
             LOG.error('%s %d (pid %d) exited with %s; starting another',
                       self.name, slot, pid, _describe(status))
-            slots.append(slot)
-        return slots
+        return respawn_at
 
     def _stop_workers(self):
         for pid in list(self.workers):
