@@ -9,13 +9,13 @@ killed stop by themselves instead of serving on as orphans.
 import os
 import re
 import signal
-import time
 
 import pytest
 import requests
 
 from tests.functional import conftest
 from tests.functional import fixtures
+from tests import waiting
 
 WORKERS = 3
 
@@ -34,15 +34,6 @@ def _alive(pid):
             return handle.read().rsplit(')', 1)[1].split()[0] != 'Z'
     except FileNotFoundError:
         return False
-
-
-def _wait_for(predicate, timeout=20):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture
@@ -66,8 +57,9 @@ def start_api(tmp_path, infra_db_url):
         started.append(process)
         base = 'http://127.0.0.1:%d' % port
         conftest.wait_for_http(base + '/', process)
-        assert _wait_for(
-            lambda: len(_children(process.popen.pid)) == WORKERS), \
+        assert waiting.wait_for(
+            lambda: len(_children(process.popen.pid)) == WORKERS,
+            timeout=20), \
             process.log()
         return process, base, port
 
@@ -103,8 +95,9 @@ def test_workers_share_the_port_and_are_replaced_and_stopped(start_api):
 
     victim = sorted(workers)[0]
     os.kill(victim, signal.SIGKILL)
-    assert _wait_for(lambda: victim not in _children(process.popen.pid)
-                     and len(_children(process.popen.pid)) == WORKERS), \
+    assert waiting.wait_for(
+        lambda: victim not in _children(process.popen.pid)
+        and len(_children(process.popen.pid)) == WORKERS, timeout=20), \
         process.log()
     assert re.search(r'pid %d\) exited with signal 9; starting another'
                      % victim, process.log())
@@ -124,7 +117,8 @@ def test_workers_of_a_killed_parent_stop_and_free_the_port(start_api):
     process.popen.send_signal(signal.SIGKILL)
     process.popen.wait()
 
-    assert _wait_for(lambda: not any(_alive(pid) for pid in workers)), \
+    assert waiting.wait_for(
+        lambda: not any(_alive(pid) for pid in workers), timeout=20), \
         process.log()
     with pytest.raises(requests.ConnectionError):
         requests.get(base + '/', timeout=5)

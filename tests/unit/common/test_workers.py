@@ -7,16 +7,8 @@ import time
 
 import pytest
 
+from tests import waiting
 from trove_lite.common import workers
-
-
-def _wait_for(predicate, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def _alive(pid):
@@ -70,7 +62,7 @@ def pool_in_background(tmp_path):
 
 def test_runs_count_workers_and_stops_them_all(tmp_path, pool_in_background):
     pool, pool_thread, result = pool_in_background(3)
-    assert _wait_for(lambda: len(_pids(tmp_path, 'up')) == 3)
+    assert waiting.wait_for(lambda: len(_pids(tmp_path, 'up')) == 3)
     pids = _pids(tmp_path)
     assert set(pool.workers) == pids
 
@@ -85,12 +77,12 @@ def test_runs_count_workers_and_stops_them_all(tmp_path, pool_in_background):
 
 def test_replaces_a_worker_that_dies(tmp_path, pool_in_background):
     pool, pool_thread, result = pool_in_background(2)
-    assert _wait_for(lambda: len(_pids(tmp_path, 'up')) == 2)
+    assert waiting.wait_for(lambda: len(_pids(tmp_path, 'up')) == 2)
     victim = sorted(_pids(tmp_path))[0]
 
     os.kill(victim, signal.SIGKILL)
 
-    assert _wait_for(lambda: len(_pids(tmp_path, 'up')) == 3)
+    assert waiting.wait_for(lambda: len(_pids(tmp_path, 'up')) == 3)
     assert victim not in pool.workers
     assert len(pool.workers) == 2
     assert not _alive(victim)
@@ -107,7 +99,7 @@ def test_a_worker_that_fails_at_once_is_retried_with_a_pause(
         raise RuntimeError('cannot start')
 
     pool, pool_thread, result = pool_in_background(1, failing)
-    assert _wait_for(lambda: len(list(starts.iterdir())) >= 2)
+    assert waiting.wait_for(lambda: len(list(starts.iterdir())) >= 2)
     time.sleep(0.3)
     # One start, then about one every RESPAWN_BACKOFF: not a fork loop.
     assert len(list(starts.iterdir())) <= 3

@@ -8,20 +8,12 @@ from unittest import mock
 import pytest
 
 from tests.unit.rpc_fixtures import notifications  # noqa: F401
+from tests import waiting
 from trove_lite.common import notifications as notices
 from trove_lite.common import states
 from trove_lite.db.repositories import instances
 from trove_lite.taskmanager import manager
 from trove_lite.taskmanager import rpcapi
-
-
-def _wait_for(predicate, timeout=10):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_create_and_delete_over_rpc(ctx, driver, conductor, new_instance,
@@ -33,15 +25,15 @@ def test_create_and_delete_over_rpc(ctx, driver, conductor, new_instance,
     api = rpcapi.TaskManagerAPI()
     row = new_instance()
     api.create_instance(ctx, row.id, [], [], None)
-    assert _wait_for(lambda: states.task(instances.get(
+    assert waiting.wait_for(lambda: states.task(instances.get(
         ctx, row.id).task_id) is states.NONE)
     instances.start(ctx, row.id, 'restart', 'api')
     api.restart(ctx, row.id)
-    assert _wait_for(lambda: states.task(instances.get(
+    assert waiting.wait_for(lambda: states.task(instances.get(
         ctx, row.id).task_id) is states.NONE)
     instances.start(ctx, row.id, 'delete', 'api')
     api.delete_instance(ctx, row.id)
-    assert _wait_for(lambda: instances.list_instances(ctx) == [])
+    assert waiting.wait_for(lambda: instances.list_instances(ctx) == [])
     runner.stop()
     runner.wait()
 
@@ -65,16 +57,16 @@ def test_flows_end_the_operations_the_api_handed_off(
     api.create_instance(ctx, row.id, [], [{'name': 'u', 'password': 'pw'}],
                         'root-pw', notification=_handed_off(
                             ctx, notices.INSTANCE_CREATE, row.id))
-    assert _wait_for(lambda: 'trove.instance.create' in notifications.types())
+    assert waiting.wait_for(lambda: 'trove.instance.create' in notifications.types())
     instances.start(ctx, row.id, 'restart', 'api')
     api.restart(ctx, row.id, notification=_handed_off(
         ctx, notices.INSTANCE_RESTART, row.id))
-    assert _wait_for(
+    assert waiting.wait_for(
         lambda: 'dbaas.instance_restart.end' in notifications.types())
     instances.start(ctx, row.id, 'delete', 'api')
     api.delete_instance(ctx, row.id, notification=_handed_off(
         ctx, notices.INSTANCE_DELETE, row.id))
-    assert _wait_for(lambda: 'trove.instance.delete' in notifications.types())
+    assert waiting.wait_for(lambda: 'trove.instance.delete' in notifications.types())
     runner.stop()
     runner.wait()
     assert notifications.types() == [

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from tests.unit import rpc_fixtures
+from tests import waiting
 from trove_lite.compute.local import launcher as agent_launcher
 from trove_lite.compute.local import processes
 
@@ -39,13 +40,6 @@ def launcher(tmp_path):
         command=[sys.executable, str(script)], stop_timeout=1)
 
 
-def _wait_for(predicate, timeout=5):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and not predicate():
-        time.sleep(0.05)
-    return predicate()
-
-
 def test_start_running_stop(launcher, instance_dir):
     conf = str(instance_dir / 'guest_info.conf')
     launcher.start('inst-1', conf)
@@ -53,7 +47,7 @@ def test_start_running_stop(launcher, instance_dir):
     assert launcher.running('inst-1')
     assert os.getsid(pid) == pid  # a session of its own
     log = instance_dir / 'log' / 'agent.log'
-    assert _wait_for(lambda: '--config-file %s' % conf in log.read_text())
+    assert waiting.wait_for(lambda: '--config-file %s' % conf in log.read_text())
     launcher.start('inst-1', conf)  # already running: no second agent
     assert int((instance_dir / 'run' / 'agent.pid').read_text()) == pid
     launcher.stop('inst-1')
@@ -68,7 +62,7 @@ def test_stop_kills_an_agent_that_ignores_sigterm(launcher, instance_dir):
     conf.write_text('[DEFAULT]\n# ignore-term\n')
     launcher.start('inst-1', str(conf))
     pid = int((instance_dir / 'run' / 'agent.pid').read_text())
-    assert _wait_for(lambda: 'agent' in (
+    assert waiting.wait_for(lambda: 'agent' in (
         instance_dir / 'log' / 'agent.log').read_text())
     started = time.monotonic()
     launcher.stop('inst-1')
