@@ -35,9 +35,10 @@ class UserAccessController:
         """
         spec = schema.validate(schemas.grant, body)['databases']
         target = users.load(req, RULE % 'update', instance_id)
-        with users.notice(req, target, notifications.USER_GRANT, instance_id,
-                          username=user_id, database=notices.joined(
-                              entry['name'] for entry in spec)):
+        with notices.instance(req, target.context,
+                              notifications.USER_GRANT, instance_id,
+                              username=user_id, database=notices.joined(
+                                  entry['name'] for entry in spec)):
             name, host = users.named_user(target, user_id)
             names = [target.database_name(entry['name']) for entry in spec]
             target.unique(names, 'database')
@@ -54,8 +55,9 @@ class UserAccessController:
         :raises DatabaseNotFound: it has no access to that database (404).
         """
         target = users.load(req, RULE % 'delete', instance_id)
-        with users.notice(req, target, notifications.USER_REVOKE,
-                          instance_id, username=user_id, database=id):
+        with notices.instance(req, target.context,
+                              notifications.USER_REVOKE, instance_id,
+                              username=user_id, database=id):
             name, host = users.named_user(target, user_id)
             target.guest.revoke_access(name, host, target.database_name(id))
         return wsgi.Response(202)

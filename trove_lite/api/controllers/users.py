@@ -39,12 +39,6 @@ def _user_key(entry):
     return guest_requests.user_id(entry['name'], entry.get('host'))
 
 
-def notice(req, target, event, instance_id, **traits):
-    """The operation notification of a user request on the instance."""
-    return notices.instance(req, target.context, event, instance_id,
-                            **traits)
-
-
 def _usernames(spec):
     return notices.joined(entry['name'] for entry in spec)
 
@@ -72,8 +66,9 @@ class UserController:
         """
         spec = schema.validate(schemas.create, body)['users']
         target = load(req, RULE % 'create', instance_id)
-        with notice(req, target, notifications.USER_CREATE, instance_id,
-                    username=_usernames(spec)):
+        with notices.instance(req, target.context,
+                              notifications.USER_CREATE, instance_id,
+                              username=_usernames(spec)):
             self._create(target, spec)
         return wsgi.Response(202)
 
@@ -109,8 +104,9 @@ class UserController:
         """
         spec = schema.validate(schemas.update_all, body)['users']
         target = load(req, RULE % 'update_all', instance_id)
-        with notice(req, target, notifications.USER_CHANGE_PASSWORD,
-                    instance_id, username=_usernames(spec)):
+        with notices.instance(req, target.context,
+                              notifications.USER_CHANGE_PASSWORD,
+                              instance_id, username=_usernames(spec)):
             users = []
             for entry in spec:
                 name, host = target.user(entry['name'], entry.get('host'))
@@ -141,8 +137,9 @@ class UserController:
         """
         spec = schema.validate(schemas.update, body)['user']
         target = load(req, RULE % 'update', instance_id)
-        with notice(req, target, notifications.USER_UPDATE_ATTRIBUTES,
-                    instance_id, username=id):
+        with notices.instance(req, target.context,
+                              notifications.USER_UPDATE_ATTRIBUTES,
+                              instance_id, username=id):
             self._update(target, spec, id)
         return wsgi.Response(202)
 
@@ -169,7 +166,8 @@ class UserController:
         :raises UserNotFound: it does not exist (404).
         """
         target = load(req, RULE % 'delete', instance_id)
-        with notice(req, target, notifications.USER_DELETE, instance_id,
-                    username=id):
+        with notices.instance(req, target.context,
+                              notifications.USER_DELETE, instance_id,
+                              username=id):
             target.guest.delete_user(*named_user(target, id))
         return wsgi.Response(202)
