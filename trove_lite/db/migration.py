@@ -4,8 +4,9 @@ Why alembic, and why here: upstream Trove reflected its tables from the
 live database at start-up, so code and schema could drift apart silently.
 trove_lite declares its tables (``trove_lite.db.models``) and changes them
 only through alembic revisions in the top-level ``migrations/`` directory;
-``tests/unit/db/test_migrations.py`` proves the two agree on SQLite and on
-MariaDB.
+``tests/unit/db/test_migrations.py`` (SQLite) and
+``tests/functional/test_migrations_mariadb.py`` (MariaDB) prove the two
+agree.
 
 There is no ``alembic.ini``: the alembic ``Config`` is built here, in code,
 from trove_lite's own configuration, so operators never keep a second file
