@@ -2,7 +2,9 @@
 
 import ast
 import pathlib
+import threading
 
+from futurist import _thread as futurist_thread
 import oslo_messaging
 import pytest
 
@@ -121,6 +123,26 @@ def test_get_server_uses_threading_executor(memory_bus):  # noqa: F811
     assert server._target.server == 'h1'
     assert server.dispatcher.access_policy.__class__.__name__ == (
         'DefaultRPCAccessPolicy')
+
+
+def test_stop_does_not_wait_for_the_pool_to_poll(memory_bus, ctxt,  # noqa: F811
+                                                 monkeypatch):
+    # NOTE(threading): futurist's idle workers notice a shutdown only when
+    # their poll of the work queue times out; make that poll an hour long,
+    # so a server still on futurist's pool cannot stop within the test.
+    monkeypatch.setattr(futurist_thread.ThreadWorker, 'MAX_IDLE_FOR', 3600)
+    topic = rpc_fixtures.unique_topic()
+    server = rpc.get_server(topic, 'h1', [Endpoint()])
+    server.start()
+    client = rpc.get_client(topic, '1.0', timeout=10)
+    # A worker exists and is idle once the call has been answered.
+    assert rpc.call(rpc.prepare(client, '1.0'), ctxt, 'echo', 'test',
+                    value=1) == 1
+    server.stop()
+    waiting = threading.Thread(target=server.wait, daemon=True)
+    waiting.start()
+    waiting.join(30)
+    assert not waiting.is_alive()
 
 
 def test_get_notifier(memory_bus):  # noqa: F811
