@@ -8,6 +8,8 @@ configures them once (noauth API, SQLite file in a temporary directory)
 
 import pytest
 
+from tests.functional import fixtures
+from tests.unit import db_utils
 from trove_lite.cmd import common
 from trove_lite.common import context
 from trove_lite.common import policy
@@ -58,3 +60,25 @@ def override():
 @pytest.fixture
 def admin_context():
     return context.get_admin_context()
+
+
+@pytest.fixture
+def cli_state():
+    """Forget the parsed command line and the database facade before and
+    after the test, for tests that run a command's ``main()`` or
+    ``prepare()`` in-process.
+    """
+    db_utils.reset_cli()
+    db_api.reset()
+    yield
+    db_utils.reset_cli()
+    db_api.reset()
+
+
+@pytest.fixture
+def config_file(tmp_path):
+    """A config file whose [database] is a SQLite file in ``tmp_path``."""
+    return fixtures.write_config(tmp_path / 'trove-lite.conf', {
+        'DEFAULT': {'state_path': tmp_path / 'state'},
+        'database': {'connection': 'sqlite:///%s' % (tmp_path / 'db.sqlite')},
+    })
