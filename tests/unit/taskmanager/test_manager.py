@@ -1,7 +1,6 @@
 """The taskmanager's endpoint hands flows to its runner."""
 
 import threading
-import time
 import types
 from unittest import mock
 
@@ -109,14 +108,27 @@ def test_notification_needs_1_2(ctx, memory_bus, cap, version,
 
 def test_flows_do_not_block_the_dispatcher():
     runner = manager.FlowRunner(workers=1)
+    running = threading.Event()
     release = threading.Event()
     mgr = manager.Manager(driver=mock.Mock(), runner=runner)
-    with mock.patch.object(manager.delete_instance, 'run',
-                           side_effect=lambda *a, **kw: release.wait(10)):
-        started = time.monotonic()
+
+    def flow(*args, **kwargs):
+        running.set()
+        release.wait(30)
+
+    def dispatch():
         mgr.delete_instance(None, 'i1')
         mgr.delete_instance(None, 'i2')
-        assert time.monotonic() - started < 1
+
+    with mock.patch.object(manager.delete_instance, 'run',
+                           side_effect=flow):
+        dispatcher = threading.Thread(target=dispatch, daemon=True)
+        dispatcher.start()
+        dispatcher.join(10)
+        # Both casts were dispatched while the first flow still runs and
+        # the second waits for a worker.
+        assert not dispatcher.is_alive()
+        assert running.wait(10) and not release.is_set()
         release.set()
     runner.stop()
     runner.wait()
