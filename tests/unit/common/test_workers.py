@@ -3,7 +3,6 @@
 import os
 import signal
 import threading
-import time
 
 import pytest
 
@@ -88,9 +87,32 @@ def test_replaces_a_worker_that_dies(tmp_path, pool_in_background):
     assert not _alive(victim)
 
 
+class Clock:
+    """``time`` for the pool: ``monotonic()`` stands still until moved, and
+    counts its readers, so a test knows the supervision loop saw a time.
+    """
+
+    def __init__(self):
+        self.now = 1000.0
+        self.reads = 0
+
+    def monotonic(self):
+        self.reads += 1
+        return self.now
+
+    def moved_by(self, seconds):
+        """Move the clock; wait until a whole supervision round saw it."""
+        self.now += seconds
+        seen = self.reads
+        # The round that read the new time has finished once the loop
+        # reads the clock again.
+        assert waiting.wait_for(lambda: self.reads >= seen + 2)
+
+
 def test_a_worker_that_fails_at_once_is_retried_with_a_pause(
         tmp_path, pool_in_background, monkeypatch):
-    monkeypatch.setattr(workers, 'RESPAWN_BACKOFF', 0.5)
+    clock = Clock()
+    monkeypatch.setattr(workers, 'time', clock)
     starts = tmp_path / 'starts'
     starts.mkdir()
 
@@ -99,10 +121,13 @@ def test_a_worker_that_fails_at_once_is_retried_with_a_pause(
         raise RuntimeError('cannot start')
 
     pool, pool_thread, result = pool_in_background(1, failing)
-    assert waiting.wait_for(lambda: len(list(starts.iterdir())) >= 2)
-    time.sleep(0.3)
-    # One start, then about one every RESPAWN_BACKOFF: not a fork loop.
-    assert len(list(starts.iterdir())) <= 3
+    assert waiting.wait_for(lambda: len(list(starts.iterdir())) == 1 and
+                            not pool.workers)
+    # Not a fork loop: no new start until RESPAWN_BACKOFF has passed.
+    clock.moved_by(workers.RESPAWN_BACKOFF - 0.1)
+    assert len(list(starts.iterdir())) == 1 and not pool.workers
+    clock.moved_by(0.2)
+    assert waiting.wait_for(lambda: len(list(starts.iterdir())) == 2)
 
 
 def test_exit_statuses_are_described_for_the_log():

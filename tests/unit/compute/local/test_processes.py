@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+from tests import waiting
 from trove_lite.compute.local import processes
 
 
@@ -23,11 +24,8 @@ def test_find_and_terminate(tmp_path):
                              'import time; time.sleep(60)', path + '/data'])
     try:
         # Until the child has exec'd, its command line is ours.
-        end = time.monotonic() + 5
-        while (time.monotonic() < end
-               and processes.pids_naming(path) != [proc.pid]):
-            time.sleep(0.02)
-        assert processes.pids_naming(path) == [proc.pid]
+        assert waiting.wait_for(
+            lambda: processes.pids_naming(path) == [proc.pid], timeout=5)
         assert processes.alive(proc.pid)
         assert processes.terminate([proc.pid], 5) == []
         assert not processes.alive(proc.pid)
@@ -40,7 +38,8 @@ def test_find_and_terminate(tmp_path):
 def test_pid_files(tmp_path):
     proc = subprocess.Popen(['sleep', '60'])
     try:
-        time.sleep(0.05)
+        assert waiting.wait_for(
+            lambda: processes.start_time(proc.pid) is not None)
         (tmp_path / 'server.pid').write_text('%d\n' % proc.pid)
         (tmp_path / 'junk.pid').write_text('not a pid')
         (tmp_path / 'mine.pid').write_text('%d' % os.getpid())
