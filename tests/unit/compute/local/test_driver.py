@@ -196,6 +196,7 @@ def test_delete_is_idempotent(admin_context, driver, new_instance, flavor):
     driver.create_server(admin_context, row, flavor, GUEST_INFO)
     driver.delete_server(admin_context, row)
     driver.delete_server(admin_context, row)
+    assert driver.server_status(admin_context, row) == states.SERVER_DELETED
 
 
 def test_server_status(admin_context, driver, launcher, new_instance,

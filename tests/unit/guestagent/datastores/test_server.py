@@ -37,7 +37,8 @@ class Managed(server.DetachedServer):
 def test_ready_when_it_answers():
     managed = Managed('import time; time.sleep(30)', answers=lambda: True)
     try:
-        managed._wait_until_ready(managed._process.pid)
+        assert managed._wait_until_ready(managed._process.pid) is None
+        assert managed._process.poll() is None and not managed.stopped
     finally:
         managed.stop_db()
 

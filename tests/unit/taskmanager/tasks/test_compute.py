@@ -52,12 +52,20 @@ def test_create_server_notices_a_takeover_during_create(
 
 
 def test_revert_swallows_driver_errors(ctx, new_instance, plain_driver,
-                                       monkeypatch):
-    def broken(*args):
+                                       monkeypatch, caplog):
+    tried = []
+
+    def broken(context, instance):
+        tried.append(instance.id)
         raise RuntimeError('stuck')
 
     monkeypatch.setattr(plain_driver, 'delete_server', broken)
-    compute.CreateServer(plain_driver).revert(ctx, new_instance())
+    row = new_instance()
+    # Returns instead of raising: the flow's revert goes on.
+    assert compute.CreateServer(plain_driver).revert(ctx, row) is None
+    assert tried == [row.id]
+    assert 'Could not delete the server of instance %s' % row.id in \
+        caplog.text
 
 
 def test_delete_server(ctx, new_instance, flavor, plain_driver):

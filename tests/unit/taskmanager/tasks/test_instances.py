@@ -2,6 +2,7 @@
 
 from unittest import mock
 
+import pytest
 from taskflow.types import failure
 
 from trove_lite.common import exception
@@ -99,12 +100,8 @@ def test_load_build_info_reads_the_datastore(ctx, new_instance):
 def test_load_build_info_of_a_missing_flavor_fails(ctx, new_instance):
     row = new_instance()
     instances.update(ctx, row.id, flavor_id='nope')
-    try:
+    with pytest.raises(exception.FlavorNotFound):
         tasks.LoadBuildInfo().execute(ctx, row.id)
-    except exception.FlavorNotFound:
-        pass
-    else:
-        raise AssertionError('no FlavorNotFound')
 
 
 def test_save_server_and_revert(ctx, new_instance):
