@@ -301,11 +301,21 @@ def get_service_status(context, instance_id):
 @db_api.writer
 def record_heartbeat(context, instance_id, sent, status, agent_version,
                      volume_used=None, volume_total=None):
-    """Store a guest's report unless an equally new one is stored.
+    """Store a guest's report unless an equally new one is stored, or the
+    instance is deleted.
 
-    :returns: False when the report was stale and dropped.
+    :returns: False when the report was stale or about a deleted
+        instance, and dropped.
     """
     session = context.session
+    # NOTE(delete): checked in the writing transaction, the instance row
+    # locked, so that a report that was in flight while a delete finished
+    # cannot turn the DELETED service status back into what the guest said
+    # while it was being stopped.
+    live = session.query(models.Instance.id).filter_by(
+        id=instance_id, deleted=False).with_for_update().first()
+    if live is None:
+        return False
     row = session.query(models.AgentHeartbeat).filter_by(
         instance_id=instance_id).first()
     if row is not None and row.sent is not None and sent <= row.sent:

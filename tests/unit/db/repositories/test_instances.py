@@ -12,120 +12,130 @@ from trove_lite.db.repositories import instances
 
 
 @pytest.fixture
-def instance(admin_context):
-    return instances.create(admin_context, {
+def instance(ctx):
+    return instances.create(ctx, {
         'name': 'db1', 'tenant_id': 'p1', 'flavor_id': '1',
         'volume_size': 2})
 
 
-def test_create_starts_building_with_a_deadline(admin_context, instance):
-    row = instances.get(admin_context, instance.id)
+def test_create_starts_building_with_a_deadline(ctx, instance):
+    row = instances.get(ctx, instance.id)
     assert row.task_id == states.BUILDING.code
     assert row.task_deadline > row.task_start_time
-    status, _ = instances.get_service_status(admin_context, instance.id)
+    status, _ = instances.get_service_status(ctx, instance.id)
     assert status is states.SVC_NEW
 
 
-def test_get_hides_other_projects(admin_context, instance):
+def test_get_hides_other_projects(ctx, instance):
     with pytest.raises(exception.InstanceNotFound):
-        instances.get(admin_context, instance.id, project_id='p2')
+        instances.get(ctx, instance.id, project_id='p2')
 
 
-def test_start_is_a_test_and_set(admin_context, instance):
-    assert instances.finish(admin_context, instance.id, 'build_done', None)
-    instances.start(admin_context, instance.id, 'restart', 'worker-1')
+def test_start_is_a_test_and_set(ctx, instance):
+    assert instances.finish(ctx, instance.id, 'build_done', None)
+    instances.start(ctx, instance.id, 'restart', 'worker-1')
     with pytest.raises(exception.InstanceNotAvailable):
-        instances.start(admin_context, instance.id, 'restart', 'worker-2')
-    assert instances.holds_lock(admin_context, instance.id, 'worker-1')
-    assert not instances.finish(admin_context, instance.id, 'restart_done',
+        instances.start(ctx, instance.id, 'restart', 'worker-2')
+    assert instances.holds_lock(ctx, instance.id, 'worker-1')
+    assert not instances.finish(ctx, instance.id, 'restart_done',
                                 'worker-2')
-    assert instances.finish(admin_context, instance.id, 'restart_done',
+    assert instances.finish(ctx, instance.id, 'restart_done',
                             'worker-1')
-    assert not instances.holds_lock(admin_context, instance.id, 'worker-1')
+    assert not instances.holds_lock(ctx, instance.id, 'worker-1')
 
 
-def test_a_held_lock_makes_the_instance_busy(admin_context, instance):
-    instances.finish(admin_context, instance.id, 'build_done', None)
-    instances.update(admin_context, instance.id, lock_holder='someone')
+def test_a_held_lock_makes_the_instance_busy(ctx, instance):
+    instances.finish(ctx, instance.id, 'build_done', None)
+    instances.update(ctx, instance.id, lock_holder='someone')
     with pytest.raises(exception.InstanceBusy):
-        instances.start(admin_context, instance.id, 'restart', 'me')
+        instances.start(ctx, instance.id, 'restart', 'me')
 
 
-def test_delete_takes_the_lock_over(admin_context, instance):
-    instances.update(admin_context, instance.id, lock_holder='creator')
-    instances.start(admin_context, instance.id, 'delete', 'deleter')
-    assert not instances.holds_lock(admin_context, instance.id, 'creator')
-    assert not instances.finish(admin_context, instance.id, 'build_done',
+def test_delete_takes_the_lock_over(ctx, instance):
+    instances.update(ctx, instance.id, lock_holder='creator')
+    instances.start(ctx, instance.id, 'delete', 'deleter')
+    assert not instances.holds_lock(ctx, instance.id, 'creator')
+    assert not instances.finish(ctx, instance.id, 'build_done',
                                 'creator')
 
 
-def test_expire_ends_in_error_with_a_fault(admin_context, instance):
+def test_expire_ends_in_error_with_a_fault(ctx, instance):
     past = models.utcnow() - datetime.timedelta(seconds=1)
-    instances.update(admin_context, instance.id, task_deadline=past,
+    instances.update(ctx, instance.id, task_deadline=past,
                      lock_holder='dead-worker')
-    [expired] = instances.expired(admin_context)
+    [expired] = instances.expired(ctx)
     assert expired.id == instance.id
-    assert instances.expire(admin_context, instance.id,
+    assert instances.expire(ctx, instance.id,
                             states.BUILDING.code, 'Build timed out.', 'x')
-    row = instances.get(admin_context, instance.id)
+    row = instances.get(ctx, instance.id)
     assert row.task_id == states.BUILDING_ERROR_TIMEOUT_GA.code
     assert row.lock_holder is None and row.task_deadline is None
-    assert instances.get_fault(admin_context, instance.id).message == \
+    assert instances.get_fault(ctx, instance.id).message == \
         'Build timed out.'
-    assert not instances.expire(admin_context, instance.id,
+    assert not instances.expire(ctx, instance.id,
                                 states.BUILDING.code, 'again', 'x')
 
 
-def test_stale_heartbeats_are_dropped(admin_context, instance):
-    assert instances.record_heartbeat(admin_context, instance.id, 10.0,
+def test_stale_heartbeats_are_dropped(ctx, instance):
+    assert instances.record_heartbeat(ctx, instance.id, 10.0,
                                       states.SVC_HEALTHY, '0.1',
                                       volume_used=0.2, volume_total=2.0)
-    assert not instances.record_heartbeat(admin_context, instance.id, 9.0,
+    assert not instances.record_heartbeat(ctx, instance.id, 9.0,
                                           states.SVC_SHUTDOWN, '0.1')
-    status, _ = instances.get_service_status(admin_context, instance.id)
+    status, _ = instances.get_service_status(ctx, instance.id)
     assert status is states.SVC_HEALTHY
-    beat = instances.get_heartbeat(admin_context, instance.id)
+    beat = instances.get_heartbeat(ctx, instance.id)
     assert beat.volume_used == 0.2
 
 
-def test_usage_counts_live_instances(admin_context, instance):
-    flavors.create_flavor(admin_context, '1', 'm1.tiny', 512, 1)
-    assert instances.usage(admin_context, 'p1') == {
+def test_a_heartbeat_after_the_delete_is_dropped(ctx, instance):
+    # The guest said SHUTDOWN while it was stopped; the delete finished
+    # before the conductor stored it.
+    instances.mark_deleted(ctx, instance.id)
+    assert not instances.record_heartbeat(ctx, instance.id, 10.0,
+                                          states.SVC_SHUTDOWN, '0.1')
+    status, _ = instances.get_service_status(ctx, instance.id)
+    assert status is states.SVC_DELETED
+
+
+def test_usage_counts_live_instances(ctx, instance):
+    flavors.create_flavor(ctx, '1', 'm1.tiny', 512, 1)
+    assert instances.usage(ctx, 'p1') == {
         'instances': 1, 'ram': 512, 'volumes': 2}
-    instances.mark_deleted(admin_context, instance.id)
-    assert instances.usage(admin_context, 'p1') == {
+    instances.mark_deleted(ctx, instance.id)
+    assert instances.usage(ctx, 'p1') == {
         'instances': 0, 'ram': 0, 'volumes': 0}
     with pytest.raises(exception.InstanceNotFound):
-        instances.get(admin_context, instance.id)
+        instances.get(ctx, instance.id)
 
 
-def test_claim_takes_an_unheld_building_row(admin_context, instance):
-    assert instances.claim(admin_context, instance.id, 'w1', states.BUILDING)
-    assert instances.holds_lock(admin_context, instance.id, 'w1')
-    assert not instances.claim(admin_context, instance.id, 'w2',
+def test_claim_takes_an_unheld_building_row(ctx, instance):
+    assert instances.claim(ctx, instance.id, 'w1', states.BUILDING)
+    assert instances.holds_lock(ctx, instance.id, 'w1')
+    assert not instances.claim(ctx, instance.id, 'w2',
                                states.BUILDING)
-    assert not instances.claim(admin_context, 'nope', 'w2', states.BUILDING)
+    assert not instances.claim(ctx, 'nope', 'w2', states.BUILDING)
 
 
-def test_claim_needs_the_task(admin_context, instance):
-    assert not instances.claim(admin_context, instance.id, 'w1',
+def test_claim_needs_the_task(ctx, instance):
+    assert not instances.claim(ctx, instance.id, 'w1',
                                states.NONE)
 
 
-def test_effective_status_expires_silent_agents(admin_context, instance):
+def test_effective_status_expires_silent_agents(ctx, instance):
     now = models.utcnow()
     later = now + datetime.timedelta(seconds=61)
-    instances.record_heartbeat(admin_context, instance.id, 1.0,
+    instances.record_heartbeat(ctx, instance.id, 1.0,
                                states.SVC_HEALTHY, '1')
-    beat = instances.get_heartbeat(admin_context, instance.id)
+    beat = instances.get_heartbeat(ctx, instance.id)
 
     def effective(status, at):
-        row = instances.get(admin_context, instance.id)
+        row = instances.get(ctx, instance.id)
         return instances.effective_service_status(row, status, beat, at, 60)
 
     # While building, the stored status stands.
     assert effective(states.SVC_HEALTHY, later) is states.SVC_HEALTHY
-    instances.finish(admin_context, instance.id, 'build_done', None)
+    instances.finish(ctx, instance.id, 'build_done', None)
     assert effective(states.SVC_HEALTHY, now) is states.SVC_HEALTHY
     assert effective(states.SVC_HEALTHY, later) is \
         states.SVC_FAILED_TIMEOUT_GUESTAGENT

@@ -2,10 +2,10 @@
 in-memory bus."""
 
 import threading
-import time
 
 from tests.unit.rpc_fixtures import (  # noqa: F401
     notifications as notifications_on)
+from tests import waiting
 from trove_lite.common import notifications
 from trove_lite.common import states
 from trove_lite.compute.fake import driver as fake_driver
@@ -120,6 +120,11 @@ def test_silent_guest_is_expired_by_the_reconciler(ctx, conductor,
     assert driver.servers == {}
 
 
+def _prepared(guests, instance_id):
+    guest = guests.guests.get(instance_id)
+    return guest is not None and 'prepare' in guest.endpoint.calls
+
+
 def test_delete_while_building_wins(ctx, conductor, new_instance):
     guests = fake_guest.FakeGuestLauncher(behaviour=fake_guest.SILENT)
     driver = fake_driver.FakeDriver(launcher=guests)
@@ -130,11 +135,7 @@ def test_delete_while_building_wins(ctx, conductor, new_instance):
     creator.start()
     try:
         # Wait until the flow waits for the guest (prepare was sent).
-        for _ in range(250):
-            guest = guests.guests.get(row.id)
-            if guest is not None and 'prepare' in guest.endpoint.calls:
-                break
-            time.sleep(0.02)
+        assert waiting.wait_for(lambda: _prepared(guests, row.id))
         instances.start(ctx, row.id, 'delete', 'api-delete')
         assert delete_instance.run(ctx, driver, row.id)
         creator.join(10)
