@@ -58,7 +58,10 @@ def override():
 
 
 @pytest.fixture
-def admin_context():
+def ctx():
+    """An admin request context: the one fixture every unit test that
+    needs a context (and is not about whose context it is) asks for.
+    """
     return context.get_admin_context()
 
 

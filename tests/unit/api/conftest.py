@@ -46,22 +46,22 @@ def client():
 
 
 @pytest.fixture
-def mysql(admin_context):
+def mysql(ctx):
     """A mysql datastore with an active 10.11 default and an inactive 5.7."""
-    datastores.update_datastore(admin_context, 'mysql')
-    active = datastores.upsert_version(admin_context, 'mysql', '10.11',
+    datastores.update_datastore(ctx, 'mysql')
+    active = datastores.upsert_version(ctx, 'mysql', '10.11',
                                        'mysql')
-    inactive = datastores.upsert_version(admin_context, 'mysql', '5.7',
+    inactive = datastores.upsert_version(ctx, 'mysql', '5.7',
                                          'mysql', active=False)
-    datastores.update_datastore(admin_context, 'mysql', '10.11')
+    datastores.update_datastore(ctx, 'mysql', '10.11')
     return {'active': active.id, 'inactive': inactive.id}
 
 
 @pytest.fixture
-def flavor_rows(admin_context):
-    flavors.create_flavor(admin_context, '1', 'm1.tiny', 512, 1, 1)
-    flavors.create_flavor(admin_context, '2', 'm1.small', 2048, 1, 20)
-    flavors.create_flavor(admin_context, 'ab-c', 'custom', 1024, 2, 10)
+def flavor_rows(ctx):
+    flavors.create_flavor(ctx, '1', 'm1.tiny', 512, 1, 1)
+    flavors.create_flavor(ctx, '2', 'm1.small', 2048, 1, 20)
+    flavors.create_flavor(ctx, 'ab-c', 'custom', 1024, 2, 10)
 
 
 def member():

@@ -190,11 +190,11 @@ def _body(method, path, action):
 
 
 @pytest.fixture
-def instance_id(admin_context):
-    datastores.update_datastore(admin_context, 'fake')
-    version = datastores.upsert_version(admin_context, 'fake', '1.0',
+def instance_id(ctx):
+    datastores.update_datastore(ctx, 'fake')
+    version = datastores.upsert_version(ctx, 'fake', '1.0',
                                         'fake')
-    row = instance_repo.create(admin_context, {
+    row = instance_repo.create(ctx, {
         'name': 'db', 'tenant_id': 'p1', 'flavor_id': '1',
         'volume_size': 1, 'datastore_version_id': version.id})
     return row.id

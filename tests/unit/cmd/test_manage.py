@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-from tests.unit import db_utils
 from trove_lite.cmd import manage
 from trove_lite.db import migration
 from trove_lite.db.repositories import datastores as ds_repo
@@ -52,14 +51,9 @@ def mysql(synced):
     return synced
 
 
-@pytest.fixture
-def context():
-    return db_utils.admin_context()
-
-
-def _version(context, name='8.0', number=None):
-    datastore = ds_repo.get_datastore(context, 'mysql')
-    return ds_repo.get_version(context, datastore.id, name, number)
+def _version(ctx, name='8.0', number=None):
+    datastore = ds_repo.get_datastore(ctx, 'mysql')
+    return ds_repo.get_version(ctx, datastore.id, name, number)
 
 
 # -- Command line --------------------------------------------------------------
@@ -132,27 +126,27 @@ def test_unreachable_database_is_a_clean_error(tmp_path, capsys):
 
 # -- Datastores ------------------------------------------------------------------
 
-def test_datastore_update_creates_and_is_idempotent(synced, context):
+def test_datastore_update_creates_and_is_idempotent(synced, ctx):
     assert "Created datastore 'mysql'" in synced.ok('datastore_update',
                                                     'mysql', '')
     assert "Updated datastore 'mysql'" in synced.ok('datastore_update',
                                                     'mysql', '')
-    assert len(ds_repo.list_datastores(context)) == 1
+    assert len(ds_repo.list_datastores(ctx)) == 1
 
 
-def test_datastore_update_sets_and_clears_default(mysql, context):
+def test_datastore_update_sets_and_clears_default(mysql, ctx):
     assert "is '8.0'" in mysql.ok('datastore_update', 'mysql', '8.0')
-    assert ds_repo.get_datastore(context, 'mysql').default_version_id == \
-        _version(context).id
+    assert ds_repo.get_datastore(ctx, 'mysql').default_version_id == \
+        _version(ctx).id
     mysql.ok('datastore_update', 'mysql', '')
-    assert ds_repo.get_datastore(context, 'mysql').default_version_id is None
+    assert ds_repo.get_datastore(ctx, 'mysql').default_version_id is None
 
 
-def test_datastore_update_unknown_default(synced, context):
+def test_datastore_update_unknown_default(synced, ctx):
     assert synced('datastore_update', 'mysql', '9.9') == 1
     assert 'Datastore version 9.9 cannot be found' in synced.err
     # Nothing is half-done: the datastore was not created either.
-    assert ds_repo.list_datastores(context) == []
+    assert ds_repo.list_datastores(ctx) == []
 
 
 def test_datastore_update_inactive_default(synced):
@@ -163,7 +157,7 @@ def test_datastore_update_inactive_default(synced):
     assert 'not active' in synced.err
 
 
-def test_datastore_version_update_creates_then_updates(synced, context):
+def test_datastore_version_update_creates_then_updates(synced, ctx):
     synced.ok('datastore_update', 'mysql', '')
     out = synced.ok('datastore_version_update', 'mysql', '8.0', 'mysql',
                     'img-1', 'mysql-server', 'true', '--image-tags',
@@ -174,24 +168,24 @@ def test_datastore_version_update_creates_then_updates(synced, context):
                     'img-2', 'mysql-server', 'false')
     assert out.startswith("Updated datastore 'mysql' version '8.0'")
     assert 'inactive' in out
-    version = _version(context)
+    version = _version(ctx)
     assert (version.image_id, version.active, version.image_tags,
             version.version) == ('img-2', False, '', '8.0')
-    assert len(ds_repo.list_versions(context)) == 1
+    assert len(ds_repo.list_versions(ctx)) == 1
 
 
-def test_datastore_version_update_same_values_twice(mysql, context):
-    before = _version(context).to_dict()
+def test_datastore_version_update_same_values_twice(mysql, ctx):
+    before = _version(ctx).to_dict()
     mysql.ok('datastore_version_update', 'mysql', '8.0', 'mysql', '', '', 1)
-    assert _version(context).to_dict() == before
+    assert _version(ctx).to_dict() == before
 
 
-def test_datastore_version_update_version_number(mysql, context):
+def test_datastore_version_update_version_number(mysql, ctx):
     mysql.ok('datastore_version_update', 'mysql', '8.0', 'mysql', '', '', 1,
              '--version', '8.0.36')
     mysql.ok('datastore_version_update', 'mysql', '8.0', 'mysql', '', '', 1,
              '--version-number', '8.0.37')
-    assert sorted(v.version for v in ds_repo.list_versions(context)) == [
+    assert sorted(v.version for v in ds_repo.list_versions(ctx)) == [
         '8.0', '8.0.36', '8.0.37']
 
 
@@ -244,30 +238,30 @@ def _write(tmp_path, content):
     return str(path)
 
 
-def test_load_and_remove_config_parameters(mysql, context, tmp_path):
+def test_load_and_remove_config_parameters(mysql, ctx, tmp_path):
     path = _write(tmp_path, RULES)
     out = mysql.ok('db_load_datastore_config_parameters', 'mysql', '8.0',
                    path)
     assert 'Loaded 2 configuration parameter rules' in out
     mysql.ok('db_load_datastore_config_parameters', 'mysql', '8.0', path)
-    version = _version(context)
-    assert len(ds_repo.list_configuration_parameters(context,
+    version = _version(ctx)
+    assert len(ds_repo.list_configuration_parameters(ctx,
                                                      version.id)) == 2
     out = mysql.ok('db_remove_datastore_config_parameters', 'mysql', '8.0')
     assert 'Deleted 2 configuration parameter rules' in out
-    assert ds_repo.list_configuration_parameters(context, version.id) == []
+    assert ds_repo.list_configuration_parameters(ctx, version.id) == []
 
 
-def test_load_config_parameters_with_version_number(mysql, context,
+def test_load_config_parameters_with_version_number(mysql, ctx,
                                                     tmp_path):
     mysql.ok('datastore_version_update', 'mysql', '8.0', 'mysql', '', '', 0,
              '--version', '8.0.36')
     mysql.ok('db_load_datastore_config_parameters', 'mysql', '8.0',
              _write(tmp_path, RULES), '--version', '8.0.36')
     assert len(ds_repo.list_configuration_parameters(
-        context, _version(context, number='8.0.36').id)) == 2
+        ctx, _version(ctx, number='8.0.36').id)) == 2
     assert ds_repo.list_configuration_parameters(
-        context, _version(context, number='8.0').id) == []
+        ctx, _version(ctx, number='8.0').id) == []
 
 
 def test_load_config_parameters_ambiguous_name(mysql, tmp_path):
@@ -318,15 +312,15 @@ def test_config_parameters_unknown_version(mysql, tmp_path, datastore,
 
 # -- Flavors allowed for a version --------------------------------------------
 
-def test_version_flavor_add_and_delete(mysql, context):
+def test_version_flavor_add_and_delete(mysql, ctx):
     assert 'Allowed flavor(s) 1, 2' in mysql.ok(
         'datastore_version_flavor_add', 'mysql', '8.0', '1,2')
     out = mysql.ok('datastore_version_flavor_add', 'mysql', '8.0', '2, 3')
     assert 'Flavor 2 was already allowed' in out
     assert 'Allowed flavor(s) 3' in out
-    version_id = _version(context).id
+    version_id = _version(ctx).id
     assert sorted(ds_repo.list_version_metadata(
-        context, version_id, ds_repo.FLAVOR_KEY)) == ['1', '2', '3']
+        ctx, version_id, ds_repo.FLAVOR_KEY)) == ['1', '2', '3']
     assert 'Removed flavor 2' in mysql.ok('datastore_version_flavor_delete',
                                           'mysql', '8.0', '2')
     assert mysql('datastore_version_flavor_delete', 'mysql', '8.0',
@@ -334,7 +328,7 @@ def test_version_flavor_add_and_delete(mysql, context):
     assert 'Flavor 2 is not associated' in mysql.err
     mysql.ok('datastore_version_flavor_add', 'mysql', '8.0', '2')
     assert sorted(ds_repo.list_version_metadata(
-        context, version_id, ds_repo.FLAVOR_KEY)) == ['1', '2', '3']
+        ctx, version_id, ds_repo.FLAVOR_KEY)) == ['1', '2', '3']
 
 
 def test_version_flavor_add_needs_ids(mysql):
@@ -349,7 +343,7 @@ def test_version_flavor_add_unknown_version(mysql):
 
 # -- Flavors of the local driver -----------------------------------------------
 
-def test_flavor_create_list_delete(synced, context):
+def test_flavor_create_list_delete(synced, ctx):
     assert 'Created flavor 1 (m1.tiny): 512 MB RAM, 1 vCPUs, 5 GB disk' in \
         synced.ok('flavor_create', 1, 'm1.tiny', 512, 1, '--disk', 5)
     synced.ok('flavor_create', 2, 'm1.small', 2048, 2, '--disk', 20,
@@ -363,7 +357,7 @@ def test_flavor_create_list_delete(synced, context):
     assert rows == [['1', 'm1.tiny', '512', '1', '5', '0'],
                     ['2', 'm1.small', '2048', '2', '20', '10']]
     assert 'Deleted flavor 1' in synced.ok('flavor_delete', 1)
-    assert [f.id for f in flavor_repo.list_flavors(context)] == ['2']
+    assert [f.id for f in flavor_repo.list_flavors(ctx)] == ['2']
 
 
 def test_flavor_list_empty(synced):
@@ -381,11 +375,11 @@ def test_flavor_create_same_values_is_idempotent(synced):
     ((1, 'm1.other', 512, 1), 'already exists with different values'),
     ((2, 'm1.tiny', 512, 1), 'name m1.tiny already exists'),
 ])
-def test_flavor_create_conflicts(synced, context, args, message):
+def test_flavor_create_conflicts(synced, ctx, args, message):
     synced.ok('flavor_create', 1, 'm1.tiny', 512, 1)
     assert synced('flavor_create', *args) == 1
     assert message in synced.err
-    flavor = flavor_repo.get_flavor(context, '1')
+    flavor = flavor_repo.get_flavor(ctx, '1')
     assert (flavor.name, flavor.ram) == ('m1.tiny', 512)
 
 

@@ -14,7 +14,6 @@ from tests.unit import rpc_fixtures
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
-from trove_lite.common import context
 from trove_lite.common import exception
 from trove_lite.conductor import manager as conductor_manager
 from trove_lite.conductor import rpcapi as conductor_rpcapi
@@ -47,11 +46,6 @@ def topic(memory_bus, service):  # noqa: F811
     return name
 
 
-@pytest.fixture
-def ctxt():
-    return context.get_admin_context()
-
-
 def test_versions_in_sync(service):
     manager = service['manager']
     assert manager.RPC_API_VERSION == service['api'].RPC_API_VERSION
@@ -78,44 +72,44 @@ def test_upgrade_level_caps_client(service, topic, memory_bus):  # noqa: F811
 
 
 def test_cap_below_call_version_refuses(service, topic, memory_bus,  # noqa: F811
-                                        ctxt):
+                                        ctx):
     memory_bus.set(service['name'], '0.9', group='upgrade_levels')
     with pytest.raises(oslo_messaging.RPCVersionCapError):
-        service['api']().rpc_ping(ctxt)
+        service['api']().rpc_ping(ctx)
 
 
-def test_rpc_ping_sends_explicit_version(service, topic, ctxt):
+def test_rpc_ping_sends_explicit_version(service, topic, ctx):
     api = service['api']()
     with mock.patch.object(api, 'client') as client:
         client.prepare.return_value.call.return_value = {'host': 'h'}
-        assert api.rpc_ping(ctxt, host='h1') == {'host': 'h'}
+        assert api.rpc_ping(ctx, host='h1') == {'host': 'h'}
     client.prepare.assert_called_once_with(
         version='1.0', server='h1', timeout=CONF.rpc_ping_timeout)
-    client.prepare.return_value.call.assert_called_once_with(ctxt, 'rpc_ping')
+    client.prepare.return_value.call.assert_called_once_with(ctx, 'rpc_ping')
 
 
-def test_rpc_ping_answers(service, topic, start_service, ctxt):  # noqa: F811
+def test_rpc_ping_answers(service, topic, start_service, ctx):  # noqa: F811
     start_service(topic, 'cd-host', service['manager'].Manager())
-    answer = service['api']().rpc_ping(ctxt)
+    answer = service['api']().rpc_ping(ctx)
     assert answer == {'service': service['name'], 'host': CONF.host,
                       'version': version.VERSION,
                       'rpc_api_version': service['manager'].RPC_API_VERSION}
-    assert service['api']().rpc_ping(ctxt, host='cd-host') == answer
+    assert service['api']().rpc_ping(ctx, host='cd-host') == answer
 
 
-def test_rpc_ping_timeout(service, topic, memory_bus, ctxt):  # noqa: F811
+def test_rpc_ping_timeout(service, topic, memory_bus, ctx):  # noqa: F811
     memory_bus.set('rpc_ping_timeout', 1)
     with pytest.raises(exception.RPCTimeout) as caught:
-        service['api']().rpc_ping(ctxt)
+        service['api']().rpc_ping(ctx)
     assert service['name'] in str(caught.value)
 
 
 def test_error_crosses_rpc_with_class(service, topic, start_service,  # noqa: F811
-                                      ctxt):
+                                      ctx):
     endpoint = service['manager'].Manager()
     endpoint.rpc_ping = mock.Mock(side_effect=exception.ServiceUnavailable())
     start_service(topic, 'cd-host', endpoint)
     with pytest.raises(exception.ServiceUnavailable) as caught:
-        service['api']().rpc_ping(ctxt)
+        service['api']().rpc_ping(ctx)
     assert type(caught.value) is exception.ServiceUnavailable
     assert str(caught.value) == exception.ServiceUnavailable.message

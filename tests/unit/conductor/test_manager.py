@@ -23,8 +23,8 @@ def mgr():
 
 
 @pytest.fixture
-def instance(admin_context):
-    return instances.create(admin_context, {'name': 'db', 'tenant_id': 'p'})
+def instance(ctx):
+    return instances.create(ctx, {'name': 'db', 'tenant_id': 'p'})
 
 
 def _from(instance_id):
@@ -40,12 +40,12 @@ def _payload(status='healthy', **extra):
     return payload
 
 
-def test_heartbeat_is_stored(admin_context, mgr, instance):
+def test_heartbeat_is_stored(ctx, mgr, instance):
     mgr.heartbeat(_from(instance.id), instance.id, _payload(
         volume={'used': 0.5, 'total': 2.0}), 100.0)
-    assert instances.get_service_status(admin_context, instance.id)[0] is \
+    assert instances.get_service_status(ctx, instance.id)[0] is \
         states.SVC_HEALTHY
-    beat = instances.get_heartbeat(admin_context, instance.id)
+    beat = instances.get_heartbeat(ctx, instance.id)
     assert (beat.sent, beat.guest_agent_version, beat.volume_used,
             beat.volume_total) == (100.0, '0.1.0', 0.5, 2.0)
 
@@ -62,81 +62,81 @@ def test_stored_reports_wake_waiters_in_this_process(mgr, instance):
         assert changed.is_set()
 
 
-def test_out_of_order_heartbeats_are_dropped(admin_context, mgr, instance):
+def test_out_of_order_heartbeats_are_dropped(ctx, mgr, instance):
     mgr.heartbeat(_from(instance.id), instance.id, _payload('healthy'), 100.0)
     mgr.heartbeat(_from(instance.id), instance.id, _payload('shutdown'), 99.0)
-    assert instances.get_service_status(admin_context, instance.id)[0] is \
+    assert instances.get_service_status(ctx, instance.id)[0] is \
         states.SVC_HEALTHY
 
 
-def test_unknown_status_is_ignored(admin_context, mgr, instance):
+def test_unknown_status_is_ignored(ctx, mgr, instance):
     mgr.heartbeat(_from(instance.id), instance.id, _payload('dancing'), 100.0)
     mgr.heartbeat(_from(instance.id), instance.id, {}, 101.0)
-    assert instances.get_service_status(admin_context, instance.id)[0] is \
+    assert instances.get_service_status(ctx, instance.id)[0] is \
         states.SVC_NEW
-    assert instances.get_heartbeat(admin_context, instance.id) is None
+    assert instances.get_heartbeat(ctx, instance.id) is None
 
 
 def test_reports_for_unknown_or_deleted_instances_are_ignored(
-        admin_context, mgr, instance):
+        ctx, mgr, instance):
     mgr.heartbeat(_from('no-such-instance'), 'no-such-instance', _payload(), 1.0)
     mgr.report_fault(_from('no-such-instance'), 'no-such-instance', 'm', 'd', 1.0)
-    instances.mark_deleted(admin_context, instance.id)
+    instances.mark_deleted(ctx, instance.id)
     mgr.heartbeat(_from(instance.id), instance.id, _payload(), time.time())
     mgr.report_fault(_from(instance.id), instance.id, 'm', 'd', time.time())
-    assert instances.get_service_status(admin_context, instance.id)[0] is \
+    assert instances.get_service_status(ctx, instance.id)[0] is \
         states.SVC_DELETED
-    assert instances.get_fault(admin_context, instance.id) is None
+    assert instances.get_fault(ctx, instance.id) is None
 
 
-def test_fault_is_stored(admin_context, mgr, instance):
+def test_fault_is_stored(ctx, mgr, instance):
     mgr.report_fault(_from(instance.id), instance.id, 'Disk full.', 'ENOSPC',
                      time.time() + 1)
-    fault = instances.get_fault(admin_context, instance.id)
+    fault = instances.get_fault(ctx, instance.id)
     assert (fault.message, fault.details) == ('Disk full.', 'ENOSPC')
 
 
-def test_stale_fault_is_ignored(admin_context, mgr, instance):
+def test_stale_fault_is_ignored(ctx, mgr, instance):
     before_task = (instance.task_start_time - datetime.datetime(1970, 1, 1)
                    ).total_seconds() - 60
     mgr.report_fault(_from(instance.id), instance.id, 'old', 'x', before_task)
-    assert instances.get_fault(admin_context, instance.id) is None
+    assert instances.get_fault(ctx, instance.id) is None
 
 
-def test_reports_over_the_bus(admin_context, instance, memory_bus,  # noqa
+def test_reports_over_the_bus(ctx, instance, memory_bus,  # noqa
                               start_service):  # noqa: F811
     memory_bus.set('conductor_queue', 'conductor-unit')
     key = sealing.generate_key()
-    instances.set_key(admin_context, instance.id, key)
+    instances.set_key(ctx, instance.id, key)
     start_service('conductor-unit', 'c1', manager.Manager(),
                   sealing.ConductorSerializer(manager.instance_key))
     api = rpcapi.ConductorAPI(
         serializer=sealing.GuestSerializer(instance.id, key))
-    api.heartbeat(admin_context, instance.id, _payload('running'),
+    api.heartbeat(ctx, instance.id, _payload('running'),
                   time.time())
-    api.report_fault(admin_context, instance.id, 'm', 'd', time.time() + 1)
+    api.report_fault(ctx, instance.id, 'm', 'd', time.time() + 1)
     # The two casts are dispatched on threads of their own.
     end = time.monotonic() + 5
     while time.monotonic() < end and (
-            instances.get_fault(admin_context, instance.id) is None
-            or instances.get_heartbeat(admin_context, instance.id) is None):
+            instances.get_fault(ctx, instance.id) is None
+            or instances.get_heartbeat(ctx, instance.id) is None):
         time.sleep(0.05)
-    assert instances.get_service_status(admin_context, instance.id)[0] is \
+    assert instances.get_service_status(ctx, instance.id)[0] is \
         states.SVC_RUNNING
-    assert instances.get_fault(admin_context, instance.id).message == 'm'
+    assert instances.get_fault(ctx, instance.id).message == 'm'
 
 
-def test_reports_not_sealed_by_the_instance_are_refused(admin_context, mgr,
+def test_reports_not_sealed_by_the_instance_are_refused(ctx, mgr,
                                                         instance):
     mgr.heartbeat(_from('another-instance'), instance.id, _payload(), 1.0)
     mgr.heartbeat(context.get_admin_context(), instance.id, _payload(), 2.0)
     mgr.report_fault(_from('another-instance'), instance.id, 'forged', '',
                      3.0)
-    assert instances.get_heartbeat(admin_context, instance.id) is None
-    assert instances.get_fault(admin_context, instance.id) is None
+    assert instances.get_heartbeat(ctx, instance.id) is None
+    assert instances.get_fault(ctx, instance.id) is None
 
 
-def test_a_busy_sqlite_is_retried(admin_context, mgr, instance,
+def test_a_busy_sqlite_is_retried(ctx, mgr, instance,
                                   monkeypatch):
     real = instances.record_heartbeat
     calls = []
@@ -151,5 +151,5 @@ def test_a_busy_sqlite_is_retried(admin_context, mgr, instance,
     monkeypatch.setattr(instances, 'record_heartbeat', busy_once)
     mgr.heartbeat(_from(instance.id), instance.id, _payload(), 100.0)
     assert len(calls) == 2
-    assert instances.get_service_status(admin_context, instance.id)[0] is \
+    assert instances.get_service_status(ctx, instance.id)[0] is \
         states.SVC_HEALTHY

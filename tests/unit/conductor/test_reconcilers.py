@@ -20,44 +20,44 @@ def _instance(ctx):
     return instances.create(ctx, {'name': 'db', 'tenant_id': 'p'})
 
 
-def test_expire_tasks(admin_context):
-    late, on_time = _instance(admin_context), _instance(admin_context)
-    instances.update(admin_context, late.id, task_start_time=_past(601),
+def test_expire_tasks(ctx):
+    late, on_time = _instance(ctx), _instance(ctx)
+    instances.update(ctx, late.id, task_start_time=_past(601),
                      task_deadline=_past(), lock_holder='dead-worker')
-    assert reconcilers.ExpireTasks().run(admin_context) == 1
-    row = instances.get(admin_context, late.id)
+    assert reconcilers.ExpireTasks().run(ctx) == 1
+    row = instances.get(ctx, late.id)
     assert states.task(row.task_id) is states.BUILDING_ERROR_TIMEOUT_GA
     assert row.lock_holder is None
-    fault = instances.get_fault(admin_context, late.id)
+    fault = instances.get_fault(ctx, late.id)
     assert fault.message == \
         'The instance did not become ready within 600 seconds.'
     assert 'BUILDING' in fault.details and 'dead-worker' in fault.details
     assert states.task(instances.get(
-        admin_context, on_time.id).task_id) is states.BUILDING
-    assert reconcilers.ExpireTasks().run(admin_context) == 0
+        ctx, on_time.id).task_id) is states.BUILDING
+    assert reconcilers.ExpireTasks().run(ctx) == 0
 
 
-def test_expiry_names_the_time_the_row_was_given(admin_context, override):
+def test_expiry_names_the_time_the_row_was_given(ctx, override):
     # The API that set the deadline allowed 30 s; this conductor's own
     # build_timeout (600) is not what the instance was given.
-    row = _instance(admin_context)
-    instances.update(admin_context, row.id, task_start_time=_past(31),
+    row = _instance(ctx)
+    instances.update(ctx, row.id, task_start_time=_past(31),
                      task_deadline=_past(1))
-    reconcilers.ExpireTasks().run(admin_context)
-    assert instances.get_fault(admin_context, row.id).message == \
+    reconcilers.ExpireTasks().run(ctx)
+    assert instances.get_fault(ctx, row.id).message == \
         'The instance did not become ready within 30 seconds.'
 
 
-def test_expire_a_stuck_delete(admin_context, override):
+def test_expire_a_stuck_delete(ctx, override):
     override('delete_timeout', 30)
-    row = _instance(admin_context)
-    instances.start(admin_context, row.id, 'delete', 'w')
-    instances.update(admin_context, row.id, task_deadline=_past())
-    reconcilers.ExpireTasks().run(admin_context)
-    assert states.task(instances.get(admin_context, row.id).task_id) is \
+    row = _instance(ctx)
+    instances.start(ctx, row.id, 'delete', 'w')
+    instances.update(ctx, row.id, task_deadline=_past())
+    reconcilers.ExpireTasks().run(ctx)
+    assert states.task(instances.get(ctx, row.id).task_id) is \
         states.DELETING_ERROR
     assert 'try deleting it again' in instances.get_fault(
-        admin_context, row.id).message
+        ctx, row.id).message
 
 
 def test_load_by_name():
@@ -93,11 +93,11 @@ def test_service_runs_them_and_survives_errors():
 
 
 def test_an_expired_task_ends_its_operation_in_error(
-        admin_context, notifications):  # noqa: F811
-    row = _instance(admin_context)
-    instances.update(admin_context, row.id, task_start_time=_past(601),
+        ctx, notifications):  # noqa: F811
+    row = _instance(ctx)
+    instances.update(ctx, row.id, task_start_time=_past(601),
                      task_deadline=_past())
-    assert reconcilers.ExpireTasks().run(admin_context) == 1
+    assert reconcilers.ExpireTasks().run(ctx) == 1
     assert notifications.types() == ['dbaas.instance_create.error']
     error = notifications.of('dbaas.instance_create.error')
     assert error['publisher_id'].startswith('conductor.')

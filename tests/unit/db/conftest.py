@@ -15,8 +15,3 @@ def migrated_db(sqlite_url):
     """Point trove_lite.db.api at a fresh SQLite file at the head revision."""
     with db_utils.database(sqlite_url, migrate=True):
         yield sqlite_url
-
-
-@pytest.fixture
-def context(migrated_db):
-    return db_utils.admin_context()

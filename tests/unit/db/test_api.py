@@ -14,17 +14,17 @@ ROUNDS = 15
 
 
 @db_api.writer
-def _increment(context, flavor_id):
+def _increment(ctx, flavor_id):
     # Read first, write later: the pattern that has to upgrade its lock
     # when the transaction does not take the write lock up front.
-    row = context.session.query(models.Flavor).filter_by(id=flavor_id).one()
+    row = ctx.session.query(models.Flavor).filter_by(id=flavor_id).one()
     row.ram = row.ram + 1
-    context.session.flush()
+    ctx.session.flush()
 
 
 @db_api.reader
-def _ram(context, flavor_id):
-    return context.session.query(models.Flavor).filter_by(
+def _ram(ctx, flavor_id):
+    return ctx.session.query(models.Flavor).filter_by(
         id=flavor_id).one().ram
 
 
@@ -47,8 +47,8 @@ def _run_threads(target):
     return errors
 
 
-def test_concurrent_read_then_write_transactions(context):
-    flavors.create_flavor(context, '1', 'm1.tiny', 0, 1, 1)
+def test_concurrent_read_then_write_transactions(ctx, migrated_db):
+    flavors.create_flavor(ctx, '1', 'm1.tiny', 0, 1, 1)
 
     def writer():
         for _ in range(ROUNDS):
@@ -58,10 +58,10 @@ def test_concurrent_read_then_write_transactions(context):
     errors = _run_threads(writer)
 
     assert errors == []
-    assert _ram(context, '1') == THREADS * ROUNDS
+    assert _ram(ctx, '1') == THREADS * ROUNDS
 
 
-def test_concurrent_inserts(context):
+def test_concurrent_inserts(ctx, migrated_db):
     def creator():
         name = threading.current_thread().name
         for number in range(ROUNDS):
@@ -72,7 +72,7 @@ def test_concurrent_inserts(context):
     errors = _run_threads(creator)
 
     assert errors == []
-    assert len(flavors.list_flavors(context)) == THREADS * ROUNDS
+    assert len(flavors.list_flavors(ctx)) == THREADS * ROUNDS
 
 
 def _statements(engine):
@@ -86,8 +86,8 @@ def _statements(engine):
                                          record)
 
 
-def test_writer_begins_immediate_reader_deferred(context):
-    flavors.create_flavor(context, '1', 'm1.tiny', 512, 1, 1)
+def test_writer_begins_immediate_reader_deferred(ctx, migrated_db):
+    flavors.create_flavor(ctx, '1', 'm1.tiny', 512, 1, 1)
     seen, stop = _statements(db_api.get_engine())
     try:
         _ram(db_utils.admin_context(), '1')

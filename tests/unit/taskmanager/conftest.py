@@ -8,7 +8,6 @@ from tests.unit import rpc_fixtures
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
-from trove_lite.common import context
 from trove_lite.common import sealing
 from trove_lite.compute.fake import driver as fake_driver
 from trove_lite.compute.fake import guest as fake_guest
@@ -18,11 +17,6 @@ from trove_lite.db.repositories import instances
 from trove_lite.taskmanager.tasks import guest as guest_tasks
 
 CONF = rpc_fixtures.CONF
-
-
-@pytest.fixture
-def ctx():
-    return context.get_admin_context()
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ GuestInstance = collections.namedtuple('GuestInstance', 'id datastore path')
 
 
 @pytest.fixture
-def guest_instance(admin_context, memory_bus, start_service):  # noqa: F811
+def guest_instance(ctx, memory_bus, start_service):  # noqa: F811
     """``guest_instance(manager='fake', project='p1', guest=True)``.
 
     :returns: a ``GuestInstance``; ``datastore`` is the guest's fake
@@ -38,19 +38,19 @@ def guest_instance(admin_context, memory_bus, start_service):  # noqa: F811
     """
 
     def _make(manager='fake', project='p1', guest=True):
-        datastores.update_datastore(admin_context, manager)
-        version = datastores.upsert_version(admin_context, manager, '1.0',
+        datastores.update_datastore(ctx, manager)
+        version = datastores.upsert_version(ctx, manager, '1.0',
                                             manager)
         key = sealing.generate_key()
-        row = instance_repo.create(admin_context, {
+        row = instance_repo.create(ctx, {
             'name': 'db-%s' % manager, 'tenant_id': project,
             'flavor_id': '1', 'volume_size': 1,
             'datastore_version_id': version.id})
-        instance_repo.set_key(admin_context, row.id, key)
-        instance_repo.update(admin_context, row.id,
+        instance_repo.set_key(ctx, row.id, key)
+        instance_repo.update(ctx, row.id,
                              server_status=states.SERVER_ACTIVE)
-        instance_repo.finish(admin_context, row.id, 'build_done', None)
-        instance_repo.record_heartbeat(admin_context, row.id, time.time(),
+        instance_repo.finish(ctx, row.id, 'build_done', None)
+        instance_repo.record_heartbeat(ctx, row.id, time.time(),
                                        states.SVC_HEALTHY, '0.1.0')
         datastore = None
         if guest:

@@ -121,8 +121,8 @@ def test_datastore_without_databases_is_422(client, guest_instance):
         'The databases feature is not supported by the redis datastore.')
 
 
-def test_instance_not_ready_is_422(client, inst, admin_context):
-    instance_repo.start(admin_context, inst.id, 'restart', 'worker')
+def test_instance_not_ready_is_422(client, inst, ctx):
+    instance_repo.start(ctx, inst.id, 'restart', 'worker')
     resp = _create(client, inst, {'name': 'app'})
     assert resp.status_int == 422
     assert 'status is REBOOTING' in resp.json['unprocessableEntity'][

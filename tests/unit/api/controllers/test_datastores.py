@@ -25,9 +25,9 @@ def test_members_see_only_active_versions(client, mysql):
 
 
 def test_members_do_not_see_datastores_without_active_versions(
-        client, admin_context):
-    datastores.update_datastore(admin_context, 'redis')
-    datastores.upsert_version(admin_context, 'redis', '7.0', 'redis',
+        client, ctx):
+    datastores.update_datastore(ctx, 'redis')
+    datastores.upsert_version(ctx, 'redis', '7.0', 'redis',
                               active=False)
     assert client.v1('GET', '/datastores',
                      headers=member()).json['datastores'] == []
@@ -69,10 +69,10 @@ def test_unknown_version_is_400_as_upstream(client, mysql):
     assert resp.status_int == 400
 
 
-def test_version_pagination(client, admin_context, override):
-    datastores.update_datastore(admin_context, 'pg')
+def test_version_pagination(client, ctx, override):
+    datastores.update_datastore(ctx, 'pg')
     for number in range(5):
-        datastores.upsert_version(admin_context, 'pg', '1%d' % number,
+        datastores.upsert_version(ctx, 'pg', '1%d' % number,
                                   'postgresql')
     first = client.v1('GET', '/datastores/pg/versions?limit=2').json
     assert len(first['versions']) == 2
@@ -92,11 +92,11 @@ def test_version_pagination(client, admin_context, override):
     assert 'links' not in third
 
 
-def test_page_size_caps_limit(client, admin_context, override):
+def test_page_size_caps_limit(client, ctx, override):
     override('datastores_page_size', 2)
-    datastores.update_datastore(admin_context, 'pg')
+    datastores.update_datastore(ctx, 'pg')
     for number in range(3):
-        datastores.upsert_version(admin_context, 'pg', '1%d' % number,
+        datastores.upsert_version(ctx, 'pg', '1%d' % number,
                                   'postgresql')
     page = client.v1('GET', '/datastores/pg/versions?limit=50').json
     assert len(page['versions']) == 2 and 'links' in page
@@ -109,10 +109,10 @@ def test_bad_limit_is_400(client, mysql):
     assert resp.json['badRequest']['code'] == 400
 
 
-def test_associated_flavors(client, mysql, flavor_rows, admin_context):
+def test_associated_flavors(client, mysql, flavor_rows, ctx):
     path = '/datastores/mysql/versions/%s/flavors' % mysql['active']
     assert len(client.v1('GET', path).json['flavors']) == 3
-    datastores.add_version_metadata(admin_context, mysql['active'],
+    datastores.add_version_metadata(ctx, mysql['active'],
                                     'flavor', ['2'])
     assert [f['str_id'] for f in client.v1('GET', path).json['flavors']] \
         == ['2']

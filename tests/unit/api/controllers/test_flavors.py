@@ -24,7 +24,7 @@ def test_show_by_name_is_404_so_the_cli_falls_back_to_list(
     assert list(resp.json) == ['itemNotFound']
 
 
-def test_leading_zero_id_is_not_numeric(client, admin_context):
-    flavor_repo.create_flavor(admin_context, '007', 'bond', 128, 1)
+def test_leading_zero_id_is_not_numeric(client, ctx):
+    flavor_repo.create_flavor(ctx, '007', 'bond', 128, 1)
     [flavor] = client.v1('GET', '/flavors').json['flavors']
     assert flavor['id'] is None and flavor['str_id'] == '007'

@@ -111,23 +111,23 @@ def test_create_uses_the_default_version(client, mysql, flavor_rows,
      'character set'),
 ])
 def test_create_checks_initial_names_with_the_datastore(
-        client, mysql, flavor_rows, admin_context, fields, status, text):
+        client, mysql, flavor_rows, ctx, fields, status, text):
     resp = _create(client, **fields)
     assert resp.status_int == status, resp.text
     assert text in resp.text
-    assert instance_repo.list_instances(admin_context) == []
+    assert instance_repo.list_instances(ctx) == []
 
 
 def test_create_refuses_databases_on_a_datastore_without_them(
-        client, flavor_rows, admin_context):
-    datastores.update_datastore(admin_context, 'redis')
-    datastores.upsert_version(admin_context, 'redis', '7.0', 'redis')
+        client, flavor_rows, ctx):
+    datastores.update_datastore(ctx, 'redis')
+    datastores.upsert_version(ctx, 'redis', '7.0', 'redis')
     resp = _create(client, datastore={'type': 'redis', 'version': '7.0'},
                    databases=[{'name': 'app'}])
     assert resp.status_int == 422, resp.text
     assert resp.json['unprocessableEntity']['message'] == (
         'The databases feature is not supported by the redis datastore.')
-    assert instance_repo.list_instances(admin_context) == []
+    assert instance_repo.list_instances(ctx) == []
 
 
 def test_show_list_and_detail(client, created):
@@ -154,13 +154,13 @@ def test_other_projects_do_not_see_it(client, created):
 
 
 def test_active_healthy_with_addresses_and_usage(client, created,
-                                                 admin_context):
+                                                 ctx):
     iid = created['id']
-    instance_repo.update(admin_context, iid, server_status='ACTIVE',
+    instance_repo.update(ctx, iid, server_status='ACTIVE',
                          addresses=[{'address': '127.77.0.2',
                                      'type': 'private'}])
-    instance_repo.finish(admin_context, iid, 'build_done', None)
-    instance_repo.record_heartbeat(admin_context, iid, 1.0,
+    instance_repo.finish(ctx, iid, 'build_done', None)
+    instance_repo.record_heartbeat(ctx, iid, 1.0,
                                    states.SVC_HEALTHY, '0.1.0',
                                    volume_used=0.25, volume_total=1.0)
     shown = client.v1('GET', '/instances/%s' % iid).json['instance']
@@ -173,15 +173,15 @@ def test_active_healthy_with_addresses_and_usage(client, created,
                                'used_percent': 25.0}
 
 
-def test_lost_guest_shows_error(client, created, admin_context, override):
+def test_lost_guest_shows_error(client, created, ctx, override):
     iid = created['id']
-    instance_repo.update(admin_context, iid, server_status='ACTIVE')
-    instance_repo.finish(admin_context, iid, 'build_done', None)
-    instance_repo.record_heartbeat(admin_context, iid, 1.0,
+    instance_repo.update(ctx, iid, server_status='ACTIVE')
+    instance_repo.finish(ctx, iid, 'build_done', None)
+    instance_repo.record_heartbeat(ctx, iid, 1.0,
                                    states.SVC_HEALTHY, '0.1.0')
     shown = client.v1('GET', '/instances/%s' % iid).json['instance']
     assert shown['operating_status'] == 'HEALTHY'
-    with db_api.writer.using(admin_context) as session:
+    with db_api.writer.using(ctx) as session:
         session.query(models.AgentHeartbeat).filter_by(
             instance_id=iid).update({'updated_at': models.utcnow() -
                                      datetime.timedelta(seconds=91)})
@@ -189,10 +189,10 @@ def test_lost_guest_shows_error(client, created, admin_context, override):
     assert shown['operating_status'] == 'ERROR'
 
 
-def test_error_shows_the_fault(client, created, admin_context):
+def test_error_shows_the_fault(client, created, ctx):
     iid = created['id']
-    instance_repo.finish(admin_context, iid, 'build_failed_guest', None)
-    instance_repo.add_fault(admin_context, iid, 'MariaDB did not start.',
+    instance_repo.finish(ctx, iid, 'build_failed_guest', None)
+    instance_repo.add_fault(ctx, iid, 'MariaDB did not start.',
                             'mariadbd: port in use')
     shown = client.v1('GET', '/instances/%s' % iid).json['instance']
     assert shown['status'] == 'ERROR'
@@ -204,12 +204,12 @@ def test_error_shows_the_fault(client, created, admin_context):
 
 
 def test_restart_needs_an_active_instance(client, created, taskmanager,
-                                          admin_context):
+                                          ctx):
     path = '/instances/%s/action' % created['id']
     resp = client.v1('POST', path, body={'restart': {}})
     assert resp.status_int == 422
     assert list(resp.json) == ['unprocessableEntity']
-    instance_repo.finish(admin_context, created['id'], 'build_done', None)
+    instance_repo.finish(ctx, created['id'], 'build_done', None)
     assert client.v1('POST', path, body={'restart': {}}).status_int == 202
     assert taskmanager.wait() == ('restart',
                                   {'instance_id': created['id']})
@@ -269,7 +269,7 @@ def test_unsupported_actions_are_501(client, created):
     ({'users': [{'name': 'u'}]}, 400, 'badRequest'),
 ])
 def test_bad_requests_create_nothing(client, mysql, flavor_rows,
-                                     taskmanager, admin_context, fields,
+                                     taskmanager, ctx, fields,
                                      status, fault):
     body = _body()
     for key, value in fields.items():
@@ -280,27 +280,27 @@ def test_bad_requests_create_nothing(client, mysql, flavor_rows,
     resp = client.v1('POST', '/instances', body=body)
     assert resp.status_int == status, resp.text
     assert list(resp.json) == [fault]
-    assert instance_repo.list_instances(admin_context) == []
+    assert instance_repo.list_instances(ctx) == []
     assert taskmanager.calls == []
 
 
-def test_unsupported_datastore_is_501(client, admin_context, flavor_rows,
+def test_unsupported_datastore_is_501(client, ctx, flavor_rows,
                                       taskmanager):
-    datastores.update_datastore(admin_context, 'cassandra')
-    datastores.upsert_version(admin_context, 'cassandra', '4', 'cassandra')
+    datastores.update_datastore(ctx, 'cassandra')
+    datastores.upsert_version(ctx, 'cassandra', '4', 'cassandra')
     resp = _create(client, datastore={'type': 'cassandra', 'version': '4'})
     assert resp.status_int == 501
 
 
 def test_quota_exceeded(client, mysql, flavor_rows, taskmanager, override,
-                        admin_context):
+                        ctx):
     override('max_instances_per_tenant', 1)
     assert _create(client).status_int == 200
     resp = _create(client, name='db2')
     assert resp.status_int == 413
     assert resp.json['overLimit']['message'] == \
         'Quota exceeded for resources: instances.'
-    assert len(instance_repo.list_instances(admin_context)) == 1
+    assert len(instance_repo.list_instances(ctx)) == 1
 
 
 def _in_use(client):
@@ -315,7 +315,7 @@ def _storm(client, count):
 
 
 def test_concurrent_creates_never_pass_the_last_slot(
-        client, mysql, flavor_rows, taskmanager, admin_context):
+        client, mysql, flavor_rows, taskmanager, ctx):
     assert client.v1('PUT', '/mgmt/quotas/p1',
                      body={'quotas': {'instances': 3}}).status_int == 200
     responses = _storm(client, 10)
@@ -325,7 +325,7 @@ def test_concurrent_creates_never_pass_the_last_slot(
         if resp.status_int == 413:
             assert resp.json['overLimit']['message'] == \
                 'Quota exceeded for resources: instances.'
-    live = instance_repo.list_instances(admin_context, project_id='p1')
+    live = instance_repo.list_instances(ctx, project_id='p1')
     assert len(live) == 3
     assert _in_use(client) == {'instances': 3, 'ram': 3 * 512,
                                'volumes': 3, 'backups': 0}
@@ -334,14 +334,14 @@ def test_concurrent_creates_never_pass_the_last_slot(
     for row in live[:2]:
         assert client.v1('DELETE', '/instances/%s' % row.id).status_int \
             == 202
-        instance_repo.mark_deleted(admin_context, row.id)
+        instance_repo.mark_deleted(ctx, row.id)
     assert _in_use(client)['instances'] == 1
     assert client.v1('GET', '/limits').json['limits'][0][
         'max_instances'] == 3
 
     codes = sorted(resp.status_int for resp in _storm(client, 6))
     assert codes == [200] * 2 + [413] * 4
-    live = instance_repo.list_instances(admin_context, project_id='p1')
+    live = instance_repo.list_instances(ctx, project_id='p1')
     assert len(live) == 3 == _in_use(client)['instances']
 
 
@@ -379,7 +379,7 @@ def test_mgmt_list_and_reset(client, created):
 
 
 def test_root_on_create(client, mysql, flavor_rows, taskmanager, override,
-                        admin_context):
+                        ctx):
     override('root_on_create', True, group='mysql')
     override('default_password_length', 20, group='mysql')
     resp = _create(client)
@@ -389,18 +389,18 @@ def test_root_on_create(client, mysql, flavor_rows, taskmanager, override,
     assert len(password) == 20
     method, kwargs = taskmanager.wait()
     assert kwargs['root_password'] == password
-    assert root_history.is_enabled(root_history.get(admin_context,
+    assert root_history.is_enabled(root_history.get(ctx,
                                                     created['id']))
     shown = client.v1('GET', '/instances/%s' % created['id']).json
     assert 'password' not in shown['instance']
 
 
 def test_no_root_password_by_default(client, mysql, flavor_rows,
-                                     taskmanager, admin_context):
+                                     taskmanager, ctx):
     created = _create(client).json['instance']
     assert 'password' not in created
     assert taskmanager.wait()[1]['root_password'] is None
-    assert root_history.get(admin_context, created['id']) is None
+    assert root_history.get(ctx, created['id']) is None
 
 
 def test_create_starts_its_notification_and_hands_it_off(

@@ -12,8 +12,8 @@ def test_absolute_limits_come_from_config(client, override):
                         'max_volumes': 40}
 
 
-def test_quota_row_overrides_default(client, admin_context):
-    with db_api.writer.using(admin_context) as session:
+def test_quota_row_overrides_default(client, ctx):
+    with db_api.writer.using(ctx) as session:
         session.add(models.Quota(id='q1', tenant_id='p1',
                                  resource='volumes', hard_limit=7))
     absolute = client.v1('GET', '/limits').json['limits'][0]

@@ -15,7 +15,7 @@ def _root(client, inst, method, body=None, **kwargs):
     return client.v1(method, inst.path + '/root', body=body, **kwargs)
 
 
-def test_enable_generates_a_password(client, inst, admin_context):
+def test_enable_generates_a_password(client, inst, ctx):
     assert _root(client, inst, 'GET').json == {'rootEnabled': False}
     resp = _root(client, inst, 'POST', headers=member())
     assert resp.status_int == 200, resp.text
@@ -24,7 +24,7 @@ def test_enable_generates_a_password(client, inst, admin_context):
     assert len(user['password']) == 36 and user['password'].isalnum()
     assert inst.datastore.root_password == user['password']
     assert _root(client, inst, 'GET').json == {'rootEnabled': True}
-    row = root_history.get(admin_context, inst.id)
+    row = root_history.get(ctx, inst.id)
     assert row.id == inst.id
 
 

@@ -19,65 +19,65 @@ class Row:
         self.id = instance_id
 
 
-def test_servers_in_a_dict(admin_context):
+def test_servers_in_a_dict(ctx):
     driver = base.load_driver('fake')
     assert isinstance(driver, fake_driver.FakeDriver)
     row = Row('i1')
-    server = driver.create_server(admin_context, row, None, {})
-    assert driver.server_status(admin_context, row) == states.SERVER_ACTIVE
+    server = driver.create_server(ctx, row, None, {})
+    assert driver.server_status(ctx, row) == states.SERVER_ACTIVE
     assert server.addresses[0]['type'] == 'private'
-    driver.delete_server(admin_context, row)
-    driver.delete_server(admin_context, row)
+    driver.delete_server(ctx, row)
+    driver.delete_server(ctx, row)
     assert driver.deleted == ['i1']
-    assert driver.server_status(admin_context, row) == states.SERVER_DELETED
-    assert driver.console_output(admin_context, row) == ''
+    assert driver.server_status(ctx, row) == states.SERVER_DELETED
+    assert driver.console_output(ctx, row) == ''
 
 
-def test_a_server_whose_agent_does_not_run_is_shut_down(admin_context):
+def test_a_server_whose_agent_does_not_run_is_shut_down(ctx):
     launcher = fake_guest.FakeGuestLauncher(behaviour=fake_guest.DEAD)
     driver = fake_driver.FakeDriver(launcher=launcher)
     row = Row('i1')
-    driver.create_server(admin_context, row, None, {})
+    driver.create_server(ctx, row, None, {})
     assert not launcher.running('i1')
-    assert driver.server_status(admin_context, row) == \
+    assert driver.server_status(ctx, row) == \
         states.SERVER_SHUTDOWN
 
 
-def test_failing_create_keeps_what_it_made(admin_context):
+def test_failing_create_keeps_what_it_made(ctx):
     driver = fake_driver.FakeDriver(fail_create=RuntimeError('x'))
     with pytest.raises(RuntimeError):
-        driver.create_server(admin_context, Row('i1'), None, {})
+        driver.create_server(ctx, Row('i1'), None, {})
     assert 'i1' in driver.servers
 
 
-def test_fake_guests_answer_on_the_bus(admin_context, memory_bus):  # noqa
+def test_fake_guests_answer_on_the_bus(ctx, memory_bus):  # noqa
     launcher = fake_guest.FakeGuestLauncher()
     driver = fake_driver.FakeDriver(launcher=launcher)
-    row = instances.create(admin_context, {'name': 'db', 'tenant_id': 'p'})
-    driver.create_server(admin_context, row, None, {})
+    row = instances.create(ctx, {'name': 'db', 'tenant_id': 'p'})
+    driver.create_server(ctx, row, None, {})
     try:
-        key = instances.key_of(admin_context, row.id)
+        key = instances.key_of(ctx, row.id)
         assert key, 'the fake driver gives every instance a key'
-        api = guest_rpcapi.GuestAgentAPI(admin_context, row.id, key=key)
+        api = guest_rpcapi.GuestAgentAPI(ctx, row.id, key=key)
         assert api.rpc_ping()['instance_id'] == row.id
         assert api.get_filesystem_stats()['total'] == 1.0
         launcher.stop(row.id)
-        assert driver.adopt_servers(admin_context) == [row.id]
+        assert driver.adopt_servers(ctx) == [row.id]
         assert launcher.running(row.id)
     finally:
         launcher.stop_all()
 
 
-def test_fake_guests_serve_databases_users_and_root(admin_context,
+def test_fake_guests_serve_databases_users_and_root(ctx,
                                                     memory_bus):  # noqa
     launcher = fake_guest.FakeGuestLauncher(
         datastore_factory=launchers.fake_datastore_factory)
     driver = fake_driver.FakeDriver(launcher=launcher)
-    row = instances.create(admin_context, {'name': 'db', 'tenant_id': 'p'})
-    driver.create_server(admin_context, row, None, {})
+    row = instances.create(ctx, {'name': 'db', 'tenant_id': 'p'})
+    driver.create_server(ctx, row, None, {})
     try:
-        api = guest_rpcapi.for_instance(admin_context,
-                                        instances.get(admin_context, row.id))
+        api = guest_rpcapi.for_instance(ctx,
+                                        instances.get(ctx, row.id))
         api.prepare(512, [{'name': 'app'}], [
             {'name': 'u', 'password': 'p', 'databases': [{'name': 'app'}]}])
         assert api.list_databases() == [{'name': 'app'}]
@@ -90,15 +90,15 @@ def test_fake_guests_serve_databases_users_and_root(admin_context,
         launcher.stop_all()
 
 
-def test_without_a_datastore_the_calls_are_guest_errors(admin_context,
+def test_without_a_datastore_the_calls_are_guest_errors(ctx,
                                                         memory_bus):  # noqa
     launcher = fake_guest.FakeGuestLauncher()
     driver = fake_driver.FakeDriver(launcher=launcher)
-    row = instances.create(admin_context, {'name': 'db', 'tenant_id': 'p'})
-    driver.create_server(admin_context, row, None, {})
+    row = instances.create(ctx, {'name': 'db', 'tenant_id': 'p'})
+    driver.create_server(ctx, row, None, {})
     try:
-        api = guest_rpcapi.for_instance(admin_context,
-                                        instances.get(admin_context, row.id))
+        api = guest_rpcapi.for_instance(ctx,
+                                        instances.get(ctx, row.id))
         with pytest.raises(exception.GuestError):
             api.list_users()
     finally:

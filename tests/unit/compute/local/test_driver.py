@@ -57,14 +57,14 @@ def driver(launcher, instances_path):
 
 
 @pytest.fixture
-def flavor(admin_context):
-    return flavors.create_flavor(admin_context, '1', 'm1.tiny', 512, 1, 1)
+def flavor(ctx):
+    return flavors.create_flavor(ctx, '1', 'm1.tiny', 512, 1, 1)
 
 
 @pytest.fixture
-def new_instance(admin_context, flavor):
+def new_instance(ctx, flavor):
     def _new():
-        return instances.create(admin_context, {
+        return instances.create(ctx, {
             'name': 'db', 'tenant_id': 'p1', 'flavor_id': '1'})
     return _new
 
@@ -73,10 +73,10 @@ GUEST_INFO = {'datastore_manager': 'mariadb', 'datastore_version': '11.4',
               'tenant_id': 'p1'}
 
 
-def test_create_lays_out_the_instance(admin_context, driver, launcher,
+def test_create_lays_out_the_instance(ctx, driver, launcher,
                                       instances_path, new_instance, flavor):
     row = new_instance()
-    server = driver.create_server(admin_context, row, flavor, GUEST_INFO)
+    server = driver.create_server(ctx, row, flavor, GUEST_INFO)
     instance_dir = instances_path / row.id
     for sub in ('data', 'run', 'log'):
         assert (instance_dir / sub).is_dir()
@@ -86,15 +86,15 @@ def test_create_lays_out_the_instance(admin_context, driver, launcher,
     assert oct(os.stat(path).st_mode & 0o777) == '0o600'
     assert server.status == states.SERVER_ACTIVE
     assert server.addresses == [{'address': '127.77.0.1', 'type': 'private'}]
-    stored = local_servers.get(admin_context, row.id)
+    stored = local_servers.get(ctx, row.id)
     assert (stored.id, stored.address, stored.path, stored.host) == (
         server.id, '127.77.0.1', str(instance_dir), 'node-1')
 
 
-def test_guest_info_conf(admin_context, driver, instances_path,
+def test_guest_info_conf(ctx, driver, instances_path,
                          new_instance, flavor):
     row = new_instance()
-    driver.create_server(admin_context, row, flavor,
+    driver.create_server(ctx, row, flavor,
                          dict(GUEST_INFO, port=3307))
     config = configparser.ConfigParser(interpolation=None)
     config.read(instances_path / row.id / 'guest_info.conf')
@@ -109,20 +109,20 @@ def test_guest_info_conf(admin_context, driver, instances_path,
     assert guest['port'] == '3307'
     key = guest['instance_key']
     assert len(base64.urlsafe_b64decode(key)) == 32
-    assert instances.key_of(admin_context, row.id) == key
-    stored = instances.get(admin_context, row.id).encrypted_key
+    assert instances.key_of(ctx, row.id) == key
+    stored = instances.get(ctx, row.id).encrypted_key
     assert key not in stored, 'the key is encrypted at rest'
 
 
 def test_guest_info_of_a_process_agent_carries_the_bus(
-        admin_context, instances_path, new_instance, flavor, override):
+        ctx, instances_path, new_instance, flavor, override):
     rpc_fixtures.register_messaging_opts()
     override('transport_url', 'rabbit://u:p@mq:5672/')
     override('control_exchange', 'trove')
     override('conductor_queue', 'conductor-cell2')
     driver = local_driver.LocalDriver(RecordingLauncher(True))
     row = new_instance()
-    driver.create_server(admin_context, row, flavor, GUEST_INFO)
+    driver.create_server(ctx, row, flavor, GUEST_INFO)
     config = configparser.ConfigParser(interpolation=None)
     config.read(instances_path / row.id / 'guest_info.conf')
     assert config['DEFAULT']['transport_url'] == 'rabbit://u:p@mq:5672/'
@@ -130,42 +130,42 @@ def test_guest_info_of_a_process_agent_carries_the_bus(
     assert config['DEFAULT']['conductor_queue'] == 'conductor-cell2'
 
 
-def test_keys_differ_per_instance(admin_context, driver, new_instance,
+def test_keys_differ_per_instance(ctx, driver, new_instance,
                                   flavor):
     a, b = new_instance(), new_instance()
-    driver.create_server(admin_context, a, flavor, GUEST_INFO)
-    driver.create_server(admin_context, b, flavor, GUEST_INFO)
-    assert instances.key_of(admin_context, a.id) != \
-        instances.key_of(admin_context, b.id)
+    driver.create_server(ctx, a, flavor, GUEST_INFO)
+    driver.create_server(ctx, b, flavor, GUEST_INFO)
+    assert instances.key_of(ctx, a.id) != \
+        instances.key_of(ctx, b.id)
 
 
-def test_addresses_are_unique_and_reused(admin_context, driver,
+def test_addresses_are_unique_and_reused(ctx, driver,
                                          new_instance, flavor):
     rows = [new_instance() for _ in range(3)]
-    got = [driver.create_server(admin_context, r, flavor, GUEST_INFO)
+    got = [driver.create_server(ctx, r, flavor, GUEST_INFO)
            .addresses[0]['address'] for r in rows]
     assert got == ['127.77.0.1', '127.77.0.2', '127.77.0.3']
-    driver.delete_server(admin_context, rows[1])
-    again = driver.create_server(admin_context, new_instance(), flavor,
+    driver.delete_server(ctx, rows[1])
+    again = driver.create_server(ctx, new_instance(), flavor,
                                  GUEST_INFO)
     assert again.addresses[0]['address'] == '127.77.0.2'
 
 
-def test_a_full_range_is_a_compute_error(admin_context, driver,
+def test_a_full_range_is_a_compute_error(ctx, driver,
                                          new_instance, flavor, override):
     override('address_range', '127.77.0.0/30', group='local')
     for _ in range(2):
-        driver.create_server(admin_context, new_instance(), flavor,
+        driver.create_server(ctx, new_instance(), flavor,
                              GUEST_INFO)
     with pytest.raises(base.ComputeError):
-        driver.create_server(admin_context, new_instance(), flavor,
+        driver.create_server(ctx, new_instance(), flavor,
                              GUEST_INFO)
 
 
-def test_delete_removes_everything(admin_context, driver, launcher,
+def test_delete_removes_everything(ctx, driver, launcher,
                                    instances_path, new_instance, flavor):
     row = new_instance()
-    driver.create_server(admin_context, row, flavor, GUEST_INFO)
+    driver.create_server(ctx, row, flavor, GUEST_INFO)
     instance_dir = instances_path / row.id
     # A datastore server started detached by the agent: found by its
     # command line naming the instance directory.
@@ -176,7 +176,7 @@ def test_delete_removes_everything(admin_context, driver, launcher,
     other = subprocess.Popen(['sleep', '60'], start_new_session=True)
     (instance_dir / 'run' / 'other.pid').write_text('%d\n' % other.pid)
     try:
-        driver.delete_server(admin_context, row)
+        driver.delete_server(ctx, row)
         assert server.wait(5) is not None
         assert other.wait(5) is not None
     finally:
@@ -186,55 +186,55 @@ def test_delete_removes_everything(admin_context, driver, launcher,
                 proc.wait()
     assert not instance_dir.exists()
     assert launcher.stopped == [row.id]
-    assert local_servers.get(admin_context, row.id) is None
-    assert driver.server_status(admin_context, row) == states.SERVER_DELETED
+    assert local_servers.get(ctx, row.id) is None
+    assert driver.server_status(ctx, row) == states.SERVER_DELETED
 
 
-def test_delete_is_idempotent(admin_context, driver, new_instance, flavor):
+def test_delete_is_idempotent(ctx, driver, new_instance, flavor):
     row = new_instance()
-    driver.delete_server(admin_context, row)
-    driver.create_server(admin_context, row, flavor, GUEST_INFO)
-    driver.delete_server(admin_context, row)
-    driver.delete_server(admin_context, row)
-    assert driver.server_status(admin_context, row) == states.SERVER_DELETED
+    driver.delete_server(ctx, row)
+    driver.create_server(ctx, row, flavor, GUEST_INFO)
+    driver.delete_server(ctx, row)
+    driver.delete_server(ctx, row)
+    assert driver.server_status(ctx, row) == states.SERVER_DELETED
 
 
-def test_server_status(admin_context, driver, launcher, new_instance,
+def test_server_status(ctx, driver, launcher, new_instance,
                        flavor):
     row = new_instance()
-    assert driver.server_status(admin_context, row) == states.SERVER_DELETED
-    driver.create_server(admin_context, row, flavor, GUEST_INFO)
-    assert driver.server_status(admin_context, row) == states.SERVER_ACTIVE
+    assert driver.server_status(ctx, row) == states.SERVER_DELETED
+    driver.create_server(ctx, row, flavor, GUEST_INFO)
+    assert driver.server_status(ctx, row) == states.SERVER_ACTIVE
     launcher.stop(row.id)
-    assert driver.server_status(admin_context, row) == states.SERVER_SHUTDOWN
+    assert driver.server_status(ctx, row) == states.SERVER_SHUTDOWN
 
 
 def test_console_output_is_the_tail_of_the_agent_log(
-        admin_context, driver, instances_path, new_instance, flavor):
+        ctx, driver, instances_path, new_instance, flavor):
     row = new_instance()
-    assert driver.console_output(admin_context, row) == ''
-    driver.create_server(admin_context, row, flavor, GUEST_INFO)
-    assert driver.console_output(admin_context, row) == ''
+    assert driver.console_output(ctx, row) == ''
+    driver.create_server(ctx, row, flavor, GUEST_INFO)
+    assert driver.console_output(ctx, row) == ''
     log = instances_path / row.id / 'log' / 'agent.log'
     log.write_text('x' * 100 + 'Failed to find some config files\n')
-    assert driver.console_output(admin_context, row, max_chars=33) == (
+    assert driver.console_output(ctx, row, max_chars=33) == (
         'Failed to find some config files\n')
 
 
-def test_adopt_starts_agents_of_live_instances(admin_context, driver,
+def test_adopt_starts_agents_of_live_instances(ctx, driver,
                                                launcher, new_instance,
                                                flavor, override):
     live, gone, running = new_instance(), new_instance(), new_instance()
     for row in (live, gone, running):
-        driver.create_server(admin_context, row, flavor, GUEST_INFO)
-    instances.mark_deleted(admin_context, gone.id)
+        driver.create_server(ctx, row, flavor, GUEST_INFO)
+    instances.mark_deleted(ctx, gone.id)
     launcher.started.pop(live.id)
     launcher.started.pop(gone.id)
-    assert driver.adopt_servers(admin_context) == [live.id]
+    assert driver.adopt_servers(ctx) == [live.id]
     assert set(launcher.started) == {live.id, running.id}
     override('host', 'node-2')
     launcher.started.clear()
-    assert driver.adopt_servers(admin_context) == []
+    assert driver.adopt_servers(ctx) == []
 
 
 def test_loaded_by_name(launcher):
@@ -256,10 +256,10 @@ def _listener_on_first_free(port_range=(40000, 60000)):
 
 
 def test_create_skips_an_address_whose_port_is_taken(
-        admin_context, driver, new_instance, flavor):
+        ctx, driver, new_instance, flavor):
     listener, port = _listener_on_first_free()
     with listener:
-        server = driver.create_server(admin_context, new_instance(), flavor,
+        server = driver.create_server(ctx, new_instance(), flavor,
                                       dict(GUEST_INFO, port=port))
     assert server.addresses[0]['address'] == '127.77.0.2'
 

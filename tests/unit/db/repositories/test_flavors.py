@@ -7,49 +7,49 @@ from trove_lite.db.repositories import datastores as ds_repo
 from trove_lite.db.repositories import flavors as repo
 
 
-def test_create_and_get(context):
-    repo.create_flavor(context, 7, 'm1.small', 2048, 2, disk=20)
-    flavor = repo.get_flavor(context, '7')
+def test_create_and_get(ctx):
+    repo.create_flavor(ctx, 7, 'm1.small', 2048, 2, disk=20)
+    flavor = repo.get_flavor(ctx, '7')
     assert (flavor.id, flavor.name, flavor.ram, flavor.vcpus, flavor.disk,
             flavor.ephemeral) == ('7', 'm1.small', 2048, 2, 20, 0)
-    assert repo.get_flavor(context, 7).id == '7'
+    assert repo.get_flavor(ctx, 7).id == '7'
 
 
-def test_get_unknown_raises(context):
+def test_get_unknown_raises(ctx):
     with pytest.raises(exception.FlavorNotFound):
-        repo.get_flavor(context, '99')
+        repo.get_flavor(ctx, '99')
 
 
 @pytest.mark.parametrize('flavor_id,name', [('1', 'other'), ('2', 'tiny')])
-def test_id_and_name_are_unique(context, flavor_id, name):
-    repo.create_flavor(context, '1', 'tiny', 512, 1)
+def test_id_and_name_are_unique(ctx, flavor_id, name):
+    repo.create_flavor(ctx, '1', 'tiny', 512, 1)
     with pytest.raises(exception.FlavorAlreadyExists):
-        repo.create_flavor(context, flavor_id, name, 512, 1)
+        repo.create_flavor(ctx, flavor_id, name, 512, 1)
 
 
-def test_list_orders_numeric_ids_numerically_then_others(context):
+def test_list_orders_numeric_ids_numerically_then_others(ctx):
     for flavor_id in ('10', 'custom', '2', '1'):
-        repo.create_flavor(context, flavor_id, 'f-' + flavor_id, 512, 1)
-    assert [f.id for f in repo.list_flavors(context)] == [
+        repo.create_flavor(ctx, flavor_id, 'f-' + flavor_id, 512, 1)
+    assert [f.id for f in repo.list_flavors(ctx)] == [
         '1', '2', '10', 'custom']
 
 
-def test_delete(context):
-    repo.create_flavor(context, '1', 'tiny', 512, 1)
-    repo.delete_flavor(context, '1')
-    assert repo.list_flavors(context) == []
+def test_delete(ctx):
+    repo.create_flavor(ctx, '1', 'tiny', 512, 1)
+    repo.delete_flavor(ctx, '1')
+    assert repo.list_flavors(ctx) == []
     with pytest.raises(exception.FlavorNotFound):
-        repo.delete_flavor(context, '1')
+        repo.delete_flavor(ctx, '1')
 
 
-def test_delete_refuses_while_a_version_allows_it(context):
-    repo.create_flavor(context, '1', 'tiny', 512, 1)
-    ds_repo.update_datastore(context, 'mysql')
-    version = ds_repo.upsert_version(context, 'mysql', '8.0', 'mysql')
-    ds_repo.add_version_metadata(context, version.id, ds_repo.FLAVOR_KEY,
+def test_delete_refuses_while_a_version_allows_it(ctx):
+    repo.create_flavor(ctx, '1', 'tiny', 512, 1)
+    ds_repo.update_datastore(ctx, 'mysql')
+    version = ds_repo.upsert_version(ctx, 'mysql', '8.0', 'mysql')
+    ds_repo.add_version_metadata(ctx, version.id, ds_repo.FLAVOR_KEY,
                                  ['1'])
     with pytest.raises(exception.FlavorInUse):
-        repo.delete_flavor(context, '1')
-    ds_repo.delete_version_metadata(context, version.id, ds_repo.FLAVOR_KEY,
+        repo.delete_flavor(ctx, '1')
+    ds_repo.delete_version_metadata(ctx, version.id, ds_repo.FLAVOR_KEY,
                                     '1')
-    repo.delete_flavor(context, '1')
+    repo.delete_flavor(ctx, '1')

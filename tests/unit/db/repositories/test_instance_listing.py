@@ -20,16 +20,16 @@ def _create(ctx, name, project='p1', version_id=None, **values):
     return row.id
 
 
-def test_a_page_carries_status_heartbeat_and_version(admin_context):
-    datastores.update_datastore(admin_context, 'mysql')
-    version = datastores.upsert_version(admin_context, 'mysql', '10.11',
+def test_a_page_carries_status_heartbeat_and_version(ctx):
+    datastores.update_datastore(ctx, 'mysql')
+    version = datastores.upsert_version(ctx, 'mysql', '10.11',
                                         'mysql')
-    instance_id = _create(admin_context, 'db1', version_id=version.id)
-    instances.finish(admin_context, instance_id, 'build_done', None)
-    instances.record_heartbeat(admin_context, instance_id, 1.0,
+    instance_id = _create(ctx, 'db1', version_id=version.id)
+    instances.finish(ctx, instance_id, 'build_done', None)
+    instances.record_heartbeat(ctx, instance_id, 1.0,
                                states.SVC_HEALTHY, '0.1.0', 0.25, 2.0)
 
-    [entry] = instance_listing.list_page(admin_context, 10,
+    [entry] = instance_listing.list_page(ctx, 10,
                                          project_id='p1')
     assert entry.id == instance_id
     assert entry.instance.name == 'db1'
@@ -44,84 +44,84 @@ def test_a_page_carries_status_heartbeat_and_version(admin_context):
     assert not hasattr(entry.instance, 'encrypted_key')
 
 
-def test_pages_follow_ids_after_the_marker(admin_context):
-    ids = sorted(_create(admin_context, 'db%d' % n) for n in range(5))
-    _create(admin_context, 'elsewhere', project='p2')
-    first = instance_listing.list_page(admin_context, 3, project_id='p1')
+def test_pages_follow_ids_after_the_marker(ctx):
+    ids = sorted(_create(ctx, 'db%d' % n) for n in range(5))
+    _create(ctx, 'elsewhere', project='p2')
+    first = instance_listing.list_page(ctx, 3, project_id='p1')
     assert [entry.id for entry in first] == ids[:3]
-    rest = instance_listing.list_page(admin_context, 3, project_id='p1',
+    rest = instance_listing.list_page(ctx, 3, project_id='p1',
                                       marker=first[-1].id)
     assert [entry.id for entry in rest] == ids[3:]
-    everyone = instance_listing.list_page(admin_context, 10)
+    everyone = instance_listing.list_page(ctx, 10)
     assert len(everyone) == 6
 
 
-def test_deleted_and_clustered_instances(admin_context):
-    datastores.update_datastore(admin_context, 'mysql')
-    version = datastores.upsert_version(admin_context, 'mysql', '10.11',
+def test_deleted_and_clustered_instances(ctx):
+    datastores.update_datastore(ctx, 'mysql')
+    version = datastores.upsert_version(ctx, 'mysql', '10.11',
                                         'mysql')
-    kept = _create(admin_context, 'kept')
-    gone = _create(admin_context, 'gone')
-    instances.mark_deleted(admin_context, gone)
+    kept = _create(ctx, 'kept')
+    gone = _create(ctx, 'gone')
+    instances.mark_deleted(ctx, gone)
     cluster_id = 'c1'
-    _add_cluster(admin_context, cluster_id, version.id)
-    member = _create(admin_context, 'member', cluster_id=cluster_id)
+    _add_cluster(ctx, cluster_id, version.id)
+    member = _create(ctx, 'member', cluster_id=cluster_id)
     assert [e.id for e in instance_listing.list_page(
-        admin_context, 10, project_id='p1')] == [kept]
+        ctx, 10, project_id='p1')] == [kept]
     assert sorted(e.id for e in instance_listing.list_page(
-        admin_context, 10, project_id='p1', include_clustered=True)) == (
+        ctx, 10, project_id='p1', include_clustered=True)) == (
         sorted([kept, member]))
 
 
-def test_errored_instances_carry_their_newest_fault(admin_context):
-    instance_id = _create(admin_context, 'broken')
-    instances.update(admin_context, instance_id, task_deadline=(
+def test_errored_instances_carry_their_newest_fault(ctx):
+    instance_id = _create(ctx, 'broken')
+    instances.update(ctx, instance_id, task_deadline=(
         models.utcnow() - datetime.timedelta(seconds=1)))
-    assert instances.expire(admin_context, instance_id,
+    assert instances.expire(ctx, instance_id,
                             states.BUILDING.code,
                             'the guest never reported', 'details')
-    [entry] = instance_listing.list_page(admin_context, 10,
+    [entry] = instance_listing.list_page(ctx, 10,
                                          project_id='p1')
     assert entry.fault.message == 'the guest never reported'
 
 
 def test_a_stray_second_status_row_does_not_repeat_the_instance(
-        admin_context):
-    instance_id = _create(admin_context, 'db1')
-    _add_status(admin_context, instance_id)
-    entries = instance_listing.list_page(admin_context, 10,
+        ctx):
+    instance_id = _create(ctx, 'db1')
+    _add_status(ctx, instance_id)
+    entries = instance_listing.list_page(ctx, 10,
                                          project_id='p1')
     assert [entry.id for entry in entries] == [instance_id]
 
 
 @db_api.writer
-def _add_cluster(context, cluster_id, version_id):
+def _add_cluster(ctx, cluster_id, version_id):
     now = models.utcnow()
-    context.session.add(models.Cluster(
+    ctx.session.add(models.Cluster(
         id=cluster_id, name='c', tenant_id='p1', created=now, updated=now,
         task_id=states.NONE.code, datastore_version_id=version_id))
 
 
 @db_api.writer
-def _add_status(context, instance_id):
-    context.session.add(models.ServiceStatus(
+def _add_status(ctx, instance_id):
+    ctx.session.add(models.ServiceStatus(
         id='stray', instance_id=instance_id,
         status_id=states.SVC_HEALTHY.code, status_description='healthy'))
 
 
-def test_one_instance_is_read_the_same_way(admin_context):
-    instance_id = _create(admin_context, 'db1')
-    _create(admin_context, 'db2')
-    entry = instance_listing.get_listed(admin_context, instance_id,
+def test_one_instance_is_read_the_same_way(ctx):
+    instance_id = _create(ctx, 'db1')
+    _create(ctx, 'db2')
+    entry = instance_listing.get_listed(ctx, instance_id,
                                         project_id='p1')
     assert entry.id == instance_id
     assert entry.status_id == states.SVC_NEW.code
-    assert instance_listing.get_listed(admin_context, instance_id).id == (
+    assert instance_listing.get_listed(ctx, instance_id).id == (
         instance_id)
     for project, target in (('p2', instance_id), ('p1', 'db1')):
         with pytest.raises(exception.InstanceNotFound):
-            instance_listing.get_listed(admin_context, target,
+            instance_listing.get_listed(ctx, target,
                                         project_id=project)
-    instances.mark_deleted(admin_context, instance_id)
+    instances.mark_deleted(ctx, instance_id)
     with pytest.raises(exception.InstanceNotFound):
-        instance_listing.get_listed(admin_context, instance_id)
+        instance_listing.get_listed(ctx, instance_id)
