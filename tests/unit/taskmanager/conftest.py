@@ -2,6 +2,9 @@
 driver with fake guests, and a conductor on the in-memory bus.
 """
 
+from unittest import mock
+
+import oslo_messaging
 import pytest
 
 from tests.unit import rpc_fixtures
@@ -14,6 +17,7 @@ from trove_lite.compute.fake import guest as fake_guest
 from trove_lite.conductor import manager as conductor_manager
 from trove_lite.db.repositories import flavors
 from trove_lite.db.repositories import instances
+from trove_lite.guestagent import rpcapi as guest_rpcapi
 from trove_lite.taskmanager.tasks import guest as guest_tasks
 
 CONF = rpc_fixtures.CONF
@@ -56,3 +60,19 @@ def driver(guests):
 @pytest.fixture(autouse=True)
 def fast_polls(monkeypatch):
     monkeypatch.setattr(guest_tasks.WaitForHealthy, 'poll_interval', 0.05)
+
+
+@pytest.fixture
+def guest_client(monkeypatch):
+    """The guest agent client the tasks build, as an autospec of the real
+    ``GuestAgentAPI``: a method it lacks or arguments it would refuse fail
+    the test. Returns the client; ``guest_rpcapi.GuestAgentAPI`` is its
+    (recording) class while the test runs.
+    """
+    client_class = mock.create_autospec(guest_rpcapi.GuestAgentAPI)
+    client = client_class.return_value
+    # NOTE(autospec): set in __init__, so the class does not declare it.
+    client.client = mock.create_autospec(oslo_messaging.RPCClient,
+                                         instance=True)
+    monkeypatch.setattr(guest_rpcapi, 'GuestAgentAPI', client_class)
+    return client

@@ -2,11 +2,11 @@
 
 import datetime
 import threading
-import time
 from unittest import mock
 
 import pytest
 
+from tests import waiting
 from trove_lite.common import exception
 from trove_lite.common import states
 from trove_lite.common import status_events
@@ -17,14 +17,6 @@ from trove_lite.taskmanager.tasks import guest
 
 
 @pytest.fixture
-def guest_api(monkeypatch):
-    api = mock.Mock()
-    monkeypatch.setattr(guest.guest_rpcapi, 'GuestAgentAPI',
-                        mock.Mock(return_value=api))
-    return api
-
-
-@pytest.fixture
 def claimed(ctx, new_instance):
     row = new_instance()
     instances.claim(ctx, row.id, 'h', states.BUILDING)
@@ -32,10 +24,10 @@ def claimed(ctx, new_instance):
 
 
 def test_prepare_casts_with_the_flavor_memory(ctx, claimed, flavor,
-                                              guest_api):
+                                              guest_client):
     guest.Prepare().execute(ctx, claimed.id, claimed, flavor,
                             [{'name': 'd'}], None, 'pw')
-    guest_api.prepare.assert_called_once_with(
+    guest_client.prepare.assert_called_once_with(
         memory_mb=512, databases=[{'name': 'd'}], users=[],
         root_password='pw', volume_size=1)
     guest.guest_rpcapi.GuestAgentAPI.assert_called_once_with(
@@ -100,7 +92,8 @@ def test_wait_wakes_when_this_process_stores_a_status(ctx, claimed,
         guest.WaitForHealthy().execute(ctx, claimed.id, 'h')))
     waiter.start()
     try:
-        _until(lambda: status_events._watchers.get(claimed.id))
+        assert waiting.wait_for(
+            lambda: status_events._watchers.get(claimed.id), timeout=30)
         instances.set_service_status(ctx, claimed.id, states.SVC_HEALTHY)
         status_events.changed(claimed.id)
         waiter.join(30)
@@ -112,38 +105,31 @@ def test_wait_wakes_when_this_process_stores_a_status(ctx, claimed,
     assert claimed.id not in status_events._watchers
 
 
-def _until(predicate, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-
-
-def test_stop_database_ignores_a_missing_guest(ctx, claimed, guest_api):
-    guest_api.stop_db.side_effect = exception.RPCTimeout(service='g',
-                                                         timeout=1)
+def test_stop_database_ignores_a_missing_guest(ctx, claimed, guest_client):
+    guest_client.stop_db.side_effect = exception.RPCTimeout(service='g',
+                                                            timeout=1)
     instances.update(ctx, claimed.id, compute_instance_id='s1')
     guest.StopDatabase().execute(ctx, claimed.id,
                                  instances.get(ctx, claimed.id))
-    guest_api.stop_db.assert_called_once_with()
+    guest_client.stop_db.assert_called_once_with()
 
 
 def test_stop_database_skips_an_instance_without_server(ctx, claimed,
-                                                        guest_api):
+                                                        guest_client):
     guest.StopDatabase().execute(ctx, claimed.id, claimed)
-    guest_api.stop_db.assert_not_called()
+    guest_client.stop_db.assert_not_called()
 
 
-def test_restart_database(ctx, claimed, guest_api):
+def test_restart_database(ctx, claimed, guest_client):
     guest.RestartDatabase().execute(ctx, claimed.id)
-    guest_api.restart.assert_called_once_with()
+    guest_client.restart.assert_called_once_with()
 
 
 def test_prepare_is_skipped_unless_the_agent_answered(ctx, claimed, flavor,
-                                                      guest_api):
+                                                      guest_client):
     guest.Prepare().execute(ctx, claimed.id, claimed, flavor, [], [], None,
                             guest.LOST)
-    guest_api.prepare.assert_not_called()
+    guest_client.prepare.assert_not_called()
 
 
 @pytest.fixture
@@ -155,7 +141,7 @@ def server():
 
 
 def test_wait_for_agent_pings_until_it_answers(ctx, claimed, monkeypatch,
-                                               server):
+                                               server, guest_client):
     answers = [exception.RPCTimeout(service='g', timeout=1), None]
 
     def call(cctxt, context, method, service):
@@ -167,7 +153,6 @@ def test_wait_for_agent_pings_until_it_answers(ctx, claimed, monkeypatch,
 
     monkeypatch.setattr(guest.rpc, 'call', call)
     monkeypatch.setattr(guest.rpc, 'prepare', mock.Mock())
-    monkeypatch.setattr(guest.guest_rpcapi, 'GuestAgentAPI', mock.Mock())
     assert guest.WaitForAgent(server).execute(ctx, claimed.id, 'h') == \
         guest.READY
     assert answers == []
@@ -175,11 +160,11 @@ def test_wait_for_agent_pings_until_it_answers(ctx, claimed, monkeypatch,
 
 @pytest.mark.parametrize('version', ['1.0', '2.1', None, 'garbage'])
 def test_wait_for_agent_refuses_an_incompatible_agent(ctx, claimed, server,
-                                                      monkeypatch, version):
+                                                      monkeypatch, version,
+                                                      guest_client):
     monkeypatch.setattr(guest.rpc, 'call',
                         lambda *args: {'rpc_api_version': version})
     monkeypatch.setattr(guest.rpc, 'prepare', mock.Mock())
-    monkeypatch.setattr(guest.guest_rpcapi, 'GuestAgentAPI', mock.Mock())
     with pytest.raises(base.GuestIncompatible) as caught:
         guest.WaitForAgent(server).execute(ctx, claimed.id, 'h')
     assert 'needs 1.1 to 1.2' in str(caught.value)
@@ -193,13 +178,12 @@ def test_contract_accepts_newer_minor_versions():
 
 
 @pytest.fixture
-def silent_agent(monkeypatch):
+def silent_agent(monkeypatch, guest_client):
     def call(*args):
         raise exception.RPCTimeout(service='g', timeout=1)
 
     monkeypatch.setattr(guest.rpc, 'call', call)
     monkeypatch.setattr(guest.rpc, 'prepare', mock.Mock())
-    monkeypatch.setattr(guest.guest_rpcapi, 'GuestAgentAPI', mock.Mock())
 
 
 def test_wait_for_agent_stops_when_taken_over(ctx, claimed, silent_agent,
