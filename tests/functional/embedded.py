@@ -2,7 +2,13 @@
 
 ``start(...)`` runs it with its defaults (SQLite, in-process RPC, the local
 compute driver, guest agents as threads) in a short state directory of its
-own; ``cli`` runs the real ``openstack`` CLI against it with noauth.
+own; ``start_fake(...)`` the same with the fake compute driver and the
+``fake`` datastore registered. ``cli`` runs the real ``openstack`` CLI
+against it with noauth; ``wait_for`` polls an instance's status.
+
+This is the one place the functional tests start the embedded shape: a
+module that needs its own service (its own options, or state no other
+module may see) wraps ``start`` in a module-scoped fixture of its own.
 """
 
 import contextlib
@@ -11,12 +17,12 @@ import os
 import pathlib
 import subprocess
 import tempfile
-import time
 
 import requests
 
 from tests.functional import conftest
 from tests.functional import fixtures
+from tests import waiting
 
 PROJECT = '0d6f3c3ee52f4b7aa0d0f4a7c1a2b3c4'
 
@@ -24,10 +30,11 @@ PROJECT = '0d6f3c3ee52f4b7aa0d0f4a7c1a2b3c4'
 class Embedded:
     """A running ``trove-lite-all`` (see ``start``)."""
 
-    def __init__(self, endpoint, state, process):
+    def __init__(self, endpoint, state, process, config):
         self.endpoint = endpoint
         self.state = state
         self.process = process
+        self.config = config
 
     def __getitem__(self, key):
         # NOTE(compat): tests written against the dict this used to be.
@@ -38,9 +45,11 @@ class Embedded:
 
 
 @contextlib.contextmanager
-def start(**defaults):
+def start(sections=None, **defaults):
     """Run ``trove-lite-all``; yields an ``Embedded``.
 
+    :param sections: other sections of its config file, e.g.
+        ``{'oslo_messaging_notifications': {...}}``.
     :param defaults: extra ``[DEFAULT]`` options.
     """
     # NOTE(local): a short directory the datastore users may enter:
@@ -53,17 +62,32 @@ def start(**defaults):
                'state_path': state / 'state', 'report_interval': 2}
     options.update(defaults)
     config = fixtures.write_config(state / 'trove-lite.conf',
-                                   {'DEFAULT': options})
+                                   dict(sections or {}, DEFAULT=options))
     process = conftest.Process('trove-lite-all', ['--config-file', config],
                                state / 'all.log')
     base = 'http://127.0.0.1:%d' % port
     try:
         conftest.wait_for_http(base + '/', process)
-        yield Embedded('%s/v1.0/%s' % (base, PROJECT), state, process)
+        yield Embedded('%s/v1.0/%s' % (base, PROJECT), state, process,
+                       config)
         assert process.stop() == 0, process.log()
     finally:
         process.stop()
         conftest.remove_state(state)
+
+
+@contextlib.contextmanager
+def start_fake(sections=None, **defaults):
+    """``start`` with the fake compute driver, whose guests keep databases
+    and users in memory, and the ``fake`` datastore registered.
+    """
+    # NOTE(fake): fake guests send one heartbeat, at prepare; keep it
+    # fresh for the whole module.
+    defaults = dict({'compute_driver': 'fake',
+                     'agent_heartbeat_expiry': 3600}, **defaults)
+    with start(sections, **defaults) as running:
+        conftest.register_fake_datastore(running.config)
+        yield running
 
 
 def run_cli(embedded, *args):
@@ -72,7 +96,8 @@ def run_cli(embedded, *args):
         [os.path.join(conftest.BIN_DIR, 'openstack'), '--os-auth-type',
          'none', '--os-endpoint', embedded.endpoint] + list(args),
         capture_output=True, text=True, timeout=120,
-        stdin=subprocess.DEVNULL)
+        stdin=subprocess.DEVNULL,
+        env=dict(os.environ, OS_CLOUD='', OS_AUTH_URL=''))
 
 
 def cli(embedded, *args, parse=True):
@@ -89,30 +114,28 @@ def api_show(embedded, instance_id):
                                              instance_id), timeout=10)
 
 
+def shown(embedded, instance_id):
+    """The instance as the API shows it; None once it is gone."""
+    resp = api_show(embedded, instance_id)
+    if resp.status_code == 404:
+        return None
+    assert resp.status_code == 200, resp.text
+    return resp.json()['instance']
+
+
 def wait_for(embedded, instance_id, statuses, seen=None, deadline=180):
     """Poll until the status is one of ``statuses`` (and HEALTHY when
-    ACTIVE); fail on ERROR.
+    ACTIVE); fail on ERROR (``tests.waiting.wait_for_status``).
     """
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        shown = api_show(embedded, instance_id).json()['instance']
-        if seen is not None:
-            seen.append(shown['status'])
-        if shown['status'] in statuses and (
-                shown['status'] != 'ACTIVE' or
-                shown['operating_status'] == 'HEALTHY'):
-            return shown
-        assert shown['status'] != 'ERROR', (shown, embedded.process.log())
-        time.sleep(0.5)
-    raise AssertionError('%s never reached %s:\n%s' % (
-        instance_id, statuses, embedded.process.log()))
+    return waiting.wait_for_status(
+        lambda: shown(embedded, instance_id), statuses, timeout=deadline,
+        seen=seen, describe=embedded.process.log)
 
 
 def wait_until_gone(embedded, instance_id, deadline=120):
-    end = time.monotonic() + deadline
-    while api_show(embedded, instance_id).status_code != 404:
-        assert time.monotonic() < end, embedded.process.log()
-        time.sleep(0.5)
+    waiting.wait_for_status(lambda: shown(embedded, instance_id),
+                            waiting.GONE, timeout=deadline,
+                            describe=embedded.process.log)
 
 
 def processes_mentioning(text):

@@ -11,6 +11,8 @@ import time
 
 import requests
 
+from tests import waiting
+
 # NOTE(expiry): test_keystone's tokens live 30 seconds; take a new one
 # well before that.
 TOKEN_AGE = 10
@@ -165,16 +167,8 @@ def snapshot(caller, instance_id):
 
 def wait_for_status(caller, instance_id, status, timeout=60):
     """Wait for the instance's status; 404 counts as ``'gone'``."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def shown():
         resp = caller('GET', '/instances/' + instance_id)
-        shown = {} if resp.status_code == 404 else resp.json()['instance']
-        now = shown.get('status', 'gone')
-        # NOTE(race): ACTIVE counts once the datastore is HEALTHY too; a
-        # restart's flow ends before the guest's heartbeat is stored.
-        if now == status and (status != 'ACTIVE' or shown.get(
-                'operating_status') == 'HEALTHY'):
-            return
-        assert now != 'ERROR' and time.monotonic() < deadline, (
-            'instance %s is %s, not %s' % (instance_id, now, status))
-        time.sleep(0.3)
+        return None if resp.status_code == 404 else resp.json()['instance']
+
+    waiting.wait_for_status(shown, status, timeout=timeout)

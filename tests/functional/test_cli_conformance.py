@@ -21,7 +21,6 @@ import contextlib
 import importlib.metadata
 import json
 import os
-import time
 
 from cliff import display
 import pytest
@@ -30,6 +29,7 @@ import requests
 from tests.functional import cli_worker
 from tests.functional import conftest
 from tests.functional import keystone
+from tests import waiting
 
 PROJECT = 'conformance'
 MEMBER = 'cli-member'
@@ -262,23 +262,16 @@ class Conformance:
             '%s/v1.0/%s%s' % (self.cloud.api_base, self.project_id, path),
             headers={'X-Auth-Token': self.token()}, timeout=10)
 
+    def shown(self, instance_id):
+        resp = self.get('/instances/' + instance_id)
+        if resp.status_code == 404:
+            return None
+        assert resp.status_code == 200, resp.text
+        return resp.json()['instance']
+
     def wait_for(self, instance_id, status, deadline=60):
-        end = time.monotonic() + deadline
-        while True:
-            resp = self.get('/instances/' + instance_id)
-            shown = resp.json()['instance'] if resp.status_code == 200 \
-                else {}
-            current = shown.get('status', resp.status_code)
-            # NOTE(race): a restart's flow ends (ACTIVE) before the
-            # conductor stores the guest's healthy heartbeat, and until
-            # then databases and users are refused (422): ACTIVE counts
-            # once the datastore is HEALTHY too.
-            if current == status and (status != 'ACTIVE' or shown.get(
-                    'operating_status') == 'HEALTHY'):
-                return
-            assert current != 'ERROR', resp.text
-            assert time.monotonic() < end, (instance_id, current, status)
-            time.sleep(0.5)
+        waiting.wait_for_status(lambda: self.shown(instance_id), status,
+                                timeout=deadline)
 
     def summary(self):
         passing = sorted(name for name, ok in self.passed.items() if ok)
@@ -576,7 +569,7 @@ def test_instance_reset_delete_force_delete(suite):
         assert shown['instance']['operating_status'] == 'ERROR', shown
     with suite.command('database_instance_delete') as run:
         run('{instance}')
-        suite.wait_for(suite.state['instance'], 404)
+        suite.wait_for(suite.state['instance'], waiting.GONE)
     with suite.command('database_instance_force_delete', admin=True) as run:
         run('{doomed}')
-        suite.wait_for(suite.state['doomed'], 404)
+        suite.wait_for(suite.state['doomed'], waiting.GONE)

@@ -7,39 +7,17 @@ guest RPC, errors back as upstream faults) without a database server.
 The real datastores' guests have functional tests of their own.
 """
 
-import time
-
 import pytest
 
-from tests.functional import conftest
-from tests.functional import fixtures
-from tests.functional import test_embedded_cli as embedded_cli
-
-PROJECT = '7d1c4a2b9e8f4a6b8c0d1e2f3a4b5c6d'
-run_cli = embedded_cli.run_cli
-openstack = embedded_cli.openstack
+from tests.functional import embedded as embedded_shape
+from tests.functional.embedded import cli as openstack
+from tests.functional.embedded import run_cli
 
 
 @pytest.fixture(scope='module')
-def embedded(tmp_path_factory):
-    state = tmp_path_factory.mktemp('dbuser')
-    port = fixtures.free_port()
-    config = fixtures.write_config(state / 'trove-lite.conf', {
-        'DEFAULT': {'bind_host': '127.0.0.1', 'bind_port': port,
-                    'state_path': state / 'state',
-                    'compute_driver': 'fake',
-                    # NOTE(fake): fake guests send one heartbeat, at
-                    # prepare; keep it fresh for the whole module.
-                    'agent_heartbeat_expiry': 3600},
-    })
-    process = conftest.Process('trove-lite-all', ['--config-file', config],
-                               state / 'all.log')
-    base = 'http://127.0.0.1:%d' % port
-    conftest.wait_for_http(base + '/', process)
-    conftest.register_fake_datastore(config)
-    yield {'config': config, 'endpoint': '%s/v1.0/%s' % (base, PROJECT),
-           'state': state, 'process': process}
-    assert process.stop() == 0, process.log()
+def embedded():
+    with embedded_shape.start_fake() as service:
+        yield service
 
 
 @pytest.fixture(scope='module')
@@ -49,17 +27,8 @@ def instance(embedded):
         'm1.tiny', '--size', '1', '--datastore', 'fake',
         '--datastore-version', '1.0', '--databases', 'app', 'logs',
         '--users', 'alice:secret')
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        shown = openstack(embedded, 'database', 'instance', 'show',
-                          created['id'])
-        if shown['status'] == 'ACTIVE' and shown['operating_status'] in (
-                'HEALTHY', 'ACTIVE'):
-            return shown
-        assert shown['status'] != 'ERROR', shown
-        time.sleep(0.5)
-    raise AssertionError('instance never became ACTIVE:\n%s'
-                         % embedded['process'].log())
+    return embedded_shape.wait_for(embedded, created['id'], ['ACTIVE'],
+                                   deadline=60)
 
 
 def cli(embedded, *args):

@@ -6,52 +6,22 @@ operator adds more with ``trove-lite-manage``; the unmodified ``openstack``
 CLI (python-openstackclient + python-troveclient) shows all of it.
 """
 
-import json
-import os
 import re
-import subprocess
 
 import pytest
 
 from tests.functional import conftest
-from tests.functional import fixtures
-
-PROJECT = '6c0b3b8e2f6c4c1d9f4f0a4d1b2c3d4e'
+from tests.functional import embedded as embedded_shape
+from tests.functional.embedded import cli as openstack
+from tests.functional.embedded import run_cli
 
 
 @pytest.fixture(scope='module')
-def embedded(tmp_path_factory):
-    state = tmp_path_factory.mktemp('embedded')
-    port = fixtures.free_port()
-    config = fixtures.write_config(state / 'trove-lite.conf', {
-        'DEFAULT': {'bind_host': '127.0.0.1', 'bind_port': port,
-                    'state_path': state / 'state'},
-    })
-    process = conftest.Process('trove-lite-all', ['--config-file', config],
-                               state / 'all.log')
-    base = 'http://127.0.0.1:%d' % port
-    conftest.wait_for_http(base + '/', process)
-    yield {'config': config, 'endpoint': '%s/v1.0/%s' % (base, PROJECT),
-           'state': state, 'process': process}
-    assert process.stop() == 0, process.log()
-
-
-def run_cli(embedded, *args):
-    """Run the real CLI against the embedded service."""
-    cli = os.path.join(conftest.BIN_DIR, 'openstack')
-    return subprocess.run(
-        [cli, '--os-auth-type', 'none', '--os-endpoint',
-         embedded['endpoint']] + list(args),
-        capture_output=True, text=True, timeout=120,
-        stdin=subprocess.DEVNULL,
-        env=dict(os.environ, OS_CLOUD='', OS_AUTH_URL=''))
-
-
-def openstack(embedded, *args):
-    """Run the real CLI; parse its JSON output."""
-    result = run_cli(embedded, *(args + ('-f', 'json')))
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+def embedded():
+    # NOTE(state): a service of its own: the first test sees its first
+    # start, and what this module registers stays here.
+    with embedded_shape.start() as service:
+        yield service
 
 
 def test_first_start_creates_the_sqlite_database(embedded):

@@ -37,6 +37,7 @@ from sqlalchemy.engine import url as sa_url
 from tests.functional import conftest
 from tests.functional import fixtures
 from tests.unit import rpc_fixtures
+from tests import waiting
 from trove_lite.cmd import common
 from trove_lite.common import context as trove_context
 from trove_lite.common import key_storage
@@ -179,28 +180,18 @@ class Tenant:
         return requests.delete('%s/instances/%s' % (self.endpoint,
                                                     instance_id), timeout=10)
 
+    def shown(self, instance_id):
+        resp = self.show(instance_id)
+        return None if resp.status_code == 404 else resp.json()['instance']
+
     def wait(self, instance_id, wanted, deadline=180):
         """Poll until the status is ``wanted`` (ACTIVE: and HEALTHY)."""
-        seen = []
-        end = time.monotonic() + deadline
-        while time.monotonic() < end:
-            instance = self.show(instance_id).json()['instance']
-            seen.append(instance['status'])
-            if instance['status'] == wanted and (
-                    wanted != 'ACTIVE' or
-                    instance['operating_status'] == 'HEALTHY'):
-                return instance
-            assert wanted == 'ERROR' or instance['status'] != 'ERROR', (
-                instance, self.plane.logs())
-            time.sleep(0.3)
-        raise AssertionError('%s never %s: %s\n%s' % (
-            instance_id, wanted, seen[-5:], self.plane.logs()))
+        return waiting.wait_for_status(
+            lambda: self.shown(instance_id), wanted, timeout=deadline,
+            describe=self.plane.logs)
 
     def wait_gone(self, instance_id, deadline=60):
-        end = time.monotonic() + deadline
-        while self.show(instance_id).status_code != 404:
-            assert time.monotonic() < end, self.plane.logs()
-            time.sleep(0.3)
+        self.wait(instance_id, waiting.GONE, deadline=deadline)
 
 
 def processes_naming(path):

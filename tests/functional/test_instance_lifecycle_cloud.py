@@ -10,7 +10,6 @@ reaches the conductor over RabbitMQ too.
 import os
 import pathlib
 import tempfile
-import time
 
 import pymysql
 import pytest
@@ -18,6 +17,7 @@ import requests
 
 from tests.functional import conftest
 from tests.functional import fixtures
+from tests import waiting
 
 PROJECT = '5b1e3a4c9d8f4e2a8c7b6a5f4e3d2c1b'
 
@@ -70,19 +70,17 @@ def show(cloud, instance_id):
                         timeout=10)
 
 
+def shown(cloud, instance_id):
+    resp = show(cloud, instance_id)
+    return None if resp.status_code == 404 else resp.json()['instance']
+
+
 def wait_status(cloud, instance_id, wanted, deadline=180):
     seen = []
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        instance = show(cloud, instance_id).json()['instance']
-        seen.append(instance['status'])
-        if instance['status'] == wanted and (
-                wanted != 'ACTIVE' or
-                instance['operating_status'] == 'HEALTHY'):
-            return instance, seen
-        assert instance['status'] != 'ERROR', (instance, logs(cloud))
-        time.sleep(0.5)
-    raise AssertionError('never %s: %s\n%s' % (wanted, seen, logs(cloud)))
+    instance = waiting.wait_for_status(
+        lambda: shown(cloud, instance_id), wanted, timeout=deadline,
+        seen=seen, describe=lambda: logs(cloud))
+    return instance, seen
 
 
 def test_lifecycle_across_processes(cloud):
@@ -114,8 +112,5 @@ def test_lifecycle_across_processes(cloud):
     instance_dir = cloud['state'] / 'state' / 'instances' / instance_id
     assert requests.delete('%s/instances/%s' % (cloud['v1'], instance_id),
                            timeout=10).status_code == 202
-    end = time.monotonic() + 120
-    while show(cloud, instance_id).status_code != 404:
-        assert time.monotonic() < end, logs(cloud)
-        time.sleep(0.5)
+    wait_status(cloud, instance_id, waiting.GONE, deadline=120)
     assert not instance_dir.exists()

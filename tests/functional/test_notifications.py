@@ -10,7 +10,6 @@ them, in which order, and with which fields.
 """
 
 import threading
-import time
 import uuid
 
 import kombu
@@ -19,7 +18,7 @@ import oslo_messaging
 import pytest
 import requests
 
-from tests.functional import conftest
+from tests.functional import embedded as embedded_shape
 from tests.functional import fixtures
 
 PROJECT = '3c9f6e2a1b8d4f7e9a0b1c2d3e4f5a6b'
@@ -86,51 +85,24 @@ def listener():
 
 
 @pytest.fixture(scope='module')
-def embedded(tmp_path_factory, listener):
-    state = tmp_path_factory.mktemp('notify')
-    port = fixtures.free_port()
-    config = fixtures.write_config(state / 'trove-lite.conf', {
-        'DEFAULT': {'bind_host': '127.0.0.1', 'bind_port': port,
-                    'state_path': state / 'state', 'host': HOST,
-                    'compute_driver': 'fake',
-                    'control_exchange': listener['exchange'],
-                    'agent_heartbeat_expiry': 3600},
-        'oslo_messaging_notifications': {
-            'driver': 'messagingv2', 'topics': listener['topic'],
-            'transport_url': fixtures.RABBIT_URL},
-    })
-    process = conftest.Process('trove-lite-all', ['--config-file', config],
-                               state / 'all.log')
-    base = 'http://127.0.0.1:%d' % port
-    conftest.wait_for_http(base + '/', process)
-    conftest.register_fake_datastore(config)
-    yield {'v1': '%s/v1.0/%s' % (base, PROJECT), 'process': process}
-    assert process.stop() == 0, process.log()
-
-
-def _show(embedded, instance_id):
-    return requests.get('%s/instances/%s' % (embedded['v1'], instance_id),
-                        timeout=10)
+def embedded(listener):
+    # NOTE(state): a service of its own, whose notifications go to this
+    # module's listener.
+    with embedded_shape.start_fake(
+            sections={'oslo_messaging_notifications': {
+                'driver': 'messagingv2', 'topics': listener['topic'],
+                'transport_url': fixtures.RABBIT_URL}},
+            host=HOST, control_exchange=listener['exchange']) as service:
+        yield service
 
 
 def _wait_active(embedded, instance_id, deadline=60):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        instance = _show(embedded, instance_id).json()['instance']
-        # NOTE(race): after a restart the flow ends (ACTIVE) before the
-        # conductor has stored the guest's healthy heartbeat; databases
-        # and users are refused (422) until then.
-        if instance['status'] == 'ACTIVE' and (
-                instance['operating_status'] == 'HEALTHY'):
-            return instance
-        assert instance['status'] != 'ERROR', embedded['process'].log()
-        time.sleep(0.3)
-    raise AssertionError('never ACTIVE and HEALTHY:\n%s'
-                         % embedded['process'].log())
+    return embedded_shape.wait_for(embedded, instance_id, ['ACTIVE'],
+                                   deadline=deadline)
 
 
 def _post(embedded, path, body, status=202):
-    resp = requests.post(embedded['v1'] + path, json=body, timeout=30)
+    resp = requests.post(embedded.endpoint + path, json=body, timeout=30)
     assert resp.status_code == status, resp.text
     return resp
 
@@ -159,7 +131,7 @@ def test_an_instance_life_in_notifications(embedded, listener):
     _post(embedded, '/instances/%s/users' % instance_id, {'users': [
         {'name': 'alice', 'password': 'n0t-in-any-event',
          'databases': [{'name': 'app'}]}]})
-    assert requests.delete('%s/instances/%s' % (embedded['v1'], instance_id),
+    assert requests.delete('%s/instances/%s' % (embedded.endpoint, instance_id),
                            timeout=10).status_code == 202
     recorder.wait_for('trove.instance.delete')
     recorder.wait_for('dbaas.instance_delete.end')

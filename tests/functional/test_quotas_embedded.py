@@ -13,7 +13,6 @@ from concurrent import futures
 import pytest
 import requests
 
-from tests.functional import conftest
 from tests.functional import embedded as embedded_mod
 
 PROJECT = embedded_mod.PROJECT
@@ -22,11 +21,9 @@ LIMIT = 4
 
 @pytest.fixture(scope='module')
 def service():
-    # NOTE(fake): fake guests send one heartbeat, at prepare; keep it
-    # fresh for the whole module.
-    with embedded_mod.start(compute_driver='fake',
-                            agent_heartbeat_expiry=3600) as running:
-        conftest.register_fake_datastore(running.state / 'trove-lite.conf')
+    # NOTE(state): a service of its own: the storms must see only their
+    # own instances and quota.
+    with embedded_mod.start_fake() as running:
         yield running
 
 

@@ -15,6 +15,8 @@ from trove_lite.common import context
 from trove_lite.common import policy
 from trove_lite.db import api as db_api
 from trove_lite.db import models
+from trove_lite.db.repositories import flavors
+from trove_lite.db.repositories import instances
 
 CONF = common.CONF
 
@@ -63,6 +65,24 @@ def ctx():
     needs a context (and is not about whose context it is) asks for.
     """
     return context.get_admin_context()
+
+
+@pytest.fixture
+def flavor(ctx):
+    """Flavor ``1``, ``m1.tiny`` (512 MB)."""
+    return flavors.create_flavor(ctx, '1', 'm1.tiny', 512, 1, 1)
+
+
+@pytest.fixture
+def new_instance(ctx, flavor):
+    """``new_instance()``: a BUILDING row of ``flavor`` as the API makes
+    it (no lock).
+    """
+    def _new():
+        return instances.create(ctx, {'name': 'db', 'tenant_id': 'p1',
+                                      'flavor_id': flavor.id,
+                                      'volume_size': 1})
+    return _new
 
 
 @pytest.fixture

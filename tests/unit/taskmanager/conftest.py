@@ -1,5 +1,7 @@
-"""Fixtures of the taskmanager tests: instance rows, the fake compute
-driver with fake guests, and a conductor on the in-memory bus.
+"""Fixtures of the taskmanager tests: the fake compute driver with fake
+guests, a conductor on the in-memory bus and the guest client stand-in
+(``guest_client``). Contexts, flavors and instance rows come from
+``tests/unit/conftest.py``.
 """
 
 from unittest import mock
@@ -15,27 +17,10 @@ from trove_lite.common import sealing
 from trove_lite.compute.fake import driver as fake_driver
 from trove_lite.compute.fake import guest as fake_guest
 from trove_lite.conductor import manager as conductor_manager
-from trove_lite.db.repositories import flavors
-from trove_lite.db.repositories import instances
 from trove_lite.guestagent import rpcapi as guest_rpcapi
 from trove_lite.taskmanager.tasks import guest as guest_tasks
 
 CONF = rpc_fixtures.CONF
-
-
-@pytest.fixture
-def flavor(ctx):
-    return flavors.create_flavor(ctx, '1', 'm1.tiny', 512, 1, 1)
-
-
-@pytest.fixture
-def new_instance(ctx, flavor):
-    """``new_instance()``: a BUILDING row as the API makes it (no lock)."""
-    def _new():
-        return instances.create(ctx, {'name': 'db', 'tenant_id': 'p1',
-                                      'flavor_id': flavor.id,
-                                      'volume_size': 1})
-    return _new
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from trove_lite.common import states
 from trove_lite.compute import base
 from trove_lite.compute.local import driver as local_driver
 from trove_lite.compute.local import launcher as agent_launcher
-from trove_lite.db.repositories import flavors
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import local_servers
 
@@ -54,19 +53,6 @@ def launcher():
 @pytest.fixture
 def driver(launcher, instances_path):
     return local_driver.LocalDriver(launcher=launcher)
-
-
-@pytest.fixture
-def flavor(ctx):
-    return flavors.create_flavor(ctx, '1', 'm1.tiny', 512, 1, 1)
-
-
-@pytest.fixture
-def new_instance(ctx, flavor):
-    def _new():
-        return instances.create(ctx, {
-            'name': 'db', 'tenant_id': 'p1', 'flavor_id': '1'})
-    return _new
 
 
 GUEST_INFO = {'datastore_manager': 'mariadb', 'datastore_version': '11.4',
