@@ -21,7 +21,7 @@ import requests
 from tests.functional import embedded as embedded_shape
 from tests.functional import fixtures
 
-PROJECT = '3c9f6e2a1b8d4f7e9a0b1c2d3e4f5a6b'
+PROJECT = embedded_shape.PROJECT
 HOST = 'notify-%s' % uuid.uuid4().hex[:8]
 
 
