@@ -13,13 +13,9 @@ prove the agent runs the real server.
 """
 
 import os
-import re
-import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 
@@ -28,18 +24,15 @@ import pymysql
 import pytest
 
 from tests.functional import fixtures
+from tests.functional import guests
 from tests.unit.guestagent import fakes
 from tests.unit import rpc_fixtures
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
-from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
 from trove_lite.common import context
 from trove_lite.common import exception
 from trove_lite.common import rpc
-from trove_lite.common import sealing
-from trove_lite.guestagent import agent as guest_agent
 from trove_lite.guestagent.datastores.mysql import manager as mysql_manager
-from trove_lite.guestagent.datastores import process as ds_process
 from trove_lite.guestagent import rpcapi
 
 PORT = 3306
@@ -47,80 +40,42 @@ READY_DEADLINE = 120
 FAULT_DEADLINE = 60
 
 
+MARIADB = 'mariadbd .*%s'
+
+
 def _pids_of(instance_dir):
     """Pids of the servers whose command line names ``instance_dir`` (a
     standalone agent names it too, in its --config-file).
     """
-    result = subprocess.run(['pgrep', '-f', 'mariadbd .*%s'
-                             % re.escape(instance_dir)],
-                            capture_output=True, text=True)
-    return [int(pid) for pid in result.stdout.split()
-            if int(pid) != os.getpid()]
+    return guests.pids_of(MARIADB, instance_dir)
 
 
 @pytest.fixture
 def instance_dir():
-    """An instance directory the ``mysql`` user can reach.
-
-    Not under pytest's tmp_path: /tmp/pytest-of-<user> is private to its
-    owner, so a server that drops to ``mysql`` could not enter it.
-    """
-    if ds_process.find_binary(mysql_manager.SERVER_BINARIES) is None:
-        pytest.fail('mariadbd is not installed; these tests run the real '
-                    'server (apt-get install mariadb-server)')
-    path = tempfile.mkdtemp(prefix='trove-lite-guest-')
-    os.chmod(path, 0o755)
-    yield path
-    # Whatever happened, no server of this instance survives the test.
-    for pid in _pids_of(path):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    shutil.rmtree(path, ignore_errors=True)
+    guests.require('mariadb-server', mysql_manager.SERVER_BINARIES)
+    with guests.instance_dir(MARIADB) as path:
+        yield path
 
 
 @pytest.fixture
-def conductor(memory_bus, start_service):  # noqa: F811
-    topic = rpc_fixtures.unique_topic('conductor')
-    memory_bus.set('conductor_queue', topic)
-    memory_bus.set('report_interval', 2)
-    fake = fakes.FakeConductor()
-    fake.keys = {}
-    start_service(topic, 'conductor-1', fake,
-                  sealing.ConductorSerializer(fake.keys.get))
-    return fake
+def bus(instance_dir):
+    running = guests.GuestBus(report_interval=2)
+    yield running
+    running.close()
 
 
 @pytest.fixture
-def guest(conductor, instance_dir):
+def conductor(bus):
+    return bus.conductor
+
+
+@pytest.fixture
+def guest(bus, instance_dir):
     """``guest()`` -> (agent, api): an agent for the instance, started."""
-    address = fixtures.free_loopback_address(PORT)
-    guest_id = str(uuid.uuid4())
-    key = conductor.keys[guest_id] = sealing.generate_key()
-    path = fixtures.write_config(
-        os.path.join(instance_dir, 'guest_info.conf'), {
-            'DEFAULT': {'guest_id': guest_id},
-            'guest': {'datastore_manager': 'mariadb',
-                      'datastore_version': '10.11', 'tenant_id': 'tenant-1',
-                      'instance_dir': instance_dir, 'bind_host': address,
-                      'port': PORT, 'instance_key': key}})
-    agents = []
-
-    def _guest():
-        agent = guest_agent.from_guest_info(path)
-        agent.start()
-        agents.append(agent)
-        api = rpcapi.GuestAgentAPI(context.get_admin_context(), guest_id,
-                                   key=key)
-        return agent, api
-
-    yield _guest
-    for agent in agents:
-        agent.stop()
-        agent.wait()
-    if agents:
-        agents[-1].datastore.stop_db()
+    info = bus.write_guest_info(instance_dir, {
+        'datastore_manager': 'mariadb', 'datastore_version': '10.11',
+        'bind_host': fixtures.free_loopback_address(PORT), 'port': PORT})
+    return lambda: bus.start_agent(*info)
 
 
 def _connect(agent, user='app', password='secret', database='app'):
@@ -129,20 +84,13 @@ def _connect(agent, user='app', password='secret', database='app'):
                            connect_timeout=10, autocommit=True)
 
 
-def _wait_status(conductor, description, after=0, deadline=READY_DEADLINE):
-    ok = conductor.wait_for(
-        lambda c: description in c.statuses()[after:], deadline)
-    assert ok, 'no %r heartbeat within %ss; got %s; faults: %s' % (
-        description, deadline, conductor.statuses(), conductor.faults)
-
-
 def test_prepare_restart_adopt_stop(guest, conductor, instance_dir):
     agent, api = guest()
     start = time.monotonic()
     api.prepare(512, [{'name': 'app', 'character_set': 'utf8mb4'}],
                 [{'name': 'app', 'password': 'secret',
                   'databases': [{'name': 'app'}]}], volume_size=2)
-    _wait_status(conductor, 'healthy')
+    guests.wait_status(conductor, 'healthy')
     print('mariadb create -> healthy: %.1fs' % (time.monotonic() - start))
     assert 'building' in conductor.statuses()
     assert not conductor.faults
@@ -185,14 +133,14 @@ def test_prepare_restart_adopt_stop(guest, conductor, instance_dir):
     seen = len(conductor.heartbeats)
     second, api = guest()
     assert second.datastore.adopt() == server_pid
-    _wait_status(conductor, 'healthy', after=seen, deadline=30)
+    guests.wait_status(conductor, 'healthy', after=seen, deadline=30)
     assert _pids_of(instance_dir) == [server_pid]
 
     api.stop_db()
     assert not os.path.exists(pid_file)
     assert _pids_of(instance_dir) == []
     seen = len(conductor.heartbeats)
-    _wait_status(conductor, 'shutdown', after=seen - 1, deadline=30)
+    guests.wait_status(conductor, 'shutdown', after=seen - 1, deadline=30)
 
 
 def test_prepare_on_a_busy_port_reports_failure(guest, conductor,
@@ -204,7 +152,7 @@ def test_prepare_on_a_busy_port_reports_failure(guest, conductor,
         api.prepare(256, [], [], volume_size=1)
         assert conductor.wait_for(lambda c: c.faults, FAULT_DEADLINE), \
             conductor.statuses()
-        _wait_status(conductor, 'failed to spawn', deadline=FAULT_DEADLINE)
+        guests.wait_status(conductor, 'failed to spawn', deadline=FAULT_DEADLINE)
     fault = conductor.faults[0]
     assert fault['instance_id'] == agent.guest_id
     assert 'could not be set up' in fault['message']

@@ -7,29 +7,15 @@ proved by logging in as the tenant's users over TCP, at the instance's
 address, and letting the server enforce (or refuse) the grants.
 """
 
-import os
-import shutil
-import signal
-import tempfile
-import uuid
 
 import pymysql
 import pytest
 
 from tests.functional import fixtures
+from tests.functional import guests
 from tests.functional import test_guest_mysql as guest_mysql
-from tests.unit.guestagent import fakes
-from tests.unit import rpc_fixtures
-from trove_lite.cmd import common
-from trove_lite.common import context
 from trove_lite.common import exception
-from trove_lite.common import rpc
-from trove_lite.common import sealing
-from trove_lite.common import service
-from trove_lite.guestagent import agent as guest_agent
 from trove_lite.guestagent.datastores.mysql import manager as mysql_manager
-from trove_lite.guestagent.datastores import process as ds_process
-from trove_lite.guestagent import rpcapi
 
 PORT = guest_mysql.PORT
 # ER_ACCESS_DENIED_ERROR (user or password), or ER_HOST_NOT_PRIVILEGED
@@ -67,68 +53,24 @@ class Instance:
             conn.close()
 
 
-def _memory_bus(overrides):
-    rpc_fixtures.register_messaging_opts()
-    overrides.set('transport_url', rpc_fixtures.MEMORY_URL)
-    overrides.set('control_exchange', 'func_%s' % uuid.uuid4().hex)
-    overrides.set('heartbeat_timeout_threshold', 0,
-                  group='oslo_messaging_rabbit')
-    overrides.set('report_interval', 2)
-    rpc.init(common.CONF)
-
-
 @pytest.fixture(scope='module')
 def instance():
     """One prepared MariaDB instance and its agent for the module."""
-    if ds_process.find_binary(mysql_manager.SERVER_BINARIES) is None:
-        pytest.fail('mariadbd is not installed; these tests run the real '
-                    'server (apt-get install mariadb-server)')
-    overrides = rpc_fixtures.Overrides()
-    _memory_bus(overrides)
-    topic = rpc_fixtures.unique_topic('conductor')
-    overrides.set('conductor_queue', topic)
-    conductor = fakes.FakeConductor()
-    conductor.keys = {}
-    conductor_service = service.RPCService(
-        topic, 'conductor-1', conductor,
-        serializer=sealing.ConductorSerializer(conductor.keys.get))
-    conductor_service.start()
-    # Not under pytest's tmp dirs: the mysql user must enter it.
-    instance_dir = tempfile.mkdtemp(prefix='trove-lite-users-')
-    os.chmod(instance_dir, 0o755)
-    guest_id = str(uuid.uuid4())
-    key = conductor.keys[guest_id] = sealing.generate_key()
-    path = fixtures.write_config(
-        os.path.join(instance_dir, 'guest_info.conf'), {
-            'DEFAULT': {'guest_id': guest_id},
-            'guest': {'datastore_manager': 'mariadb',
-                      'datastore_version': '10.11', 'tenant_id': 'tenant-1',
-                      'instance_dir': instance_dir,
-                      'bind_host': fixtures.free_loopback_address(guest_mysql.PORT),
-                      'port': PORT, 'instance_key': key}})
-    agent = guest_agent.from_guest_info(path)
-    agent.start()
-    try:
-        api = rpcapi.GuestAgentAPI(context.get_admin_context(), guest_id,
-                                   key=key)
-        api.prepare(256, [], [], volume_size=1)
-        guest_mysql._wait_status(conductor, 'healthy')
-        assert not conductor.faults
-        yield Instance(agent, api)
-    finally:
-        agent.stop()
-        agent.wait()
-        agent.datastore.stop_db()
-        conductor_service.stop()
-        conductor_service.wait()
-        rpc.cleanup()
-        overrides.clear()
-        for pid in guest_mysql._pids_of(instance_dir):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        shutil.rmtree(instance_dir, ignore_errors=True)
+    guests.require('mariadb-server', mysql_manager.SERVER_BINARIES)
+    with guests.instance_dir(guest_mysql.MARIADB,
+                             prefix='trove-lite-users-') as instance_dir:
+        bus = guests.GuestBus()
+        try:
+            agent, api = bus.guest(instance_dir, {
+                'datastore_manager': 'mariadb', 'datastore_version': '10.11',
+                'bind_host': fixtures.free_loopback_address(PORT),
+                'port': PORT})
+            api.prepare(256, [], [], volume_size=1)
+            guests.wait_status(bus.conductor, 'healthy')
+            assert not bus.conductor.faults
+            yield Instance(agent, api)
+        finally:
+            bus.close()
 
 
 def _names(entries):

@@ -17,130 +17,45 @@ prove the agent runs the real server.
 """
 
 import os
-import re
-import shutil
-import signal
 import socket
-import subprocess
-import tempfile
 import time
-import uuid
 
 import psycopg
 import pytest
 
 from tests.functional import fixtures
-from tests.unit.guestagent import fakes
-from tests.unit import rpc_fixtures
-from trove_lite.cmd import common
-from trove_lite.common import context
+from tests.functional import guests
 from trove_lite.common import exception
-from trove_lite.common import rpc
-from trove_lite.common import sealing
-from trove_lite.common import service
-from trove_lite.guestagent import agent as guest_agent
 from trove_lite.guestagent.datastores.postgresql import manager as pg_manager
-from trove_lite.guestagent import rpcapi
 
 PORT = 5432
-READY_DEADLINE = 120
 FAULT_DEADLINE = 60
+POSTGRES = 'postgres --config_file=%s/'
 
 
 def _pids_of(instance_dir):
     """Pids of the postmasters whose command line names ``instance_dir``."""
-    result = subprocess.run(['pgrep', '-f', 'postgres --config_file=%s/'
-                             % re.escape(instance_dir)],
-                            capture_output=True, text=True)
-    return [int(pid) for pid in result.stdout.split()
-            if int(pid) != os.getpid()]
+    return guests.pids_of(POSTGRES, instance_dir)
 
 
 def _instance_dir():
-    """An instance directory the ``postgres`` user can reach.
-
-    Not under pytest's tmp_path: /tmp/pytest-of-<user> is private to its
-    owner, so a server that runs as ``postgres`` could not enter it.
-    """
-    path = tempfile.mkdtemp(prefix='tl-pg-')
-    os.chmod(path, 0o755)
-    return path
+    return guests.make_instance_dir('tl-pg-')
 
 
 def _remove_instance(path):
     # Whatever happened, no server of this instance survives the tests.
-    for pid in _pids_of(path):
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    shutil.rmtree(path, ignore_errors=True)
+    guests.remove_instance_dir(path, POSTGRES, kill=os.killpg)
 
 
-class Bus:
+class Bus(guests.GuestBus):
     """The in-memory bus and a fake conductor, for the whole module;
     ``guest(instance_dir, address)`` starts an agent for an instance.
     """
 
-    def __init__(self):
-        rpc_fixtures.register_messaging_opts()
-        self.overrides = rpc_fixtures.Overrides()
-        self.overrides.set('transport_url', rpc_fixtures.MEMORY_URL)
-        self.overrides.set('control_exchange',
-                           'pg_%s' % uuid.uuid4().hex)
-        self.overrides.set('heartbeat_timeout_threshold', 0,
-                           group='oslo_messaging_rabbit')
-        rpc.init(common.CONF)
-        topic = rpc_fixtures.unique_topic('conductor')
-        self.overrides.set('conductor_queue', topic)
-        self.overrides.set('report_interval', 2)
-        self.conductor = fakes.FakeConductor()
-        self.keys = {}
-        self.service = service.RPCService(
-            topic, 'conductor-1', self.conductor,
-            sealing.ConductorSerializer(self.keys.get))
-        self.service.start()
-        self.agents = []
-
     def guest(self, instance_dir, address, guest_id=None):
-        guest_id = guest_id or str(uuid.uuid4())
-        key = self.keys.get(guest_id) or sealing.generate_key()
-        self.keys[guest_id] = key
-        path = fixtures.write_config(
-            os.path.join(instance_dir, 'guest_info.conf'), {
-                'DEFAULT': {'guest_id': guest_id},
-                'guest': {'datastore_manager': 'postgresql',
-                          'datastore_version': '15',
-                          'tenant_id': 'tenant-1',
-                          'instance_dir': instance_dir, 'bind_host': address,
-                          'port': PORT, 'instance_key': key}})
-        agent = guest_agent.from_guest_info(path)
-        agent.start()
-        self.agents.append(agent)
-        api = rpcapi.GuestAgentAPI(context.get_admin_context(), guest_id,
-                                   key=key)
-        return agent, api
-
-    def stop_agent(self, agent):
-        agent.stop()
-        agent.wait()
-        self.agents.remove(agent)
-
-    def close(self):
-        for agent in list(self.agents):
-            self.stop_agent(agent)
-            agent.datastore.stop_db()
-        self.service.stop()
-        self.service.wait()
-        rpc.cleanup()
-        self.overrides.clear()
-
-
-def _wait_status(conductor, description, after=0, deadline=READY_DEADLINE):
-    ok = conductor.wait_for(
-        lambda c: description in c.statuses()[after:], deadline)
-    assert ok, 'no %r heartbeat within %ss; got %s; faults: %s' % (
-        description, deadline, conductor.statuses(), conductor.faults)
+        return super().guest(instance_dir, {
+            'datastore_manager': 'postgresql', 'datastore_version': '15',
+            'bind_host': address, 'port': PORT}, guest_id)
 
 
 @pytest.fixture(scope='module')
@@ -190,7 +105,7 @@ def pg(bus):
         api.prepare(512, [{'name': 'app'}, {'name': 'other'}],
                     [{'name': 'app', 'password': 'secret',
                       'databases': [{'name': 'app'}]}], volume_size=2)
-        _wait_status(bus.conductor, 'healthy')
+        guests.wait_status(bus.conductor, 'healthy')
         print('postgresql create -> healthy: %.1fs'
               % (time.monotonic() - start))
         assert 'building' in bus.conductor.statuses()
@@ -369,7 +284,7 @@ def test_restart_adopt_stop(pg):
     seen = len(bus.conductor.heartbeats)
     second, api = bus.guest(pg.path, pg.address, pg.agent.guest_id)
     assert second.datastore.adopt() == server_pid
-    _wait_status(bus.conductor, 'healthy', after=seen, deadline=30)
+    guests.wait_status(bus.conductor, 'healthy', after=seen, deadline=30)
     assert _pids_of(pg.path) == [server_pid]
     assert [u['name'] for u in api.list_users()] == ['app']
 
@@ -378,7 +293,7 @@ def test_restart_adopt_stop(pg):
     assert _pids_of(pg.path) == []
     assert 'Connection refused' in pg.refused() or 'connect' in pg.refused()
     seen = len(bus.conductor.heartbeats)
-    _wait_status(bus.conductor, 'shutdown', after=seen - 1, deadline=30)
+    guests.wait_status(bus.conductor, 'shutdown', after=seen - 1, deadline=30)
 
 
 def test_prepare_on_a_busy_port_reports_failure(bus):

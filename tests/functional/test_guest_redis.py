@@ -14,43 +14,27 @@ these tests exist to prove the agent runs the real server.
 """
 
 import os
-import re
-import shutil
-import signal
 import socket
 import subprocess
-import tempfile
 import time
-import uuid
 
 import pytest
 
 from tests.functional import fixtures
-from tests.unit.guestagent import fakes
-from tests.unit import rpc_fixtures
-from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
-from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
-from tests.unit.rpc_fixtures import start_service  # noqa: F401
-from trove_lite.common import context
+from tests.functional import guests
 from trove_lite.common import exception
-from trove_lite.common import sealing
-from trove_lite.guestagent import agent as guest_agent
-from trove_lite.guestagent.datastores import process
 from trove_lite.guestagent.datastores.redis import manager as redis_manager
-from trove_lite.guestagent import rpcapi
 
 PORT = 6379
-READY_DEADLINE = 60
 FAULT_DEADLINE = 60
+
+
+REDIS = 'redis-server .*%s'
 
 
 def _pids_of(instance_dir):
     """Pids of the servers whose command line names ``instance_dir``."""
-    result = subprocess.run(['pgrep', '-f', 'redis-server .*%s'
-                             % re.escape(instance_dir)],
-                            capture_output=True, text=True)
-    return [int(pid) for pid in result.stdout.split()
-            if int(pid) != os.getpid()]
+    return guests.pids_of(REDIS, instance_dir)
 
 
 def _cli(address, *args):
@@ -66,75 +50,30 @@ def _cli(address, *args):
 
 @pytest.fixture
 def instance_dir():
-    """An instance directory the ``redis`` user can reach.
-
-    Not under pytest's tmp_path: /tmp/pytest-of-<user> is private to its
-    owner, so a server running as ``redis`` could not enter it.
-    """
-    for binary in ('redis-server', 'redis-cli'):
-        if process.find_binary([binary]) is None:
-            pytest.fail('%s is not installed; these tests run the real '
-                        'server (apt-get install redis-server)' % binary)
-    path = tempfile.mkdtemp(prefix='trove-lite-guest-')
-    os.chmod(path, 0o755)
-    yield path
-    # Whatever happened, no server of this instance survives the test.
-    for pid in _pids_of(path):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    shutil.rmtree(path, ignore_errors=True)
+    guests.require('redis-server', 'redis-server', 'redis-cli')
+    with guests.instance_dir(REDIS) as path:
+        yield path
 
 
 @pytest.fixture
-def conductor(memory_bus, start_service):  # noqa: F811
-    topic = rpc_fixtures.unique_topic('conductor')
-    memory_bus.set('conductor_queue', topic)
-    memory_bus.set('report_interval', 1)
-    fake = fakes.FakeConductor()
-    fake.keys = {}
-    start_service(topic, 'conductor-1', fake,
-                  sealing.ConductorSerializer(fake.keys.get))
-    return fake
+def bus(instance_dir):
+    running = guests.GuestBus(report_interval=1)
+    yield running
+    running.close()
 
 
 @pytest.fixture
-def guest(conductor, instance_dir):
+def conductor(bus):
+    return bus.conductor
+
+
+@pytest.fixture
+def guest(bus, instance_dir):
     """``guest()`` -> (agent, api): an agent for the instance, started."""
-    address = fixtures.free_loopback_address(PORT)
-    guest_id = str(uuid.uuid4())
-    key = conductor.keys[guest_id] = sealing.generate_key()
-    path = fixtures.write_config(
-        os.path.join(instance_dir, 'guest_info.conf'), {
-            'DEFAULT': {'guest_id': guest_id},
-            'guest': {'datastore_manager': 'redis',
-                      'datastore_version': '7.0', 'tenant_id': 'tenant-1',
-                      'instance_dir': instance_dir, 'bind_host': address,
-                      'instance_key': key}})
-    agents = []
-
-    def _guest():
-        agent = guest_agent.from_guest_info(path)
-        agent.start()
-        agents.append(agent)
-        api = rpcapi.GuestAgentAPI(context.get_admin_context(), guest_id,
-                                   key=key)
-        return agent, api
-
-    yield _guest
-    for agent in agents:
-        agent.stop()
-        agent.wait()
-    if agents:
-        agents[-1].datastore.stop_db()
-
-
-def _wait_status(conductor, description, after=0, deadline=READY_DEADLINE):
-    ok = conductor.wait_for(
-        lambda c: description in c.statuses()[after:], deadline)
-    assert ok, 'no %r heartbeat within %ss; got %s; faults: %s' % (
-        description, deadline, conductor.statuses(), conductor.faults)
+    info = bus.write_guest_info(instance_dir, {
+        'datastore_manager': 'redis', 'datastore_version': '7.0',
+        'bind_host': fixtures.free_loopback_address(PORT)})
+    return lambda: bus.start_agent(*info)
 
 
 def _server_pid(agent):
@@ -148,7 +87,7 @@ def test_prepare_root_restart_adopt_stop(guest, conductor, instance_dir):
     assert agent.info.port == PORT
     start = time.monotonic()
     api.prepare(256, [], [], root_password='first-pw', volume_size=1)
-    _wait_status(conductor, 'healthy')
+    guests.wait_status(conductor, 'healthy')
     print('redis create -> healthy: %.1fs' % (time.monotonic() - start))
     assert not conductor.faults
 
@@ -202,7 +141,7 @@ def test_prepare_root_restart_adopt_stop(guest, conductor, instance_dir):
     seen = len(conductor.heartbeats)
     second, api = guest()
     assert second.datastore.adopt() == server_pid
-    _wait_status(conductor, 'healthy', after=seen, deadline=30)
+    guests.wait_status(conductor, 'healthy', after=seen, deadline=30)
     assert _pids_of(instance_dir) == [server_pid]
 
     # Disabling root leaves a password nobody knows.
@@ -215,7 +154,7 @@ def test_prepare_root_restart_adopt_stop(guest, conductor, instance_dir):
     assert not os.path.exists(second.datastore.paths.pid_file)
     assert _pids_of(instance_dir) == []
     seen = len(conductor.heartbeats)
-    _wait_status(conductor, 'shutdown', after=seen - 1, deadline=30)
+    guests.wait_status(conductor, 'shutdown', after=seen - 1, deadline=30)
 
 
 def test_prepare_on_a_busy_port_reports_failure(guest, conductor,
@@ -227,7 +166,7 @@ def test_prepare_on_a_busy_port_reports_failure(guest, conductor,
         api.prepare(64, [], [], root_password='pw', volume_size=1)
         assert conductor.wait_for(lambda c: c.faults, FAULT_DEADLINE), \
             conductor.statuses()
-        _wait_status(conductor, 'failed to spawn', deadline=FAULT_DEADLINE)
+        guests.wait_status(conductor, 'failed to spawn', deadline=FAULT_DEADLINE)
     fault = conductor.faults[0]
     assert fault['instance_id'] == agent.guest_id
     assert 'could not be set up' in fault['message']
