@@ -3,7 +3,9 @@ datastore servers: what the ``test_guest_*`` modules share.
 
 ``GuestBus`` sets up the in-memory bus and a fake conductor (which keeps
 the heartbeats and faults it gets) and starts agents for instance
-directories, exactly as ``trove-lite-all`` runs them; ``instance_dir``
+directories, exactly as ``trove-lite-all`` runs them (as the fixtures
+``bus``, ``conductor`` and ``guest`` for a test: import them into the
+module, which defines ``instance_dir``, ``GUEST`` and ``PORT``); ``instance_dir``
 makes a directory the datastore's own user can enter and, whatever
 happened, leaves no server of it running; ``wait_status`` waits for a
 heartbeat.
@@ -164,6 +166,39 @@ class GuestBus:
         self.service.wait()
         rpc.cleanup()
         self.overrides.clear()
+
+
+@pytest.fixture
+def bus(request, instance_dir):
+    """A ``GuestBus`` for one test; the module's ``instance_dir`` fixture
+    outlives it. ``REPORT_INTERVAL`` in the module sets the heartbeats'
+    interval (2 s unless set).
+    """
+    running = GuestBus(getattr(request.module, 'REPORT_INTERVAL', 2))
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def conductor(bus):
+    """The fake conductor: the heartbeats and faults the agents sent."""
+    return bus.conductor
+
+
+@pytest.fixture
+def guest(request, bus, instance_dir):
+    """``guest()`` -> (agent, api): an agent for the test's instance,
+    started; every call starts another agent of the same instance.
+
+    The module's ``GUEST`` holds the ``[guest]`` options of its
+    ``guest_info.conf`` (datastore_manager, datastore_version...); the
+    server binds a free loopback address for the module's ``PORT``.
+    """
+    options = dict(request.module.GUEST)
+    options.setdefault('bind_host',
+                       fixtures.free_loopback_address(request.module.PORT))
+    info = bus.write_guest_info(instance_dir, options)
+    return lambda: bus.start_agent(*info)
 
 
 def wait_status(conductor, description, after=0, deadline=READY_DEADLINE):

@@ -25,6 +25,9 @@ import pytest
 
 from tests.functional import fixtures
 from tests.functional import guests
+from tests.functional.guests import bus  # noqa: F401
+from tests.functional.guests import conductor  # noqa: F401
+from tests.functional.guests import guest  # noqa: F401
 from tests.unit.guestagent import fakes
 from tests.unit import rpc_fixtures
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
@@ -38,6 +41,8 @@ from trove_lite.guestagent import rpcapi
 PORT = 3306
 READY_DEADLINE = 120
 FAULT_DEADLINE = 60
+GUEST = {'datastore_manager': 'mariadb', 'datastore_version': '10.11',
+         'port': PORT}
 
 
 MARIADB = 'mariadbd .*%s'
@@ -57,34 +62,13 @@ def instance_dir():
         yield path
 
 
-@pytest.fixture
-def bus(instance_dir):
-    running = guests.GuestBus(report_interval=2)
-    yield running
-    running.close()
-
-
-@pytest.fixture
-def conductor(bus):
-    return bus.conductor
-
-
-@pytest.fixture
-def guest(bus, instance_dir):
-    """``guest()`` -> (agent, api): an agent for the instance, started."""
-    info = bus.write_guest_info(instance_dir, {
-        'datastore_manager': 'mariadb', 'datastore_version': '10.11',
-        'bind_host': fixtures.free_loopback_address(PORT), 'port': PORT})
-    return lambda: bus.start_agent(*info)
-
-
 def _connect(agent, user='app', password='secret', database='app'):
     return pymysql.connect(host=agent.info.bind_host, port=PORT, user=user,
                            password=password, database=database,
                            connect_timeout=10, autocommit=True)
 
 
-def test_prepare_restart_adopt_stop(guest, conductor, instance_dir):
+def test_prepare_restart_adopt_stop(guest, conductor, instance_dir):  # noqa: F811
     agent, api = guest()
     start = time.monotonic()
     api.prepare(512, [{'name': 'app', 'character_set': 'utf8mb4'}],
@@ -143,7 +127,7 @@ def test_prepare_restart_adopt_stop(guest, conductor, instance_dir):
     guests.wait_status(conductor, 'shutdown', after=seen - 1, deadline=30)
 
 
-def test_prepare_on_a_busy_port_reports_failure(guest, conductor,
+def test_prepare_on_a_busy_port_reports_failure(guest, conductor,  # noqa
                                                 instance_dir):
     agent, api = guest()
     with socket.socket() as blocker:
@@ -218,8 +202,8 @@ def test_standalone_agent_reads_guest_info_and_server_survives_it(
         instance_dir, tmp_path):
     topic = rpc_fixtures.unique_topic('conductor')
     conf_overrides.set('conductor_queue', topic)
-    conductor = fakes.FakeConductor()
-    start_service(topic, 'conductor-1', conductor)
+    collector = fakes.FakeConductor()
+    start_service(topic, 'conductor-1', collector)
     address = fixtures.free_loopback_address(PORT)
     guest_id = str(uuid.uuid4())
     bus_conf = fixtures.write_config(tmp_path / 'bus.conf', {'DEFAULT': {
@@ -241,20 +225,20 @@ def test_standalone_agent_reads_guest_info_and_server_survives_it(
         api.prepare(256, [{'name': 'app'}],
                     [{'name': 'app', 'password': 'secret',
                       'databases': [{'name': 'app'}]}], volume_size=1)
-        ok = conductor.wait_for(lambda c: 'healthy' in c.statuses(),
+        ok = collector.wait_for(lambda c: 'healthy' in c.statuses(),
                                 READY_DEADLINE)
-        assert ok, (conductor.statuses(), conductor.faults,
+        assert ok, (collector.statuses(), collector.faults,
                     log_path.read_text())
-        assert conductor.heartbeats[-1]['instance_id'] == guest_id
+        assert collector.heartbeats[-1]['instance_id'] == guest_id
         assert _terminate(processes[0]) == 0, log_path.read_text()
         servers = _pids_of(instance_dir)
         assert len(servers) == 1, servers
         pymysql.connect(host=address, port=PORT, user='app',
                         password='secret', database='app').close()
         # A new agent process adopts the running server and stops it.
-        seen = len(conductor.heartbeats)
+        seen = len(collector.heartbeats)
         processes.append(_agent_process(bus_conf, info_conf, log_path))
-        assert conductor.wait_for(
+        assert collector.wait_for(
             lambda c: 'healthy' in c.statuses()[seen:], 60), \
             log_path.read_text()
         assert _pids_of(instance_dir) == servers

@@ -20,13 +20,17 @@ import time
 
 import pytest
 
-from tests.functional import fixtures
 from tests.functional import guests
+from tests.functional.guests import bus  # noqa: F401
+from tests.functional.guests import conductor  # noqa: F401
+from tests.functional.guests import guest  # noqa: F401
 from trove_lite.common import exception
 from trove_lite.guestagent.datastores.redis import manager as redis_manager
 
 PORT = 6379
 FAULT_DEADLINE = 60
+GUEST = {'datastore_manager': 'redis', 'datastore_version': '7.0'}
+REPORT_INTERVAL = 1
 
 
 REDIS = 'redis-server .*%s'
@@ -55,33 +59,12 @@ def instance_dir():
         yield path
 
 
-@pytest.fixture
-def bus(instance_dir):
-    running = guests.GuestBus(report_interval=1)
-    yield running
-    running.close()
-
-
-@pytest.fixture
-def conductor(bus):
-    return bus.conductor
-
-
-@pytest.fixture
-def guest(bus, instance_dir):
-    """``guest()`` -> (agent, api): an agent for the instance, started."""
-    info = bus.write_guest_info(instance_dir, {
-        'datastore_manager': 'redis', 'datastore_version': '7.0',
-        'bind_host': fixtures.free_loopback_address(PORT)})
-    return lambda: bus.start_agent(*info)
-
-
 def _server_pid(agent):
     with open(agent.datastore.paths.pid_file) as handle:
         return int(handle.read())
 
 
-def test_prepare_root_restart_adopt_stop(guest, conductor, instance_dir):
+def test_prepare_root_restart_adopt_stop(guest, conductor, instance_dir):  # noqa: F811
     agent, api = guest()
     address = agent.info.bind_host
     assert agent.info.port == PORT
@@ -157,7 +140,7 @@ def test_prepare_root_restart_adopt_stop(guest, conductor, instance_dir):
     guests.wait_status(conductor, 'shutdown', after=seen - 1, deadline=30)
 
 
-def test_prepare_on_a_busy_port_reports_failure(guest, conductor,
+def test_prepare_on_a_busy_port_reports_failure(guest, conductor,  # noqa
                                                 instance_dir):
     agent, api = guest()
     with socket.socket() as blocker:
@@ -176,7 +159,7 @@ def test_prepare_on_a_busy_port_reports_failure(guest, conductor,
     assert _pids_of(instance_dir) == []
 
 
-def test_prepare_refuses_databases(guest, conductor, instance_dir):
+def test_prepare_refuses_databases(guest, conductor, instance_dir):  # noqa: F811
     agent, api = guest()
     api.prepare(64, [{'name': 'app'}], [], root_password='pw',
                 volume_size=1)
