@@ -67,7 +67,9 @@ def test_live_pid_needs_our_my_cnf_on_the_command_line(mgr):
 
 
 def test_stop_without_server_is_a_no_op(mgr):
-    mgr.stop_db()
+    assert mgr.stop_db() is None
+    assert mgr._live_pid() is None
+    assert not os.path.exists(mgr.paths.pid_file)
 
 
 def test_start_before_prepare_fails_clearly(mgr):

@@ -2,10 +2,8 @@
 
 import os
 import pwd
-import shutil
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
@@ -109,7 +107,9 @@ def test_stop_kills_a_server_that_ignores_shutdown(mgr):
 
 
 def test_stop_without_server_is_a_no_op(mgr):
-    mgr.stop_db()
+    assert mgr.stop_db() is None
+    assert mgr._live_pid() is None
+    assert not os.path.exists(mgr.paths.pid_file)
 
 
 def test_start_before_prepare_fails_clearly(mgr):
@@ -169,18 +169,6 @@ def test_requests_are_validated_before_the_server_is_asked(mgr, call):
     # No server runs: a BadValue proves nothing was sent.
     with pytest.raises(exception.BadValue):
         call(mgr)
-
-
-@pytest.fixture
-def open_dir():
-    """A directory everyone may enter, in /tmp (pytest's own is private)."""
-    path = tempfile.mkdtemp(prefix='trove-lite-unit-')
-    os.chmod(path, 0o755)
-    yield path
-    for root, dirs, _ in os.walk(path):
-        for name in dirs:
-            os.chmod(os.path.join(root, name), 0o755)
-    shutil.rmtree(path)
 
 
 def test_prepare_refuses_a_dir_the_server_user_cannot_reach(open_dir):

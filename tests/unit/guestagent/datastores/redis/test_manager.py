@@ -157,7 +157,9 @@ def test_stop_kills_a_server_that_ignores_sigterm(mgr):
 
 
 def test_stop_without_server_is_a_no_op(mgr):
-    mgr.stop_db()
+    assert mgr.stop_db() is None
+    assert mgr._live_pid() is None
+    assert not os.path.exists(mgr.paths.pid_file)
 
 
 def test_start_before_prepare_fails_clearly(mgr):
