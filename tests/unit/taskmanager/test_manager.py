@@ -107,6 +107,25 @@ def test_notification_needs_1_2(ctx, memory_bus, cap, version,
     assert 'notification' not in second.kwargs
 
 
+@pytest.mark.parametrize('cap, version, carried', [
+    (None, '1.3', True), ('1.2', '1.2', False)])
+def test_holder_needs_1_3(ctx, memory_bus, cap, version,
+                          carried):  # noqa: F811
+    if cap:
+        memory_bus.set('taskmanager', cap, group='upgrade_levels')
+    api = rpcapi.TaskManagerAPI()
+    with mock.patch.object(api, 'client') as client:
+        client.can_send_version.side_effect = \
+            lambda v: cap is None or v <= cap
+        api.delete_instance(ctx, 'i1', notification={'operation': 'x'},
+                            holder='api@h:1')
+    client.prepare.assert_called_once_with(version=version)
+    [cast] = client.prepare.return_value.cast.call_args_list
+    # An old taskmanager gets the notification, but no holder.
+    assert ('holder' in cast.kwargs) is carried
+    assert 'notification' in cast.kwargs
+
+
 def test_flows_do_not_block_the_dispatcher():
     runner = manager.FlowRunner(workers=1)
     release = threading.Event()
