@@ -80,6 +80,15 @@ def _add(context, row):
     context.session.add(row)
 
 
+@db_api.writer
+def _past_deadline(context, model, resource_id):
+    """The row's task was given 30 s and they passed a second ago."""
+    now = models.utcnow()
+    context.session.query(model).filter_by(id=resource_id).update(
+        {'task_start_time': now - datetime.timedelta(seconds=31),
+         'task_deadline': now - datetime.timedelta(seconds=1)})
+
+
 def _snapshot(ctx, task=READY):
     _add(ctx, Snapshot(id='s1', tenant_id='p', status=task.code))
     return 's1'
@@ -124,7 +133,7 @@ def test_a_declared_kind_expires_through_the_reconciler(
     sid = _snapshot(admin_context)
     resource_locks.start(admin_context, snapshot_kind, sid, 'take', 'h:1')
     assert reconcilers.ExpireTasks().run(admin_context) == 0
-    _past_deadline(admin_context, sid)
+    _past_deadline(admin_context, Snapshot, sid)
     assert reconcilers.ExpireTasks().run(admin_context) == 1
     row = resource_locks.get(admin_context, snapshot_kind, sid)
     assert (row.status, row.lock_holder) == (TAKE_FAILED.code, None)
@@ -137,14 +146,6 @@ def test_a_declared_kind_expires_through_the_reconciler(
     assert (payload['snapshot_id'], payload['tenant_id']) == (sid, 'p')
     # Expired once only.
     assert reconcilers.ExpireTasks().run(admin_context) == 0
-
-
-@db_api.writer
-def _past_deadline(context, sid):
-    now = models.utcnow()
-    context.session.query(Snapshot).filter_by(id=sid).update(
-        {'task_start_time': now - datetime.timedelta(seconds=31),
-         'task_deadline': now - datetime.timedelta(seconds=1)})
 
 
 # -- The declared kinds -------------------------------------------------------
@@ -165,7 +166,7 @@ def test_backups_have_deadlines_and_faults(admin_context, override):
         resource_locks.start(admin_context, kind, 'b2', 'delete', 'h:2')
     assert resource_locks.expire(admin_context, kind, 'b1', 'BUILDING',
                                  'late', 'details') is False
-    _expire_now(admin_context, models.Backup, 'b1')
+    _past_deadline(admin_context, models.Backup, 'b1')
     assert resource_locks.expire(admin_context, kind, 'b1', 'BUILDING',
                                  'late', 'details')
     assert resource_locks.get(admin_context, kind, 'b1').state == 'FAILED'
@@ -197,12 +198,6 @@ def _version(ctx):
         id='v1', datastore_id='d1', name='8.0', active=True,
         registry_ext='', repl_strategy=''))
     return 'v1'
-
-
-@db_api.writer
-def _expire_now(context, model, resource_id):
-    context.session.query(model).filter_by(id=resource_id).update(
-        {'task_deadline': models.utcnow() - datetime.timedelta(seconds=1)})
 
 
 def test_missing_rows_are_the_kind_s_not_found(admin_context):
