@@ -91,11 +91,6 @@ class Machine:
                 raise ValueError('%s: event %s names a task not declared'
                                  % (self.name, event))
 
-    @property
-    def any_task(self):
-        """Every task: the sources of an event that works from anywhere."""
-        return frozenset(self.tasks)
-
     def task(self, code):
         """The task stored as ``code`` (``default`` when unknown)."""
         return self.by_code.get(code, self.default)
