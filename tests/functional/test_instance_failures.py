@@ -45,6 +45,7 @@ from trove_lite.common import rpc
 from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.conductor import rpcapi as conductor_rpcapi
+from trove_lite.taskmanager import stale_locks
 
 # Deadlines of the control planes that must fail before them: generous,
 # so that an ERROR seen before them proves the flow noticed the failure.
@@ -332,16 +333,23 @@ def test_a_datastore_that_cannot_start_ends_in_error_with_its_reason(cloud):
 
 # -- 3. the taskmanager dies mid-create --------------------------------------
 
+def _kill_the_taskmanager_mid_create(plane):
+    """Create an instance and SIGKILL the taskmanager once the server is
+    made and its agent runs; returns (tenant, instance id).
+    """
+    tenant = plane.api(uuid.uuid4().hex)
+    instance_id = tenant.created()
+    conftest.wait_for_log(plane.processes['trove-lite-taskmanager'],
+                          'Started the guest agent of instance %s'
+                          % instance_id)
+    plane.kill('trove-lite-taskmanager')
+    return tenant, instance_id
+
+
 def test_a_create_whose_taskmanager_died_expires_and_deletes(infra_url):
     with running(ControlPlane(infra_url, 'killed', default={
             'build_timeout': SHORT_BUILD_TIMEOUT})) as plane:
-        tenant = plane.api(uuid.uuid4().hex)
-        instance_id = tenant.created()
-        # Mid-create: the server is made and its agent runs.
-        conftest.wait_for_log(plane.processes['trove-lite-taskmanager'],
-                              'Started the guest agent of instance %s'
-                              % instance_id)
-        plane.kill('trove-lite-taskmanager')
+        tenant, instance_id = _kill_the_taskmanager_mid_create(plane)
         instance_dir = plane.instances_path / instance_id
         assert processes_naming(instance_dir)
 
@@ -357,6 +365,25 @@ def test_a_create_whose_taskmanager_died_expires_and_deletes(infra_url):
         assert tenant.delete(instance_id).status_code == 202
         tenant.wait_gone(instance_id)
         assert tenant.list() == []
+        assert_nothing_left(plane, instance_id)
+
+
+def test_a_restarted_taskmanager_ends_the_create_it_was_running(infra_url):
+    # The flow's lock names the taskmanager's host; the same taskmanager,
+    # started again, knows no flow of its previous life can still run.
+    with running(ControlPlane(infra_url, 'restarted', default={
+            'build_timeout': LONG_BUILD_TIMEOUT})) as plane:
+        tenant, instance_id = _kill_the_taskmanager_mid_create(plane)
+        plane.start('trove-lite-taskmanager')
+        plane.wait_ready(['trove-lite-taskmanager'])
+
+        # In error at once, long before its deadline, saying why.
+        instance = tenant.wait(instance_id, 'ERROR', deadline=60)
+        assert instance['fault']['message'] == \
+            stale_locks.MESSAGE % 'instance', plane.logs()
+        assert plane.options['host'] in instance['fault']['details']
+        assert tenant.delete(instance_id).status_code == 202
+        tenant.wait_gone(instance_id)
         assert_nothing_left(plane, instance_id)
 
 

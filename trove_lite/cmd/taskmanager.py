@@ -2,8 +2,9 @@
 
 Any number of taskmanagers may share the ``taskmanager_queue`` topic; each
 also listens as ``[DEFAULT] host``, so a message can be pinned to one. On
-start it adopts the local instances of its host (their agents are started
-again if they are not running).
+start it ends the operations its previous life left locked
+(``taskmanager/stale_locks.py``) and adopts the local instances of its host
+(their agents are started again if they are not running).
 """
 
 from oslo_log import log as logging
@@ -14,6 +15,7 @@ from trove_lite.common import context
 from trove_lite.common import rpc
 from trove_lite.common import service
 from trove_lite.taskmanager import manager
+from trove_lite.taskmanager import stale_locks
 
 CONF = common.CONF
 LOG = logging.getLogger(__name__)
@@ -26,13 +28,21 @@ def build_service(driver=None, runner=None):
 
 
 def build_services():
-    """Everything a taskmanager runs, in launch order; adopts this host's
-    instances (``rpc.init()`` must have run).
+    """Everything a taskmanager runs, in launch order; fails the operations
+    this host's previous life held and adopts this host's instances
+    (``rpc.init()`` must have run).
 
     :returns: ``[launcher service, flow runner, RPC service]``: stopped in
         reverse, so no message arrives for a stopped runner and agents
         stop last.
     """
+    # NOTE(locks): before this taskmanager runs any flow, so that every
+    # lock naming this host is a dead flow's (taskmanager/stale_locks.py).
+    try:
+        stale_locks.fail_stale_locks(context.get_admin_context())
+    except Exception:
+        # NOTE(locks): their deadlines end them instead, later.
+        LOG.exception('Ending the operations this host left locked failed')
     driver, launcher = launchers.build_compute_driver()
     try:
         driver.adopt_servers(context.get_admin_context())

@@ -234,6 +234,18 @@ class ConfigurationParametersFileInvalid(BadRequest):
     message = 'Invalid configuration parameter rules in %(path)s: %(reason)s'
 
 
+# -- Any resource kind (common/state_machine.py) -----------------------------
+
+class ResourceNotAvailable(UnprocessableEntity):
+    message = 'The %(kind)s is not currently available for this action ' \
+              '(its task is %(task)s).'
+
+
+class ResourceBusy(Conflict):
+    message = 'The %(kind)s %(uuid)s is being changed by another request; ' \
+              'try again when it is done.'
+
+
 # -- Instances ----------------------------------------------------------------
 
 class InstanceNotFound(NotFound):

@@ -183,18 +183,22 @@ class Operation:
         return cls(context, carried.get('operation'), service, payload)
 
     @classmethod
-    def expired(cls, context, operation, service, tenant_id, instance_id):
+    def expired(cls, context, operation, service, tenant_id, instance_id,
+                id_key='instance_id'):
         """An operation whose worker never finished it: its deadline
         passed, and only its ``error`` is left to send.
 
         The request's own fields (request id, addresses) died with the
-        worker; the instance's id and tenant still say which it was.
+        worker; the resource's id and tenant still say which it was.
+
+        :param instance_id: the resource's id, sent as ``id_key``
+            (``backup_id`` for a backup's operation).
         """
         if not enabled():
             return cls(context, None, service, None)
         payload = {'request_id': None, 'server_type': SERVER_TYPES[service],
                    'client_ip': None, 'server_ip': None,
-                   'tenant_id': tenant_id, 'instance_id': instance_id}
+                   'tenant_id': tenant_id, id_key: instance_id}
         return cls(context, operation, service, payload)
 
     @property

@@ -1,4 +1,5 @@
-"""The statuses of an instance, and how the API shows them.
+"""The statuses of instances, backups and clusters, and how the API shows
+them.
 
 Two statuses describe an instance, and they are kept apart on purpose:
 
@@ -14,6 +15,10 @@ the compute server's status) by ``api_status``/``operating_status`` below,
 with upstream Trove's values, so that the CLI and dashboards read them
 unchanged. Codes and descriptions are upstream's, so operators who query
 the infrastructure database directly find familiar numbers.
+
+Backups (``backups.state``) and clusters (``clusters.task_id``) have tasks
+of their own, upstream's too; which change of task may follow which is
+declared per resource kind in ``state_machine``.
 """
 
 import collections
@@ -58,6 +63,95 @@ RESIZING_ERROR = TASKS['RESIZING_ERROR']
 def task(code):
     """The ``Task`` with ``code``; unknown codes read as NONE."""
     return TASKS_BY_CODE.get(code, NONE)
+
+
+# -- Backups (upstream's trove/backup/state.py) --------------------------------
+# NOTE(backups): ``backups.state`` stores the state's name, so a backup
+# state's ``code`` is its name.
+_BACKUP_STATES = [
+    Task('NEW', 'NEW', 'NEW', 'The backup was requested.', False),
+    Task('BUILDING', 'BUILDING', 'BUILDING', 'The guest is taking the '
+         'backup.', False),
+    Task('SAVING', 'SAVING', 'SAVING', 'The backup is being stored.', False),
+    Task('COMPLETED', 'COMPLETED', 'COMPLETED', 'The backup is stored.',
+         False),
+    Task('FAILED', 'FAILED', 'FAILED', 'The backup failed.', True),
+    Task('RESTORED', 'RESTORED', 'RESTORED', 'The backup was registered '
+         'from an existing location.', False),
+    Task('DELETE_FAILED', 'DELETE_FAILED', 'DELETE_FAILED',
+         'The backup could not be deleted.', True),
+    # NOTE(deadlines): trove_lite's own: upstream deletes a backup with no
+    # state of its own, so a worker that died mid-delete left no trace.
+    Task('DELETING', 'DELETING', 'DELETING', 'The backup is being deleted.',
+         False),
+]
+
+BACKUP_STATES = {state.name: state for state in _BACKUP_STATES}
+
+BACKUP_NEW = BACKUP_STATES['NEW']
+BACKUP_BUILDING = BACKUP_STATES['BUILDING']
+BACKUP_SAVING = BACKUP_STATES['SAVING']
+BACKUP_COMPLETED = BACKUP_STATES['COMPLETED']
+BACKUP_FAILED = BACKUP_STATES['FAILED']
+BACKUP_RESTORED = BACKUP_STATES['RESTORED']
+BACKUP_DELETE_FAILED = BACKUP_STATES['DELETE_FAILED']
+BACKUP_DELETING = BACKUP_STATES['DELETING']
+
+# Upstream's running states: a backup in one of them makes its instance
+# show BACKUP.
+BACKUP_RUNNING = frozenset([BACKUP_NEW, BACKUP_BUILDING, BACKUP_SAVING])
+
+
+def backup_state(code):
+    """The backup state named ``code``; unknown names read as FAILED."""
+    return BACKUP_STATES.get(code, BACKUP_FAILED)
+
+
+# -- Clusters (upstream's trove/cluster/tasks.py) -----------------------------
+
+_CLUSTER_TASKS = [
+    Task(1, 'NONE', 'NONE', 'No tasks for the cluster.', False),
+    Task(2, 'BUILDING', 'BUILDING', 'Building the initial cluster.', False),
+    Task(3, 'DELETING', 'DELETING', 'Deleting the cluster.', False),
+    Task(4, 'ADDING_SHARD', 'ADDING_SHARD', 'Adding a shard to the cluster.',
+         False),
+    Task(5, 'GROWING_CLUSTER', 'GROWING_CLUSTER',
+         'Increasing the size of the cluster.', False),
+    Task(6, 'SHRINKING_CLUSTER', 'SHRINKING_CLUSTER',
+         'Decreasing the size of the cluster.', False),
+    Task(7, 'UPGRADING_CLUSTER', 'UPGRADING_CLUSTER',
+         'Upgrading the cluster to new version.', False),
+    Task(8, 'RESTARTING_CLUSTER', 'RESTARTING_CLUSTER',
+         'Restarting the cluster.', False),
+    Task(9, 'UPDATING_CLUSTER', 'UPDATING_CLUSTER',
+         'Updating cluster configuration.', False),
+]
+# NOTE(deadlines): trove_lite's own error tasks (0x60 | the task's code),
+# so that every transitional cluster task has an error task to expire into;
+# upstream puts a failed cluster back to NONE and leaves the error on its
+# instances.
+_CLUSTER_TASKS += [
+    Task(0x60 | t.code, '%s_ERROR' % t.name, t.action,
+         '%s failed.' % t.description.rstrip('.'), True)
+    for t in _CLUSTER_TASKS if t.code != 1]
+
+CLUSTER_TASKS = {t.name: t for t in _CLUSTER_TASKS}
+CLUSTER_TASKS_BY_CODE = {t.code: t for t in _CLUSTER_TASKS}
+
+CLUSTER_NONE = CLUSTER_TASKS['NONE']
+CLUSTER_BUILDING = CLUSTER_TASKS['BUILDING']
+CLUSTER_DELETING = CLUSTER_TASKS['DELETING']
+CLUSTER_ADDING_SHARD = CLUSTER_TASKS['ADDING_SHARD']
+CLUSTER_GROWING = CLUSTER_TASKS['GROWING_CLUSTER']
+CLUSTER_SHRINKING = CLUSTER_TASKS['SHRINKING_CLUSTER']
+CLUSTER_UPGRADING = CLUSTER_TASKS['UPGRADING_CLUSTER']
+CLUSTER_RESTARTING = CLUSTER_TASKS['RESTARTING_CLUSTER']
+CLUSTER_UPDATING = CLUSTER_TASKS['UPDATING_CLUSTER']
+
+
+def cluster_task(code):
+    """The cluster ``Task`` with ``code``; unknown codes read as NONE."""
+    return CLUSTER_TASKS_BY_CODE.get(code, CLUSTER_NONE)
 
 
 ServiceStatus = collections.namedtuple('ServiceStatus',

@@ -7,8 +7,9 @@ switches on; ``ReconcilerService`` runs them all every
 must be safe to run in many conductors at once: they act through the
 repositories' conditional updates, so only one of them wins.
 
-``expire_tasks`` enforces the deadlines of transitional tasks: an
-instance whose task is past its deadline (its worker died, or a guest
+``expire_tasks`` enforces the deadlines of transitional tasks of every
+registered resource kind (``db/resource_kinds.py``): an instance, backup
+or cluster whose task is past its deadline (its worker died, or a guest
 never answered) goes to the task's error state with a fault, and the
 operation's ``dbaas.<operation>.error`` notification is sent, since its
 worker will not send the end.
@@ -24,10 +25,9 @@ from stevedore import named
 
 from trove_lite.common import context as trove_context
 from trove_lite.common import notifications
-from trove_lite.common import state_machine
-from trove_lite.common import states
 from trove_lite.db import models
-from trove_lite.db.repositories import instances
+from trove_lite.db.repositories import resource_locks
+from trove_lite.db import resource_kinds
 
 LOG = logging.getLogger(__name__)
 
@@ -46,61 +46,43 @@ class Reconciler(abc.ABC):
         """
 
 
-_EXPIRY_MESSAGES = {
-    states.BUILDING: 'The instance did not become ready within %d seconds.',
-    states.REBOOTING: 'The database did not restart within %d seconds.',
-    states.DELETING: ('The instance was not deleted within %d seconds; try '
-                      'deleting it again.'),
-    states.RESIZING: 'The resize did not finish within %d seconds.',
-}
-
-
-# The operation notification a task's expiry ends.
-_EXPIRED_OPERATIONS = {
-    states.BUILDING: notifications.INSTANCE_CREATE,
-    states.REBOOTING: notifications.INSTANCE_RESTART,
-    states.DELETING: notifications.INSTANCE_DELETE,
-}
-
-
-def _allowed_seconds(row, task):
-    """The time the row's task was given.
-
-    NOTE(deadlines): the API process that set the deadline may be
-    configured differently from this conductor (or was, before a
-    restart); the row says what the task was allowed.
-    """
-    if row.task_start_time is not None and row.task_deadline is not None:
-        allowed = (row.task_deadline - row.task_start_time).total_seconds()
-        if allowed > 0:
-            return int(round(allowed))
-    return getattr(cfg.CONF, state_machine.DEADLINES[task][1])
-
-
 class ExpireTasks(Reconciler):
-    """Move instances past their task's deadline to the error task."""
+    """Move rows of every registered resource kind past their task's
+    deadline to the task's error, with a fault.
+
+    What a kind's expiry means (error task, message, the operation it
+    ends) is its declaration (``state_machine.Machine``); this walks
+    ``resource_kinds.registered()`` and knows no kind by name.
+    """
 
     def run(self, context, now=None):
         now = now or models.utcnow()
+        return sum(self._expire_kind(context, kind, now)
+                   for kind in resource_kinds.registered())
+
+    @staticmethod
+    def _expire_kind(context, kind, now):
+        machine = kind.machine
         count = 0
-        for row in instances.expired(context, now):
-            task = states.task(row.task_id)
-            if task not in state_machine.DEADLINES:
+        for row in resource_locks.expired(context, kind, now):
+            task = kind.task_of(row)
+            if task not in machine.deadlines:
                 continue
-            message = _EXPIRY_MESSAGES[task] % _allowed_seconds(row, task)
+            message = machine.expiry_message(task, machine.allowed_seconds(
+                task, row.task_start_time, row.task_deadline))
             details = ('Task %s started at %s passed its deadline %s '
                        '(checked at %s; lock holder %s).'
                        % (task.name, row.task_start_time, row.task_deadline,
                           now, row.lock_holder))
-            if instances.expire(context, row.id, row.task_id, message,
-                                details):
-                LOG.warning('Instance %s: %s', row.id, details)
-                count += 1
-                if task in _EXPIRED_OPERATIONS:
-                    notifications.Operation.expired(
-                        context, _EXPIRED_OPERATIONS[task],
-                        notifications.CONDUCTOR, row.tenant_id,
-                        row.id).error(message)
+            if not resource_locks.expire(context, kind, row.id,
+                                         getattr(row, kind.task_column),
+                                         message, details):
+                continue
+            LOG.warning('%s %s: %s', machine.name.capitalize(), row.id,
+                        details)
+            count += 1
+            kind.end_operation(context, row, task, message,
+                               notifications.CONDUCTOR)
         return count
 
 

@@ -12,6 +12,7 @@ from trove_lite.conf import compute
 from trove_lite.conf import conductor
 from trove_lite.conf import database
 from trove_lite.conf import datastores
+from trove_lite.conf import deadlines
 from trove_lite.conf import default
 from trove_lite.conf import guest_agent
 from trove_lite.conf import instances
@@ -29,6 +30,7 @@ compute.register_opts(CONF)
 conductor.register_opts(CONF)
 database.register_opts(CONF)
 datastores.register_opts(CONF)
+deadlines.register_opts(CONF)
 guest_agent.register_opts(CONF)
 instances.register_opts(CONF)
 messaging.register_opts(CONF)

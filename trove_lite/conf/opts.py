@@ -10,6 +10,7 @@ from trove_lite.conf import compute
 from trove_lite.conf import conductor
 from trove_lite.conf import database
 from trove_lite.conf import datastores
+from trove_lite.conf import deadlines
 from trove_lite.conf import default
 from trove_lite.conf import guest_agent
 from trove_lite.conf import instances
@@ -19,9 +20,9 @@ from trove_lite.conf import quota
 from trove_lite.conf import taskmanager
 from trove_lite.conf import upgrade_levels
 
-_MODULES = (default, api, instances, messaging, notifications, quota, database,
-            upgrade_levels, guest_agent, compute, taskmanager, conductor,
-            datastores)
+_MODULES = (default, api, instances, deadlines, messaging, notifications,
+            quota, database, upgrade_levels, guest_agent, compute,
+            taskmanager, conductor, datastores)
 
 
 def list_opts():

@@ -180,6 +180,11 @@ class Cluster(SoftDeleteMixin, Base):
                                      nullable=False)
     configuration_id = sa.Column(sa.String(36),
                                  sa.ForeignKey('configurations.id'))
+    # trove_lite: the task's start and deadline and the cluster's lock
+    # holder, as on instances (common/state_machine.py CLUSTER).
+    task_start_time = sa.Column(sa.DateTime)
+    task_deadline = sa.Column(sa.DateTime)
+    lock_holder = sa.Column(sa.String(255))
 
 
 class Instance(TimestampMixin, SoftDeleteMixin, Base):
@@ -230,6 +235,27 @@ class InstanceFault(SoftDeleteMixin, Base):
     instance_id = sa.Column(sa.String(64),
                             sa.ForeignKey('instances.id', ondelete='CASCADE'),
                             nullable=False)
+    message = sa.Column(sa.String(255), nullable=False)
+    details = sa.Column(sa.Text, nullable=False)
+    created = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    updated = sa.Column(sa.DateTime, nullable=False, default=utcnow,
+                        onupdate=utcnow)
+
+
+class ResourceFault(SoftDeleteMixin, Base):
+    """Why a backup, a cluster (any kind without a fault table of its own)
+    failed: the faults of ``instance_faults``, keyed by kind and id.
+    """
+
+    __tablename__ = 'resource_faults'
+    __table_args__ = (
+        sa.Index('resource_faults_kind_resource_id', 'resource_kind',
+                 'resource_id'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    resource_kind = sa.Column(sa.String(64), nullable=False)
+    resource_id = sa.Column(sa.String(64), nullable=False)
     message = sa.Column(sa.String(255), nullable=False)
     details = sa.Column(sa.Text, nullable=False)
     created = sa.Column(sa.DateTime, nullable=False, default=utcnow)
@@ -333,6 +359,11 @@ class Backup(SoftDeleteMixin, Base):
     datastore_version_id = sa.Column(sa.String(36),
                                      sa.ForeignKey('datastore_versions.id'))
     storage_driver = sa.Column(sa.Text)
+    # trove_lite: ``state`` is the backup's task (common/state_machine.py
+    # BACKUP); when it started, its deadline and the lock holder.
+    task_start_time = sa.Column(sa.DateTime)
+    task_deadline = sa.Column(sa.DateTime)
+    lock_holder = sa.Column(sa.String(255))
 
 
 # -- Quotas -------------------------------------------------------------------

@@ -26,7 +26,7 @@ LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.TaskManagerAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.2'
+RPC_API_VERSION = '1.3'
 SERVICE_NAME = 'taskmanager'
 
 
@@ -141,21 +141,24 @@ class Manager:
             root_password, stop_event=self._runner.stop_event,
             notice=self._notice(context, notification))
 
-    def delete_instance(self, context, instance_id, notification=None):
+    def delete_instance(self, context, instance_id, notification=None,
+                        holder=None):
         """Delete an instance the API set DELETING (API 1.1;
-        ``notification`` 1.2).
+        ``notification`` 1.2; ``holder`` 1.3).
         """
         LOG.info('delete_instance %s received', instance_id)
         self._runner.submit('delete of %s' % instance_id,
                             delete_instance.run, context,
                             self._get_driver(), instance_id,
-                            notice=self._notice(context, notification))
+                            notice=self._notice(context, notification),
+                            holder=holder)
 
-    def restart(self, context, instance_id, notification=None):
+    def restart(self, context, instance_id, notification=None, holder=None):
         """Restart the datastore of an instance set REBOOTING (API 1.1;
-        ``notification`` 1.2).
+        ``notification`` 1.2; ``holder`` 1.3).
         """
         LOG.info('restart %s received', instance_id)
         self._runner.submit('restart of %s' % instance_id,
                             restart_instance.run, context, instance_id,
-                            notice=self._notice(context, notification))
+                            notice=self._notice(context, notification),
+                            holder=holder)

@@ -22,6 +22,9 @@ class TaskManagerAPI(rpc.ServiceClient):
     |    1.1 - create_instance, delete_instance, restart.
     |    1.2 - create_instance, delete_instance and restart take
     |          ``notification``: the operation notification the flow ends.
+    |    1.3 - delete_instance and restart take ``holder``: the lock
+    |          holder the API's test-and-set recorded, which the flow
+    |          takes over and checks.
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -30,21 +33,30 @@ class TaskManagerAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.2'
+    RPC_API_VERSION = '1.3'
     SERVICE_NAME = 'taskmanager'
 
     def __init__(self, topic=None):
         super().__init__(topic or CONF.taskmanager_queue)
 
-    def _cast(self, context, method, notification, **kwargs):
-        """Cast ``method`` (API 1.1), with ``notification`` at 1.2.
+    def _cast(self, context, method, notification, holder=None, **kwargs):
+        """Cast ``method`` (API 1.1), with ``notification`` at 1.2 and
+        ``holder`` at 1.3.
 
         NOTE(upgrade): a taskmanager older than 1.2 does not take
         ``notification``; it then does the work without sending the
         operation's end (nothing else changes). Without a notification
-        (notifications off) the message is the 1.1 one.
+        (notifications off) the message is the 1.1 one. A taskmanager
+        older than 1.3 gets no ``holder``: it acts for whoever the row
+        names as holder, as it always did.
         """
-        if notification is not None and self.client.can_send_version('1.2'):
+        if holder is not None and self.client.can_send_version('1.3'):
+            cctxt = rpc.prepare(self.client, '1.3')
+            kwargs['holder'] = holder
+            if notification is not None:
+                kwargs['notification'] = notification
+        elif notification is not None and \
+                self.client.can_send_version('1.2'):
             cctxt = rpc.prepare(self.client, '1.2')
             kwargs['notification'] = notification
         else:
@@ -66,17 +78,21 @@ class TaskManagerAPI(rpc.ServiceClient):
                    instance_id=instance_id, databases=databases, users=users,
                    root_password=root_password)
 
-    def delete_instance(self, context, instance_id, notification=None):
+    def delete_instance(self, context, instance_id, notification=None,
+                        holder=None):
         """Delete the instance (the API has set DELETING and the lock).
 
         :param notification: the started ``dbaas.instance_delete``.
+        :param holder: the lock holder the API recorded.
         """
-        self._cast(context, 'delete_instance', notification,
+        self._cast(context, 'delete_instance', notification, holder=holder,
                    instance_id=instance_id)
 
-    def restart(self, context, instance_id, notification=None):
+    def restart(self, context, instance_id, notification=None, holder=None):
         """Restart the datastore (the API has set REBOOTING and the lock).
 
         :param notification: the started ``dbaas.instance_restart``.
+        :param holder: the lock holder the API recorded.
         """
-        self._cast(context, 'restart', notification, instance_id=instance_id)
+        self._cast(context, 'restart', notification, holder=holder,
+                   instance_id=instance_id)

@@ -17,13 +17,17 @@ from trove_lite.cmd import guestagent
 from trove_lite.cmd import taskmanager
 from trove_lite.common import context
 from trove_lite.common import service
+from trove_lite.common import states
 from trove_lite.conductor import manager as conductor_manager
 from trove_lite.conductor import reconcilers
+from trove_lite.db.repositories import instances
+from trove_lite.db.repositories import resource_locks
 from trove_lite.guestagent import agent as guest_agent
 from trove_lite.guestagent import rpcapi as guest_rpcapi
 from trove_lite.guestagent import service as guest_service
 from trove_lite.taskmanager import manager as taskmanager_manager
 from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
+from trove_lite.taskmanager import stale_locks
 
 
 def test_taskmanager_service(conf_overrides):  # noqa: F811
@@ -114,3 +118,17 @@ def test_conductor_services_run_reconcilers(conf_overrides):  # noqa: F811
     assert isinstance(rpc_svc, service.RPCService)
     assert isinstance(reconciler_svc, reconcilers.ReconcilerService)
     assert [n for n, _ in reconciler_svc.reconcilers] == ['expire_tasks']
+
+
+def test_taskmanager_services_end_what_this_host_left_locked(
+        conf_overrides, admin_context):  # noqa: F811
+    conf_overrides.set('compute_driver', 'fake')
+    row = instances.create(admin_context, {'name': 'db', 'tenant_id': 'p'})
+    instances.claim(admin_context, row.id,
+                    resource_locks.new_holder(), states.BUILDING)
+    taskmanager.build_services()
+    row = instances.get(admin_context, row.id)
+    assert row.lock_holder is None
+    assert states.task(row.task_id).is_error
+    assert instances.get_fault(admin_context, row.id).message == \
+        stale_locks.MESSAGE % 'instance'

@@ -88,22 +88,34 @@ def test_flows_end_the_operations_the_api_handed_off(
     assert 'pw' not in repr(notifications.all())
 
 
-@pytest.mark.parametrize('cap, version, carried', [
-    (None, '1.2', True), ('1.1', '1.1', False)])
-def test_notification_needs_1_2(ctx, memory_bus, cap, version,
-                                carried):  # noqa: F811
+NOTIFICATION = {'operation': 'x'}
+HOLDER = 'api@h:1'
+
+
+@pytest.mark.parametrize('cap, sending, version, sent', [
+    (None, {}, '1.1', set()),
+    (None, {'notification': NOTIFICATION}, '1.2', {'notification'}),
+    ('1.1', {'notification': NOTIFICATION}, '1.1', set()),
+    (None, {'holder': HOLDER}, '1.3', {'holder'}),
+    (None, {'notification': NOTIFICATION, 'holder': HOLDER}, '1.3',
+     {'notification', 'holder'}),
+    # An old taskmanager gets what it understands, never the holder.
+    ('1.2', {'notification': NOTIFICATION, 'holder': HOLDER}, '1.2',
+     {'notification'}),
+    ('1.1', {'notification': NOTIFICATION, 'holder': HOLDER}, '1.1', set()),
+])
+def test_arguments_need_their_version(ctx, memory_bus, cap, sending,
+                                      version, sent):  # noqa: F811
     if cap:
         memory_bus.set('taskmanager', cap, group='upgrade_levels')
     api = rpcapi.TaskManagerAPI()
     with mock.patch.object(api, 'client') as client:
-        client.can_send_version.side_effect = lambda v: cap is None
-        api.restart(ctx, 'i1', notification={'operation': 'x'})
-        api.restart(ctx, 'i2')
-    assert client.prepare.call_args_list == [
-        mock.call(version=version), mock.call(version='1.1')]
-    first, second = client.prepare.return_value.cast.call_args_list
-    assert ('notification' in first.kwargs) is carried
-    assert 'notification' not in second.kwargs
+        client.can_send_version.side_effect = \
+            lambda v: cap is None or v <= cap
+        api.restart(ctx, 'i1', **sending)
+    client.prepare.assert_called_once_with(version=version)
+    [cast] = client.prepare.return_value.cast.call_args_list
+    assert set(cast.kwargs) - {'instance_id'} == sent
 
 
 def test_flows_do_not_block_the_dispatcher():

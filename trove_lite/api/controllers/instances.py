@@ -2,7 +2,8 @@
 
 Create validates everything first (``instance_requests``), creates the row
 in BUILDING, and casts the work to a taskmanager. Restart and delete are a
-task test-and-set on the row, then a cast. Reads serve what is stored
+task test-and-set on the row that takes its lock for a new holder id, then
+a cast that hands the holder to the taskmanager running the flow. Reads serve what is stored
 (the last heartbeat included) and never wait on a guest.
 """
 
@@ -29,6 +30,7 @@ from trove_lite.db import models
 from trove_lite.db.repositories import instance_listing
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.db.repositories import quotas as quota_repo
+from trove_lite.db.repositories import resource_locks
 from trove_lite.db.repositories import root_history
 from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
 
@@ -187,9 +189,10 @@ class InstanceController:
         ctx, row = self._load(req, 'instance:delete', id)
         with notices.instance(req, ctx, notifications.INSTANCE_DELETE,
                               row.id) as notice:
-            instance_repo.start(ctx, row.id, 'delete', None)
+            holder = resource_locks.new_holder(role=resource_locks.API_ROLE)
+            instance_repo.start(ctx, row.id, 'delete', holder)
             taskmanager_rpcapi.TaskManagerAPI().delete_instance(
-                ctx, row.id, notification=notice.hand_off())
+                ctx, row.id, notification=notice.hand_off(), holder=holder)
         return wsgi.Response(202)
 
     def action(self, req, body, id):
@@ -199,9 +202,12 @@ class InstanceController:
             ctx, row = self._load(req, 'instance:restart', id)
             with notices.instance(req, ctx, notifications.INSTANCE_RESTART,
                                   row.id) as notice:
-                instance_repo.start(ctx, row.id, 'restart', None)
+                holder = resource_locks.new_holder(
+                    role=resource_locks.API_ROLE)
+                instance_repo.start(ctx, row.id, 'restart', holder)
                 taskmanager_rpcapi.TaskManagerAPI().restart(
-                    ctx, row.id, notification=notice.hand_off())
+                    ctx, row.id, notification=notice.hand_off(),
+                    holder=holder)
         elif name == 'reset_status':
             ctx, row = self._load(req, 'instance:reset_status', id)
             with notices.instance(req, ctx,

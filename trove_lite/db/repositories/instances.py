@@ -1,6 +1,8 @@
 """Instances: creation, reads, and every task change as a test-and-set.
 
-A task change is one conditional UPDATE: it succeeds only if the instance
+The task changes are those of any resource kind
+(``resource_locks`` with ``resource_kinds.INSTANCE``). A task change is one
+conditional UPDATE: it succeeds only if the instance
 is in one of the transition's source tasks and nobody else holds its lock
 (``lock_holder``). The caller becomes the holder and, when the target task
 is transitional, the row gets the task's deadline. ``finish`` ends what the
@@ -20,10 +22,11 @@ import sqlalchemy as sa
 
 from trove_lite.common import exception
 from trove_lite.common import key_storage
-from trove_lite.common import state_machine
 from trove_lite.common import states
 from trove_lite.db import api as db_api
 from trove_lite.db import models
+from trove_lite.db.repositories import resource_locks
+from trove_lite.db import resource_kinds
 
 
 def _live(session):
@@ -44,7 +47,8 @@ def create(context, values):
         task_id=states.BUILDING.code,
         task_description=states.BUILDING.description,
         task_start_time=now,
-        task_deadline=state_machine.deadline_for(states.BUILDING, now),
+        task_deadline=resource_kinds.INSTANCE.machine.deadline_for(
+            states.BUILDING, now),
         server_status=states.SERVER_BUILD, **values)
     context.session.add(instance)
     context.session.add(models.ServiceStatus(
@@ -112,12 +116,9 @@ def usage(context, project_id):
 
 
 def _task_values(target, now):
-    return {'task_id': target.code, 'task_description': target.description,
-            'task_start_time': now,
-            'task_deadline': state_machine.deadline_for(target, now)}
+    return resource_kinds.INSTANCE.task_values(target, now)
 
 
-@db_api.writer
 def start(context, instance_id, event, holder):
     """Apply ``event`` and take the instance's lock for ``holder``.
 
@@ -125,24 +126,10 @@ def start(context, instance_id, event, holder):
     :raises InstanceNotAvailable: the task does not allow ``event`` (422).
     :raises InstanceBusy: someone else holds the lock (409).
     """
-    transition = state_machine.transition(event)
-    now = models.utcnow()
-    steal = event == 'delete'
-    query = _live(context.session).filter(
-        models.Instance.id == instance_id,
-        models.Instance.task_id.in_([t.code for t in transition.sources]))
-    if not steal:
-        query = query.filter(models.Instance.lock_holder.is_(None))
-    values = _task_values(transition.target, now)
-    values['lock_holder'] = holder
-    if query.update(values, synchronize_session=False) == 1:
-        return get(context, instance_id)
-    current = get(context, instance_id)
-    state_machine.check(event, states.task(current.task_id))
-    raise exception.InstanceBusy(uuid=instance_id)
+    return resource_locks.start(context, resource_kinds.INSTANCE,
+                                instance_id, event, holder)
 
 
-@db_api.writer
 def claim(context, instance_id, holder, task):
     """Take the unheld lock of an instance that is in ``task``.
 
@@ -153,82 +140,60 @@ def claim(context, instance_id, holder, task):
     :returns: True if ``holder`` now holds the instance; False if it is
         gone, in another task, or someone holds it already.
     """
-    return _live(context.session).filter(
-        models.Instance.id == instance_id,
-        models.Instance.task_id == task.code,
-        models.Instance.lock_holder.is_(None),
-    ).update({'lock_holder': holder}, synchronize_session=False) == 1
+    return resource_locks.claim(context, resource_kinds.INSTANCE,
+                                instance_id, holder, task)
 
 
-@db_api.writer
+def hand_over(context, instance_id, holder, new_holder):
+    """Pass the lock the API took (``holder``) to the flow that runs the
+    operation (``new_holder``).
+
+    :returns: False when ``holder`` no longer holds the instance.
+    """
+    return resource_locks.hand_over(context, resource_kinds.INSTANCE,
+                                    instance_id, holder, new_holder)
+
+
 def finish(context, instance_id, event, holder):
     """Apply ``event`` if ``holder`` still holds the lock; release it.
 
     :returns: True if applied, False if the lock was lost (someone took
         the instance over, e.g. a delete) or the task moved on.
     """
-    transition = state_machine.transition(event)
-    values = _task_values(transition.target, models.utcnow())
-    values['lock_holder'] = None
-    updated = _live(context.session).filter(
-        models.Instance.id == instance_id,
-        models.Instance.lock_holder == holder,
-        models.Instance.task_id.in_([t.code for t in transition.sources]),
-    ).update(values, synchronize_session=False)
-    return updated == 1
+    return resource_locks.finish(context, resource_kinds.INSTANCE,
+                                 instance_id, event, holder)
 
 
 @db_api.writer
 def reset(context, instance_id):
     """Admin reset-status: task NONE, no lock, service status UNKNOWN."""
-    get(context, instance_id)
-    values = _task_values(states.NONE, models.utcnow())
-    values['lock_holder'] = None
-    _live(context.session).filter_by(id=instance_id).update(
-        values, synchronize_session=False)
+    resource_locks.force(context, resource_kinds.INSTANCE, instance_id,
+                         'reset')
     set_service_status(context, instance_id, states.SVC_UNKNOWN)
 
 
-@db_api.reader
 def holds_lock(context, instance_id, holder):
     """Whether ``holder`` still holds the instance.
 
     It may have been taken over by a delete, or reset by an administrator.
     """
-    return _live(context.session).filter_by(
-        id=instance_id, lock_holder=holder).count() == 1
+    return resource_locks.holds_lock(context, resource_kinds.INSTANCE,
+                                     instance_id, holder)
 
 
-@db_api.reader
 def expired(context, now=None):
     """Live instances whose transitional task is past its deadline."""
-    now = now or models.utcnow()
-    return _live(context.session).filter(
-        models.Instance.task_deadline.isnot(None),
-        models.Instance.task_deadline < now).all()
+    return resource_locks.expired(context, resource_kinds.INSTANCE, now)
 
 
-@db_api.writer
 def expire(context, instance_id, task_code, message, details):
     """End an expired task in its error task with a fault, whoever holds
     the lock (the holder is presumed dead).
 
     :returns: True if this call expired it (another reconciler may have).
     """
-    event = state_machine.expiry_event(states.task(task_code))
-    if event is None:
-        return False
-    target = state_machine.transition(event).target
-    values = _task_values(target, models.utcnow())
-    values['lock_holder'] = None
-    updated = _live(context.session).filter(
-        models.Instance.id == instance_id,
-        models.Instance.task_id == task_code,
-        models.Instance.task_deadline < models.utcnow(),
-    ).update(values, synchronize_session=False)
-    if updated == 1:
-        add_fault(context, instance_id, message, details)
-    return updated == 1
+    return resource_locks.expire(context, resource_kinds.INSTANCE,
+                                 instance_id, task_code, message, details)
 
 
 @db_api.writer
@@ -343,26 +308,20 @@ def get_heartbeat(context, instance_id):
 
 # -- Faults -------------------------------------------------------------------
 
-@db_api.writer
 def add_fault(context, instance_id, message, details):
     """Store why an instance failed.
 
     ``message`` is for its owner, ``details`` for administrators. The
     newest fault is the one shown.
     """
-    now = models.utcnow()
-    context.session.add(models.InstanceFault(
-        id=str(uuid.uuid4()), instance_id=instance_id,
-        message=message[:255], details=details or '', created=now,
-        updated=now))
+    resource_locks.add_fault(context, resource_kinds.INSTANCE, instance_id,
+                             message, details)
 
 
-@db_api.reader
 def get_fault(context, instance_id):
     """The newest live fault of an instance, or None."""
-    return context.session.query(models.InstanceFault).filter_by(
-        instance_id=instance_id, deleted=False).order_by(
-        sa.desc(models.InstanceFault.created)).first()
+    return resource_locks.get_fault(context, resource_kinds.INSTANCE,
+                                    instance_id)
 
 
 def effective_service_status(instance, status, heartbeat, now, expiry):

@@ -4,6 +4,8 @@ from oslo_log import log as logging
 import taskflow.engines
 
 from trove_lite.common import exception
+from trove_lite.db.repositories import instances
+from trove_lite.db.repositories import resource_locks
 
 LOG = logging.getLogger(__name__)
 
@@ -26,14 +28,22 @@ def run_flow(flow, store, operation, instance_id):
     return True
 
 
-def adopt_lock(context, instance_id, task, operation, get_instance):
-    """The lock holder the API recorded for ``task``, or None to stop.
+def adopt_lock(context, instance_id, task, operation, holder=None):
+    """Take over the lock the API recorded for ``task``; the flow's holder,
+    or None to stop.
 
     The API starts delete and restart itself (task and lock in one
-    test-and-set) and casts; the taskmanager acts for that holder.
+    test-and-set, for ``holder``) and casts; the flow holds the lock as
+    this host (``resource_locks.adopted``), so that a taskmanager that
+    starts again finds the locks its dead flows held. When a delete took
+    the instance over before the flow started, the hand-over fails and the
+    flow does not run.
+
+    :param holder: the holder the API cast (API 1.3); None from an older
+        API: the row's holder is adopted, or an unheld row claimed.
     """
     try:
-        row = get_instance(context, instance_id)
+        row = instances.get(context, instance_id)
     except exception.InstanceNotFound as err:
         LOG.info('%s of instance %s: nothing to do (%s)', operation,
                  instance_id, err)
@@ -43,4 +53,17 @@ def adopt_lock(context, instance_id, task, operation, get_instance):
                  'to do', operation, instance_id, row.task_description,
                  task.name)
         return None, False
-    return row.lock_holder, True
+    if holder is None and row.lock_holder is None:
+        # NOTE(upgrade): an API older than real holders left it unheld.
+        ours = resource_locks.new_holder()
+        taken = instances.claim(context, instance_id, ours, task)
+    else:
+        holder = holder or row.lock_holder
+        ours = resource_locks.adopted(holder)
+        taken = instances.hand_over(context, instance_id, holder, ours)
+    if not taken:
+        LOG.info('%s of instance %s: another operation took it over; '
+                 'nothing to do', operation, instance_id)
+        return None, False
+    LOG.info('%s of instance %s runs as %s', operation, instance_id, ours)
+    return ours, True

@@ -12,18 +12,21 @@
     WaitForHealthy            until the guest reports healthy
     FinishBuild               BUILDING -> NONE, lock released
 
-The flow takes the unheld lock of the row first (``instances.claim``); a
-delete may take it over at any time, and the flow then stops at its next
-step without marking anything.
-"""
+The flow takes the unheld lock of the row first (``instances.claim``) as
+this host (``resource_locks.new_holder``); a delete may take it over at any
+time, and the flow then stops at its next step without marking anything.
 
-import uuid
+NOTE(upgrade): the API creates the row unheld (it does no test-and-set on
+a row it inserts) so that a taskmanager of any version can claim it; a
+lost cast leaves a BUILDING row that its deadline ends.
+"""
 
 from oslo_log import log as logging
 from taskflow.patterns import linear_flow
 
 from trove_lite.common import states
 from trove_lite.db.repositories import instances
+from trove_lite.db.repositories import resource_locks
 from trove_lite.taskmanager.flows import common
 from trove_lite.taskmanager.tasks import compute
 from trove_lite.taskmanager.tasks import guest
@@ -53,7 +56,7 @@ def run(context, driver, instance_id, databases, users, root_password,
     """Build the instance; returns False when the flow failed or did not
     run (True also when a delete took the instance over meanwhile).
     """
-    holder = 'create-%s' % uuid.uuid4()
+    holder = resource_locks.new_holder()
     if not instances.claim(context, instance_id, holder, states.BUILDING):
         LOG.warning('Create of instance %s: it is not an unclaimed BUILDING '
                     'instance; nothing to do', instance_id)

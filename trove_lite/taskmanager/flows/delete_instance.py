@@ -13,7 +13,6 @@ from oslo_log import log as logging
 from taskflow.patterns import linear_flow
 
 from trove_lite.common import states
-from trove_lite.db.repositories import instances
 from trove_lite.taskmanager.flows import common
 from trove_lite.taskmanager.tasks import compute
 from trove_lite.taskmanager.tasks import guest
@@ -34,10 +33,14 @@ def get_flow(driver):
     return flow
 
 
-def run(context, driver, instance_id, notice=None):
-    """Delete the instance; returns True when its row is deleted."""
+def run(context, driver, instance_id, notice=None, holder=None):
+    """Delete the instance; returns True when its row is deleted.
+
+    :param holder: the lock holder the API recorded (None from an API
+        older than taskmanager API 1.3).
+    """
     holder, go = common.adopt_lock(context, instance_id, states.DELETING,
-                                   'Delete', instances.get)
+                                   'Delete', holder)
     if not go:
         if notice is not None:
             notice.error(common.NOT_RUN)

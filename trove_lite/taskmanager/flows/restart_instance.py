@@ -6,7 +6,9 @@
     SetServiceStatus(RESTARTING)
     RestartDatabase                     guest call, returns when up
     WaitForHealthy                      until the guest's report is stored
-    FinishTask(restart_done)            REBOOTING -> NONE, lock released
+                                        (LOST when a delete took over)
+    FinishTask(restart_done)            REBOOTING -> NONE, lock released;
+                                        nothing once LOST
 
 The instance stays in REBOOT until the guest's healthy report is stored,
 so that ACTIVE means what it means after a create: the datastore takes
@@ -17,7 +19,6 @@ from oslo_log import log as logging
 from taskflow.patterns import linear_flow
 
 from trove_lite.common import states
-from trove_lite.db.repositories import instances
 from trove_lite.taskmanager.flows import common
 from trove_lite.taskmanager.tasks import guest
 from trove_lite.taskmanager.tasks import instances as instance_tasks
@@ -38,10 +39,16 @@ def get_flow():
     return flow
 
 
-def run(context, instance_id, notice=None):
-    """Restart the datastore; returns True when it is done."""
+def run(context, instance_id, notice=None, holder=None):
+    """Restart the datastore; returns False when it failed or did not run
+    (True also when a delete took the instance over meanwhile: the flow
+    then stops, as LOST, without marking anything).
+
+    :param holder: the lock holder the API recorded (None from an API
+        older than taskmanager API 1.3).
+    """
     holder, go = common.adopt_lock(context, instance_id, states.REBOOTING,
-                                   'Restart', instances.get)
+                                   'Restart', holder)
     if not go:
         if notice is not None:
             notice.error(common.NOT_RUN)

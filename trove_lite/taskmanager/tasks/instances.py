@@ -162,7 +162,12 @@ class SaveServer(task.Task):
 
 
 class FinishTask(task.Task):
-    """Apply ``event`` (e.g. ``restart_done``) and release the lock.
+    """Apply ``event`` (e.g. ``restart_done``) and release the lock, once
+    the wait before it (``readiness``, when the flow has one) is READY.
+
+    A flow that lost the instance while waiting (LOST: a delete or an
+    administrator took it over) or was interrupted stops here without
+    marking anything: the new owner, or the task's deadline, decides.
 
     :returns: whether it applied (False: the instance was taken over).
     """
@@ -171,7 +176,15 @@ class FinishTask(task.Task):
         super().__init__(name='Finish_%s' % event, **kwargs)
         self.event = event
 
-    def execute(self, context, instance_id, holder, notice=None):
+    def execute(self, context, instance_id, holder, readiness='ready',
+                notice=None):
+        if readiness != 'ready':
+            LOG.info('Instance %s: %s stopped: %s', instance_id,
+                     self.event, readiness)
+            if notice is not None:
+                notice.error(TAKEN_OVER if readiness == 'lost'
+                             else 'The operation stopped: %s.' % readiness)
+            return False
         done = instances.finish(context, instance_id, self.event, holder)
         if done:
             LOG.info('Instance %s: %s', instance_id, self.event)
@@ -202,7 +215,8 @@ class FinishBuild(FinishTask):
             if notice is not None:
                 notice.error('The create stopped: %s.' % readiness)
             return False
-        done = super().execute(context, instance_id, holder, notice)
+        done = super().execute(context, instance_id, holder, readiness,
+                               notice)
         if done:
             # NOTE(usage): build_done happens once per instance: the
             # first time it is ACTIVE.
