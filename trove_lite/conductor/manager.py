@@ -5,6 +5,11 @@ Guests report here (heartbeats, faults); the conductor stores what they
 say so that reads never have to ask a guest. Reports arrive out of order
 and late (casts, retries, a guest that was slow to notice its instance is
 gone), so each is checked against what is stored before it counts.
+
+A report that changes what a workflow may be waiting for (a new service
+status, a fault) wakes it: in this process through ``status_events``, in
+the taskmanagers through a fanout ``status_changed`` cast, so that they
+need not poll the database for it.
 """
 
 import datetime
@@ -20,6 +25,7 @@ from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.common import status_events
 from trove_lite.db.repositories import instances
+from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
 
 LOG = logging.getLogger(__name__)
 
@@ -79,9 +85,31 @@ def instance_key(instance_id):
 
 
 class Manager:
-    """The conductor's RPC endpoint."""
+    """The conductor's RPC endpoint.
+
+    :param taskmanager: the ``TaskManagerAPI`` told of status changes;
+        made at the first change when omitted.
+    """
 
     target = oslo_messaging.Target(version=RPC_API_VERSION)
+
+    def __init__(self, taskmanager=None):
+        self._taskmanager = taskmanager
+
+    def _wake_waiters(self, instance_id):
+        """Wake the workflows waiting for ``instance_id``'s status.
+
+        Best effort: a waiter that misses this polls the database anyway
+        (``[taskmanager] status_poll_interval``).
+        """
+        status_events.changed(instance_id)
+        try:
+            if self._taskmanager is None:
+                self._taskmanager = taskmanager_rpcapi.TaskManagerAPI()
+            self._taskmanager.status_changed(self._db_context(), instance_id)
+        except Exception as err:
+            LOG.debug('Could not tell the taskmanagers that instance %s '
+                      'changed: %s', instance_id, err)
 
     def rpc_ping(self, context):
         """Answer who and what this conductor is (API 1.0)."""
@@ -117,6 +145,7 @@ class Manager:
                       instance_id)
             return
         volume = payload.get('volume') or {}
+        before, _ = instances.get_service_status(db_context, instance_id)
         stored = _record_heartbeat(
             db_context, instance_id, sent, status,
             payload.get('agent_version'), volume_used=volume.get('used'),
@@ -125,7 +154,8 @@ class Manager:
             LOG.debug('Stale heartbeat of instance %s (sent %s) dropped',
                       instance_id, sent)
             return
-        status_events.changed(instance_id)
+        if status is not before:
+            self._wake_waiters(instance_id)
 
     def report_fault(self, context, instance_id, message, details, sent):
         """Store why something a guest was asked to do failed (API 1.1).
@@ -150,5 +180,5 @@ class Manager:
                      message)
             return
         _add_fault(db_context, instance_id, message or '', details or '')
-        status_events.changed(instance_id)
+        self._wake_waiters(instance_id)
         LOG.info('Instance %s reported a fault: %s', instance_id, message)

@@ -22,6 +22,7 @@ class TaskManagerAPI(rpc.ServiceClient):
     |    1.1 - create_instance, delete_instance, restart.
     |    1.2 - create_instance, delete_instance and restart take
     |          ``notification``: the operation notification the flow ends.
+    |    1.3 - status_changed (a fanout cast from the conductor).
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -30,7 +31,7 @@ class TaskManagerAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.2'
+    RPC_API_VERSION = '1.3'
     SERVICE_NAME = 'taskmanager'
 
     def __init__(self, topic=None):
@@ -80,3 +81,17 @@ class TaskManagerAPI(rpc.ServiceClient):
         :param notification: the started ``dbaas.instance_restart``.
         """
         self._cast(context, 'restart', notification, instance_id=instance_id)
+
+    def status_changed(self, context, instance_id):
+        """Tell every taskmanager that a report changed an instance's
+        stored status, so a workflow waiting for it looks at once (API
+        1.3, a fanout cast).
+
+        NOTE(upgrade): not sent while ``[upgrade_levels] taskmanager`` caps
+        below 1.3: an older taskmanager would refuse it, and its waiting
+        workflows poll the database anyway.
+        """
+        if not self.client.can_send_version('1.3'):
+            return
+        cctxt = rpc.prepare(self.client, '1.3', fanout=True)
+        rpc.cast(cctxt, context, 'status_changed', instance_id=instance_id)

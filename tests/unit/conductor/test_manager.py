@@ -2,6 +2,7 @@
 
 import datetime
 import time
+from unittest import mock
 
 import pytest
 
@@ -15,6 +16,7 @@ from trove_lite.common import status_events
 from trove_lite.conductor import manager
 from trove_lite.conductor import rpcapi
 from trove_lite.db.repositories import instances
+from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
 
 
 @pytest.fixture
@@ -60,6 +62,29 @@ def test_stored_reports_wake_waiters_in_this_process(mgr, instance):
         mgr.report_fault(_from(instance.id), instance.id, 'm', 'd',
                          time.time())
         assert changed.is_set()
+
+
+def test_status_changes_and_faults_wake_the_taskmanagers(instance):
+    taskmanager = mock.Mock(spec=taskmanager_rpcapi.TaskManagerAPI)
+    mgr = manager.Manager(taskmanager=taskmanager)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload('building'), 1.0)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload('building'), 2.0)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload('healthy'), 3.0)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload('shutdown'), 2.5)
+    mgr.report_fault(_from(instance.id), instance.id, 'm', 'd', time.time())
+    # building (a change from new), healthy, the fault; not the repeated
+    # status nor the stale report.
+    assert [c.args[1] for c in
+            taskmanager.status_changed.call_args_list] == [instance.id] * 3
+
+
+def test_a_taskmanager_that_cannot_be_told_is_no_error(instance):
+    taskmanager = mock.Mock(spec=taskmanager_rpcapi.TaskManagerAPI)
+    taskmanager.status_changed.side_effect = RuntimeError('no bus')
+    mgr = manager.Manager(taskmanager=taskmanager)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload(), 1.0)
+    assert instances.get_service_status(
+        context.get_admin_context(), instance.id)[0] is states.SVC_HEALTHY
 
 
 def test_out_of_order_heartbeats_are_dropped(admin_context, mgr, instance):
