@@ -25,16 +25,19 @@ from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.common import status_events
 from trove_lite.db.repositories import instances
+from trove_lite.db.repositories import progress as progress_repo
 from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
 
 LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.ConductorAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.1'
+RPC_API_VERSION = '1.2'
 SERVICE_NAME = 'conductor'
 
 _EPOCH = datetime.datetime(1970, 1, 1)
+# What a BIGINT column holds.
+_MAX_BYTES = 2 ** 63 - 1
 
 
 def _sqlite_busy(err):
@@ -58,6 +61,11 @@ def _record_heartbeat(*args, **kwargs):
 @_retry_busy
 def _add_fault(*args, **kwargs):
     return instances.add_fault(*args, **kwargs)
+
+
+@_retry_busy
+def _record_progress(*args, **kwargs):
+    return progress_repo.record(*args, **kwargs)
 
 
 def _epoch_seconds(naive_utc):
@@ -182,3 +190,79 @@ class Manager:
         _add_fault(db_context, instance_id, message or '', details or '')
         self._wake_waiters(instance_id)
         LOG.info('Instance %s reported a fault: %s', instance_id, message)
+
+    def report_progress(self, context, resource_kind, resource_id, operation,
+                        progress, sent):
+        """Store how far a guest's long operation has got (API 1.2).
+
+        Refused unless sealed by the instance the resource belongs to;
+        dropped for unknown kinds or resources, malformed reports, and
+        when a report sent later is stored already.
+        """
+        db_context = self._db_context()
+        owner = progress_repo.owner_of(db_context, resource_kind,
+                                       resource_id)
+        if owner is None:
+            LOG.debug('Progress of unknown %s %s ignored', resource_kind,
+                      resource_id)
+            return
+        if not _proven(context, owner, 'progress report on %s %s'
+                       % (resource_kind, resource_id)):
+            return
+        fields = _progress_fields(operation, progress, sent)
+        if fields is None:
+            LOG.warning('Malformed progress report on %s %s from instance '
+                        '%s ignored', resource_kind, resource_id, owner)
+            return
+        stored = _record_progress(db_context, resource_kind, resource_id,
+                                  operation, owner, sent, **fields)
+        if not stored:
+            LOG.debug('Stale progress of %s %s (%s, sent %s) dropped',
+                      resource_kind, resource_id, operation, sent)
+
+
+def _number(value, low=0, high=None):
+    """``value`` as a number within bounds; None if absent; raises
+    ValueError if it is not one.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(value)
+    if value < low or (high is not None and value > high):
+        raise ValueError(value)
+    return value
+
+
+def _text(value, limit=progress_repo.MAX_TEXT):
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(value)
+    return value[:limit]
+
+
+def _progress_fields(operation, progress, sent):
+    """The columns of a progress report, or None when it is malformed.
+
+    NOTE(guest): the guest is not trusted: every field is checked for its
+    type and range before it reaches the database.
+    """
+    if not isinstance(operation, str) or not operation or \
+            len(operation) > progress_repo.MAX_OPERATION:
+        return None
+    if not isinstance(progress, dict):
+        return None
+    try:
+        _number(sent)
+        if sent is None:
+            return None
+        fields = {'step': _text(progress.get('step')),
+                  'message': _text(progress.get('message')),
+                  'percent': _number(progress.get('percent'), 0, 100)}
+        for name in ('bytes_done', 'bytes_total'):
+            value = _number(progress.get(name), 0, _MAX_BYTES)
+            fields[name] = int(value) if value is not None else None
+    except ValueError:
+        return None
+    return fields
