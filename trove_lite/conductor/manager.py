@@ -13,6 +13,7 @@ need not poll the database for it.
 """
 
 import datetime
+import math
 
 from oslo_db import api as oslo_db_api
 from oslo_log import log as logging
@@ -227,7 +228,8 @@ def _number(value, low=0, high=None):
     """
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value):
         raise ValueError(value)
     if value < low or (high is not None and value > high):
         raise ValueError(value)

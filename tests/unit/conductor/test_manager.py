@@ -255,7 +255,9 @@ def test_stale_progress_is_dropped(admin_context, mgr, instance):
     ('instance', 'prepare', {'percent': 'all'}, 1.0),
     ('instance', 'prepare', {'bytes_done': -1}, 1.0),
     ('instance', 'prepare', {'step': ['x']}, 1.0),
+    ('instance', 'prepare', {'percent': float('nan')}, 1.0),
     ('instance', 'prepare', {}, None),
+    ('instance', 'prepare', {}, float('inf')),
     ('instance', 'prepare', 'half', 1.0),
 ])
 def test_malformed_progress_is_dropped(admin_context, mgr, instance, kind,
