@@ -11,6 +11,7 @@ real ``mariadbd`` servers. Each failure is caused for real, never mocked:
 * a datastore that refuses to start (its address and port are taken);
 * a taskmanager killed (SIGKILL) in the middle of a create;
 * forged heartbeats sent over RabbitMQ;
+* progress reports: genuine, replayed and forged;
 * bad create requests.
 
 Every outcome is read through the REST API: the status, the fault (its
@@ -487,6 +488,100 @@ def test_forged_heartbeats_are_refused(cloud, infra_url, bus):
     for instance_id in (victim, other):
         tenant.wait_gone(instance_id)
         assert_nothing_left(cloud, instance_id)
+
+
+# -- 4b. progress reports, and replays ----------------------------------------
+
+class _Recording(sealing.GuestSerializer):
+    """Seals like the guest, and keeps the sealed message for a replay."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.captured = {'ctxt': None, 'args': []}
+
+    def serialize_context(self, ctxt):
+        self.captured['ctxt'] = super().serialize_context(ctxt)
+        return self.captured['ctxt']
+
+    def serialize_entity(self, ctxt, entity):
+        sealed = super().serialize_entity(ctxt, entity)
+        self.captured['args'].append(sealed)
+        return sealed
+
+
+class _Replaying(sealing.GuestSerializer):
+    """Sends a captured message again, byte for byte (as a thief would)."""
+
+    def __init__(self, captured):
+        super().__init__(None, None)
+        self.captured = {'ctxt': captured['ctxt'],
+                         'args': list(captured['args'])}
+
+    def serialize_context(self, ctxt):
+        return self.captured['ctxt']
+
+    def serialize_entity(self, ctxt, entity):
+        return self.captured['args'].pop(0)
+
+
+def _stored_progress(infra_url, instance_id, operation):
+    return infra_row(
+        infra_url, 'SELECT step, percent, bytes_done, bytes_total, message '
+        'FROM operation_progress WHERE resource_kind = %s AND '
+        'resource_id = %s AND operation = %s', 'instance', instance_id,
+        operation)
+
+
+def test_progress_reports_are_sealed_and_good_once(cloud, infra_url, bus):
+    tenant = cloud.api(uuid.uuid4().hex)
+    instance_id = tenant.created('progress')
+    tenant.wait(instance_id, 'ACTIVE')
+    [stored_key] = infra_row(infra_url, 'SELECT encrypted_key FROM '
+                             'instances WHERE id = %s', instance_id)
+    key = _decrypt_with(KEY_SECRET, stored_key)
+    ctxt = trove_context.get_admin_context()
+    conductor = cloud.processes['trove-lite-conductor']
+
+    # The guest's genuine report is stored.
+    guest = _Recording(instance_id, key)
+    assert conductor_rpcapi.ConductorAPI(serializer=guest).report_progress(
+        ctxt, 'instance', instance_id, 'restore',
+        {'step': 'copy', 'percent': 40, 'bytes_done': 4 << 30,
+         'bytes_total': 10 << 30, 'message': 'copying'}, time.time())
+    end = time.monotonic() + 30
+    while _stored_progress(infra_url, instance_id, 'restore') is None:
+        assert time.monotonic() < end, cloud.logs()
+        time.sleep(0.2)
+    assert _stored_progress(infra_url, instance_id, 'restore') == (
+        'copy', 40.0, 4 << 30, 10 << 30, 'copying')
+
+    # The same message again, captured off the bus, is refused.
+    conductor_rpcapi.ConductorAPI(
+        serializer=_Replaying(guest.captured)).report_progress(
+        ctxt, 'instance', instance_id, 'restore', {}, 0)
+    conftest.wait_for_log(
+        conductor, 'Refused a sealed message claiming to come from %s: A '
+        'sealed message was received twice (a replay).' % instance_id,
+        deadline=30)
+
+    # A key that is not the instance's cannot report for it.
+    posing = sealing.GuestSerializer(instance_id, sealing.generate_key())
+    conductor_rpcapi.ConductorAPI(serializer=posing).report_progress(
+        ctxt, 'instance', instance_id, 'restore', {'percent': 99},
+        time.time())
+    conftest.wait_for_log(
+        conductor, 'Refused a sealed message claiming to come from %s: A '
+        'message was not sealed with the key' % instance_id, deadline=30)
+    assert 'Traceback' not in conductor.log()
+    assert _stored_progress(infra_url, instance_id,
+                            'restore')[1] == 40.0
+
+    # The instance's reports go with it.
+    assert tenant.delete(instance_id).status_code == 202
+    tenant.wait_gone(instance_id)
+    assert infra_row(infra_url, 'SELECT COUNT(*) FROM operation_progress '
+                     'WHERE instance_id = %s', instance_id) == (0,)
+    assert_nothing_left(cloud, instance_id)
 
 
 # -- 5. bad create requests --------------------------------------------------

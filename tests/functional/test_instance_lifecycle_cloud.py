@@ -38,6 +38,10 @@ def cloud(infra_db_url):
                         host='cloud-%s' % port, report_interval=2),
         'database': {'connection': infra_db_url},
         'local': {'agent_mode': 'process'},
+        # NOTE(wake): a fallback poll longer than any wait below: the
+        # taskmanager learns that its guest is healthy only from the
+        # conductor's fanout status_changed cast over RabbitMQ.
+        'taskmanager': {'status_poll_interval': 600},
     })
     manage = ['--config-file', config]
     conftest.manage_setup(config)

@@ -220,18 +220,22 @@ def version_cap(service, aliases=None):
     return (aliases or {}).get(level, level)
 
 
-def prepare(client, version, server=None, timeout=None):
+def prepare(client, version, server=None, timeout=None, fanout=False):
     """A call context at an explicit ``version``.
 
     :param server: send to this server of the topic only; None keeps the
         client's target (any server, or the one the client pins).
     :param timeout: seconds a call waits; None keeps the client's default.
+    :param fanout: a cast reaches every server of the topic (RabbitMQ:
+        the ``<topic>_fanout`` exchange), not one of them.
     """
     options = {'version': version}
     if server is not None:
         options['server'] = server
     if timeout is not None:
         options['timeout'] = timeout
+    if fanout:
+        options['fanout'] = True
     return client.prepare(**options)
 
 

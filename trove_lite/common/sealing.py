@@ -19,15 +19,60 @@ stay unaware of it:
   message sealed with any other key is refused), and records the proven
   sender on the context as ``sealed_by``. ``require_sender`` then checks,
   in each report handler, that the instance reported on is the sender.
+
+Replays. A sealed message proves who sealed it, not when nor how often it
+may count: whoever captures one (on the broker, in a queue) could send it
+again. Every sealed token is therefore good once, and only for
+``[DEFAULT] sealed_message_ttl`` seconds:
+
+* The issued-at time and the nonce are the Fernet token's own: a token is
+  ``version | timestamp | IV | ciphertext | HMAC``, the timestamp is the
+  sealer's clock when sealing, the IV 128 random bits chosen afresh for
+  every token (Fernet's specification), and the HMAC covers both, so
+  neither can be altered. ``unseal`` refuses a token older than the window
+  (Fernet's ``ttl``; Fernet itself refuses one more than 60 s in the
+  future).
+* Each token unsealed is remembered (a digest, until its window ends) in a
+  bounded per-process cache, ``_REPLAYS``; the same token arriving again
+  is refused. Every entity of a message is a token of its own, as is the
+  context, so neither a whole message nor a piece of one counts twice.
+
+NOTE(upgrade): nothing changes on the wire, and every token ever sealed
+here carries the timestamp and the random IV, so an older guest or
+control plane is checked exactly like a new one: no "no nonce" case needs
+a flag. An older receiver simply does not check.
+
+NOTE(replay): the cache is per process. A message replayed to a
+*different* process of the same service (another conductor) within the
+window is not caught here; what catches it there is each report's own
+ordering check (a heartbeat older than the stored one is dropped, a fault
+sent before the current task began is ignored, a progress report older
+than the stored one is dropped). A command replayed to a guest reaches the
+one agent of that instance, which has seen it.
+
+Refusals are logged once, as a warning naming the claimed sender, and
+raised as ``RefusedMessage``: oslo.messaging treats it as an expected
+exception (a debug line instead of an ERROR traceback per message) and a
+caller of a refused call gets ``UnsealError``.
 """
 
+import collections
+import hashlib
 import json
+import threading
+import time
 
 from cryptography import fernet
+from oslo_log import log as logging
 import oslo_messaging
+from oslo_messaging.rpc import dispatcher
 
 from trove_lite.common import exception
 from trove_lite.common import rpc
+from trove_lite import conf
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
 
 SENDER = 'trove-lite-sealed-by'
 SEALED = 'trove-lite-sealed'
@@ -44,18 +89,119 @@ def seal(key, value):
         json.dumps(value).encode('utf-8')).decode('ascii')
 
 
-def unseal(key, token):
+def unseal(key, token, ttl=None, replays=None):
     """The value sealed in ``token``.
 
-    :raises UnsealError: the token was not sealed with ``key``, or was
-        altered.
+    :param ttl: seconds the token is valid after sealing; None accepts any
+        age (the raw primitive; the serializers always pass one).
+    :param replays: a ``ReplayCache`` that must not have seen the token;
+        it records it.
+    :raises UnsealError: the token was not sealed with ``key``, was
+        altered, is older than ``ttl``, or was seen already.
     """
     try:
-        plain = fernet.Fernet(key.encode('ascii')).decrypt(
-            token.encode('ascii'))
+        raw = token.encode('ascii')
+        box = fernet.Fernet(key.encode('ascii'))
+        plain = (box.decrypt(raw) if ttl is None
+                 else box.decrypt(raw, ttl=ttl))
     except (fernet.InvalidToken, ValueError, TypeError, AttributeError):
         raise exception.UnsealError()
+    if replays is not None:
+        # NOTE(replay): only a token that decrypted is remembered, so a
+        # flood of forged tokens cannot fill the cache.
+        issued = box.extract_timestamp(raw)
+        if not replays.first_time(raw, issued + (ttl or 0)):
+            raise exception.UnsealError(
+                message='A sealed message was received twice (a replay).')
     return json.loads(plain)
+
+
+class ReplayCache:
+    """Digests of the tokens unsealed in this process, until they expire.
+
+    Entries arrive in roughly the order they expire (tokens are sealed and
+    received in time order), so expired ones are dropped from the front.
+    Past ``max_entries`` the oldest go first and a warning says so once:
+    a replay of one dropped early would then pass this cache (and still
+    meet the report's own ordering checks).
+
+    :param max_entries: how many digests to keep at most.
+    """
+
+    def __init__(self, max_entries=200000):
+        self.max_entries = max_entries
+        self._seen = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self._warned = False
+
+    def first_time(self, token, expires_at):
+        """Record ``token``; whether it had not been seen (unexpired).
+
+        :param expires_at: epoch seconds after which it is refused anyway.
+        """
+        digest = hashlib.sha256(token).digest()
+        with self._lock:
+            self._prune(time.time())
+            if digest in self._seen:
+                return False
+            self._seen[digest] = expires_at
+            if len(self._seen) > self.max_entries:
+                self._seen.popitem(last=False)
+                if not self._warned:
+                    self._warned = True
+                    LOG.warning('More than %d sealed messages within '
+                                'sealed_message_ttl: the replay cache drops '
+                                'the oldest early', self.max_entries)
+            return True
+
+    def _prune(self, now):
+        while self._seen:
+            digest, expires_at = next(iter(self._seen.items()))
+            if expires_at > now:
+                return
+            del self._seen[digest]
+
+    def __len__(self):
+        return len(self._seen)
+
+
+# NOTE(replay): one per process: clients of a guest are made per request
+# (``guestagent.rpcapi.for_instance``), so a cache per serializer would
+# forget at once.
+_REPLAYS = ReplayCache()
+
+
+class RefusedMessage(exception.UnsealError, dispatcher.ExpectedException):
+    """A refused sealed message, as oslo.messaging's expected exception.
+
+    The RPC server logs an ``ExpectedException`` at debug level and
+    answers a call with its ``exc_info``: here a plain ``UnsealError``, so
+    the caller rebuilds a class it knows. Raised outside a server (a
+    caller unsealing a reply) it is an ``UnsealError`` like any other.
+    """
+
+    def __init__(self, reason):
+        # NOTE(errors): TroveLiteError's and ExpectedException's
+        # constructors take different arguments; set up both by hand.
+        self.kwargs = {}
+        self.msg = str(reason)
+        Exception.__init__(self, self.msg)
+        self.exc_info = (type(reason), reason, None)
+
+
+def _refuse(sender, err):
+    """Log a refused message once, with its claimed sender, and raise.
+
+    :raises RefusedMessage:
+    """
+    LOG.warning('Refused a sealed message claiming to come from %s: %s',
+                sender, err)
+    raise RefusedMessage(err)
+
+
+def _unseal(key, token):
+    return unseal(key, token, ttl=CONF.sealed_message_ttl,
+                  replays=_REPLAYS)
 
 
 class GuestSerializer(oslo_messaging.Serializer):
@@ -76,21 +222,23 @@ class GuestSerializer(oslo_messaging.Serializer):
         entity = self._base.serialize_entity(ctxt, entity)
         return {SENDER: self.instance_id, SEALED: seal(self.key, entity)}
 
+    def _open(self, sealed):
+        if not isinstance(sealed, dict) or SEALED not in sealed:
+            _refuse('nobody (not sealed)', exception.UnsealError())
+        try:
+            return _unseal(self.key, sealed[SEALED])
+        except exception.UnsealError as err:
+            _refuse(sealed.get(SENDER), err)
+
     def deserialize_entity(self, ctxt, entity):
-        if not isinstance(entity, dict) or SEALED not in entity:
-            raise exception.UnsealError()
-        return self._base.deserialize_entity(
-            ctxt, unseal(self.key, entity[SEALED]))
+        return self._base.deserialize_entity(ctxt, self._open(entity))
 
     def serialize_context(self, ctxt):
         values = self._base.serialize_context(ctxt)
         return {SENDER: self.instance_id, SEALED: seal(self.key, values)}
 
     def deserialize_context(self, ctxt):
-        if not isinstance(ctxt, dict) or SEALED not in ctxt:
-            raise exception.UnsealError()
-        return self._base.deserialize_context(
-            unseal(self.key, ctxt[SEALED]))
+        return self._base.deserialize_context(self._open(ctxt))
 
 
 class ConductorSerializer(oslo_messaging.Serializer):
@@ -109,11 +257,16 @@ class ConductorSerializer(oslo_messaging.Serializer):
         self._key_of = key_of
         self._base = base or rpc.RequestContextSerializer()
 
-    def _key(self, sealed):
-        key = self._key_of(sealed.get(SENDER))
-        if key is None:
-            raise exception.UnsealError()
-        return key
+    def _open(self, sealed):
+        sender = sealed.get(SENDER)
+        try:
+            key = self._key_of(sender)
+            if key is None:
+                raise exception.UnsealError(
+                    message='No live instance has that id.')
+            return _unseal(key, sealed[SEALED])
+        except exception.UnsealError as err:
+            _refuse(sender, err)
 
     def serialize_entity(self, ctxt, entity):
         return self._base.serialize_entity(ctxt, entity)
@@ -121,8 +274,10 @@ class ConductorSerializer(oslo_messaging.Serializer):
     def deserialize_entity(self, ctxt, entity):
         if isinstance(entity, dict) and SEALED in entity:
             if entity.get(SENDER) != getattr(ctxt, 'sealed_by', None):
-                raise exception.UnsealError()
-            entity = unseal(self._key(entity), entity[SEALED])
+                _refuse(entity.get(SENDER), exception.UnsealError(
+                    message='An argument was sealed by another sender than '
+                            'its message.'))
+            entity = self._open(entity)
         return self._base.deserialize_entity(ctxt, entity)
 
     def serialize_context(self, ctxt):
@@ -132,7 +287,7 @@ class ConductorSerializer(oslo_messaging.Serializer):
         sender = None
         if isinstance(ctxt, dict) and SEALED in ctxt:
             sender = ctxt.get(SENDER)
-            ctxt = unseal(self._key(ctxt), ctxt[SEALED])
+            ctxt = self._open(ctxt)
         context = self._base.deserialize_context(ctxt)
         if context is not None:
             context.sealed_by = sender

@@ -5,8 +5,10 @@ conductor stores from heartbeats. In the embedded shape both run in one
 process, and a poll interval of latency was added to every create for
 nothing: here the conductor says ``changed(instance_id)`` once it has
 stored a report, and a waiter inside ``watching(instance_id)`` wakes at
-once. Across processes (the cloud shape) nothing is shared: the waiter's
-event simply times out and it polls as before.
+once. Across processes (the cloud shape) the conductor casts
+``status_changed`` to every taskmanager (a fanout), whose manager calls
+``changed`` here; a waiter's event times out only when such a cast is
+lost, and it then looks at the database anyway (a slow fallback poll).
 
 Only instances someone is watching are tracked, so nothing grows with the
 number of instances.
@@ -43,5 +45,16 @@ def changed(instance_id):
     """Wake whoever in this process watches ``instance_id``."""
     with _lock:
         events = list(_watchers.get(instance_id, ()))
+    for event in events:
+        event.set()
+
+
+def wake_all():
+    """Wake every waiter in this process (it then looks, e.g. at a stop
+    event, and waits again).
+    """
+    with _lock:
+        events = [event for events in _watchers.values()
+                  for event in events]
     for event in events:
         event.set()

@@ -5,9 +5,15 @@ Guests report here (heartbeats, faults); the conductor stores what they
 say so that reads never have to ask a guest. Reports arrive out of order
 and late (casts, retries, a guest that was slow to notice its instance is
 gone), so each is checked against what is stored before it counts.
+
+A report that changes what a workflow may be waiting for (a new service
+status, a fault) wakes it: in this process through ``status_events``, in
+the taskmanagers through a fanout ``status_changed`` cast, so that they
+need not poll the database for it.
 """
 
 import datetime
+import math
 
 from oslo_db import api as oslo_db_api
 from oslo_log import log as logging
@@ -20,15 +26,19 @@ from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.common import status_events
 from trove_lite.db.repositories import instances
+from trove_lite.db.repositories import progress as progress_repo
+from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
 
 LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.ConductorAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.1'
+RPC_API_VERSION = '1.2'
 SERVICE_NAME = 'conductor'
 
 _EPOCH = datetime.datetime(1970, 1, 1)
+# What a BIGINT column holds.
+_MAX_BYTES = 2 ** 63 - 1
 
 
 def _sqlite_busy(err):
@@ -52,6 +62,11 @@ def _record_heartbeat(*args, **kwargs):
 @_retry_busy
 def _add_fault(*args, **kwargs):
     return instances.add_fault(*args, **kwargs)
+
+
+@_retry_busy
+def _record_progress(*args, **kwargs):
+    return progress_repo.record(*args, **kwargs)
 
 
 def _epoch_seconds(naive_utc):
@@ -79,9 +94,31 @@ def instance_key(instance_id):
 
 
 class Manager:
-    """The conductor's RPC endpoint."""
+    """The conductor's RPC endpoint.
+
+    :param taskmanager: the ``TaskManagerAPI`` told of status changes;
+        made at the first change when omitted.
+    """
 
     target = oslo_messaging.Target(version=RPC_API_VERSION)
+
+    def __init__(self, taskmanager=None):
+        self._taskmanager = taskmanager
+
+    def _wake_waiters(self, instance_id):
+        """Wake the workflows waiting for ``instance_id``'s status.
+
+        Best effort: a waiter that misses this polls the database anyway
+        (``[taskmanager] status_poll_interval``).
+        """
+        status_events.changed(instance_id)
+        try:
+            if self._taskmanager is None:
+                self._taskmanager = taskmanager_rpcapi.TaskManagerAPI()
+            self._taskmanager.status_changed(self._db_context(), instance_id)
+        except Exception as err:
+            LOG.debug('Could not tell the taskmanagers that instance %s '
+                      'changed: %s', instance_id, err)
 
     def rpc_ping(self, context):
         """Answer who and what this conductor is (API 1.0)."""
@@ -117,6 +154,7 @@ class Manager:
                       instance_id)
             return
         volume = payload.get('volume') or {}
+        before, _ = instances.get_service_status(db_context, instance_id)
         stored = _record_heartbeat(
             db_context, instance_id, sent, status,
             payload.get('agent_version'), volume_used=volume.get('used'),
@@ -125,7 +163,8 @@ class Manager:
             LOG.debug('Stale heartbeat of instance %s (sent %s) dropped',
                       instance_id, sent)
             return
-        status_events.changed(instance_id)
+        if status is not before:
+            self._wake_waiters(instance_id)
 
     def report_fault(self, context, instance_id, message, details, sent):
         """Store why something a guest was asked to do failed (API 1.1).
@@ -150,5 +189,82 @@ class Manager:
                      message)
             return
         _add_fault(db_context, instance_id, message or '', details or '')
-        status_events.changed(instance_id)
+        self._wake_waiters(instance_id)
         LOG.info('Instance %s reported a fault: %s', instance_id, message)
+
+    def report_progress(self, context, resource_kind, resource_id, operation,
+                        progress, sent):
+        """Store how far a guest's long operation has got (API 1.2).
+
+        Refused unless sealed by the instance the resource belongs to;
+        dropped for unknown kinds or resources, malformed reports, and
+        when a report sent later is stored already.
+        """
+        db_context = self._db_context()
+        owner = progress_repo.owner_of(db_context, resource_kind,
+                                       resource_id)
+        if owner is None:
+            LOG.debug('Progress of unknown %s %s ignored', resource_kind,
+                      resource_id)
+            return
+        if not _proven(context, owner, 'progress report on %s %s'
+                       % (resource_kind, resource_id)):
+            return
+        fields = _progress_fields(operation, progress, sent)
+        if fields is None:
+            LOG.warning('Malformed progress report on %s %s from instance '
+                        '%s ignored', resource_kind, resource_id, owner)
+            return
+        stored = _record_progress(db_context, resource_kind, resource_id,
+                                  operation, owner, sent, **fields)
+        if not stored:
+            LOG.debug('Stale progress of %s %s (%s, sent %s) dropped',
+                      resource_kind, resource_id, operation, sent)
+
+
+def _number(value, low=0, high=None):
+    """``value`` as a number within bounds; None if absent; raises
+    ValueError if it is not one.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value):
+        raise ValueError(value)
+    if value < low or (high is not None and value > high):
+        raise ValueError(value)
+    return value
+
+
+def _text(value, limit=progress_repo.MAX_TEXT):
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(value)
+    return value[:limit]
+
+
+def _progress_fields(operation, progress, sent):
+    """The columns of a progress report, or None when it is malformed.
+
+    NOTE(guest): the guest is not trusted: every field is checked for its
+    type and range before it reaches the database.
+    """
+    if not isinstance(operation, str) or not operation or \
+            len(operation) > progress_repo.MAX_OPERATION:
+        return None
+    if not isinstance(progress, dict):
+        return None
+    try:
+        _number(sent)
+        if sent is None:
+            return None
+        fields = {'step': _text(progress.get('step')),
+                  'message': _text(progress.get('message')),
+                  'percent': _number(progress.get('percent'), 0, 100)}
+        for name in ('bytes_done', 'bytes_total'):
+            value = _number(progress.get(name), 0, _MAX_BYTES)
+            fields[name] = int(value) if value is not None else None
+    except ValueError:
+        return None
+    return fields

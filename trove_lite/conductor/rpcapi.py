@@ -21,6 +21,7 @@ class ConductorAPI(rpc.ServiceClient):
 
     |    1.0 - Initial version: rpc_ping.
     |    1.1 - heartbeat, report_fault (sent by guest agents).
+    |    1.2 - report_progress (sent by guest agents).
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -29,7 +30,7 @@ class ConductorAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.1'
+    RPC_API_VERSION = '1.2'
     SERVICE_NAME = 'conductor'
 
     def __init__(self, topic=None, serializer=None):
@@ -53,3 +54,30 @@ class ConductorAPI(rpc.ServiceClient):
         cctxt = rpc.prepare(self.client, '1.1')
         rpc.cast(cctxt, context, 'report_fault', instance_id=instance_id,
                  message=message, details=details, sent=sent)
+
+    def report_progress(self, context, resource_kind, resource_id, operation,
+                        progress, sent):
+        """A guest tells how far a long operation has got (API 1.2).
+
+        :param resource_kind: what the operation works on: ``'instance'``
+            or ``'backup'`` (``db.repositories.progress.KINDS``).
+        :param resource_id: its id; the report must be sealed by the
+            instance it belongs to (the instance itself, a backup's
+            instance).
+        :param operation: the operation's name (``'prepare'``,
+            ``'backup'``); the latest report per operation is kept.
+        :param progress: ``{'step', 'percent', 'bytes_done',
+            'bytes_total', 'message'}``, each optional.
+        :param sent: the guest's clock when sending (epoch seconds);
+            older reports than the stored one are dropped.
+        :returns: whether it was sent. NOTE(upgrade): progress is a nicety:
+            while ``[upgrade_levels] conductor`` caps below 1.2 (an older
+            conductor) it is skipped, never an error.
+        """
+        if not self.client.can_send_version('1.2'):
+            return False
+        cctxt = rpc.prepare(self.client, '1.2')
+        rpc.cast(cctxt, context, 'report_progress',
+                 resource_kind=resource_kind, resource_id=resource_id,
+                 operation=operation, progress=progress, sent=sent)
+        return True

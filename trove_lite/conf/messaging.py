@@ -13,6 +13,14 @@ messaging_opts = [
                help='Seconds to wait for a short call to a guest agent.'),
     cfg.IntOpt('agent_call_high_timeout', default=180, min=1,
                help='Seconds to wait for a long call to a guest agent.'),
+    cfg.IntOpt('sealed_message_ttl', default=300, min=10,
+               help='Seconds a sealed guest-channel message (a command to '
+                    'a guest, a report of a guest) stays valid after it was '
+                    'sealed. Older ones are refused, and one seen already '
+                    'within this window is refused as a replay. Keep the '
+                    'clocks of the control plane and the guests well within '
+                    'it (NTP); a message sealed more than 60 seconds in the '
+                    'future of the receiver is always refused.'),
 ]
 
 

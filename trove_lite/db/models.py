@@ -307,6 +307,37 @@ class AgentHeartbeat(SoftDeleteMixin, Base):
     volume_total = sa.Column(sa.Float)
 
 
+class OperationProgress(Base):
+    """How far a long operation on a resource has got, as its guest said.
+
+    One row per (resource kind, resource id, operation): the latest report
+    replaces the one before. ``sent`` is the guest's clock, so an older
+    report than the stored one is dropped; ``instance_id`` is the instance
+    whose key sealed it (a backup's instance, for a backup).
+    """
+
+    __tablename__ = 'operation_progress'
+    __table_args__ = (
+        sa.Index('operation_progress_resource', 'resource_kind',
+                 'resource_id', 'operation', unique=True),
+        sa.Index('operation_progress_instance_id', 'instance_id'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    resource_kind = sa.Column(sa.String(32), nullable=False)
+    resource_id = sa.Column(sa.String(36), nullable=False)
+    operation = sa.Column(sa.String(64), nullable=False)
+    instance_id = sa.Column(sa.String(36), nullable=False)
+    step = sa.Column(sa.String(255))
+    percent = sa.Column(sa.Float)
+    bytes_done = sa.Column(sa.BigInteger)
+    bytes_total = sa.Column(sa.BigInteger)
+    message = sa.Column(sa.String(255))
+    # NOTE(mysql): a double, as agent_heartbeats.sent (epoch seconds).
+    sent = sa.Column(sa.Double, nullable=False)
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
 class LocalServer(Base):
     """A host of the local compute driver: one per instance.
 

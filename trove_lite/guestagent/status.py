@@ -1,4 +1,4 @@
-"""What an agent tells the conductor: heartbeats and faults.
+"""What an agent tells the conductor: heartbeats, faults and progress.
 
 The status an agent reports is what its datastore manager observes
 (``status()``: healthy, shutdown, crashed, ...), except while the agent is
@@ -138,6 +138,25 @@ class StatusReporter:
         except Exception:
             LOG.exception('Cannot report a fault of instance %s',
                           self.instance_id)
+
+    def report_progress(self, resource_kind, resource_id, operation,
+                        progress):
+        """Tell the conductor how far a long operation has got; never
+        raises (``progress.ProgressReporter`` is the friendlier way in).
+
+        :param progress: ``{'step', 'percent', 'bytes_done',
+            'bytes_total', 'message'}``, each optional.
+        :returns: whether it was sent (False when it failed, or the
+            conductor is too old to take it).
+        """
+        try:
+            return self.conductor.report_progress(
+                self.context, resource_kind, resource_id, operation,
+                progress, time.time())
+        except Exception:
+            LOG.exception('Cannot report the progress of %s %s (%s)',
+                          resource_kind, resource_id, operation)
+            return False
 
     def _volume(self):
         if self.manager is None:

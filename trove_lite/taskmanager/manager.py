@@ -17,6 +17,7 @@ from oslo_service.backend import base as service_base
 
 from trove_lite.common import notifications
 from trove_lite.common import rpc
+from trove_lite.common import status_events
 from trove_lite.compute import base as compute_base
 from trove_lite.taskmanager.flows import create_instance
 from trove_lite.taskmanager.flows import delete_instance
@@ -26,7 +27,7 @@ LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.TaskManagerAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.3'
+RPC_API_VERSION = '1.4'
 SERVICE_NAME = 'taskmanager'
 
 
@@ -84,6 +85,9 @@ class FlowRunner(service_base.ServiceBase):
 
     def stop(self):
         self.stop_event.set()
+        # NOTE(shutdown): flows waiting for a guest look at stop_event when
+        # woken; without this they would sleep out their poll interval.
+        status_events.wake_all()
         with self._lock:
             pool = self._pool
         if pool is not None:
@@ -162,3 +166,10 @@ class Manager:
                             restart_instance.run, context, instance_id,
                             notice=self._notice(context, notification),
                             holder=holder)
+
+    def status_changed(self, context, instance_id):
+        """A conductor stored a report that changed the status of
+        ``instance_id``: wake the workflows of this process waiting for it
+        (API 1.4, a fanout cast; nothing is read or written).
+        """
+        status_events.changed(instance_id)

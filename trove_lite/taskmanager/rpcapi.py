@@ -25,6 +25,7 @@ class TaskManagerAPI(rpc.ServiceClient):
     |    1.3 - delete_instance and restart take ``holder``: the lock
     |          holder the API's test-and-set recorded, which the flow
     |          takes over and checks.
+    |    1.4 - status_changed (a fanout cast from the conductor).
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -33,7 +34,7 @@ class TaskManagerAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.3'
+    RPC_API_VERSION = '1.4'
     SERVICE_NAME = 'taskmanager'
 
     def __init__(self, topic=None):
@@ -96,3 +97,17 @@ class TaskManagerAPI(rpc.ServiceClient):
         """
         self._cast(context, 'restart', notification, holder=holder,
                    instance_id=instance_id)
+
+    def status_changed(self, context, instance_id):
+        """Tell every taskmanager that a report changed an instance's
+        stored status, so a workflow waiting for it looks at once (API
+        1.4, a fanout cast).
+
+        NOTE(upgrade): not sent while ``[upgrade_levels] taskmanager`` caps
+        below 1.4: an older taskmanager would refuse it, and its waiting
+        workflows poll the database anyway.
+        """
+        if not self.client.can_send_version('1.4'):
+            return
+        cctxt = rpc.prepare(self.client, '1.4', fanout=True)
+        rpc.cast(cctxt, context, 'status_changed', instance_id=instance_id)

@@ -2,19 +2,26 @@
 
 import datetime
 import time
+from unittest import mock
+import uuid
 
 import pytest
 
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
+from tests import waiting
 from trove_lite.common import context
 from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.common import status_events
 from trove_lite.conductor import manager
 from trove_lite.conductor import rpcapi
+from trove_lite.db import api as db_api
+from trove_lite.db import models
 from trove_lite.db.repositories import instances
+from trove_lite.db.repositories import progress
+from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
 
 
 @pytest.fixture
@@ -29,7 +36,7 @@ def instance(ctx):
 
 def _from(instance_id):
     """The context of a report sealed by ``instance_id``."""
-    ctxt = context.get_admin_context()
+    ctxt = context.get_ctx()
     ctxt.sealed_by = instance_id
     return ctxt
 
@@ -60,6 +67,29 @@ def test_stored_reports_wake_waiters_in_this_process(mgr, instance):
         mgr.report_fault(_from(instance.id), instance.id, 'm', 'd',
                          time.time())
         assert changed.is_set()
+
+
+def test_status_changes_and_faults_wake_the_taskmanagers(instance):
+    taskmanager = mock.Mock(spec=taskmanager_rpcapi.TaskManagerAPI)
+    mgr = manager.Manager(taskmanager=taskmanager)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload('building'), 1.0)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload('building'), 2.0)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload('healthy'), 3.0)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload('shutdown'), 2.5)
+    mgr.report_fault(_from(instance.id), instance.id, 'm', 'd', time.time())
+    # building (a change from new), healthy, the fault; not the repeated
+    # status nor the stale report.
+    assert [c.args[1] for c in
+            taskmanager.status_changed.call_args_list] == [instance.id] * 3
+
+
+def test_a_taskmanager_that_cannot_be_told_is_no_error(instance):
+    taskmanager = mock.Mock(spec=taskmanager_rpcapi.TaskManagerAPI)
+    taskmanager.status_changed.side_effect = RuntimeError('no bus')
+    mgr = manager.Manager(taskmanager=taskmanager)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload(), 1.0)
+    assert instances.get_service_status(
+        context.get_ctx(), instance.id)[0] is states.SVC_HEALTHY
 
 
 def test_out_of_order_heartbeats_are_dropped(ctx, mgr, instance):
@@ -129,7 +159,7 @@ def test_reports_over_the_bus(ctx, instance, memory_bus,  # noqa
 def test_reports_not_sealed_by_the_instance_are_refused(ctx, mgr,
                                                         instance):
     mgr.heartbeat(_from('another-instance'), instance.id, _payload(), 1.0)
-    mgr.heartbeat(context.get_admin_context(), instance.id, _payload(), 2.0)
+    mgr.heartbeat(context.get_ctx(), instance.id, _payload(), 2.0)
     mgr.report_fault(_from('another-instance'), instance.id, 'forged', '',
                      3.0)
     assert instances.get_heartbeat(ctx, instance.id) is None
@@ -153,3 +183,112 @@ def test_a_busy_sqlite_is_retried(ctx, mgr, instance,
     assert len(calls) == 2
     assert instances.get_service_status(ctx, instance.id)[0] is \
         states.SVC_HEALTHY
+
+
+# -- progress (API 1.2) -------------------------------------------------------
+
+@db_api.writer
+def _backup_of(ctxt, instance_id):
+    backup = models.Backup(id=str(uuid.uuid4()), name='b', state='NEW',
+                           instance_id=instance_id, tenant_id='p')
+    ctxt.session.add(backup)
+    ctxt.session.flush()
+    return backup.id
+
+
+def _progress(**fields):
+    fields.setdefault('step', 'copy')
+    return fields
+
+
+def test_progress_sealed_by_its_instance_is_stored(ctx, mgr,
+                                                   instance):
+    mgr.report_progress(_from(instance.id), 'instance', instance.id,
+                        'prepare', _progress(percent=40, bytes_done=4,
+                                             bytes_total=10, message='m'),
+                        10.0)
+    row = progress.latest(ctx, 'instance', instance.id, 'prepare')
+    assert (row.step, row.percent, row.bytes_done, row.bytes_total,
+            row.message, row.instance_id) == ('copy', 40.0, 4, 10, 'm',
+                                              instance.id)
+
+
+def test_progress_sealed_by_another_instance_is_refused(ctx, mgr,
+                                                        instance):
+    other = instances.create(ctx, {'name': 'b', 'tenant_id': 'p'})
+    # B reports about A; and an unsealed report.
+    mgr.report_progress(_from(other.id), 'instance', instance.id, 'prepare',
+                        _progress(), 10.0)
+    mgr.report_progress(context.get_ctx(), 'instance',
+                        instance.id, 'prepare', _progress(), 11.0)
+    assert progress.list_for(ctx, 'instance', instance.id) == []
+
+
+def test_backup_progress_is_sealed_by_the_backups_instance(ctx,
+                                                           mgr, instance):
+    other = instances.create(ctx, {'name': 'b', 'tenant_id': 'p'})
+    backup_id = _backup_of(ctx, instance.id)
+    mgr.report_progress(_from(other.id), 'backup', backup_id, 'backup',
+                        _progress(percent=99), 10.0)
+    assert progress.latest(ctx, 'backup', backup_id,
+                           'backup') is None
+    mgr.report_progress(_from(instance.id), 'backup', backup_id, 'backup',
+                        _progress(percent=5), 11.0)
+    row = progress.latest(ctx, 'backup', backup_id, 'backup')
+    assert (row.percent, row.instance_id) == (5.0, instance.id)
+
+
+def test_stale_progress_is_dropped(ctx, mgr, instance):
+    mgr.report_progress(_from(instance.id), 'instance', instance.id,
+                        'prepare', _progress(percent=60), 10.0)
+    mgr.report_progress(_from(instance.id), 'instance', instance.id,
+                        'prepare', _progress(percent=20), 9.0)
+    assert progress.latest(ctx, 'instance', instance.id,
+                           'prepare').percent == 60.0
+
+
+@pytest.mark.parametrize('kind, operation, fields, sent', [
+    ('cluster', 'grow', {}, 1.0),           # a kind nobody declared
+    ('instance', '', {}, 1.0),              # no operation
+    ('instance', 'x' * 65, {}, 1.0),        # too long an operation
+    ('instance', 'prepare', {'percent': 101}, 1.0),
+    ('instance', 'prepare', {'percent': 'all'}, 1.0),
+    ('instance', 'prepare', {'bytes_done': -1}, 1.0),
+    ('instance', 'prepare', {'step': ['x']}, 1.0),
+    ('instance', 'prepare', {'percent': float('nan')}, 1.0),
+    ('instance', 'prepare', {}, None),
+    ('instance', 'prepare', {}, float('inf')),
+    ('instance', 'prepare', 'half', 1.0),
+])
+def test_malformed_progress_is_dropped(ctx, mgr, instance, kind,
+                                       operation, fields, sent):
+    mgr.report_progress(_from(instance.id), kind, instance.id, operation,
+                        fields, sent)
+    assert progress.list_for(ctx, kind, instance.id) == []
+
+
+def test_progress_over_the_bus(ctx, instance, memory_bus,  # noqa
+                               start_service):  # noqa: F811
+    memory_bus.set('conductor_queue', 'conductor-unit-p')
+    key = sealing.generate_key()
+    instances.set_key(ctx, instance.id, key)
+    start_service('conductor-unit-p', 'c1', manager.Manager(),
+                  sealing.ConductorSerializer(manager.instance_key))
+    api = rpcapi.ConductorAPI(
+        serializer=sealing.GuestSerializer(instance.id, key))
+    assert api.report_progress(ctx, 'instance', instance.id,
+                               'prepare', {'percent': 30}, time.time())
+    assert waiting.wait_for(lambda: progress.latest(
+        ctx, 'instance', instance.id, 'prepare') is not None)
+    assert progress.latest(ctx, 'instance', instance.id,
+                           'prepare').percent == 30.0
+
+
+def test_progress_is_skipped_for_an_older_conductor(ctx,
+                                                    memory_bus):  # noqa
+    memory_bus.set('conductor', '1.1', group='upgrade_levels')
+    api = rpcapi.ConductorAPI()
+    with mock.patch.object(rpcapi.rpc, 'cast') as cast:
+        assert api.report_progress(ctx, 'instance', 'i1',
+                                   'prepare', {}, 1.0) is False
+    cast.assert_not_called()

@@ -10,17 +10,19 @@ from trove_lite.guestagent.datastores import base
 
 
 class FakeConductor:
-    """A conductor endpoint that keeps every heartbeat and fault.
+    """A conductor endpoint that keeps every heartbeat, fault and
+    progress report.
 
     ``wait_for(predicate, timeout)`` blocks until a report satisfies it,
     so tests wait on events, never on sleeps.
     """
 
-    target = oslo_messaging.Target(version='1.1')
+    target = oslo_messaging.Target(version='1.2')
 
     def __init__(self):
         self.heartbeats = []
         self.faults = []
+        self.progress = []
         self._cond = threading.Condition()
 
     def heartbeat(self, context, instance_id, payload, sent):
@@ -35,6 +37,14 @@ class FakeConductor:
             self.faults.append({'instance_id': instance_id,
                                 'message': message, 'details': details,
                                 'sent': sent, 'context': context})
+            self._cond.notify_all()
+
+    def report_progress(self, context, resource_kind, resource_id,
+                        operation, progress, sent):
+        with self._cond:
+            self.progress.append({'resource': (resource_kind, resource_id),
+                                  'operation': operation,
+                                  'progress': progress, 'sent': sent})
             self._cond.notify_all()
 
     def statuses(self):

@@ -10,9 +10,11 @@ from tests.unit.rpc_fixtures import notifications  # noqa: F401
 from tests import waiting
 from trove_lite.common import notifications as notices
 from trove_lite.common import states
+from trove_lite.common import status_events
 from trove_lite.db.repositories import instances
 from trove_lite.taskmanager import manager
 from trove_lite.taskmanager import rpcapi
+from trove_lite.taskmanager.tasks import guest as guest_tasks
 
 
 def test_create_and_delete_over_rpc(ctx, driver, conductor, new_instance,
@@ -165,4 +167,81 @@ def test_only_rpc_methods_are_public():
     public = {name for name in dir(manager.Manager)
               if not name.startswith('_') and name != 'target'}
     assert public == {'rpc_ping', 'create_instance', 'delete_instance',
-                      'restart'}
+                      'restart', 'status_changed'}
+
+
+# -- waking a workflow that waits for its guest (API 1.4) ---------------------
+
+def _waiting_for_health(ctx, instance_id, outcome, stop_event=None):
+    """A thread running WaitForHealthy; started once it watches."""
+    waiter = threading.Thread(target=lambda: outcome.append(
+        guest_tasks.WaitForHealthy().execute(ctx, instance_id, 'h',
+                                             stop_event)))
+    waiter.start()
+    assert waiting.wait_for(lambda: status_events._watchers.get(instance_id))
+    return waiter
+
+
+def test_the_status_changed_cast_wakes_a_waiting_flow(
+        ctx, new_instance, memory_bus, start_service, monkeypatch):
+    # NOTE(tests): a fallback poll far longer than the join below: only the
+    # cast can end the wait in time (no timing is asserted).
+    monkeypatch.setattr(guest_tasks.WaitForHealthy, 'poll_interval', 600)
+    memory_bus.set('taskmanager_queue', 'tm-unit-w')
+    start_service('tm-unit-w', 'tm-1', manager.Manager(mock.Mock()))
+    row = new_instance()
+    instances.claim(ctx, row.id, 'h', states.BUILDING)
+    outcome = []
+    waiter = _waiting_for_health(ctx, row.id, outcome)
+    try:
+        # Stored as by a conductor in another process: nothing here knows.
+        instances.set_service_status(ctx, row.id, states.SVC_HEALTHY)
+        rpcapi.TaskManagerAPI().status_changed(ctx, row.id)
+        waiter.join(60)
+        assert outcome == [guest_tasks.READY]
+    finally:
+        instances.mark_deleted(ctx, row.id)
+        status_events.changed(row.id)
+        waiter.join(60)
+
+
+class _Recording:
+    target = manager.Manager.target
+
+    def __init__(self):
+        self.changed = []
+
+    def status_changed(self, context, instance_id):
+        self.changed.append(instance_id)
+
+
+def test_status_changed_reaches_every_taskmanager(memory_bus, start_service,
+                                                  ctx):
+    memory_bus.set('taskmanager_queue', 'tm-unit-f')
+    first, second = _Recording(), _Recording()
+    start_service('tm-unit-f', 'tm-1', first)
+    start_service('tm-unit-f', 'tm-2', second)
+    rpcapi.TaskManagerAPI().status_changed(ctx, 'inst-1')
+    assert waiting.wait_for(lambda: first.changed and second.changed)
+    assert (first.changed, second.changed) == (['inst-1'], ['inst-1'])
+
+
+def test_status_changed_is_not_sent_to_older_taskmanagers(memory_bus, ctx):
+    memory_bus.set('taskmanager', '1.3', group='upgrade_levels')
+    api = rpcapi.TaskManagerAPI()
+    with mock.patch.object(rpcapi.rpc, 'cast') as cast:
+        api.status_changed(ctx, 'inst-1')
+    cast.assert_not_called()
+
+
+def test_stopping_the_runner_ends_a_wait_at_once(ctx, new_instance,
+                                                 monkeypatch):
+    monkeypatch.setattr(guest_tasks.WaitForHealthy, 'poll_interval', 600)
+    runner = manager.FlowRunner(workers=1)
+    row = new_instance()
+    instances.claim(ctx, row.id, 'h', states.BUILDING)
+    outcome = []
+    waiter = _waiting_for_health(ctx, row.id, outcome, runner.stop_event)
+    runner.stop()
+    waiter.join(60)
+    assert outcome == [guest_tasks.INTERRUPTED]

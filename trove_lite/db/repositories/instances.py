@@ -227,7 +227,9 @@ def addresses_of(instance):
 
 @db_api.writer
 def mark_deleted(context, instance_id):
-    """Soft-delete the row; its service status becomes DELETED."""
+    """Soft-delete the row; its service status becomes DELETED, and the
+    progress its guest reported goes.
+    """
     now = models.utcnow()
     context.session.query(models.Instance).filter_by(id=instance_id).update(
         {'deleted': True, 'deleted_at': now, 'lock_holder': None,
@@ -241,6 +243,10 @@ def mark_deleted(context, instance_id):
     context.session.query(models.AgentHeartbeat).filter_by(
         instance_id=instance_id).update(
         {'deleted': True, 'deleted_at': now}, synchronize_session=False)
+    # NOTE(progress): what its guest reported of operations in progress
+    # (its own, its backups') means nothing once the guest is gone.
+    context.session.query(models.OperationProgress).filter_by(
+        instance_id=instance_id).delete(synchronize_session=False)
 
 
 # -- Service status and heartbeats --------------------------------------------
