@@ -121,14 +121,14 @@ def test_conductor_services_run_reconcilers(conf_overrides):  # noqa: F811
 
 
 def test_taskmanager_services_end_what_this_host_left_locked(
-        conf_overrides, admin_context):  # noqa: F811
+        conf_overrides, ctx):  # noqa: F811
     conf_overrides.set('compute_driver', 'fake')
-    row = instances.create(admin_context, {'name': 'db', 'tenant_id': 'p'})
-    instances.claim(admin_context, row.id,
+    row = instances.create(ctx, {'name': 'db', 'tenant_id': 'p'})
+    instances.claim(ctx, row.id,
                     resource_locks.new_holder(), states.BUILDING)
     taskmanager.build_services()
-    row = instances.get(admin_context, row.id)
+    row = instances.get(ctx, row.id)
     assert row.lock_holder is None
     assert states.task(row.task_id).is_error
-    assert instances.get_fault(admin_context, row.id).message == \
+    assert instances.get_fault(ctx, row.id).message == \
         stale_locks.MESSAGE % 'instance'

@@ -36,7 +36,7 @@ def instance(ctx):
 
 def _from(instance_id):
     """The context of a report sealed by ``instance_id``."""
-    ctxt = context.get_ctx()
+    ctxt = context.get_admin_context()
     ctxt.sealed_by = instance_id
     return ctxt
 
@@ -89,7 +89,7 @@ def test_a_taskmanager_that_cannot_be_told_is_no_error(instance):
     mgr = manager.Manager(taskmanager=taskmanager)
     mgr.heartbeat(_from(instance.id), instance.id, _payload(), 1.0)
     assert instances.get_service_status(
-        context.get_ctx(), instance.id)[0] is states.SVC_HEALTHY
+        context.get_admin_context(), instance.id)[0] is states.SVC_HEALTHY
 
 
 def test_out_of_order_heartbeats_are_dropped(ctx, mgr, instance):
@@ -159,7 +159,7 @@ def test_reports_over_the_bus(ctx, instance, memory_bus,  # noqa
 def test_reports_not_sealed_by_the_instance_are_refused(ctx, mgr,
                                                         instance):
     mgr.heartbeat(_from('another-instance'), instance.id, _payload(), 1.0)
-    mgr.heartbeat(context.get_ctx(), instance.id, _payload(), 2.0)
+    mgr.heartbeat(context.get_admin_context(), instance.id, _payload(), 2.0)
     mgr.report_fault(_from('another-instance'), instance.id, 'forged', '',
                      3.0)
     assert instances.get_heartbeat(ctx, instance.id) is None
@@ -219,7 +219,7 @@ def test_progress_sealed_by_another_instance_is_refused(ctx, mgr,
     # B reports about A; and an unsealed report.
     mgr.report_progress(_from(other.id), 'instance', instance.id, 'prepare',
                         _progress(), 10.0)
-    mgr.report_progress(context.get_ctx(), 'instance',
+    mgr.report_progress(context.get_admin_context(), 'instance',
                         instance.id, 'prepare', _progress(), 11.0)
     assert progress.list_for(ctx, 'instance', instance.id) == []
 

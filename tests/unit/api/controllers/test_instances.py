@@ -214,7 +214,7 @@ def test_restart_needs_an_active_instance(client, created, taskmanager,
     method, kwargs = taskmanager.wait()
     assert (method, kwargs['instance_id']) == ('restart', created['id'])
     # The cast carries the holder the test-and-set recorded.
-    row = instance_repo.get(admin_context, created['id'])
+    row = instance_repo.get(ctx, created['id'])
     assert kwargs['holder'] == row.lock_holder
     assert row.lock_holder.startswith('api@%s:' % rpc_fixtures.CONF.host)
     shown = client.v1('GET', '/instances/%s' % created['id']).json
@@ -222,13 +222,13 @@ def test_restart_needs_an_active_instance(client, created, taskmanager,
 
 
 def test_delete_works_while_building(client, created, taskmanager,
-                                     admin_context):
+                                     ctx):
     resp = client.v1('DELETE', '/instances/%s' % created['id'])
     assert resp.status_int == 202
     method, kwargs = taskmanager.wait()
     assert (method, kwargs['instance_id']) == ('delete_instance',
                                                created['id'])
-    row = instance_repo.get(admin_context, created['id'])
+    row = instance_repo.get(ctx, created['id'])
     assert kwargs['holder'] == row.lock_holder is not None
     shown = client.v1('GET', '/instances/%s' % created['id']).json
     assert shown['instance']['status'] == 'SHUTDOWN'

@@ -95,49 +95,49 @@ def _snapshot(ctx, task=READY):
 
 
 def test_a_declared_kind_gets_deadlines_and_locks(
-        admin_context, snapshot_kind, override):
+        ctx, snapshot_kind, override):
     override('restart_timeout', 30)
-    sid = _snapshot(admin_context)
-    row = resource_locks.start(admin_context, snapshot_kind, sid, 'take',
+    sid = _snapshot(ctx)
+    row = resource_locks.start(ctx, snapshot_kind, sid, 'take',
                                'h:1')
     assert row.status == TAKING.code and row.lock_holder == 'h:1'
     assert row.task_deadline - row.task_start_time == \
         datetime.timedelta(seconds=30)
     # The lock is held: the task cannot start twice...
     with pytest.raises(exception.ResourceNotAvailable):
-        resource_locks.start(admin_context, snapshot_kind, sid, 'take', 'h:2')
+        resource_locks.start(ctx, snapshot_kind, sid, 'take', 'h:2')
     # ... nor can anything but a take-over act while it is held.
-    assert not resource_locks.finish(admin_context, snapshot_kind, sid,
+    assert not resource_locks.finish(ctx, snapshot_kind, sid,
                                      'take_done', 'h:2')
-    assert resource_locks.holds_lock(admin_context, snapshot_kind, sid,
+    assert resource_locks.holds_lock(ctx, snapshot_kind, sid,
                                      'h:1')
-    assert resource_locks.finish(admin_context, snapshot_kind, sid,
+    assert resource_locks.finish(ctx, snapshot_kind, sid,
                                  'take_done', 'h:1')
-    row = resource_locks.get(admin_context, snapshot_kind, sid)
+    row = resource_locks.get(ctx, snapshot_kind, sid)
     assert (row.status, row.lock_holder, row.task_deadline) == \
         (READY.code, None, None)
 
 
-def test_a_declared_kind_is_taken_over(admin_context, snapshot_kind):
-    sid = _snapshot(admin_context)
-    resource_locks.start(admin_context, snapshot_kind, sid, 'take', 'h:1')
-    resource_locks.start(admin_context, snapshot_kind, sid, 'forget', 'h:2')
-    assert not resource_locks.holds_lock(admin_context, snapshot_kind, sid,
+def test_a_declared_kind_is_taken_over(ctx, snapshot_kind):
+    sid = _snapshot(ctx)
+    resource_locks.start(ctx, snapshot_kind, sid, 'take', 'h:1')
+    resource_locks.start(ctx, snapshot_kind, sid, 'forget', 'h:2')
+    assert not resource_locks.holds_lock(ctx, snapshot_kind, sid,
                                          'h:1')
-    assert not resource_locks.finish(admin_context, snapshot_kind, sid,
+    assert not resource_locks.finish(ctx, snapshot_kind, sid,
                                      'take_done', 'h:1')
 
 
 def test_a_declared_kind_expires_through_the_reconciler(
-        admin_context, snapshot_kind, notifications):  # noqa: F811
-    sid = _snapshot(admin_context)
-    resource_locks.start(admin_context, snapshot_kind, sid, 'take', 'h:1')
-    assert reconcilers.ExpireTasks().run(admin_context) == 0
-    _past_deadline(admin_context, Snapshot, sid)
-    assert reconcilers.ExpireTasks().run(admin_context) == 1
-    row = resource_locks.get(admin_context, snapshot_kind, sid)
+        ctx, snapshot_kind, notifications):  # noqa: F811
+    sid = _snapshot(ctx)
+    resource_locks.start(ctx, snapshot_kind, sid, 'take', 'h:1')
+    assert reconcilers.ExpireTasks().run(ctx) == 0
+    _past_deadline(ctx, Snapshot, sid)
+    assert reconcilers.ExpireTasks().run(ctx) == 1
+    row = resource_locks.get(ctx, snapshot_kind, sid)
     assert (row.status, row.lock_holder) == (TAKE_FAILED.code, None)
-    fault = resource_locks.get_fault(admin_context, snapshot_kind, sid)
+    fault = resource_locks.get_fault(ctx, snapshot_kind, sid)
     assert fault.message == \
         'The snapshot was not taken within 30 seconds.'
     assert 'TAKING' in fault.details and 'h:1' in fault.details
@@ -145,49 +145,49 @@ def test_a_declared_kind_expires_through_the_reconciler(
     payload = notifications.of('dbaas.snapshot_take.error')['payload']
     assert (payload['snapshot_id'], payload['tenant_id']) == (sid, 'p')
     # Expired once only.
-    assert reconcilers.ExpireTasks().run(admin_context) == 0
+    assert reconcilers.ExpireTasks().run(ctx) == 0
 
 
 # -- The declared kinds -------------------------------------------------------
 
-def test_backups_have_deadlines_and_faults(admin_context, override):
+def test_backups_have_deadlines_and_faults(ctx, override):
     override('backup_timeout', 60)
-    _add(admin_context, models.Backup(id='b1', name='b', tenant_id='p',
-                                      state=states.BACKUP_NEW.code))
+    _add(ctx, models.Backup(id='b1', name='b', tenant_id='p',
+                            state=states.BACKUP_NEW.code))
     kind = resource_kinds.BACKUP
-    row = resource_locks.start(admin_context, kind, 'b1', 'backup_started',
+    row = resource_locks.start(ctx, kind, 'b1', 'backup_started',
                                'h:1')
     assert row.state == 'BUILDING'
     assert row.task_deadline - row.task_start_time == \
         datetime.timedelta(seconds=60)
-    _add(admin_context, models.Backup(id='b2', name='b', tenant_id='p',
-                                      state=states.BACKUP_SAVING.code))
+    _add(ctx, models.Backup(id='b2', name='b', tenant_id='p',
+                            state=states.BACKUP_SAVING.code))
     with pytest.raises(exception.ResourceNotAvailable):
-        resource_locks.start(admin_context, kind, 'b2', 'delete', 'h:2')
-    assert resource_locks.expire(admin_context, kind, 'b1', 'BUILDING',
+        resource_locks.start(ctx, kind, 'b2', 'delete', 'h:2')
+    assert resource_locks.expire(ctx, kind, 'b1', 'BUILDING',
                                  'late', 'details') is False
-    _past_deadline(admin_context, models.Backup, 'b1')
-    assert resource_locks.expire(admin_context, kind, 'b1', 'BUILDING',
+    _past_deadline(ctx, models.Backup, 'b1')
+    assert resource_locks.expire(ctx, kind, 'b1', 'BUILDING',
                                  'late', 'details')
-    assert resource_locks.get(admin_context, kind, 'b1').state == 'FAILED'
-    assert resource_locks.get_fault(admin_context, kind, 'b1').message == \
+    assert resource_locks.get(ctx, kind, 'b1').state == 'FAILED'
+    assert resource_locks.get_fault(ctx, kind, 'b1').message == \
         'late'
     # Another kind's faults are its own.
-    assert resource_locks.get_fault(admin_context, resource_kinds.CLUSTER,
+    assert resource_locks.get_fault(ctx, resource_kinds.CLUSTER,
                                     'b1') is None
 
 
-def test_clusters_lock_and_reset(admin_context):
-    _add(admin_context, models.Cluster(
+def test_clusters_lock_and_reset(ctx):
+    _add(ctx, models.Cluster(
         id='c1', name='c', tenant_id='p', datastore_version_id=_version(
-            admin_context), task_id=states.CLUSTER_NONE.code))
+            ctx), task_id=states.CLUSTER_NONE.code))
     kind = resource_kinds.CLUSTER
-    row = resource_locks.start(admin_context, kind, 'c1', 'grow', 'h:1')
+    row = resource_locks.start(ctx, kind, 'c1', 'grow', 'h:1')
     assert kind.task_of(row) is states.CLUSTER_GROWING
     with pytest.raises(exception.ResourceBusy):
-        resource_locks.start(admin_context, kind, 'c1', 'reset', 'h:2')
-    resource_locks.force(admin_context, kind, 'c1', 'reset')
-    row = resource_locks.get(admin_context, kind, 'c1')
+        resource_locks.start(ctx, kind, 'c1', 'reset', 'h:2')
+    resource_locks.force(ctx, kind, 'c1', 'reset')
+    row = resource_locks.get(ctx, kind, 'c1')
     assert kind.task_of(row) is states.CLUSTER_NONE
     assert row.lock_holder is None
 
@@ -200,11 +200,11 @@ def _version(ctx):
     return 'v1'
 
 
-def test_missing_rows_are_the_kind_s_not_found(admin_context):
+def test_missing_rows_are_the_kind_s_not_found(ctx):
     with pytest.raises(exception.InstanceNotFound):
-        resource_locks.get(admin_context, resource_kinds.INSTANCE, 'x')
+        resource_locks.get(ctx, resource_kinds.INSTANCE, 'x')
     with pytest.raises(exception.NotFound):
-        resource_locks.get(admin_context, resource_kinds.BACKUP, 'x')
+        resource_locks.get(ctx, resource_kinds.BACKUP, 'x')
 
 
 # -- Holders ------------------------------------------------------------------
