@@ -1,17 +1,25 @@
+"""Tests for the skeleton of managers that run a server process."""
+
+import os
 import subprocess
 import sys
 
 import pytest
 
 from trove_lite.common import exception
+from trove_lite.guestagent.datastores.mysql import manager as mysql_manager
+from trove_lite.guestagent.datastores.postgresql import (
+    manager as postgresql_manager)
+from trove_lite.guestagent.datastores.redis import manager as redis_manager
 from trove_lite.guestagent.datastores import server
+from trove_lite.guestagent import info as guest_info
 
 
 class Info:
     guest_id = 'i-1'
 
 
-class Managed(server.DetachedServer):
+class Managed(server.ServerManager):
     SERVER_NAME = 'sleeper'
     poll_interval = 0.01
 
@@ -70,3 +78,121 @@ def managed_pid_that_is_gone():
     done = subprocess.Popen([sys.executable, '-c', 'pass'])
     done.wait()
     return done.pid
+
+
+# -- the template prepare -------------------------------------------------
+
+
+class Recording(server.ServerManager):
+    """Every datastore step records itself; start_db starts nothing."""
+
+    SERVER_NAME = 'recorder'
+
+    def __init__(self, info):
+        super().__init__(info)
+        self.calls = []
+        self.data = False
+
+    def _prepare_step(self, step):
+        self.calls.append(('step', step))
+
+    def _validate_prepare(self, databases, users, root_password):
+        self.calls.append('validate')
+        if databases == ['bad']:
+            raise exception.BadValue(message='bad name')
+        return [d.upper() for d in databases], users
+
+    def _check_host(self):
+        self.calls.append('check_host')
+
+    def _write_config(self, memory_mb, run_as=None):
+        assert os.path.isdir(self.volume.path)
+        self.calls.append(('write_config', memory_mb))
+
+    def _initialised(self):
+        return self.data
+
+    def _initialise(self, run_as):
+        self.calls.append('initialise')
+        self.data = True
+
+    def start_db(self):
+        self.calls.append('start_db')
+
+    def _create_tenant_objects(self, databases, users, root_password):
+        self.calls.append(('tenant_objects', databases, users,
+                           root_password))
+
+
+@pytest.fixture
+def recording(tmp_path):
+    return Recording(guest_info.GuestInfo(
+        guest_id='i-1', datastore_manager='recorder',
+        instance_dir=str(tmp_path / 'inst')))
+
+
+def test_prepare_runs_the_steps_in_order(recording):
+    recording.prepare(512, ['db'], ['u'], root_password='pw', volume_size=2)
+    steps = [call[1] for call in recording.calls
+             if isinstance(call, tuple) and call[0] == 'step']
+    assert steps == list(server.PREPARE_STEPS)
+    hooks = [call for call in recording.calls
+             if not (isinstance(call, tuple) and call[0] == 'step')]
+    assert hooks == ['validate', 'check_host', ('write_config', 512),
+                     'initialise', 'start_db',
+                     ('tenant_objects', ['DB'], ['u'], 'pw')]
+    assert recording.prepared() == {'volume_size': 2}
+    for directory in (recording.paths.datadir, recording.paths.rundir,
+                      recording.paths.logdir):
+        assert os.path.isdir(directory)
+
+
+def test_prepare_again_keeps_initialised_data(recording):
+    recording.prepare(512, [], [])
+    os.makedirs(os.path.join(recording.volume.path, 'kept'))
+    recording.calls.clear()
+    recording.prepare(1024, [], [])
+    assert 'initialise' not in recording.calls
+    assert ('step', server.INITIALISE) not in recording.calls
+    assert os.path.isdir(os.path.join(recording.volume.path, 'kept'))
+
+
+def test_prepare_initialises_an_emptied_volume(recording):
+    os.makedirs(recording.volume.path)
+    with open(os.path.join(recording.volume.path, 'half-done'), 'w'):
+        pass
+    recording.prepare(512, [], [])
+    assert 'initialise' in recording.calls
+    assert os.listdir(recording.volume.path) == []
+
+
+def test_prepare_validates_before_touching_anything(recording):
+    with pytest.raises(exception.BadValue):
+        recording.prepare(512, ['bad'], [])
+    assert recording.calls == [('step', server.VALIDATE), 'validate']
+    assert not os.path.exists(recording.paths.instance_dir)
+
+
+def test_needs_an_instance_dir():
+    with pytest.raises(exception.GuestError) as caught:
+        Recording(guest_info.GuestInfo(guest_id='i-2'))
+    assert 'instance_dir' in str(caught.value)
+
+
+def test_filesystem_stats_come_from_the_volume(recording):
+    recording.prepare(512, [], [], volume_size=3)
+    with open(os.path.join(recording.volume.path, 'f'), 'wb') as handle:
+        handle.write(b'x' * 65536)
+    stats = recording.filesystem_stats()
+    assert stats['total'] == 3.0
+    assert 0 < stats['used'] < 0.001
+    assert stats['free'] == pytest.approx(3.0 - stats['used'])
+
+
+@pytest.mark.parametrize('family', [mysql_manager, postgresql_manager,
+                                    redis_manager])
+def test_every_server_datastore_uses_the_template(family):
+    assert issubclass(family.Manager, server.ServerManager)
+    assert family.Manager.prepare is server.ServerManager.prepare
+    assert family.Manager.stop_db is server.ServerManager.stop_db
+    assert family.Manager.status is server.ServerManager.status

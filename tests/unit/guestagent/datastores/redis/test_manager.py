@@ -82,7 +82,7 @@ def test_paths(mgr, tmp_path):
 
 
 def test_default_port(tmp_path):
-    assert manager.Manager(_info(tmp_path))._port() == 6379
+    assert manager.Manager(_info(tmp_path)).port == 6379
 
 
 def test_needs_an_instance_dir():
@@ -219,13 +219,14 @@ def test_write_acl_creates_the_agent_secret_once(mgr):
         assert handle.read() == first
 
 
-def test_write_config(mgr):
-    os.makedirs(mgr.paths.instance_dir, exist_ok=True)
+def test_write_config_writes_the_conf_and_the_accounts(mgr):
+    os.makedirs(mgr.paths.datadir)
     mgr._write_config(1024)
     with open(mgr.paths.conf) as handle:
         lines = handle.read().splitlines()
     assert 'bind 127.77.0.1' in lines
     assert 'maxmemory 768mb' in lines
+    assert mgr._initialised()
 
 
 def test_enable_root(mgr, fake_admin):
