@@ -1,12 +1,14 @@
 """Tests for the skeleton of managers that run a server process."""
 
 import os
+import pwd
 import subprocess
 import sys
 
 import pytest
 
 from trove_lite.common import exception
+from trove_lite.common import states
 from trove_lite.guestagent.datastores.mysql import manager as mysql_manager
 from trove_lite.guestagent.datastores.postgresql import (
     manager as postgresql_manager)
@@ -196,3 +198,122 @@ def test_every_server_datastore_uses_the_template(family):
     assert family.Manager.prepare is server.ServerManager.prepare
     assert family.Manager.stop_db is server.ServerManager.stop_db
     assert family.Manager.status is server.ServerManager.status
+
+
+# -- what every server datastore shares (run against each) ------------------
+
+FAMILIES = {'mysql': mysql_manager, 'postgresql': postgresql_manager,
+            'redis': redis_manager}
+
+
+@pytest.fixture(params=sorted(FAMILIES))
+def mgr(request, tmp_path):
+    family = FAMILIES[request.param]
+    return family.Manager(guest_info.GuestInfo(
+        guest_id='inst-1', datastore_manager=request.param,
+        instance_dir=str(tmp_path), bind_host='127.77.0.1'))
+
+
+def _pretend_server(mgr, script='import time; time.sleep(60)', **kwargs):
+    """A sleeping Python whose command line is the server's (so it
+    names this instance's configuration), with its pid in the pid file.
+    """
+    os.makedirs(mgr.paths.rundir, exist_ok=True)
+    proc = subprocess.Popen(
+        [sys.executable, '-c', script] + mgr._server_command('x')[1:],
+        start_new_session=True, **kwargs)
+    return proc
+
+
+def _write_pid(mgr, pid):
+    with open(mgr.paths.pid_file, 'w') as handle:
+        handle.write('%d\n' % pid)
+
+
+def test_status_new_shutdown_and_crashed(mgr):
+    assert mgr.status() is states.SVC_NEW
+    mgr.mark_prepared(1)
+    assert mgr.status() is states.SVC_SHUTDOWN
+    os.makedirs(mgr.paths.rundir)
+    # A pid that is certainly not this instance's server.
+    _write_pid(mgr, os.getpid())
+    assert mgr._live_pid() is None
+    assert mgr.status() is states.SVC_CRASHED
+
+
+def test_live_pid_needs_our_config_on_the_command_line(mgr):
+    proc = _pretend_server(mgr)
+    try:
+        _write_pid(mgr, proc.pid)
+        assert mgr._live_pid() == proc.pid
+        assert mgr.adopt() == proc.pid
+        # Running but not answering its agent.
+        mgr.mark_prepared(1)
+        assert mgr.status() is states.SVC_BLOCKED
+        # Another instance's manager does not take it for its own.
+        other = type(mgr)(guest_info.GuestInfo(
+            guest_id='inst-2', datastore_manager=mgr.info.datastore_manager,
+            instance_dir=mgr.paths.instance_dir + '/x'))
+        other.paths.pid_file = mgr.paths.pid_file
+        assert other._live_pid() is None
+        mgr.stop_timeout = 10
+        mgr.stop_db()
+        assert proc.wait(10) is not None
+        assert not os.path.exists(mgr.paths.pid_file)
+        assert mgr._live_pid() is None
+        assert mgr.adopt() is None
+        assert mgr.status() is states.SVC_SHUTDOWN
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_stop_kills_a_server_that_ignores_its_stop_signal(mgr):
+    proc = _pretend_server(
+        mgr, 'import signal, time; signal.signal(%d, signal.SIG_IGN); '
+             'print("ready", flush=True); time.sleep(60)'
+             % mgr.STOP_SIGNAL, stdout=subprocess.PIPE, text=True)
+    try:
+        # The stop signal is ignored from here on.
+        assert proc.stdout.readline() == 'ready\n'
+        _write_pid(mgr, proc.pid)
+        mgr.stop_timeout = 0.5
+        mgr.stop_db()
+        assert proc.wait(10) == -9
+        assert not os.path.exists(mgr.paths.pid_file)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+def test_stop_without_server_is_a_no_op(mgr):
+    mgr.stop_db()
+    assert mgr._process is None
+    assert not os.path.exists(mgr.paths.pid_file)
+
+
+def test_start_before_prepare_fails_clearly(mgr):
+    with pytest.raises(exception.GuestError) as caught:
+        mgr.start_db()
+    assert 'prepare' in str(caught.value) or 'installed' in str(caught.value)
+
+
+@pytest.mark.parametrize('family', sorted(FAMILIES))
+def test_prepare_refuses_a_dir_the_server_user_cannot_reach(open_dir,
+                                                            family):
+    closed = os.path.join(open_dir, 'closed')
+    os.makedirs(closed)
+    os.chmod(closed, 0o700)
+    mgr = FAMILIES[family].Manager(guest_info.GuestInfo(
+        guest_id='inst-2', datastore_manager=family,
+        instance_dir=os.path.join(closed, 'inst')))
+    nobody = pwd.struct_passwd(('nobody', 'x', 65534, 65534, '', '/',
+                                '/bin/false'))
+    with pytest.raises(exception.GuestError) as caught:
+        mgr._make_dirs(nobody)
+    assert 'cannot enter %s' % closed in str(caught.value)
+    assert 'chmod o+x' in str(caught.value)
+    assert mgr.SERVER_NAME in str(caught.value)

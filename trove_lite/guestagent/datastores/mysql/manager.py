@@ -65,14 +65,7 @@ class Paths(server.Paths):
 
 
 class Manager(server.ServerManager):
-    """MySQL and MariaDB, run as a real ``mariadbd`` for one instance.
-
-    :param info: the agent's ``GuestInfo``; ``bind_host`` and ``port`` are
-        where the server listens.
-    :param start_timeout: seconds a start may take until the server
-        answers.
-    :param stop_timeout: seconds a clean shutdown may take before SIGKILL.
-    """
+    """MySQL and MariaDB, run as a real ``mariadbd`` for one instance."""
 
     SERVER_NAME = 'mariadbd'
     SERVER_USER = 'mysql'

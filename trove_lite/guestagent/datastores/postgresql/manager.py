@@ -82,14 +82,7 @@ def _server_env():
 
 
 class Manager(server.ServerManager):
-    """PostgreSQL, run as a real ``postgres`` for one instance.
-
-    :param info: the agent's ``GuestInfo``; ``bind_host`` and ``port`` are
-        where the server listens.
-    :param start_timeout: seconds a start may take until the server
-        answers.
-    :param stop_timeout: seconds a fast shutdown may take before SIGKILL.
-    """
+    """PostgreSQL, run as a real ``postgres`` for one instance."""
 
     SERVER_NAME = 'postgres'
     SERVER_USER = 'postgres'

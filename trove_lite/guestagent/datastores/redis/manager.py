@@ -76,15 +76,7 @@ def server_version(binary):
 
 
 class Manager(server.ServerManager):
-    """Redis, run as a real ``redis-server`` for one instance.
-
-    :param info: the agent's ``GuestInfo``; ``bind_host`` and ``port`` are
-        where the server listens.
-    :param start_timeout: seconds a start may take until the server has
-        loaded its data and answers.
-    :param stop_timeout: seconds a clean shutdown (which writes the data
-        out) may take before SIGKILL.
-    """
+    """Redis, run as a real ``redis-server`` for one instance."""
 
     SERVER_NAME = 'redis-server'
     SERVER_USER = 'redis'
