@@ -359,7 +359,8 @@ class DatastoreManager(metaclass=abc.ABCMeta):
 
     def save_overrides(self, overrides):
         """Record configuration overrides (atomically); they apply from the
-        next configuration render (``prepare`` or a restart that renders).
+        next configuration render, which ``prepare`` does. (Applying them
+        to a running instance comes with configuration groups.)
         """
         target = self.path(OVERRIDES_FILE)
         with open(target + '.tmp', 'w') as handle:
