@@ -214,14 +214,23 @@ def mgr(request, tmp_path):
         instance_dir=str(tmp_path), bind_host='127.77.0.1'))
 
 
-def _pretend_server(mgr, script='import time; time.sleep(60)', **kwargs):
-    """A sleeping Python whose command line is the server's (so it
-    names this instance's configuration), with its pid in the pid file.
+def _pretend_server(mgr, ignore=None):
+    """A sleeping Python whose command line is the server's (so it names
+    this instance's configuration), ignoring the signal ``ignore``.
+
+    Returns once it runs its script: until then /proc shows the command
+    line of the forking test, not the server's.
     """
     os.makedirs(mgr.paths.rundir, exist_ok=True)
+    script = 'import signal, time; '
+    if ignore is not None:
+        script += 'signal.signal(%d, signal.SIG_IGN); ' % ignore
+    script += 'print("ready", flush=True); time.sleep(60)'
     proc = subprocess.Popen(
         [sys.executable, '-c', script] + mgr._server_command('x')[1:],
-        start_new_session=True, **kwargs)
+        start_new_session=True, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == 'ready\n'
+    proc.stdout.close()
     return proc
 
 
@@ -270,13 +279,8 @@ def test_live_pid_needs_our_config_on_the_command_line(mgr):
 
 
 def test_stop_kills_a_server_that_ignores_its_stop_signal(mgr):
-    proc = _pretend_server(
-        mgr, 'import signal, time; signal.signal(%d, signal.SIG_IGN); '
-             'print("ready", flush=True); time.sleep(60)'
-             % mgr.STOP_SIGNAL, stdout=subprocess.PIPE, text=True)
+    proc = _pretend_server(mgr, ignore=mgr.STOP_SIGNAL)
     try:
-        # The stop signal is ignored from here on.
-        assert proc.stdout.readline() == 'ready\n'
         _write_pid(mgr, proc.pid)
         mgr.stop_timeout = 0.5
         mgr.stop_db()
@@ -286,7 +290,6 @@ def test_stop_kills_a_server_that_ignores_its_stop_signal(mgr):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        proc.stdout.close()
 
 
 def test_stop_without_server_is_a_no_op(mgr):
