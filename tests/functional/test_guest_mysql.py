@@ -85,6 +85,12 @@ def test_prepare_restart_adopt_stop(guest, conductor, instance_dir):  # noqa: F8
         cursor.execute('INSERT INTO t VALUES (42)')
         cursor.execute('SELECT x FROM t')
         assert cursor.fetchall() == ((42,),)
+        # The binary log is on (replication and point-in-time recovery
+        # need it) and it lives in the volume.
+        cursor.execute("SELECT @@log_bin, @@binlog_format, @@log_bin_basename")
+        log_bin, binlog_format, basename = cursor.fetchone()
+        assert (log_bin, binlog_format) == (1, 'ROW')
+        assert basename.startswith(agent.datastore.volume.path + os.sep)
     conn.close()
     # Root is not reachable over TCP without a password.
     with pytest.raises(pymysql.err.OperationalError):

@@ -14,9 +14,8 @@ subcommand), hence ``flavor_name`` and ``version_number``.
 import argparse
 import collections
 
-import stevedore
-
 from trove_lite.common import exception
+from trove_lite.common import plugins
 from trove_lite.common import validation_rules
 from trove_lite.db import migration
 from trove_lite.db.repositories import datastores as ds_repo
@@ -196,8 +195,7 @@ def datastore_version_update(context, args):
             "Datastore '%s' does not exist; create it first with: "
             "trove-lite-manage datastore_update %s ''"
             % (args.datastore, args.datastore))
-    managers = sorted(stevedore.ExtensionManager(
-        datastores.NAMESPACE).names())
+    managers = plugins.names(datastores.NAMESPACE)
     if args.manager not in managers:
         # NOTE(manage): instances of a version whose manager no guest has
         # would fail at their first start; say so now.

@@ -12,9 +12,9 @@ import abc
 import collections
 
 from oslo_config import cfg
-from stevedore import driver as stevedore_driver
 
 from trove_lite.common import exception
+from trove_lite.common import plugins
 
 NAMESPACE = 'trove_lite.compute.drivers'
 
@@ -111,9 +111,7 @@ def load_driver(name=None, **kwargs):
 
     :param kwargs: passed to the driver's constructor (e.g. ``launcher``
         for the local driver).
-    :raises: stevedore's NoMatches when no such driver is installed.
+    :raises: plugins.PluginNotFound when no such driver is installed.
     """
-    name = name or cfg.CONF.compute_driver
-    manager = stevedore_driver.DriverManager(
-        NAMESPACE, name, invoke_on_load=True, invoke_kwds=kwargs)
-    return manager.driver
+    return plugins.load(NAMESPACE, name or cfg.CONF.compute_driver,
+                        option='[DEFAULT] compute_driver', kwargs=kwargs)

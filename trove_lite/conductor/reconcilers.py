@@ -21,10 +21,10 @@ import threading
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_service.backend import base as service_base
-from stevedore import named
 
 from trove_lite.common import context as trove_context
 from trove_lite.common import notifications
+from trove_lite.common import plugins
 from trove_lite.db import models
 from trove_lite.db.repositories import resource_locks
 from trove_lite.db import resource_kinds
@@ -91,15 +91,14 @@ def load(names=None):
     order; unknown names are logged and skipped.
     """
     names = cfg.CONF.conductor.reconcilers if names is None else names
-
-    def missing(unknown):
-        LOG.error('Unknown reconcilers %s (namespace %s) not run',
-                  ', '.join(sorted(unknown)), NAMESPACE)
-
-    manager = named.NamedExtensionManager(
-        NAMESPACE, names, invoke_on_load=True, name_order=True,
-        on_missing_entrypoints_callback=missing)
-    return [(ext.name, ext.obj) for ext in manager]
+    loaded = []
+    for name in names:
+        try:
+            loaded.append((name, plugins.load(
+                NAMESPACE, name, option='[conductor] reconcilers')))
+        except plugins.PluginNotFound as err:
+            LOG.error('Reconciler not run: %s', err)
+    return loaded
 
 
 class ReconcilerService(service_base.ServiceBase):

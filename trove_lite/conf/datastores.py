@@ -1,64 +1,141 @@
-"""Per-datastore groups ``[mysql]``, ``[mariadb]``, ``[postgresql]``,
-``[redis]`` (upstream's names and defaults).
+"""Per-datastore groups: one ``[<manager>]`` group for every installed
+datastore manager (``[mysql]``, ``[mariadb]``, ``[postgresql]``,
+``[redis]``, ``[fake]``, and any plugin's), with upstream's names and
+defaults.
 
 They tune what the API shows and offers for instances of that datastore
-manager: accounts and schemas hidden from listings (and refused on
-create), whether root is enabled at create time, and how long generated
-passwords are. What a datastore can do at all is not configuration but
-its manifest (``guestagent/datastores/<family>/manifest.py``).
+manager (accounts and schemas hidden from listings and refused on
+create, whether root is enabled at create time, how long generated
+passwords are) and name the guest's strategy plugins: backup, restore
+and replication strategies are stevedore plugins, loaded from the entry
+point namespace ``<kind>_namespace`` under the name ``<kind>_strategy``
+(``common/plugins.load``). A strategy left unset means the datastore does
+not offer that feature. What a datastore can do at all is not
+configuration but its manifest (``guestagent/datastores/<family>/
+manifest.py``).
+
+NOTE(plugins): the groups come from the entry point names of namespace
+``trove_lite.guestagent.datastores`` (read without importing a plugin),
+so a datastore installed as a plugin gets its group, with the generic
+defaults of ``_GENERIC``, without an edit here. Names are sorted, so the
+generated sample is the same on every run of one installation.
 """
 
 from oslo_config import cfg
 
-# (group, ignore_users, ignore_dbs, root_on_create)
-_DEFAULTS = (
-    ('mysql', ['os_admin', 'root'],
-     ['mysql', 'information_schema', 'performance_schema', 'sys'], False),
-    ('mariadb', ['os_admin', 'root'],
-     ['mysql', 'information_schema', 'performance_schema'], False),
-    ('postgresql', ['os_admin', 'postgres'], ['os_admin', 'postgres'],
-     False),
+from trove_lite.common import plugins
+
+BACKUP_NAMESPACE = 'trove_lite.guestagent.strategies.backup'
+RESTORE_NAMESPACE = 'trove_lite.guestagent.strategies.restore'
+REPLICATION_NAMESPACE = 'trove_lite.guestagent.strategies.replication'
+
+
+_GENERIC = {
+    'ignore_users': [],
+    'ignore_dbs': [],
+    'root_on_create': False,
+    'backup_strategy': None,
+    'backup_namespace': BACKUP_NAMESPACE,
+    'restore_namespace': RESTORE_NAMESPACE,
+    'replication_strategy': None,
+    'replication_namespace': REPLICATION_NAMESPACE,
+}
+
+# NOTE(upstream): upstream names Python classes (``InnoBackupEx``,
+# ``MysqlGTIDReplication``) in module namespaces; here a namespace is an
+# entry point group and a strategy an entry point name in it. The
+# strategies named come with the backup and replication features; until
+# they are installed, asking for one fails with the plugin loader's
+# message (namespace, name, option, what is installed).
+_DEFAULTS = {
+    'mysql': {
+        'ignore_users': ['os_admin', 'root'],
+        'ignore_dbs': ['mysql', 'information_schema', 'performance_schema',
+                       'sys'],
+        'backup_strategy': 'mariabackup',
+        'replication_strategy': 'mysql_gtid',
+    },
+    'mariadb': {
+        'ignore_users': ['os_admin', 'root'],
+        'ignore_dbs': ['mysql', 'information_schema', 'performance_schema'],
+        'backup_strategy': 'mariabackup',
+        'replication_strategy': 'mariadb_gtid',
+    },
+    'postgresql': {
+        'ignore_users': ['os_admin', 'postgres'],
+        'ignore_dbs': ['os_admin', 'postgres'],
+        'backup_strategy': 'pg_basebackup',
+        'replication_strategy': 'postgresql_streaming',
+    },
     # NOTE(redis): an instance's server always requires a password, and
     # create is the only moment the tenant can be told it.
-    ('redis', [], [], True),
-)
+    'redis': {
+        'root_on_create': True,
+        'backup_strategy': 'redis_rdb',
+    },
+}
 
-GROUPS = tuple(group for group, _, _, _ in _DEFAULTS)
+
+def defaults(group):
+    """The option defaults of datastore group ``group``."""
+    values = dict(_GENERIC)
+    values.update(_DEFAULTS.get(group, {}))
+    return values
 
 
-def _opts(ignore_users, ignore_dbs, root_on_create):
+def _opts(values):
     return [
-        cfg.ListOpt('ignore_users', default=ignore_users,
+        cfg.ListOpt('ignore_users', default=values['ignore_users'],
                     help='Users hidden from user listings and refused by '
                          'user create, update and delete.'),
-        cfg.ListOpt('ignore_dbs', default=ignore_dbs,
+        cfg.ListOpt('ignore_dbs', default=values['ignore_dbs'],
                     help='Databases hidden from database listings and '
                          'refused by create, delete and grants.'),
-        cfg.BoolOpt('root_on_create', default=root_on_create,
+        cfg.BoolOpt('root_on_create', default=values['root_on_create'],
                     help='Enable root when an instance is created; the '
                          'create response then carries its password.'),
         cfg.IntOpt('default_password_length', default=36, min=8, max=255,
                    help='Length of the passwords generated for root.'),
+        cfg.StrOpt('backup_strategy', default=values['backup_strategy'],
+                   help='Name of the backup strategy plugin in '
+                        'backup_namespace; unset, the datastore takes no '
+                        'backups.'),
+        cfg.StrOpt('backup_namespace', default=values['backup_namespace'],
+                   help='Entry point namespace the backup strategy is '
+                        'loaded from.'),
+        cfg.StrOpt('restore_namespace', default=values['restore_namespace'],
+                   help='Entry point namespace the restore strategy (of the '
+                        'same name as the backup strategy) is loaded from.'),
+        cfg.StrOpt('replication_strategy',
+                   default=values['replication_strategy'],
+                   help='Name of the replication strategy plugin in '
+                        'replication_namespace; unset, the datastore has '
+                        'no replicas.'),
+        cfg.StrOpt('replication_namespace',
+                   default=values['replication_namespace'],
+                   help='Entry point namespace the replication strategy is '
+                        'loaded from.'),
     ]
 
 
-_OPTS = {group: _opts(users, dbs, root)
-         for group, users, dbs, root in _DEFAULTS}
+def groups():
+    """The datastore groups: every installed datastore manager, sorted."""
+    return plugins.names(plugins.GUEST_DATASTORES)
 
 
 def register_opts(conf):
-    for group, opts in _OPTS.items():
+    for group, opts in list_opts().items():
         conf.register_opts(opts, group=group)
 
 
 def list_opts():
-    return dict(_OPTS)
+    return {group: _opts(defaults(group)) for group in groups()}
 
 
 def options_for(conf, manager):
-    """The group of datastore manager ``manager``, or None when it has
-    none (the fake datastore).
+    """The group of datastore manager ``manager``, or None when no such
+    manager is installed.
     """
-    if manager not in _OPTS:
+    if manager not in groups():
         return None
     return conf[manager]

@@ -9,11 +9,10 @@ is loaded from the entry points of namespace ``NAMESPACE`` (setup.cfg), so
 that a new datastore is a new plugin, never a new ``if``.
 """
 
-from stevedore import driver
-
 from trove_lite.common import exception
+from trove_lite.common import plugins
 
-NAMESPACE = 'trove_lite.guestagent.datastores'
+NAMESPACE = plugins.GUEST_DATASTORES
 
 
 def load_manager(info):
@@ -25,17 +24,8 @@ def load_manager(info):
     :raises: exception.GuestError if no plugin of that name is installed or
         it cannot be built (a start-up error of the agent).
     """
-    name = info.datastore_manager
     try:
-        return driver.DriverManager(
-            NAMESPACE, name, invoke_on_load=True, invoke_args=(info,),
-            on_load_failure_callback=_reraise).driver
-    except exception.GuestError:
-        raise
-    except Exception as err:
-        raise exception.GuestError(reason='no usable datastore manager %r in '
-                                          '%s (%s)' % (name, NAMESPACE, err))
-
-
-def _reraise(manager, entrypoint, err):
-    raise err
+        return plugins.load(NAMESPACE, info.datastore_manager,
+                            option='[guest] datastore_manager', args=(info,))
+    except (plugins.PluginNotFound, plugins.PluginLoadFailed) as err:
+        raise exception.GuestError(reason=str(err).rstrip('.'))

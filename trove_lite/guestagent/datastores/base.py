@@ -8,7 +8,10 @@ under its instance directory:
 * ``run/`` holds sockets and pid files; ``log/`` the server's logs;
 * ``prepared.json`` records a finished ``prepare`` (and the volume size it
   was given), so that an agent restarted later knows the instance is set
-  up and how big its volume is.
+  up and how big its volume is;
+* ``overrides.json``, when present, holds configuration overrides (what
+  configuration groups will feed) that the datastore's configuration
+  applies over its defaults and flavor-derived values.
 
 The server of an instance outlives its agent (a restart of trove_lite does
 not restart databases): a manager finds a running server through its pid
@@ -22,10 +25,27 @@ import abc
 import json
 import os
 
+from oslo_config import cfg
+
 from trove_lite.common import exception
+from trove_lite.common import plugins
+from trove_lite.conf import datastores as datastores_conf
 
 PREPARED_FILE = 'prepared.json'
+OVERRIDES_FILE = 'overrides.json'
 GB = 1024 ** 3
+
+# Strategy kinds: (strategy option, namespace option) of ``[<manager>]``.
+BACKUP = 'backup'
+RESTORE = 'restore'
+REPLICATION = 'replication'
+_STRATEGY_OPTIONS = {
+    BACKUP: ('backup_strategy', 'backup_namespace'),
+    # NOTE(strategies): a backup is restored by the strategy of the same
+    # name that wrote it, as upstream pairs InnoBackupEx with its restore.
+    RESTORE: ('backup_strategy', 'restore_namespace'),
+    REPLICATION: ('replication_strategy', 'replication_namespace'),
+}
 
 
 class DatastoreManager(metaclass=abc.ABCMeta):
@@ -230,6 +250,60 @@ class DatastoreManager(metaclass=abc.ABCMeta):
         """Whether the superuser can log in remotely now."""
         raise self._unsupported('is_root_enabled')
 
+    # -- strategies: backup, restore, replication ---------------------------
+    #
+    # NOTE(strategies): how a datastore backs up, restores and replicates
+    # is a stevedore plugin named in its ``[<manager>]`` group
+    # (``backup_strategy`` in ``backup_namespace``, ...), not code of the
+    # manager: one datastore may have several (mariabackup or mysqldump,
+    # GTID or binlog-position replication). A manager's hooks hand the
+    # strategy itself; until a strategy is configured (or while none is
+    # installed) they refuse with DatastoreOperationNotSupported (or the
+    # plugin loader's error naming what is missing).
+
+    def strategy(self, kind):
+        """The strategy plugin of ``kind`` (BACKUP, RESTORE, REPLICATION)
+        configured for this datastore, built as ``Strategy(self)``.
+
+        :raises: exception.DatastoreOperationNotSupported when this
+            datastore has none configured; plugins.PluginNotFound when the
+            configured one is not installed.
+        """
+        manager = self.info.datastore_manager
+        options = datastores_conf.options_for(cfg.CONF, manager)
+        strategy_option, namespace_option = _STRATEGY_OPTIONS[kind]
+        name = getattr(options, strategy_option, None) if options else None
+        if not name:
+            raise self._unsupported(kind)
+        return plugins.load(
+            getattr(options, namespace_option), name,
+            option='[%s] %s' % (manager, strategy_option), args=(self,))
+
+    def create_backup(self, backup_info):
+        """Write a backup of the datastore as ``backup_info`` says.
+
+        :raises: exception.DatastoreOperationNotSupported (see
+            ``strategy``).
+        """
+        return self.strategy(BACKUP).execute(backup_info)
+
+    def restore_backup(self, backup_info):
+        """Fill the (stopped, empty) volume from a backup.
+
+        :raises: exception.DatastoreOperationNotSupported (see
+            ``strategy``).
+        """
+        return self.strategy(RESTORE).execute(backup_info)
+
+    def replication(self):
+        """The replication strategy, which sets this instance up as a
+        source or a replica.
+
+        :raises: exception.DatastoreOperationNotSupported (see
+            ``strategy``).
+        """
+        return self.strategy(REPLICATION)
+
     def _unsupported(self, operation):
         return exception.DatastoreOperationNotSupported(
             operation=operation, datastore=self.info.datastore_manager)
@@ -258,11 +332,85 @@ class DatastoreManager(metaclass=abc.ABCMeta):
         """``filesystem_stats`` for a volume that is the directory
         ``data_dir``, sized by what ``prepare`` recorded.
         """
-        used = disk_usage(data_dir) / GB
         size = (self.prepared() or {}).get('volume_size')
-        if size is None:
+        return Volume(data_dir).stats(size)
+
+    def config_overrides(self):
+        """The configuration overrides of this instance (``{}`` when none
+        were saved): the last layer of its configuration, over the
+        datastore's defaults and the flavor-derived values.
+
+        :raises: exception.GuestError when the file is not a JSON object.
+        """
+        try:
+            with open(self.path(OVERRIDES_FILE)) as handle:
+                overrides = json.load(handle)
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as err:
+            raise exception.GuestError(
+                message='Cannot read the configuration overrides %s: %s'
+                        % (self.path(OVERRIDES_FILE), err))
+        if not isinstance(overrides, dict):
+            raise exception.GuestError(
+                message='The configuration overrides %s are not a JSON '
+                        'object.' % self.path(OVERRIDES_FILE))
+        return overrides
+
+    def save_overrides(self, overrides):
+        """Record configuration overrides (atomically); they apply from the
+        next configuration render, which ``prepare`` does. (Applying them
+        to a running instance comes with configuration groups.)
+        """
+        target = self.path(OVERRIDES_FILE)
+        with open(target + '.tmp', 'w') as handle:
+            json.dump(overrides or {}, handle, sort_keys=True)
+        os.replace(target + '.tmp', target)
+
+
+class Volume:
+    """The instance's volume: the data directory and nothing else.
+
+    On this host the volume is a directory; under Nova it will be a
+    mounted block device, and this is the one place that has to know.
+    Usage figures are what heartbeats report as the volume's used and
+    total size.
+
+    :param path: the data directory.
+    :param mode: its permission bits when it is created.
+    """
+
+    def __init__(self, path, mode=0o750):
+        self.path = path
+        self.mode = mode
+
+    def ensure(self, owner=None):
+        """Create the directory if missing; give it to ``owner`` (a ``pwd``
+        entry) when one is given.
+        """
+        os.makedirs(self.path, mode=self.mode, exist_ok=True)
+        if owner is not None:
+            os.chown(self.path, owner.pw_uid, owner.pw_gid)
+
+    def owner(self):
+        """``(uid, gid)`` of the directory, or None when it is missing."""
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return info.st_uid, info.st_gid
+
+    def used_bytes(self):
+        return disk_usage(self.path)
+
+    def stats(self, size_gb=None):
+        """``{'total', 'used', 'free'}`` in GB (floats); ``total`` and
+        ``free`` are None when no size is known.
+        """
+        used = self.used_bytes() / GB
+        if size_gb is None:
             return {'total': None, 'used': used, 'free': None}
-        total = float(size)
+        total = float(size_gb)
         return {'total': total, 'used': used, 'free': max(total - used, 0.0)}
 
 

@@ -12,11 +12,14 @@ A manifest imports nothing heavy: the API loads every one of them.
 
 import functools
 
-from stevedore import driver
+from oslo_log import log as logging
 
 from trove_lite.common import exception
+from trove_lite.common import plugins
 
-NAMESPACE = 'trove_lite.datastore_manifests'
+LOG = logging.getLogger(__name__)
+
+NAMESPACE = plugins.DATASTORE_MANIFESTS
 
 DATABASES = 'databases'
 USERS = 'users'
@@ -85,10 +88,20 @@ class NoFeatures(Manifest):
 @functools.lru_cache(maxsize=None)
 def load(manager):
     """The manifest of datastore manager ``manager`` (entry point name);
-    a ``NoFeatures`` manifest when none is installed.
+    a ``NoFeatures`` manifest when none is installed or it is broken.
+
+    Cached for the process, so each outcome is logged once: a manager
+    without a manifest at INFO (the API then refuses every optional
+    feature of it), a manifest that cannot be loaded at ERROR with the
+    reason (an installation fault an operator must see).
     """
     try:
-        return driver.DriverManager(NAMESPACE, manager,
-                                    invoke_on_load=True).driver
-    except Exception:
-        return NoFeatures()
+        return plugins.load(NAMESPACE, manager)
+    except plugins.PluginNotFound as err:
+        LOG.info('Datastore manager %r has no manifest (%s); it is offered '
+                 'no optional features.', manager, err)
+    except Exception as err:
+        LOG.error('The manifest of datastore manager %r is broken; it is '
+                  'offered no optional features until it is fixed and the '
+                  'service restarted: %s', manager, err)
+    return NoFeatures()

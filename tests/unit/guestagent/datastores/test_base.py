@@ -1,10 +1,14 @@
 """Tests for what datastore managers share."""
 
 import os
+import stat
 
 import pytest
 
 from tests.unit.guestagent import fakes
+from trove_lite.common import exception
+from trove_lite.common import plugins
+from trove_lite.conf import datastores as datastores_conf
 from trove_lite.guestagent.datastores import base
 from trove_lite.guestagent import info as guest_info
 
@@ -41,3 +45,105 @@ def test_prepared_marker_and_volume_stats(tmp_path):
     assert 0 < stats['used'] < 0.01
     assert stats['free'] == pytest.approx(4.0 - stats['used'])
     assert not os.path.exists(manager.path(base.PREPARED_FILE) + '.tmp')
+
+
+# -- the volume ------------------------------------------------------------
+
+
+def test_volume_creates_reports_and_is_sized(tmp_path):
+    volume = base.Volume(str(tmp_path / 'data'), mode=0o700)
+    assert volume.owner() is None
+    volume.ensure()
+    assert stat.S_IMODE(os.stat(volume.path).st_mode) & 0o077 == 0
+    assert volume.owner() == (os.getuid(), os.getgid())
+    (tmp_path / 'data' / 'f').write_bytes(b'x' * 8192)
+    assert volume.used_bytes() >= 8192
+    assert volume.stats()['total'] is None
+    stats = volume.stats(1)
+    assert stats['total'] == 1.0
+    assert stats['free'] == pytest.approx(1.0 - stats['used'])
+
+
+# -- configuration overrides -------------------------------------------------
+
+
+def _manager(tmp_path, datastore='mysql'):
+    return fakes.FakeManager(guest_info.GuestInfo(
+        guest_id='a', datastore_manager=datastore,
+        instance_dir=str(tmp_path)))
+
+
+def test_overrides_are_empty_until_saved(tmp_path):
+    manager = _manager(tmp_path)
+    assert manager.config_overrides() == {}
+    manager.save_overrides({'mysqld': {'max_connections': 300}})
+    assert manager.config_overrides() == {'mysqld': {'max_connections': 300}}
+    assert not os.path.exists(manager.path(base.OVERRIDES_FILE) + '.tmp')
+
+
+@pytest.mark.parametrize('text', ['not json', '[1, 2]'])
+def test_unreadable_overrides_are_a_guest_error(tmp_path, text):
+    manager = _manager(tmp_path)
+    (tmp_path / base.OVERRIDES_FILE).write_text(text)
+    with pytest.raises(exception.GuestError) as caught:
+        manager.config_overrides()
+    assert base.OVERRIDES_FILE in str(caught.value)
+
+
+# -- strategies ------------------------------------------------------------
+
+
+@pytest.mark.parametrize('hook, args', [
+    ('create_backup', ({'id': 'b'},)), ('restore_backup', ({'id': 'b'},)),
+    ('replication', ())])
+def test_hooks_refuse_without_a_strategy(tmp_path, override, hook, args):
+    override('backup_strategy', None, group='mysql')
+    override('replication_strategy', None, group='mysql')
+    manager = _manager(tmp_path)
+    with pytest.raises(exception.DatastoreOperationNotSupported) as caught:
+        getattr(manager, hook)(*args)
+    assert 'mysql' in str(caught.value)
+
+
+def test_a_datastore_without_a_group_has_no_strategies(tmp_path):
+    manager = _manager(tmp_path, datastore='db2')
+    with pytest.raises(exception.DatastoreOperationNotSupported):
+        manager.strategy(base.BACKUP)
+
+
+def test_a_configured_strategy_that_is_not_installed(tmp_path):
+    # The strategies named by default come with later features.
+    manager = _manager(tmp_path)
+    with pytest.raises(plugins.PluginNotFound) as caught:
+        manager.create_backup({'id': 'b'})
+    message = str(caught.value)
+    assert "'mariabackup'" in message
+    assert datastores_conf.BACKUP_NAMESPACE in message
+    assert '[mysql] backup_strategy' in message
+
+
+@pytest.mark.parametrize('hook, kind, namespace_option', [
+    ('create_backup', base.BACKUP, 'backup_namespace'),
+    ('restore_backup', base.RESTORE, 'restore_namespace')])
+def test_hooks_hand_over_to_the_configured_strategy(
+        tmp_path, monkeypatch, override, hook, kind, namespace_option):
+    override('backup_strategy', 'dump', group='redis')
+    override(namespace_option, 'my.namespace', group='redis')
+    manager = _manager(tmp_path, datastore='redis')
+    loads = []
+
+    class Strategy:
+        def __init__(self, owner):
+            self.owner = owner
+
+        def execute(self, backup_info):
+            return ('done', self.owner, backup_info)
+
+    def load(namespace, name, option=None, args=()):
+        loads.append((namespace, name, option))
+        return Strategy(*args)
+
+    monkeypatch.setattr(base.plugins, 'load', load)
+    assert getattr(manager, hook)({'id': 'b'}) == ('done', manager,
+                                                   {'id': 'b'})
+    assert loads == [('my.namespace', 'dump', '[redis] backup_strategy')]

@@ -1,17 +1,27 @@
+"""Tests for the skeleton of managers that run a server process."""
+
+import os
+import pwd
 import subprocess
 import sys
 
 import pytest
 
 from trove_lite.common import exception
+from trove_lite.common import states
+from trove_lite.guestagent.datastores.mysql import manager as mysql_manager
+from trove_lite.guestagent.datastores.postgresql import (
+    manager as postgresql_manager)
+from trove_lite.guestagent.datastores.redis import manager as redis_manager
 from trove_lite.guestagent.datastores import server
+from trove_lite.guestagent import info as guest_info
 
 
 class Info:
     guest_id = 'i-1'
 
 
-class Managed(server.DetachedServer):
+class Managed(server.ServerManager):
     SERVER_NAME = 'sleeper'
     poll_interval = 0.01
 
@@ -71,3 +81,243 @@ def managed_pid_that_is_gone():
     done = subprocess.Popen([sys.executable, '-c', 'pass'])
     done.wait()
     return done.pid
+
+
+# -- the template prepare -------------------------------------------------
+
+
+class Recording(server.ServerManager):
+    """Every datastore step records itself; start_db starts nothing."""
+
+    SERVER_NAME = 'recorder'
+
+    def __init__(self, info):
+        super().__init__(info)
+        self.calls = []
+        self.data = False
+
+    def _prepare_step(self, step):
+        self.calls.append(('step', step))
+
+    def _validate_prepare(self, databases, users, root_password):
+        self.calls.append('validate')
+        if databases == ['bad']:
+            raise exception.BadValue(message='bad name')
+        return [d.upper() for d in databases], users
+
+    def _check_host(self):
+        self.calls.append('check_host')
+
+    def _write_config(self, memory_mb, run_as=None):
+        assert os.path.isdir(self.volume.path)
+        self.calls.append(('write_config', memory_mb))
+
+    def _initialised(self):
+        return self.data
+
+    def _initialise(self, run_as):
+        self.calls.append('initialise')
+        self.data = True
+
+    def start_db(self):
+        self.calls.append('start_db')
+
+    def _create_tenant_objects(self, databases, users, root_password):
+        self.calls.append(('tenant_objects', databases, users,
+                           root_password))
+
+
+@pytest.fixture
+def recording(tmp_path):
+    return Recording(guest_info.GuestInfo(
+        guest_id='i-1', datastore_manager='recorder',
+        instance_dir=str(tmp_path / 'inst')))
+
+
+def test_prepare_runs_the_steps_in_order(recording):
+    recording.prepare(512, ['db'], ['u'], root_password='pw', volume_size=2)
+    steps = [call[1] for call in recording.calls
+             if isinstance(call, tuple) and call[0] == 'step']
+    assert steps == list(server.PREPARE_STEPS)
+    hooks = [call for call in recording.calls
+             if not (isinstance(call, tuple) and call[0] == 'step')]
+    assert hooks == ['validate', 'check_host', ('write_config', 512),
+                     'initialise', 'start_db',
+                     ('tenant_objects', ['DB'], ['u'], 'pw')]
+    assert recording.prepared() == {'volume_size': 2}
+    for directory in (recording.paths.datadir, recording.paths.rundir,
+                      recording.paths.logdir):
+        assert os.path.isdir(directory)
+
+
+def test_prepare_again_keeps_initialised_data(recording):
+    recording.prepare(512, [], [])
+    os.makedirs(os.path.join(recording.volume.path, 'kept'))
+    recording.calls.clear()
+    recording.prepare(1024, [], [])
+    assert 'initialise' not in recording.calls
+    assert ('step', server.INITIALISE) not in recording.calls
+    assert os.path.isdir(os.path.join(recording.volume.path, 'kept'))
+
+
+def test_prepare_initialises_an_emptied_volume(recording):
+    os.makedirs(recording.volume.path)
+    with open(os.path.join(recording.volume.path, 'half-done'), 'w'):
+        pass
+    recording.prepare(512, [], [])
+    assert 'initialise' in recording.calls
+    assert os.listdir(recording.volume.path) == []
+
+
+def test_prepare_validates_before_touching_anything(recording):
+    with pytest.raises(exception.BadValue):
+        recording.prepare(512, ['bad'], [])
+    assert recording.calls == [('step', server.VALIDATE), 'validate']
+    assert not os.path.exists(recording.paths.instance_dir)
+
+
+def test_needs_an_instance_dir():
+    with pytest.raises(exception.GuestError) as caught:
+        Recording(guest_info.GuestInfo(guest_id='i-2'))
+    assert 'instance_dir' in str(caught.value)
+
+
+def test_filesystem_stats_come_from_the_volume(recording):
+    recording.prepare(512, [], [], volume_size=3)
+    with open(os.path.join(recording.volume.path, 'f'), 'wb') as handle:
+        handle.write(b'x' * 65536)
+    stats = recording.filesystem_stats()
+    assert stats['total'] == 3.0
+    assert 0 < stats['used'] < 0.001
+    assert stats['free'] == pytest.approx(3.0 - stats['used'])
+
+
+@pytest.mark.parametrize('family', [mysql_manager, postgresql_manager,
+                                    redis_manager])
+def test_every_server_datastore_uses_the_template(family):
+    assert issubclass(family.Manager, server.ServerManager)
+    assert family.Manager.prepare is server.ServerManager.prepare
+    assert family.Manager.stop_db is server.ServerManager.stop_db
+    assert family.Manager.status is server.ServerManager.status
+
+
+# -- what every server datastore shares (run against each) ------------------
+
+FAMILIES = {'mysql': mysql_manager, 'postgresql': postgresql_manager,
+            'redis': redis_manager}
+
+
+@pytest.fixture(params=sorted(FAMILIES))
+def mgr(request, tmp_path):
+    family = FAMILIES[request.param]
+    return family.Manager(guest_info.GuestInfo(
+        guest_id='inst-1', datastore_manager=request.param,
+        instance_dir=str(tmp_path), bind_host='127.77.0.1'))
+
+
+def _pretend_server(mgr, ignore=None):
+    """A sleeping Python whose command line is the server's (so it names
+    this instance's configuration), ignoring the signal ``ignore``.
+
+    Returns once it runs its script: until then /proc shows the command
+    line of the forking test, not the server's.
+    """
+    os.makedirs(mgr.paths.rundir, exist_ok=True)
+    script = 'import signal, time; '
+    if ignore is not None:
+        script += 'signal.signal(%d, signal.SIG_IGN); ' % ignore
+    script += 'print("ready", flush=True); time.sleep(60)'
+    proc = subprocess.Popen(
+        [sys.executable, '-c', script] + mgr._server_command('x')[1:],
+        start_new_session=True, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == 'ready\n'
+    proc.stdout.close()
+    return proc
+
+
+def _write_pid(mgr, pid):
+    with open(mgr.paths.pid_file, 'w') as handle:
+        handle.write('%d\n' % pid)
+
+
+def test_status_new_shutdown_and_crashed(mgr):
+    assert mgr.status() is states.SVC_NEW
+    mgr.mark_prepared(1)
+    assert mgr.status() is states.SVC_SHUTDOWN
+    os.makedirs(mgr.paths.rundir)
+    # A pid that is certainly not this instance's server.
+    _write_pid(mgr, os.getpid())
+    assert mgr._live_pid() is None
+    assert mgr.status() is states.SVC_CRASHED
+
+
+def test_live_pid_needs_our_config_on_the_command_line(mgr):
+    proc = _pretend_server(mgr)
+    try:
+        _write_pid(mgr, proc.pid)
+        assert mgr._live_pid() == proc.pid
+        assert mgr.adopt() == proc.pid
+        # Running but not answering its agent.
+        mgr.mark_prepared(1)
+        assert mgr.status() is states.SVC_BLOCKED
+        # Another instance's manager does not take it for its own.
+        other = type(mgr)(guest_info.GuestInfo(
+            guest_id='inst-2', datastore_manager=mgr.info.datastore_manager,
+            instance_dir=mgr.paths.instance_dir + '/x'))
+        other.paths.pid_file = mgr.paths.pid_file
+        assert other._live_pid() is None
+        mgr.stop_timeout = 10
+        mgr.stop_db()
+        assert proc.wait(10) is not None
+        assert not os.path.exists(mgr.paths.pid_file)
+        assert mgr._live_pid() is None
+        assert mgr.adopt() is None
+        assert mgr.status() is states.SVC_SHUTDOWN
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_stop_kills_a_server_that_ignores_its_stop_signal(mgr):
+    proc = _pretend_server(mgr, ignore=mgr.STOP_SIGNAL)
+    try:
+        _write_pid(mgr, proc.pid)
+        mgr.stop_timeout = 0.5
+        mgr.stop_db()
+        assert proc.wait(10) == -9
+        assert not os.path.exists(mgr.paths.pid_file)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_stop_without_server_is_a_no_op(mgr):
+    mgr.stop_db()
+    assert mgr._process is None
+    assert not os.path.exists(mgr.paths.pid_file)
+
+
+def test_start_before_prepare_fails_clearly(mgr):
+    with pytest.raises(exception.GuestError) as caught:
+        mgr.start_db()
+    assert 'prepare' in str(caught.value) or 'installed' in str(caught.value)
+
+
+@pytest.mark.parametrize('family', sorted(FAMILIES))
+def test_prepare_refuses_a_dir_the_server_user_cannot_reach(open_dir,
+                                                            family):
+    closed = os.path.join(open_dir, 'closed')
+    os.makedirs(closed)
+    os.chmod(closed, 0o700)
+    mgr = FAMILIES[family].Manager(guest_info.GuestInfo(
+        guest_id='inst-2', datastore_manager=family,
+        instance_dir=os.path.join(closed, 'inst')))
+    nobody = pwd.struct_passwd(('nobody', 'x', 65534, 65534, '', '/',
+                                '/bin/false'))
+    with pytest.raises(exception.GuestError) as caught:
+        mgr._make_dirs(nobody)
+    assert 'cannot enter %s' % closed in str(caught.value)
+    assert 'chmod o+x' in str(caught.value)
+    assert mgr.SERVER_NAME in str(caught.value)

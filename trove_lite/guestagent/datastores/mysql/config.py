@@ -9,9 +9,22 @@ Sizing follows the flavor: the InnoDB buffer pool gets half the RAM (at
 least ``MIN_BUFFER_POOL_MB``), rounded down to a multiple of
 ``BUFFER_POOL_CHUNK_MB`` because InnoDB rounds it anyway; the redo log is
 a quarter of the pool.
+
+The file is rendered from layers (``layers.py``): ``defaults`` <
+``flavor_derived`` < the instance's overrides < ``fixed`` (its paths,
+address, port and OS user), each ``{section: {option: value}}`` with
+sections ``mysqld`` and ``client``; ``True`` is a bare flag.
+
+NOTE(binlog): the binary log is on by default (``log-bin`` in the
+volume, ROW format, purged after ``BINLOG_EXPIRE_DAYS``): replication and
+point-in-time recovery need it, and ``mariadb-install-db`` bootstraps
+without it, so it costs a create nothing measurable. An override of
+``log-bin: None`` plus ``skip-log-bin: True`` turns it off again.
 """
 
-import dataclasses
+import zlib
+
+from trove_lite.guestagent.datastores import layers
 
 MIN_BUFFER_POOL_MB = 16
 BUFFER_POOL_CHUNK_MB = 8
@@ -22,28 +35,12 @@ DEFAULT_MAX_CONNECTIONS = 100
 # max_connections on tiny flavors.
 MB_PER_CONNECTION = 2
 MIN_MAX_CONNECTIONS = 20
-
-
-@dataclasses.dataclass(frozen=True)
-class ServerConfig:
-    """What goes into ``my.cnf``.
-
-    :param user: the OS user the server switches to (when started as
-        root); None to run as whoever starts it.
-    """
-
-    datadir: str
-    socket: str
-    pid_file: str
-    log_error: str
-    bind_address: str
-    port: int
-    buffer_pool_mb: int
-    redo_log_mb: int
-    max_connections: int
-    tmpdir: str
-    secure_file_priv: str
-    user: str = None
+BINLOG_EXPIRE_DAYS = 7
+MAX_BINLOG_SIZE = '100M'
+SERVER = 'mysqld'
+CLIENT = 'client'
+HEADER = ('# Written by the trove_lite guest agent; changes are lost on the '
+          'next prepare.')
 
 
 def buffer_pool_mb(memory_mb):
@@ -63,52 +60,87 @@ def max_connections(memory_mb):
     return max(MIN_MAX_CONNECTIONS, min(DEFAULT_MAX_CONNECTIONS, share))
 
 
-def server_config(paths, bind_address, port, memory_mb, user=None):
-    """The ``ServerConfig`` of an instance.
+def server_id(instance_id):
+    """A replication ``server_id`` of the instance: stable, non-zero,
+    and different between instances (with 2**-32 odds of a clash).
+    """
+    return zlib.crc32(str(instance_id).encode('utf-8')) % (2 ** 32 - 1) + 1
+
+
+def defaults(paths, instance_id):
+    """What every instance's ``my.cnf`` says unless overridden."""
+    return {SERVER: {
+        # NOTE(security): host names never match a TCP client, so an
+        # account at 'localhost' (root) is reachable over the socket only.
+        'skip-name-resolve': True,
+        'skip-external-locking': True,
+        'server_id': server_id(instance_id),
+        'log-bin': '%s/mysql-bin' % paths.datadir,
+        'binlog_format': 'ROW',
+        'expire_logs_days': BINLOG_EXPIRE_DAYS,
+        'max_binlog_size': MAX_BINLOG_SIZE,
+        'character-set-server': 'utf8mb4',
+        'collation-server': 'utf8mb4_general_ci',
+        'performance_schema': 'OFF',
+    }}
+
+
+def flavor_derived(memory_mb):
+    """The sizes that follow the flavor's RAM."""
+    pool = buffer_pool_mb(memory_mb)
+    return {SERVER: {
+        'innodb_buffer_pool_size': '%dM' % pool,
+        'innodb_log_file_size': '%dM' % max(MIN_REDO_LOG_MB, pool // 4),
+        'max_connections': max_connections(memory_mb),
+    }}
+
+
+def fixed(paths, bind_address, port, user=None):
+    """The instance's own places, which no override may move.
 
     :param paths: an object with ``datadir``, ``socket``, ``pid_file``,
         ``log_error``, ``tmpdir`` and ``files_dir`` attributes.
+    :param user: the OS user the server switches to (when started as
+        root); None to run as whoever starts it.
     """
-    pool = buffer_pool_mb(memory_mb)
-    return ServerConfig(
-        datadir=paths.datadir, socket=paths.socket, pid_file=paths.pid_file,
-        log_error=paths.log_error, tmpdir=paths.tmpdir,
-        secure_file_priv=paths.files_dir,
-        bind_address=bind_address, port=int(port), buffer_pool_mb=pool,
-        redo_log_mb=max(MIN_REDO_LOG_MB, pool // 4),
-        max_connections=max_connections(memory_mb), user=user)
+    return {SERVER: {
+        'user': user,
+        'datadir': paths.datadir,
+        'socket': paths.socket,
+        'pid-file': paths.pid_file,
+        'log-error': paths.log_error,
+        'tmpdir': paths.tmpdir,
+        # NOTE(security): every instance's server runs as the same OS
+        # user; LOAD_FILE and INTO OUTFILE stay inside this instance.
+        'secure-file-priv': paths.files_dir,
+        'bind-address': bind_address,
+        'port': int(port),
+    }, CLIENT: {
+        'socket': paths.socket,
+    }}
+
+
+def settings(paths, bind_address, port, memory_mb, user=None,
+             overrides=None, instance_id=''):
+    """The merged ``{section: {option: value}}`` of an instance."""
+    return layers.merge_sections(
+        defaults(paths, instance_id), flavor_derived(memory_mb), overrides,
+        fixed(paths, bind_address, port, user))
 
 
 def render(config):
-    """The text of ``my.cnf`` for ``config``."""
-    server = [
-        ('datadir', config.datadir),
-        ('socket', config.socket),
-        ('pid-file', config.pid_file),
-        ('log-error', config.log_error),
-        ('tmpdir', config.tmpdir),
-        # NOTE(security): every instance's server runs as the same OS user;
-        # LOAD_FILE and INTO OUTFILE stay inside this instance.
-        ('secure-file-priv', config.secure_file_priv),
-        ('bind-address', config.bind_address),
-        ('port', config.port),
-        # NOTE(security): host names never match a TCP client, so an
-        # account at 'localhost' (root) is reachable over the socket only.
-        ('skip-name-resolve', None),
-        ('skip-external-locking', None),
-        ('skip-log-bin', None),
-        ('character-set-server', 'utf8mb4'),
-        ('collation-server', 'utf8mb4_general_ci'),
-        ('innodb_buffer_pool_size', '%dM' % config.buffer_pool_mb),
-        ('innodb_log_file_size', '%dM' % config.redo_log_mb),
-        ('max_connections', config.max_connections),
-        ('performance_schema', 'OFF'),
-    ]
-    if config.user:
-        server.insert(0, ('user', config.user))
-    lines = ['# Written by the trove_lite guest agent; changes are lost on '
-             'the next prepare.', '[mysqld]']
-    for key, value in server:
-        lines.append(key if value is None else '%s = %s' % (key, value))
-    lines += ['', '[client]', 'socket = %s' % config.socket, '']
-    return '\n'.join(lines)
+    """The text of ``my.cnf`` for ``config`` (``settings``' result):
+    ``[mysqld]`` first, then the other sections in order.
+    """
+    lines = [HEADER]
+    sections = [SERVER] + [name for name in config if name != SERVER]
+    for section in sections:
+        if section != SERVER:
+            lines.append('')
+        lines.append('[%s]' % section)
+        for key, value in config.get(section, {}).items():
+            if value is True:
+                lines.append(key)
+            else:
+                lines.append('%s = %s' % (key, value))
+    return '\n'.join(lines + [''])

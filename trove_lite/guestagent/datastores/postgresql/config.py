@@ -23,9 +23,14 @@ Sizing follows the flavor: ``shared_buffers`` a quarter of the RAM,
 ``effective_cache_size`` three quarters, ``maintenance_work_mem`` a
 sixteenth, and ``work_mem`` what a quarter of the RAM gives each allowed
 connection (bounded).
+
+``postgresql.conf`` is rendered from layers (``layers.py``): ``defaults``
+< ``flavor_derived`` < the instance's overrides < ``fixed`` (its paths,
+address and port), each a flat ``{parameter: value}``. Values are
+written as given; ``settings`` quotes the strings it produces.
 """
 
-import dataclasses
+from trove_lite.guestagent.datastores import layers
 
 MIN_SHARED_BUFFERS_MB = 16
 SHARED_BUFFERS_SHARE = 0.25
@@ -41,24 +46,6 @@ MIN_MAX_CONNECTIONS = 20
 MB_PER_CONNECTION = 8
 SUPERUSER = 'postgres'
 IDENT_MAP = 'agent'
-
-
-@dataclasses.dataclass(frozen=True)
-class ServerConfig:
-    """What goes into ``postgresql.conf``."""
-
-    data_directory: str
-    hba_file: str
-    ident_file: str
-    socket_dir: str
-    pid_file: str
-    listen_address: str
-    port: int
-    shared_buffers_mb: int
-    effective_cache_size_mb: int
-    maintenance_work_mem_mb: int
-    work_mem_kb: int
-    max_connections: int
 
 
 def shared_buffers_mb(memory_mb):
@@ -93,67 +80,78 @@ def maintenance_work_mem_mb(memory_mb):
                min(MAX_MAINTENANCE_WORK_MEM_MB, memory_mb // 16))
 
 
-def server_config(paths, listen_address, port, memory_mb):
-    """The ``ServerConfig`` of an instance.
-
-    :param paths: an object with ``datadir``, ``hba_file``,
-        ``ident_file``, ``rundir`` and ``pid_file`` attributes.
-    """
-    connections = max_connections(memory_mb)
-    effective = int((memory_mb or 0) * EFFECTIVE_CACHE_SHARE)
-    return ServerConfig(
-        data_directory=paths.datadir, hba_file=paths.hba_file,
-        ident_file=paths.ident_file, socket_dir=paths.rundir,
-        pid_file=paths.pid_file, listen_address=listen_address,
-        port=int(port), shared_buffers_mb=shared_buffers_mb(memory_mb),
-        effective_cache_size_mb=max(effective, 4 * MIN_SHARED_BUFFERS_MB),
-        maintenance_work_mem_mb=maintenance_work_mem_mb(memory_mb),
-        work_mem_kb=work_mem_kb(memory_mb, connections),
-        max_connections=connections)
-
-
-def _quote(value):
+def quote(value):
     """A postgresql.conf string value."""
     return "'%s'" % str(value).replace("'", "''")
 
 
-def render(config):
-    """The text of ``postgresql.conf`` for ``config``."""
-    settings = [
-        ('data_directory', _quote(config.data_directory)),
-        ('hba_file', _quote(config.hba_file)),
-        ('ident_file', _quote(config.ident_file)),
-        ('external_pid_file', _quote(config.pid_file)),
+def defaults():
+    """What every instance's ``postgresql.conf`` says unless overridden."""
+    return {
+        'password_encryption': quote('scram-sha-256'),
+        'dynamic_shared_memory_type': quote('posix'),
+        # The server's stderr is the instance's log (the agent redirects
+        # it), so a failed start's reason is in the log it tails.
+        'logging_collector': 'off',
+        'log_destination': quote('stderr'),
+        'log_line_prefix': quote('%m [%p] %q%u@%d '),
+        'lc_messages': quote('C'),
+        'timezone': quote('UTC'),
+        'log_timezone': quote('UTC'),
+        'datestyle': quote('iso, mdy'),
+        'default_text_search_config': quote('pg_catalog.english'),
+    }
+
+
+def flavor_derived(memory_mb):
+    """The sizes that follow the flavor's RAM."""
+    connections = max_connections(memory_mb)
+    effective = int((memory_mb or 0) * EFFECTIVE_CACHE_SHARE)
+    return {
+        'max_connections': connections,
+        'shared_buffers': quote('%dMB' % shared_buffers_mb(memory_mb)),
+        'effective_cache_size': quote(
+            '%dMB' % max(effective, 4 * MIN_SHARED_BUFFERS_MB)),
+        'maintenance_work_mem': quote(
+            '%dMB' % maintenance_work_mem_mb(memory_mb)),
+        'work_mem': quote('%dkB' % work_mem_kb(memory_mb, connections)),
+    }
+
+
+def fixed(paths, listen_address, port):
+    """The instance's own places, which no override may move.
+
+    :param paths: an object with ``datadir``, ``hba_file``,
+        ``ident_file``, ``rundir`` and ``pid_file`` attributes.
+    """
+    return {
+        'data_directory': quote(paths.datadir),
+        'hba_file': quote(paths.hba_file),
+        'ident_file': quote(paths.ident_file),
+        'external_pid_file': quote(paths.pid_file),
         # NOTE(security): the instance's address only, never '*': other
         # instances (and the host's own PostgreSQL) share this port on
         # other loopback addresses.
-        ('listen_addresses', _quote(config.listen_address)),
-        ('port', config.port),
-        ('unix_socket_directories', _quote(config.socket_dir)),
-        ('unix_socket_permissions', '0700'),
-        ('password_encryption', _quote('scram-sha-256')),
-        ('max_connections', config.max_connections),
-        ('shared_buffers', _quote('%dMB' % config.shared_buffers_mb)),
-        ('effective_cache_size',
-         _quote('%dMB' % config.effective_cache_size_mb)),
-        ('maintenance_work_mem',
-         _quote('%dMB' % config.maintenance_work_mem_mb)),
-        ('work_mem', _quote('%dkB' % config.work_mem_kb)),
-        ('dynamic_shared_memory_type', _quote('posix')),
-        # The server's stderr is the instance's log (the agent redirects
-        # it), so a failed start's reason is in the log it tails.
-        ('logging_collector', 'off'),
-        ('log_destination', _quote('stderr')),
-        ('log_line_prefix', _quote('%m [%p] %q%u@%d ')),
-        ('lc_messages', _quote('C')),
-        ('timezone', _quote('UTC')),
-        ('log_timezone', _quote('UTC')),
-        ('datestyle', _quote('iso, mdy')),
-        ('default_text_search_config', _quote('pg_catalog.english')),
-    ]
+        'listen_addresses': quote(listen_address),
+        'port': int(port),
+        'unix_socket_directories': quote(paths.rundir),
+        'unix_socket_permissions': '0700',
+    }
+
+
+def settings(paths, listen_address, port, memory_mb, overrides=None):
+    """The merged ``{parameter: value}`` of an instance."""
+    return layers.merge(defaults(), flavor_derived(memory_mb), overrides,
+                        fixed(paths, listen_address, port))
+
+
+def render(config):
+    """The text of ``postgresql.conf`` for ``config`` (``settings``'
+    result).
+    """
     lines = ['# Written by the trove_lite guest agent; changes are lost on '
              'the next prepare.']
-    lines += ['%s = %s' % (key, value) for key, value in settings]
+    lines += ['%s = %s' % (key, value) for key, value in config.items()]
     return '\n'.join(lines) + '\n'
 
 

@@ -26,11 +26,17 @@ Sizing follows the flavor: ``maxmemory`` is three quarters of its RAM
 (Redis needs the rest for copy-on-write during AOF rewrites and
 snapshots), with ``noeviction``: a database answers "out of memory"
 rather than silently dropping keys.
+
+``redis.conf`` is rendered from layers (``layers.py``): ``defaults`` <
+``flavor_derived`` < the instance's overrides < ``fixed`` (its paths,
+address and port, and what the agent relies on), each a flat
+``{directive: value}``.
 """
 
-import dataclasses
 import hashlib
 import re
+
+from trove_lite.guestagent.datastores import layers
 
 ROOT_USER = 'default'
 ADMIN_USER = 'os_admin'
@@ -53,21 +59,6 @@ ADMIN_RULES = ('~*', '&*', '+@all')
 _VERSION = re.compile(r'\bv=(\d+)\.(\d+)(?:\.(\d+))?')
 
 
-@dataclasses.dataclass(frozen=True)
-class ServerConfig:
-    """What goes into ``redis.conf``."""
-
-    bind_address: str
-    port: int
-    unixsocket: str
-    pidfile: str
-    logfile: str
-    dir: str
-    aclfile: str
-    maxmemory_mb: int
-    maxmemory_policy: str = MAXMEMORY_POLICY
-
-
 def maxmemory_mb(memory_mb):
     """``maxmemory`` in MB for a flavor with ``memory_mb`` of RAM."""
     if not memory_mb or memory_mb <= 0:
@@ -75,16 +66,56 @@ def maxmemory_mb(memory_mb):
     return max(MIN_MAXMEMORY_MB, int(memory_mb * MAXMEMORY_SHARE))
 
 
-def server_config(paths, bind_address, port, memory_mb):
-    """The ``ServerConfig`` of an instance.
+def defaults():
+    """What every instance's ``redis.conf`` says unless overridden."""
+    return {
+        'loglevel': 'notice',
+        'always-show-logo': 'no',
+        'appendonly': 'yes',
+        'appendfsync': 'everysec',
+        'maxmemory-policy': MAXMEMORY_POLICY,
+    }
+
+
+def flavor_derived(memory_mb):
+    """The sizes that follow the flavor's RAM."""
+    return {'maxmemory': '%dmb' % maxmemory_mb(memory_mb)}
+
+
+def fixed(paths, bind_address, port):
+    """The instance's own places and what its agent relies on, which no
+    override may change.
 
     :param paths: an object with ``socket``, ``pid_file``, ``log_file``,
         ``datadir`` and ``acl_file`` attributes.
     """
-    return ServerConfig(
-        bind_address=bind_address, port=int(port), unixsocket=paths.socket,
-        pidfile=paths.pid_file, logfile=paths.log_file, dir=paths.datadir,
-        aclfile=paths.acl_file, maxmemory_mb=maxmemory_mb(memory_mb))
+    return {
+        'bind': bind_address,
+        'port': int(port),
+        # NOTE(security): the server always requires a password, so this
+        # only matters if the ACL file were ever lost; keep it on anyway.
+        'protected-mode': 'yes',
+        'unixsocket': paths.socket,
+        'unixsocketperm': '700',
+        # NOTE(detach): the agent detaches the server itself (a session
+        # of its own) and keeps its pid; a forking daemon would not be
+        # the process it started.
+        'daemonize': 'no',
+        'supervised': 'no',
+        # NOTE(adopt): keep the command line as started (it names this
+        # file), which is how an agent recognises its server by pid.
+        'set-proc-title': 'no',
+        'pidfile': paths.pid_file,
+        'logfile': paths.log_file,
+        'dir': paths.datadir,
+        'aclfile': paths.acl_file,
+    }
+
+
+def settings(paths, bind_address, port, memory_mb, overrides=None):
+    """The merged ``{directive: value}`` of an instance."""
+    return layers.merge(defaults(), flavor_derived(memory_mb), overrides,
+                        fixed(paths, bind_address, port))
 
 
 def _quote(value):
@@ -96,37 +127,10 @@ def _quote(value):
 
 
 def render(config):
-    """The text of ``redis.conf`` for ``config``."""
-    settings = [
-        ('bind', config.bind_address),
-        ('port', config.port),
-        # NOTE(security): the server always requires a password, so this
-        # only matters if the ACL file were ever lost; keep it on anyway.
-        ('protected-mode', 'yes'),
-        ('unixsocket', config.unixsocket),
-        ('unixsocketperm', '700'),
-        # NOTE(detach): the agent detaches the server itself (a session
-        # of its own) and keeps its pid; a forking daemon would not be
-        # the process it started.
-        ('daemonize', 'no'),
-        ('supervised', 'no'),
-        # NOTE(adopt): keep the command line as started (it names this
-        # file), which is how an agent recognises its server by pid.
-        ('set-proc-title', 'no'),
-        ('pidfile', config.pidfile),
-        ('logfile', config.logfile),
-        ('loglevel', 'notice'),
-        ('always-show-logo', 'no'),
-        ('dir', config.dir),
-        ('aclfile', config.aclfile),
-        ('appendonly', 'yes'),
-        ('appendfsync', 'everysec'),
-        ('maxmemory', '%dmb' % config.maxmemory_mb),
-        ('maxmemory-policy', config.maxmemory_policy),
-    ]
+    """The text of ``redis.conf`` for ``config`` (``settings``' result)."""
     lines = ['# Written by the trove_lite guest agent; changes are lost on '
              'the next prepare.']
-    lines += ['%s %s' % (key, _quote(value)) for key, value in settings]
+    lines += ['%s %s' % (key, _quote(value)) for key, value in config.items()]
     return '\n'.join(lines) + '\n'
 
 

@@ -20,8 +20,8 @@ def test_max_connections(memory_mb, expected):
 
 def test_render_points_everything_into_the_instance():
     paths = manager.Paths('/srv/inst')
-    text = config.render(config.server_config(paths, '127.77.0.12', 3306,
-                                              512, user='mysql'))
+    text = config.render(config.settings(paths, '127.77.0.12', 3306,
+                                         512, user='mysql'))
     lines = text.splitlines()
     assert lines[1] == '[mysqld]'
     for expected in ['user = mysql', 'datadir = /srv/inst/data',
@@ -40,8 +40,61 @@ def test_render_points_everything_into_the_instance():
 
 def test_render_without_user():
     paths = manager.Paths('/srv/inst')
-    text = config.render(config.server_config(paths, '127.0.0.2', 3307, 64))
+    text = config.render(config.settings(paths, '127.0.0.2', 3307, 64))
     assert 'user =' not in text
     assert 'port = 3307' in text
     assert 'innodb_buffer_pool_size = 32M' in text
     assert 'innodb_log_file_size = 8M' in text
+
+
+def _settings(overrides=None, memory_mb=512):
+    return config.settings(manager.Paths('/srv/inst'), '127.0.0.2', 3306,
+                           memory_mb, user='mysql', overrides=overrides,
+                           instance_id='inst-1')
+
+
+def test_layers_defaults_then_flavor_then_overrides_then_fixed():
+    base = _settings()[config.SERVER]
+    # defaults
+    assert base['character-set-server'] == 'utf8mb4'
+    # flavor-derived
+    assert base['innodb_buffer_pool_size'] == '256M'
+    merged = _settings({config.SERVER: {
+        'character-set-server': 'latin1',        # over a default
+        'innodb_buffer_pool_size': '128M',       # over the flavor's value
+        'datadir': '/elsewhere',                 # not over the instance's
+        'port': 3307,
+        'user': 'root',
+        'wait_timeout': 60}})[config.SERVER]     # a new option
+    assert merged['character-set-server'] == 'latin1'
+    assert merged['innodb_buffer_pool_size'] == '128M'
+    assert merged['wait_timeout'] == 60
+    assert merged['datadir'] == '/srv/inst/data'
+    assert merged['port'] == 3306
+    assert merged['user'] == 'mysql'
+
+
+def test_binlog_is_on_by_default_and_an_override_turns_it_off():
+    lines = config.render(_settings()).splitlines()
+    assert 'log-bin = /srv/inst/data/mysql-bin' in lines
+    assert 'binlog_format = ROW' in lines
+    assert 'expire_logs_days = %d' % config.BINLOG_EXPIRE_DAYS in lines
+    assert 'server_id = %d' % config.server_id('inst-1') in lines
+    assert 'skip-log-bin' not in lines
+    off = config.render(_settings({config.SERVER: {
+        'log-bin': None, 'skip-log-bin': True}})).splitlines()
+    assert 'skip-log-bin' in off
+    assert not [line for line in off if line.startswith('log-bin')]
+
+
+def test_an_override_removes_a_default_flag():
+    lines = config.render(_settings({config.SERVER: {
+        'skip-name-resolve': None}})).splitlines()
+    assert 'skip-name-resolve' not in lines
+    assert 'skip-external-locking' in lines
+
+
+def test_server_id_is_stable_non_zero_and_per_instance():
+    assert config.server_id('a') == config.server_id('a')
+    assert config.server_id('a') != config.server_id('b')
+    assert 1 <= config.server_id('') <= 2 ** 32 - 1

@@ -2,14 +2,10 @@
 
 import contextlib
 import os
-import pwd
-import subprocess
-import sys
 
 import pytest
 
 from trove_lite.common import exception
-from trove_lite.common import states
 from trove_lite.guestagent.datastores.mysql import manager
 from trove_lite.guestagent import info as guest_info
 
@@ -27,76 +23,10 @@ def test_paths(mgr, tmp_path):
     assert mgr.paths.pid_file == str(tmp_path / 'run' / 'mysqld.pid')
 
 
-def test_status_new_before_prepare(mgr):
-    assert mgr.status() is states.SVC_NEW
-
-
-def test_status_shutdown_and_crashed(mgr):
-    mgr.mark_prepared(1)
-    assert mgr.status() is states.SVC_SHUTDOWN
-    os.makedirs(mgr.paths.rundir)
-    # A pid that is certainly not a mariadbd of this instance.
-    with open(mgr.paths.pid_file, 'w') as handle:
-        handle.write('%d\n' % os.getpid())
-    assert mgr._live_pid() is None
-    assert mgr.status() is states.SVC_CRASHED
-
-
-def test_live_pid_needs_our_my_cnf_on_the_command_line(mgr):
-    os.makedirs(mgr.paths.rundir)
-    proc = subprocess.Popen([sys.executable, '-c',
-                             'import time; time.sleep(60)',
-                             '--defaults-file=%s' % mgr.paths.my_cnf])
-    try:
-        with open(mgr.paths.pid_file, 'w') as handle:
-            handle.write(str(proc.pid))
-        assert mgr._live_pid() == proc.pid
-        assert mgr.adopt() == proc.pid
-        # Running but not answering on its socket.
-        mgr.mark_prepared(1)
-        assert mgr.status() is states.SVC_BLOCKED
-        mgr.stop_timeout = 10
-        mgr.stop_db()
-        assert proc.wait(10) is not None
-        assert not os.path.exists(mgr.paths.pid_file)
-        assert mgr._live_pid() is None
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-
-def test_stop_without_server_is_a_no_op(mgr):
-    assert mgr.stop_db() is None
-    assert mgr._live_pid() is None
-    assert not os.path.exists(mgr.paths.pid_file)
-
-
-def test_start_before_prepare_fails_clearly(mgr):
-    with pytest.raises(exception.GuestError) as caught:
-        mgr.start_db()
-    assert 'prepare' in str(caught.value) or 'installed' in str(caught.value)
-
-
 def test_prepare_validates_names_first(mgr, tmp_path):
     with pytest.raises(exception.BadValue):
         mgr.prepare(512, [{'name': 'a`; DROP'}], [])
     assert not os.path.exists(mgr.paths.datadir)
-
-
-def test_prepare_refuses_a_dir_the_server_user_cannot_reach(open_dir):
-    closed = os.path.join(open_dir, 'closed')
-    os.makedirs(closed)
-    os.chmod(closed, 0o700)
-    info = guest_info.GuestInfo(guest_id='inst-2', datastore_manager='mysql',
-                                instance_dir=os.path.join(closed, 'inst'))
-    mgr = manager.Manager(info)
-    nobody = pwd.struct_passwd(('nobody', 'x', 65534, 65534, '', '/',
-                                '/bin/false'))
-    with pytest.raises(exception.GuestError) as caught:
-        mgr._make_dirs(nobody)
-    assert 'cannot enter %s' % closed in str(caught.value)
-    assert 'chmod o+x' in str(caught.value)
 
 
 # -- guest API 1.2: a root session per call, changes one at a time ------------

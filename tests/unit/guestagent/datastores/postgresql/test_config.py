@@ -27,8 +27,8 @@ def test_work_mem(memory_mb, connections, expected):
 
 def test_render_points_everything_into_the_instance():
     paths = manager.Paths('/srv/inst')
-    text = config.render(config.server_config(paths, '127.77.0.12', 5432,
-                                              512))
+    text = config.render(config.settings(paths, '127.77.0.12', 5432,
+                                         512))
     lines = text.splitlines()
     for expected in [
             "data_directory = '/srv/inst/data'",
@@ -47,7 +47,7 @@ def test_render_points_everything_into_the_instance():
 
 def test_render_quotes_values():
     paths = manager.Paths("/srv/it's")
-    text = config.render(config.server_config(paths, '127.0.0.2', 5433, 64))
+    text = config.render(config.settings(paths, '127.0.0.2', 5433, 64))
     assert "data_directory = '/srv/it''s/data'" in text
     assert 'port = 5433' in text
     assert "effective_cache_size = '64MB'" in text
@@ -67,3 +67,19 @@ def test_ident_maps_the_agent_and_server_users_to_the_superuser():
              if line and not line.startswith('#')]
     assert rules == [['agent', 'postgres', 'postgres'],
                      ['agent', 'root', 'postgres']]
+
+
+def test_layers_defaults_then_flavor_then_overrides_then_fixed():
+    paths = manager.Paths('/srv/inst')
+    plain = config.settings(paths, '127.0.0.2', 5432, 512)
+    assert plain['work_mem'] == "'2048kB'"
+    merged = config.settings(paths, '127.0.0.2', 5432, 512, overrides={
+        'timezone': "'Europe/Paris'",       # over a default
+        'work_mem': "'8MB'",                # over the flavor's value
+        'data_directory': "'/elsewhere'",   # not over the instance's
+        'statement_timeout': 1000})         # a new parameter
+    assert merged['timezone'] == "'Europe/Paris'"
+    assert merged['work_mem'] == "'8MB'"
+    assert merged['statement_timeout'] == 1000
+    assert merged['data_directory'] == "'/srv/inst/data'"
+    assert 'statement_timeout = 1000' in config.render(merged).splitlines()

@@ -2,13 +2,10 @@
 
 import os
 import pwd
-import subprocess
-import sys
 
 import pytest
 
 from trove_lite.common import exception
-from trove_lite.common import states
 from trove_lite.guestagent import datastores
 from trove_lite.guestagent.datastores.postgresql import manager
 from trove_lite.guestagent import info as guest_info
@@ -42,80 +39,6 @@ def test_paths(mgr, tmp_path):
     assert mgr.paths.pid_file == str(tmp_path / 'run' / 'postgres.pid')
     assert mgr.paths.socket == str(tmp_path / 'run' / '.s.PGSQL.5432')
     assert manager.Paths('/x', 5433).socket == '/x/run/.s.PGSQL.5433'
-
-
-def test_status_new_before_prepare(mgr):
-    assert mgr.status() is states.SVC_NEW
-
-
-def test_status_shutdown_and_crashed(mgr):
-    mgr.mark_prepared(1)
-    assert mgr.status() is states.SVC_SHUTDOWN
-    os.makedirs(mgr.paths.rundir)
-    # A pid that is certainly not a postgres of this instance.
-    with open(mgr.paths.pid_file, 'w') as handle:
-        handle.write('%d\n' % os.getpid())
-    assert mgr._live_pid() is None
-    assert mgr.status() is states.SVC_CRASHED
-
-
-def test_live_pid_needs_our_config_on_the_command_line(mgr):
-    os.makedirs(mgr.paths.rundir)
-    proc = subprocess.Popen([sys.executable, '-c',
-                             'import time; time.sleep(60)',
-                             '--config_file=%s' % mgr.paths.conf],
-                            start_new_session=True)
-    try:
-        with open(mgr.paths.pid_file, 'w') as handle:
-            handle.write('%d\n%s\n' % (proc.pid, mgr.paths.datadir))
-        assert mgr._live_pid() == proc.pid
-        assert mgr.adopt() == proc.pid
-        mgr.stop_timeout = 10
-        mgr.stop_db()
-        assert proc.wait(10) is not None
-        assert not os.path.exists(mgr.paths.pid_file)
-        assert mgr._live_pid() is None
-        assert mgr.adopt() is None
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-
-def test_stop_kills_a_server_that_ignores_shutdown(mgr):
-    os.makedirs(mgr.paths.rundir)
-    proc = subprocess.Popen(
-        [sys.executable, '-c', 'import signal, time; '
-         'signal.signal(signal.SIGINT, signal.SIG_IGN); print("ready", '
-         'flush=True); time.sleep(60)',
-         '--config_file=%s' % mgr.paths.conf], start_new_session=True,
-        stdout=subprocess.PIPE, text=True)
-    try:
-        # SIGINT is ignored from here on.
-        assert proc.stdout.readline() == 'ready\n'
-        with open(mgr.paths.pid_file, 'w') as handle:
-            handle.write(str(proc.pid))
-        mgr.stop_timeout = 1
-        mgr.stop_db()
-        assert proc.wait(10) == -9
-        assert not os.path.exists(mgr.paths.pid_file)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-
-
-def test_stop_without_server_is_a_no_op(mgr):
-    assert mgr.stop_db() is None
-    assert mgr._live_pid() is None
-    assert not os.path.exists(mgr.paths.pid_file)
-
-
-def test_start_before_prepare_fails_clearly(mgr):
-    with pytest.raises(exception.GuestError) as caught:
-        mgr.start_db()
-    assert 'prepare' in str(caught.value) or 'installed' in str(caught.value)
 
 
 @pytest.mark.parametrize('databases, users, root', [
@@ -169,22 +92,6 @@ def test_requests_are_validated_before_the_server_is_asked(mgr, call):
     # No server runs: a BadValue proves nothing was sent.
     with pytest.raises(exception.BadValue):
         call(mgr)
-
-
-def test_prepare_refuses_a_dir_the_server_user_cannot_reach(open_dir):
-    closed = os.path.join(open_dir, 'closed')
-    os.makedirs(closed)
-    os.chmod(closed, 0o700)
-    info = guest_info.GuestInfo(guest_id='inst-2',
-                                datastore_manager='postgresql',
-                                instance_dir=os.path.join(closed, 'inst'))
-    mgr = manager.Manager(info)
-    nobody = pwd.struct_passwd(('nobody', 'x', 65534, 65534, '', '/',
-                                '/bin/false'))
-    with pytest.raises(exception.GuestError) as caught:
-        mgr._make_dirs(nobody)
-    assert 'cannot enter %s' % closed in str(caught.value)
-    assert 'chmod o+x' in str(caught.value)
 
 
 def test_write_config_maps_agent_and_server_users(mgr):

@@ -16,8 +16,8 @@ def test_maxmemory(memory_mb, expected):
 
 def test_render_points_everything_into_the_instance():
     paths = manager.Paths('/srv/inst')
-    text = config.render(config.server_config(paths, '127.77.0.12', 6379,
-                                              512))
+    text = config.render(config.settings(paths, '127.77.0.12', 6379,
+                                         512))
     lines = text.splitlines()
     assert lines[0].startswith('#')
     for expected in ['bind 127.77.0.12', 'port 6379', 'protected-mode yes',
@@ -38,7 +38,7 @@ def test_render_points_everything_into_the_instance():
 
 def test_render_quotes_paths_with_spaces():
     paths = manager.Paths('/srv/my inst')
-    text = config.render(config.server_config(paths, '127.0.0.2', 6380, 64))
+    text = config.render(config.settings(paths, '127.0.0.2', 6380, 64))
     assert 'dir "/srv/my inst/data"' in text.splitlines()
     assert 'port 6380' in text
 
@@ -90,3 +90,19 @@ def test_merge_acl_keeps_default_and_refreshes_admin():
     ('something else', None), ('', None), (None, None)])
 def test_parse_version(text, expected):
     assert config.parse_version(text) == expected
+
+
+def test_layers_defaults_then_flavor_then_overrides_then_fixed():
+    paths = manager.Paths('/srv/inst')
+    merged = config.settings(paths, '127.0.0.2', 6379, 512, overrides={
+        'appendfsync': 'always',          # over a default
+        'maxmemory': '100mb',             # over the flavor's value
+        'dir': '/elsewhere',              # not over the instance's
+        'daemonize': 'yes',               # nor what the agent relies on
+        'timeout': 30})                   # a new directive
+    lines = config.render(merged).splitlines()
+    for expected in ['appendfsync always', 'maxmemory 100mb',
+                     'dir /srv/inst/data', 'daemonize no', 'timeout 30']:
+        assert expected in lines
+    assert 'maxmemory 384mb' in config.render(
+        config.settings(paths, '127.0.0.2', 6379, 512)).splitlines()

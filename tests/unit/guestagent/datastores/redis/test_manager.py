@@ -7,15 +7,11 @@ commands.
 """
 
 import os
-import pwd
 import stat
-import subprocess
-import sys
 
 import pytest
 
 from trove_lite.common import exception
-from trove_lite.common import states
 from trove_lite.guestagent.datastores.redis import admin
 from trove_lite.guestagent.datastores.redis import config
 from trove_lite.guestagent.datastores.redis import manager
@@ -82,90 +78,12 @@ def test_paths(mgr, tmp_path):
 
 
 def test_default_port(tmp_path):
-    assert manager.Manager(_info(tmp_path))._port() == 6379
+    assert manager.Manager(_info(tmp_path)).port == 6379
 
 
 def test_needs_an_instance_dir():
     with pytest.raises(exception.GuestError):
         manager.Manager(guest_info.GuestInfo(guest_id='x'))
-
-
-def test_status_new_before_prepare(mgr):
-    assert mgr.status() is states.SVC_NEW
-
-
-def test_status_shutdown_and_crashed(mgr):
-    mgr.mark_prepared(1)
-    assert mgr.status() is states.SVC_SHUTDOWN
-    os.makedirs(mgr.paths.rundir)
-    # A pid that is certainly not a redis-server of this instance.
-    with open(mgr.paths.pid_file, 'w') as handle:
-        handle.write('%d\n' % os.getpid())
-    assert mgr._live_pid() is None
-    assert mgr.status() is states.SVC_CRASHED
-
-
-def test_live_pid_needs_our_conf_on_the_command_line(mgr):
-    os.makedirs(mgr.paths.rundir)
-    proc = subprocess.Popen([sys.executable, '-c',
-                             'import time; time.sleep(60)',
-                             mgr.paths.conf])
-    try:
-        with open(mgr.paths.pid_file, 'w') as handle:
-            handle.write(str(proc.pid))
-        assert mgr._live_pid() == proc.pid
-        assert mgr.adopt() == proc.pid
-        # Running but not answering its agent.
-        mgr.mark_prepared(1)
-        assert mgr.status() is states.SVC_BLOCKED
-        # A path that merely starts with ours is not ours.
-        other = manager.Manager(_info(mgr.paths.instance_dir + '/x'))
-        other.paths.pid_file = mgr.paths.pid_file
-        assert other._live_pid() is None
-        mgr.stop_timeout = 10
-        mgr.stop_db()
-        assert proc.wait(10) is not None
-        assert not os.path.exists(mgr.paths.pid_file)
-        assert mgr._live_pid() is None
-        assert mgr.status() is states.SVC_SHUTDOWN
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-
-def test_stop_kills_a_server_that_ignores_sigterm(mgr):
-    os.makedirs(mgr.paths.rundir)
-    proc = subprocess.Popen([sys.executable, '-c',
-                             'import signal, time; '
-                             'signal.signal(signal.SIGTERM, signal.SIG_IGN); '
-                             'print("ready", flush=True); time.sleep(60)',
-                             mgr.paths.conf], stdout=subprocess.PIPE)
-    try:
-        assert proc.stdout.readline() == b'ready\n'
-        with open(mgr.paths.pid_file, 'w') as handle:
-            handle.write(str(proc.pid))
-        mgr.stop_timeout = 0.5
-        mgr.stop_db()
-        assert proc.wait(10) == -9
-        assert not os.path.exists(mgr.paths.pid_file)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-
-
-def test_stop_without_server_is_a_no_op(mgr):
-    assert mgr.stop_db() is None
-    assert mgr._live_pid() is None
-    assert not os.path.exists(mgr.paths.pid_file)
-
-
-def test_start_before_prepare_fails_clearly(mgr):
-    with pytest.raises(exception.GuestError) as caught:
-        mgr.start_db()
-    assert 'prepare' in str(caught.value) or 'installed' in str(caught.value)
 
 
 @pytest.mark.parametrize('databases, users', [
@@ -221,13 +139,14 @@ def test_write_acl_creates_the_agent_secret_once(mgr):
         assert handle.read() == first
 
 
-def test_write_config(mgr):
-    os.makedirs(mgr.paths.instance_dir, exist_ok=True)
+def test_write_config_writes_the_conf_and_the_accounts(mgr):
+    os.makedirs(mgr.paths.datadir)
     mgr._write_config(1024)
     with open(mgr.paths.conf) as handle:
         lines = handle.read().splitlines()
     assert 'bind 127.77.0.1' in lines
     assert 'maxmemory 768mb' in lines
+    assert mgr._initialised()
 
 
 def test_enable_root(mgr, fake_admin):
@@ -312,16 +231,3 @@ def test_error_prefers_the_server_log(mgr):
     message = str(mgr._error('boom'))
     assert 'Address already in use' in message
     assert 'console line' not in message
-
-
-def test_prepare_refuses_a_dir_the_server_user_cannot_reach(open_dir):
-    closed = os.path.join(open_dir, 'closed')
-    os.makedirs(closed)
-    os.chmod(closed, 0o700)
-    mgr = manager.Manager(_info(os.path.join(closed, 'inst')))
-    nobody = pwd.struct_passwd(('nobody', 'x', 65534, 65534, '', '/',
-                                '/bin/false'))
-    with pytest.raises(exception.GuestError) as caught:
-        mgr._make_dirs(nobody)
-    assert 'cannot enter %s' % closed in str(caught.value)
-    assert 'chmod o+x' in str(caught.value)
