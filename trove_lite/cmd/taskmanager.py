@@ -2,8 +2,9 @@
 
 Any number of taskmanagers may share the ``taskmanager_queue`` topic; each
 also listens as ``[DEFAULT] host``, so a message can be pinned to one. On
-start it adopts the local instances of its host (their agents are started
-again if they are not running).
+start it adopts the local instances of its host when its driver has
+``adopt_servers`` (their agents are started again if they are not
+running).
 """
 
 from oslo_log import log as logging
@@ -34,10 +35,14 @@ def build_services():
         stop last.
     """
     driver, launcher = launchers.build_compute_driver()
-    try:
-        driver.adopt_servers(context.get_admin_context())
-    except Exception:
-        LOG.exception('Adopting the instances of this host failed')
+    adopt_servers = getattr(driver, 'adopt_servers', None)
+    if adopt_servers is not None:
+        # NOTE(local): a driver whose servers are this host's processes
+        # re-adopts them; a cloud's servers run on without us.
+        try:
+            adopt_servers(context.get_admin_context())
+        except Exception:
+            LOG.exception('Adopting the instances of this host failed')
     runner = manager.FlowRunner()
     return [launchers.LauncherService(launcher), runner,
             build_service(driver, runner)]

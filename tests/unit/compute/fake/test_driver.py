@@ -6,10 +6,12 @@ from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from trove_lite.cmd import launchers
 from trove_lite.common import exception
+from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.compute import base
 from trove_lite.compute.fake import driver as fake_driver
 from trove_lite.compute.fake import guest as fake_guest
+from trove_lite.db.repositories import flavors
 from trove_lite.db.repositories import instances
 from trove_lite.guestagent import rpcapi as guest_rpcapi
 
@@ -19,13 +21,19 @@ class Row:
         self.id = instance_id
 
 
+SPEC = base.ServerSpec(name='db', flavor=base.Flavor('1', 'm1.tiny', 512,
+                                                     1, 1, 0),
+                       image_tags=('trove', 'mariadb'))
+
+
 def test_servers_in_a_dict(admin_context):
     driver = base.load_driver('fake')
     assert isinstance(driver, fake_driver.FakeDriver)
     row = Row('i1')
-    server = driver.create_server(admin_context, row, None, {})
+    server = driver.create_server(admin_context, row, SPEC)
     assert driver.server_status(admin_context, row) == states.SERVER_ACTIVE
     assert server.addresses[0]['type'] == 'private'
+    assert driver.specs == {'i1': SPEC}
     driver.delete_server(admin_context, row)
     driver.delete_server(admin_context, row)
     assert driver.deleted == ['i1']
@@ -37,7 +45,7 @@ def test_a_server_whose_agent_does_not_run_is_shut_down(admin_context):
     launcher = fake_guest.FakeGuestLauncher(behaviour=fake_guest.DEAD)
     driver = fake_driver.FakeDriver(launcher=launcher)
     row = Row('i1')
-    driver.create_server(admin_context, row, None, {})
+    driver.create_server(admin_context, row, SPEC)
     assert not launcher.running('i1')
     assert driver.server_status(admin_context, row) == \
         states.SERVER_SHUTDOWN
@@ -46,7 +54,7 @@ def test_a_server_whose_agent_does_not_run_is_shut_down(admin_context):
 def test_failing_create_keeps_what_it_made(admin_context):
     driver = fake_driver.FakeDriver(fail_create=RuntimeError('x'))
     with pytest.raises(RuntimeError):
-        driver.create_server(admin_context, Row('i1'), None, {})
+        driver.create_server(admin_context, Row('i1'), SPEC)
     assert 'i1' in driver.servers
 
 
@@ -54,10 +62,11 @@ def test_fake_guests_answer_on_the_bus(admin_context, memory_bus):  # noqa
     launcher = fake_guest.FakeGuestLauncher()
     driver = fake_driver.FakeDriver(launcher=launcher)
     row = instances.create(admin_context, {'name': 'db', 'tenant_id': 'p'})
-    driver.create_server(admin_context, row, None, {})
+    # NOTE(sealing): the taskmanager makes the key before the server.
+    instances.set_key(admin_context, row.id, sealing.generate_key())
+    driver.create_server(admin_context, row, SPEC)
     try:
         key = instances.key_of(admin_context, row.id)
-        assert key, 'the fake driver gives every instance a key'
         api = guest_rpcapi.GuestAgentAPI(admin_context, row.id, key=key)
         assert api.rpc_ping()['instance_id'] == row.id
         assert api.get_filesystem_stats()['total'] == 1.0
@@ -74,7 +83,7 @@ def test_fake_guests_serve_databases_users_and_root(admin_context,
         datastore_factory=launchers.fake_datastore_factory)
     driver = fake_driver.FakeDriver(launcher=launcher)
     row = instances.create(admin_context, {'name': 'db', 'tenant_id': 'p'})
-    driver.create_server(admin_context, row, None, {})
+    driver.create_server(admin_context, row, SPEC)
     try:
         api = guest_rpcapi.for_instance(admin_context,
                                         instances.get(admin_context, row.id))
@@ -95,7 +104,7 @@ def test_without_a_datastore_the_calls_are_guest_errors(admin_context,
     launcher = fake_guest.FakeGuestLauncher()
     driver = fake_driver.FakeDriver(launcher=launcher)
     row = instances.create(admin_context, {'name': 'db', 'tenant_id': 'p'})
-    driver.create_server(admin_context, row, None, {})
+    driver.create_server(admin_context, row, SPEC)
     try:
         api = guest_rpcapi.for_instance(admin_context,
                                         instances.get(admin_context, row.id))
@@ -103,3 +112,34 @@ def test_without_a_datastore_the_calls_are_guest_errors(admin_context,
             api.list_users()
     finally:
         launcher.stop_all()
+
+
+def test_volumes_and_server_groups_in_dicts(admin_context):
+    driver = fake_driver.FakeDriver()
+    row = Row('i1')
+    volume = driver.create_volume(admin_context, row, base.VolumeSpec(2))
+    assert driver.volumes == {volume.id: volume}
+    assert driver.attach_volume(admin_context, row, volume.id)
+    assert driver.volumes[volume.id].status == 'in-use'
+    assert driver.extend_volume(admin_context, row, volume.id, 3).size == 3
+    with pytest.raises(base.ComputeError):
+        driver.extend_volume(admin_context, row, volume.id, 3)
+    driver.delete_volume(admin_context, row, volume.id)
+    driver.delete_volume(admin_context, row, volume.id)
+    assert driver.volumes == {}
+    with pytest.raises(base.ComputeError):
+        driver.attach_volume(admin_context, row, volume.id)
+    group = driver.create_server_group(admin_context, 'g', 'anti-affinity')
+    assert driver.server_groups == {group: ('g', 'anti-affinity')}
+    driver.delete_server_group(admin_context, group)
+    assert driver.server_groups == {}
+
+
+def test_flavors_are_the_flavors_table(admin_context):
+    flavors.create_flavor(admin_context, '7', 'm1.small', 2048, 1, 20)
+    driver = fake_driver.FakeDriver()
+    assert driver.list_flavors(admin_context) == [
+        base.Flavor('7', 'm1.small', 2048, 1, 20, 0)]
+    assert driver.get_flavor(admin_context, '7').ram == 2048
+    with pytest.raises(exception.FlavorNotFound):
+        driver.get_flavor(admin_context, '8')
