@@ -4,7 +4,8 @@ Any number of taskmanagers may share the ``taskmanager_queue`` topic; each
 also listens as ``[DEFAULT] host``, so a message can be pinned to one. On
 start it adopts the local instances of its host when its driver has
 ``adopt_servers`` (their agents are started again if they are not
-running).
+running), and it keeps a cloud driver's flavors copied into the flavor
+catalogue (``taskmanager.flavor_sync``).
 """
 
 from oslo_log import log as logging
@@ -14,6 +15,7 @@ from trove_lite.cmd import launchers
 from trove_lite.common import context
 from trove_lite.common import rpc
 from trove_lite.common import service
+from trove_lite.taskmanager import flavor_sync
 from trove_lite.taskmanager import manager
 
 CONF = common.CONF
@@ -30,9 +32,9 @@ def build_services():
     """Everything a taskmanager runs, in launch order; adopts this host's
     instances (``rpc.init()`` must have run).
 
-    :returns: ``[launcher service, flow runner, RPC service]``: stopped in
-        reverse, so no message arrives for a stopped runner and agents
-        stop last.
+    :returns: ``[launcher service, flavor sync, flow runner, RPC
+        service]``: stopped in reverse, so no message arrives for a
+        stopped runner and agents stop last.
     """
     driver, launcher = launchers.build_compute_driver()
     adopt_servers = getattr(driver, 'adopt_servers', None)
@@ -44,7 +46,8 @@ def build_services():
         except Exception:
             LOG.exception('Adopting the instances of this host failed')
     runner = manager.FlowRunner()
-    return [launchers.LauncherService(launcher), runner,
+    return [launchers.LauncherService(launcher),
+            flavor_sync.FlavorSyncService(driver), runner,
             build_service(driver, runner)]
 
 
