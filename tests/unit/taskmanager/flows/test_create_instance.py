@@ -12,6 +12,7 @@ from trove_lite.common import states
 from trove_lite.compute import base as compute_base
 from trove_lite.compute.fake import driver as fake_driver
 from trove_lite.compute.fake import guest as fake_guest
+from trove_lite.compute.local import driver as local_driver
 from trove_lite.conductor import reconcilers
 from trove_lite.db.repositories import datastores
 from trove_lite.db.repositories import instances
@@ -248,3 +249,25 @@ def test_a_failed_create_deletes_its_volume(ctx, guests, conductor,
     assert not _run(ctx, driver, row.id)
     assert driver.volumes == {}
     assert instances.get(ctx, row.id).volume_id is None
+
+
+def test_the_local_driver_writes_the_files_the_taskmanager_rendered(
+        ctx, conductor, new_instance, tmp_path, override):
+    override('instances_path', str(tmp_path / 'instances'), group='local')
+    override('address_range', '127.77.0.0/29', group='local')
+    guests = fake_guest.FakeGuestLauncher()
+    driver = local_driver.LocalDriver(launcher=guests)
+    row = new_instance()
+    try:
+        assert _run(ctx, driver, row.id)
+    finally:
+        guests.stop_all()
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(tmp_path / 'instances' / row.id / 'guest_info.conf')
+    assert config['DEFAULT']['guest_id'] == row.id
+    assert config['guest']['instance_key'] == instances.key_of(ctx, row.id)
+    assert config['guest']['tenant_id'] == 'p1'
+    # The local driver's own additions, and nothing else of its own.
+    assert config['guest']['instance_dir'] == str(
+        tmp_path / 'instances' / row.id)
+    assert config['guest']['bind_host'] == '127.77.0.1'
