@@ -40,7 +40,7 @@ from trove_lite.db.repositories import local_servers
 
 LOG = logging.getLogger(__name__)
 
-GUEST_INFO = 'guest_info.conf'
+GUEST_INFO = os.path.basename(base.GUEST_INFO_PATH)
 SUBDIRS = ('data', 'run', 'log')
 # The guest's config directory on a server; its files land in the
 # instance directory.
@@ -121,13 +121,13 @@ class LocalDriver(base.ComputeDriver):
     def create_server(self, context, instance, spec):
         instance_dir = self.instance_dir(instance.id)
         port = spec.service_ports[0] if spec.service_ports else None
+        placed = self._placed(spec.files)
         try:
             self._make_dirs(instance_dir)
             server = local_servers.allocate(
                 context, instance.id, instance_dir, cfg.CONF.host,
                 cfg.CONF.local.address_range, usable=port_free(port))
-            path = self._write_files(instance_dir, server.address,
-                                     spec.files)
+            path = self._write_files(instance_dir, server.address, placed)
             self.launcher.start(instance.id, path)
         except local_servers.AddressRangeExhausted as err:
             raise base.ComputeError(
@@ -148,32 +148,39 @@ class LocalDriver(base.ComputeDriver):
             os.makedirs(os.path.join(instance_dir, sub), mode=0o700,
                         exist_ok=True)
 
-    def _write_files(self, instance_dir, address, files):
-        """Place the injected files in the instance directory.
+    @staticmethod
+    def _placed(files):
+        """Where each injected file goes: ``{name in the instance
+        directory: text}``. A file of the guest's config directory lands
+        under its own name.
 
-        A file of the guest's config directory lands in the instance
-        directory under its own name; the guest's ``guest_info.conf`` gets
-        the local additions (``local_guest_info``).
-
-        :returns: the path of ``guest_info.conf``.
-        :raises: ComputeError for a file the local driver has no place for,
-            or a spec without ``guest_info.conf``.
+        :raises: ComputeError for a file the local driver has no place
+            for, or a spec without ``guest_info.conf``.
         """
         if base.GUEST_INFO_PATH not in files:
             raise base.ComputeError(reason='the spec injects no %s'
                                     % base.GUEST_INFO_PATH)
-        guest_info_path = None
-        for path, content in sorted(files.items()):
+        placed = {}
+        for path, content in files.items():
             if os.path.dirname(path) != GUEST_CONF_DIR:
                 raise base.ComputeError(
                     reason='the local driver places files of %s only, not '
                            '%s' % (GUEST_CONF_DIR, path))
-            target = os.path.join(instance_dir, os.path.basename(path))
-            if path == base.GUEST_INFO_PATH:
+            placed[os.path.basename(path)] = content
+        return placed
+
+    @staticmethod
+    def _write_files(instance_dir, address, placed):
+        """Write the placed files; ``guest_info.conf`` with the local
+        additions (``local_guest_info``).
+
+        :returns: the path of ``guest_info.conf``.
+        """
+        for name, content in sorted(placed.items()):
+            if name == GUEST_INFO:
                 content = local_guest_info(content, instance_dir, address)
-                guest_info_path = target
-            _write_private(target, content)
-        return guest_info_path
+            _write_private(os.path.join(instance_dir, name), content)
+        return os.path.join(instance_dir, GUEST_INFO)
 
     def delete_server(self, context, instance):
         instance_dir = self._dir_of(context, instance)

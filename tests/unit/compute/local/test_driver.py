@@ -139,12 +139,16 @@ def test_other_files_of_the_guest_conf_dir_land_beside_it(
 @pytest.mark.parametrize('files', [
     {}, {base.GUEST_INFO_PATH: '[DEFAULT]\n', '/etc/passwd': 'x'}])
 def test_files_it_cannot_place_are_a_compute_error(
-        admin_context, driver, launcher, new_instance, flavor, files):
+        admin_context, driver, launcher, instances_path, new_instance,
+        flavor, files):
     row = new_instance()
     with pytest.raises(base.ComputeError):
         driver.create_server(admin_context, row,
                              spec_of(row, flavor, files=files))
     assert launcher.started == {}
+    # Refused before anything was made.
+    assert not (instances_path / row.id).exists()
+    assert local_servers.get(admin_context, row.id) is None
 
 
 def test_a_process_agent_needs_the_transport(instances_path):
