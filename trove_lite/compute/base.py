@@ -188,6 +188,7 @@ class ComputeDriver(abc.ABC):
 
         :returns: one of ``states.SERVER_*`` (``SERVER_DELETED`` when it
             has none).
+        :raises: ComputeError when the status cannot be read.
         """
 
     @abc.abstractmethod
@@ -245,6 +246,7 @@ class ComputeDriver(abc.ABC):
         """Make a server group, for the placement of related servers
         (a primary and its replicas, a cluster's members).
 
+        :param name: the group's name (e.g. the cluster's id).
         :param policy: 'affinity' or 'anti-affinity' (Nova's policies).
         :returns: the group's id, for ``ServerSpec.server_group_id``.
         :raises: ComputeError when it cannot be made.
