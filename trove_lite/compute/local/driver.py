@@ -96,6 +96,19 @@ def _write_private(path, content):
     os.replace(path + '.tmp', path)
 
 
+def _remove_tree(path):
+    """Remove ``path`` and everything below it; gone already is fine.
+
+    :raises: ComputeError when it cannot be removed.
+    """
+    try:
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        pass
+    except OSError as err:
+        raise base.ComputeError(reason='cannot remove %s: %s' % (path, err))
+
+
 class LocalDriver(base.ComputeDriver):
     """Instances as directories and processes of this host.
 
@@ -186,13 +199,7 @@ class LocalDriver(base.ComputeDriver):
         instance_dir = self._dir_of(context, instance)
         self.launcher.stop(instance.id)
         self._kill_processes(instance_dir)
-        try:
-            shutil.rmtree(instance_dir)
-        except FileNotFoundError:
-            pass
-        except OSError as err:
-            raise base.ComputeError(reason='cannot remove %s: %s'
-                                    % (instance_dir, err))
+        _remove_tree(instance_dir)
         local_servers.delete(context, instance.id)
         LOG.info('Deleted the local server of instance %s', instance.id)
 
@@ -256,14 +263,7 @@ class LocalDriver(base.ComputeDriver):
         return base.Volume(id=volume_id, size=new_size, status='in-use')
 
     def delete_volume(self, context, instance, volume_id):
-        data = os.path.join(self._dir_of(context, instance), 'data')
-        try:
-            shutil.rmtree(data)
-        except FileNotFoundError:
-            pass
-        except OSError as err:
-            raise base.ComputeError(reason='cannot remove %s: %s'
-                                    % (data, err))
+        _remove_tree(os.path.join(self._dir_of(context, instance), 'data'))
 
     def create_server_group(self, context, name, policy):
         # NOTE(local): every local server is on this host: affinity holds
