@@ -31,7 +31,8 @@ class GuestTransport(task.Task):
     options, or None (see ``guest_files.guest_transport``).
 
     NOTE(guest): the flow's one source of a guest's broker identity; a
-    per-instance identity (made here, removed in ``revert``) replaces it.
+    per-instance identity (made here for ``instance_id``, removed in
+    ``revert``) replaces it.
 
     :param driver: the ``ComputeDriver`` (whether its guests need them).
     """
@@ -42,7 +43,7 @@ class GuestTransport(task.Task):
         super().__init__(**kwargs)
         self.driver = driver
 
-    def execute(self):
+    def execute(self, context, instance_id):
         return guest_files.guest_transport(self.driver)
 
 

@@ -13,9 +13,9 @@ def test_make_instance_key_stores_it_encrypted(ctx, new_instance):
     assert key not in instances.get(ctx, row.id).encrypted_key
 
 
-def test_guest_transport_asks_the_driver():
+def test_guest_transport_asks_the_driver(ctx):
     assert guest_files.GuestTransport(
-        fake_driver.FakeDriver()).execute() is None
+        fake_driver.FakeDriver()).execute(ctx, 'i-1') is None
 
 
 def test_render_guest_files():
