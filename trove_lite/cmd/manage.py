@@ -63,7 +63,8 @@ def _parse(argv):
     # prints its own summary, so keep alembic for --debug.
     logging.set_defaults(default_log_levels=logging.get_default_log_levels()
                          + ['alembic=WARN'])
-    common.init_process(argv)
+    # NOTE(keys): operator commands neither seal nor store instance keys.
+    common.init_process(argv, check_secret=False)
 
 
 def _require_current_schema():

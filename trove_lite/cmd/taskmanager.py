@@ -3,8 +3,10 @@
 Any number of taskmanagers may share the ``taskmanager_queue`` topic; each
 also listens as ``[DEFAULT] host``, so a message can be pinned to one. On
 start it ends the operations its previous life left locked
-(``taskmanager/stale_locks.py``) and adopts the local instances of its host
-(their agents are started again if they are not running).
+(``taskmanager/stale_locks.py``), adopts the local instances of its host
+when its driver has ``adopt_servers`` (their agents are started again if
+they are not running), and keeps a cloud driver's flavors copied into the
+flavor catalogue (``taskmanager.flavor_sync``).
 """
 
 from oslo_log import log as logging
@@ -14,6 +16,7 @@ from trove_lite.cmd import launchers
 from trove_lite.common import context
 from trove_lite.common import rpc
 from trove_lite.common import service
+from trove_lite.taskmanager import flavor_sync
 from trove_lite.taskmanager import manager
 from trove_lite.taskmanager import stale_locks
 
@@ -32,9 +35,9 @@ def build_services():
     this host's previous life held and adopts this host's instances
     (``rpc.init()`` must have run).
 
-    :returns: ``[launcher service, flow runner, RPC service]``: stopped in
-        reverse, so no message arrives for a stopped runner and agents
-        stop last.
+    :returns: ``[launcher service, flavor sync, flow runner, RPC
+        service]``: stopped in reverse, so no message arrives for a
+        stopped runner and agents stop last.
     """
     # NOTE(locks): before this taskmanager runs any flow, so that every
     # lock naming this host is a dead flow's (taskmanager/stale_locks.py).
@@ -44,12 +47,17 @@ def build_services():
         # NOTE(locks): their deadlines end them instead, later.
         LOG.exception('Ending the operations this host left locked failed')
     driver, launcher = launchers.build_compute_driver()
-    try:
-        driver.adopt_servers(context.get_admin_context())
-    except Exception:
-        LOG.exception('Adopting the instances of this host failed')
+    adopt_servers = getattr(driver, 'adopt_servers', None)
+    if adopt_servers is not None:
+        # NOTE(local): a driver whose servers are this host's processes
+        # re-adopts them; a cloud's servers run on without us.
+        try:
+            adopt_servers(context.get_admin_context())
+        except Exception:
+            LOG.exception('Adopting the instances of this host failed')
     runner = manager.FlowRunner()
-    return [launchers.LauncherService(launcher), runner,
+    return [launchers.LauncherService(launcher),
+            flavor_sync.FlavorSyncService(driver), runner,
             build_service(driver, runner)]
 
 

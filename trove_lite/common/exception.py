@@ -358,6 +358,14 @@ class DatabaseSchemaNotCurrent(ServiceUnavailable):
               'this code needs %(head)s; run "trove-lite-manage db_sync".'
 
 
+class KeySecretRequired(ServiceUnavailable):
+    message = '[DEFAULT] inst_rpc_key_encr_key is unset, and compute ' \
+              'driver %(driver)s runs a control plane on several hosts: ' \
+              'each would encrypt instance keys with a secret of its own. ' \
+              'Set inst_rpc_key_encr_key to one value on every ' \
+              'control-plane host.'
+
+
 class UnsealError(Forbidden):
     message = 'A message was not sealed with the key of the instance it ' \
               'claims to come from.'

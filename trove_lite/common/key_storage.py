@@ -10,6 +10,14 @@ secret is created once in ``<state_path>/inst_rpc_key_encr.key`` (mode
 share one host; a cloud deployment with control-plane services on several
 hosts sets the option to one value everywhere.
 
+``check_secret`` runs when a service starts. The cloud shape is
+recognised by its compute driver: any driver but ``local`` and ``fake``
+puts instances on other hosts, and a control plane that uses one spans
+hosts as a rule; there an unset option refuses to start (each host would
+make its own secret, and keys stored by one could not be read by
+another). With ``local`` or ``fake`` an unset option is allowed but
+warned about at start, naming the option to set.
+
 Stored values carry a ``PREFIX`` so that a value written before keys were
 encrypted still reads (as itself).
 """
@@ -20,10 +28,17 @@ import os
 import threading
 
 from cryptography import fernet
+from oslo_log import log as logging
 
+from trove_lite.common import exception
 from trove_lite import conf
 
 CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+#: Compute drivers whose instances live on the control plane's own host
+#: (or nowhere): the shapes in which a per-host secret is tolerated.
+ONE_HOST_DRIVERS = ('local', 'fake')
 
 PREFIX = 'fernet:'
 SECRET_FILE = 'inst_rpc_key_encr.key'
@@ -49,6 +64,27 @@ def _load_or_create_secret():
         with os.fdopen(fd, 'w') as handle:
             handle.write(secret + '\n')
         return secret
+
+
+def check_secret(conf=None):
+    """Check ``[DEFAULT] inst_rpc_key_encr_key`` as a service starts.
+
+    :returns: True when it is set; False (after a warning) when it is
+        unset in a one-host shape.
+    :raises KeySecretRequired: it is unset and the compute driver is a
+        cloud's (see the module's docstring).
+    """
+    conf = conf or CONF
+    if conf.inst_rpc_key_encr_key:
+        return True
+    if conf.compute_driver not in ONE_HOST_DRIVERS:
+        raise exception.KeySecretRequired(driver=conf.compute_driver)
+    LOG.warning('[DEFAULT] inst_rpc_key_encr_key is unset: instance keys '
+                'are encrypted with a secret of this host only (%s). Set '
+                'inst_rpc_key_encr_key to one value on every control-plane '
+                'host before services run on more than one.',
+                _secret_file())
+    return False
 
 
 def _cipher():

@@ -13,6 +13,18 @@ compute_opts = [
                     'entry point in namespace trove_lite.compute.drivers '
                     '(local: instances are processes on this host; fake: '
                     'no hosts at all, for tests).'),
+    cfg.ListOpt('management_networks', default=[],
+                help='Networks (ids) every instance\'s server is attached '
+                     'to, in order: the ServerSpec networks a cloud driver '
+                     'gets. Empty: the driver\'s default network. The '
+                     'local driver ignores it.'),
+    cfg.ListOpt('management_security_groups', default=[],
+                help='Security groups (names or ids) of every instance\'s '
+                     'server. The local driver ignores it.'),
+    cfg.StrOpt('cinder_volume_type',
+               help='Block storage type of the instances\' data volumes; '
+                    'the driver\'s default when unset. The local driver '
+                    'ignores it.'),
 ]
 
 local_opts = [

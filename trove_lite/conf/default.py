@@ -30,9 +30,12 @@ default_opts = [
                     'directories of local instances and their logs.'),
     cfg.StrOpt('inst_rpc_key_encr_key', secret=True,
                help='Secret that encrypts the per-instance keys stored in '
-                    'the infrastructure database. Unset: a random secret '
-                    'kept in <state_path>/inst_rpc_key_encr.key. Set it to '
-                    'the same value on every control-plane host.'),
+                    'the infrastructure database. Set it to the same value '
+                    'on every control-plane host. Unset: a random secret '
+                    'kept in <state_path>/inst_rpc_key_encr.key, with a '
+                    'warning at start; services with a compute driver '
+                    'other than local or fake (the cloud shape) refuse to '
+                    'start without it.'),
     cfg.StrOpt('default_datastore',
                help='Datastore used when a create request names none.'),
 ]

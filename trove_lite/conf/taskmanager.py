@@ -1,4 +1,6 @@
-"""[taskmanager] options: how many workflows run at once, how they wait."""
+"""[taskmanager] options: how many workflows run at once, how they wait,
+and how often a cloud driver's flavors are copied into the flavor catalogue.
+"""
 
 from oslo_config import cfg
 
@@ -14,8 +16,14 @@ taskmanager_opts = [
                       'changes the status (a fanout cast to the '
                       'taskmanagers), so this is only the fallback for a '
                       'lost cast, a conductor capped below taskmanager API '
-                      '1.3, or a change nobody reports (a delete taking '
+                      '1.4, or a change nobody reports (a delete taking '
                       'the instance over).'),
+    cfg.IntOpt('flavor_sync_interval', default=600, min=0,
+               help='Seconds between two copies of the compute driver\'s '
+                    'flavors (Nova\'s) into the flavor catalogue the API '
+                    'lists and the quotas count; 0 copies them only when '
+                    'the taskmanager starts. Drivers whose flavors are the '
+                    'catalogue itself (local, fake) need no copy.'),
 ]
 
 

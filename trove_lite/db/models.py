@@ -118,7 +118,9 @@ class DatastoreConfigurationParameter(Base):
 # -- Flavors (local compute driver) -------------------------------------------
 
 class Flavor(Base):
-    """A flavor of the local compute driver (Nova owns them on a cloud)."""
+    """A flavor of the catalogue: the local driver's own, or a copy of a
+    cloud driver's (``repositories.flavors``).
+    """
 
     __tablename__ = 'flavors'
 

@@ -18,6 +18,7 @@ from trove_lite.cmd import taskmanager
 from trove_lite.common import context
 from trove_lite.common import service
 from trove_lite.common import states
+from trove_lite.compute import base as compute_base
 from trove_lite.conductor import manager as conductor_manager
 from trove_lite.conductor import reconcilers
 from trove_lite.db.repositories import instances
@@ -25,6 +26,7 @@ from trove_lite.db.repositories import resource_locks
 from trove_lite.guestagent import agent as guest_agent
 from trove_lite.guestagent import rpcapi as guest_rpcapi
 from trove_lite.guestagent import service as guest_service
+from trove_lite.taskmanager import flavor_sync
 from trove_lite.taskmanager import manager as taskmanager_manager
 from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
 from trove_lite.taskmanager import stale_locks
@@ -106,8 +108,9 @@ def test_taskmanager_services_adopt_instances(conf_overrides,  # noqa: F811
     monkeypatch.setattr(
         'trove_lite.compute.fake.driver.FakeDriver.adopt_servers',
         lambda self, ctx: adopted.append(ctx))
-    launcher_svc, runner, rpc_svc = taskmanager.build_services()
+    launcher_svc, sync, runner, rpc_svc = taskmanager.build_services()
     assert len(adopted) == 1
+    assert isinstance(sync, flavor_sync.FlavorSyncService)
     assert isinstance(runner, taskmanager_manager.FlowRunner)
     assert rpc_svc.manager._runner is runner
     assert launcher_svc.launcher is not None
@@ -132,3 +135,16 @@ def test_taskmanager_services_end_what_this_host_left_locked(
     assert states.task(row.task_id).is_error
     assert instances.get_fault(ctx, row.id).message == \
         stale_locks.MESSAGE % 'instance'
+
+
+def test_taskmanager_services_adopt_only_when_the_driver_can(
+        conf_overrides, monkeypatch):  # noqa: F811
+    # NOTE(adoption): the interface has no adopt_servers; a driver that
+    # does not add one (a cloud's) is not asked to adopt anything.
+    driver = mock.create_autospec(compute_base.ComputeDriver, instance=True)
+    monkeypatch.setattr('trove_lite.cmd.launchers.build_compute_driver',
+                        lambda: (driver, None))
+    services = taskmanager.build_services()
+    assert not hasattr(driver, 'adopt_servers')
+    assert driver.mock_calls == []
+    assert services[1].driver is driver

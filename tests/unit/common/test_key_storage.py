@@ -4,6 +4,7 @@ import stat
 from cryptography import fernet
 import pytest
 
+from trove_lite.common import exception
 from trove_lite.common import key_storage
 from trove_lite import conf
 
@@ -46,3 +47,28 @@ def test_configured_secret_wins_and_another_secret_cannot_read():
             key_storage.decrypt(stored)
     finally:
         CONF.clear_override('inst_rpc_key_encr_key')
+
+
+def test_an_unset_secret_is_a_warning_with_a_local_driver(override, caplog):
+    override('inst_rpc_key_encr_key', None)
+    override('compute_driver', 'local')
+    with caplog.at_level('WARNING', logger='trove_lite.common.key_storage'):
+        assert key_storage.check_secret() is False
+    assert 'Set inst_rpc_key_encr_key' in caplog.text
+
+
+def test_an_unset_secret_refuses_the_cloud_shape(override):
+    override('inst_rpc_key_encr_key', None)
+    override('compute_driver', 'nova')
+    with pytest.raises(exception.KeySecretRequired) as raised:
+        key_storage.check_secret()
+    assert 'inst_rpc_key_encr_key' in str(raised.value)
+    assert 'nova' in str(raised.value)
+
+
+def test_a_set_secret_passes_in_every_shape(override, caplog):
+    override('inst_rpc_key_encr_key', 's3cret')
+    for driver in ('local', 'nova'):
+        override('compute_driver', driver)
+        assert key_storage.check_secret() is True
+    assert 'inst_rpc_key_encr_key' not in caplog.text

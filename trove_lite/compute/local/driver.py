@@ -3,8 +3,10 @@ on this host.
 
 An instance's "server" is ``<[local] instances_path>/<instance id>/``::
 
-    guest_info.conf   the agent's identity, key and datastore
-    data/             the data "volume"
+    guest_info.conf   the agent's identity, key and datastore, as the
+                      taskmanager rendered it plus the instance directory
+                      and address (``local_guest_info``)
+    data/             the data "volume" (``create_volume``)
     run/              pid files and sockets (agent.pid, the server's)
     log/              agent.log, the datastore's logs
 
@@ -12,14 +14,17 @@ plus a loopback address of its own (``[local] address_range``) on which
 its datastore listens on the standard port, so clients connect to it as to
 a cloud instance. ``local_servers`` rows reserve the addresses. The guest
 agent is started through an ``AgentLauncher`` (see ``launcher``), and it
-starts the datastore server itself.
+starts the datastore server itself. Flavors are the infra database's
+``flavors`` rows (``trove-lite-manage flavor_create``); server groups are
+names only, since every server is on this host.
 """
 
-import base64
 import configparser
+import io
 import os
 import shutil
 import socket
+import uuid
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -29,19 +34,17 @@ from trove_lite.common import states
 from trove_lite.compute import base
 from trove_lite.compute.local import launcher as agent_launcher
 from trove_lite.compute.local import processes
+from trove_lite.db.repositories import flavors as flavor_repo
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.db.repositories import local_servers
 
 LOG = logging.getLogger(__name__)
 
-GUEST_INFO = 'guest_info.conf'
+GUEST_INFO = os.path.basename(base.GUEST_INFO_PATH)
 SUBDIRS = ('data', 'run', 'log')
-KEY_BYTES = 32
-
-
-def new_instance_key():
-    """A fresh per-instance secret: 32 random bytes, urlsafe base64."""
-    return base64.urlsafe_b64encode(os.urandom(KEY_BYTES)).decode('ascii')
+# The guest's config directory on a server; its files land in the
+# instance directory.
+GUEST_CONF_DIR = os.path.dirname(base.GUEST_INFO_PATH)
 
 
 def port_free(port):
@@ -67,13 +70,43 @@ def port_free(port):
     return usable
 
 
-def _option(name):
-    # oslo.messaging registers its options when the first transport is
-    # built; a taskmanager has built one before any create.
+def local_guest_info(content, instance_dir, address):
+    """``guest_info.conf`` as the taskmanager rendered it, plus what only
+    the local driver knows: the instance directory and the loopback
+    address the datastore binds to. The one place the local driver adds
+    to a guest's identity.
+    """
+    config = configparser.ConfigParser(interpolation=None)
+    config.read_string(content)
+    if not config.has_section('guest'):
+        config.add_section('guest')
+    config['guest']['instance_dir'] = instance_dir
+    config['guest']['bind_host'] = address
+    out = io.StringIO()
+    config.write(out)
+    return out.getvalue()
+
+
+def _write_private(path, content):
+    """Write ``path`` (mode 0600) atomically: it may hold a key."""
+    fd = os.open(path + '.tmp', os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                 0o600)
+    with os.fdopen(fd, 'w') as f:
+        f.write(content)
+    os.replace(path + '.tmp', path)
+
+
+def _remove_tree(path):
+    """Remove ``path`` and everything below it; gone already is fine.
+
+    :raises: ComputeError when it cannot be removed.
+    """
     try:
-        return getattr(cfg.CONF, name) or ''
-    except cfg.NoSuchOptError:
-        return ''
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        pass
+    except OSError as err:
+        raise base.ComputeError(reason='cannot remove %s: %s' % (path, err))
 
 
 class LocalDriver(base.ComputeDriver):
@@ -83,33 +116,36 @@ class LocalDriver(base.ComputeDriver):
         omitted.
     """
 
+    flavors_in_infra_db = True
+
     def __init__(self, launcher=None):
         self.launcher = launcher or agent_launcher.ProcessAgentLauncher()
+
+    @property
+    def guest_needs_transport(self):
+        # NOTE(guest): an agent process needs the bus; an agent thread
+        # shares the control plane's transport and gets no URL at all.
+        return self.launcher.separate_process
 
     @staticmethod
     def instance_dir(instance_id):
         return os.path.join(cfg.CONF.local.instances_path, instance_id)
 
-    def create_server(self, context, instance, flavor, guest_info):
+    def create_server(self, context, instance, spec):
         instance_dir = self.instance_dir(instance.id)
+        port = spec.service_ports[0] if spec.service_ports else None
+        placed = self._placed(spec.files)
         try:
-            for sub in SUBDIRS:
-                os.makedirs(os.path.join(instance_dir, sub), mode=0o700,
-                            exist_ok=True)
+            self._make_dirs(instance_dir)
             server = local_servers.allocate(
                 context, instance.id, instance_dir, cfg.CONF.host,
-                cfg.CONF.local.address_range,
-                usable=port_free(guest_info.get('port')))
-            key = new_instance_key()
-            instance_repo.set_key(context, instance.id, key)
-            path = self._write_guest_info(instance, instance_dir,
-                                          server.address, key, guest_info)
+                cfg.CONF.local.address_range, usable=port_free(port))
+            path = self._write_files(instance_dir, server.address, placed)
             self.launcher.start(instance.id, path)
         except local_servers.AddressRangeExhausted as err:
             raise base.ComputeError(
                 reason='no free address left in %s (port %s may be taken '
-                       'on all of them)' % (err.args[0],
-                                            guest_info.get('port')))
+                       'on all of them)' % (err.args[0], port))
         except OSError as err:
             raise base.ComputeError(reason='%s: %s' % (instance_dir, err))
         LOG.info('Local server of instance %s at %s in %s', instance.id,
@@ -119,51 +155,51 @@ class LocalDriver(base.ComputeDriver):
             addresses=[{'address': server.address,
                         'type': base.ADDRESS_PRIVATE}])
 
-    def _write_guest_info(self, instance, instance_dir, address, key,
-                          guest_info):
-        config = configparser.ConfigParser(interpolation=None)
-        default = {'guest_id': instance.id}
-        if self.launcher.separate_process:
-            # NOTE(guest): an agent process needs the bus; an agent thread
-            # shares the control plane's transport and gets no URL at all.
-            default['transport_url'] = _option('transport_url')
-            default['control_exchange'] = _option('control_exchange')
-            # NOTE(rabbit): the agent reports to the conductors' topic;
-            # a non-default one would otherwise go unheard.
-            default['conductor_queue'] = _option('conductor_queue')
-        config['DEFAULT'] = default
-        guest = {
-            'datastore_manager': guest_info.get('datastore_manager') or '',
-            'datastore_version': guest_info.get('datastore_version') or '',
-            'tenant_id': instance.tenant_id or '',
-            'instance_dir': instance_dir,
-            'bind_host': address,
-            'instance_key': key,
-        }
-        if guest_info.get('port'):
-            guest['port'] = str(guest_info['port'])
-        config['guest'] = guest
-        path = os.path.join(instance_dir, GUEST_INFO)
-        fd = os.open(path + '.tmp', os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                     0o600)
-        with os.fdopen(fd, 'w') as f:
-            config.write(f)
-        os.replace(path + '.tmp', path)
-        return path
+    @staticmethod
+    def _make_dirs(instance_dir):
+        for sub in SUBDIRS:
+            os.makedirs(os.path.join(instance_dir, sub), mode=0o700,
+                        exist_ok=True)
+
+    @staticmethod
+    def _placed(files):
+        """Where each injected file goes: ``{name in the instance
+        directory: text}``. A file of the guest's config directory lands
+        under its own name.
+
+        :raises: ComputeError for a file the local driver has no place
+            for, or a spec without ``guest_info.conf``.
+        """
+        if base.GUEST_INFO_PATH not in files:
+            raise base.ComputeError(reason='the spec injects no %s'
+                                    % base.GUEST_INFO_PATH)
+        placed = {}
+        for path, content in files.items():
+            if os.path.dirname(path) != GUEST_CONF_DIR:
+                raise base.ComputeError(
+                    reason='the local driver places files of %s only, not '
+                           '%s' % (GUEST_CONF_DIR, path))
+            placed[os.path.basename(path)] = content
+        return placed
+
+    @staticmethod
+    def _write_files(instance_dir, address, placed):
+        """Write the placed files; ``guest_info.conf`` with the local
+        additions (``local_guest_info``).
+
+        :returns: the path of ``guest_info.conf``.
+        """
+        for name, content in sorted(placed.items()):
+            if name == GUEST_INFO:
+                content = local_guest_info(content, instance_dir, address)
+            _write_private(os.path.join(instance_dir, name), content)
+        return os.path.join(instance_dir, GUEST_INFO)
 
     def delete_server(self, context, instance):
-        server = local_servers.get(context, instance.id)
-        instance_dir = server.path if server else self.instance_dir(
-            instance.id)
+        instance_dir = self._dir_of(context, instance)
         self.launcher.stop(instance.id)
         self._kill_processes(instance_dir)
-        try:
-            shutil.rmtree(instance_dir)
-        except FileNotFoundError:
-            pass
-        except OSError as err:
-            raise base.ComputeError(reason='cannot remove %s: %s'
-                                    % (instance_dir, err))
+        _remove_tree(instance_dir)
         local_servers.delete(context, instance.id)
         LOG.info('Deleted the local server of instance %s', instance.id)
 
@@ -190,10 +226,7 @@ class LocalDriver(base.ComputeDriver):
         return states.SERVER_SHUTDOWN
 
     def console_output(self, context, instance, max_chars=4000):
-        server = local_servers.get(context, instance.id)
-        instance_dir = server.path if server else self.instance_dir(
-            instance.id)
-        path = os.path.join(instance_dir, 'log', agent_launcher.LOG_FILE)
+        path = os.path.join(self._dir_of(context, instance), 'log', agent_launcher.LOG_FILE)
         try:
             with open(path, 'rb') as handle:
                 handle.seek(0, os.SEEK_END)
@@ -204,7 +237,59 @@ class LocalDriver(base.ComputeDriver):
             # its own; it writes to the process's log.
             return ''
 
+    def _dir_of(self, context, instance):
+        server = local_servers.get(context, instance.id)
+        return server.path if server else self.instance_dir(instance.id)
+
+    def create_volume(self, context, instance, spec):
+        # NOTE(local): the "volume" is the data directory; its size is
+        # what the guest reports against, not a limit the host enforces.
+        data = os.path.join(self.instance_dir(instance.id), 'data')
+        try:
+            os.makedirs(data, mode=0o700, exist_ok=True)
+        except OSError as err:
+            raise base.ComputeError(reason='%s: %s' % (data, err))
+        return base.Volume(id=instance.id, size=spec.size,
+                           status='available')
+
+    def attach_volume(self, context, instance, volume_id):
+        return os.path.join(self._dir_of(context, instance), 'data')
+
+    def extend_volume(self, context, instance, volume_id, new_size):
+        if instance.volume_size and new_size <= instance.volume_size:
+            raise base.ComputeError(
+                reason='volume %s is %s GB already; %s GB does not extend '
+                       'it' % (volume_id, instance.volume_size, new_size))
+        return base.Volume(id=volume_id, size=new_size, status='in-use')
+
+    def delete_volume(self, context, instance, volume_id):
+        _remove_tree(os.path.join(self._dir_of(context, instance), 'data'))
+
+    def create_server_group(self, context, name, policy):
+        # NOTE(local): every local server is on this host: affinity holds
+        # and anti-affinity cannot; a group is only a name here.
+        return str(uuid.uuid4())
+
+    def delete_server_group(self, context, group_id):
+        pass
+
+    def list_flavors(self, context):
+        return [base.flavor_of(row) for row in flavor_repo.list_flavors(
+            context)]
+
+    def get_flavor(self, context, flavor_id):
+        return base.flavor_of(flavor_repo.get_flavor(context, flavor_id))
+
     def adopt_servers(self, context):
+        """Take over the servers of this host after a (re)start.
+
+        A local-driver duty (a Nova server keeps running without us): the
+        taskmanager calls it once at start when its driver has it, to
+        restart the agents of live instances whose agent is not running,
+        so that restarting trove_lite does not lose its instances.
+
+        :returns: the ids of the instances whose agent was started.
+        """
         started = []
         for server in local_servers.list_servers(context, cfg.CONF.host):
             try:

@@ -1,4 +1,15 @@
-"""Flavors of the local compute driver."""
+"""The flavor catalogue: the flavors the API lists and the quotas count.
+
+The API never asks a compute driver (HACKING), and the RAM quota must
+count every live instance's flavor, so the flavors live in the infra
+database's ``flavors`` table whichever driver provides them:
+
+* the local and fake drivers *are* this table (``trove-lite-manage
+  flavor_create``; ``ComputeDriver.flavors_in_infra_db``);
+* a cloud driver's flavors (Nova's) are copied here by the taskmanager
+  (``taskmanager.flavor_sync`` calls ``sync``) at start and every
+  ``[taskmanager] flavor_sync_interval`` seconds.
+"""
 
 import sqlalchemy as sa
 
@@ -56,3 +67,56 @@ def delete_flavor(context, flavor_id):
     if in_use is not None:
         raise exception.FlavorInUse(flavor_id=flavor.id)
     context.session.delete(flavor)
+
+
+@db_api.reader
+def _flavors_in_use(context):
+    """Ids of flavors a live instance or a datastore version refers to."""
+    used = {row[0] for row in context.session.query(
+        models.Instance.flavor_id).filter(
+        models.Instance.deleted.is_(False)).distinct()}
+    used.update(row[0] for row in context.session.query(
+        models.DatastoreVersionMetadata.value).filter_by(
+        key='flavor', deleted=False))
+    return used
+
+
+@db_api.writer
+def sync(context, flavors):
+    """Make the catalogue what a compute driver lists.
+
+    A flavor the driver no longer lists stays while a live instance uses
+    it (its RAM still counts against the quota) or a datastore version is
+    restricted to it; any other is removed.
+
+    :param flavors: the driver's ``Flavor`` tuples (``id``, ``name``,
+        ``ram``, ``vcpus``, ``disk``, ``ephemeral``).
+    :returns: ``(written, removed)``: how many rows were added or changed,
+        and how many removed.
+    """
+    session = context.session
+    wanted = {str(flavor.id): flavor for flavor in flavors}
+    in_use = _flavors_in_use(context)
+    removed = 0
+    for row in session.query(models.Flavor).all():
+        if row.id not in wanted and row.id not in in_use:
+            session.delete(row)
+            removed += 1
+    # NOTE(names): names are unique; removals first, so that a flavor
+    # re-created under a new id can take its old name.
+    session.flush()
+    written = 0
+    for flavor_id, flavor in sorted(wanted.items()):
+        values = {'name': flavor.name, 'ram': flavor.ram,
+                  'vcpus': flavor.vcpus, 'disk': flavor.disk or 0,
+                  'ephemeral': flavor.ephemeral or 0}
+        row = session.get(models.Flavor, flavor_id)
+        if row is None:
+            session.add(models.Flavor(id=flavor_id, **values))
+            written += 1
+        elif any(getattr(row, key) != value
+                 for key, value in values.items()):
+            for key, value in values.items():
+                setattr(row, key, value)
+            written += 1
+    return written, removed

@@ -3,7 +3,12 @@
 ::
 
     MarkBuildFailedOnRevert   revert: ERROR (server or guest) + fault
-    LoadBuildInfo             the row, flavor, datastore
+    LoadBuildInfo             the row, flavor (driver's), datastore, image
+    MakeInstanceKey           the per-instance key, stored on the row
+    GuestTransport            the guest's broker options (or none)
+    RenderGuestFiles          guest_info.conf with identity and key
+    CreateVolume              revert: delete the volume
+    BuildServerSpec           the ServerSpec every driver gets
     CreateServer              revert: delete the server
     SaveServer                server id, addresses, server status
     WaitForAgent              until the agent answers a ping (fails at
@@ -30,6 +35,7 @@ from trove_lite.db.repositories import resource_locks
 from trove_lite.taskmanager.flows import common
 from trove_lite.taskmanager.tasks import compute
 from trove_lite.taskmanager.tasks import guest
+from trove_lite.taskmanager.tasks import guest_files
 from trove_lite.taskmanager.tasks import instances as instance_tasks
 
 LOG = logging.getLogger(__name__)
@@ -41,7 +47,12 @@ def get_flow(driver):
     """The create flow for ``driver``."""
     flow = linear_flow.Flow('create-instance')
     flow.add(instance_tasks.MarkBuildFailedOnRevert(),
-             instance_tasks.LoadBuildInfo(),
+             instance_tasks.LoadBuildInfo(driver),
+             guest_files.MakeInstanceKey(),
+             guest_files.GuestTransport(driver),
+             guest_files.RenderGuestFiles(),
+             compute.CreateVolume(driver),
+             compute.BuildServerSpec(),
              compute.CreateServer(driver),
              instance_tasks.SaveServer(),
              guest.WaitForAgent(driver),

@@ -6,6 +6,7 @@
     LoadInstance
     StopDatabase                        guest: stop cleanly, if reachable
     DeleteServer                        every process, file and address
+    DeleteVolume                        its data volume, if any
     MarkDeleted                         the row is soft-deleted
 """
 
@@ -29,6 +30,7 @@ def get_flow(driver):
              instance_tasks.LoadInstance(),
              guest.StopDatabase(),
              compute.DeleteServer(driver),
+             compute.DeleteVolume(driver),
              instance_tasks.MarkDeleted())
     return flow
 

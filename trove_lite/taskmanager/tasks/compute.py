@@ -1,16 +1,86 @@
-"""Tasks on the compute driver: the instance's server."""
+"""Tasks on the compute driver: the instance's volume and server."""
 
+from oslo_config import cfg
 from oslo_log import log as logging
 from taskflow import task
 
+from trove_lite.compute import base as compute_base
 from trove_lite.db.repositories import instances
 from trove_lite.taskmanager.tasks import base
 
 LOG = logging.getLogger(__name__)
 
 
+class CreateVolume(task.Task):
+    """Make the instance's data volume (none without a ``volume_size``)
+    and record it on the row.
+
+    Revert deletes it.
+
+    :param driver: the ``ComputeDriver``.
+    """
+
+    default_provides = 'volume'
+
+    def __init__(self, driver, **kwargs):
+        super().__init__(**kwargs)
+        self.driver = driver
+
+    def execute(self, context, instance_id, instance):
+        if not instance.volume_size:
+            return None
+        volume = self.driver.create_volume(
+            context, instance, compute_base.VolumeSpec(
+                size=instance.volume_size,
+                volume_type=cfg.CONF.cinder_volume_type))
+        instances.update(context, instance_id, volume_id=volume.id)
+        return volume
+
+    def revert(self, context, instance_id, instance, result=None, **kwargs):
+        if not isinstance(result, compute_base.Volume):
+            return
+        try:
+            self.driver.delete_volume(context, instance, result.id)
+            instances.update(context, instance_id, volume_id=None)
+        except Exception:
+            # NOTE(revert): see CreateServer.revert.
+            LOG.exception('Could not delete volume %s of instance %s',
+                          result.id, instance_id)
+
+
+class BuildServerSpec(task.Task):
+    """Decide what the instance's server is: the ``ServerSpec`` every
+    driver gets (what a Nova driver boots).
+
+    The networks and security groups are the deployment's
+    (``[DEFAULT] management_networks``, ``management_security_groups``);
+    the image is the datastore version's (its id, or its tags).
+    """
+
+    default_provides = 'server_spec'
+
+    def execute(self, instance, flavor, guest_info, image, guest_files,
+                volume=None):
+        port = guest_info.get('port')
+        return compute_base.ServerSpec(
+            name=instance.name or instance.id,
+            flavor=flavor,
+            image_id=image.get('image_id'),
+            image_tags=tuple(image.get('image_tags') or ()),
+            networks=tuple({'net_id': net}
+                           for net in cfg.CONF.management_networks),
+            security_groups=tuple(cfg.CONF.management_security_groups),
+            service_ports=(port,) if port else (),
+            volume=(compute_base.VolumeSpec(
+                size=volume.size, volume_type=cfg.CONF.cinder_volume_type,
+                volume_id=volume.id) if volume is not None else None),
+            files=dict(guest_files),
+            metadata={'trove_instance_id': instance.id,
+                      'trove_project_id': instance.tenant_id or ''})
+
+
 class CreateServer(task.Task):
-    """Create the instance's server and start its guest agent.
+    """Create the instance's server from the spec; its guest agent starts.
 
     Revert deletes the server (whatever part of it exists), so a failed
     create leaves nothing behind.
@@ -24,12 +94,10 @@ class CreateServer(task.Task):
         super().__init__(**kwargs)
         self.driver = driver
 
-    def execute(self, context, instance_id, holder, instance, flavor,
-                guest_info):
+    def execute(self, context, instance_id, holder, instance, server_spec):
         if not instances.holds_lock(context, instance_id, holder):
             raise base.LockLost(uuid=instance_id)
-        server = self.driver.create_server(context, instance, flavor,
-                                           guest_info)
+        server = self.driver.create_server(context, instance, server_spec)
         # NOTE(locks): a delete that took the instance over while the
         # server was being made may have found nothing to delete; the
         # revert removes what we made.
@@ -56,3 +124,17 @@ class DeleteServer(task.Task):
 
     def execute(self, context, instance):
         self.driver.delete_server(context, instance)
+
+
+class DeleteVolume(task.Task):
+    """Delete the instance's data volume, if it has one (after its server,
+    which had it attached).
+    """
+
+    def __init__(self, driver, **kwargs):
+        super().__init__(**kwargs)
+        self.driver = driver
+
+    def execute(self, context, instance):
+        if instance.volume_id:
+            self.driver.delete_volume(context, instance, instance.volume_id)

@@ -29,8 +29,8 @@ _AGENT_MAY_RUN = frozenset([states.SERVER_BUILD, states.SERVER_ACTIVE])
 def guest_api(context, instance_id):
     """The client of an instance's agent, sealing with the instance's key.
 
-    The row is read afresh: the key is written while the server is
-    created, after the flow loaded the instance.
+    The row is read afresh: ``MakeInstanceKey`` writes the key after the
+    flow loaded the instance.
     """
     return guest_rpcapi.for_instance(context,
                                      instances.get(context, instance_id))

@@ -21,7 +21,9 @@ from trove_lite.guestagent import info as guest_info_module
 LOG = logging.getLogger(__name__)
 
 # Names of the create flow's tasks whose failure is the server's fault.
-SERVER_TASKS = frozenset(['LoadBuildInfo', 'CreateServer', 'SaveServer'])
+SERVER_TASKS = frozenset(['LoadBuildInfo', 'MakeInstanceKey', 'GuestTransport',
+                          'RenderGuestFiles', 'CreateVolume',
+                          'BuildServerSpec', 'CreateServer', 'SaveServer'])
 
 TAKEN_OVER = 'Another operation took the instance over.'
 
@@ -127,14 +129,26 @@ class MarkBuildFailedOnRevert(MarkFailedOnRevert):
 
 
 class LoadBuildInfo(task.Task):
-    """Read what the build needs: the row, its flavor, its datastore."""
+    """Read what the build needs: the row, its flavor (from the compute
+    driver, which owns flavors), its datastore and the image for it.
 
-    default_provides = ('instance', 'flavor', 'guest_info')
+    :param driver: the ``ComputeDriver``.
+    :returns: ``instance``, ``flavor`` (a ``compute.base.Flavor``),
+        ``guest_info`` (what the guest is told: tenant, datastore, port)
+        and ``image`` (``{'image_id', 'image_tags'}``).
+    """
+
+    default_provides = ('instance', 'flavor', 'guest_info', 'image')
+
+    def __init__(self, driver, **kwargs):
+        super().__init__(**kwargs)
+        self.driver = driver
 
     def execute(self, context, instance_id):
         instance = instances.get(context, instance_id)
-        flavor = flavors.get_flavor(context, instance.flavor_id)
+        flavor = self.driver.get_flavor(context, instance.flavor_id)
         guest_info = {'tenant_id': instance.tenant_id}
+        image = {'image_id': None, 'image_tags': []}
         if instance.datastore_version_id:
             version = datastores.get_version_by_id(
                 context, instance.datastore_version_id)
@@ -143,7 +157,11 @@ class LoadBuildInfo(task.Task):
             port = guest_info_module.DEFAULT_PORTS.get(version.manager)
             if port:
                 guest_info['port'] = port
-        return instance, flavor, guest_info
+            image = {'image_id': version.image_id or None,
+                     'image_tags': [tag.strip() for tag in
+                                    (version.image_tags or '').split(',')
+                                    if tag.strip()]}
+        return instance, flavor, guest_info, image
 
 
 class SaveServer(task.Task):

@@ -1,7 +1,6 @@
 """The local driver with a recording launcher: layout, guest_info.conf,
 addresses, delete and adoption."""
 
-import base64
 import configparser
 import os
 import socket
@@ -10,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.unit import rpc_fixtures
+from trove_lite.common import exception
 from trove_lite.common import states
 from trove_lite.compute import base
 from trove_lite.compute.local import driver as local_driver
@@ -55,14 +54,30 @@ def driver(launcher, instances_path):
     return local_driver.LocalDriver(launcher=launcher)
 
 
-GUEST_INFO = {'datastore_manager': 'mariadb', 'datastore_version': '11.4',
-              'tenant_id': 'p1'}
+GUEST_INFO_CONF = """[DEFAULT]
+guest_id = %(id)s
+
+[guest]
+datastore_manager = mariadb
+datastore_version = 11.4
+tenant_id = p1
+instance_key = the-key
+"""
+
+
+def spec_of(row, flavor, port=None, files=None):
+    """A ServerSpec as the taskmanager makes it."""
+    if files is None:
+        files = {base.GUEST_INFO_PATH: GUEST_INFO_CONF % {'id': row.id}}
+    return base.ServerSpec(name='db', flavor=base.flavor_of(flavor),
+                           service_ports=(port,) if port else (),
+                           files=files)
 
 
 def test_create_lays_out_the_instance(ctx, driver, launcher,
                                       instances_path, new_instance, flavor):
     row = new_instance()
-    server = driver.create_server(ctx, row, flavor, GUEST_INFO)
+    server = driver.create_server(ctx, row, spec_of(row, flavor))
     instance_dir = instances_path / row.id
     for sub in ('data', 'run', 'log'):
         assert (instance_dir / sub).is_dir()
@@ -77,11 +92,10 @@ def test_create_lays_out_the_instance(ctx, driver, launcher,
         server.id, '127.77.0.1', str(instance_dir), 'node-1')
 
 
-def test_guest_info_conf(ctx, driver, instances_path,
-                         new_instance, flavor):
+def test_guest_info_conf_is_the_taskmanagers_plus_local_additions(
+        ctx, driver, instances_path, new_instance, flavor):
     row = new_instance()
-    driver.create_server(ctx, row, flavor,
-                         dict(GUEST_INFO, port=3307))
+    driver.create_server(ctx, row, spec_of(row, flavor, 3307))
     config = configparser.ConfigParser(interpolation=None)
     config.read(instances_path / row.id / 'guest_info.conf')
     assert config['DEFAULT']['guest_id'] == row.id
@@ -90,50 +104,93 @@ def test_guest_info_conf(ctx, driver, instances_path,
     assert guest['datastore_manager'] == 'mariadb'
     assert guest['datastore_version'] == '11.4'
     assert guest['tenant_id'] == 'p1'
+    assert guest['instance_key'] == 'the-key', 'the driver makes no key'
     assert guest['instance_dir'] == str(instances_path / row.id)
     assert guest['bind_host'] == '127.77.0.1'
-    assert guest['port'] == '3307'
-    key = guest['instance_key']
-    assert len(base64.urlsafe_b64decode(key)) == 32
-    assert instances.key_of(ctx, row.id) == key
-    stored = instances.get(ctx, row.id).encrypted_key
-    assert key not in stored, 'the key is encrypted at rest'
+    assert instances.key_of(ctx, row.id) is None
 
 
-def test_guest_info_of_a_process_agent_carries_the_bus(
-        ctx, instances_path, new_instance, flavor, override):
-    rpc_fixtures.register_messaging_opts()
-    override('transport_url', 'rabbit://u:p@mq:5672/')
-    override('control_exchange', 'trove')
-    override('conductor_queue', 'conductor-cell2')
-    driver = local_driver.LocalDriver(RecordingLauncher(True))
+def test_other_files_of_the_guest_conf_dir_land_beside_it(
+        ctx, driver, instances_path, new_instance, flavor):
     row = new_instance()
-    driver.create_server(ctx, row, flavor, GUEST_INFO)
-    config = configparser.ConfigParser(interpolation=None)
-    config.read(instances_path / row.id / 'guest_info.conf')
-    assert config['DEFAULT']['transport_url'] == 'rabbit://u:p@mq:5672/'
-    assert config['DEFAULT']['control_exchange'] == 'trove'
-    assert config['DEFAULT']['conductor_queue'] == 'conductor-cell2'
+    files = {base.GUEST_INFO_PATH: GUEST_INFO_CONF % {'id': row.id},
+             '/etc/trove/conf.d/extra.conf': '[x]\ny = 1\n'}
+    driver.create_server(ctx, row, spec_of(row, flavor, files=files))
+    path = instances_path / row.id / 'extra.conf'
+    assert path.read_text() == '[x]\ny = 1\n'
+    assert oct(os.stat(path).st_mode & 0o777) == '0o600'
 
 
-def test_keys_differ_per_instance(ctx, driver, new_instance,
-                                  flavor):
-    a, b = new_instance(), new_instance()
-    driver.create_server(ctx, a, flavor, GUEST_INFO)
-    driver.create_server(ctx, b, flavor, GUEST_INFO)
-    assert instances.key_of(ctx, a.id) != \
-        instances.key_of(ctx, b.id)
+@pytest.mark.parametrize('files', [
+    {}, {base.GUEST_INFO_PATH: '[DEFAULT]\n', '/etc/passwd': 'x'}])
+def test_files_it_cannot_place_are_a_compute_error(
+        ctx, driver, launcher, instances_path, new_instance,
+        flavor, files):
+    row = new_instance()
+    with pytest.raises(base.ComputeError):
+        driver.create_server(ctx, row,
+                             spec_of(row, flavor, files=files))
+    assert launcher.started == {}
+    # Refused before anything was made.
+    assert not (instances_path / row.id).exists()
+    assert local_servers.get(ctx, row.id) is None
+
+
+def test_a_process_agent_needs_the_transport(instances_path):
+    assert local_driver.LocalDriver(
+        RecordingLauncher(True)).guest_needs_transport
+    assert not local_driver.LocalDriver(
+        RecordingLauncher(False)).guest_needs_transport
+
+
+def test_volume_is_the_data_directory(ctx, driver, instances_path,
+                                      new_instance, flavor):
+    row = new_instance()
+    volume = driver.create_volume(ctx, row, base.VolumeSpec(2))
+    data = instances_path / row.id / 'data'
+    assert data.is_dir() and volume.size == 2
+    driver.create_server(ctx, row, spec_of(row, flavor))
+    assert driver.attach_volume(ctx, row, volume.id) == str(data)
+    assert driver.extend_volume(ctx, row, volume.id, 3).size == 3
+    driver.delete_volume(ctx, row, volume.id)
+    assert not data.exists()
+    driver.delete_volume(ctx, row, volume.id)
+
+
+def test_extending_to_a_smaller_size_is_a_compute_error(
+        ctx, driver, new_instance):
+    row = new_instance()
+    instances.update(ctx, row.id, volume_size=5)
+    row = instances.get(ctx, row.id)
+    with pytest.raises(base.ComputeError):
+        driver.extend_volume(ctx, row, row.id, 5)
+    assert driver.extend_volume(ctx, row, row.id, 6).size == 6
+
+
+def test_server_groups_are_names_only(ctx, driver):
+    group = driver.create_server_group(ctx, 'g', 'affinity')
+    assert group
+    driver.delete_server_group(ctx, group)
+
+
+def test_flavors_are_the_flavors_table(ctx, driver, flavor):
+    assert driver.flavors_in_infra_db
+    assert driver.list_flavors(ctx) == [
+        base.Flavor('1', 'm1.tiny', 512, 1, 1, 0)]
+    assert driver.get_flavor(ctx, '1').ram == 512
+    with pytest.raises(exception.FlavorNotFound):
+        driver.get_flavor(ctx, '2')
 
 
 def test_addresses_are_unique_and_reused(ctx, driver,
                                          new_instance, flavor):
     rows = [new_instance() for _ in range(3)]
-    got = [driver.create_server(ctx, r, flavor, GUEST_INFO)
+    got = [driver.create_server(ctx, r, spec_of(r, flavor))
            .addresses[0]['address'] for r in rows]
     assert got == ['127.77.0.1', '127.77.0.2', '127.77.0.3']
     driver.delete_server(ctx, rows[1])
-    again = driver.create_server(ctx, new_instance(), flavor,
-                                 GUEST_INFO)
+    row = new_instance()
+    again = driver.create_server(ctx, row, spec_of(row, flavor))
     assert again.addresses[0]['address'] == '127.77.0.2'
 
 
@@ -141,17 +198,17 @@ def test_a_full_range_is_a_compute_error(ctx, driver,
                                          new_instance, flavor, override):
     override('address_range', '127.77.0.0/30', group='local')
     for _ in range(2):
-        driver.create_server(ctx, new_instance(), flavor,
-                             GUEST_INFO)
+        row = new_instance()
+        driver.create_server(ctx, row, spec_of(row, flavor))
+    row = new_instance()
     with pytest.raises(base.ComputeError):
-        driver.create_server(ctx, new_instance(), flavor,
-                             GUEST_INFO)
+        driver.create_server(ctx, row, spec_of(row, flavor))
 
 
 def test_delete_removes_everything(ctx, driver, launcher,
                                    instances_path, new_instance, flavor):
     row = new_instance()
-    driver.create_server(ctx, row, flavor, GUEST_INFO)
+    driver.create_server(ctx, row, spec_of(row, flavor))
     instance_dir = instances_path / row.id
     # A datastore server started detached by the agent: found by its
     # command line naming the instance directory.
@@ -179,17 +236,16 @@ def test_delete_removes_everything(ctx, driver, launcher,
 def test_delete_is_idempotent(ctx, driver, new_instance, flavor):
     row = new_instance()
     driver.delete_server(ctx, row)
-    driver.create_server(ctx, row, flavor, GUEST_INFO)
+    driver.create_server(ctx, row, spec_of(row, flavor))
     driver.delete_server(ctx, row)
     driver.delete_server(ctx, row)
-    assert driver.server_status(ctx, row) == states.SERVER_DELETED
 
 
 def test_server_status(ctx, driver, launcher, new_instance,
                        flavor):
     row = new_instance()
     assert driver.server_status(ctx, row) == states.SERVER_DELETED
-    driver.create_server(ctx, row, flavor, GUEST_INFO)
+    driver.create_server(ctx, row, spec_of(row, flavor))
     assert driver.server_status(ctx, row) == states.SERVER_ACTIVE
     launcher.stop(row.id)
     assert driver.server_status(ctx, row) == states.SERVER_SHUTDOWN
@@ -199,7 +255,7 @@ def test_console_output_is_the_tail_of_the_agent_log(
         ctx, driver, instances_path, new_instance, flavor):
     row = new_instance()
     assert driver.console_output(ctx, row) == ''
-    driver.create_server(ctx, row, flavor, GUEST_INFO)
+    driver.create_server(ctx, row, spec_of(row, flavor))
     assert driver.console_output(ctx, row) == ''
     log = instances_path / row.id / 'log' / 'agent.log'
     log.write_text('x' * 100 + 'Failed to find some config files\n')
@@ -212,7 +268,7 @@ def test_adopt_starts_agents_of_live_instances(ctx, driver,
                                                flavor, override):
     live, gone, running = new_instance(), new_instance(), new_instance()
     for row in (live, gone, running):
-        driver.create_server(ctx, row, flavor, GUEST_INFO)
+        driver.create_server(ctx, row, spec_of(row, flavor))
     instances.mark_deleted(ctx, gone.id)
     launcher.started.pop(live.id)
     launcher.started.pop(gone.id)
@@ -245,8 +301,9 @@ def test_create_skips_an_address_whose_port_is_taken(
         ctx, driver, new_instance, flavor):
     listener, port = _listener_on_first_free()
     with listener:
-        server = driver.create_server(ctx, new_instance(), flavor,
-                                      dict(GUEST_INFO, port=port))
+        row = new_instance()
+        server = driver.create_server(ctx, row,
+                                      spec_of(row, flavor, port))
     assert server.addresses[0]['address'] == '127.77.0.2'
 
 

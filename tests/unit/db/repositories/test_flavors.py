@@ -3,8 +3,10 @@
 import pytest
 
 from trove_lite.common import exception
+from trove_lite.compute import base as compute_base
 from trove_lite.db.repositories import datastores as ds_repo
 from trove_lite.db.repositories import flavors as repo
+from trove_lite.db.repositories import instances
 
 
 def test_create_and_get(ctx):
@@ -53,3 +55,34 @@ def test_delete_refuses_while_a_version_allows_it(ctx):
     ds_repo.delete_version_metadata(ctx, version.id, ds_repo.FLAVOR_KEY,
                                     '1')
     repo.delete_flavor(ctx, '1')
+
+
+def _flavor(flavor_id, name, ram):
+    return compute_base.Flavor(flavor_id, name, ram, 2, 20, 0)
+
+
+def test_sync_copies_a_drivers_flavors(context):
+    written, removed = repo.sync(context, [_flavor('42', 'nova.big', 8192),
+                                           _flavor('43', 'nova.small', 1024)])
+    assert (written, removed) == (2, 0)
+    assert [(f.id, f.name, f.ram, f.vcpus, f.disk)
+            for f in repo.list_flavors(context)] == [
+        ('42', 'nova.big', 8192, 2, 20), ('43', 'nova.small', 1024, 2, 20)]
+    # Nothing changed: nothing written.
+    assert repo.sync(context, [_flavor('42', 'nova.big', 8192),
+                               _flavor('43', 'nova.small', 1024)]) == (0, 0)
+
+
+def test_sync_keeps_flavors_still_in_use_and_drops_the_rest(context):
+    repo.sync(context, [_flavor('42', 'nova.big', 8192),
+                        _flavor('43', 'nova.small', 1024),
+                        _flavor('44', 'nova.pinned', 512)])
+    instances.create(context, {'name': 'db', 'tenant_id': 'p',
+                               'flavor_id': '42'})
+    ds_repo.update_datastore(context, 'mysql')
+    version = ds_repo.upsert_version(context, 'mysql', '8.0', 'mysql')
+    ds_repo.add_version_metadata(context, version.id, ds_repo.FLAVOR_KEY,
+                                 ['44'])
+    written, removed = repo.sync(context, [_flavor('45', 'nova.small', 2048)])
+    assert (written, removed) == (1, 1)
+    assert [f.id for f in repo.list_flavors(context)] == ['42', '44', '45']

@@ -1,6 +1,7 @@
 """The create flow end to end: fake driver, fake guests, real conductor,
 in-memory bus."""
 
+import configparser
 import threading
 
 from tests.unit.rpc_fixtures import (  # noqa: F401
@@ -8,9 +9,12 @@ from tests.unit.rpc_fixtures import (  # noqa: F401
 from tests import waiting
 from trove_lite.common import notifications
 from trove_lite.common import states
+from trove_lite.compute import base as compute_base
 from trove_lite.compute.fake import driver as fake_driver
 from trove_lite.compute.fake import guest as fake_guest
+from trove_lite.compute.local import driver as local_driver
 from trove_lite.conductor import reconcilers
+from trove_lite.db.repositories import datastores
 from trove_lite.db.repositories import instances
 from trove_lite.taskmanager.flows import create_instance
 from trove_lite.taskmanager.flows import delete_instance
@@ -194,3 +198,77 @@ def test_a_create_that_does_not_run_sends_an_error(ctx, driver, conductor,
     instances.update(ctx, row.id, lock_holder='someone')
     assert not _run(ctx, driver, row.id, notice=_notice(ctx, row.id))
     assert notifications_on.types() == ['dbaas.instance_create.error']
+
+
+def _mariadb_version(ctx):
+    datastores.update_datastore(ctx, 'mariadb')
+    return datastores.upsert_version(ctx, 'mariadb', '11.4', 'mariadb',
+                                     image_tags=['trove', 'mariadb'])
+
+
+def test_the_driver_gets_the_spec_a_nova_driver_would_boot(
+        ctx, driver, guests, conductor, new_instance, override):
+    """The fake driver records the spec: this is what a Nova driver gets."""
+    override('management_networks', ['mgmt-net'])
+    override('management_security_groups', ['trove-guests'])
+    row = new_instance()
+    instances.update(ctx, row.id,
+                     datastore_version_id=_mariadb_version(ctx).id)
+    assert _run(ctx, driver, row.id)
+    spec = driver.specs[row.id]
+    row = instances.get(ctx, row.id)
+    assert spec.name == 'db'
+    assert spec.flavor == compute_base.Flavor('1', 'm1.tiny', 512, 1, 1, 0)
+    assert (spec.image_id, spec.image_tags) == (None, ('trove', 'mariadb'))
+    assert spec.networks == ({'net_id': 'mgmt-net'},)
+    assert spec.security_groups == ('trove-guests',)
+    assert spec.service_ports == (3306,)
+    assert spec.availability_zone is None and spec.server_group_id is None
+    assert spec.volume == compute_base.VolumeSpec(1, None, row.volume_id)
+    assert driver.volumes[row.volume_id].size == 1
+    assert spec.metadata == {'trove_instance_id': row.id,
+                             'trove_project_id': 'p1'}
+    assert list(spec.files) == [compute_base.GUEST_INFO_PATH]
+    config = configparser.ConfigParser(interpolation=None)
+    config.read_string(spec.files[compute_base.GUEST_INFO_PATH])
+    assert config['DEFAULT']['guest_id'] == row.id
+    # NOTE(guest): fake guests share the control plane's transport.
+    assert 'transport_url' not in config['DEFAULT']
+    assert {key: config['guest'][key] for key in (
+        'datastore_manager', 'datastore_version', 'tenant_id', 'port',
+        'instance_key')} == {
+        'datastore_manager': 'mariadb', 'datastore_version': '11.4',
+        'tenant_id': 'p1', 'port': '3306',
+        'instance_key': instances.key_of(ctx, row.id)}
+
+
+def test_a_failed_create_deletes_its_volume(ctx, guests, conductor,
+                                            new_instance):
+    driver = fake_driver.FakeDriver(launcher=guests,
+                                    fail_create=RuntimeError('no room'))
+    row = new_instance()
+    assert not _run(ctx, driver, row.id)
+    assert driver.volumes == {}
+    assert instances.get(ctx, row.id).volume_id is None
+
+
+def test_the_local_driver_writes_the_files_the_taskmanager_rendered(
+        ctx, conductor, new_instance, tmp_path, override):
+    override('instances_path', str(tmp_path / 'instances'), group='local')
+    override('address_range', '127.77.0.0/29', group='local')
+    guests = fake_guest.FakeGuestLauncher()
+    driver = local_driver.LocalDriver(launcher=guests)
+    row = new_instance()
+    try:
+        assert _run(ctx, driver, row.id)
+    finally:
+        guests.stop_all()
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(tmp_path / 'instances' / row.id / 'guest_info.conf')
+    assert config['DEFAULT']['guest_id'] == row.id
+    assert config['guest']['instance_key'] == instances.key_of(ctx, row.id)
+    assert config['guest']['tenant_id'] == 'p1'
+    # The local driver's own additions, and nothing else of its own.
+    assert config['guest']['instance_dir'] == str(
+        tmp_path / 'instances' / row.id)
+    assert config['guest']['bind_host'] == '127.77.0.1'

@@ -11,11 +11,13 @@ def test_delete_an_active_instance(ctx, driver, guests, conductor,
                                    new_instance):
     row = new_instance()
     assert create_instance.run(ctx, driver, row.id, [], [], None)
+    assert len(driver.volumes) == 1
     guest = guests.guests[row.id]
     instances.start(ctx, row.id, 'delete', 'api')
     assert delete_instance.run(ctx, driver, row.id)
     assert guest.endpoint.calls == ['rpc_ping', 'prepare', 'stop_db']
     assert driver.servers == {} and row.id not in guests.guests
+    assert driver.volumes == {}, 'the volume goes with the instance'
     assert instances.list_instances(ctx) == []
 
 

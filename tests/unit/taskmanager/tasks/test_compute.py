@@ -3,6 +3,7 @@
 import pytest
 
 from trove_lite.common import states
+from trove_lite.compute import base as compute_base
 from trove_lite.compute.fake import driver as fake_driver
 from trove_lite.db.repositories import instances
 from trove_lite.taskmanager.tasks import base
@@ -14,27 +15,34 @@ def plain_driver():
     return fake_driver.FakeDriver()
 
 
-def test_create_server_and_revert(ctx, new_instance, flavor, plain_driver):
+@pytest.fixture
+def spec(flavor):
+    return compute_base.ServerSpec(name='db',
+                                   flavor=compute_base.flavor_of(flavor))
+
+
+def test_create_server_and_revert(ctx, new_instance, spec, plain_driver):
     row = new_instance()
     instances.claim(ctx, row.id, 'h', states.BUILDING)
     task = compute.CreateServer(plain_driver)
-    server = task.execute(ctx, row.id, 'h', row, flavor, {})
+    server = task.execute(ctx, row.id, 'h', row, spec)
+    assert plain_driver.specs[row.id] is spec
     assert plain_driver.servers[row.id] == server
     task.revert(ctx, row)
     assert plain_driver.servers == {}
 
 
-def test_create_server_refuses_without_the_lock(ctx, new_instance, flavor,
+def test_create_server_refuses_without_the_lock(ctx, new_instance, spec,
                                                 plain_driver):
     row = new_instance()
     with pytest.raises(base.LockLost):
         compute.CreateServer(plain_driver).execute(ctx, row.id, 'h', row,
-                                                   flavor, {})
+                                                   spec)
     assert plain_driver.servers == {}
 
 
 def test_create_server_notices_a_takeover_during_create(
-        ctx, new_instance, flavor, plain_driver, monkeypatch):
+        ctx, new_instance, spec, plain_driver, monkeypatch):
     row = new_instance()
     instances.claim(ctx, row.id, 'h', states.BUILDING)
     create = plain_driver.create_server
@@ -48,7 +56,7 @@ def test_create_server_notices_a_takeover_during_create(
                         create_then_delete_request)
     with pytest.raises(base.LockLost):
         compute.CreateServer(plain_driver).execute(ctx, row.id, 'h', row,
-                                                   flavor, {})
+                                                   spec)
 
 
 def test_revert_swallows_driver_errors(ctx, new_instance, plain_driver,
@@ -68,10 +76,65 @@ def test_revert_swallows_driver_errors(ctx, new_instance, plain_driver,
         caplog.text
 
 
-def test_delete_server(ctx, new_instance, flavor, plain_driver):
+def test_delete_server(ctx, new_instance, spec, plain_driver):
     row = new_instance()
-    plain_driver.create_server(ctx, row, flavor, {})
+    plain_driver.create_server(ctx, row, spec)
     compute.DeleteServer(plain_driver).execute(ctx, row)
     assert plain_driver.deleted == [row.id]
     # Idempotent.
     compute.DeleteServer(plain_driver).execute(ctx, row)
+
+
+def test_create_volume_records_it_and_revert_deletes_it(
+        ctx, new_instance, plain_driver):
+    row = new_instance()
+    task = compute.CreateVolume(plain_driver)
+    volume = task.execute(ctx, row.id, row)
+    assert volume.size == 1
+    assert plain_driver.volumes == {volume.id: volume}
+    assert instances.get(ctx, row.id).volume_id == volume.id
+    task.revert(ctx, row.id, row, result=volume)
+    assert plain_driver.volumes == {}
+    assert instances.get(ctx, row.id).volume_id is None
+
+
+def test_no_volume_without_a_size(ctx, new_instance, plain_driver):
+    row = new_instance()
+    instances.update(ctx, row.id, volume_size=None)
+    row = instances.get(ctx, row.id)
+    assert compute.CreateVolume(plain_driver).execute(ctx, row.id,
+                                                      row) is None
+    assert plain_driver.volumes == {}
+    compute.CreateVolume(plain_driver).revert(ctx, row.id, row, result=None)
+
+
+def test_server_spec(ctx, new_instance, flavor, override):
+    override('management_networks', ['net-a', 'net-b'])
+    override('management_security_groups', ['trove-sg'])
+    override('cinder_volume_type', 'ssd')
+    row = new_instance()
+    volume = compute_base.Volume('vol-1', 1, 'available')
+    spec = compute.BuildServerSpec().execute(
+        row, compute_base.flavor_of(flavor),
+        {'tenant_id': 'p1', 'port': 3306},
+        {'image_id': None, 'image_tags': ['trove', 'mariadb']},
+        {compute_base.GUEST_INFO_PATH: 'x'}, volume)
+    assert spec == compute_base.ServerSpec(
+        name='db', flavor=compute_base.flavor_of(flavor),
+        image_tags=('trove', 'mariadb'),
+        networks=({'net_id': 'net-a'}, {'net_id': 'net-b'}),
+        security_groups=('trove-sg',), service_ports=(3306,),
+        volume=compute_base.VolumeSpec(1, 'ssd', 'vol-1'),
+        files={compute_base.GUEST_INFO_PATH: 'x'},
+        metadata={'trove_instance_id': row.id, 'trove_project_id': 'p1'})
+
+
+def test_delete_volume(ctx, new_instance, plain_driver):
+    row = new_instance()
+    volume = compute.CreateVolume(plain_driver).execute(ctx, row.id, row)
+    row = instances.get(ctx, row.id)
+    compute.DeleteVolume(plain_driver).execute(ctx, row)
+    assert plain_driver.volumes == {}
+    assert row.volume_id == volume.id
+    # An instance without a volume has nothing to delete.
+    compute.DeleteVolume(plain_driver).execute(ctx, new_instance())

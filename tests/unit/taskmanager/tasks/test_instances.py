@@ -2,12 +2,12 @@
 
 from unittest import mock
 
-import pytest
 from taskflow.types import failure
 
 from trove_lite.common import exception
 from trove_lite.common import states
 from trove_lite.compute import base as compute_base
+from trove_lite.compute.fake import driver as fake_driver
 from trove_lite.db.repositories import instances
 from trove_lite.taskmanager.tasks import base
 from trove_lite.taskmanager.tasks import instances as tasks
@@ -74,34 +74,60 @@ def test_mark_failed_on_revert_generic(ctx, new_instance):
     assert instances.get_fault(ctx, row.id).message == 'No restart.'
 
 
+class FlavorDriver(fake_driver.FakeDriver):
+    """Flavors from somewhere other than the flavors table (Nova's)."""
+
+    def get_flavor(self, context, flavor_id):
+        if flavor_id != '42':
+            raise exception.FlavorNotFound(uuid=flavor_id)
+        return compute_base.Flavor('42', 'nova.big', 8192, 4, 40, 0)
+
+
 def test_load_build_info(ctx, new_instance, flavor):
     row = new_instance()
-    instance, got_flavor, guest_info = tasks.LoadBuildInfo().execute(
-        ctx, row.id)
+    instance, got_flavor, guest_info, image = tasks.LoadBuildInfo(
+        fake_driver.FakeDriver()).execute(ctx, row.id)
     assert instance.id == row.id
-    assert got_flavor.ram == 512
+    assert got_flavor == compute_base.Flavor('1', 'm1.tiny', 512, 1, 1, 0)
     assert guest_info == {'tenant_id': 'p1'}
+    assert image == {'image_id': None, 'image_tags': []}
+
+
+def test_load_build_info_takes_the_flavor_from_the_driver(ctx,
+                                                          new_instance):
+    row = new_instance()
+    instances.update(ctx, row.id, flavor_id='42')
+    _, got_flavor, _, _ = tasks.LoadBuildInfo(FlavorDriver()).execute(
+        ctx, row.id)
+    assert got_flavor.name == 'nova.big' and got_flavor.ram == 8192
 
 
 def test_load_build_info_reads_the_datastore(ctx, new_instance):
     row = new_instance()
-    version = mock.Mock(manager='mariadb', version='11.4')
+    version = mock.Mock(manager='mariadb', version='11.4', image_id=None,
+                        image_tags='trove, mariadb')
     instances.update(ctx, row.id, datastore_version_id=None)
     with mock.patch.object(instances, 'get') as get, \
             mock.patch.object(tasks.datastores, 'get_version_by_id',
                               return_value=version):
         get.return_value = mock.Mock(flavor_id='1', tenant_id='p1',
                                      datastore_version_id='v1')
-        _, _, guest_info = tasks.LoadBuildInfo().execute(ctx, row.id)
+        _, _, guest_info, image = tasks.LoadBuildInfo(
+            fake_driver.FakeDriver()).execute(ctx, row.id)
     assert guest_info == {'tenant_id': 'p1', 'datastore_manager': 'mariadb',
                           'datastore_version': '11.4', 'port': 3306}
+    assert image == {'image_id': None, 'image_tags': ['trove', 'mariadb']}
 
 
 def test_load_build_info_of_a_missing_flavor_fails(ctx, new_instance):
     row = new_instance()
     instances.update(ctx, row.id, flavor_id='nope')
-    with pytest.raises(exception.FlavorNotFound):
-        tasks.LoadBuildInfo().execute(ctx, row.id)
+    try:
+        tasks.LoadBuildInfo(fake_driver.FakeDriver()).execute(ctx, row.id)
+    except exception.FlavorNotFound:
+        pass
+    else:
+        raise AssertionError('no FlavorNotFound')
 
 
 def test_save_server_and_revert(ctx, new_instance):

@@ -1,0 +1,47 @@
+"""The compute driver interface: what every driver must offer."""
+
+import dataclasses
+
+import pytest
+
+from trove_lite.compute import base
+from trove_lite.compute.fake import driver as fake_driver
+from trove_lite.compute.local import driver as local_driver
+
+INTERFACE = frozenset([
+    'create_server', 'delete_server', 'server_status', 'console_output',
+    'create_volume', 'attach_volume', 'extend_volume', 'delete_volume',
+    'create_server_group', 'delete_server_group', 'list_flavors',
+    'get_flavor'])
+
+
+def test_the_interface_and_its_documentation():
+    assert base.ComputeDriver.__abstractmethods__ == INTERFACE
+    for name in INTERFACE:
+        doc = getattr(base.ComputeDriver, name).__doc__
+        assert ':returns:' in doc or ':raises:' in doc, name
+
+
+def test_adoption_is_not_the_interfaces_business():
+    assert not hasattr(base.ComputeDriver, 'adopt_servers')
+    assert callable(local_driver.LocalDriver.adopt_servers)
+
+
+@pytest.mark.parametrize('driver', [fake_driver.FakeDriver,
+                                    local_driver.LocalDriver])
+def test_every_driver_implements_it(driver):
+    assert not driver.__abstractmethods__
+
+
+def test_a_spec_says_what_a_nova_driver_needs_and_hides_its_files():
+    fields = {field.name for field in dataclasses.fields(base.ServerSpec)}
+    assert fields == {
+        'name', 'flavor', 'image_id', 'image_tags', 'networks',
+        'security_groups', 'service_ports', 'availability_zone',
+        'server_group_id', 'volume', 'files', 'metadata', 'user_data',
+        'config_drive'}
+    spec = base.ServerSpec(name='db', flavor=None,
+                           files={base.GUEST_INFO_PATH: 'instance_key = k'})
+    assert 'instance_key' not in repr(spec)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.name = 'other'
