@@ -61,28 +61,28 @@ def _flavor(flavor_id, name, ram):
     return compute_base.Flavor(flavor_id, name, ram, 2, 20, 0)
 
 
-def test_sync_copies_a_drivers_flavors(context):
-    written, removed = repo.sync(context, [_flavor('42', 'nova.big', 8192),
+def test_sync_copies_a_drivers_flavors(ctx):
+    written, removed = repo.sync(ctx, [_flavor('42', 'nova.big', 8192),
                                            _flavor('43', 'nova.small', 1024)])
     assert (written, removed) == (2, 0)
     assert [(f.id, f.name, f.ram, f.vcpus, f.disk)
-            for f in repo.list_flavors(context)] == [
+            for f in repo.list_flavors(ctx)] == [
         ('42', 'nova.big', 8192, 2, 20), ('43', 'nova.small', 1024, 2, 20)]
     # Nothing changed: nothing written.
-    assert repo.sync(context, [_flavor('42', 'nova.big', 8192),
+    assert repo.sync(ctx, [_flavor('42', 'nova.big', 8192),
                                _flavor('43', 'nova.small', 1024)]) == (0, 0)
 
 
-def test_sync_keeps_flavors_still_in_use_and_drops_the_rest(context):
-    repo.sync(context, [_flavor('42', 'nova.big', 8192),
+def test_sync_keeps_flavors_still_in_use_and_drops_the_rest(ctx):
+    repo.sync(ctx, [_flavor('42', 'nova.big', 8192),
                         _flavor('43', 'nova.small', 1024),
                         _flavor('44', 'nova.pinned', 512)])
-    instances.create(context, {'name': 'db', 'tenant_id': 'p',
+    instances.create(ctx, {'name': 'db', 'tenant_id': 'p',
                                'flavor_id': '42'})
-    ds_repo.update_datastore(context, 'mysql')
-    version = ds_repo.upsert_version(context, 'mysql', '8.0', 'mysql')
-    ds_repo.add_version_metadata(context, version.id, ds_repo.FLAVOR_KEY,
+    ds_repo.update_datastore(ctx, 'mysql')
+    version = ds_repo.upsert_version(ctx, 'mysql', '8.0', 'mysql')
+    ds_repo.add_version_metadata(ctx, version.id, ds_repo.FLAVOR_KEY,
                                  ['44'])
-    written, removed = repo.sync(context, [_flavor('45', 'nova.small', 2048)])
+    written, removed = repo.sync(ctx, [_flavor('45', 'nova.small', 2048)])
     assert (written, removed) == (1, 1)
-    assert [f.id for f in repo.list_flavors(context)] == ['42', '44', '45']
+    assert [f.id for f in repo.list_flavors(ctx)] == ['42', '44', '45']
