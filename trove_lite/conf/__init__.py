@@ -14,6 +14,7 @@ from trove_lite.conf import database
 from trove_lite.conf import datastores
 from trove_lite.conf import default
 from trove_lite.conf import guest_agent
+from trove_lite.conf import guest_broker
 from trove_lite.conf import instances
 from trove_lite.conf import messaging
 from trove_lite.conf import notifications
@@ -30,6 +31,7 @@ conductor.register_opts(CONF)
 database.register_opts(CONF)
 datastores.register_opts(CONF)
 guest_agent.register_opts(CONF)
+guest_broker.register_opts(CONF)
 instances.register_opts(CONF)
 messaging.register_opts(CONF)
 notifications.register_opts(CONF)

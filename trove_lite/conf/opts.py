@@ -12,6 +12,7 @@ from trove_lite.conf import database
 from trove_lite.conf import datastores
 from trove_lite.conf import default
 from trove_lite.conf import guest_agent
+from trove_lite.conf import guest_broker
 from trove_lite.conf import instances
 from trove_lite.conf import messaging
 from trove_lite.conf import notifications
@@ -20,8 +21,8 @@ from trove_lite.conf import taskmanager
 from trove_lite.conf import upgrade_levels
 
 _MODULES = (default, api, instances, messaging, notifications, quota, database,
-            upgrade_levels, guest_agent, compute, taskmanager, conductor,
-            datastores)
+            upgrade_levels, guest_agent, guest_broker, compute, taskmanager,
+            conductor, datastores)
 
 
 def list_opts():

@@ -67,15 +67,6 @@ def port_free(port):
     return usable
 
 
-def _option(name):
-    # oslo.messaging registers its options when the first transport is
-    # built; a taskmanager has built one before any create.
-    try:
-        return getattr(cfg.CONF, name) or ''
-    except cfg.NoSuchOptError:
-        return ''
-
-
 class LocalDriver(base.ComputeDriver):
     """Instances as directories and processes of this host.
 
@@ -124,13 +115,18 @@ class LocalDriver(base.ComputeDriver):
         config = configparser.ConfigParser(interpolation=None)
         default = {'guest_id': instance.id}
         if self.launcher.separate_process:
-            # NOTE(guest): an agent process needs the bus; an agent thread
-            # shares the control plane's transport and gets no URL at all.
-            default['transport_url'] = _option('transport_url')
-            default['control_exchange'] = _option('control_exchange')
-            # NOTE(rabbit): the agent reports to the conductors' topic;
-            # a non-default one would otherwise go unheard.
-            default['conductor_queue'] = _option('conductor_queue')
+            # NOTE(guest_broker): an agent process needs the bus, through
+            # the broker identity of its own that the taskmanager made
+            # (``guest_transport``: transport_url, control_exchange,
+            # conductor_queue); never the control plane's credentials. An
+            # agent thread shares the control plane's transport.
+            transport = guest_info.get('guest_transport')
+            if not transport:
+                raise base.ComputeError(
+                    reason='a guest agent process needs a broker identity '
+                           'of its own, and [guest_broker] driver gave '
+                           'none (use rabbitmq, or shared for tests)')
+            default.update(transport)
         config['DEFAULT'] = default
         guest = {
             'datastore_manager': guest_info.get('datastore_manager') or '',

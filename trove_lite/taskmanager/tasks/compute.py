@@ -25,9 +25,13 @@ class CreateServer(task.Task):
         self.driver = driver
 
     def execute(self, context, instance_id, holder, instance, flavor,
-                guest_info):
+                guest_info, guest_transport=None):
         if not instances.holds_lock(context, instance_id, holder):
             raise base.LockLost(uuid=instance_id)
+        # NOTE(guest_broker): minimal hook until the taskmanager renders
+        # guest_info.conf itself: the guest's own broker options travel to
+        # the driver inside guest_info.
+        guest_info = dict(guest_info, guest_transport=guest_transport)
         server = self.driver.create_server(context, instance, flavor,
                                            guest_info)
         # NOTE(locks): a delete that took the instance over while the

@@ -21,7 +21,8 @@ from trove_lite.guestagent import info as guest_info_module
 LOG = logging.getLogger(__name__)
 
 # Names of the create flow's tasks whose failure is the server's fault.
-SERVER_TASKS = frozenset(['LoadBuildInfo', 'CreateServer', 'SaveServer'])
+SERVER_TASKS = frozenset(['LoadBuildInfo', 'CreateGuestIdentity',
+                          'CreateServer', 'SaveServer'])
 
 TAKEN_OVER = 'Another operation took the instance over.'
 
