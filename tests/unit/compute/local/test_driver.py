@@ -114,20 +114,35 @@ def test_guest_info_conf(admin_context, driver, instances_path,
     assert key not in stored, 'the key is encrypted at rest'
 
 
-def test_guest_info_of_a_process_agent_carries_the_bus(
+def test_guest_info_of_a_process_agent_carries_its_own_bus_identity(
         admin_context, instances_path, new_instance, flavor, override):
     rpc_fixtures.register_messaging_opts()
-    override('transport_url', 'rabbit://u:p@mq:5672/')
-    override('control_exchange', 'trove')
-    override('conductor_queue', 'conductor-cell2')
+    override('transport_url', 'rabbit://service:secret@mq:5672/')
     driver = local_driver.LocalDriver(RecordingLauncher(True))
     row = new_instance()
-    driver.create_server(admin_context, row, flavor, GUEST_INFO)
+    transport = {'transport_url': 'rabbit://trove-guest-1:pw@mq:5672/',
+                 'control_exchange': 'trove',
+                 'conductor_queue': 'conductor-cell2'}
+    driver.create_server(admin_context, row, flavor,
+                         dict(GUEST_INFO, guest_transport=transport))
     config = configparser.ConfigParser(interpolation=None)
     config.read(instances_path / row.id / 'guest_info.conf')
-    assert config['DEFAULT']['transport_url'] == 'rabbit://u:p@mq:5672/'
-    assert config['DEFAULT']['control_exchange'] == 'trove'
-    assert config['DEFAULT']['conductor_queue'] == 'conductor-cell2'
+    assert dict(config['DEFAULT']) == dict(transport, guest_id=row.id)
+    text = (instances_path / row.id / 'guest_info.conf').read_text()
+    assert 'service:secret' not in text
+
+
+def test_process_agent_without_bus_identity_is_refused(
+        admin_context, instances_path, new_instance, flavor, override):
+    rpc_fixtures.register_messaging_opts()
+    override('transport_url', 'rabbit://service:secret@mq:5672/')
+    launcher = RecordingLauncher(True)
+    driver = local_driver.LocalDriver(launcher)
+    row = new_instance()
+    with pytest.raises(base.ComputeError, match='broker identity'):
+        driver.create_server(admin_context, row, flavor,
+                             dict(GUEST_INFO, guest_transport=None))
+    assert launcher.started == {}
 
 
 def test_keys_differ_per_instance(admin_context, driver, new_instance,
