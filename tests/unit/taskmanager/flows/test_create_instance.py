@@ -6,6 +6,8 @@ import time
 
 from tests.unit.rpc_fixtures import (  # noqa: F401
     notifications as notifications_on)
+from trove_lite.broker import base as broker_base
+from trove_lite.broker import fake as fake_broker
 from trove_lite.common import notifications
 from trove_lite.common import states
 from trove_lite.compute.fake import driver as fake_driver
@@ -193,3 +195,43 @@ def test_a_create_that_does_not_run_sends_an_error(ctx, driver, conductor,
     instances.update(ctx, row.id, lock_holder='someone')
     assert not _run(ctx, driver, row.id, notice=_notice(ctx, row.id))
     assert notifications_on.types() == ['dbaas.instance_create.error']
+
+
+def test_create_gives_the_guest_a_broker_identity_of_its_own(
+        ctx, driver, guests, conductor, new_instance, monkeypatch):
+    broker = fake_broker.FakeDriver()
+    given = {}
+    create_server = driver.create_server
+
+    def recording(context, instance, flavor, guest_info):
+        given.update(guest_info)
+        return create_server(context, instance, flavor, guest_info)
+
+    monkeypatch.setattr(driver, 'create_server', recording)
+    row = new_instance()
+    assert _run(ctx, driver, row.id, broker=broker)
+    assert broker.identities[row.id].topic == 'guestagent.%s' % row.id
+    assert given['guest_transport']['transport_url'].startswith(
+        'rabbit://fake-%s:' % row.id)
+
+
+def test_failed_create_removes_the_broker_identity(ctx, guests, conductor,
+                                                   new_instance):
+    broker = fake_broker.FakeDriver()
+    driver = fake_driver.FakeDriver(launcher=guests,
+                                    fail_create=RuntimeError('no room'))
+    row = new_instance()
+    assert not _run(ctx, driver, row.id, broker=broker)
+    assert broker.identities == {} and broker.deleted == [row.id]
+
+
+def test_broker_failure_ends_in_error_without_a_server(
+        ctx, driver, conductor, new_instance):
+    broker = fake_broker.FakeDriver(
+        fail_create=broker_base.BrokerError(reason='broker down'))
+    row = new_instance()
+    assert not _run(ctx, driver, row.id, broker=broker)
+    row = instances.get(ctx, row.id)
+    assert states.task(row.task_id) is states.BUILDING_ERROR_SERVER
+    assert driver.servers == {}
+    assert 'broker down' in instances.get_fault(ctx, row.id).details
