@@ -106,8 +106,8 @@ class BrokerDriver(abc.ABC):
         :param context: the request context.
         :param grant: a ``Grant``.
         :returns: a ``GuestTransport`` for the guest's ``[DEFAULT]``, or
-            None when the guest shares the control plane's process and
-            transport (an agent thread) and needs no options.
+            None when the driver has no options to give (the guest then
+            shares the control plane's transport, as an agent thread).
         :raises: BrokerError if the broker refuses or cannot be reached.
         """
 

@@ -1,30 +1,90 @@
-"""The embedded shape's guests: agent threads on the in-process bus.
+"""The embedded shape's guests: identities on the in-process bus.
 
 With ``kombu+trove-lite-memory`` (``common/memory_bus``) the guest agent
-is a thread of ``trove-lite-all`` and shares the control plane's
-transport; it needs no broker options, so ``create_identity`` answers
-None and there is no identity to remove.
+is a thread of ``trove-lite-all``. Each gets an identity of its own on the
+bus (a user and a random password in a URL of its own,
+``kombu+trove-lite-memory://trove-guest-<id>:<password>@localhost:5672/``),
+and the bus allows that identity only:
 
-NOTE(embedded): what this does NOT give, and why. An agent thread runs
-in the control plane's address space: whatever channel it were handed,
-code in that thread could reach the process's shared transport, the infra
-DB engine and every instance key in memory. A per-agent identity checked
-by the in-process bus would only guard against a well-behaved agent
-sending to the wrong topic, not against a compromised one, so the
-embedded shape does not pretend to isolate guests; the datastore servers
-it manages are separate processes of the local user anyway. Where guests
-must be isolated, run agents as processes (``[local] agent_mode =
-process``) over RabbitMQ with the ``rabbitmq`` driver.
+* to declare, bind, consume and delete its own queues (``guestagent.<id>``,
+  ``guestagent.<id>.<id>``, its fanout queues) and to declare the control
+  exchange and its fanout exchange;
+* to publish to the control exchange with the conductor's topic as the
+  routing key, and to the default exchange with a ``reply_<hex>`` routing
+  key (its answers to calls); RabbitMQ cannot narrow the latter, the bus
+  can;
+* to delete no exchange at all.
+
+NOTE(embedded): what this does NOT give, and why. An agent thread runs in
+the control plane's address space: code in that thread can reach the
+process's shared transport (which has no identity and may do anything),
+the infra DB engine and every instance key in memory. The identity keeps a
+well-behaved agent (and a bug in it) on its own channel; it cannot keep a
+compromised agent thread from the rest of the process. The datastore
+servers an agent manages are separate processes either way. Where guests
+must be isolated from the control plane, run agents as processes
+(``[local] agent_mode = process``) over RabbitMQ with the ``rabbitmq``
+driver, or on their own servers.
+
+NOTE(embedded): not wired yet. The identity is made and removed with the
+instance and the bus enforces it (tests/unit/broker/test_memory.py), but
+an agent thread still uses the process's shared transport: ``Agent``,
+``RPCService`` and ``ServiceClient`` take no transport of their own yet,
+and the local driver writes broker options only for agent processes.
+Wiring it also needs identities that survive a restart of
+``trove-lite-all`` (this registry is in memory, and the restarted process
+re-adopts its agent threads), e.g. passwords derived from a persistent
+secret.
 """
 
+import re
+import secrets
+
+from oslo_config import cfg
+import oslo_messaging
+
 from trove_lite.broker import base
+from trove_lite.common import memory_bus
+
+TRANSPORT = 'kombu+%s' % memory_bus.ALIAS
+# NOTE(embedded): oslo.messaging passes a kombu+ URL with hosts to kombu
+# with its credentials; the host and port mean nothing to the bus.
+HOST = 'localhost'
+PORT = 5672
+
+
+def policy(grant):
+    """The bus ``Policy`` of ``grant`` (see the module docstring)."""
+    exchanges = '%s|%s' % (re.escape(grant.exchange),
+                           re.escape(grant.fanout_exchange))
+    return memory_bus.Policy(
+        queues=grant.consume_pattern(), exchanges=exchanges,
+        publish=((grant.exchange, re.escape(grant.report_topic)),
+                 ('', 'reply_[0-9a-f]+')))
 
 
 class MemoryDriver(base.BrokerDriver):
-    """Agent threads share the in-process transport: no identity."""
+    """An identity per guest on the in-process bus.
+
+    :param conf: the ``ConfigOpts`` (``cfg.CONF`` when omitted).
+    """
+
+    def __init__(self, conf=None):
+        self.conf = conf or cfg.CONF
+
+    def user_name(self, instance_id):
+        return self.conf.guest_broker.user_prefix + instance_id
 
     def create_identity(self, context, grant):
-        return None
+        user = self.user_name(grant.instance_id)
+        password = secrets.token_urlsafe(24)
+        memory_bus.grant(user, password, policy(grant))
+        url = oslo_messaging.TransportURL(
+            self.conf, transport=TRANSPORT, hosts=[oslo_messaging.TransportHost(
+                hostname=HOST, port=PORT, username=user, password=password)])
+        return base.GuestTransport(transport_url=str(url),
+                                   control_exchange=grant.exchange,
+                                   conductor_queue=grant.report_topic)
 
     def delete_identity(self, context, instance_id):
-        pass
+        memory_bus.revoke(self.user_name(instance_id))

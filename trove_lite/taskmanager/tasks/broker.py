@@ -34,7 +34,8 @@ class CreateGuestIdentity(task.Task):
     """Make the guest's broker identity; revert removes it.
 
     Provides ``guest_transport``: the guest's ``[DEFAULT]`` broker options
-    (a ``broker.base.GuestTransport``), or None for an agent thread.
+    (a ``broker.base.GuestTransport``), or None when the driver has none
+    to give.
 
     :param broker: the ``BrokerDriver``.
     """
