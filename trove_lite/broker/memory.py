@@ -26,15 +26,11 @@ must be isolated from the control plane, run agents as processes
 (``[local] agent_mode = process``) over RabbitMQ with the ``rabbitmq``
 driver, or on their own servers.
 
-NOTE(embedded): not wired yet. The identity is made and removed with the
-instance and the bus enforces it (tests/unit/broker/test_memory.py), but
-an agent thread still uses the process's shared transport: ``Agent``,
-``RPCService`` and ``ServiceClient`` take no transport of their own yet,
-and the local driver writes broker options only for agent processes.
-Wiring it also needs identities that survive a restart of
-``trove-lite-all`` (this registry is in memory, and the restarted process
-re-adopts its agent threads), e.g. passwords derived from a persistent
-secret.
+The local driver writes the identity into the instance's
+``guest_info.conf``; the thread launcher (``cmd/launchers.py``) builds the
+agent thread a transport of its own from it, and grants it again on the
+bus when a restarted ``trove-lite-all`` re-adopts the agent
+(``restore_identity``): the bus's registry lives in memory.
 """
 
 import re
@@ -88,3 +84,21 @@ class MemoryDriver(base.BrokerDriver):
 
     def delete_identity(self, context, instance_id):
         memory_bus.revoke(self.user_name(instance_id))
+
+    def restore_identity(self, grant, transport_url):
+        """Grant again the identity an agent thread's ``guest_info.conf``
+        names: a restarted ``trove-lite-all`` re-adopts its agent threads,
+        and the bus forgot every identity with the process.
+
+        :returns: False when ``transport_url`` is not an identity of this
+            driver for ``grant.instance_id`` (nothing is granted).
+        """
+        url = oslo_messaging.TransportURL.parse(self.conf, transport_url)
+        if url.transport != TRANSPORT or len(url.hosts) != 1:
+            return False
+        [host] = url.hosts
+        if host.username != self.user_name(grant.instance_id) or \
+                not host.password:
+            return False
+        memory_bus.grant(host.username, host.password, policy(grant))
+        return True

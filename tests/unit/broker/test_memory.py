@@ -148,3 +148,19 @@ def test_identity_url_names_its_user():
         assert transport['transport_url'] not in repr(transport)
     finally:
         driver.delete_identity(None, 'a1')
+
+
+def test_restore_grants_only_the_instances_own_identity(world):
+    driver = world['driver']
+    [mine, other] = world['grants']
+    url = world['identities'][0]['transport_url']
+    driver.delete_identity(None, mine.instance_id)
+    assert not driver.restore_identity(other, url)
+    assert not driver.restore_identity(mine, 'rabbit://u:p@mq:5672/')
+    with kombu.Connection(kombu_url(world['identities'][0])) as conn:
+        with pytest.raises(bus.AccessRefused):
+            conn.channel().basic_get(mine.topic)
+    assert driver.restore_identity(mine, url)
+    with kombu.Connection(kombu_url(world['identities'][0])) as conn:
+        conn.channel().queue_declare(mine.topic)
+        assert conn.channel().basic_get(mine.topic) is None

@@ -114,19 +114,20 @@ class LocalDriver(base.ComputeDriver):
                           guest_info):
         config = configparser.ConfigParser(interpolation=None)
         default = {'guest_id': instance.id}
-        if self.launcher.separate_process:
-            # NOTE(guest_broker): an agent process needs the bus, through
-            # the broker identity of its own that the taskmanager made
-            # (``guest_transport``: transport_url, control_exchange,
-            # conductor_queue); never the control plane's credentials. An
-            # agent thread shares the control plane's transport.
-            transport = guest_info.get('guest_transport')
-            if not transport:
-                raise base.ComputeError(
-                    reason='a guest agent process needs a broker identity '
-                           'of its own, and [guest_broker] driver gave '
-                           'none (use rabbitmq, or shared for tests)')
+        # NOTE(guest_broker): the agent reaches the bus through the broker
+        # identity of its own that the taskmanager made
+        # (``guest_transport``: transport_url, control_exchange,
+        # conductor_queue), never with the control plane's credentials. An
+        # agent process cannot do without one; an agent thread without
+        # one shares the process's transport.
+        transport = guest_info.get('guest_transport')
+        if transport:
             default.update(transport)
+        elif self.launcher.separate_process:
+            raise base.ComputeError(
+                reason='a guest agent process needs a broker identity of '
+                       'its own, and [guest_broker] driver gave none (use '
+                       'rabbitmq, or shared for tests)')
         config['DEFAULT'] = default
         guest = {
             'datastore_manager': guest_info.get('datastore_manager') or '',
