@@ -4,11 +4,14 @@ trove-lite-api, -taskmanager and -conductor run as processes of their own,
 talk over the real RabbitMQ (an exchange of this run's own) and keep the
 infrastructure database on the real MariaDB; the local compute driver
 starts each guest agent as a ``trove-lite-guestagent`` process, which
-reaches the conductor over RabbitMQ too.
+reaches the conductor over RabbitMQ too, as a broker user of its own that
+the create made and the delete removes.
 """
 
+import configparser
 import os
 import pathlib
+import subprocess
 import tempfile
 
 import pymysql
@@ -87,6 +90,20 @@ def wait_status(cloud, instance_id, wanted, deadline=180):
     return instance, seen
 
 
+def guest_transport_url(cloud, instance_id):
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(cloud['state'] / 'state' / 'instances' / instance_id /
+                'guest_info.conf')
+    return config['DEFAULT']['transport_url']
+
+
+def broker_users():
+    listed = subprocess.run(['rabbitmqctl', '--quiet', 'list_users'],
+                            capture_output=True, text=True, check=True,
+                            timeout=60)
+    return {line.split('\t')[0] for line in listed.stdout.splitlines()}
+
+
 def test_lifecycle_across_processes(cloud):
     resp = requests.post(cloud['v1'] + '/instances', timeout=30, json={
         'instance': {'name': 'db1', 'flavorRef': '1',
@@ -105,6 +122,13 @@ def test_lifecycle_across_processes(cloud):
         cursor.execute('SELECT 1')
         assert cursor.fetchone() == (1,)
     conn.close()
+    # The guest reaches the bus with a broker user of its own
+    # ([guest_broker] driver auto -> rabbitmq), not the service's.
+    user = 'trove-guest-%s' % instance_id
+    guest_url = guest_transport_url(cloud, instance_id)
+    assert guest_url.startswith('rabbit://%s:' % user)
+    assert 'guest:guest' not in guest_url
+    assert user in broker_users()
 
     resp = requests.post('%s/instances/%s/action' % (cloud['v1'],
                                                      instance_id),
@@ -118,3 +142,4 @@ def test_lifecycle_across_processes(cloud):
                            timeout=10).status_code == 202
     wait_status(cloud, instance_id, waiting.GONE, deadline=120)
     assert not instance_dir.exists()
+    assert user not in broker_users()

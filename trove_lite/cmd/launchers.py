@@ -10,7 +10,11 @@ this process; in process mode a ``trove-lite-guestagent`` process.
 import threading
 
 from oslo_log import log as logging
+import oslo_messaging
 from oslo_service.backend import base as service_base
+
+from trove_lite.broker import memory as broker_memory
+from trove_lite.common import rpc
 
 from trove_lite.compute import base as compute_base
 from trove_lite.compute.fake import guest as fake_guest
@@ -19,6 +23,7 @@ from trove_lite import conf
 from trove_lite.guestagent import agent
 from trove_lite.guestagent.datastores import fake as fake_datastore
 from trove_lite.guestagent import info as guest_info
+from trove_lite.taskmanager.tasks import broker as broker_tasks
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -31,8 +36,21 @@ def fake_datastore_factory(instance_id):
 
 
 def guest_agent_factory(guest_info_path):
-    """A (not yet started) guest agent configured by ``guest_info_path``."""
-    return agent.from_guest_info(guest_info_path)
+    """A (not yet started) guest agent configured by ``guest_info_path``.
+
+    An agent whose ``guest_info.conf`` names a broker identity of its own
+    gets a transport of its own with it; on the in-process bus the
+    identity is granted again first (a restarted process forgot it).
+    """
+    info = guest_info.load(guest_info_path)
+    transport = None
+    if info.transport_url:
+        broker_memory.MemoryDriver().restore_identity(
+            broker_tasks.grant_for(info.guest_id), info.transport_url)
+        transport = oslo_messaging.get_rpc_transport(
+            CONF, url=info.transport_url,
+            allowed_remote_exmods=rpc.get_allowed_exmods())
+    return agent.Agent(info, transport=transport)
 
 
 class ThreadAgentLauncher(local_launcher.AgentLauncher):

@@ -153,7 +153,7 @@ def get_target(topic, version=None, server=None):
 
 
 def get_client(topic, version, version_cap=None, server=None, timeout=None,
-               serializer=None):
+               serializer=None, transport=None):
     """An RPC client for one topic.
 
     :param topic: the queue the servers listen on.
@@ -164,27 +164,30 @@ def get_client(topic, version, version_cap=None, server=None, timeout=None,
     :param timeout: default seconds a call waits for its answer.
     :param serializer: serializer for arguments and results; wrapped so the
         context always travels as a dict.
+    :param transport: a transport of the caller's own (a guest agent
+        thread's identity); the process's when omitted.
     :raises: RuntimeError if ``init()`` has not run.
     """
     target = get_target(topic, version=version, server=server)
     return oslo_messaging.get_rpc_client(
-        get_rpc_transport(), target, version_cap=version_cap,
+        transport or get_rpc_transport(), target, version_cap=version_cap,
         timeout=timeout, serializer=_outer(serializer))
 
 
-def get_server(topic, server, endpoints, serializer=None):
+def get_server(topic, server, endpoints, serializer=None, transport=None):
     """An RPC server (not yet started) on the threading executor.
 
     :param topic: the queue to consume.
     :param server: this server's name; messages pinned to it arrive too.
     :param endpoints: objects whose public methods become RPC methods.
     :param serializer: serializer for arguments and results.
+    :param transport: as for ``get_client``.
     :raises: RuntimeError if ``init()`` has not run, or if oslo.messaging
         picked an executor other than threading (a monkey-patched process).
     """
     target = get_target(topic, server=server)
     rpc_server = oslo_messaging.get_rpc_server(
-        get_rpc_transport(), target, endpoints,
+        transport or get_rpc_transport(), target, endpoints,
         serializer=_outer(serializer),
         access_policy=dispatcher.DefaultRPCAccessPolicy)
     if rpc_server.executor_type != EXECUTOR:
@@ -317,6 +320,7 @@ class ServiceClient:
     :param topic: the topic every server of the service listens on.
     :param serializer: serializer for arguments and results (e.g. the guest
         channel's sealing serializer); pass-through when omitted.
+    :param transport: as for ``get_client``.
     """
 
     RPC_API_VERSION = '1.0'
@@ -325,12 +329,12 @@ class ServiceClient:
     # Release names accepted in [upgrade_levels] for this service.
     VERSION_ALIASES = {}
 
-    def __init__(self, topic, serializer=None):
+    def __init__(self, topic, serializer=None, transport=None):
         self.topic = topic
         self.client = get_client(
             topic, self.BASE_VERSION,
             version_cap=version_cap(self.SERVICE_NAME, self.VERSION_ALIASES),
-            serializer=serializer)
+            serializer=serializer, transport=transport)
 
     def rpc_ping(self, context, host=None):
         """Ask a server of the service (any, or the one on ``host``) who.

@@ -45,10 +45,14 @@ class RPCService(service_base.ServiceBase):
     :param manager: the endpoint object; it may set ``target`` to declare
         its version.
     :param serializer: serializer for arguments and results.
+    :param transport: a transport of its own (a guest agent thread's
+        identity); the process's when omitted.
     """
 
-    def __init__(self, topic, host, manager, serializer=None):
+    def __init__(self, topic, host, manager, serializer=None,
+                 transport=None):
         self.topic = topic
+        self.transport = transport
         self.host = host
         self.manager = manager
         self.serializer = serializer
@@ -73,7 +77,8 @@ class RPCService(service_base.ServiceBase):
                 raise RuntimeError('RPC service %s on %s was stopped; '
                                    'build a new one' % (self.topic, self.host))
             self._server = rpc.get_server(self.topic, self.host,
-                                          [self.manager], self.serializer)
+                                          [self.manager], self.serializer,
+                                          transport=self.transport)
             self._server.start()
             self._state = RUNNING
         LOG.info('RPC service %s listening as %s', self.topic, self.host)

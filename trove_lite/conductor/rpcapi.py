@@ -33,8 +33,9 @@ class ConductorAPI(rpc.ServiceClient):
     RPC_API_VERSION = '1.2'
     SERVICE_NAME = 'conductor'
 
-    def __init__(self, topic=None, serializer=None):
-        super().__init__(topic or CONF.conductor_queue, serializer=serializer)
+    def __init__(self, topic=None, serializer=None, transport=None):
+        super().__init__(topic or CONF.conductor_queue, serializer=serializer,
+                         transport=transport)
 
     def heartbeat(self, context, instance_id, payload, sent):
         """A guest's periodic report.

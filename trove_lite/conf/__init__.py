@@ -15,6 +15,7 @@ from trove_lite.conf import datastores
 from trove_lite.conf import deadlines
 from trove_lite.conf import default
 from trove_lite.conf import guest_agent
+from trove_lite.conf import guest_broker
 from trove_lite.conf import instances
 from trove_lite.conf import messaging
 from trove_lite.conf import notifications
@@ -32,6 +33,7 @@ database.register_opts(CONF)
 datastores.register_opts(CONF)
 deadlines.register_opts(CONF)
 guest_agent.register_opts(CONF)
+guest_broker.register_opts(CONF)
 instances.register_opts(CONF)
 messaging.register_opts(CONF)
 notifications.register_opts(CONF)

@@ -13,6 +13,7 @@ from trove_lite.conf import datastores
 from trove_lite.conf import deadlines
 from trove_lite.conf import default
 from trove_lite.conf import guest_agent
+from trove_lite.conf import guest_broker
 from trove_lite.conf import instances
 from trove_lite.conf import messaging
 from trove_lite.conf import notifications
@@ -21,8 +22,8 @@ from trove_lite.conf import taskmanager
 from trove_lite.conf import upgrade_levels
 
 _MODULES = (default, api, instances, deadlines, messaging, notifications,
-            quota, database, upgrade_levels, guest_agent, compute,
-            taskmanager, conductor, datastores)
+            quota, database, upgrade_levels, guest_agent, guest_broker,
+            compute, taskmanager, conductor, datastores)
 
 
 def list_opts():

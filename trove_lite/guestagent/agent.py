@@ -52,13 +52,17 @@ class Agent(service_base.ServiceBase):
         agent that only answers ``rpc_ping``).
     :param report_interval: seconds between heartbeats;
         ``CONF.report_interval`` when omitted.
+    :param transport: the agent's own transport (an agent thread with a
+        broker identity of its own); the agent cleans it up after
+        ``wait()``. The process's transport when omitted.
     :raises: exception.GuestError when the named datastore manager cannot
         be loaded; RuntimeError if ``rpc.init()`` has not run.
     """
 
     def __init__(self, info, serializer=None, manager=None,
-                 report_interval=None):
+                 report_interval=None, transport=None):
         self.info = info
+        self.transport = transport
         if serializer is None and info.instance_key:
             serializer = sealing.GuestSerializer(info.guest_id,
                                                  info.instance_key)
@@ -66,7 +70,8 @@ class Agent(service_base.ServiceBase):
         if manager is None and info.datastore_manager:
             manager = datastores.load_manager(info)
         self.datastore = manager
-        self.conductor = conductor_rpcapi.ConductorAPI(serializer=serializer)
+        self.conductor = conductor_rpcapi.ConductorAPI(serializer=serializer,
+                                                       transport=transport)
         self.heartbeat = heartbeat.HeartbeatLoop(
             self._beat, report_interval or CONF.report_interval,
             name='heartbeat-%s' % info.guest_id)
@@ -77,7 +82,7 @@ class Agent(service_base.ServiceBase):
             info.guest_id, manager=manager, reporter=self.reporter)
         self.rpc_service = service.RPCService(
             rpcapi.topic_for(info.guest_id), info.guest_id, self.endpoint,
-            serializer=serializer)
+            serializer=serializer, transport=transport)
 
     @property
     def guest_id(self):
@@ -111,6 +116,8 @@ class Agent(service_base.ServiceBase):
         self.rpc_service.wait()
         self.heartbeat.wait()
         self.endpoint.wait_for_prepare()
+        if self.transport is not None:
+            self.transport.cleanup()
 
     def reset(self):
         """Nothing to reset: the agent's identity is fixed at build time."""
@@ -119,14 +126,16 @@ class Agent(service_base.ServiceBase):
         self.reporter.heartbeat()
 
 
-def from_guest_info(path, serializer=None):
+def from_guest_info(path, serializer=None, transport=None):
     """An agent (not yet started) for the instance whose
     ``guest_info.conf`` is at ``path``; how ``trove-lite-all`` builds the
     agents of its local instances.
 
     :param path: the ``guest_info.conf`` (or a list of files).
     :param serializer: as for ``Agent``.
+    :param transport: as for ``Agent``.
     :raises: oslo_config.cfg.Error for a missing or incomplete file;
         exception.GuestError for an unknown datastore manager.
     """
-    return Agent(guest_info.load(path), serializer=serializer)
+    return Agent(guest_info.load(path), serializer=serializer,
+                 transport=transport)

@@ -21,6 +21,7 @@ from oslo_config import cfg
 from trove_lite.conf import guest_agent
 
 GUEST_INFO_FILE = 'guest_info.conf'
+TRANSPORT_URL_OPT = cfg.StrOpt('transport_url', secret=True)
 DEFAULT_PORTS = {'mysql': 3306, 'mariadb': 3306, 'postgresql': 5432,
                  'redis': 6379}
 
@@ -41,6 +42,9 @@ class GuestInfo:
     :param port: the port the datastore listens on.
     :param instance_key: the per-instance key (sealing of the guest
         channel); never logged.
+    :param transport_url: ``[DEFAULT] transport_url``: the broker identity
+        of the guest's own; an agent thread connects with it instead of
+        the process's transport. Never logged.
     """
 
     guest_id: str
@@ -51,6 +55,7 @@ class GuestInfo:
     bind_host: str = None
     port: int = None
     instance_key: str = dataclasses.field(default=None, repr=False)
+    transport_url: str = dataclasses.field(default=None, repr=False)
 
     def path(self, *parts):
         """A path inside the instance directory.
@@ -68,6 +73,10 @@ def new_conf():
     conf = cfg.ConfigOpts()
     guest_agent.register_opts(conf)
     guest_agent.register_guest_opts(conf)
+    # NOTE(guest_broker): oslo.messaging's own option, which a
+    # trove-lite-guestagent process reads from the same file; registered
+    # here so an agent thread finds its identity in the file too.
+    conf.register_opt(TRANSPORT_URL_OPT)
     return conf
 
 
@@ -102,4 +111,5 @@ def load(paths):
                      tenant_id=guest.tenant_id,
                      instance_dir=guest.instance_dir,
                      bind_host=guest.bind_host, port=port,
-                     instance_key=guest.instance_key)
+                     instance_key=guest.instance_key,
+                     transport_url=conf.transport_url)

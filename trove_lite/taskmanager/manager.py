@@ -15,6 +15,7 @@ from oslo_log import log as logging
 import oslo_messaging
 from oslo_service.backend import base as service_base
 
+from trove_lite.broker import base as broker_base
 from trove_lite.common import notifications
 from trove_lite.common import rpc
 from trove_lite.common import status_events
@@ -109,12 +110,16 @@ class Manager:
     :param driver: the ``ComputeDriver``; ``[DEFAULT] compute_driver`` is
         loaded at the first workflow when omitted.
     :param runner: the ``FlowRunner`` (a private one when omitted).
+    :param broker: the ``BrokerDriver`` of guest identities;
+        ``[guest_broker] driver`` is loaded at the first workflow when
+        omitted.
     """
 
     target = oslo_messaging.Target(version=RPC_API_VERSION)
 
-    def __init__(self, driver=None, runner=None):
+    def __init__(self, driver=None, runner=None, broker=None):
         self._driver = driver
+        self._broker = broker
         self._runner = runner or FlowRunner()
         self._driver_lock = threading.Lock()
 
@@ -123,6 +128,12 @@ class Manager:
             if self._driver is None:
                 self._driver = compute_base.load_driver()
             return self._driver
+
+    def _get_broker(self):
+        with self._driver_lock:
+            if self._broker is None:
+                self._broker = broker_base.load_driver()
+            return self._broker
 
     def rpc_ping(self, context):
         """Answer who and what this taskmanager is (API 1.0)."""
@@ -143,7 +154,8 @@ class Manager:
             'create of %s' % instance_id, create_instance.run, context,
             self._get_driver(), instance_id, databases, users,
             root_password, stop_event=self._runner.stop_event,
-            notice=self._notice(context, notification))
+            notice=self._notice(context, notification),
+            broker=self._get_broker())
 
     def delete_instance(self, context, instance_id, notification=None,
                         holder=None):
@@ -155,7 +167,8 @@ class Manager:
                             delete_instance.run, context,
                             self._get_driver(), instance_id,
                             notice=self._notice(context, notification),
-                            holder=holder)
+                            holder=holder,
+                            broker=self._get_broker())
 
     def restart(self, context, instance_id, notification=None, holder=None):
         """Restart the datastore of an instance set REBOOTING (API 1.1;

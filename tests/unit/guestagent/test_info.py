@@ -32,12 +32,14 @@ instance_key = s3cret
         guest_id='inst-1', datastore_manager='mariadb',
         datastore_version='10.11', tenant_id='t-1',
         instance_dir='/srv/inst-1', bind_host='127.77.0.12', port=3307,
-        instance_key='s3cret')
+        instance_key='s3cret', transport_url='kombu+memory:////')
 
 
 def test_key_never_in_repr(tmp_path):
-    info = guest_info.GuestInfo(guest_id='a', instance_key='s3cret')
+    info = guest_info.GuestInfo(guest_id='a', instance_key='s3cret',
+                                transport_url='rabbit://g:pw@mq//')
     assert 's3cret' not in repr(info)
+    assert 'pw@mq' not in repr(info)
 
 
 def test_port_defaults_to_the_datastores(tmp_path):

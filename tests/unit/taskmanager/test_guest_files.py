@@ -41,25 +41,19 @@ def test_the_guest_reads_what_the_taskmanager_renders(tmp_path):
         'i-1', 'mariadb', 3307, 'p1', 'k3y')
 
 
-def test_a_guest_apart_from_the_control_plane_gets_the_bus(override):
-    rpc_fixtures.register_messaging_opts()
-    override('transport_url', 'rabbit://u:p@mq:5672/')
-    override('control_exchange', 'trove')
-    override('conductor_queue', 'conductor-cell2')
-    transport = guest_files.guest_transport(Driver(True))
-    assert transport == {'transport_url': 'rabbit://u:p@mq:5672/',
-                         'control_exchange': 'trove',
-                         'conductor_queue': 'conductor-cell2'}
+def test_a_guest_gets_its_own_broker_options():
+    transport = {'transport_url': 'rabbit://u:p@mq:5672/',
+                 'control_exchange': 'trove',
+                 'conductor_queue': 'conductor-cell2'}
     files = guest_files.guest_files('i-1', 'k', GUEST_INFO, transport)
     config = _parse(files[compute_base.GUEST_INFO_PATH])
     assert config['DEFAULT']['transport_url'] == 'rabbit://u:p@mq:5672/'
     assert config['DEFAULT']['conductor_queue'] == 'conductor-cell2'
 
 
-def test_a_guest_sharing_the_control_planes_transport_gets_none(override):
+def test_a_guest_without_broker_options_gets_none(override):
     rpc_fixtures.register_messaging_opts()
     override('transport_url', 'rabbit://u:p@mq:5672/')
-    assert guest_files.guest_transport(Driver(False)) is None
     text = guest_files.render_guest_info('i-1', 'k', GUEST_INFO, None)
     assert 'transport_url' not in _parse(text)['DEFAULT']
 

@@ -135,6 +135,7 @@ class LocalDriver(base.ComputeDriver):
         instance_dir = self.instance_dir(instance.id)
         port = spec.service_ports[0] if spec.service_ports else None
         placed = self._placed(spec.files)
+        self._check_transport(placed[GUEST_INFO])
         try:
             self._make_dirs(instance_dir)
             server = local_servers.allocate(
@@ -181,6 +182,27 @@ class LocalDriver(base.ComputeDriver):
                            '%s' % (GUEST_CONF_DIR, path))
             placed[os.path.basename(path)] = content
         return placed
+
+    def _check_transport(self, content):
+        """Refuse a guest agent process without broker options.
+
+        NOTE(guest_broker): the agent reaches the bus through the broker
+        identity of its own that the taskmanager made (``guest_transport``
+        in ``[DEFAULT]``), never with the control plane's credentials. An
+        agent process cannot do without one; an agent thread without one
+        shares the process's transport.
+
+        :raises: ComputeError
+        """
+        if not self.guest_needs_transport:
+            return
+        config = configparser.ConfigParser(interpolation=None)
+        config.read_string(content)
+        if not config.defaults().get('transport_url'):
+            raise base.ComputeError(
+                reason='a guest agent process needs a broker identity of '
+                       'its own, and [guest_broker] driver gave none (use '
+                       'rabbitmq, or shared for tests)')
 
     @staticmethod
     def _write_files(instance_dir, address, placed):

@@ -5,7 +5,8 @@
     MarkBuildFailedOnRevert   revert: ERROR (server or guest) + fault
     LoadBuildInfo             the row, flavor (driver's), datastore, image
     MakeInstanceKey           the per-instance key, stored on the row
-    GuestTransport            the guest's broker options (or none)
+    CreateGuestIdentity       the guest's own broker identity (revert:
+                              remove it)
     RenderGuestFiles          guest_info.conf with identity and key
     CreateVolume              revert: delete the volume
     BuildServerSpec           the ServerSpec every driver gets
@@ -29,10 +30,12 @@ lost cast leaves a BUILDING row that its deadline ends.
 from oslo_log import log as logging
 from taskflow.patterns import linear_flow
 
+from trove_lite.broker import base as broker_base
 from trove_lite.common import states
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import resource_locks
 from trove_lite.taskmanager.flows import common
+from trove_lite.taskmanager.tasks import broker as broker_tasks
 from trove_lite.taskmanager.tasks import compute
 from trove_lite.taskmanager.tasks import guest
 from trove_lite.taskmanager.tasks import guest_files
@@ -43,13 +46,13 @@ LOG = logging.getLogger(__name__)
 NOT_RUN = 'The instance is not waiting to be built; nothing was done.'
 
 
-def get_flow(driver):
-    """The create flow for ``driver``."""
+def get_flow(driver, broker):
+    """The create flow for the compute ``driver`` and ``broker`` driver."""
     flow = linear_flow.Flow('create-instance')
     flow.add(instance_tasks.MarkBuildFailedOnRevert(),
              instance_tasks.LoadBuildInfo(driver),
              guest_files.MakeInstanceKey(),
-             guest_files.GuestTransport(driver),
+             broker_tasks.CreateGuestIdentity(broker),
              guest_files.RenderGuestFiles(),
              compute.CreateVolume(driver),
              compute.BuildServerSpec(),
@@ -63,9 +66,12 @@ def get_flow(driver):
 
 
 def run(context, driver, instance_id, databases, users, root_password,
-        stop_event=None, notice=None):
+        stop_event=None, notice=None, broker=None):
     """Build the instance; returns False when the flow failed or did not
     run (True also when a delete took the instance over meanwhile).
+
+    :param broker: the ``BrokerDriver`` (``[guest_broker] driver`` when
+        omitted).
     """
     holder = resource_locks.new_holder()
     if not instances.claim(context, instance_id, holder, states.BUILDING):
@@ -79,4 +85,6 @@ def run(context, driver, instance_id, databases, users, root_password,
              'holder': holder, 'databases': databases, 'users': users,
              'root_password': root_password, 'stop_event': stop_event,
              'notice': notice}
-    return common.run_flow(get_flow(driver), store, 'Create', instance_id)
+    broker = broker or broker_base.load_driver()
+    return common.run_flow(get_flow(driver, broker), store, 'Create',
+                           instance_id)

@@ -7,14 +7,17 @@
     StopDatabase                        guest: stop cleanly, if reachable
     DeleteServer                        every process, file and address
     DeleteVolume                        its data volume, if any
+    DeleteGuestIdentity                 the guest's broker identity
     MarkDeleted                         the row is soft-deleted
 """
 
 from oslo_log import log as logging
 from taskflow.patterns import linear_flow
 
+from trove_lite.broker import base as broker_base
 from trove_lite.common import states
 from trove_lite.taskmanager.flows import common
+from trove_lite.taskmanager.tasks import broker as broker_tasks
 from trove_lite.taskmanager.tasks import compute
 from trove_lite.taskmanager.tasks import guest
 from trove_lite.taskmanager.tasks import instances as instance_tasks
@@ -24,22 +27,26 @@ LOG = logging.getLogger(__name__)
 FAULT = 'The instance could not be deleted; try deleting it again.'
 
 
-def get_flow(driver):
+def get_flow(driver, broker):
     flow = linear_flow.Flow('delete-instance')
     flow.add(instance_tasks.MarkFailedOnRevert('delete_failed', FAULT),
              instance_tasks.LoadInstance(),
              guest.StopDatabase(),
              compute.DeleteServer(driver),
              compute.DeleteVolume(driver),
+             broker_tasks.DeleteGuestIdentity(broker),
              instance_tasks.MarkDeleted())
     return flow
 
 
-def run(context, driver, instance_id, notice=None, holder=None):
+def run(context, driver, instance_id, notice=None, holder=None,
+        broker=None):
     """Delete the instance; returns True when its row is deleted.
 
     :param holder: the lock holder the API recorded (None from an API
         older than taskmanager API 1.3).
+    :param broker: the ``BrokerDriver`` (``[guest_broker] driver`` when
+        omitted).
     """
     holder, go = common.adopt_lock(context, instance_id, states.DELETING,
                                    'Delete', holder)
@@ -50,4 +57,6 @@ def run(context, driver, instance_id, notice=None, holder=None):
     LOG.info('Deleting instance %s', instance_id)
     store = {'context': context, 'instance_id': instance_id,
              'holder': holder, 'notice': notice}
-    return common.run_flow(get_flow(driver), store, 'Delete', instance_id)
+    broker = broker or broker_base.load_driver()
+    return common.run_flow(get_flow(driver, broker), store, 'Delete',
+                           instance_id)

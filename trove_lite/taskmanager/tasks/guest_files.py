@@ -1,5 +1,5 @@
-"""Tasks that decide what a new guest knows: its key, its broker options,
-its files (rendered by ``taskmanager.guest_files``).
+"""Tasks that decide what a new guest knows: its key and its files
+(rendered by ``taskmanager.guest_files``).
 
 They run before the server is made, so every compute driver boots the
 same guest from the same files.
@@ -24,27 +24,6 @@ class MakeInstanceKey(task.Task):
         key = guest_files.new_instance_key()
         instances.set_key(context, instance_id, key)
         return key
-
-
-class GuestTransport(task.Task):
-    """Provide ``guest_transport``: the guest's ``[DEFAULT]`` broker
-    options, or None (see ``guest_files.guest_transport``).
-
-    NOTE(guest): the flow's one source of a guest's broker identity; a
-    per-instance identity (made here for ``instance_id``, removed in
-    ``revert``) replaces it.
-
-    :param driver: the ``ComputeDriver`` (whether its guests need them).
-    """
-
-    default_provides = 'guest_transport'
-
-    def __init__(self, driver, **kwargs):
-        super().__init__(**kwargs)
-        self.driver = driver
-
-    def execute(self, context, instance_id):
-        return guest_files.guest_transport(self.driver)
 
 
 class RenderGuestFiles(task.Task):

@@ -21,9 +21,10 @@ from trove_lite.guestagent import info as guest_info_module
 LOG = logging.getLogger(__name__)
 
 # Names of the create flow's tasks whose failure is the server's fault.
-SERVER_TASKS = frozenset(['LoadBuildInfo', 'MakeInstanceKey', 'GuestTransport',
-                          'RenderGuestFiles', 'CreateVolume',
-                          'BuildServerSpec', 'CreateServer', 'SaveServer'])
+SERVER_TASKS = frozenset(['LoadBuildInfo', 'MakeInstanceKey',
+                          'CreateGuestIdentity', 'RenderGuestFiles',
+                          'CreateVolume', 'BuildServerSpec', 'CreateServer',
+                          'SaveServer'])
 
 TAKEN_OVER = 'Another operation took the instance over.'
 

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from tests.unit import rpc_fixtures
 from trove_lite.common import exception
 from trove_lite.common import states
 from trove_lite.compute import base
@@ -16,6 +17,7 @@ from trove_lite.compute.local import driver as local_driver
 from trove_lite.compute.local import launcher as agent_launcher
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import local_servers
+from trove_lite.taskmanager import guest_files
 
 
 class RecordingLauncher(agent_launcher.AgentLauncher):
@@ -119,6 +121,38 @@ def test_other_files_of_the_guest_conf_dir_land_beside_it(
     path = instances_path / row.id / 'extra.conf'
     assert path.read_text() == '[x]\ny = 1\n'
     assert oct(os.stat(path).st_mode & 0o777) == '0o600'
+
+
+def test_guest_info_of_a_process_agent_carries_its_own_bus_identity(
+        ctx, instances_path, new_instance, flavor, override):
+    rpc_fixtures.register_messaging_opts()
+    override('transport_url', 'rabbit://service:secret@mq:5672/')
+    driver = local_driver.LocalDriver(RecordingLauncher(True))
+    row = new_instance()
+    transport = {'transport_url': 'rabbit://trove-guest-1:pw@mq:5672/',
+                 'control_exchange': 'trove',
+                 'conductor_queue': 'conductor-cell2'}
+    files = {base.GUEST_INFO_PATH: guest_files.render_guest_info(
+        row.id, 'the-key', {'tenant_id': 'p1'}, transport)}
+    driver.create_server(ctx, row, spec_of(row, flavor, files=files))
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(instances_path / row.id / 'guest_info.conf')
+    assert dict(config['DEFAULT']) == dict(transport, guest_id=row.id)
+    text = (instances_path / row.id / 'guest_info.conf').read_text()
+    assert 'service:secret' not in text
+
+
+def test_process_agent_without_bus_identity_is_refused(
+        ctx, instances_path, new_instance, flavor, override):
+    rpc_fixtures.register_messaging_opts()
+    override('transport_url', 'rabbit://service:secret@mq:5672/')
+    launcher = RecordingLauncher(True)
+    driver = local_driver.LocalDriver(launcher)
+    row = new_instance()
+    with pytest.raises(base.ComputeError, match='broker identity'):
+        driver.create_server(ctx, row, spec_of(row, flavor))
+    assert launcher.started == {}
+    assert not (instances_path / row.id).exists()
 
 
 @pytest.mark.parametrize('files', [

@@ -63,22 +63,22 @@ def _flavor(flavor_id, name, ram):
 
 def test_sync_copies_a_drivers_flavors(ctx):
     written, removed = repo.sync(ctx, [_flavor('42', 'nova.big', 8192),
-                                           _flavor('43', 'nova.small', 1024)])
+                                       _flavor('43', 'nova.small', 1024)])
     assert (written, removed) == (2, 0)
     assert [(f.id, f.name, f.ram, f.vcpus, f.disk)
             for f in repo.list_flavors(ctx)] == [
         ('42', 'nova.big', 8192, 2, 20), ('43', 'nova.small', 1024, 2, 20)]
     # Nothing changed: nothing written.
     assert repo.sync(ctx, [_flavor('42', 'nova.big', 8192),
-                               _flavor('43', 'nova.small', 1024)]) == (0, 0)
+                           _flavor('43', 'nova.small', 1024)]) == (0, 0)
 
 
 def test_sync_keeps_flavors_still_in_use_and_drops_the_rest(ctx):
     repo.sync(ctx, [_flavor('42', 'nova.big', 8192),
-                        _flavor('43', 'nova.small', 1024),
-                        _flavor('44', 'nova.pinned', 512)])
+                    _flavor('43', 'nova.small', 1024),
+                    _flavor('44', 'nova.pinned', 512)])
     instances.create(ctx, {'name': 'db', 'tenant_id': 'p',
-                               'flavor_id': '42'})
+                           'flavor_id': '42'})
     ds_repo.update_datastore(ctx, 'mysql')
     version = ds_repo.upsert_version(ctx, 'mysql', '8.0', 'mysql')
     ds_repo.add_version_metadata(ctx, version.id, ds_repo.FLAVOR_KEY,

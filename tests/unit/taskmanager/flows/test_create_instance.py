@@ -7,6 +7,8 @@ import threading
 from tests.unit.rpc_fixtures import (  # noqa: F401
     notifications as notifications_on)
 from tests import waiting
+from trove_lite.broker import base as broker_base
+from trove_lite.broker import fake as fake_broker
 from trove_lite.common import notifications
 from trove_lite.common import states
 from trove_lite.compute import base as compute_base
@@ -214,7 +216,7 @@ def test_the_driver_gets_the_spec_a_nova_driver_would_boot(
     row = new_instance()
     instances.update(ctx, row.id,
                      datastore_version_id=_mariadb_version(ctx).id)
-    assert _run(ctx, driver, row.id)
+    assert _run(ctx, driver, row.id, broker=fake_broker.FakeDriver())
     spec = driver.specs[row.id]
     row = instances.get(ctx, row.id)
     assert spec.name == 'db'
@@ -232,8 +234,9 @@ def test_the_driver_gets_the_spec_a_nova_driver_would_boot(
     config = configparser.ConfigParser(interpolation=None)
     config.read_string(spec.files[compute_base.GUEST_INFO_PATH])
     assert config['DEFAULT']['guest_id'] == row.id
-    # NOTE(guest): fake guests share the control plane's transport.
-    assert 'transport_url' not in config['DEFAULT']
+    # The guest's own broker identity, never the control plane's.
+    assert config['DEFAULT']['transport_url'].startswith(
+        'rabbit://fake-%s:' % row.id)
     assert {key: config['guest'][key] for key in (
         'datastore_manager', 'datastore_version', 'tenant_id', 'port',
         'instance_key')} == {
@@ -272,3 +275,38 @@ def test_the_local_driver_writes_the_files_the_taskmanager_rendered(
     assert config['guest']['instance_dir'] == str(
         tmp_path / 'instances' / row.id)
     assert config['guest']['bind_host'] == '127.77.0.1'
+
+
+def test_create_gives_the_guest_a_broker_identity_of_its_own(
+        ctx, driver, guests, conductor, new_instance):
+    broker = fake_broker.FakeDriver()
+    row = new_instance()
+    assert _run(ctx, driver, row.id, broker=broker)
+    assert broker.identities[row.id].topic == 'guestagent.%s' % row.id
+    config = configparser.ConfigParser(interpolation=None)
+    config.read_string(driver.specs[row.id].files[
+        compute_base.GUEST_INFO_PATH])
+    assert config['DEFAULT']['transport_url'].startswith(
+        'rabbit://fake-%s:' % row.id)
+
+
+def test_failed_create_removes_the_broker_identity(ctx, guests, conductor,
+                                                   new_instance):
+    broker = fake_broker.FakeDriver()
+    driver = fake_driver.FakeDriver(launcher=guests,
+                                    fail_create=RuntimeError('no room'))
+    row = new_instance()
+    assert not _run(ctx, driver, row.id, broker=broker)
+    assert broker.identities == {} and broker.deleted == [row.id]
+
+
+def test_broker_failure_ends_in_error_without_a_server(
+        ctx, driver, conductor, new_instance):
+    broker = fake_broker.FakeDriver(
+        fail_create=broker_base.BrokerError(reason='broker down'))
+    row = new_instance()
+    assert not _run(ctx, driver, row.id, broker=broker)
+    row = instances.get(ctx, row.id)
+    assert states.task(row.task_id) is states.BUILDING_ERROR_SERVER
+    assert driver.servers == {}
+    assert 'broker down' in instances.get_fault(ctx, row.id).details

@@ -1,5 +1,6 @@
 """The delete flow."""
 
+from trove_lite.broker import fake as fake_broker
 from trove_lite.common import states
 from trove_lite.compute.fake import driver as fake_driver
 from trove_lite.db.repositories import instances
@@ -19,6 +20,18 @@ def test_delete_an_active_instance(ctx, driver, guests, conductor,
     assert driver.servers == {} and row.id not in guests.guests
     assert driver.volumes == {}, 'the volume goes with the instance'
     assert instances.list_instances(ctx) == []
+
+
+def test_delete_removes_the_broker_identity(ctx, driver, guests, conductor,
+                                            new_instance):
+    broker = fake_broker.FakeDriver()
+    row = new_instance()
+    assert create_instance.run(ctx, driver, row.id, [], [], None,
+                               broker=broker)
+    assert row.id in broker.identities
+    instances.start(ctx, row.id, 'delete', 'api')
+    assert delete_instance.run(ctx, driver, row.id, broker=broker)
+    assert broker.identities == {} and broker.deleted == [row.id]
 
 
 def test_delete_a_row_without_server(ctx, driver, conductor, new_instance):

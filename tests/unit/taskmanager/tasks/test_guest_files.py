@@ -1,7 +1,6 @@
 """Tasks that make a guest's key and files."""
 
 from trove_lite.compute import base as compute_base
-from trove_lite.compute.fake import driver as fake_driver
 from trove_lite.db.repositories import instances
 from trove_lite.taskmanager.tasks import guest_files
 
@@ -11,11 +10,6 @@ def test_make_instance_key_stores_it_encrypted(ctx, new_instance):
     key = guest_files.MakeInstanceKey().execute(ctx, row.id)
     assert instances.key_of(ctx, row.id) == key
     assert key not in instances.get(ctx, row.id).encrypted_key
-
-
-def test_guest_transport_asks_the_driver(ctx):
-    assert guest_files.GuestTransport(
-        fake_driver.FakeDriver()).execute(ctx, 'i-1') is None
 
 
 def test_render_guest_files():
