@@ -110,6 +110,63 @@ class RPCService(service_base.ServiceBase):
         """Nothing to reset: configuration is read when a service is built."""
 
 
+class PeriodicService(service_base.ServiceBase):
+    """Runs ``run_once`` every ``interval()`` seconds on a daemon thread.
+
+    The periodic jobs of the control plane (the conductor's reconcilers,
+    the taskmanager's flavor copy) differ only in what one round does and
+    when it first runs; this is the thread, the stop event and the
+    launcher's interface they share. ``stop()`` ends the wait between
+    rounds at once; a round under way finishes.
+
+    :param name: the thread's name, for logs and stack dumps.
+    """
+
+    #: Run one round as soon as the service starts, before the first wait.
+    run_at_start = False
+
+    def __init__(self, name):
+        self.name = name
+        self._stop = threading.Event()
+        self._thread = None
+
+    def run_once(self):
+        """One round; must log, not raise, what went wrong."""
+        raise NotImplementedError
+
+    def interval(self):
+        """Seconds between two rounds; 0 runs no round after the first."""
+        raise NotImplementedError
+
+    def enabled(self):
+        """Whether ``start()`` starts the thread at all."""
+        return True
+
+    def _loop(self, interval):
+        if self.run_at_start:
+            self.run_once()
+        while interval and not self._stop.wait(interval):
+            self.run_once()
+
+    def start(self):
+        if self._thread is not None or not self.enabled():
+            return
+        self._thread = threading.Thread(target=self._loop,
+                                        args=(self.interval(),),
+                                        name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+
+    def wait(self):
+        if self._thread is not None:
+            self._thread.join()
+
+    def reset(self):
+        """Nothing to reset."""
+
+
 class ServiceLauncher:
     """Run services in this process until told to stop.
 

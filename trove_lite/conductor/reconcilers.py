@@ -16,15 +16,14 @@ worker will not send the end.
 """
 
 import abc
-import threading
 
 from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_service.backend import base as service_base
 
 from trove_lite.common import context as trove_context
 from trove_lite.common import notifications
 from trove_lite.common import plugins
+from trove_lite.common import service
 from trove_lite.db import models
 from trove_lite.db.repositories import resource_locks
 from trove_lite.db import resource_kinds
@@ -101,7 +100,7 @@ def load(names=None):
     return loaded
 
 
-class ReconcilerService(service_base.ServiceBase):
+class ReconcilerService(service.PeriodicService):
     """Runs reconcilers every ``interval`` seconds on a thread.
 
     :param reconcilers: ``[(name, Reconciler)]``; ``load()`` when None.
@@ -109,10 +108,12 @@ class ReconcilerService(service_base.ServiceBase):
     """
 
     def __init__(self, reconcilers=None, interval=None):
+        super().__init__('reconcilers')
         self.reconcilers = load() if reconcilers is None else reconcilers
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = None
+        self._interval = interval
+
+    def interval(self):
+        return self._interval or cfg.CONF.reconcile_interval
 
     def run_once(self):
         """One round of every reconciler; errors are logged, not raised."""
@@ -123,27 +124,8 @@ class ReconcilerService(service_base.ServiceBase):
             except Exception:
                 LOG.exception('Reconciler %s failed', name)
 
-    def _loop(self):
-        interval = self.interval or cfg.CONF.reconcile_interval
-        while not self._stop.wait(interval):
-            self.run_once()
-
     def start(self):
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._loop,
-                                        name='reconcilers', daemon=True)
-        self._thread.start()
+        super().start()
         LOG.info('Reconcilers %s every %ss',
                  ', '.join(n for n, _ in self.reconcilers) or '(none)',
-                 self.interval or cfg.CONF.reconcile_interval)
-
-    def stop(self):
-        self._stop.set()
-
-    def wait(self):
-        if self._thread is not None:
-            self._thread.join()
-
-    def reset(self):
-        """Nothing to reset."""
+                 self.interval())

@@ -8,13 +8,11 @@ copies a cloud driver's flavors there: once at start, then every
 that table already (``flavors_in_infra_db``: local, fake) is left alone.
 """
 
-import threading
-
 from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_service.backend import base as service_base
 
 from trove_lite.common import context as trove_context
+from trove_lite.common import service
 from trove_lite.db.repositories import flavors as flavor_repo
 
 LOG = logging.getLogger(__name__)
@@ -36,7 +34,7 @@ def sync_flavors(context, driver):
     return written, removed
 
 
-class FlavorSyncService(service_base.ServiceBase):
+class FlavorSyncService(service.PeriodicService):
     """Runs ``sync_flavors`` at start and then periodically on a thread.
 
     :param driver: the taskmanager's ``ComputeDriver``.
@@ -44,11 +42,19 @@ class FlavorSyncService(service_base.ServiceBase):
         None); 0 syncs once, at start.
     """
 
+    run_at_start = True
+
     def __init__(self, driver, interval=None):
+        super().__init__('flavor-sync')
         self.driver = driver
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = None
+        self._interval = interval
+
+    def enabled(self):
+        return not self.driver.flavors_in_infra_db
+
+    def interval(self):
+        return (self._interval if self._interval is not None
+                else cfg.CONF.taskmanager.flavor_sync_interval)
 
     def run_once(self):
         """One copy; errors are logged, not raised (the next one may work)."""
@@ -58,27 +64,3 @@ class FlavorSyncService(service_base.ServiceBase):
         except Exception:
             LOG.exception('Copying the flavors of the compute driver failed')
             return None
-
-    def _loop(self, interval):
-        self.run_once()
-        while interval and not self._stop.wait(interval):
-            self.run_once()
-
-    def start(self):
-        if self._thread is not None or self.driver.flavors_in_infra_db:
-            return
-        interval = (self.interval if self.interval is not None
-                    else cfg.CONF.taskmanager.flavor_sync_interval)
-        self._thread = threading.Thread(target=self._loop, args=(interval,),
-                                        name='flavor-sync', daemon=True)
-        self._thread.start()
-
-    def stop(self):
-        self._stop.set()
-
-    def wait(self):
-        if self._thread is not None:
-            self._thread.join()
-
-    def reset(self):
-        """Nothing to reset."""

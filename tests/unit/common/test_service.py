@@ -10,6 +10,7 @@ import pytest
 from tests.unit import rpc_fixtures
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
+from tests import waiting
 from trove_lite.common import context
 from trove_lite.common import rpc
 from trove_lite.common import service
@@ -165,3 +166,62 @@ def test_serve_runs_real_services_until_stopped(memory_bus):  # noqa: F811
     assert service.serve([svc]) == 0
     assert answers == ['pong']
     assert svc.state == service.STOPPED
+
+
+class _Rounds(service.PeriodicService):
+    def __init__(self, every, at_start=False, enabled=True):
+        super().__init__('rounds')
+        self.every = every
+        self.run_at_start = at_start
+        self._enabled = enabled
+        self.rounds = 0
+        self.ran = threading.Event()
+
+    def interval(self):
+        return self.every
+
+    def enabled(self):
+        return self._enabled
+
+    def run_once(self):
+        self.rounds += 1
+        self.ran.set()
+
+
+def test_periodic_service_runs_rounds_until_stopped():
+    rounds = _Rounds(0.01)
+    rounds.start()
+    assert waiting.wait_for(lambda: rounds.rounds >= 3)
+    rounds.stop()
+    rounds.wait()
+    done = rounds.rounds
+    assert not rounds._thread.is_alive()
+    assert rounds.rounds == done
+
+
+def test_periodic_service_runs_at_start_and_stop_ends_the_wait():
+    # An hour between rounds: only the round at start runs, and stop()
+    # does not wait out the hour.
+    rounds = _Rounds(3600, at_start=True)
+    rounds.start()
+    assert rounds.ran.wait(10)
+    rounds.stop()
+    rounds._thread.join(10)
+    assert not rounds._thread.is_alive()
+    assert rounds.rounds == 1
+
+
+def test_periodic_service_with_interval_zero_runs_once():
+    rounds = _Rounds(0, at_start=True)
+    rounds.start()
+    rounds._thread.join(10)
+    assert not rounds._thread.is_alive()
+    assert rounds.rounds == 1
+
+
+def test_a_disabled_periodic_service_starts_no_thread():
+    rounds = _Rounds(0.01, enabled=False)
+    rounds.start()
+    rounds.stop()
+    rounds.wait()
+    assert rounds._thread is None and rounds.rounds == 0
