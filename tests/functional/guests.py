@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import uuid
@@ -209,3 +210,25 @@ def wait_status(conductor, description, after=0, deadline=READY_DEADLINE):
         lambda c: description in c.statuses()[after:], deadline)
     assert ok, 'no %r heartbeat within %ss; got %s; faults: %s' % (
         description, deadline, conductor.statuses(), conductor.faults)
+
+
+def prepare_on_a_busy_port(guest, conductor, port, deadline, **prepare):
+    """Prepare a new guest while something else holds its datastore's
+    port, and return ``(agent, fault)``: the fault the guest reported once
+    its status said "failed to spawn".
+
+    :param prepare: ``prepare``'s arguments besides the memory size and
+        the (empty) databases and users.
+    """
+    agent, api = guest()
+    with socket.socket() as blocker:
+        blocker.bind((agent.info.bind_host, port))
+        blocker.listen(1)
+        api.prepare(prepare.pop('memory_mb', 256), [], [], **prepare)
+        assert conductor.wait_for(lambda c: c.faults, deadline), \
+            conductor.statuses()
+        wait_status(conductor, 'failed to spawn', deadline=deadline)
+    fault = conductor.faults[0]
+    assert fault['instance_id'] == agent.guest_id
+    assert 'could not be set up' in fault['message']
+    return agent, fault

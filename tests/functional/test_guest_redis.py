@@ -14,7 +14,6 @@ these tests exist to prove the agent runs the real server.
 """
 
 import os
-import socket
 import subprocess
 import time
 
@@ -142,17 +141,9 @@ def test_prepare_root_restart_adopt_stop(guest, conductor, instance_dir):  # noq
 
 def test_prepare_on_a_busy_port_reports_failure(guest, conductor,  # noqa
                                                 instance_dir):
-    agent, api = guest()
-    with socket.socket() as blocker:
-        blocker.bind((agent.info.bind_host, PORT))
-        blocker.listen(1)
-        api.prepare(64, [], [], root_password='pw', volume_size=1)
-        assert conductor.wait_for(lambda c: c.faults, FAULT_DEADLINE), \
-            conductor.statuses()
-        guests.wait_status(conductor, 'failed to spawn', deadline=FAULT_DEADLINE)
-    fault = conductor.faults[0]
-    assert fault['instance_id'] == agent.guest_id
-    assert 'could not be set up' in fault['message']
+    _, fault = guests.prepare_on_a_busy_port(
+        guest, conductor, PORT, FAULT_DEADLINE, memory_mb=64,
+        root_password='pw', volume_size=1)
     assert 'redis-server exited' in fault['details']
     # The log tail tells an admin why.
     assert 'address already in use' in fault['details'].lower()
