@@ -95,9 +95,9 @@ def floor_once(workdir):
             os.chown(directory, run_as.pw_uid, run_as.pw_gid)
     port = free_port()
     with open(paths.my_cnf, 'w') as handle:
-        handle.write(config.render(config.server_config(
+        handle.write(config.render(config.settings(
             paths, '127.0.0.1', port, FLAVOR_RAM_MB,
-            user=run_as.pw_name if run_as else None)))
+            user=run_as.pw_name if run_as else None, instance_id=base)))
     os.chmod(paths.my_cnf, 0o644)
     install = ds_process.find_binary(manager.INSTALL_BINARIES, ('/usr/bin',))
     server = ds_process.find_binary(manager.SERVER_BINARIES)
