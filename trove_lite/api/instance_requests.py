@@ -34,7 +34,8 @@ def resolve_datastore(ctx, spec):
     spec = spec or {}
     name = spec.get('type') or cfg.CONF.default_datastore
     if not name:
-        raise exception.DatastoreDefaultDatastoreNotFound(datastore='')
+        raise exception.DatastoreDefaultDatastoreNotFound(
+            exception.DatastoreDefaultDatastoreNotFound.unset_message)
     datastore = datastore_repo.get_datastore(ctx, name)
     version_name = spec.get('version') or datastore.default_version_id
     if not version_name:

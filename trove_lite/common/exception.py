@@ -174,8 +174,12 @@ class DatastoreNotFound(NotFound):
 
 
 class DatastoreDefaultDatastoreNotFound(NotFound):
+    # NOTE(compat): upstream's words; without a name when none is set, so
+    # the sentence keeps single spaces.
     message = 'Please specify datastore. Default datastore %(datastore)s ' \
               'cannot be found.'
+    unset_message = 'Please specify datastore. Default datastore cannot be ' \
+                    'found.'
 
 
 class DatastoreNoVersion(NotFound):

@@ -110,6 +110,13 @@ class InstanceController:
     def create(self, req, body):
         ctx = base.authorize(req, 'instance:create')
         spec = schema.validate(schemas.create, body)['instance']
+        # NOTE(compat): upstream takes a replica's datastore, flavor and
+        # volume from its source; until replication exists, a replica_of
+        # must not fall through to "Please specify datastore".
+        if 'replica_of' in spec:
+            raise exception.NotImplementedYet(
+                'Replication is not supported yet; create the instance '
+                'without replica_of.')
         if spec.get('replica_count') or spec.get('locality'):
             raise exception.NotImplementedYet(
                 'Replicas and locality are not supported yet.')
