@@ -5,6 +5,7 @@ here undoes what it did, so tests stay independent of their order.
 """
 
 import contextlib
+import uuid
 
 from oslo_config import cfg
 
@@ -12,6 +13,7 @@ from trove_lite.common import context as trove_context
 from trove_lite import conf  # noqa: registers [database] on cfg.CONF
 from trove_lite.db import api as db_api
 from trove_lite.db import migration
+from trove_lite.db import models
 
 CONF = cfg.CONF
 
@@ -50,3 +52,13 @@ def reset_cli():
         info = CONF._opts.get(name)
         if info is not None:
             CONF.unregister_opt(info['opt'])
+
+
+@db_api.writer
+def add_backup(context, instance_id):
+    """A NEW backup row of ``instance_id``; returns its id."""
+    backup = models.Backup(id=str(uuid.uuid4()), name='b', state='NEW',
+                           instance_id=instance_id, tenant_id='p')
+    context.session.add(backup)
+    context.session.flush()
+    return backup.id

@@ -3,10 +3,10 @@
 import datetime
 import time
 from unittest import mock
-import uuid
 
 import pytest
 
+from tests.unit import db_utils
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
@@ -17,8 +17,6 @@ from trove_lite.common import states
 from trove_lite.common import status_events
 from trove_lite.conductor import manager
 from trove_lite.conductor import rpcapi
-from trove_lite.db import api as db_api
-from trove_lite.db import models
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import progress
 from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
@@ -187,15 +185,6 @@ def test_a_busy_sqlite_is_retried(ctx, mgr, instance,
 
 # -- progress (API 1.2) -------------------------------------------------------
 
-@db_api.writer
-def _backup_of(ctxt, instance_id):
-    backup = models.Backup(id=str(uuid.uuid4()), name='b', state='NEW',
-                           instance_id=instance_id, tenant_id='p')
-    ctxt.session.add(backup)
-    ctxt.session.flush()
-    return backup.id
-
-
 def _progress(**fields):
     fields.setdefault('step', 'copy')
     return fields
@@ -227,7 +216,7 @@ def test_progress_sealed_by_another_instance_is_refused(ctx, mgr,
 def test_backup_progress_is_sealed_by_the_backups_instance(ctx,
                                                            mgr, instance):
     other = instances.create(ctx, {'name': 'b', 'tenant_id': 'p'})
-    backup_id = _backup_of(ctx, instance.id)
+    backup_id = db_utils.add_backup(ctx, instance.id)
     mgr.report_progress(_from(other.id), 'backup', backup_id, 'backup',
                         _progress(percent=99), 10.0)
     assert progress.latest(ctx, 'backup', backup_id,

@@ -1,20 +1,8 @@
 """Progress of long operations: the latest report counts, older ones not."""
 
-import uuid
-
-from trove_lite.db import api as db_api
-from trove_lite.db import models
+from tests.unit import db_utils
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import progress
-
-
-@db_api.writer
-def _backup(context, instance_id):
-    backup = models.Backup(id=str(uuid.uuid4()), name='b', state='NEW',
-                           instance_id=instance_id, tenant_id='p')
-    context.session.add(backup)
-    context.session.flush()
-    return backup.id
 
 
 def test_the_latest_report_replaces_the_one_before(ctx):
@@ -58,7 +46,7 @@ def test_operations_are_kept_apart_and_listed_newest_first(ctx):
 def test_owner_of_a_resource(ctx):
     instance = instances.create(ctx, {'name': 'db',
                                       'tenant_id': 'p'})
-    backup_id = _backup(ctx, instance.id)
+    backup_id = db_utils.add_backup(ctx, instance.id)
     assert progress.owner_of(ctx, 'instance',
                              instance.id) == instance.id
     assert progress.owner_of(ctx, 'backup',
