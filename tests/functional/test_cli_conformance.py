@@ -532,6 +532,8 @@ def test_root(suite):
         assert shown == {'is_root_enabled': True}
     with suite.command('database_root_disable') as run:
         run('{instance}')
+        shown = suite.read('database_root_show', '{instance}')
+        assert shown == {'is_root_enabled': False}
 
 
 def _fails_cleanly(name, result):

@@ -148,6 +148,6 @@ def test_root(embedded, instance):
     assert openstack(embedded, 'database', 'root', 'show', 'dbu1') == {
         'is_root_enabled': True}
     cli(embedded, 'database', 'root', 'disable', 'dbu1')
-    # "Ever enabled", as upstream answers it.
+    # What the server says now, as current upstream answers it.
     assert openstack(embedded, 'database', 'root', 'show', 'dbu1') == {
-        'is_root_enabled': True}
+        'is_root_enabled': False}

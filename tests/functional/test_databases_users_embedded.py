@@ -148,9 +148,9 @@ def test_root_enable_show_disable(service, datastore, root):
 
     cli(service, 'database', 'root', 'disable', name, parse=False)
     client.refused(root, 'my-own-root-pw', database)
-    # "Ever enabled", as upstream reports it.
+    # What the server says now, as current upstream reports it.
     assert cli(service, 'database', 'root', 'show', name) == {
-        'is_root_enabled': True}
+        'is_root_enabled': False}
 
 
 def test_bad_input_changes_nothing(service):

@@ -3,8 +3,10 @@ while, it talks to the instance's guest agent.
 
 ``load`` answers, in upstream's order and without a guest round trip:
 
-1. the instance exists and is the caller's (404 otherwise: the CLI falls
-   back to names on a 404), and the policy rule allows the request on it;
+1. the instance exists and is the caller's, or the caller is an admin
+   (404 otherwise: the CLI falls back to names on a 404;
+   ``context.lookup_project``), and the policy rule allows the request on
+   it;
 2. its datastore can do this at all, as its manifest says: databases and
    users on a datastore without them are 422
    (``DatastoreFeatureNotSupported``), root is 501
@@ -31,6 +33,7 @@ import oslo_messaging
 
 from trove_lite.api import datastore_rules
 from trove_lite.api import pagination
+from trove_lite.common import context
 from trove_lite.common import exception
 from trove_lite.common import policy
 from trove_lite.common import states
@@ -57,13 +60,15 @@ def load(ctx, rule, instance_id, feature):
     :param rule: the policy rule, checked against the instance's owner.
     :param feature: the manifest feature the request needs (``manifest
         .DATABASES``, ``USERS`` or ``ROOT``).
-    :raises InstanceNotFound: no such instance in the caller's project.
+    :raises InstanceNotFound: no such instance in the caller's project
+        (in any project for an admin).
     :raises PolicyNotAuthorized: the rule denies it (403).
     :raises DatastoreFeatureNotSupported: no databases or users (422).
     :raises DatastoreOperationNotSupported: no root (501).
     :raises InstanceNotReady: not ready for an action (422).
     """
-    row = instance_repo.get(ctx, instance_id, project_id=ctx.project_id)
+    row = instance_repo.get(ctx, instance_id,
+                            project_id=context.lookup_project(ctx))
     policy.authorize(ctx, rule, {'tenant': row.tenant_id})
     version = datastore_repo.get_version_by_id(ctx, row.datastore_version_id)
     manifest = manifests.load(version.manager)

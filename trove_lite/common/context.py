@@ -48,6 +48,21 @@ class RequestContext(oslo_context.RequestContext):
         return copy
 
 
+def lookup_project(context):
+    """The project a lookup of one resource by id is limited to: the
+    caller's own, or None (any project) for an administrator.
+
+    Upstream loads a row with the project filter only for contexts that
+    are not admin, so a cloud admin scoped to any project reaches every
+    project's resource by id through the tenant routes: its cleanup
+    tooling shows, resets and deletes a tenant's stuck instance that way.
+    The policy rule then decides, with the row's owner as its target.
+    Anyone else gets the 404 of an unknown id for another project's
+    resource, and lists stay the caller's project's.
+    """
+    return None if context.is_admin else context.project_id
+
+
 def get_admin_context():
     """A context for operator tools and background work."""
     return RequestContext(user_id=None, project_id=None, is_admin=True,

@@ -20,6 +20,7 @@ from trove_lite.api.schemas import common as schema
 from trove_lite.api.schemas import instances as schemas
 from trove_lite.api.views import instances as views
 from trove_lite.api import wsgi
+from trove_lite.common import context
 from trove_lite.common import exception
 from trove_lite.common import notifications
 from trove_lite.common import policy
@@ -91,17 +92,18 @@ class InstanceController:
     def _load(self, req, rule, instance_id):
         ctx = base.context_of(req)
         # NOTE(compat): an unknown id or a name is a 404, so that the CLI
-        # falls back to listing and matching names.
+        # falls back to listing and matching names; so is another
+        # project's id, but for an admin (``context.lookup_project``).
         row = instance_repo.get(ctx, instance_id,
-                                project_id=ctx.project_id)
+                                project_id=context.lookup_project(ctx))
         policy.authorize(ctx, rule, {'tenant': row.tenant_id})
         return ctx, row
 
     def show(self, req, body, id):
         ctx = base.context_of(req)
         # NOTE(compat): an unknown id or a name is a 404 (see _load).
-        entry = instance_listing.get_listed(ctx, id,
-                                            project_id=ctx.project_id)
+        entry = instance_listing.get_listed(
+            ctx, id, project_id=context.lookup_project(ctx))
         policy.authorize(ctx, 'instance:show',
                          {'tenant': entry.instance.tenant_id})
         [facts] = facts_of_page([entry])

@@ -2,10 +2,11 @@
 
 Enabling generates a password when the tenant gives none, has the guest
 enable the datastore's superuser with it, and records who enabled root in
-the root history (``db.repositories.root_history``). ``GET`` answers from
-that history whether root was *ever* enabled, as upstream does (a tenant
-who enabled root may have handed the password out; disabling does not
-undo that), and disabling needs root to have been enabled once.
+the root history (``db.repositories.root_history``). ``GET`` asks the
+guest whether root can log in remotely now, as current upstream does, so
+that a disable shows as ``rootEnabled: false``; the history keeps its
+audit role for the management API (who enabled root first, and when),
+and disabling needs root to have been enabled once.
 """
 
 from trove_lite.api.controllers import base
@@ -31,10 +32,9 @@ def _load(req, action, instance_id):
 class RootController:
 
     def index(self, req, body, instance_id):
-        """Whether root was ever enabled, from the root history."""
+        """Whether root can log in now, as the guest finds its server."""
         target = _load(req, 'index', instance_id)
-        row = root_history.get(target.context, instance_id)
-        return views.root_enabled(row is not None)
+        return views.root_enabled(target.guest.is_root_enabled())
 
     def create(self, req, body, instance_id):
         """Enable root; answers the superuser's name and password."""

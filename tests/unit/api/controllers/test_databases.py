@@ -108,9 +108,17 @@ def test_ignored_databases(client, guest_instance):
 
 def test_other_project_is_404(client, guest_instance):
     inst = guest_instance(project='p2')
-    resp = client.v1('GET', inst.path + '/databases')
+    resp = client.v1('GET', inst.path + '/databases', headers=member())
     assert resp.status_int == 404
     assert list(resp.json) == ['itemNotFound']
+
+
+def test_an_admin_of_another_project_reaches_it(client, guest_instance):
+    inst = guest_instance(project='p2')
+    resp = _create(client, inst, {'name': 'byadmin'})
+    assert resp.status_int == 202, resp.text
+    listed = client.v1('GET', inst.path + '/databases').json
+    assert {'name': 'byadmin'} in listed['databases']
 
 
 def test_datastore_without_databases_is_422(client, guest_instance):

@@ -147,10 +147,43 @@ def test_show_by_name_is_404(client, created):
 
 
 def test_other_projects_do_not_see_it(client, created):
-    resp = client.request('GET', '/v1.0/p2/instances/%s' % created['id'])
-    assert resp.status_int == 404
+    path = '/v1.0/p2/instances/%s' % created['id']
+    for method, body in (('GET', None), ('DELETE', None),
+                         ('PUT', {'instance': {'name': 'x'}}),
+                         ('POST', {'restart': {}})):
+        resp = client.request(method, path + ('/action' if method == 'POST'
+                                              else ''),
+                              body=body, headers=member())
+        assert resp.status_int == 404, (method, resp.text)
+        assert list(resp.json) == ['itemNotFound']
+    assert client.request('GET', '/v1.0/p2/instances',
+                          headers=member()).json == {'instances': []}
+
+
+def test_an_admin_of_another_project_shows_resets_and_deletes_it(
+        client, created, taskmanager, ctx):
+    """Upstream's cleanup tooling: an admin scoped to its own project
+    reaches a tenant's instance by id through the tenant routes.
+    """
+    path = '/v1.0/p2/instances/%s' % created['id']
+    shown = client.request('GET', path)
+    assert shown.status_int == 200, shown.text
+    assert shown.json['instance']['id'] == created['id']
+    # Still BUILDING: the stuck instance the tooling cleans up.
+    resp = client.request('POST', path + '/action',
+                          body={'reset_status': {}})
+    assert resp.status_int == 202, resp.text
+    row = instance_repo.get(ctx, created['id'])
+    assert states.task(row.task_id) is states.NONE
+    assert row.lock_holder is None
+    assert client.request('DELETE', path).status_int == 202
+    method, kwargs = taskmanager.wait()
+    assert (method, kwargs['instance_id']) == ('delete_instance',
+                                               created['id'])
+    # Lists stay the caller's project's; the owner still sees its own.
     assert client.request('GET', '/v1.0/p2/instances').json == {
         'instances': []}
+    assert instance_repo.get(ctx, created['id']).tenant_id == 'p1'
 
 
 def test_active_healthy_with_addresses_and_usage(client, created,

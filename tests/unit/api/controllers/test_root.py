@@ -50,11 +50,23 @@ def test_disable(client, inst):
     resp = _root(client, inst, 'DELETE')
     assert resp.status_int == 204 and resp.body == b''
     assert inst.datastore.root_password is None
-    # "Ever enabled", as upstream answers it.
-    assert _root(client, inst, 'GET').json == {'rootEnabled': True}
+    # What the server says now (current upstream), not "ever enabled".
+    assert _root(client, inst, 'GET').json == {'rootEnabled': False}
+    # The history keeps its audit role: disabling again is still allowed.
     assert _root(client, inst, 'DELETE').status_int == 204
     _root(client, inst, 'POST')
     assert _root(client, inst, 'GET').json == {'rootEnabled': True}
+
+
+def test_status_is_the_servers(client, inst):
+    """Root enabled on the server by other means (the guest's own
+    prepare, an older control plane) shows as enabled; the history is
+    not asked.
+    """
+    inst.datastore.enable_root('by-prepare')
+    assert _root(client, inst, 'GET').json == {'rootEnabled': True}
+    inst.datastore.disable_root()
+    assert _root(client, inst, 'GET').json == {'rootEnabled': False}
 
 
 def test_datastore_without_root_is_501(client, guest_instance):
