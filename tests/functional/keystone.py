@@ -217,7 +217,8 @@ def cloud(token_expiration=3600):
 
     Keystone holds a ``service`` project with the ``trove`` service user,
     a ``demo`` project with a member, a reader and an admin, a second project
-    ``other`` with a member (all with ``USER_PASSWORD``), and the
+    ``other`` with a member and an admin (all with ``USER_PASSWORD``), and
+    the
     ``database`` service whose endpoint is ``/v1.0/%(tenant_id)s`` on the
     API. The API runs with ``auth_strategy = keystone`` and the fake
     compute driver (no hosts, no database servers).
@@ -236,6 +237,7 @@ def cloud(token_expiration=3600):
         other = identity.create_project('other')
         identity.create_user('other-member', USER_PASSWORD, other,
                              'member')
+        identity.create_user('other-admin', USER_PASSWORD, other, 'admin')
         identity.register_service('database', 'database',
                                   api_base + '/v1.0/%(tenant_id)s')
         state = tempfile.mkdtemp(prefix='tl-ks-api-')

@@ -1,10 +1,10 @@
 """Every v1.0 route, as a table the persona tests walk with real tokens.
 
 ``test_keystone`` runs one Keystone and one ``trove-lite-all``; its persona
-tests call every route as a reader, a member, a member of another project
-and an administrator, and compare what happened with what the policy
-defaults promise. The tables here name the routes once, so each persona
-tries the same ones.
+tests call every route as a reader, a member, a member of another project,
+an administrator and an administrator of another project, and compare
+what happened with what the policy defaults promise. The tables here
+name the routes once, so each persona tries the same ones.
 """
 
 import time
@@ -110,6 +110,29 @@ def instance_changes(instance_id):
         ('DELETE', base + '/users/alice/databases/app', None),
         ('POST', base + '/root', None),
         ('DELETE', base + '/root', None),
+    ]
+
+
+def change_steps():
+    """``(method, path below the instance, body, status)``: every change
+    to one instance that leaves it as it was, in an order that works.
+    """
+    return [
+        ('POST', '/databases', {'databases': [{'name': 'newdb'}]}, 202),
+        ('DELETE', '/databases/newdb', None, 202),
+        ('POST', '/users', {'users': [{'name': 'bob',
+                                       'password': 'bob-secret'}]}, 202),
+        ('PUT', '/users/bob/databases', {'databases': [{'name': 'app'}]},
+         202),
+        ('DELETE', '/users/bob/databases/app', None, 202),
+        ('PUT', '/users', {'users': [{'name': 'bob',
+                                      'password': 'new-secret'}]}, 202),
+        ('PUT', '/users/bob', {'user': {'password': 'newer-secret'}}, 202),
+        ('DELETE', '/users/bob', None, 202),
+        ('POST', '/root', None, 200),
+        ('DELETE', '/root', None, 204),
+        ('PUT', '', {'instance': {'name': 'ks-renamed'}}, 202),
+        ('PATCH', '', {'instance': {'name': 'ks-persona'}}, 202),
     ]
 
 

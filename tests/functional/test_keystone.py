@@ -8,8 +8,8 @@ The API runs with ``auth_strategy = keystone`` and a
 ``[keystone_authtoken]`` section, and the fake compute driver (no hosts, no
 database servers; the ``fake`` datastore keeps databases and users in
 memory). The ``openstack`` CLI gets nothing but an openrc: it finds the API
-through the catalog. The persona tests try every route as each role
-(``tests/functional/personas.py``).
+through the catalog. The persona tests try every route as each role, an
+admin of another project included (``tests/functional/personas.py``).
 """
 
 import datetime
@@ -272,24 +272,7 @@ def test_a_member_changes_everything_but_manages_nothing(cloud, demo):
     for path, status in _reads(cloud, demo):
         personas.assert_status(member('GET', path), status)
     base = '/instances/' + demo['instance']
-    steps = [
-        ('POST', '/databases', {'databases': [{'name': 'newdb'}]}, 202),
-        ('DELETE', '/databases/newdb', None, 202),
-        ('POST', '/users', {'users': [{'name': 'bob',
-                                       'password': 'bob-secret'}]}, 202),
-        ('PUT', '/users/bob/databases', {'databases': [{'name': 'app'}]},
-         202),
-        ('DELETE', '/users/bob/databases/app', None, 202),
-        ('PUT', '/users', {'users': [{'name': 'bob',
-                                      'password': 'new-secret'}]}, 202),
-        ('PUT', '/users/bob', {'user': {'password': 'newer-secret'}}, 202),
-        ('DELETE', '/users/bob', None, 202),
-        ('POST', '/root', None, 200),
-        ('DELETE', '/root', None, 204),
-        ('PUT', '', {'instance': {'name': 'ks-renamed'}}, 202),
-        ('PATCH', '', {'instance': {'name': 'ks-persona'}}, 202),
-    ]
-    for method, path, body, status in steps:
+    for method, path, body, status in personas.change_steps():
         personas.assert_status(member(method, base + path, body), status)
     for method, path, body in personas.admin_rule_routes(demo['instance']):
         personas.assert_fault(member(method, path, body), 403, 'forbidden')
@@ -308,6 +291,44 @@ def test_a_member_changes_everything_but_manages_nothing(cloud, demo):
     personas.assert_status(member('DELETE', '/instances/' + second), 202)
     personas.wait_for_status(member, second, 'gone')
     personas.wait_for_status(member, demo['instance'], 'ACTIVE')
+
+
+def test_an_admin_of_another_project_acts_by_id(cloud, demo):
+    """Upstream's cleanup tooling: an admin whose token is for its own
+    project reaches a tenant's instance by id through the tenant routes
+    (reads, changes, reset_status, delete); its lists stay its own
+    project's.
+    """
+    admin = personas.Caller(cloud, 'other-admin', 'other')
+    member = personas.Caller(cloud, 'demo-member', 'demo')
+    for path, status in personas.instance_reads(demo['instance']):
+        personas.assert_status(admin('GET', path), status)
+    for path in ('/instances', '/instances/detail'):
+        listed = personas.assert_status(admin('GET', path),
+                                        200).json()['instances']
+        assert demo['instance'] not in {row['id'] for row in listed}
+    listed = personas.assert_status(admin(
+        'GET', '/mgmt/instances?project_id=' + cloud.projects['demo']),
+        200).json()['instances']
+    assert demo['instance'] in {row['id'] for row in listed}
+    base = '/instances/' + demo['instance']
+    for method, path, body, status in personas.change_steps():
+        personas.assert_status(admin(method, base + path, body), status)
+    personas.assert_status(admin('POST', base + '/action', {'restart': {}}),
+                           202)
+    personas.wait_for_status(member, demo['instance'], 'ACTIVE')
+    assert member('GET', base).json()['instance']['name'] == 'ks-persona'
+
+    # A second instance of demo's, reset and force-deleted by the admin.
+    created = personas.assert_status(member(
+        'POST', '/instances',
+        personas.create_body('ks-stuck', demo['flavor'])), 200).json()
+    stuck = created['instance']['id']
+    personas.assert_status(admin('POST', '/instances/%s/action' % stuck,
+                                 {'reset_status': {}}), 202)
+    personas.assert_status(admin('DELETE', '/instances/' + stuck), 202)
+    personas.wait_for_status(member, stuck, 'gone')
+    personas.wait_for_status(admin, stuck, 'gone')
 
 
 def test_an_admin_does_everything(cloud, demo):
