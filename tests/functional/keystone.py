@@ -8,9 +8,11 @@ project, ``RegionOne``, the identity endpoints), then serves
 WSGI server on a free loopback port. ``Keystone`` then creates projects,
 users, role assignments, services and endpoints through the REST API.
 
-``cloud()`` puts trove-lite-all behind such a Keystone, and
-``shared_cloud()`` gives the test modules of a session one cloud between
-them: Keystone's set-up costs half a minute.
+``populated()`` gives it the projects and users the tests act as,
+``api_behind()`` puts trove-lite-all behind it, and ``shared_cloud()``
+gives the test modules of a session one Keystone between them (its set-up
+costs half a minute), with one API of each shape: fake database servers
+(the catalog's ``database`` service) or real ones.
 
 Run as a module (``python -m tests.functional.keystone CONFIG_DIR PORT``)
 it is that server.
@@ -167,7 +169,7 @@ def start(token_expiration=3600):
 
 
 class Cloud:
-    """trove-lite-all behind a Keystone, as ``cloud()`` set them up.
+    """trove-lite-all behind a Keystone, as ``api_behind()`` set them up.
 
     :ivar projects: project ids by name (``service``, ``demo``, ``other``).
     :ivar config: the API's configuration file, for ``trove-lite-manage``.
@@ -189,17 +191,30 @@ class Cloud:
         return self.identity.token(user, USER_PASSWORD, project)[0]
 
 
-def _api_config(state, identity, api_port):
+# The API's [DEFAULT] options in each shape it is run behind Keystone.
+FAKE_SHAPE = {
+    'compute_driver': 'fake',
+    # NOTE(fake): fake guests send one heartbeat, at prepare; keep it
+    # fresh for the whole session.
+    'agent_heartbeat_expiry': 3600,
+}
+# The local compute driver: real database servers started by real guest
+# agents on this host (in-process RPC, as the embedded shape runs).
+LOCAL_SHAPE = {
+    'compute_driver': 'local',
+    'report_interval': 2,
+    'default_datastore': 'mysql',
+}
+
+
+def _api_config(state, identity, api_port, options):
+    defaults = {'bind_host': '127.0.0.1', 'bind_port': api_port,
+                'state_path': os.path.join(state, 'state'),
+                'auth_strategy': 'keystone'}
+    defaults.update(options)
     return fixtures.write_config(
         os.path.join(state, 'trove-lite.conf'), {
-            'DEFAULT': {'bind_host': '127.0.0.1',
-                        'bind_port': api_port,
-                        'state_path': os.path.join(state, 'state'),
-                        'auth_strategy': 'keystone',
-                        'compute_driver': 'fake',
-                        # NOTE(fake): fake guests send one heartbeat, at
-                        # prepare; keep it fresh for the whole session.
-                        'agent_heartbeat_expiry': 3600},
+            'DEFAULT': defaults,
             'keystone_authtoken': {
                 'www_authenticate_uri': identity.url,
                 'auth_url': identity.url,
@@ -212,21 +227,15 @@ def _api_config(state, identity, api_port):
 
 
 @contextlib.contextmanager
-def cloud(token_expiration=3600):
-    """Keystone and trove-lite-all behind it; yields a ``Cloud``.
+def populated(token_expiration=3600):
+    """A Keystone with the projects and users the tests act as; yields
+    ``(Keystone, project ids by name)``.
 
-    Keystone holds a ``service`` project with the ``trove`` service user,
-    a ``demo`` project with a member, a reader and an admin, a second project
-    ``other`` with a member and an admin (all with ``USER_PASSWORD``), and
-    the
-    ``database`` service whose endpoint is ``/v1.0/%(tenant_id)s`` on the
-    API. The API runs with ``auth_strategy = keystone`` and the fake
-    compute driver (no hosts, no database servers).
-
-    :raises AssertionError: when the API does not stop cleanly.
+    It holds a ``service`` project with the ``trove`` service user (an
+    admin), a ``demo`` project with a member, a reader and an admin, and a
+    second project ``other`` with a member and an admin (all with
+    ``USER_PASSWORD``).
     """
-    api_port = fixtures.free_port()
-    api_base = 'http://127.0.0.1:%d' % api_port
     with start(token_expiration=token_expiration) as identity:
         service = identity.create_project('service')
         identity.create_user('trove', USER_PASSWORD, service, 'admin')
@@ -238,29 +247,56 @@ def cloud(token_expiration=3600):
         identity.create_user('other-member', USER_PASSWORD, other,
                              'member')
         identity.create_user('other-admin', USER_PASSWORD, other, 'admin')
+        yield identity, {'demo': demo, 'other': other, 'service': service}
+
+
+@contextlib.contextmanager
+def api_behind(identity, projects, options, catalog):
+    """trove-lite-all with ``auth_strategy = keystone`` behind
+    ``identity``; yields a ``Cloud``.
+
+    :param options: its other ``[DEFAULT]`` options (``FAKE_SHAPE``,
+        ``LOCAL_SHAPE``).
+    :param catalog: register it as the ``database`` service, whose
+        endpoint is ``/v1.0/%(tenant_id)s`` on the API. One Keystone has
+        one such service: an API that is not in the catalog is reached
+        with an endpoint override.
+    :raises AssertionError: when the API does not stop cleanly.
+    """
+    api_port = fixtures.free_port()
+    api_base = 'http://127.0.0.1:%d' % api_port
+    if catalog:
         identity.register_service('database', 'database',
                                   api_base + '/v1.0/%(tenant_id)s')
-        state = tempfile.mkdtemp(prefix='tl-ks-api-')
+    # NOTE(local): a short directory the datastore users may enter:
+    # pytest's temporary root is private, and a unix socket path has at
+    # most 107 characters.
+    state = tempfile.mkdtemp(prefix='tl-ks-', dir='/tmp')
+    os.chmod(state, 0o755)
+    try:
+        config = _api_config(state, identity, api_port, options)
+        process = conftest.Process('trove-lite-all',
+                                   ['--config-file', config],
+                                   os.path.join(state, 'all.log'))
         try:
-            config = _api_config(state, identity, api_port)
-            process = conftest.Process('trove-lite-all',
-                                       ['--config-file', config],
-                                       os.path.join(state, 'all.log'))
-            try:
-                conftest.wait_for_http(api_base + '/', process)
-                yield Cloud(identity, api_base,
-                            {'demo': demo, 'other': other,
-                             'service': service}, config, process)
-                assert process.stop() == 0, process.log()
-            finally:
-                process.stop()
+            conftest.wait_for_http(api_base + '/', process)
+            yield Cloud(identity, api_base, projects, config, process)
+            assert process.stop() == 0, process.log()
         finally:
-            shutil.rmtree(state, ignore_errors=True)
+            process.stop()
+    finally:
+        conftest.remove_state(state)
 
 
-def shared_cloud(shared_services, token_expiration=3600):
-    """The session's ``cloud()`` with that token life, started by the
-    first module asking.
+def shared_identity(shared_services, token_expiration=3600):
+    """The session's ``populated()`` Keystone with that token life."""
+    return shared_services.get(('keystone', token_expiration),
+                               lambda: populated(token_expiration))
+
+
+def shared_cloud(shared_services, token_expiration=3600, local=False):
+    """The session's Keystone with that token life and trove-lite-all
+    behind it, each started by the first module asking.
 
     :param shared_services: the ``shared_services`` session fixture.
     :param token_expiration: seconds a token lives. A token that lives
@@ -268,9 +304,15 @@ def shared_cloud(shared_services, token_expiration=3600):
         every request: each CLI command then authenticates four times
         (about 1.5 s more here), so only a module that must see tokens
         expire should ask for a short life.
+    :param local: the API runs real database servers (``LOCAL_SHAPE``,
+        not in the catalog) instead of fake ones (``FAKE_SHAPE``, the
+        catalog's ``database`` service).
     """
-    return shared_services.get(('keystone-cloud', token_expiration),
-                               lambda: cloud(token_expiration))
+    identity, projects = shared_identity(shared_services, token_expiration)
+    options = LOCAL_SHAPE if local else FAKE_SHAPE
+    return shared_services.get(
+        ('keystone-cloud', token_expiration, local),
+        lambda: api_behind(identity, projects, options, catalog=not local))
 
 
 def _serve(config_dir, port):

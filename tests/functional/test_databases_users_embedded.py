@@ -10,11 +10,11 @@ password its create returned, and refuses database and user calls as
 upstream does (422).
 """
 
-import os
 import subprocess
 
 import pytest
 
+from tests.functional.datastore_clients import Client
 from tests.functional import embedded as embedded_shape
 from tests.functional.embedded import cli
 from tests.functional.embedded import run_cli
@@ -38,36 +38,6 @@ def service():
             created['address'] = shown['ip'][0]
         running.instances = instances
         yield running
-
-
-class Client:
-    """Runs one statement as a user with the datastore's own client."""
-
-    def __init__(self, datastore, address):
-        self.datastore = datastore
-        self.address = address
-
-    def run(self, user, password, database, sql):
-        if self.datastore == 'mysql':
-            argv = ['mysql', '-h', self.address, '-u', user,
-                    '-p' + password, database, '-N', '-e', sql]
-            env = None
-        else:
-            argv = ['psql', '-h', self.address, '-U', user, '-d', database,
-                    '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql]
-            env = dict(os.environ, PGPASSWORD=password, PGCONNECT_TIMEOUT='10')
-        return subprocess.run(argv, capture_output=True, text=True,
-                              timeout=60, stdin=subprocess.DEVNULL, env=env)
-
-    def works(self, user, password, database, sql='SELECT 1'):
-        result = self.run(user, password, database, sql)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
-
-    def refused(self, user, password, database, sql='SELECT 1'):
-        result = self.run(user, password, database, sql)
-        assert result.returncode != 0, result.stdout
-        return result.stderr
 
 
 def names(rows):
