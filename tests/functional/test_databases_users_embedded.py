@@ -95,7 +95,7 @@ def test_users_and_databases_walkthrough(service, datastore):
 
 
 @pytest.mark.parametrize('datastore,root', [('mysql', 'root'),
-                                            ('postgresql', 'postgres')])
+                                            ('postgresql', 'root')])
 def test_root_enable_show_disable(service, datastore, root):
     instance = service.instances[datastore]
     name = instance['name']

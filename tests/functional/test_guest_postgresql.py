@@ -125,10 +125,15 @@ def test_prepared_user_works_over_tcp(pg):
     assert 'CONNECT privilege' in pg.refused(dbname='postgres')
     assert 'password authentication failed' in pg.refused(password='wrong')
     # The superuser has no password, so no TCP login whatever is tried.
-    for guess in ('', 'postgres'):
+    for guess in ('', 'postgres', 'secret'):
         reason = pg.refused(user='postgres', password=guess,
                             dbname='postgres')
         assert 'password' in reason
+    # Root is not there until it is enabled; disabling it then is a no-op.
+    assert 'password' in pg.refused(user='root', password='',
+                                    dbname='postgres')
+    assert pg.api.is_root_enabled() is False
+    pg.api.disable_root()
     assert pg.api.is_root_enabled() is False
 
     assert [db['name'] for db in pg.api.list_databases()] == ['app', 'other']
@@ -246,23 +251,65 @@ def test_rename_password_and_delete(pg):
         ).fetchone() == ('postgres',)
 
 
+ROOT_OPTIONS = ('SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication,'
+                ' rolbypassrls FROM pg_roles WHERE rolname = current_user')
+
+
 def test_root_enable_and_disable(pg):
-    assert pg.api.enable_root('r00t pw') == {'name': 'postgres',
+    assert pg.api.enable_root('r00t pw') == {'name': 'root',
                                              'password': 'r00t pw'}
     assert pg.api.is_root_enabled() is True
-    session = pg.connect('postgres', 'r00t pw', 'postgres')
-    assert session.execute('SELECT rolsuper FROM pg_roles WHERE rolname = '
-                           'current_user').fetchone() == (True,)
+    session = pg.connect('root', 'r00t pw', 'postgres')
+    assert session.execute(ROOT_OPTIONS).fetchone() == (True,) * 5
+    session.execute('CREATE TABLE roots (x INT)')
+    # A superuser reaches the tenant's databases without a grant.
+    pg.connect('root', 'r00t pw', 'app').close()
+    # postgres still has no password, root's included.
+    for guess in ('', 'postgres', 'r00t pw'):
+        assert 'password' in pg.refused('postgres', guess, 'postgres')
+    # Root is nobody's user to list, make, change or drop.
+    assert [u['name'] for u in pg.api.list_users()] == ['app']
+    assert pg.api.get_user('app', '%') is not None
+    for call in (
+            lambda: pg.api.create_users([{'name': 'root', 'password': 'x'}]),
+            lambda: pg.api.delete_user('root', '%'),
+            lambda: pg.api.get_user('root', '%'),
+            lambda: pg.api.update_user('root', '%', {'password': 'x'}),
+            lambda: pg.api.update_user('app', '%', {'name': 'root'}),
+            lambda: pg.api.change_passwords([{'name': 'root', 'host': '%',
+                                              'password': 'x'}])):
+        with pytest.raises(exception.BadValue):
+            call()
+    pg.connect('root', 'r00t pw', 'postgres').close()
     # The agent's own socket login is unaffected by root.
     assert pg.agent.datastore.status().description == 'healthy'
+
     pg.api.disable_root()
     assert pg.api.is_root_enabled() is False
     with pytest.raises(psycopg.OperationalError):
         session.execute('SELECT 1')
     session.close()
     assert 'password authentication failed' in pg.refused(
-        'postgres', 'r00t pw', 'postgres')
+        'root', 'r00t pw', 'postgres')
     assert pg.agent.datastore.status().description == 'healthy'
+
+    # Enabled again, the kept role takes the new password and finds what
+    # it owns.
+    assert pg.api.enable_root('new pw') == {'name': 'root',
+                                            'password': 'new pw'}
+    assert pg.api.is_root_enabled() is True
+    assert 'password authentication failed' in pg.refused(
+        'root', 'r00t pw', 'postgres')
+    with pg.connect('root', 'new pw', 'postgres') as conn:
+        assert conn.execute(ROOT_OPTIONS).fetchone() == (True,) * 5
+        assert conn.execute(
+            "SELECT tableowner FROM pg_tables WHERE tablename = 'roots'"
+        ).fetchone() == ('root',)
+    pg.api.disable_root()
+    pg.api.disable_root()
+    assert pg.api.is_root_enabled() is False
+    assert 'password' in pg.refused('root', 'new pw', 'postgres')
+    assert [u['name'] for u in pg.api.list_users()] == ['app']
 
 
 def test_restart_adopt_stop(pg):

@@ -62,7 +62,7 @@ _DEFAULTS = {
         'replication_strategy': 'mariadb_gtid',
     },
     'postgresql': {
-        'ignore_users': ['os_admin', 'postgres'],
+        'ignore_users': ['os_admin', 'postgres', 'root'],
         'ignore_dbs': ['os_admin', 'postgres'],
         'backup_strategy': 'pg_basebackup',
         'replication_strategy': 'postgresql_streaming',

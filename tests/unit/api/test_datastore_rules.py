@@ -22,6 +22,17 @@ def test_ignored_names_come_from_the_datastore_group(override):
     assert rules.user('app') == ('app', '%')
 
 
+@pytest.mark.parametrize('name', ['postgres', 'root', 'os_admin'])
+def test_postgresql_reserves_its_superusers_and_root(name):
+    rules = datastore_rules.DatastoreRules('postgresql')
+    # Upstream's [postgresql] ignore_users, and the manifest's own rule.
+    assert name in rules.ignored_users
+    with pytest.raises(exception.BadValue):
+        rules.user(name)
+    with pytest.raises(exception.BadValue):
+        rules.initial([], [{'name': name, 'password': 'pw'}])
+
+
 def test_features_come_from_the_manifest():
     rules = datastore_rules.DatastoreRules('redis')
     assert rules.root_on_create

@@ -23,10 +23,17 @@ while making access real on PostgreSQL 15:
 * Deleting a user hands what it owns to ``postgres`` (``REASSIGN OWNED``;
   tables survive their creator, as in MySQL) and drops its privileges
   (``DROP OWNED``) in every database before ``DROP ROLE``.
-* Root is the superuser ``postgres``. TCP logins authenticate with
-  ``scram-sha-256``, which a role without a password cannot pass: enabling
-  root sets a password, disabling it removes the password again (and ends
-  root's TCP sessions). The agent's own socket login is unaffected.
+* Root is a role named ``root``, as upstream's: enabling root creates it
+  (or, when it exists, alters it back) ``WITH`` the admin options
+  (``ADMIN_OPTIONS``: superuser, creates databases and roles, replication,
+  bypasses row security, logs in) and the given password. Disabling it
+  takes the login, the superuser and the password away and ends root's
+  sessions, but keeps the role, which may own objects. The agent's own
+  superuser ``postgres`` never gets a password: TCP logins authenticate
+  with ``scram-sha-256``, which a role without one cannot pass, and only
+  the agent may use the unix socket (``config.py``). ``root`` is reserved
+  like ``postgres``: tenants cannot create, change, delete or see it
+  through the users API.
 
 Names come from tenants. Identifiers cannot be sent as query parameters,
 so every name is checked against a strict pattern and then quoted as an
@@ -45,7 +52,13 @@ from psycopg import sql
 from trove_lite.common import exception
 
 CONNECT_TIMEOUT = 5
+# The agent's own account (socket only, never a password).
 SUPERUSER = 'postgres'
+# The tenant's superuser, which ``root enable`` creates.
+ROOT_USER = 'root'
+# What upstream gives root (its PgSqlAdmin.ADMIN_OPTIONS).
+ADMIN_OPTIONS = ('SUPERUSER', 'CREATEDB', 'CREATEROLE', 'INHERIT',
+                 'REPLICATION', 'BYPASSRLS', 'LOGIN')
 MAINTENANCE_DB = 'postgres'
 DEFAULT_HOST = '%'
 SCHEMA = 'public'
@@ -57,8 +70,10 @@ _COLLATION = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.@\-]{0,63}$')
 RESERVED_DATABASES = frozenset(['postgres', 'template0', 'template1',
                                 'os_admin', 'lost+found'])
 # PostgreSQL reserves the pg_ prefix and these names for itself.
-RESERVED_USERS = frozenset(['postgres', 'os_admin', 'public', 'none',
-                            'current_user', 'session_user', 'current_role'])
+# The agent's superuser and root are not tenants' users either.
+RESERVED_USERS = frozenset([SUPERUSER, ROOT_USER, 'os_admin', 'public',
+                            'none', 'current_user', 'session_user',
+                            'current_role'])
 RESERVED_USER_PREFIX = 'pg_'
 # SQLSTATE classes of errors a request causes (22 data exception, 42
 # syntax error or access rule violation, 0A feature not supported).
@@ -224,16 +239,14 @@ class Admin:
             password.encode('utf-8'), name.encode('utf-8'),
             b'scram-sha-256').decode('ascii')
 
-    def _terminate(self, user, database=None, tcp_only=False):
-        """End the sessions of ``user`` (in ``database``; over TCP only)."""
+    def _terminate(self, user, database=None):
+        """End the sessions of ``user`` (in ``database``)."""
         query = ('SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
                  'WHERE usename = %s AND pid <> pg_backend_pid()')
         args = [user]
         if database is not None:
             query += ' AND datname = %s'
             args.append(database)
-        if tcp_only:
-            query += ' AND client_addr IS NOT NULL'
         self._execute(query, args)
 
     # -- set-up ----------------------------------------------------------
@@ -452,20 +465,47 @@ class Admin:
     # -- root --------------------------------------------------------------
 
     def enable_root(self, password):
-        """Give the superuser ``password``, which lets it log in over
-        TCP.
+        """Create the role ``root`` with the admin options and
+        ``password``, or give an existing one both back.
+
+        :returns: ``{'name': 'root', 'password': password}``.
         """
-        self.set_password(SUPERUSER, password)
+        options = sql.SQL(' ').join(sql.SQL(option)
+                                    for option in ADMIN_OPTIONS)
+        verifier = sql.Literal(self._verifier(ROOT_USER, password))
+        statement = sql.SQL('{} ROLE {} WITH {} PASSWORD {}')
+        created = False
+        if not self.role_exists(ROOT_USER):
+            try:
+                self._execute(statement.format(
+                    sql.SQL('CREATE'), _ident(ROOT_USER), options, verifier))
+                created = True
+            except psycopg.errors.DuplicateObject:
+                # NOTE(race): created since we looked; alter it instead.
+                pass
+        if not created:
+            self._execute(statement.format(
+                sql.SQL('ALTER'), _ident(ROOT_USER), options, verifier))
+        return {'name': ROOT_USER, 'password': password}
 
     def disable_root(self):
-        """Remove the superuser's password (no TCP login can pass
-        scram-sha-256 then) and end its TCP sessions.
+        """Take root's login, superuser and password away, then end its
+        sessions (the login goes first, so none can start in between).
+        The role stays: it may own objects. A no-op without the role.
         """
-        self._execute(sql.SQL('ALTER ROLE {} WITH PASSWORD NULL').format(
-            _ident(SUPERUSER)))
-        self._terminate(SUPERUSER, tcp_only=True)
+        if not self.role_exists(ROOT_USER):
+            return
+        self._execute(sql.SQL(
+            'ALTER ROLE {} WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE '
+            'NOREPLICATION NOBYPASSRLS PASSWORD NULL').format(
+                _ident(ROOT_USER)))
+        self._terminate(ROOT_USER)
 
     def is_root_enabled(self):
-        rows = self._execute('SELECT rolpassword IS NOT NULL FROM pg_authid '
-                             'WHERE rolname = %s', (SUPERUSER,))
+        """Whether ``root`` can log in now: it exists, logs in, has a
+        password and is a superuser.
+        """
+        rows = self._execute(
+            'SELECT rolcanlogin AND rolsuper AND rolpassword IS NOT NULL '
+            'FROM pg_authid WHERE rolname = %s', (ROOT_USER,))
         return bool(rows and rows[0][0])

@@ -14,7 +14,8 @@ Authentication (``pg_hba.conf``):
 
 * over TCP every role authenticates with ``scram-sha-256``. A role
   without a password cannot, which is how the superuser ``postgres``
-  stays local until root is enabled (``admin.py``);
+  stays local: it never gets one (root is a role of its own, ``root``;
+  ``admin.py``);
 * over the unix socket only the superuser may connect, by ``peer``
   authentication mapped (``pg_ident.conf``) from the agent's OS user and
   the server's. The socket's directory is private to the server's user.

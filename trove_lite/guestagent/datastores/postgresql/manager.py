@@ -232,8 +232,7 @@ class Manager(server.ServerManager):
     def enable_root(self, password):
         admin.validate_password(password)
         with self._admin() as sql:
-            sql.enable_root(password)
-        return {'name': admin.SUPERUSER, 'password': password}
+            return sql.enable_root(password)
 
     def disable_root(self):
         with self._admin() as sql:

@@ -2,7 +2,8 @@
 
 Users have no host (always ``'%'``); databases take an encoding
 (``character_set``) and a locale (``collate``), as upstream Trove's
-PostgreSQL guest does (``admin.py`` tells how they are applied).
+PostgreSQL guest does (``admin.py`` tells how they are applied). Root is
+a role named ``root``, not the agent's superuser ``postgres``.
 """
 
 from trove_lite.guestagent.datastores import manifest
@@ -11,7 +12,7 @@ from trove_lite.guestagent.datastores.postgresql import admin
 
 class Manifest(manifest.Manifest):
     features = frozenset([manifest.DATABASES, manifest.USERS, manifest.ROOT])
-    root_user = admin.SUPERUSER
+    root_user = admin.ROOT_USER
     user_hosts = False
     database_charsets = True
 

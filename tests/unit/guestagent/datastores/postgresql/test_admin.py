@@ -34,8 +34,8 @@ def test_good_user_names(name):
 
 
 @pytest.mark.parametrize('name', BAD_NAMES + [
-    'postgres', 'os_admin', 'pg_monitor', 'PG_x', 'public', 'none',
-    'current_user'])
+    'postgres', 'root', 'Root', 'os_admin', 'pg_monitor', 'PG_x', 'public',
+    'none', 'current_user'])
 def test_bad_and_reserved_user_names(name):
     with pytest.raises(exception.BadValue):
         admin.validate_user_name(name)
@@ -251,6 +251,8 @@ def test_users_are_login_roles_with_their_connect_grants():
     assert 'rolcanlogin' in text and 'aclexplode' in text
     assert args[0] == 'CONNECT'
     assert 'pg\\_%' in args and 'postgres' in args[-1]
+    # Root is no tenant's user: never listed.
+    assert 'root' in args[-1]
 
 
 def test_get_user_missing():
@@ -306,19 +308,75 @@ def test_grant_without_schema_public():
     assert not any('SCHEMA' in text for _, text in server.statements())
 
 
-def test_root_enable_disable():
-    server = Server({'FROM pg_authid': [(True,)]})
-    sql = admin.Admin(server.connect)
-    sql.enable_root('pw')
-    sql.disable_root()
-    assert sql.is_root_enabled() is True
+ROOT_OPTIONS = ('SUPERUSER CREATEDB CREATEROLE INHERIT REPLICATION BYPASSRLS '
+                'LOGIN')
+ROOT_VERIFIER = "'SCRAM-SHA-256$4096:salt$key:root'"
+
+
+def _never_touches_postgres(server):
+    assert not any('ROLE "postgres"' in text
+                   for _, text in server.statements())
+
+
+def test_enable_root_creates_the_role_root():
+    server = Server({'FROM pg_roles WHERE rolname': []})
+    enabled = admin.Admin(server.connect).enable_root('pw')
+    assert enabled == {'name': 'root', 'password': 'pw'}
+    assert server.log[0][2] == ('root',)
+    assert server.statements()[1:] == [
+        ('postgres', 'CREATE ROLE "root" WITH %s PASSWORD %s'
+         % (ROOT_OPTIONS, ROOT_VERIFIER))]
+    _never_touches_postgres(server)
+
+
+def test_enable_root_gives_an_existing_root_its_options_back():
+    server = Server({'FROM pg_roles WHERE rolname': [(1,)]})
+    enabled = admin.Admin(server.connect).enable_root('pw')
+    assert enabled == {'name': 'root', 'password': 'pw'}
+    assert server.statements()[1:] == [
+        ('postgres', 'ALTER ROLE "root" WITH %s PASSWORD %s'
+         % (ROOT_OPTIONS, ROOT_VERIFIER))]
+
+
+def test_enable_root_alters_a_root_created_meanwhile():
+    server = Server({'FROM pg_roles WHERE rolname': [],
+                     'CREATE ROLE': psycopg.errors.DuplicateObject('exists')})
+    admin.Admin(server.connect).enable_root('pw')
+    assert [text.split(' WITH')[0] for _, text in server.statements()[1:]] \
+        == ['CREATE ROLE "root"', 'ALTER ROLE "root"']
+
+
+def test_disable_root_keeps_the_role_but_not_its_login():
+    server = Server({'FROM pg_roles WHERE rolname': [(1,)]})
+    admin.Admin(server.connect).disable_root()
     statements = server.statements()
-    assert statements[0] == ('postgres', 'ALTER ROLE "postgres" WITH '
-                             "PASSWORD 'SCRAM-SHA-256$4096:salt$key:postgres'")
-    assert statements[1] == ('postgres',
-                             'ALTER ROLE "postgres" WITH PASSWORD NULL')
-    assert 'client_addr IS NOT NULL' in statements[2][1]
-    assert server.log[2][2] == ['postgres']
+    assert statements[1] == (
+        'postgres', 'ALTER ROLE "root" WITH NOLOGIN NOSUPERUSER NOCREATEDB '
+        'NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD NULL')
+    # Every session of root ends, after the login is gone.
+    assert statements[2][1].startswith('SELECT pg_terminate_backend')
+    assert 'client_addr' not in statements[2][1]
+    assert server.log[2][2] == ['root']
+    assert len(statements) == 3
+    assert not any('DROP' in text for _, text in statements)
+    _never_touches_postgres(server)
+
+
+def test_disable_root_without_the_role_does_nothing():
+    server = Server({'FROM pg_roles WHERE rolname': []})
+    admin.Admin(server.connect).disable_root()
+    assert len(server.log) == 1
+
+
+@pytest.mark.parametrize('rows, enabled', [
+    ([(True,)], True), ([(False,)], False), ([(None,)], False), ([], False)])
+def test_is_root_enabled(rows, enabled):
+    server = Server({'FROM pg_authid': rows})
+    assert admin.Admin(server.connect).is_root_enabled() is enabled
+    _, text, args = server.log[0]
+    for condition in ('rolcanlogin', 'rolsuper', 'rolpassword IS NOT NULL'):
+        assert condition in text
+    assert args == ('root',)
 
 
 def test_ping_false_without_server(tmp_path):

@@ -2,11 +2,13 @@
 
 import os
 import pwd
+from unittest import mock
 
 import pytest
 
 from trove_lite.common import exception
 from trove_lite.guestagent import datastores
+from trove_lite.guestagent.datastores.postgresql import admin
 from trove_lite.guestagent.datastores.postgresql import manager
 from trove_lite.guestagent import info as guest_info
 
@@ -75,6 +77,14 @@ def test_admin_without_server_is_a_guest_error_with_the_log(mgr):
 @pytest.mark.parametrize('call', [
     lambda m: m.get_user('app', 'localhost'),
     lambda m: m.get_user('postgres', '%'),
+    lambda m: m.get_user('root', '%'),
+    lambda m: m.create_users([{'name': 'root', 'password': 'p'}]),
+    lambda m: m.delete_user('root', '%'),
+    lambda m: m.update_user('root', '%', {'password': 'p'}),
+    lambda m: m.update_user('app', '%', {'name': 'root'}),
+    lambda m: m.change_passwords([{'name': 'root', 'host': '%',
+                                   'password': 'p'}]),
+    lambda m: m.grant_access('root', '%', ['app']),
     lambda m: m.delete_user('pg_monitor', '%'),
     lambda m: m.update_user('app', '%', {'host': '10.0.0.1'}),
     lambda m: m.update_user('app', '%', {'name': 'postgres'}),
@@ -119,3 +129,24 @@ def test_server_env_drops_libpq_variables(monkeypatch):
 def test_find_binary_looks_in_debian_version_dirs():
     found = manager.find_binary('postgres')
     assert found is None or os.path.basename(found) == 'postgres'
+
+
+@pytest.fixture
+def sql(monkeypatch):
+    """The ``admin.Admin`` the manager opens, as an autospec."""
+    admin_class = mock.create_autospec(admin.Admin)
+    monkeypatch.setattr(manager.admin, 'Admin', admin_class)
+    return admin_class.return_value
+
+
+def test_enable_root_answers_what_admin_enabled(mgr, sql):
+    sql.enable_root.return_value = {'name': 'root', 'password': 'pw'}
+    assert mgr.enable_root('pw') == {'name': 'root', 'password': 'pw'}
+    sql.enable_root.assert_called_once_with('pw')
+    sql.close.assert_called_once_with()
+
+
+def test_prepare_root_password_enables_root_not_postgres(mgr, sql):
+    mgr._create_tenant_objects([], [], 'pw')
+    sql.enable_root.assert_called_once_with('pw')
+    sql.set_password.assert_not_called()

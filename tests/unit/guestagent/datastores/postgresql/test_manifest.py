@@ -13,7 +13,7 @@ def test_loaded_by_entry_point():
     assert loaded.supports(manifest.DATABASES)
     assert loaded.supports(manifest.USERS)
     assert loaded.supports(manifest.ROOT)
-    assert loaded.root_user == 'postgres'
+    assert loaded.root_user == 'root'
     assert loaded.user_hosts is False
     assert loaded.database_charsets is True
 
@@ -27,6 +27,7 @@ def test_validators():
     assert m.validate_charset('en_US.UTF-8', 'collation') == 'en_US.UTF-8'
     for call in (lambda: m.validate_database_name('template1'),
                  lambda: m.validate_user_name('postgres'),
+                 lambda: m.validate_user_name('root'),
                  lambda: m.validate_host('localhost'),
                  lambda: m.validate_password(''),
                  lambda: m.validate_charset("x'", 'collation')):
