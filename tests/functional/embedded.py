@@ -30,11 +30,26 @@ PROJECT = '0d6f3c3ee52f4b7aa0d0f4a7c1a2b3c4'
 class Embedded:
     """A running ``trove-lite-all`` (see ``start``)."""
 
-    def __init__(self, endpoint, state, process, config):
+    def __init__(self, endpoint, state, process, config, base=None):
         self.endpoint = endpoint
         self.state = state
         self.process = process
         self.config = config
+        self.base = base
+        self.lives = 1
+
+    def crash_and_start(self):
+        """``kill -9`` the service, then start it again on the same state
+        and port, as a host's supervisor does after a crash.
+        """
+        self.process.popen.kill()
+        self.process.popen.wait()
+        self.process.stop()
+        self.lives += 1
+        self.process = conftest.Process(
+            'trove-lite-all', ['--config-file', self.config],
+            self.state / ('all-%d.log' % self.lives))
+        conftest.wait_for_http(self.base + '/', self.process)
 
     def __getitem__(self, key):
         # NOTE(compat): tests written against the dict this used to be.
@@ -66,13 +81,14 @@ def start(sections=None, **defaults):
     process = conftest.Process('trove-lite-all', ['--config-file', config],
                                state / 'all.log')
     base = 'http://127.0.0.1:%d' % port
+    running = Embedded('%s/v1.0/%s' % (base, PROJECT), state, process,
+                       config, base)
     try:
         conftest.wait_for_http(base + '/', process)
-        yield Embedded('%s/v1.0/%s' % (base, PROJECT), state, process,
-                       config)
-        assert process.stop() == 0, process.log()
+        yield running
+        assert running.process.stop() == 0, running.process.log()
     finally:
-        process.stop()
+        running.process.stop()
         conftest.remove_state(state)
 
 

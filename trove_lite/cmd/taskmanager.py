@@ -24,10 +24,14 @@ CONF = common.CONF
 LOG = logging.getLogger(__name__)
 
 
-def build_service(driver=None, runner=None):
-    """The taskmanager's RPC service, not yet started."""
+def build_service(driver=None, runner=None, endpoint=None):
+    """The taskmanager's RPC service, not yet started.
+
+    :param endpoint: the ``manager.Manager`` (made from ``driver`` and
+        ``runner`` when omitted).
+    """
     return service.RPCService(CONF.taskmanager_queue, CONF.host,
-                              manager.Manager(driver, runner))
+                              endpoint or manager.Manager(driver, runner))
 
 
 def build_services():
@@ -35,9 +39,10 @@ def build_services():
     this host's previous life held and adopts this host's instances
     (``rpc.init()`` must have run).
 
-    :returns: ``[launcher service, flavor sync, flow runner, RPC
-        service]``: stopped in reverse, so no message arrives for a
-        stopped runner and agents stop last.
+    :returns: ``[launcher service, flavor sync, flow runner, workflow
+        engine, RPC service]``: stopped in reverse, so no message arrives
+        and no workflow is claimed for a stopped runner, and agents stop
+        last.
     """
     # NOTE(locks): before this taskmanager runs any flow, so that every
     # lock naming this host is a dead flow's (taskmanager/stale_locks.py).
@@ -56,9 +61,10 @@ def build_services():
         except Exception:
             LOG.exception('Adopting the instances of this host failed')
     runner = manager.FlowRunner()
+    endpoint = manager.Manager(driver, runner)
     return [launchers.LauncherService(launcher),
-            flavor_sync.FlavorSyncService(driver), runner,
-            build_service(driver, runner)]
+            flavor_sync.FlavorSyncService(driver), runner, endpoint.engine,
+            build_service(endpoint=endpoint)]
 
 
 def main(argv=None):

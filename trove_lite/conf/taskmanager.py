@@ -1,5 +1,6 @@
 """[taskmanager] options: how many workflows run at once, how they wait,
-and how often a cloud driver's flavors are copied into the flavor catalogue.
+how long a taskmanager owns one before another may resume it, and how
+often a cloud driver's flavors are copied into the flavor catalogue.
 """
 
 from oslo_config import cfg
@@ -18,6 +19,23 @@ taskmanager_opts = [
                       'lost cast, a conductor capped below taskmanager API '
                       '1.4, or a change nobody reports (a delete taking '
                       'the instance over).'),
+    cfg.FloatOpt('workflow_lease', default=10.0, min=1.0,
+                 help='Seconds a taskmanager owns a workflow it runs '
+                      'without renewing its lease (it renews every third '
+                      'of it). When the lease lapses, because the '
+                      'taskmanager died, another one (or the same one '
+                      'started again) resumes the workflow from its last '
+                      'completed step.'),
+    cfg.FloatOpt('workflow_claim_interval', default=2.0, min=0.1,
+                 help='Seconds between two looks for workflows nobody '
+                      'runs: those whose owner\'s lease lapsed, and those '
+                      'whose cast never arrived (see '
+                      'workflow_claim_grace).'),
+    cfg.FloatOpt('workflow_claim_grace', default=5.0, min=0.0,
+                 help='Seconds a workflow the API recorded waits for the '
+                      'cast that starts it before any taskmanager claims '
+                      'it anyway (a taskmanager was down, or the message '
+                      'was lost).'),
     cfg.IntOpt('flavor_sync_interval', default=600, min=0,
                help='Seconds between two copies of the compute driver\'s '
                     'flavors (Nova\'s) into the flavor catalogue the API '

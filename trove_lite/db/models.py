@@ -340,6 +340,42 @@ class OperationProgress(Base):
     updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
 
 
+class Workflow(Base):
+    """A running (or waiting) workflow of the taskmanagers: what lets
+    another taskmanager, or the same one after a restart, resume it.
+
+    The API records one with the change it starts (a create's row, a
+    delete's task test-and-set) in the same transaction, so no accepted
+    request depends on a message arriving. A taskmanager owns it while its
+    lease lasts (``owner``, ``lease_expires``; renewed while the flow
+    runs); ``holder`` is the resource lock the flow runs as; ``step`` the
+    last task that completed. ``arguments`` hold what the flow was asked
+    (a create's databases, users and root password), encrypted as the
+    instance keys are (``key_storage``). The row goes when the flow ends.
+    """
+
+    __tablename__ = 'workflows'
+    __table_args__ = (
+        sa.Index('workflows_resource', 'resource_kind', 'resource_id'),
+        sa.Index('workflows_lease_expires', 'lease_expires'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    resource_kind = sa.Column(sa.String(32), nullable=False)
+    resource_id = sa.Column(sa.String(36), nullable=False)
+    operation = sa.Column(sa.String(32), nullable=False)
+    holder = sa.Column(sa.String(255))
+    owner = sa.Column(sa.String(255))
+    lease_expires = sa.Column(sa.DateTime)
+    step = sa.Column(sa.String(64))
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    arguments = sa.Column(sa.Text)
+    request_context = sa.Column(sa.Text)
+    notification = sa.Column(sa.Text)
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    updated_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+
 class LocalServer(Base):
     """A host of the local compute driver: one per instance.
 

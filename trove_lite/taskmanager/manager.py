@@ -2,9 +2,11 @@
 
 Each public method of ``Manager`` is an RPC method of the taskmanager
 topic. The workflows themselves are flows under ``taskmanager/flows``, one
-module per operation; the manager hands each to ``FlowRunner``'s bounded
-pool of native threads, so the RPC dispatcher is never blocked by a
-create that waits minutes for its guest.
+module per operation; they run as recorded workflows
+(``taskmanager.workflows``) on ``FlowRunner``'s bounded pool of native
+threads, so the RPC dispatcher is never blocked by a create that waits
+minutes for its guest, and a flow outlives the taskmanager that started
+it.
 """
 
 from concurrent import futures
@@ -16,20 +18,31 @@ import oslo_messaging
 from oslo_service.backend import base as service_base
 
 from trove_lite.broker import base as broker_base
-from trove_lite.common import notifications
+from trove_lite.common import exception
 from trove_lite.common import rpc
+from trove_lite.common import states
 from trove_lite.common import status_events
 from trove_lite.compute import base as compute_base
+from trove_lite.db.repositories import instances as instance_repo
+from trove_lite.db.repositories import workflows as workflow_repo
+from trove_lite.db import resource_kinds
 from trove_lite.taskmanager.flows import create_instance
 from trove_lite.taskmanager.flows import delete_instance
 from trove_lite.taskmanager.flows import restart_instance
+from trove_lite.taskmanager import workflows
 
 LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.TaskManagerAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.4'
+RPC_API_VERSION = '1.5'
 SERVICE_NAME = 'taskmanager'
+
+INSTANCE = resource_kinds.INSTANCE.name
+# The operations a workflow record names.
+CREATE = 'create'
+DELETE = 'delete'
+RESTART = 'restart'
 
 
 class FlowRunner(service_base.ServiceBase):
@@ -107,12 +120,20 @@ class FlowRunner(service_base.ServiceBase):
 class Manager:
     """The taskmanager's RPC endpoint.
 
+    Every workflow it runs is a recorded one (``taskmanager.workflows``):
+    a cast from an API of 1.5 or later names the workflow the API
+    recorded; an older API's cast is recorded here first. Either way the
+    ``WorkflowEngine`` claims the record and runs it, so what a
+    taskmanager starts, another can finish.
+
     :param driver: the ``ComputeDriver``; ``[DEFAULT] compute_driver`` is
         loaded at the first workflow when omitted.
     :param runner: the ``FlowRunner`` (a private one when omitted).
     :param broker: the ``BrokerDriver`` of guest identities;
         ``[guest_broker] driver`` is loaded at the first workflow when
         omitted.
+    :ivar engine: the ``WorkflowEngine`` (a service: its thread claims
+        what no cast started and renews the leases).
     """
 
     target = oslo_messaging.Target(version=RPC_API_VERSION)
@@ -122,6 +143,11 @@ class Manager:
         self._broker = broker
         self._runner = runner or FlowRunner()
         self._driver_lock = threading.Lock()
+        self.engine = workflows.WorkflowEngine(self._runner, {
+            (INSTANCE, CREATE): self._run_create,
+            (INSTANCE, DELETE): self._run_delete,
+            (INSTANCE, RESTART): self._run_restart,
+        })
 
     def _get_driver(self):
         with self._driver_lock:
@@ -135,50 +161,87 @@ class Manager:
                 self._broker = broker_base.load_driver()
             return self._broker
 
+    # -- the flows of each recorded operation -------------------------------
+
+    def _run_create(self, job, stop_event):
+        return create_instance.run_job(job, self._get_driver(),
+                                       self._get_broker(), stop_event)
+
+    def _run_delete(self, job, stop_event):
+        return delete_instance.run_job(job, self._get_driver(),
+                                       self._get_broker(), stop_event)
+
+    def _run_restart(self, job, stop_event):
+        return restart_instance.run_job(job, stop_event)
+
+    def _start(self, context, operation, instance_id, workflow_id,
+               holder=None, arguments=None, notification=None):
+        """Run the recorded ``workflow_id``; record one first when the
+        API sent none (an API older than 1.5).
+        """
+        if workflow_id is None:
+            workflow_id = workflow_repo.record(
+                context, INSTANCE, instance_id, operation, holder=holder,
+                arguments=arguments,
+                request_context=context,
+                notification=notification)
+        if not self.engine.run(workflow_id):
+            LOG.info('%s of %s: workflow %s is already running or done',
+                     operation, instance_id, workflow_id)
+
+    # -- RPC -----------------------------------------------------------------
+
     def rpc_ping(self, context):
         """Answer who and what this taskmanager is (API 1.0)."""
         return rpc.ping_reply(SERVICE_NAME, RPC_API_VERSION)
 
-    @staticmethod
-    def _notice(context, notification):
-        return notifications.Operation.resume(context, notification,
-                                              notifications.TASKMANAGER)
-
-    def create_instance(self, context, instance_id, databases, users,
-                        root_password, notification=None):
+    def create_instance(self, context, instance_id, databases=None,
+                        users=None, root_password=None, notification=None,
+                        workflow_id=None):
         """Build an instance the API created in BUILDING (API 1.1;
-        ``notification`` 1.2).
+        ``notification`` 1.2; ``workflow_id`` 1.5, with which the other
+        arguments are read from the record).
         """
         LOG.info('create_instance %s received', instance_id)
-        self._runner.submit(
-            'create of %s' % instance_id, create_instance.run, context,
-            self._get_driver(), instance_id, databases, users,
-            root_password, stop_event=self._runner.stop_event,
-            notice=self._notice(context, notification),
-            broker=self._get_broker())
+        self._start(context, CREATE, instance_id, workflow_id,
+                    arguments={'databases': databases, 'users': users,
+                               'root_password': root_password},
+                    notification=notification)
 
     def delete_instance(self, context, instance_id, notification=None,
-                        holder=None):
+                        holder=None, workflow_id=None):
         """Delete an instance the API set DELETING (API 1.1;
-        ``notification`` 1.2; ``holder`` 1.3).
+        ``notification`` 1.2; ``holder`` 1.3; ``workflow_id`` 1.5).
         """
         LOG.info('delete_instance %s received', instance_id)
-        self._runner.submit('delete of %s' % instance_id,
-                            delete_instance.run, context,
-                            self._get_driver(), instance_id,
-                            notice=self._notice(context, notification),
-                            holder=holder,
-                            broker=self._get_broker())
+        self._start(context, DELETE, instance_id, workflow_id,
+                    holder=self._api_holder(context, instance_id, holder,
+                                            states.DELETING),
+                    notification=notification)
 
-    def restart(self, context, instance_id, notification=None, holder=None):
+    def restart(self, context, instance_id, notification=None, holder=None,
+                workflow_id=None):
         """Restart the datastore of an instance set REBOOTING (API 1.1;
-        ``notification`` 1.2; ``holder`` 1.3).
+        ``notification`` 1.2; ``holder`` 1.3; ``workflow_id`` 1.5).
         """
         LOG.info('restart %s received', instance_id)
-        self._runner.submit('restart of %s' % instance_id,
-                            restart_instance.run, context, instance_id,
-                            notice=self._notice(context, notification),
-                            holder=holder)
+        self._start(context, RESTART, instance_id, workflow_id,
+                    holder=self._api_holder(context, instance_id, holder,
+                                            states.REBOOTING),
+                    notification=notification)
+
+    @staticmethod
+    def _api_holder(context, instance_id, holder, task):
+        """The lock an API older than 1.3 took without saying (the row's
+        holder while it is in ``task``), else ``holder``.
+        """
+        if holder is not None:
+            return holder
+        try:
+            row = instance_repo.get(context, instance_id)
+        except exception.InstanceNotFound:
+            return None
+        return row.lock_holder if row.task_id == task.code else None
 
     def status_changed(self, context, instance_id):
         """A conductor stored a report that changed the status of

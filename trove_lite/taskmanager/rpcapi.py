@@ -26,6 +26,10 @@ class TaskManagerAPI(rpc.ServiceClient):
     |          holder the API's test-and-set recorded, which the flow
     |          takes over and checks.
     |    1.4 - status_changed (a fanout cast from the conductor).
+    |    1.5 - create_instance, delete_instance and restart take
+    |          ``workflow_id``: the workflow the API recorded with the
+    |          change (``db.repositories.workflows``); the taskmanager
+    |          claims that record and reads the other arguments from it.
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -34,24 +38,35 @@ class TaskManagerAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.4'
+    RPC_API_VERSION = '1.5'
     SERVICE_NAME = 'taskmanager'
 
     def __init__(self, topic=None):
         super().__init__(topic or CONF.taskmanager_queue)
 
-    def _cast(self, context, method, notification, holder=None, **kwargs):
-        """Cast ``method`` (API 1.1), with ``notification`` at 1.2 and
-        ``holder`` at 1.3.
+    def _cast(self, context, method, notification, holder=None,
+              workflow_id=None, **kwargs):
+        """Cast ``method`` (API 1.1), with ``notification`` at 1.2,
+        ``holder`` at 1.3 and ``workflow_id`` at 1.5.
 
         NOTE(upgrade): a taskmanager older than 1.2 does not take
         ``notification``; it then does the work without sending the
         operation's end (nothing else changes). Without a notification
         (notifications off) the message is the 1.1 one. A taskmanager
         older than 1.3 gets no ``holder``: it acts for whoever the row
-        names as holder, as it always did.
+        names as holder, as it always did. One older than 1.5 gets no
+        ``workflow_id`` and runs the flow from the cast's arguments; the
+        record stays until a newer taskmanager finds the operation done
+        (or does it, when the old one did not).
         """
-        if holder is not None and self.client.can_send_version('1.3'):
+        if workflow_id is not None and self.client.can_send_version('1.5'):
+            cctxt = rpc.prepare(self.client, '1.5')
+            kwargs['workflow_id'] = workflow_id
+            if holder is not None:
+                kwargs['holder'] = holder
+            if notification is not None:
+                kwargs['notification'] = notification
+        elif holder is not None and self.client.can_send_version('1.3'):
             cctxt = rpc.prepare(self.client, '1.3')
             kwargs['holder'] = holder
             if notification is not None:
@@ -65,38 +80,43 @@ class TaskManagerAPI(rpc.ServiceClient):
         rpc.cast(cctxt, context, method, **kwargs)
 
     def create_instance(self, context, instance_id, databases, users,
-                        root_password, notification=None):
+                        root_password, notification=None, workflow_id=None):
         """Build the instance whose row the API created in BUILDING.
-
-        The secrets travel here, never through the infrastructure
-        database: the initial databases and users (with passwords) and
-        the root password, if one was asked for.
 
         :param notification: the started ``dbaas.instance_create``
             (``Operation.hand_off()``), ended by the flow.
+        :param workflow_id: the workflow the API recorded with the row
+            (1.5); the secrets (the initial users' and root's passwords)
+            are in it, encrypted, and not sent again.
         """
+        if workflow_id is not None and self.client.can_send_version('1.5'):
+            databases = users = root_password = None
         self._cast(context, 'create_instance', notification,
-                   instance_id=instance_id, databases=databases, users=users,
+                   workflow_id=workflow_id, instance_id=instance_id,
+                   databases=databases, users=users,
                    root_password=root_password)
 
     def delete_instance(self, context, instance_id, notification=None,
-                        holder=None):
+                        holder=None, workflow_id=None):
         """Delete the instance (the API has set DELETING and the lock).
 
         :param notification: the started ``dbaas.instance_delete``.
         :param holder: the lock holder the API recorded.
+        :param workflow_id: the workflow the API recorded (1.5).
         """
         self._cast(context, 'delete_instance', notification, holder=holder,
-                   instance_id=instance_id)
+                   workflow_id=workflow_id, instance_id=instance_id)
 
-    def restart(self, context, instance_id, notification=None, holder=None):
+    def restart(self, context, instance_id, notification=None, holder=None,
+                workflow_id=None):
         """Restart the datastore (the API has set REBOOTING and the lock).
 
         :param notification: the started ``dbaas.instance_restart``.
         :param holder: the lock holder the API recorded.
+        :param workflow_id: the workflow the API recorded (1.5).
         """
         self._cast(context, 'restart', notification, holder=holder,
-                   instance_id=instance_id)
+                   workflow_id=workflow_id, instance_id=instance_id)
 
     def status_changed(self, context, instance_id):
         """Tell every taskmanager that a report changed an instance's

@@ -24,6 +24,11 @@ left to the deadline, because:
 Locks the API took and has not handed over yet (``api@<host>:...``) are
 not this host's flows: a cast for them may still be queued, and it is
 left to arrive (or the deadline to end the task).
+
+A lock that a workflow record names is not stale either: the workflow
+engine resumes that flow (``taskmanager.workflows``). What is left here
+are the locks of flows that had no record (a taskmanager older than
+workflows ran them).
 """
 
 from oslo_config import cfg
@@ -31,6 +36,7 @@ from oslo_log import log as logging
 
 from trove_lite.common import notifications
 from trove_lite.db.repositories import resource_locks
+from trove_lite.db.repositories import workflows as workflow_repo
 from trove_lite.db import resource_kinds
 
 LOG = logging.getLogger(__name__)
@@ -40,7 +46,8 @@ MESSAGE = ('The service restarted while the operation was running; it was '
 
 
 def fail_stale_locks(context, host=None):
-    """End every operation a flow on ``host`` (this one if None) held.
+    """End every operation a flow on ``host`` (this one if None) held
+    that no workflow record will resume.
 
     :returns: how many rows went to an error task.
     """
@@ -48,8 +55,9 @@ def fail_stale_locks(context, host=None):
     count = 0
     for kind in resource_kinds.registered():
         message = MESSAGE % kind.name
-        for row, task in resource_locks.fail_host_locks(context, kind, host,
-                                                        message):
+        resumable = workflow_repo.holders(context, kind.name)
+        for row, task in resource_locks.fail_host_locks(
+                context, kind, host, message, spare=resumable):
             LOG.warning('%s %s: %s was held by a flow of this taskmanager '
                         'before it started again; it is now in error',
                         kind.name.capitalize(), row.id, task.name)

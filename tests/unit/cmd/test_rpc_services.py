@@ -108,11 +108,13 @@ def test_taskmanager_services_adopt_instances(conf_overrides,  # noqa: F811
     monkeypatch.setattr(
         'trove_lite.compute.fake.driver.FakeDriver.adopt_servers',
         lambda self, ctx: adopted.append(ctx))
-    launcher_svc, sync, runner, rpc_svc = taskmanager.build_services()
+    launcher_svc, sync, runner, engine, rpc_svc = \
+        taskmanager.build_services()
     assert len(adopted) == 1
     assert isinstance(sync, flavor_sync.FlavorSyncService)
     assert isinstance(runner, taskmanager_manager.FlowRunner)
     assert rpc_svc.manager._runner is runner
+    assert rpc_svc.manager.engine is engine and engine.runner is runner
     assert launcher_svc.launcher is not None
 
 

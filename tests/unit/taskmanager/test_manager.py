@@ -120,21 +120,26 @@ def test_arguments_need_their_version(ctx, memory_bus, cap, sending,
     assert set(cast.kwargs) - {'instance_id'} == sent
 
 
-def test_flows_do_not_block_the_dispatcher():
+def test_flows_do_not_block_the_dispatcher(ctx, new_instance):
     runner = manager.FlowRunner(workers=1)
     running = threading.Event()
     release = threading.Event()
     mgr = manager.Manager(driver=mock.Mock(), runner=runner)
+    ids = []
+    for _ in range(2):
+        row = new_instance()
+        instances.start(ctx, row.id, 'delete', 'api-holder-%s' % row.id)
+        ids.append(row.id)
 
     def flow(*args, **kwargs):
         running.set()
         release.wait(30)
 
     def dispatch():
-        mgr.delete_instance(None, 'i1')
-        mgr.delete_instance(None, 'i2')
+        for instance_id in ids:
+            mgr.delete_instance(ctx, instance_id)
 
-    with mock.patch.object(manager.delete_instance, 'run',
+    with mock.patch.object(manager.delete_instance, 'run_job',
                            side_effect=flow):
         dispatcher = threading.Thread(target=dispatch, daemon=True)
         dispatcher.start()

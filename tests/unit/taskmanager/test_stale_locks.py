@@ -8,6 +8,7 @@ from trove_lite.db import api as db_api
 from trove_lite.db import models
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import resource_locks
+from trove_lite.db.repositories import workflows as workflow_repo
 from trove_lite.db import resource_kinds
 from trove_lite.taskmanager import stale_locks
 
@@ -83,3 +84,13 @@ def test_every_kind_is_walked(ctx):
     assert row.state == states.BACKUP_FAILED.code
     assert resource_locks.get_fault(ctx, kind, 'b1').message == \
         stale_locks.MESSAGE % 'backup'
+
+
+def test_a_lock_a_workflow_will_resume_is_spared(ctx):
+    ours = resource_locks.new_holder(HOST)
+    row = _restarting(ctx, ours)
+    workflow_repo.record(ctx, 'instance', row.id, 'restart', holder=ours)
+    assert stale_locks.fail_stale_locks(ctx, HOST) == 0
+    row = instances.get(ctx, row.id)
+    assert (states.task(row.task_id), row.lock_holder) == (
+        states.REBOOTING, ours)

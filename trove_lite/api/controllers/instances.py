@@ -1,13 +1,18 @@
 """Database instances (tenant API).
 
 Create validates everything first (``instance_requests``), creates the row
-in BUILDING, and casts the work to a taskmanager. Restart and delete are a
-task test-and-set on the row that takes its lock for a new holder id, then
-a cast that hands the holder to the taskmanager running the flow. Reads serve what is stored
+in BUILDING with the workflow that builds it, and casts a wake-up to a
+taskmanager. Restart and delete are a task test-and-set on the row that
+takes its lock for a new holder id, recorded with its workflow in the same
+transaction, then a cast that hands the holder to the taskmanager running
+the flow. The record, not the message, is what a taskmanager acts on
+(``taskmanager.workflows``): a cast that is lost delays the work by a
+few seconds and loses nothing. Reads serve what is stored
 (the last heartbeat included) and never wait on a guest.
 """
 
 import json
+import uuid
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -27,15 +32,20 @@ from trove_lite.common import policy
 from trove_lite.common import states
 from trove_lite.common import utils
 from trove_lite.conf import datastores as datastores_conf
+from trove_lite.db import api as db_api
 from trove_lite.db import models
 from trove_lite.db.repositories import instance_listing
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.db.repositories import quotas as quota_repo
 from trove_lite.db.repositories import resource_locks
 from trove_lite.db.repositories import root_history
+from trove_lite.db.repositories import workflows as workflow_repo
+from trove_lite.db import resource_kinds
 from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
 
 LOG = logging.getLogger(__name__)
+
+INSTANCE = resource_kinds.INSTANCE.name
 
 # Actions that exist upstream but not here yet: answered 501, not 500.
 _NOT_YET = ('resize', 'promote_to_replica_source', 'eject_replica_source')
@@ -136,14 +146,31 @@ class InstanceController:
             'region_id': cfg.CONF.os_region_name,
             'access': json.dumps(access) if access else None,
         }
+        values['id'] = str(uuid.uuid4())
+        root_password = self._root_on_create(resolved.version)
         with notices.instance_create(req, ctx, spec, resolved) as notice:
+            notice.update(instance_id=values['id'])
+            carried = notice.hand_off()
+            workflow_id = str(uuid.uuid4())
+
+            def create(session_ctx):
+                # NOTE(workflows): the row and the workflow that builds it
+                # commit together: a create never waits on a message.
+                row = instance_repo.create(session_ctx, values)
+                workflow_repo.record(
+                    session_ctx, INSTANCE, row.id, 'create',
+                    arguments={'databases': resolved.databases,
+                               'users': resolved.users,
+                               'root_password': root_password},
+                    request_context=ctx, notification=carried,
+                    workflow_id=workflow_id)
+                return row
+
             row = quota_repo.run_with_quotas(
                 ctx, ctx.project_id, instance_requests.quota_deltas(resolved),
-                lambda session_ctx: instance_repo.create(session_ctx, values))
-            notice.update(instance_id=row.id)
-            root_password = self._root_on_create(resolved.version)
-            self._cast_create(ctx, row, resolved, root_password,
-                              notice.hand_off())
+                create)
+            self._cast_create(ctx, row, resolved, root_password, carried,
+                              workflow_id)
         if root_password:
             root_history.enable(ctx, row.id, ctx.user_id)
         [facts] = facts_of_page([instance_listing.get_listed(ctx, row.id)])
@@ -161,19 +188,23 @@ class InstanceController:
         return utils.generate_password(options.default_password_length)
 
     @staticmethod
-    def _cast_create(ctx, row, resolved, root_password, notification):
+    def _cast_create(ctx, row, resolved, root_password, notification,
+                     workflow_id):
+        """Wake a taskmanager for the recorded workflow.
+
+        NOTE(workflows): a cast that cannot be sent loses nothing: the
+        record is claimed by the next taskmanager that looks
+        (``[taskmanager] workflow_claim_grace``), so the create goes on.
+        """
         try:
             taskmanager_rpcapi.TaskManagerAPI().create_instance(
                 ctx, row.id, resolved.databases, resolved.users,
-                root_password, notification=notification)
-        except Exception as err:
-            LOG.exception('Could not ask a taskmanager to build %s', row.id)
-            instance_repo.finish(ctx, row.id, 'build_failed_server', None)
-            instance_repo.add_fault(
-                ctx, row.id, 'The control plane could not start building '
-                'the instance; delete it and try again.', str(err))
-            raise exception.ServiceUnavailable(
-                'No taskmanager could be reached; the instance is in ERROR.')
+                root_password, notification=notification,
+                workflow_id=workflow_id)
+        except Exception:
+            LOG.exception('Could not cast the build of %s; a taskmanager '
+                          'will claim workflow %s when it looks', row.id,
+                          workflow_id)
 
     def update(self, req, body, id):
         spec = schema.validate(schemas.update, body)['instance']
@@ -198,11 +229,39 @@ class InstanceController:
         ctx, row = self._load(req, 'instance:delete', id)
         with notices.instance(req, ctx, notifications.INSTANCE_DELETE,
                               row.id) as notice:
-            holder = resource_locks.new_holder(role=resource_locks.API_ROLE)
-            instance_repo.start(ctx, row.id, 'delete', holder)
-            taskmanager_rpcapi.TaskManagerAPI().delete_instance(
-                ctx, row.id, notification=notice.hand_off(), holder=holder)
+            holder, workflow_id, carried = self._start(
+                ctx, row.id, 'delete', notice)
+            self._cast(ctx, 'delete_instance', row.id, carried, holder,
+                       workflow_id)
         return wsgi.Response(202)
+
+    @staticmethod
+    def _start(ctx, instance_id, operation, notice):
+        """The task test-and-set of ``operation`` and its workflow record,
+        in one transaction; ``(holder, workflow id, notification)``.
+        """
+        holder = resource_locks.new_holder(role=resource_locks.API_ROLE)
+        carried = notice.hand_off()
+        with db_api.writer.using(ctx):
+            instance_repo.start(ctx, instance_id, operation, holder)
+            workflow_id = workflow_repo.record(
+                ctx, INSTANCE, instance_id, operation, holder=holder,
+                request_context=ctx, notification=carried)
+        return holder, workflow_id, carried
+
+    @staticmethod
+    def _cast(ctx, method, instance_id, carried, holder, workflow_id):
+        """Wake a taskmanager for a recorded workflow; a cast that cannot
+        be sent loses nothing (see ``_cast_create``).
+        """
+        try:
+            getattr(taskmanager_rpcapi.TaskManagerAPI(), method)(
+                ctx, instance_id, notification=carried, holder=holder,
+                workflow_id=workflow_id)
+        except Exception:
+            LOG.exception('Could not cast %s of %s; a taskmanager will '
+                          'claim workflow %s when it looks', method,
+                          instance_id, workflow_id)
 
     def action(self, req, body, id):
         body = schema.validate(schemas.action, body)
@@ -211,12 +270,10 @@ class InstanceController:
             ctx, row = self._load(req, 'instance:restart', id)
             with notices.instance(req, ctx, notifications.INSTANCE_RESTART,
                                   row.id) as notice:
-                holder = resource_locks.new_holder(
-                    role=resource_locks.API_ROLE)
-                instance_repo.start(ctx, row.id, 'restart', holder)
-                taskmanager_rpcapi.TaskManagerAPI().restart(
-                    ctx, row.id, notification=notice.hand_off(),
-                    holder=holder)
+                holder, workflow_id, carried = self._start(
+                    ctx, row.id, 'restart', notice)
+                self._cast(ctx, 'restart', row.id, carried, holder,
+                           workflow_id)
         elif name == 'reset_status':
             ctx, row = self._load(req, 'instance:reset_status', id)
             with notices.instance(req, ctx,

@@ -302,6 +302,41 @@ class LocalDriver(base.ComputeDriver):
     def get_flavor(self, context, flavor_id):
         return base.flavor_of(flavor_repo.get_flavor(context, flavor_id))
 
+    def adopt_server(self, context, instance):
+        """Take over the server of one instance whose workflow this
+        taskmanager resumed after another one died: the server becomes
+        this host's, and its agent is started if it is not running.
+
+        :returns: whether the agent was started.
+        """
+        server = local_servers.get(context, instance.id)
+        if server is None:
+            return False
+        if server.host != cfg.CONF.host:
+            local_servers.set_host(context, instance.id, cfg.CONF.host)
+            LOG.info('Instance %s: its server moves from host %s to this '
+                     'one', instance.id, server.host)
+        return self._start_agent(server)
+
+    def _start_agent(self, server):
+        """Start the agent of ``server`` unless it runs; whether it was
+        started.
+        """
+        path = os.path.join(server.path, GUEST_INFO)
+        if not os.path.exists(path):
+            LOG.warning('Instance %s has no %s; not adopted',
+                        server.instance_id, path)
+            return False
+        if self.launcher.running(server.instance_id):
+            return False
+        try:
+            self.launcher.start(server.instance_id, path)
+        except OSError as err:
+            LOG.error('Could not start the agent of instance %s: %s',
+                      server.instance_id, err)
+            return False
+        return True
+
     def adopt_servers(self, context):
         """Take over the servers of this host after a (re)start.
 
@@ -320,20 +355,8 @@ class LocalDriver(base.ComputeDriver):
                 LOG.debug('Local server of deleted instance %s left alone',
                           server.instance_id)
                 continue
-            path = os.path.join(server.path, GUEST_INFO)
-            if not os.path.exists(path):
-                LOG.warning('Instance %s has no %s; not adopted',
-                            server.instance_id, path)
-                continue
-            if self.launcher.running(server.instance_id):
-                continue
-            try:
-                self.launcher.start(server.instance_id, path)
-            except OSError as err:
-                LOG.error('Could not start the agent of instance %s: %s',
-                          server.instance_id, err)
-                continue
-            started.append(server.instance_id)
+            if self._start_agent(server):
+                started.append(server.instance_id)
         if started:
             LOG.info('Adopted instances %s', ', '.join(started))
         return started

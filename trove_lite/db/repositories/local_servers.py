@@ -108,3 +108,13 @@ def delete(context, instance_id):
     """Free an instance's address; no error when it has none."""
     context.session.query(models.LocalServer).filter_by(
         instance_id=instance_id).delete(synchronize_session=False)
+
+
+@db_api.writer
+def set_host(context, instance_id, host):
+    """Move a server to ``host`` (its taskmanager took the instance over
+    from another that died).
+    """
+    context.session.query(models.LocalServer).filter_by(
+        instance_id=instance_id).update({'host': host},
+                                        synchronize_session=False)

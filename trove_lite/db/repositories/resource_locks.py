@@ -346,7 +346,7 @@ def expire(context, kind, resource_id, task_code, message, details):
 
 
 @db_api.writer
-def fail_host_locks(context, kind, host, message):
+def fail_host_locks(context, kind, host, message, spare=()):
     """End the operations whose lock a flow on ``host`` holds.
 
     Called by a taskmanager as it starts: no flow of its previous life can
@@ -354,12 +354,16 @@ def fail_host_locks(context, kind, host, message):
     a fault at once (rather than at its deadline, which may be hours
     away), and a lock on any other task is released.
 
+    :param spare: holders to leave alone (the locks of recorded
+        workflows, which are resumed instead).
     :returns: ``[(row, task)]`` of the rows ended in error.
     """
-    prefix = kind.model.lock_holder.startswith(host_prefix(host),
-                                               autoescape=True)
+    stale = kind.model.lock_holder.startswith(host_prefix(host),
+                                              autoescape=True)
+    if spare:
+        stale = sa.and_(stale, kind.model.lock_holder.notin_(list(spare)))
     failed = []
-    for row in kind.rows(context.session).filter(prefix).all():
+    for row in kind.rows(context.session).filter(stale).all():
         task = kind.task_of(row)
         details = ('Task %s started at %s was held by %s, a flow of '
                    'taskmanager %s that started again.'
@@ -367,7 +371,7 @@ def fail_host_locks(context, kind, host, message):
         if _end_in_error(context, kind, row.id, task, message, details,
                          kind.model.lock_holder == row.lock_holder):
             failed.append((row, task))
-    kind.rows(context.session).filter(prefix).update(
+    kind.rows(context.session).filter(stale).update(
         {'lock_holder': None}, synchronize_session=False)
     return failed
 

@@ -2,6 +2,7 @@
 
 from oslo_log import log as logging
 import taskflow.engines
+from taskflow import states as taskflow_states
 
 from trove_lite.common import exception
 from trove_lite.db.repositories import instances
@@ -14,18 +15,38 @@ NOT_RUN = 'The instance is not in the state the request left it in; ' \
     'nothing was done.'
 
 
-def run_flow(flow, store, operation, instance_id):
+def step_name(task_name):
+    """A task's step name: its class name (task names default to the
+    class's dotted path).
+    """
+    return task_name.rsplit('.', 1)[-1]
+
+
+def run_flow(flow, store, operation, instance_id, job=None):
     """Run ``flow`` to its end on this thread.
 
-    :returns: True if it completed; False if it failed (and reverted).
+    :param job: the ``workflows.Job`` it runs for: each task that
+        completes is recorded as its step. When another taskmanager took
+        the workflow over, the engine is suspended: the flow stops before
+        its next task and reverts nothing (what it made is the new
+        owner's now).
+    :returns: True if it completed; False if it failed (and reverted) or
+        was suspended.
     """
     engine = taskflow.engines.load(flow, store=store, engine='serial')
+    if job is not None:
+        def checkpoint(state, details):
+            if not job.checkpoint(step_name(details['task_name'])):
+                LOG.warning('%s of instance %s: the workflow was taken '
+                            'over; stopping', operation, instance_id)
+                engine.suspend()
+        engine.atom_notifier.register(taskflow_states.SUCCESS, checkpoint)
     try:
         engine.run()
     except Exception:
         LOG.exception('%s of instance %s failed', operation, instance_id)
         return False
-    return True
+    return job is None or not job.lost.is_set()
 
 
 def adopt_lock(context, instance_id, task, operation, holder=None):

@@ -3,6 +3,7 @@
 ::
 
     MarkBuildFailedOnRevert   revert: ERROR (server or guest) + fault
+    (ResetPartialBuild)       a resumed create only: see below
     LoadBuildInfo             the row, flavor (driver's), datastore, image
     MakeInstanceKey           the per-instance key, stored on the row
     CreateGuestIdentity       the guest's own broker identity (revert:
@@ -23,8 +24,16 @@ this host (``resource_locks.new_holder``); a delete may take it over at any
 time, and the flow then stops at its next step without marking anything.
 
 NOTE(upgrade): the API creates the row unheld (it does no test-and-set on
-a row it inserts) so that a taskmanager of any version can claim it; a
-lost cast leaves a BUILDING row that its deadline ends.
+a row it inserts) so that a taskmanager of any version can claim it.
+
+Run as a recorded workflow (``run_job``), a create survives its
+taskmanager: the workflow is resumed by the next one from its last
+completed step. Past ``SaveServer`` the server exists and is the
+instance's: the resumed flow reloads what the build needs and goes on
+waiting for the agent (``Prepare`` is safe to repeat). Before it, what a
+dead run left half made (a server that was being created, a volume, a
+broker identity) cannot be trusted: ``ResetPartialBuild`` removes it and
+the build starts again from the top, within the same build deadline.
 """
 
 from oslo_log import log as logging
@@ -46,11 +55,19 @@ LOG = logging.getLogger(__name__)
 NOT_RUN = 'The instance is not waiting to be built; nothing was done.'
 
 
-def get_flow(driver, broker):
-    """The create flow for the compute ``driver`` and ``broker`` driver."""
-    flow = linear_flow.Flow('create-instance')
-    flow.add(instance_tasks.MarkBuildFailedOnRevert(),
-             instance_tasks.LoadBuildInfo(driver),
+def get_flow(driver, broker, reset=False):
+    """The create flow for the compute ``driver`` and ``broker`` driver.
+
+    :param reset: first remove what a dead run left half made
+        (``ResetPartialBuild``): the flow of a resumed create that had not
+        saved its server.
+    """
+    flow = linear_flow.Flow('rebuild-instance' if reset
+                            else 'create-instance')
+    flow.add(instance_tasks.MarkBuildFailedOnRevert())
+    if reset:
+        flow.add(instance_tasks.ResetPartialBuild(driver, broker))
+    flow.add(instance_tasks.LoadBuildInfo(driver),
              guest_files.MakeInstanceKey(),
              broker_tasks.CreateGuestIdentity(broker),
              guest_files.RenderGuestFiles(),
@@ -63,6 +80,69 @@ def get_flow(driver, broker):
              guest.WaitForHealthy(),
              instance_tasks.FinishBuild())
     return flow
+
+
+# The step after which the server is the instance's: a resumed create
+# goes on from there instead of building again.
+SERVER_SAVED = 'SaveServer'
+
+
+def server_saved(step):
+    """Whether a run that completed ``step`` had saved the server."""
+    steps = [common.step_name(atom.name) for atom in get_flow(None, None)]
+    return step in steps and steps.index(step) >= steps.index(SERVER_SAVED)
+
+
+def get_resume_flow(driver):
+    """The rest of a create whose server was saved: take the server over
+    (its agent may have died with the taskmanager that started it), wait
+    for the agent, prepare (again: it is safe to repeat), wait for
+    healthy, finish.
+    """
+    flow = linear_flow.Flow('resume-create-instance')
+    flow.add(instance_tasks.MarkBuildFailedOnRevert(),
+             instance_tasks.LoadBuildInfo(driver),
+             compute.AdoptServer(driver),
+             guest.WaitForAgent(driver),
+             guest.Prepare(),
+             guest.WaitForHealthy(),
+             instance_tasks.FinishBuild())
+    return flow
+
+
+def run_job(job, driver, broker, stop_event=None):
+    """Build (or go on building) the instance of a recorded workflow.
+
+    :param job: the ``workflows.Job``; its arguments are the create's
+        ``databases``, ``users`` and ``root_password``.
+    :returns: as ``run``.
+    """
+    context = job.context
+    instance_id = job.resource_id
+    notice = job.notice()
+    holder = job.take_lock((instances.claim, instances.hand_over),
+                           states.BUILDING)
+    if holder is None:
+        LOG.info('Create of instance %s: it is no longer a BUILDING '
+                 'instance of this workflow; nothing to do', instance_id)
+        if not job.resumed:
+            notice.error(NOT_RUN)
+        return False
+    if not job.resumed:
+        flow = get_flow(driver, broker)
+    elif server_saved(job.step):
+        flow = get_resume_flow(driver)
+    else:
+        flow = get_flow(driver, broker, reset=True)
+    LOG.info('%s instance %s (%s)', 'Resuming the create of' if job.resumed
+             else 'Creating', instance_id, holder)
+    arguments = job.arguments
+    store = {'context': context, 'instance_id': instance_id,
+             'holder': holder, 'databases': arguments.get('databases'),
+             'users': arguments.get('users'),
+             'root_password': arguments.get('root_password'),
+             'stop_event': stop_event, 'notice': notice}
+    return common.run_flow(flow, store, 'Create', instance_id, job=job)
 
 
 def run(context, driver, instance_id, databases, users, root_password,

@@ -19,6 +19,7 @@ from oslo_log import log as logging
 from taskflow.patterns import linear_flow
 
 from trove_lite.common import states
+from trove_lite.db.repositories import instances
 from trove_lite.taskmanager.flows import common
 from trove_lite.taskmanager.tasks import guest
 from trove_lite.taskmanager.tasks import instances as instance_tasks
@@ -57,3 +58,29 @@ def run(context, instance_id, notice=None, holder=None):
     store = {'context': context, 'instance_id': instance_id,
              'holder': holder, 'notice': notice}
     return common.run_flow(get_flow(), store, 'Restart', instance_id)
+
+
+def run_job(job, stop_event=None):
+    """Restart the instance of a recorded workflow (first run or resumed:
+    every step is safe to repeat, so a resumed restart runs from the
+    top).
+
+    :param job: the ``workflows.Job``; its holder is the API's lock.
+    :returns: as ``run``.
+    """
+    instance_id = job.resource_id
+    notice = job.notice()
+    holder = job.take_lock((instances.claim, instances.hand_over),
+                           states.REBOOTING)
+    if holder is None:
+        LOG.info('Restart of instance %s: another operation took it over; '
+                 'nothing to do', instance_id)
+        if not job.resumed:
+            notice.error(common.NOT_RUN)
+        return False
+    LOG.info('%s instance %s (%s)', 'Resuming the restart of' if job.resumed
+             else 'Restarting', instance_id, holder)
+    store = {'context': job.context, 'instance_id': instance_id,
+             'holder': holder, 'notice': notice}
+    return common.run_flow(get_flow(), store, 'Restart', instance_id,
+                           job=job)

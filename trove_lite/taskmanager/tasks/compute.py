@@ -115,6 +115,25 @@ class CreateServer(task.Task):
                           instance.id)
 
 
+class AdoptServer(task.Task):
+    """Take over the server of a resumed create, when the driver must (a
+    local driver's agents are processes of the taskmanager's host, and
+    the one that started them may be gone); a cloud's server runs on
+    without us, and its driver has nothing to do.
+
+    :param driver: the ``ComputeDriver``.
+    """
+
+    def __init__(self, driver, **kwargs):
+        super().__init__(**kwargs)
+        self.driver = driver
+
+    def execute(self, context, instance):
+        adopt = getattr(self.driver, 'adopt_server', None)
+        if adopt is not None:
+            adopt(context, instance)
+
+
 class DeleteServer(task.Task):
     """Delete the instance's server, its processes, files and address."""
 

@@ -21,12 +21,15 @@ from trove_lite.guestagent import info as guest_info_module
 LOG = logging.getLogger(__name__)
 
 # Names of the create flow's tasks whose failure is the server's fault.
-SERVER_TASKS = frozenset(['LoadBuildInfo', 'MakeInstanceKey',
+SERVER_TASKS = frozenset(['ResetPartialBuild', 'AdoptServer', 'LoadBuildInfo', 'MakeInstanceKey',
                           'CreateGuestIdentity', 'RenderGuestFiles',
                           'CreateVolume', 'BuildServerSpec', 'CreateServer',
                           'SaveServer'])
 
 TAKEN_OVER = 'Another operation took the instance over.'
+# The readiness of a wait that stopped because the taskmanager stops
+# (tasks.guest.INTERRUPTED).
+INTERRUPTED = 'interrupted'
 
 
 def send_usage(context, action, instance, **extra):
@@ -165,6 +168,34 @@ class LoadBuildInfo(task.Task):
         return instance, flavor, guest_info, image
 
 
+class ResetPartialBuild(task.Task):
+    """Remove what a create that died before saving its server may have
+    left half made: the server (whatever part of it exists), the volume,
+    the broker identity; the row forgets them. A resumed create then
+    builds from the top.
+
+    :param driver: the ``ComputeDriver``.
+    :param broker: the ``BrokerDriver``.
+    """
+
+    def __init__(self, driver, broker, **kwargs):
+        super().__init__(**kwargs)
+        self.driver = driver
+        self.broker = broker
+
+    def execute(self, context, instance_id):
+        instance = instances.get(context, instance_id)
+        LOG.info('Instance %s: removing what the interrupted create left '
+                 'before building again', instance_id)
+        self.driver.delete_server(context, instance)
+        if instance.volume_id:
+            self.driver.delete_volume(context, instance, instance.volume_id)
+        self.broker.delete_identity(context, instance_id)
+        instances.update(context, instance_id, compute_instance_id=None,
+                         volume_id=None, addresses=[],
+                         server_status=states.SERVER_BUILD)
+
+
 class SaveServer(task.Task):
     """Record the server on the instance row."""
 
@@ -200,7 +231,9 @@ class FinishTask(task.Task):
         if readiness != 'ready':
             LOG.info('Instance %s: %s stopped: %s', instance_id,
                      self.event, readiness)
-            if notice is not None:
+            # NOTE(workflows): an interrupted flow is resumed by the next
+            # taskmanager, which ends the notification.
+            if notice is not None and readiness != INTERRUPTED:
                 notice.error(TAKEN_OVER if readiness == 'lost'
                              else 'The operation stopped: %s.' % readiness)
             return False
@@ -231,7 +264,7 @@ class FinishBuild(FinishTask):
         if readiness != 'ready':
             LOG.info('Create of instance %s stopped: %s', instance_id,
                      readiness)
-            if notice is not None:
+            if notice is not None and readiness != INTERRUPTED:
                 notice.error('The create stopped: %s.' % readiness)
             return False
         done = super().execute(context, instance_id, holder, readiness,

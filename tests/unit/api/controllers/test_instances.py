@@ -19,6 +19,7 @@ from trove_lite.db import models
 from trove_lite.db.repositories import datastores
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.db.repositories import root_history
+from trove_lite.db.repositories import workflows as workflow_repo
 from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
 
 
@@ -81,7 +82,7 @@ def created(client, mysql, flavor_rows, taskmanager):
     return resp.json['instance']
 
 
-def test_create_answers_build_and_casts(created, taskmanager):
+def test_create_answers_build_and_casts(created, taskmanager, ctx):
     assert created['status'] == 'BUILD'
     assert created['operating_status'] == ''
     assert created['datastore'] == {'type': 'mysql', 'version': '10.11',
@@ -91,9 +92,16 @@ def test_create_answers_build_and_casts(created, taskmanager):
     method, kwargs = taskmanager.calls[-1]
     assert method == 'create_instance'
     assert kwargs['instance_id'] == created['id']
-    assert kwargs['databases'] == [{'name': 'app'}]
-    assert kwargs['users'][0]['password'] == 'secret'
-    assert kwargs['users'][0]['host'] == '%'
+    # The secrets are in the workflow record (encrypted), not the message.
+    assert kwargs['users'] is None and kwargs['root_password'] is None
+    record = workflow_repo.get(ctx, kwargs['workflow_id'])
+    assert (record.resource_id, record.operation, record.owner) == (
+        created['id'], 'create', None)
+    assert 'secret' not in record.arguments
+    arguments = workflow_repo.open_arguments(record.arguments)
+    assert arguments['databases'] == [{'name': 'app'}]
+    assert arguments['users'][0]['password'] == 'secret'
+    assert arguments['users'][0]['host'] == '%'
 
 
 def test_create_uses_the_default_version(client, mysql, flavor_rows,
@@ -455,7 +463,9 @@ def test_root_on_create(client, mysql, flavor_rows, taskmanager, override,
     password = created['password']
     assert len(password) == 20
     method, kwargs = taskmanager.wait()
-    assert kwargs['root_password'] == password
+    record = workflow_repo.get(ctx, kwargs['workflow_id'])
+    assert workflow_repo.open_arguments(record.arguments)[
+        'root_password'] == password
     assert root_history.is_enabled(root_history.get(ctx,
                                                     created['id']))
     shown = client.v1('GET', '/instances/%s' % created['id']).json
@@ -466,7 +476,9 @@ def test_no_root_password_by_default(client, mysql, flavor_rows,
                                      taskmanager, ctx):
     created = _create(client).json['instance']
     assert 'password' not in created
-    assert taskmanager.wait()[1]['root_password'] is None
+    record = workflow_repo.get(ctx, taskmanager.wait()[1]['workflow_id'])
+    assert workflow_repo.open_arguments(record.arguments)[
+        'root_password'] is None
     assert root_history.get(ctx, created['id']) is None
 
 
