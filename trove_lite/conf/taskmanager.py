@@ -19,6 +19,12 @@ taskmanager_opts = [
                       'lost cast, a conductor capped below taskmanager API '
                       '1.4, or a change nobody reports (a delete taking '
                       'the instance over).'),
+    cfg.FloatOpt('prepare_resend_interval', default=15.0, min=1.0,
+                 help='Seconds a create waits for its guest to start '
+                      'preparing before it sends prepare again (a cast '
+                      'lost when the broker restarted or a connection '
+                      'dropped); the agent ignores a prepare while one '
+                      'runs.'),
     cfg.FloatOpt('workflow_lease', default=10.0, min=1.0,
                  help='Seconds a taskmanager owns a workflow it runs '
                       'without renewing its lease (it renews every third '

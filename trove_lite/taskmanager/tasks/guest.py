@@ -1,5 +1,6 @@
 """Tasks that talk to the instance's guest agent."""
 
+import functools
 import time
 
 from oslo_config import cfg
@@ -150,6 +151,15 @@ class WaitForAgent(task.Task):
                                output=output.strip() or '(none)')
 
 
+def send_prepare(context, instance_id, instance, flavor, databases, users,
+                 root_password):
+    """Cast ``prepare`` to the instance's guest."""
+    guest_api(context, instance_id).prepare(
+        memory_mb=flavor.ram, databases=databases or [],
+        users=users or [], root_password=root_password,
+        volume_size=instance.volume_size)
+
+
 class Prepare(task.Task):
     """Ask the guest to set up the datastore (a cast; ``WaitForHealthy``
     watches the outcome); skipped unless ``WaitForAgent`` reached it.
@@ -159,10 +169,8 @@ class Prepare(task.Task):
                 users, root_password, agent_state=READY):
         if agent_state != READY:
             return
-        guest_api(context, instance_id).prepare(
-            memory_mb=flavor.ram, databases=databases or [],
-            users=users or [], root_password=root_password,
-            volume_size=instance.volume_size)
+        send_prepare(context, instance_id, instance, flavor, databases,
+                     users, root_password)
 
 
 class WaitForHealthy(task.Task):
@@ -193,15 +201,29 @@ class WaitForHealthy(task.Task):
     # Seconds a FAILED status waits for the guest's fault report.
     fault_grace = 2.0
 
-    def execute(self, context, instance_id, holder, stop_event=None):
+    def execute(self, context, instance_id, holder, stop_event=None,
+                instance=None, flavor=None, databases=None, users=None,
+                root_password=None):
+        resend = None
+        if flavor is not None and instance is not None:
+            # NOTE(messages): a create's prepare is a cast; if it was lost
+            # (the broker restarted, a connection dropped) the guest never
+            # leaves NEW. The agent ignores a prepare while one runs, so
+            # sending it again is safe.
+            resend = functools.partial(
+                send_prepare, context, instance_id, instance, flavor,
+                databases, users, root_password)
         with status_events.watching(instance_id) as changed:
             return self._wait(context, instance_id, holder, stop_event,
-                              changed)
+                              changed, resend)
 
-    def _wait(self, context, instance_id, holder, stop_event, changed):
+    def _wait(self, context, instance_id, holder, stop_event, changed,
+              resend=None):
         fault_due = None
         interval = (self.poll_interval if self.poll_interval is not None
                     else cfg.CONF.taskmanager.status_poll_interval)
+        resend_every = cfg.CONF.taskmanager.prepare_resend_interval
+        resend_due = time.monotonic() + resend_every
         while True:
             changed.clear()
             row = _still_ours(context, instance_id, holder)
@@ -210,6 +232,22 @@ class WaitForHealthy(task.Task):
             status, _ = instances.get_service_status(context, instance_id)
             if status in _READY_STATUSES:
                 return READY
+            if (resend is not None and status is states.SVC_NEW
+                    and time.monotonic() >= resend_due):
+                LOG.warning('Instance %s: the guest has not started '
+                            'preparing %.0f s after prepare was sent; '
+                            'sending it again', instance_id, resend_every)
+                try:
+                    resend()
+                except Exception as err:
+                    LOG.warning('Instance %s: could not send prepare '
+                                'again (%s)', instance_id, err)
+                resend_due = time.monotonic() + resend_every
+            if resend is not None and status is states.SVC_NEW:
+                interval_now = min(interval, max(
+                    0.05, resend_due - time.monotonic()))
+            else:
+                interval_now = interval
             if status is states.SVC_FAILED:
                 fault = instances.get_fault(context, instance_id)
                 # NOTE(race): the guest's fault report and its FAILED
@@ -228,7 +266,7 @@ class WaitForHealthy(task.Task):
             if _past_deadline(row):
                 raise base.GuestTimeout(uuid=instance_id,
                                         deadline=row.task_deadline)
-            changed.wait(interval)
+            changed.wait(interval_now)
             if stop_event is not None and stop_event.is_set():
                 return INTERRUPTED
 

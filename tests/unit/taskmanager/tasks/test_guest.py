@@ -242,3 +242,35 @@ def test_an_unreadable_console_does_not_hide_the_failure(
     with pytest.raises(base.AgentFailed) as err:
         guest.WaitForAgent(server).execute(ctx, claimed.id, 'h')
     assert 'cannot read it: EIO' in str(err.value)
+
+
+def test_wait_sends_a_lost_prepare_again(ctx, claimed, flavor, guest_client,
+                                         override):
+    """The guest never left NEW: the prepare cast was lost; once the
+    resend interval passed, the wait sends it again, and the guest's
+    healthy report ends the wait.
+    """
+    override('prepare_resend_interval', 1.0, group='taskmanager')
+
+    def prepared(**kwargs):
+        instances.set_service_status(ctx, claimed.id, states.SVC_HEALTHY)
+
+    guest_client.prepare.side_effect = prepared
+    assert guest.WaitForHealthy().execute(
+        ctx, claimed.id, 'h', instance=claimed, flavor=flavor,
+        databases=[], users=[], root_password=None) == guest.READY
+    guest_client.prepare.assert_called_once_with(
+        memory_mb=flavor.ram, databases=[], users=[], root_password=None,
+        volume_size=claimed.volume_size)
+
+
+def test_wait_does_not_resend_once_the_guest_builds(
+        ctx, claimed, flavor, guest_client, override):
+    override('prepare_resend_interval', 1.0, group='taskmanager')
+    instances.set_service_status(ctx, claimed.id, states.SVC_BUILDING)
+    stop = threading.Event()
+    threading.Timer(1.5, stop.set).start()
+    assert guest.WaitForHealthy().execute(
+        ctx, claimed.id, 'h', stop, instance=claimed, flavor=flavor,
+        databases=[], users=[], root_password=None) == guest.INTERRUPTED
+    guest_client.prepare.assert_not_called()
