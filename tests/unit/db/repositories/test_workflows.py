@@ -1,6 +1,7 @@
 """Workflow records: one owner at a time, leases, leftovers, secrets."""
 
 import datetime
+import threading
 
 import pytest
 
@@ -114,3 +115,23 @@ def test_holders_are_spared(ctx):
 def test_no_arguments(ctx, arguments):
     row = workflows.get(ctx, _record(ctx, arguments=arguments))
     assert workflows.open_arguments(row.arguments) == {}
+
+
+def test_racing_claims_make_one_owner(ctx):
+    workflow_id = _record(ctx)
+    barrier = threading.Barrier(8)
+    won = []
+
+    def claim(n):
+        barrier.wait()
+        if workflows.claim(context_module.get_admin_context(), workflow_id,
+                           'tm%d:x' % n, LEASE):
+            won.append(n)
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(won) == 1
+    assert workflows.get(ctx, workflow_id).owner == 'tm%d:x' % won[0]
