@@ -22,7 +22,10 @@ names its ``[<manager>] ignore_users``/``ignore_dbs`` reserve (400), and
 talks to the guest through ``Target.guest``, whose failures reach the
 tenant as upstream faults: what the guest raises comes back as our own
 exception class (``common.rpc``), no answer in time is ``GuestTimeout``
-and any other failure ``GuestError`` (both 400, as upstream).
+and any other failure ``GuestError`` (both 400, as upstream). A request
+the guest's version cannot take (an agent of another release, or guests
+pinned below it by ``[upgrade_levels] guestagent``) is a 501 that names
+the versions.
 """
 
 import functools
@@ -36,6 +39,7 @@ from trove_lite.api import pagination
 from trove_lite.common import context
 from trove_lite.common import exception
 from trove_lite.common import policy
+from trove_lite.common import rpc
 from trove_lite.common import states
 from trove_lite import conf
 from trove_lite.db import models
@@ -204,11 +208,22 @@ class Guest:
                 return method(*args, **kwargs)
             except exception.RPCTimeout:
                 raise exception.GuestTimeout(uuid=self._instance_id)
-            except oslo_messaging.RPCVersionCapError:
+            except oslo_messaging.RPCVersionCapError as err:
                 raise exception.DatastoreOperationNotSupported(
-                    message='The guest agents are pinned to an older API '
-                            '([upgrade_levels] guestagent) that has no %s; '
-                            'ask an administrator to raise the pin.' % name)
+                    message='The guest agents are pinned to guest API %s '
+                            '([upgrade_levels] guestagent), and %s needs '
+                            '%s; ask an administrator to raise the pin.'
+                            % (err.version_cap, name, err.version))
+            except exception.IncompatibleService as err:
+                raise self._incompatible(name, err.kwargs.get('version'))
+            except exception.UnsealError:
+                # NOTE(guest): the agent refused our seal, or we refused
+                # its answer (each side logs its refusal). Not the
+                # tenant's 403: the channel to its guest is broken.
+                raise exception.GuestError(
+                    reason='the guest agent does not hold the key of the '
+                           'instance (ask an administrator to check the '
+                           'guest agent)')
             except exception.TroveLiteError:
                 raise
             except Exception as err:
@@ -221,6 +236,33 @@ class Guest:
                               self._instance_id, name)
                 raise exception.GuestError(reason=_summary(err))
         return call
+
+    def _incompatible(self, method, needed):
+        """The fault of a request the agent refused for its version.
+
+        The refusal does not say which version the agent speaks; its
+        answer to the ping of guest API 1.0 does, and an agent that
+        refuses that ping too speaks another major version.
+        """
+        try:
+            announced = self._api.rpc_ping().get('rpc_api_version')
+        except exception.IncompatibleService:
+            version = 'guest API other than 1.x'
+        except Exception as err:
+            LOG.debug('The guest of instance %s did not say its version: '
+                      '%s', self._instance_id, err)
+            version = 'an unknown guest API'
+        else:
+            # NOTE(guest): its answer goes into a fault; the guest is not
+            # trusted to send a version rather than a paragraph.
+            version = ('guest API %s' % announced if rpc.is_version(announced)
+                       else 'an unknown guest API')
+        LOG.warning('The guest agent of instance %s speaks %s; %s needs '
+                    'guest API %s', self._instance_id, version, method,
+                    needed)
+        return exception.GuestAPIIncompatible(
+            uuid=self._instance_id, method=method, version=version,
+            needed=needed or '?')
 
 
 def _summary(err):

@@ -20,11 +20,13 @@ def build_service():
     """The conductor's RPC service, not yet started.
 
     Reports are unsealed with the key of the instance they claim to come
-    from (``common.sealing``).
+    from (``common.sealing``); one at a version the conductor does not
+    speak leaves a fault on that instance (``refuse_wrong_version``).
     """
     return service.RPCService(
         CONF.conductor_queue, CONF.host, manager.Manager(),
-        serializer=sealing.ConductorSerializer(manager.instance_key))
+        serializer=sealing.ConductorSerializer(manager.instance_key),
+        on_wrong_version=manager.refuse_wrong_version)
 
 
 def build_services():

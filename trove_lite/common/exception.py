@@ -386,5 +386,19 @@ class IncompatibleService(BadRequest):
               'the version in [upgrade_levels].'
 
 
+class GuestAPIIncompatible(NotImplementedYet):
+    """A request the instance's guest agent refused for its version.
+
+    501, as upstream answers an operation the guest cannot do: the agent
+    is of a release that lacks it (older) or speaks another major version
+    of the guest API.
+    """
+
+    message = 'The guest agent of instance %(uuid)s cannot %(method)s: it ' \
+              'speaks %(version)s, and this request needs guest API ' \
+              '%(needed)s. Ask an administrator to bring the guest agent ' \
+              'and the control plane to compatible releases.'
+
+
 class RPCTimeout(ServiceUnavailable):
     message = 'No answer from %(service)s within %(timeout)s seconds.'

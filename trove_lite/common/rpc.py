@@ -13,6 +13,9 @@ that the rules of the bus are written down once:
   standard library's, so that stopping a server is prompt (``_POOL``).
 * Servers only dispatch public methods (``DefaultRPCAccessPolicy``), so a
   helper named ``_something`` on a manager is never reachable from the bus.
+  A message a server cannot take (a version it does not speak, a method it
+  lacks, a malformed one) is refused with one warning, not a traceback
+  (``_Refusing``).
 * The request context travels as a plain dict (``RequestContextSerializer``)
   and arrives as our ``RequestContext``.
 * Errors cross the bus with their class: a ``TroveLiteError`` raised by a
@@ -27,6 +30,7 @@ module, never the other way round.
 """
 
 from concurrent import futures
+import re
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -174,14 +178,24 @@ def get_client(topic, version, version_cap=None, server=None, timeout=None,
         timeout=timeout, serializer=_outer(serializer))
 
 
-def get_server(topic, server, endpoints, serializer=None, transport=None):
+def get_server(topic, server, endpoints, serializer=None, transport=None,
+               on_wrong_version=None):
     """An RPC server (not yet started) on the threading executor.
+
+    A message this server cannot take (a version no endpoint speaks, a
+    method none has) is refused with one warning, not oslo.messaging's
+    ERROR traceback, and a caller gets the refusal (``call`` turns it
+    into ``IncompatibleService``); see ``_Refusing``.
 
     :param topic: the queue to consume.
     :param server: this server's name; messages pinned to it arrive too.
     :param endpoints: objects whose public methods become RPC methods.
     :param serializer: serializer for arguments and results.
     :param transport: as for ``get_client``.
+    :param on_wrong_version: ``on_wrong_version(context, method, version,
+        speaks)`` is told of each message at a version no endpoint speaks,
+        with the context as the serializer rebuilt it, and logs it itself;
+        the server logs it when omitted.
     :raises: RuntimeError if ``init()`` has not run, or if oslo.messaging
         picked an executor other than threading (a monkey-patched process).
     """
@@ -196,7 +210,107 @@ def get_server(topic, server, endpoints, serializer=None, transport=None):
                            % (topic, rpc_server.executor_type, EXECUTOR))
     if hasattr(rpc_server, '_executor_cls'):
         rpc_server._executor_cls = _POOL
+    rpc_server.dispatcher = _Refusing(rpc_server.dispatcher, topic,
+                                      on_wrong_version)
     return rpc_server
+
+
+class _Refusing:
+    """oslo.messaging's dispatcher, refusing what no endpoint can take.
+
+    oslo.messaging logs a message at a version no endpoint speaks (a guest
+    of another release, a forged message) as an ERROR with a traceback,
+    once per message: a guest whose heartbeats the conductor cannot read
+    would page an operator every few seconds with a traceback that says
+    nothing about the guest. Refused here instead, as an expected
+    exception: one warning naming the method, the version and what this
+    server speaks, and a caller still gets ``UnsupportedVersion`` or
+    ``NoSuchMethod`` (the server passes on an expected exception's
+    ``exc_info``).
+
+    A server only needs a ``dispatch()``; oslo.messaging's own dispatcher
+    does the work.
+
+    :param inner: the ``RPCDispatcher`` oslo.messaging built.
+    :param topic: named in the warning.
+    :param on_wrong_version: as for ``get_server``.
+    """
+
+    def __init__(self, inner, topic, on_wrong_version=None):
+        self.inner = inner
+        self.topic = topic
+        self.on_wrong_version = on_wrong_version
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def speaks(self):
+        """The versions of this server's endpoints, e.g. ``'1.2'``."""
+        versions = {getattr(endpoint.target, 'version', None) or '1.0'
+                    for endpoint in self.inner.endpoints
+                    if getattr(endpoint, 'target', None) is not None}
+        return ', '.join(sorted(versions)) or '1.0'
+
+    def dispatch(self, incoming):
+        message = incoming.message
+        method = message.get('method')
+        version = message.get('version', '1.0')
+        # NOTE(errors): oslo.messaging fails on a version that is no
+        # version, or a method name that is no name, with a traceback of
+        # its own; anyone on the bus can send either.
+        malformed = not (is_version(version) and isinstance(method, str))
+        try:
+            if malformed:
+                raise dispatcher.UnsupportedVersion(shown(version),
+                                                    method=shown(method))
+            return self.inner.dispatch(incoming)
+        except (dispatcher.UnsupportedVersion, dispatcher.NoSuchMethod) as err:
+            # NOTE(errors): made here, so that it keeps this exc_info
+            # whatever the hook below catches on its way.
+            refusal = dispatcher.ExpectedException()
+            if (isinstance(err, dispatcher.UnsupportedVersion)
+                    and self.on_wrong_version is not None and not malformed):
+                # NOTE(guest): the context as the serializer rebuilds it,
+                # so a sealing serializer proves (or refuses) the sender
+                # before the hook believes it.
+                context = self.inner.serializer.deserialize_context(
+                    incoming.ctxt)
+                self.on_wrong_version(context, shown(method),
+                                      shown(version), self.speaks())
+            else:
+                LOG.warning('Refused %s at RPC API version %s on topic %s: '
+                            'this server speaks %s', shown(method),
+                            shown(version), self.topic, self.speaks())
+            raise refusal
+
+
+# What oslo.messaging can compare: major.minor, or major.minor.revision.
+_VERSION = re.compile(r'\d{1,9}\.\d{1,9}(\.\d{1,9})?\Z', re.ASCII)
+
+
+def is_version(value):
+    """Whether ``value`` (from the bus) is an RPC API version string."""
+    return isinstance(value, str) and bool(_VERSION.match(value))
+
+
+# NOTE(logging): how much of a value from the bus a log line shows; an
+# instance id is 36 characters, a method name rarely more than 30.
+_SHOWN = 80
+
+
+def shown(value):
+    """``value`` from the bus, as a short piece of one log line.
+
+    Whoever sends a message chooses what is in it: a newline would forge
+    a log line of its own, and a megabyte would flood the log.
+    """
+    if isinstance(value, str) and value.isprintable():
+        text = value
+    else:
+        text = repr(value)
+    if len(text) > _SHOWN:
+        text = text[:_SHOWN] + '...'
+    return text
 
 
 def get_notifier(publisher_id):

@@ -195,7 +195,7 @@ def _refuse(sender, err):
     :raises RefusedMessage:
     """
     LOG.warning('Refused a sealed message claiming to come from %s: %s',
-                sender, err)
+                rpc.shown(sender), err)
     raise RefusedMessage(err)
 
 
@@ -260,7 +260,10 @@ class ConductorSerializer(oslo_messaging.Serializer):
     def _open(self, sealed):
         sender = sealed.get(SENDER)
         try:
-            key = self._key_of(sender)
+            # NOTE(guest): the claim is the sender's word: only a string
+            # can be an instance id, and nothing else reaches the lookup
+            # (a list would fail in the database, not as a refusal).
+            key = self._key_of(sender) if isinstance(sender, str) else None
             if key is None:
                 raise exception.UnsealError(
                     message='No live instance has that id.')
@@ -285,7 +288,10 @@ class ConductorSerializer(oslo_messaging.Serializer):
 
     def deserialize_context(self, ctxt):
         sender = None
-        if isinstance(ctxt, dict) and SEALED in ctxt:
+        if not isinstance(ctxt, dict):
+            _refuse('nobody (no context)', exception.UnsealError(
+                message='A message came without a request context.'))
+        if SEALED in ctxt:
             sender = ctxt.get(SENDER)
             ctxt = self._open(ctxt)
         context = self._base.deserialize_context(ctxt)

@@ -47,12 +47,15 @@ class RPCService(service_base.ServiceBase):
     :param serializer: serializer for arguments and results.
     :param transport: a transport of its own (a guest agent thread's
         identity); the process's when omitted.
+    :param on_wrong_version: told of each message at a version the
+        manager does not speak (``rpc.get_server``).
     """
 
     def __init__(self, topic, host, manager, serializer=None,
-                 transport=None):
+                 transport=None, on_wrong_version=None):
         self.topic = topic
         self.transport = transport
+        self.on_wrong_version = on_wrong_version
         self.host = host
         self.manager = manager
         self.serializer = serializer
@@ -76,9 +79,10 @@ class RPCService(service_base.ServiceBase):
             if self._state == STOPPED:
                 raise RuntimeError('RPC service %s on %s was stopped; '
                                    'build a new one' % (self.topic, self.host))
-            self._server = rpc.get_server(self.topic, self.host,
-                                          [self.manager], self.serializer,
-                                          transport=self.transport)
+            self._server = rpc.get_server(
+                self.topic, self.host, [self.manager], self.serializer,
+                transport=self.transport,
+                on_wrong_version=self.on_wrong_version)
             self._server.start()
             self._state = RUNNING
         LOG.info('RPC service %s listening as %s', self.topic, self.host)

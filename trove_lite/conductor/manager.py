@@ -84,6 +84,43 @@ def _proven(context, instance_id, what):
     return True
 
 
+def refuse_wrong_version(context, method, version, speaks):
+    """Refuse a report at a conductor API version this conductor does not
+    speak (the RPC server's ``on_wrong_version``).
+
+    A guest of another release (a major version of its own, or a minor
+    one ahead of ours with no ``[upgrade_levels] conductor`` pin) would
+    otherwise have every report dropped with a traceback that names
+    neither the guest nor the versions. Each report is refused with one
+    warning; the instance that proved it sent it (sealed with its key)
+    gets a fault saying why, shown once its refused heartbeats have
+    expired and it reads ERROR. The fault is written once, not at every
+    heartbeat.
+
+    :param context: as the sealing serializer rebuilt it (``sealed_by``).
+    :param method: the method the report called.
+    :param version: the version it was sent at.
+    :param speaks: the version this conductor speaks.
+    """
+    sender = getattr(context, 'sealed_by', None)
+    LOG.warning('Refused %s from %s at conductor API %s: this conductor '
+                'speaks %s', method,
+                'instance %s' % sender if sender else 'an unsealed sender',
+                version, speaks)
+    if sender is None:
+        return
+    message = ('The guest agent of the instance speaks conductor API %s, '
+               'which this service does not (it speaks %s); ask an '
+               'administrator to bring the guest agent and the control '
+               'plane to compatible releases.' % (version, speaks))
+    db_context = trove_context.get_admin_context()
+    latest = instances.get_fault(db_context, sender)
+    if latest is not None and latest.message == message:
+        return
+    _add_fault(db_context, sender, message,
+               'Refused %s at conductor API %s.' % (method, version))
+
+
 def instance_key(instance_id):
     """The sealing key of a live instance, or None (for the serializer)."""
     try:

@@ -3,6 +3,7 @@
 import ast
 import pathlib
 import threading
+import types
 
 from futurist import _thread as futurist_thread
 import oslo_messaging
@@ -12,6 +13,7 @@ from tests.unit import rpc_fixtures
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
+from tests import waiting
 from trove_lite.common import context as trove_context
 from trove_lite.common import exception
 from trove_lite.common import rpc
@@ -232,6 +234,95 @@ def test_older_server_is_named_not_dumped(endpoint, ctxt):
     assert str(caught.value).startswith(
         'the test service cannot handle echo (RPC API version 1.2)')
     assert 'Traceback' not in str(caught.value)
+
+
+def _errors(caplog):
+    return [r for r in caplog.records
+            if r.levelname in ('ERROR', 'CRITICAL')]
+
+
+def _refusals(caplog):
+    return [r for r in caplog.records if r.name == 'trove_lite.common.rpc'
+            and r.levelname == 'WARNING']
+
+
+@pytest.mark.parametrize('version', ['2.0', '1.5'])
+def test_a_version_the_server_does_not_speak_is_one_warning(
+        endpoint, ctxt, caplog, version):
+    _, client = endpoint
+    with pytest.raises(exception.IncompatibleService):
+        rpc.call(rpc.prepare(client, version), ctxt, 'echo', 'the test '
+                 'service', value=1)
+    [refusal] = _refusals(caplog)
+    assert refusal.getMessage() == (
+        'Refused echo at RPC API version %s on topic %s: this server '
+        'speaks 1.0' % (version, client.target.topic))
+    assert not _errors(caplog)
+
+
+def test_an_unknown_method_is_one_warning(endpoint, ctxt, caplog):
+    _, client = endpoint
+    with pytest.raises(exception.IncompatibleService):
+        rpc.call(rpc.prepare(client, '1.0'), ctxt, 'nosuch', 'test')
+    [refusal] = _refusals(caplog)
+    assert 'Refused nosuch at RPC API version 1.0' in refusal.getMessage()
+    assert not _errors(caplog)
+
+
+def test_a_method_that_is_no_name_is_one_warning(endpoint, ctxt, caplog):
+    _, client = endpoint
+    rpc.cast(client.prepare(version='1.0'), ctxt, ['echo'], value=1)
+    assert waiting.wait_for(lambda: _refusals(caplog))
+    # The server still answers what it does speak.
+    assert rpc.call(client.prepare(version='1.0'), ctxt, 'echo', 'test',
+                    value=2) == 2
+    [refusal] = _refusals(caplog)
+    assert "Refused ['echo'] at RPC API version 1.0" in refusal.getMessage()
+    assert not _errors(caplog)
+
+
+@pytest.mark.parametrize('version', [
+    'abc', '1.0\nFAKE LOG LINE', '9' * 5000 + '.0', None, 1.0])
+def test_a_version_that_is_no_version_is_one_warning(
+        memory_bus, ctxt, caplog, version):  # noqa: F811
+    # NOTE(tests): oslo.messaging's client refuses to send these; anyone
+    # else on the bus may. Handed to the server's dispatcher as they
+    # would arrive.
+    server = rpc.get_server('topic1', 'h1', [Endpoint()])
+    incoming = types.SimpleNamespace(
+        message={'method': 'echo', 'args': {'value': 1}, 'version': version},
+        ctxt=ctxt.to_dict(), client_timeout=None)
+    with pytest.raises(oslo_messaging.ExpectedException) as caught:
+        server.dispatcher.dispatch(incoming)
+    assert caught.value.exc_info[0] is oslo_messaging.UnsupportedVersion
+    [refusal] = _refusals(caplog)
+    assert '\n' not in refusal.getMessage()
+    assert len(refusal.getMessage()) < 300
+    assert not _errors(caplog)
+
+
+def test_a_server_hears_of_versions_it_does_not_speak(
+        memory_bus, ctxt, caplog):  # noqa: F811
+    heard = []
+    topic = rpc_fixtures.unique_topic()
+    server = rpc.get_server(
+        topic, 'h1', [Endpoint()],
+        on_wrong_version=lambda *args: heard.append(args))
+    server.start()
+    try:
+        client = rpc.get_client(topic, '1.0', timeout=5)
+        with pytest.raises(exception.IncompatibleService):
+            rpc.call(rpc.prepare(client, '2.1'), ctxt, 'echo', 'test',
+                     value=1)
+    finally:
+        server.stop()
+        server.wait()
+    [(context, method, version, speaks)] = heard
+    assert context.user_id == 'u1'
+    assert (method, version, speaks) == ('echo', '2.1', '1.0')
+    # The hook says what it must; the server adds no warning of its own.
+    assert not _refusals(caplog)
+    assert not _errors(caplog)
 
 
 def test_timeout_becomes_rpc_timeout(memory_bus, ctxt):  # noqa: F811

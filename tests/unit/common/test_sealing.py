@@ -267,3 +267,124 @@ def test_a_replayed_report_is_refused_over_the_bus(bus, caplog):
     assert 'inst-a' in refusals()[0].getMessage()
     assert 'replay' in refusals()[0].getMessage()
     assert not [r for r in caplog.records if r.levelname == 'ERROR']
+
+
+# -- what a refusal looks like in the log --------------------------------------
+
+def _refusals(caplog):
+    return [r for r in caplog.records
+            if r.name == 'trove_lite.common.sealing']
+
+
+def _errors(caplog):
+    return [r for r in caplog.records
+            if r.levelname in ('ERROR', 'CRITICAL')]
+
+
+def test_a_forged_report_is_one_warning_over_the_bus(bus, caplog):
+    _send(bus, 'inst-a', sealing.generate_key(), 'inst-a')
+    assert waiting.wait_for(lambda: _refusals(caplog))
+    _call_barrier(bus)
+    assert bus['reports'].accepted == []
+    [refusal] = _refusals(caplog)
+    assert refusal.levelname == 'WARNING'
+    assert refusal.getMessage() == (
+        'Refused a sealed message claiming to come from inst-a: A message '
+        'was not sealed with the key of the instance it claims to come '
+        'from.')
+    assert not _errors(caplog)
+
+
+class _Forged(sealing.GuestSerializer):
+    """Seals properly, then claims ``claim`` as the sender on the wire."""
+
+    def __init__(self, claim):
+        super().__init__('inst-a', sealing.generate_key())
+        self.claim = claim
+
+    def serialize_context(self, ctxt):
+        sealed = super().serialize_context(ctxt)
+        sealed[sealing.SENDER] = self.claim
+        return sealed
+
+
+@pytest.mark.parametrize('claim', [['inst-a'], {'id': 'inst-a'}, 7, None,
+                                   'inst-a\nFAKE LOG LINE'])
+def test_a_sender_that_is_no_instance_id_is_one_warning(bus, caplog, claim):
+    rpc.get_client(bus['topic'], '1.0', serializer=_Forged(claim)).cast(
+        context.get_admin_context(), 'heartbeat', instance_id='inst-a',
+        payload={})
+    assert waiting.wait_for(lambda: _refusals(caplog))
+    _call_barrier(bus)
+    assert bus['reports'].accepted == []
+    [refusal] = _refusals(caplog)
+    assert refusal.levelname == 'WARNING'
+    # One line, whatever the sender claimed to be.
+    assert '\n' not in refusal.getMessage()
+    assert not _errors(caplog)
+
+
+def test_the_conductor_refuses_a_context_that_is_no_dict():
+    conductor = sealing.ConductorSerializer({}.get)
+    with pytest.raises(sealing.RefusedMessage):
+        conductor.deserialize_context(['not', 'a', 'context'])
+
+
+class _Echo:
+    target = oslo_messaging.Target(version='1.0')
+
+    def echo(self, ctxt, value):
+        return value
+
+
+@pytest.fixture
+def guest_server(memory_bus):  # noqa: F811
+    """An agent-like server sealing with inst-a's key."""
+    key = sealing.generate_key()
+    topic = rpc_fixtures.unique_topic('guest')
+    server = service.RPCService(topic, 'inst-a', _Echo(),
+                                sealing.GuestSerializer('inst-a', key))
+    server.start()
+    yield topic, key
+    server.stop()
+    server.wait()
+
+
+def test_a_refused_call_answers_its_caller_at_once(guest_server, caplog):
+    topic, key = guest_server
+    ctxt = context.get_admin_context()
+    genuine = rpc.get_client(topic, '1.0', timeout=30, serializer=sealing.
+                             GuestSerializer('inst-a', key))
+    assert rpc.call(genuine, ctxt, 'echo', 'the guest', value=1) == 1
+    # NOTE(timeouts): a refusal that left the caller waiting would end in
+    # RPCTimeout after 30 s; the caller gets the refusal instead.
+    forged = rpc.get_client(topic, '1.0', timeout=30, serializer=sealing.
+                            GuestSerializer('inst-a', sealing.generate_key()))
+    with pytest.raises(exception.UnsealError) as caught:
+        rpc.call(forged, ctxt, 'echo', 'the guest', value=2)
+    assert 'not sealed with the key' in str(caught.value)
+    [refusal] = _refusals(caplog)
+    assert refusal.levelname == 'WARNING'
+    assert 'claiming to come from inst-a' in refusal.getMessage()
+    assert not _errors(caplog)
+
+
+def test_a_refused_reply_is_one_warning_for_the_caller(guest_server,
+                                                       caplog):
+    topic, key = guest_server
+
+    class SealsRepliesWrongly(sealing.GuestSerializer):
+        # The request is sealed right; the reply is "unsealed" with
+        # another key, as if a rogue agent had answered.
+        def deserialize_entity(self, ctxt, entity):
+            self.key = sealing.generate_key()
+            return super().deserialize_entity(ctxt, entity)
+
+    client = rpc.get_client(topic, '1.0', timeout=30,
+                            serializer=SealsRepliesWrongly('inst-a', key))
+    with pytest.raises(exception.UnsealError):
+        rpc.call(client, context.get_admin_context(), 'echo', 'the guest',
+                 value=1)
+    [refusal] = _refusals(caplog)
+    assert refusal.levelname == 'WARNING'
+    assert not _errors(caplog)

@@ -7,16 +7,21 @@ from unittest import mock
 import pytest
 
 from tests.unit import db_utils
+from tests.unit import rpc_fixtures
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
 from tests import waiting
+from trove_lite.cmd import conductor as conductor_cmd
 from trove_lite.common import context
+from trove_lite.common import rpc
 from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.common import status_events
 from trove_lite.conductor import manager
 from trove_lite.conductor import rpcapi
+from trove_lite.db import api as db_api
+from trove_lite.db import models
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import progress
 from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
@@ -281,3 +286,105 @@ def test_progress_is_skipped_for_an_older_conductor(ctx,
         assert api.report_progress(ctx, 'instance', 'i1',
                                    'prepare', {}, 1.0) is False
     cast.assert_not_called()
+
+
+# -- reports at a conductor API version this conductor does not speak --------
+
+@pytest.fixture
+def conductor_service(ctx, memory_bus):  # noqa: F811
+    """The conductor as ``trove-lite-conductor`` builds it, on the bus."""
+    memory_bus.set('conductor_queue', rpc_fixtures.unique_topic('cond'))
+    svc = conductor_cmd.build_service()
+    svc.start()
+    yield svc
+    svc.stop()
+    svc.wait()
+
+
+def _heartbeat_at(version, ctx, instance_id, key=None):
+    serializer = (sealing.GuestSerializer(instance_id, key) if key
+                  else None)
+    api = rpcapi.ConductorAPI(serializer=serializer)
+    rpc.cast(api.client.prepare(version=version), ctx, 'heartbeat',
+             instance_id=instance_id, payload=_payload(), sent=time.time())
+
+
+def _faults(instance_id):
+    table = models.InstanceFault.__table__
+    with db_api.get_engine().connect() as conn:
+        return conn.execute(table.select().where(
+            table.c.instance_id == instance_id)).all()
+
+
+def _warnings(caplog):
+    return [r for r in caplog.records if r.levelname == 'WARNING'
+            and r.name.startswith('trove_lite')]
+
+
+def _errors(caplog):
+    return [r for r in caplog.records
+            if r.levelname in ('ERROR', 'CRITICAL')]
+
+
+def test_a_report_at_another_major_version_is_refused_with_a_fault(
+        ctx, instance, conductor_service, caplog):
+    key = sealing.generate_key()
+    instances.set_key(ctx, instance.id, key)
+    _heartbeat_at('2.0', ctx, instance.id, key)
+    assert waiting.wait_for(lambda: instances.get_fault(ctx, instance.id))
+    fault = instances.get_fault(ctx, instance.id)
+    assert fault.message == (
+        'The guest agent of the instance speaks conductor API 2.0, which '
+        'this service does not (it speaks %s); ask an administrator to '
+        'bring the guest agent and the control plane to compatible '
+        'releases.' % manager.RPC_API_VERSION)
+    assert fault.details == 'Refused heartbeat at conductor API 2.0.'
+    assert instances.get_heartbeat(ctx, instance.id) is None
+    [warning] = _warnings(caplog)
+    assert warning.getMessage() == (
+        'Refused heartbeat from instance %s at conductor API 2.0: this '
+        'conductor speaks %s' % (instance.id, manager.RPC_API_VERSION))
+    assert not _errors(caplog)
+
+    # Every report is refused, but the fault is written once.
+    _heartbeat_at('2.0', ctx, instance.id, key)
+    assert waiting.wait_for(lambda: len(_warnings(caplog)) == 2)
+    _heartbeat_at('1.1', ctx, instance.id, key)
+    assert waiting.wait_for(
+        lambda: instances.get_heartbeat(ctx, instance.id))
+    assert len(_faults(instance.id)) == 1
+    assert not _errors(caplog)
+
+
+def test_a_newer_minor_version_is_refused_too(ctx, instance,
+                                              conductor_service, caplog):
+    key = sealing.generate_key()
+    instances.set_key(ctx, instance.id, key)
+    _heartbeat_at('1.9', ctx, instance.id, key)
+    assert waiting.wait_for(lambda: instances.get_fault(ctx, instance.id))
+    assert 'conductor API 1.9' in instances.get_fault(ctx,
+                                                      instance.id).message
+    assert not _errors(caplog)
+
+
+def test_an_unproven_report_at_another_version_leaves_no_fault(
+        ctx, instance, conductor_service, caplog):
+    instances.set_key(ctx, instance.id, sealing.generate_key())
+    # Unsealed, and sealed with a key that is not the instance's.
+    _heartbeat_at('2.0', ctx, instance.id)
+    _heartbeat_at('2.0', ctx, instance.id, sealing.generate_key())
+    assert waiting.wait_for(lambda: len(_warnings(caplog)) == 2)
+    messages = sorted(r.getMessage() for r in _warnings(caplog))
+    assert messages[0].startswith(
+        'Refused a sealed message claiming to come from %s' % instance.id)
+    assert messages[1] == (
+        'Refused heartbeat from an unsealed sender at conductor API 2.0: '
+        'this conductor speaks %s' % manager.RPC_API_VERSION)
+    assert instances.get_fault(ctx, instance.id) is None
+    assert not _errors(caplog)
+
+
+def test_the_longest_version_refused_fits_the_fault(ctx, instance):
+    manager.refuse_wrong_version(_from(instance.id), 'heartbeat',
+                                 '999999999.999999999.999999999', '1.2')
+    assert len(instances.get_fault(ctx, instance.id).message) <= 255

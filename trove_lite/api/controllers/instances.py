@@ -72,6 +72,15 @@ def facts_of_page(entries):
     return facts
 
 
+def _busy(row):
+    """Whether something runs on the instance: a task that is not over
+    (a failed task's error is over), or a worker holding its lock.
+    """
+    task = states.task(row.task_id)
+    running = task is not states.NONE and not task.is_error
+    return running or bool(row.lock_holder)
+
+
 def _newest_first(facts):
     # NOTE(compat): pages are cut by id, then shown newest first.
     return sorted(facts, key=lambda f: f.row.created or models.utcnow(),
@@ -226,7 +235,28 @@ class InstanceController:
         return self.update(req, body, id)
 
     def delete(self, req, body, id):
+        """Delete an instance in whatever state it is (202).
+
+        Upstream refuses to delete a building instance (422) and leaves a
+        stuck one to an operator's reset_status; here a delete works from
+        every state and takes the instance over from whatever runs on it
+        (``state_machine``: delete is a take-over), so it stops a running
+        create or restart. Deleting a busy instance (a task running:
+        BUILD, REBOOT, RESIZE, a delete under way; or a worker holding it
+        between two tasks) is therefore a forced delete, and checks
+        ``instance:force_delete`` as well as ``instance:delete``; deleting
+        an idle one (no task, or a failed task's error) checks
+        ``instance:delete`` only.
+
+        NOTE(race): the policy reads the row before the test-and-set; an
+        operation that starts in between is taken over like any other.
+
+        :raises PolicyNotAuthorized: either rule denies it (403).
+        """
         ctx, row = self._load(req, 'instance:delete', id)
+        if _busy(row):
+            policy.authorize(ctx, 'instance:force_delete',
+                             {'tenant': row.tenant_id})
         with notices.instance(req, ctx, notifications.INSTANCE_DELETE,
                               row.id) as notice:
             holder, workflow_id, carried = self._start(
@@ -275,7 +305,15 @@ class InstanceController:
                 self._cast(ctx, 'restart', row.id, carried, holder,
                            workflow_id)
         elif name == 'reset_status':
-            ctx, row = self._load(req, 'instance:reset_status', id)
+            # NOTE(compat): upstream checks a reset_status that carries
+            # force_delete against instance:force_delete instead, so that
+            # an owner allowed to force a delete may first clear what is
+            # in its way (troveclient's force delete is a reset_status,
+            # then a delete).
+            rule = ('instance:force_delete'
+                    if 'force_delete' in body['reset_status']
+                    else 'instance:reset_status')
+            ctx, row = self._load(req, rule, id)
             with notices.instance(req, ctx,
                                   notifications.INSTANCE_RESET_STATUS,
                                   row.id):

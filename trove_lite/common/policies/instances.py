@@ -21,8 +21,15 @@ rules = [
     base.member('instance:delete', 'Delete a database instance.',
                 base.op('DELETE', INSTANCE)),
     base.member('instance:force_delete',
-                'Delete a database instance whatever its state.',
-                base.op('DELETE', INSTANCE)),
+                'Delete a database instance while something runs on it (a '
+                'task such as BUILD or REBOOT, or an operation holding '
+                'it): the delete takes the running operation over. Checked '
+                'in addition to instance:delete; deleting an idle instance '
+                '(no task, or a failed one) checks instance:delete only. '
+                'As upstream, also checked instead of instance:reset_status '
+                'for a reset_status action that carries force_delete.',
+                base.op('DELETE', INSTANCE)
+                + base.op('POST', INSTANCE + '/action')),
     base.member('instance:restart', 'Restart the datastore of an instance.',
                 base.op('POST', INSTANCE + '/action')),
     base.admin('instance:reset_status',

@@ -48,17 +48,22 @@ DATASTORE_METHODS = (
     'enable_root', 'disable_root', 'is_root_enabled')
 
 
+# The guest API a fake agent speaks unless told otherwise.
+API_VERSION = '1.2'
+
+
 class FakeGuestEndpoint:
     """The guest agent API (1.2) answered without a datastore server.
 
     :param datastore: a datastore manager (``DatastoreManager`` interface)
         that keeps databases and users in memory; None when there is none.
+    :param api_version: the guest API it speaks and announces: another
+        one plays an agent of another release.
     """
 
-    target = oslo_messaging.Target(version='1.2')
-
     def __init__(self, instance_id, behaviour=HEALTHY, serializer=None,
-                 datastore=None):
+                 datastore=None, api_version=API_VERSION):
+        self.target = oslo_messaging.Target(version=api_version)
         self.instance_id = instance_id
         self.behaviour = behaviour
         self.datastore = datastore
@@ -78,7 +83,7 @@ class FakeGuestEndpoint:
 
     def rpc_ping(self, context):
         self.calls.append('rpc_ping')
-        return rpc.ping_reply('guestagent', '1.2',
+        return rpc.ping_reply('guestagent', self.target.version,
                               instance_id=self.instance_id)
 
     def prepare(self, context, memory_mb, databases, users,
@@ -131,11 +136,11 @@ class FakeGuest:
     """A fake agent of one instance: ``start``/``stop``/``wait``."""
 
     def __init__(self, instance_id, behaviour=HEALTHY, key=None,
-                 datastore=None):
+                 datastore=None, api_version=API_VERSION):
         serializer = (sealing.GuestSerializer(instance_id, key) if key
                       else None)
         self.endpoint = FakeGuestEndpoint(instance_id, behaviour, serializer,
-                                          datastore)
+                                          datastore, api_version)
         self.service = service.RPCService(
             'guestagent.%s' % instance_id, instance_id, self.endpoint,
             serializer=serializer)
@@ -156,10 +161,13 @@ class FakeGuestLauncher(agent_launcher.AgentLauncher):
     :param behaviour: HEALTHY, FAILED, SILENT or DEAD, for every guest.
     :param datastore_factory: ``datastore_factory(instance_id)`` returns
         the in-memory datastore of a new guest; none when omitted.
+    :param api_version: the guest API every guest speaks.
     """
 
-    def __init__(self, behaviour=HEALTHY, datastore_factory=None):
+    def __init__(self, behaviour=HEALTHY, datastore_factory=None,
+                 api_version=API_VERSION):
         self.behaviour = behaviour
+        self.api_version = api_version
         self.datastore_factory = datastore_factory
         self.guests = {}
         self._lock = threading.Lock()
@@ -174,7 +182,8 @@ class FakeGuestLauncher(agent_launcher.AgentLauncher):
                                        instance_id)
             datastore = (self.datastore_factory(instance_id)
                          if self.datastore_factory else None)
-            guest = FakeGuest(instance_id, self.behaviour, key, datastore)
+            guest = FakeGuest(instance_id, self.behaviour, key, datastore,
+                              self.api_version)
             guest.start()
             self.guests[instance_id] = guest
 

@@ -7,7 +7,8 @@ class FlowError(exception.ServerError):
     """Base of the errors tasks raise to end their flow.
 
     :param tenant_message: what the instance's owner reads in its fault
-        (the class's ``tenant_message`` when omitted).
+        (the class's ``tenant_message`` when omitted, filled in from the
+        same ``kwargs`` as ``message``).
     """
 
     tenant_message = None
@@ -16,13 +17,27 @@ class FlowError(exception.ServerError):
         super().__init__(message, **kwargs)
         if tenant_message:
             self.tenant_message = tenant_message
+        elif self.tenant_message:
+            try:
+                self.tenant_message = self.tenant_message % kwargs
+            except (KeyError, TypeError, ValueError):
+                pass
 
 
 class GuestIncompatible(FlowError):
+    """An agent whose guest API this control plane cannot speak.
+
+    NOTE(upgrade): the versions go into the tenant's fault too: they say
+    nothing about the cloud, and tell whoever reads it that the image, not
+    the request, is at fault.
+    """
+
     message = ('The guest agent of instance %(uuid)s speaks guest API '
                '%(version)s; this control plane needs %(needed)s.')
     tenant_message = ('The guest agent of the instance is incompatible with '
-                      'this service.')
+                      'this service: it speaks guest API %(version)s, and '
+                      'this service needs %(needed)s. Delete the instance '
+                      'and ask an administrator to update the guest image.')
 
 
 class LockLost(FlowError):

@@ -83,11 +83,18 @@ def check_contract(instance_id, ping_reply):
         major, minor = (int(part) for part in version.split('.')[:2])
     except ValueError:
         major = minor = None
-    ours = OUR_GUEST_API
-    if major != int(ours.split('.')[0]) or minor < NEEDED_GUEST_API[1]:
-        raise base.GuestIncompatible(
-            uuid=instance_id, version=version or 'an unknown version',
-            needed='%d.%d to %s' % (NEEDED_GUEST_API + (ours,)))
+    if major != int(OUR_GUEST_API.split('.')[0]) or \
+            minor < NEEDED_GUEST_API[1]:
+        # NOTE(guest): the version goes into the instance's fault; the
+        # agent is not trusted to send a version rather than a paragraph.
+        raise _incompatible(instance_id, version if rpc.is_version(version)
+                            else 'an unknown version')
+
+
+def _incompatible(instance_id, version):
+    return base.GuestIncompatible(
+        uuid=instance_id, version=version,
+        needed='%d.%d to %s' % (NEEDED_GUEST_API + (OUR_GUEST_API,)))
 
 
 class WaitForAgent(task.Task):
@@ -103,6 +110,9 @@ class WaitForAgent(task.Task):
     :param driver: the ``ComputeDriver`` that made the server.
     :returns: READY; LOST or INTERRUPTED as ``WaitForHealthy``.
     :raises AgentFailed: the server's agent is not running.
+    :raises GuestIncompatible: the agent speaks a guest API this control
+        plane cannot (it answers the ping naming one, or refuses the ping
+        of guest API 1.0).
     :raises GuestTimeout: past the task's deadline (see WaitForHealthy).
     """
 
@@ -125,6 +135,11 @@ class WaitForAgent(task.Task):
                                  % instance_id)
             except exception.RPCTimeout:
                 pass
+            except exception.IncompatibleService:
+                # NOTE(upgrade): every agent of guest API 1.x answers the
+                # 1.0 ping; one that refuses it speaks another major
+                # version only.
+                raise _incompatible(instance_id, 'other than 1.x')
             else:
                 check_contract(instance_id, reply)
                 return READY

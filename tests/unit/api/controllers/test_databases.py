@@ -3,7 +3,11 @@
 import pytest
 
 from tests.unit.api.conftest import member
+from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import notifications  # noqa: F401
+from tests.unit.rpc_fixtures import start_service  # noqa: F401
+from trove_lite.common import sealing
+from trove_lite.compute.fake import guest as fake_guest
 from trove_lite.db.repositories import instances as instance_repo
 
 
@@ -162,3 +166,68 @@ def test_database_operations_notify(notifications, client, inst):  # noqa: F811
         'message'] == 'A database with the name app already exists.'
     assert notifications.of('dbaas.database_delete.end')['payload'][
         'dbname'] == 'app'
+
+
+# -- a guest of another release ----------------------------------------------
+
+@pytest.fixture
+def guest_speaking(ctx, guest_instance, start_service):  # noqa: F811
+    """``guest_speaking(version)``: an ACTIVE instance whose agent speaks
+    guest API ``version`` (a fake agent of another release).
+    """
+    def _make(version):
+        inst = guest_instance(guest=False)
+        key = instance_repo.key_of(ctx, inst.id)
+        guest = fake_guest.FakeGuest(inst.id, key=key, api_version=version)
+        start_service(guest.service.topic, inst.id, guest.endpoint,
+                      guest.service.serializer)
+        return inst
+    return _make
+
+
+@pytest.mark.parametrize('speaks, shown', [
+    # Older: it answers the ping, naming its version.
+    ('1.1', 'guest API 1.1'),
+    # Another major version: it refuses even the 1.0 ping.
+    ('2.0', 'guest API other than 1.x'),
+])
+def test_a_guest_of_another_release_is_a_clear_501(client, guest_speaking,
+                                                   caplog, speaks, shown):
+    inst = guest_speaking(speaks)
+    resp = client.v1('GET', inst.path + '/databases')
+    assert resp.status_int == 501, resp.text
+    assert resp.json == {'notImplemented': {'code': 501, 'message': (
+        'The guest agent of instance %s cannot list_databases: it speaks '
+        '%s, and this request needs guest API 1.2. Ask an administrator '
+        'to bring the guest agent and the control plane to compatible '
+        'releases.' % (inst.id, shown))}}
+    assert not [r for r in caplog.records if r.levelname == 'ERROR']
+
+
+def test_guests_pinned_below_a_request_are_a_clear_501(client, inst,
+                                                       memory_bus):  # noqa
+    memory_bus.set('guestagent', '1.1', group='upgrade_levels')
+    resp = client.v1('GET', inst.path + '/databases')
+    assert resp.status_int == 501, resp.text
+    assert resp.json['notImplemented']['message'] == (
+        'The guest agents are pinned to guest API 1.1 ([upgrade_levels] '
+        'guestagent), and list_databases needs 1.2; ask an administrator '
+        'to raise the pin.')
+
+
+def test_a_guest_without_the_instance_key_is_a_guest_error(
+        ctx, client, guest_instance, start_service, caplog):  # noqa: F811
+    inst = guest_instance(guest=False)
+    guest = fake_guest.FakeGuest(inst.id, key=sealing.generate_key())
+    start_service(guest.service.topic, inst.id, guest.endpoint,
+                  guest.service.serializer)
+    resp = client.v1('GET', inst.path + '/databases')
+    assert resp.status_int == 400, resp.text
+    assert resp.json['badRequest']['message'] == (
+        'An error occurred communicating with the guest: the guest agent '
+        'does not hold the key of the instance (ask an administrator to '
+        'check the guest agent).')
+    refusals = [r for r in caplog.records
+                if r.name == 'trove_lite.common.sealing']
+    assert [r.levelname for r in refusals] == ['WARNING']
+    assert not [r for r in caplog.records if r.levelname == 'ERROR']

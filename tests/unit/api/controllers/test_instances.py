@@ -13,6 +13,7 @@ from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import notifications  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
+from trove_lite.common import policy
 from trove_lite.common import states
 from trove_lite.db import api as db_api
 from trove_lite.db import models
@@ -273,6 +274,98 @@ def test_delete_works_while_building(client, created, taskmanager,
     assert kwargs['holder'] == row.lock_holder is not None
     shown = client.v1('GET', '/instances/%s' % created['id']).json
     assert shown['instance']['status'] == 'SHUTDOWN'
+
+
+# -- instance:force_delete -------------------------------------------------
+
+@pytest.fixture
+def no_force_delete(override, tmp_path):
+    """A policy file that lets nobody force a delete."""
+    rules = tmp_path / 'policy.yaml'
+    rules.write_text('"instance:force_delete": "!"\n')
+    override('policy_file', str(rules), group='oslo_policy')
+    # The enforcer reads the file when it is made: make it afresh.
+    policy.reset()
+
+
+def _delete(client, instance_id, **kwargs):
+    return client.v1('DELETE', '/instances/%s' % instance_id, **kwargs)
+
+
+def _idle(ctx, instance_id):
+    instance_repo.update(ctx, instance_id,
+                         server_status=states.SERVER_ACTIVE)
+    instance_repo.finish(ctx, instance_id, 'build_done', None)
+
+
+def test_deleting_a_building_instance_needs_force_delete(
+        client, created, taskmanager, ctx, no_force_delete):
+    resp = _delete(client, created['id'])
+    assert resp.status_int == 403, resp.text
+    assert resp.json == {'forbidden': {'code': 403, 'message': (
+        "Policy doesn't allow instance:force_delete to be performed.")}}
+    row = instance_repo.get(ctx, created['id'])
+    assert states.task(row.task_id) is states.BUILDING
+
+
+@pytest.mark.parametrize('task', ['restart', 'held'])
+def test_deleting_a_busy_instance_needs_force_delete(
+        client, created, taskmanager, ctx, no_force_delete, task):
+    _idle(ctx, created['id'])
+    if task == 'restart':
+        instance_repo.start(ctx, created['id'], 'restart', 'tm:worker')
+    else:
+        # A worker holds it between two tasks.
+        instance_repo.update(ctx, created['id'], lock_holder='tm:worker')
+    assert _delete(client, created['id']).status_int == 403
+    assert instance_repo.get(ctx, created['id']).lock_holder == 'tm:worker'
+
+
+@pytest.mark.parametrize('failed', [False, True])
+def test_deleting_an_idle_instance_needs_only_delete(
+        client, created, taskmanager, ctx, no_force_delete, failed):
+    if failed:
+        # A failed build is over: its error task is no running task.
+        instance_repo.finish(ctx, created['id'], 'build_failed_guest', None)
+    else:
+        _idle(ctx, created['id'])
+    assert _delete(client, created['id']).status_int == 202
+    method, kwargs = taskmanager.wait()
+    assert (method, kwargs['instance_id']) == ('delete_instance',
+                                               created['id'])
+
+
+def test_force_delete_is_checked_on_the_owner(client, created, taskmanager,
+                                              monkeypatch):
+    checked = []
+    real = policy.authorize
+
+    def spy(ctx, rule, target=None):
+        checked.append((rule, target))
+        return real(ctx, rule, target)
+
+    monkeypatch.setattr(policy, 'authorize', spy)
+    assert _delete(client, created['id'],
+                   headers=member()).status_int == 202
+    assert checked == [('instance:delete', {'tenant': 'p1'}),
+                       ('instance:force_delete', {'tenant': 'p1'})]
+
+
+def test_reset_status_with_force_delete_checks_force_delete(
+        client, created, taskmanager, ctx, request):
+    # Upstream's rule: a reset_status that carries force_delete is
+    # checked against instance:force_delete instead of reset_status.
+    path = '/instances/%s/action' % created['id']
+    body = {'reset_status': {'force_delete': True}}
+    resp = client.v1('POST', path, body=body, headers=member())
+    assert resp.status_int == 202, resp.text
+    row = instance_repo.get(ctx, created['id'])
+    assert states.task(row.task_id) is states.NONE
+    request.getfixturevalue('no_force_delete')
+    resp = client.v1('POST', path, body=body)
+    assert resp.status_int == 403
+    assert resp.json['forbidden']['message'] == (
+        "Policy doesn't allow instance:force_delete to be performed.")
 
 
 def test_reset_status_is_admin_only(client, created):

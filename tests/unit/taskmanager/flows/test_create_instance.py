@@ -4,6 +4,8 @@ in-memory bus."""
 import configparser
 import threading
 
+import pytest
+
 from tests.unit.rpc_fixtures import (  # noqa: F401
     notifications as notifications_on)
 from tests import waiting
@@ -99,6 +101,39 @@ def test_dead_agent_fails_the_build_long_before_its_deadline(
     assert fault.message == base.AgentFailed.tenant_message
     assert 'WaitForAgent' in fault.details
     assert 'SHUTDOWN' in fault.details
+
+
+@pytest.mark.parametrize('speaks, announced', [
+    # An agent too old for prepare: it answers the ping, naming 1.0.
+    ('1.0', '1.0'),
+    # An agent of another major version cannot even take the 1.0 ping.
+    ('2.0', 'other than 1.x'),
+])
+def test_an_incompatible_agent_ends_the_create_in_error(
+        ctx, conductor, new_instance, caplog, speaks, announced):
+    guests = fake_guest.FakeGuestLauncher(api_version=speaks)
+    driver = fake_driver.FakeDriver(launcher=guests)
+    row = new_instance()
+    try:
+        assert not _run(ctx, driver, row.id)
+    finally:
+        guests.stop_all()
+    row = instances.get(ctx, row.id)
+    assert states.task(row.task_id) is states.BUILDING_ERROR_GUEST
+    assert row.lock_holder is None
+    assert driver.servers == {} and driver.deleted == [row.id]
+    fault = instances.get_fault(ctx, row.id)
+    assert fault.message == (
+        'The guest agent of the instance is incompatible with this '
+        'service: it speaks guest API %s, and this service needs 1.1 to '
+        '%s. Delete the instance and ask an administrator to update the '
+        'guest image.' % (announced, guest_tasks.OUR_GUEST_API))
+    assert 'WaitForAgent' in fault.details
+    assert 'speaks guest API %s' % announced in fault.details
+    # No traceback on the agent's side either: it refused with a warning.
+    assert not [r for r in caplog.records
+                if r.name.startswith('oslo_messaging')
+                and r.levelname == 'ERROR']
 
 
 def test_silent_guest_is_expired_by_the_reconciler(ctx, conductor,

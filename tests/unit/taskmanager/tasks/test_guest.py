@@ -172,6 +172,32 @@ def test_wait_for_agent_refuses_an_incompatible_agent(ctx, claimed, server,
         'The guest agent of the instance is incompatible')
 
 
+def test_wait_for_agent_refuses_an_agent_that_refuses_the_ping(
+        ctx, claimed, server, monkeypatch, guest_client):
+    def call(*args):
+        raise exception.IncompatibleService(service='g', method='rpc_ping',
+                                            version='1.0')
+
+    monkeypatch.setattr(guest.rpc, 'call', call)
+    monkeypatch.setattr(guest.rpc, 'prepare', mock.Mock())
+    with pytest.raises(base.GuestIncompatible) as caught:
+        guest.WaitForAgent(server).execute(ctx, claimed.id, 'h')
+    assert 'speaks guest API other than 1.x' in str(caught.value)
+    assert 'speaks guest API other than 1.x' in caught.value.tenant_message
+
+
+def test_contract_keeps_what_the_agent_says_out_of_the_fault():
+    with pytest.raises(base.GuestIncompatible) as caught:
+        guest.check_contract('i', {'rpc_api_version': '9.9' + 'x' * 1000})
+    assert 'speaks guest API an unknown version' in \
+        caught.value.tenant_message
+    # The longest version that passes still fits the fault's column.
+    longest = base.GuestIncompatible(
+        uuid='i', version='999999999.999999999.999999999',
+        needed='1.1 to %s' % guest.OUR_GUEST_API)
+    assert len(longest.tenant_message) <= 255
+
+
 def test_contract_accepts_newer_minor_versions():
     guest.check_contract('i', {'rpc_api_version': '1.1'})
     guest.check_contract('i', {'rpc_api_version': '1.7'})
