@@ -18,14 +18,13 @@ import oslo_messaging
 from oslo_service.backend import base as service_base
 
 from trove_lite.broker import base as broker_base
-from trove_lite.common import exception
 from trove_lite.common import rpc
 from trove_lite.common import states
 from trove_lite.common import status_events
 from trove_lite.compute import base as compute_base
-from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.db.repositories import workflows as workflow_repo
 from trove_lite.db import resource_kinds
+from trove_lite.taskmanager.flows import common
 from trove_lite.taskmanager.flows import create_instance
 from trove_lite.taskmanager.flows import delete_instance
 from trove_lite.taskmanager.flows import restart_instance
@@ -215,8 +214,8 @@ class Manager:
         """
         LOG.info('delete_instance %s received', instance_id)
         self._start(context, DELETE, instance_id, workflow_id,
-                    holder=self._api_holder(context, instance_id, holder,
-                                            states.DELETING),
+                    holder=holder or common.row_holder(
+                        context, instance_id, states.DELETING),
                     notification=notification)
 
     def restart(self, context, instance_id, notification=None, holder=None,
@@ -226,22 +225,9 @@ class Manager:
         """
         LOG.info('restart %s received', instance_id)
         self._start(context, RESTART, instance_id, workflow_id,
-                    holder=self._api_holder(context, instance_id, holder,
-                                            states.REBOOTING),
+                    holder=holder or common.row_holder(
+                        context, instance_id, states.REBOOTING),
                     notification=notification)
-
-    @staticmethod
-    def _api_holder(context, instance_id, holder, task):
-        """The lock an API older than 1.3 took without saying (the row's
-        holder while it is in ``task``), else ``holder``.
-        """
-        if holder is not None:
-            return holder
-        try:
-            row = instance_repo.get(context, instance_id)
-        except exception.InstanceNotFound:
-            return None
-        return row.lock_holder if row.task_id == task.code else None
 
     def status_changed(self, context, instance_id):
         """A conductor stored a report that changed the status of

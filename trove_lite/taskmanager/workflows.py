@@ -58,9 +58,11 @@ class Job:
     :ivar resumed: a previous run started this workflow.
     :ivar lost: set when another taskmanager now owns it; the flow stops
         at its next step.
+    :param notice: a ``notifications.Operation`` to end instead of the
+        one the record carries (a flow run by ``flows.common.run_now``).
     """
 
-    def __init__(self, row, owner):
+    def __init__(self, row, owner, notice=None):
         self.id = row.id
         self.kind = row.resource_kind
         self.resource_id = row.resource_id
@@ -77,9 +79,14 @@ class Job:
         self.notification = (json.loads(row.notification)
                              if row.notification else None)
         self.lost = threading.Event()
+        self._notice = notice
 
     def notice(self, service=notifications.TASKMANAGER):
-        """The operation notification the API handed off, to end."""
+        """The operation notification to end: the one given to the job,
+        else the one the API handed off.
+        """
+        if self._notice is not None:
+            return self._notice
         return notifications.Operation.resume(self.context,
                                               self.notification, service)
 

@@ -6,9 +6,14 @@ from taskflow import states as taskflow_states
 
 from trove_lite.common import exception
 from trove_lite.db.repositories import instances
-from trove_lite.db.repositories import resource_locks
+from trove_lite.db.repositories import workflows as workflow_repo
+from trove_lite.db import resource_kinds
+from trove_lite.taskmanager import workflows
 
 LOG = logging.getLogger(__name__)
+
+# Seconds a workflow run by ``run_now`` is owned (nothing renews it).
+RUN_NOW_LEASE = 24 * 3600
 
 # The error of an operation notification whose flow did not run.
 NOT_RUN = 'The instance is not in the state the request left it in; ' \
@@ -49,42 +54,36 @@ def run_flow(flow, store, operation, instance_id, job=None):
     return job is None or not job.lost.is_set()
 
 
-def adopt_lock(context, instance_id, task, operation, holder=None):
-    """Take over the lock the API recorded for ``task``; the flow's holder,
-    or None to stop.
-
-    The API starts delete and restart itself (task and lock in one
-    test-and-set, for ``holder``) and casts; the flow holds the lock as
-    this host (``resource_locks.adopted``), so that a taskmanager that
-    starts again finds the locks its dead flows held. When a delete took
-    the instance over before the flow started, the hand-over fails and the
-    flow does not run.
-
-    :param holder: the holder the API cast (API 1.3); None from an older
-        API: the row's holder is adopted, or an unheld row claimed.
+def row_holder(context, instance_id, task):
+    """The lock an API older than taskmanager API 1.3 took without saying
+    which: the row's holder while it is in ``task``; None otherwise (the
+    flow then claims an unheld row, or finds nothing to do).
     """
     try:
         row = instances.get(context, instance_id)
-    except exception.InstanceNotFound as err:
-        LOG.info('%s of instance %s: nothing to do (%s)', operation,
-                 instance_id, err)
-        return None, False
-    if row.task_id != task.code:
-        LOG.info('%s of instance %s: it is in task %s, not %s; nothing '
-                 'to do', operation, instance_id, row.task_description,
-                 task.name)
-        return None, False
-    if holder is None and row.lock_holder is None:
-        # NOTE(upgrade): an API older than real holders left it unheld.
-        ours = resource_locks.new_holder()
-        taken = instances.claim(context, instance_id, ours, task)
-    else:
-        holder = holder or row.lock_holder
-        ours = resource_locks.adopted(holder)
-        taken = instances.hand_over(context, instance_id, holder, ours)
-    if not taken:
-        LOG.info('%s of instance %s: another operation took it over; '
-                 'nothing to do', operation, instance_id)
-        return None, False
-    LOG.info('%s of instance %s runs as %s', operation, instance_id, ours)
-    return ours, True
+    except exception.InstanceNotFound:
+        return None
+    return row.lock_holder if row.task_id == task.code else None
+
+
+def run_now(context, operation, instance_id, handler, holder=None,
+            arguments=None, notice=None):
+    """Record a workflow and run it on this thread, outside any
+    ``WorkflowEngine`` (a tool, a test): the same ``run_job`` path a
+    taskmanager takes, with a lease long enough that nobody resumes it
+    meanwhile.
+
+    :param handler: ``handler(job)`` runs the flow (a ``run_job``).
+    :param notice: the ``notifications.Operation`` to end, if any.
+    :returns: what ``handler`` returns.
+    """
+    workflow_id = workflow_repo.record(
+        context, resource_kinds.INSTANCE.name, instance_id, operation,
+        holder=holder, arguments=arguments, request_context=context)
+    owner = workflows.new_owner()
+    row = workflow_repo.claim(context, workflow_id, owner, RUN_NOW_LEASE)
+    job = workflows.Job(row, owner, notice=notice)
+    try:
+        return handler(job)
+    finally:
+        workflow_repo.finish(context, workflow_id, owner)

@@ -42,7 +42,6 @@ from taskflow.patterns import linear_flow
 from trove_lite.broker import base as broker_base
 from trove_lite.common import states
 from trove_lite.db.repositories import instances
-from trove_lite.db.repositories import resource_locks
 from trove_lite.taskmanager.flows import common
 from trove_lite.taskmanager.tasks import broker as broker_tasks
 from trove_lite.taskmanager.tasks import compute
@@ -147,24 +146,16 @@ def run_job(job, driver, broker, stop_event=None):
 
 def run(context, driver, instance_id, databases, users, root_password,
         stop_event=None, notice=None, broker=None):
-    """Build the instance; returns False when the flow failed or did not
-    run (True also when a delete took the instance over meanwhile).
+    """Build the instance on this thread (``common.run_now``); returns
+    False when the flow failed or did not run (True also when a delete
+    took the instance over meanwhile).
 
     :param broker: the ``BrokerDriver`` (``[guest_broker] driver`` when
         omitted).
     """
-    holder = resource_locks.new_holder()
-    if not instances.claim(context, instance_id, holder, states.BUILDING):
-        LOG.warning('Create of instance %s: it is not an unclaimed BUILDING '
-                    'instance; nothing to do', instance_id)
-        if notice is not None:
-            notice.error(NOT_RUN)
-        return False
-    LOG.info('Creating instance %s (%s)', instance_id, holder)
-    store = {'context': context, 'instance_id': instance_id,
-             'holder': holder, 'databases': databases, 'users': users,
-             'root_password': root_password, 'stop_event': stop_event,
-             'notice': notice}
     broker = broker or broker_base.load_driver()
-    return common.run_flow(get_flow(driver, broker), store, 'Create',
-                           instance_id)
+    return common.run_now(
+        context, 'create', instance_id,
+        lambda job: run_job(job, driver, broker, stop_event),
+        arguments={'databases': databases, 'users': users,
+                   'root_password': root_password}, notice=notice)

@@ -42,25 +42,20 @@ def get_flow(driver, broker):
 
 def run(context, driver, instance_id, notice=None, holder=None,
         broker=None):
-    """Delete the instance; returns True when its row is deleted.
+    """Delete the instance on this thread (``common.run_now``); returns
+    True when its row is deleted.
 
-    :param holder: the lock holder the API recorded (None from an API
-        older than taskmanager API 1.3).
+    :param holder: the lock holder the API recorded (the row's holder
+        when None).
     :param broker: the ``BrokerDriver`` (``[guest_broker] driver`` when
         omitted).
     """
-    holder, go = common.adopt_lock(context, instance_id, states.DELETING,
-                                   'Delete', holder)
-    if not go:
-        if notice is not None:
-            notice.error(common.NOT_RUN)
-        return False
-    LOG.info('Deleting instance %s', instance_id)
-    store = {'context': context, 'instance_id': instance_id,
-             'holder': holder, 'notice': notice}
     broker = broker or broker_base.load_driver()
-    return common.run_flow(get_flow(driver, broker), store, 'Delete',
-                           instance_id)
+    holder = holder or common.row_holder(context, instance_id,
+                                         states.DELETING)
+    return common.run_now(context, 'delete', instance_id,
+                          lambda job: run_job(job, driver, broker),
+                          holder=holder, notice=notice)
 
 
 def run_job(job, driver, broker, stop_event=None):

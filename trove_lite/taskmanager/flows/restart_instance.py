@@ -41,23 +41,18 @@ def get_flow():
 
 
 def run(context, instance_id, notice=None, holder=None):
-    """Restart the datastore; returns False when it failed or did not run
-    (True also when a delete took the instance over meanwhile: the flow
-    then stops, as LOST, without marking anything).
+    """Restart the datastore on this thread (``common.run_now``); returns
+    False when it failed or did not run (True also when a delete took the
+    instance over meanwhile: the flow then stops, as LOST, without
+    marking anything).
 
-    :param holder: the lock holder the API recorded (None from an API
-        older than taskmanager API 1.3).
+    :param holder: the lock holder the API recorded (the row's holder
+        when None).
     """
-    holder, go = common.adopt_lock(context, instance_id, states.REBOOTING,
-                                   'Restart', holder)
-    if not go:
-        if notice is not None:
-            notice.error(common.NOT_RUN)
-        return False
-    LOG.info('Restarting instance %s', instance_id)
-    store = {'context': context, 'instance_id': instance_id,
-             'holder': holder, 'notice': notice}
-    return common.run_flow(get_flow(), store, 'Restart', instance_id)
+    holder = holder or common.row_holder(context, instance_id,
+                                         states.REBOOTING)
+    return common.run_now(context, 'restart', instance_id, run_job,
+                          holder=holder, notice=notice)
 
 
 def run_job(job, stop_event=None):
