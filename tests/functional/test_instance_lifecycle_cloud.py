@@ -104,6 +104,13 @@ def broker_users():
     return {line.split('\t')[0] for line in listed.stdout.splitlines()}
 
 
+def broker_queues():
+    listed = subprocess.run(['rabbitmqctl', '--quiet', 'list_queues',
+                             'name'], capture_output=True, text=True,
+                            check=True, timeout=60)
+    return listed.stdout.split()
+
+
 def test_lifecycle_across_processes(cloud):
     resp = requests.post(cloud['v1'] + '/instances', timeout=30, json={
         'instance': {'name': 'db1', 'flavorRef': '1',
@@ -143,3 +150,5 @@ def test_lifecycle_across_processes(cloud):
     wait_status(cloud, instance_id, waiting.GONE, deadline=120)
     assert not instance_dir.exists()
     assert user not in broker_users()
+    # Its agent's topic queues went with it (they outlive the user).
+    assert not [name for name in broker_queues() if instance_id in name]

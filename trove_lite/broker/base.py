@@ -120,6 +120,19 @@ class BrokerDriver(abc.ABC):
         :raises: BrokerError if the broker refuses or cannot be reached.
         """
 
+    def delete_queues(self, context, names):
+        """Remove the queues a deleted guest declared.
+
+        A broker keeps a queue nobody consumes (the guest's topic queues
+        are not auto-delete: an agent that reconnects must find its
+        messages); removing the guest's user does not remove them. Best
+        effort: a queue that cannot be removed is logged, not raised.
+        Drivers whose guests declare no queues of their own have nothing
+        to do.
+
+        :param names: the queue names (``guest_rpcapi`` topics).
+        """
+
 
 def transport_url(conf=None):
     """The control plane's ``transport_url``.

@@ -11,13 +11,15 @@ class FakeDriver(base.BrokerDriver):
     :param fail_create: an exception ``create_identity`` raises.
 
     ``identities`` maps instance ids to their ``Grant``; ``deleted`` lists
-    every ``delete_identity`` call in order.
+    every ``delete_identity`` call in order, ``deleted_queues`` every queue
+    ``delete_queues`` was given.
     """
 
     def __init__(self, fail_create=None):
         self.fail_create = fail_create
         self.identities = {}
         self.deleted = []
+        self.deleted_queues = []
 
     def create_identity(self, context, grant):
         if self.fail_create is not None:
@@ -31,3 +33,6 @@ class FakeDriver(base.BrokerDriver):
     def delete_identity(self, context, instance_id):
         self.identities.pop(instance_id, None)
         self.deleted.append(instance_id)
+
+    def delete_queues(self, context, names):
+        self.deleted_queues.extend(names)

@@ -104,6 +104,7 @@ class Rabbitmqctl:
 
     MISSING = 'does not exist'
     EXISTS = 'already exists'
+    NO_QUEUE = 'not found'
 
     def __init__(self, command='rabbitmqctl', runner=None, timeout=60):
         self.command = shlex.split(command)
@@ -143,6 +144,11 @@ class Rabbitmqctl:
     def delete_user(self, name):
         """:returns: False if there was no such user."""
         return self._run(['delete_user', name], allow=self.MISSING)
+
+    def delete_queue(self, vhost, name):
+        """:returns: False if there was no such queue."""
+        return self._run(['delete_queue', '-p', vhost, name],
+                         allow=self.NO_QUEUE)
 
 
 class ManagementAPI:
@@ -197,6 +203,11 @@ class ManagementAPI:
     def delete_user(self, name):
         """:returns: False if there was no such user."""
         return self._request('DELETE', self._path('users', name),
+                             missing_ok=True)
+
+    def delete_queue(self, vhost, name):
+        """:returns: False if there was no such queue."""
+        return self._request('DELETE', self._path('queues', vhost, name),
                              missing_ok=True)
 
 
@@ -280,3 +291,12 @@ class RabbitMQDriver(base.BrokerDriver):
         if self.admin.delete_user(name):
             LOG.info('Removed broker user %s of instance %s', name,
                      instance_id)
+
+    def delete_queues(self, context, names):
+        vhost = self._url().virtual_host or DEFAULT_VHOST
+        for name in names:
+            try:
+                if self.admin.delete_queue(vhost, name):
+                    LOG.info('Removed queue %s', name)
+            except base.BrokerError as err:
+                LOG.warning('Could not remove queue %s: %s', name, err)

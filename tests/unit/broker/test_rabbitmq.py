@@ -282,3 +282,30 @@ def test_delete_identity_by_name(override):
     admin = RecordingAdmin()
     rabbitmq.RabbitMQDriver(admin=admin).delete_identity(None, 'a1')
     assert admin.calls == [('delete_user', 'tg-a1')]
+
+
+def test_rabbitmqctl_delete_of_a_missing_queue_is_no_error():
+    calls = []
+
+    def answer(args, input=None, **kwargs):
+        calls.append(args)
+        return subprocess.CompletedProcess(args, 64, '',
+                                           'Error:\nQueue not found')
+
+    ctl = rabbitmq.Rabbitmqctl('rabbitmqctl', runner=answer)
+    assert ctl.delete_queue('/v', 'guestagent.a1') is False
+    assert calls[0][2:] == ['delete_queue', '-p', '/v', 'guestagent.a1']
+
+
+def test_delete_queues_in_the_guests_vhost(control_url):
+    admin = RecordingAdmin(fail='nothing')
+    rabbitmq.RabbitMQDriver(admin=admin).delete_queues(
+        None, ['guestagent.a1', 'guestagent.a1.a1'])
+    assert admin.calls == [('delete_queue', 'trove', 'guestagent.a1'),
+                           ('delete_queue', 'trove', 'guestagent.a1.a1')]
+
+
+def test_a_queue_that_cannot_be_removed_is_only_logged(control_url):
+    admin = RecordingAdmin(fail='delete_queue')
+    rabbitmq.RabbitMQDriver(admin=admin).delete_queues(None, ['q1', 'q2'])
+    assert [call[2] for call in admin.calls] == ['q1', 'q2']

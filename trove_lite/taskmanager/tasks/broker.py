@@ -60,7 +60,8 @@ class CreateGuestIdentity(task.Task):
 
 
 class DeleteGuestIdentity(task.Task):
-    """Remove the guest's broker identity (nothing to do if it has none).
+    """Remove the guest's broker identity (nothing to do if it has none)
+    and the queues its agent declared.
 
     :param broker: the ``BrokerDriver``.
     """
@@ -71,3 +72,7 @@ class DeleteGuestIdentity(task.Task):
 
     def execute(self, context, instance_id):
         self.broker.delete_identity(context, instance_id)
+        grant = grant_for(instance_id)
+        # NOTE(rabbit): the guest's topic queues outlive its user.
+        self.broker.delete_queues(context, [
+            grant.topic, '%s.%s' % (grant.topic, grant.server)])

@@ -40,3 +40,5 @@ def test_delete_removes_the_identity(ctx):
     driver.create_identity(ctx, broker.grant_for('a1'))
     broker.DeleteGuestIdentity(driver).execute(ctx, 'a1')
     assert driver.identities == {} and driver.deleted == ['a1']
+    # The queues its agent declared go too (they outlive its user).
+    assert driver.deleted_queues == ['guestagent.a1', 'guestagent.a1.a1']
