@@ -171,7 +171,7 @@ class Manager:
                                        self._get_broker(), stop_event)
 
     def _run_restart(self, job, stop_event):
-        return restart_instance.run_job(job, stop_event)
+        return restart_instance.run_job(job, stop_event, self._get_driver())
 
     def _start(self, context, operation, instance_id, workflow_id,
                holder=None, arguments=None, notification=None):

@@ -27,6 +27,28 @@ def test_restart(ctx, driver, guests, conductor, new_instance):
     assert guests.guests[row.id].endpoint.calls == ['rpc_ping', 'prepare', 'restart']
 
 
+def test_restart_brings_a_dead_agent_back(ctx, driver, guests, conductor,
+                                          new_instance):
+    """The local driver's ``adopt_server`` starts an agent that died; the
+    restart flow asks for it before it calls the guest.
+    """
+    row = new_instance()
+    assert create_instance.run(ctx, driver, row.id, [], [], None)
+    guests.stop(row.id)
+    adopted = []
+
+    def adopt_server(context, instance):
+        adopted.append(instance.id)
+        guests.start(instance.id, None)
+
+    driver.adopt_server = adopt_server
+    instances.start(ctx, row.id, 'restart', 'api')
+    assert restart_instance.run(ctx, row.id, driver=driver)
+    assert adopted == [row.id]
+    assert states.task(instances.get(ctx, row.id).task_id) is states.NONE
+    assert guests.guests[row.id].endpoint.calls == ['restart']
+
+
 def test_restart_failure_is_an_error_with_a_fault(ctx, conductor,
                                                   new_instance, override):
     override('agent_call_high_timeout', 1)
