@@ -9,7 +9,9 @@ real ``mariadbd`` servers. Each failure is caused for real, never mocked:
 * an agent that exits at once (``[local] agent_command`` names a bus
   config file that does not exist);
 * a datastore that refuses to start (its address and port are taken);
-* a taskmanager killed (SIGKILL) in the middle of a create;
+* a taskmanager killed (SIGKILL) in the middle of a create, and not
+  started again (the build deadline ends it) or started again (it
+  resumes the create);
 * forged heartbeats sent over RabbitMQ;
 * progress reports: genuine, replayed and forged;
 * bad create requests.
@@ -46,7 +48,6 @@ from trove_lite.common import rpc
 from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.conductor import rpcapi as conductor_rpcapi
-from trove_lite.taskmanager import stale_locks
 
 # Deadlines of the control planes that must fail before them: generous,
 # so that an ERROR seen before them proves the flow noticed the failure.
@@ -369,20 +370,21 @@ def test_a_create_whose_taskmanager_died_expires_and_deletes(infra_url):
         assert_nothing_left(plane, instance_id)
 
 
-def test_a_restarted_taskmanager_ends_the_create_it_was_running(infra_url):
-    # The flow's lock names the taskmanager's host; the same taskmanager,
-    # started again, knows no flow of its previous life can still run.
+def test_a_restarted_taskmanager_resumes_the_create_it_was_running(
+        infra_url):
+    # The create's workflow record names this taskmanager's previous life;
+    # started again, it takes the record back at once and goes on from the
+    # last step (the server was saved: it waits for the guest).
     with running(ControlPlane(infra_url, 'restarted', default={
             'build_timeout': LONG_BUILD_TIMEOUT})) as plane:
         tenant, instance_id = _kill_the_taskmanager_mid_create(plane)
         plane.start('trove-lite-taskmanager')
         plane.wait_ready(['trove-lite-taskmanager'])
 
-        # In error at once, long before its deadline, saying why.
-        instance = tenant.wait(instance_id, 'ERROR', deadline=60)
-        assert instance['fault']['message'] == \
-            stale_locks.MESSAGE % 'instance', plane.logs()
-        assert plane.options['host'] in instance['fault']['details']
+        # ACTIVE long before its deadline, with no fault.
+        instance = tenant.wait(instance_id, 'ACTIVE', deadline=60)
+        assert 'fault' not in instance or not instance['fault'], instance
+        assert 'resuming after' in plane.logs()
         assert tenant.delete(instance_id).status_code == 202
         tenant.wait_gone(instance_id)
         assert_nothing_left(plane, instance_id)
