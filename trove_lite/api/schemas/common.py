@@ -100,15 +100,23 @@ def _describe(error):
 def validate(schema, body):
     """Check ``body`` against ``schema``.
 
-    :raises ValidationError: with every violation, as upstream words it.
+    :raises ValidationError: with every violation, as upstream words it;
+        or a document too deep to walk.
     :raises BadRequest: the request has no body but needs one.
     """
     if body is None:
         raise exception.BadRequest('The request needs a JSON body.')
     validator = jsonschema.Draft4Validator(schema)
-    errors = sorted(validator.iter_errors(body),
-                    key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
+    try:
+        errors = sorted(validator.iter_errors(body),
+                        key=lambda e: list(map(str, e.absolute_path)))
+        reason = '; '.join(_describe(error) for error in errors)
+    except RecursionError:
+        # NOTE(limits): jsonschema and the repr in its messages recurse
+        # into the document; the API refuses deep bodies before they get
+        # here (wsgi.MAX_BODY_DEPTH), this is for any other caller.
         raise exception.ValidationError(
-            reason='; '.join(_describe(error) for error in errors))
+            reason='the document is nested too deeply to be validated')
+    if errors:
+        raise exception.ValidationError(reason=reason)
     return body
