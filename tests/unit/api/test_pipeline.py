@@ -89,3 +89,11 @@ def test_rate_limit_answers_413(client, override):
     assert statuses == [200, 200, 413]
     other = client.request('GET', '/v1.0/p9/flavors')
     assert other.status_int == 200  # counted per project
+
+
+def test_a_path_that_is_not_utf8_is_a_fault_with_a_request_id(client):
+    resp = client.get('/v1.0/p1/instances/%FF')
+    assert resp.status_int == 400
+    assert list(resp.json) == ['badRequest']
+    assert re.match(r'^req-[0-9a-f-]{36}$',
+                    resp.headers['X-OpenStack-Request-ID'])
