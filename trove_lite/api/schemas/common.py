@@ -9,6 +9,12 @@ import jsonschema
 
 from trove_lite.common import exception
 
+# NOTE(db): the largest value an Integer column of the infrastructure
+# database holds on every backend we support (MySQL's INT is 32-bit and
+# signed; SQLite's 64). An integer of a body that is stored must not
+# exceed it: past it the database, not the schema, refuses, as a 500.
+MAX_DB_INT = 2 ** 31 - 1
+
 non_empty_string = {
     'type': 'string', 'minLength': 1, 'maxLength': 255,
     'pattern': '^.*[0-9a-zA-Z]+.*$',
