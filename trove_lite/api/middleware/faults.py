@@ -7,14 +7,15 @@ answered with 500 ``instanceFault`` naming that id. Bare error responses
 made further in (a 404 from the router, a 405) are rewritten into the same
 shape so that clients parse one format.
 
-A URL path that is not UTF-8 (``/instances/%FF``) names nothing we serve
-and cannot even be read as text by the layers further in (webob decodes
-``path_info`` as UTF-8): it is answered here with 400 ``badRequest``
-before anything else sees it. This middleware itself reads the request
+A URL whose path or query string is not UTF-8 (``/instances/%FF``,
+``?marker=%FF``) names nothing we serve and cannot even be read as text by
+the layers further in (webob decodes both as UTF-8): it is answered here
+with 400 ``badRequest`` before anything else sees it. This middleware itself reads the request
 only through the raw environ, so that no request can make it raise.
 """
 
 import json
+from urllib import parse
 import uuid
 
 from oslo_log import log as logging
@@ -77,7 +78,7 @@ class FaultWrapper:
     def __call__(self, environ, start_response):
         req = webob.Request(environ)
         try:
-            _check_path(environ)
+            _check_url(environ)
             status, headers, app_iter = req.call_application(
                 self.application)
         except exception.TroveLiteError as err:
@@ -116,14 +117,24 @@ def _raw_path(environ):
     return environ.get('SCRIPT_NAME', '') + environ.get('PATH_INFO', '')
 
 
-def _check_path(environ):
-    """:raises BadRequest: the path is not UTF-8 once percent-decoded."""
+_NOT_UTF8 = ('The URL %s is not valid UTF-8; percent-encode the UTF-8 '
+             'bytes of its characters.')
+
+
+def _check_url(environ):
+    """:raises BadRequest: the path or the query string is not UTF-8 once
+        percent-decoded.
+    """
     try:
         _raw_path(environ).encode('latin-1').decode('utf-8')
     except UnicodeError:
-        raise exception.BadRequest(
-            'The URL path is not valid UTF-8; percent-encode the UTF-8 '
-            'bytes of its characters.')
+        raise exception.BadRequest(_NOT_UTF8 % 'path')
+    try:
+        parse.unquote_to_bytes(
+            environ.get('QUERY_STRING', '').encode('latin-1')).decode(
+                'utf-8')
+    except UnicodeError:
+        raise exception.BadRequest(_NOT_UTF8 % 'query string')
 
 
 def _default_message(response):

@@ -121,3 +121,18 @@ def test_the_log_line_of_an_error_never_decodes_the_path(caplog):
     resp, body = _call(app, '/v1.0/p/instances/%C3%A9')
     assert resp.status_int == 500
     assert '/v1.0/p/instances/\u00c3\u00a9' in caplog.text
+
+
+def test_a_query_string_that_is_not_utf8_is_a_400_fault():
+    # NOTE(issue13): found by tests/unit/api/test_fuzz.py: webob decodes
+    # the query string strictly when a middleware reads req.params.
+    @webob.dec.wsgify
+    def app(req):
+        return webob.Response(json_body=dict(req.params))
+
+    resp, body = _call(app, '/v1.0/p/instances?marker=%FF')
+    assert resp.status_int == 400
+    assert body['badRequest']['message'].startswith(
+        'The URL query string is not valid UTF-8')
+    resp, body = _call(app, '/v1.0/p/instances?marker=%C3%A9&limit=2')
+    assert body == {'marker': '\u00e9', 'limit': '2'}
