@@ -224,6 +224,12 @@ class DatastoreVersionAlreadyExists(BadRequest):
               '%(version)s already exists for datastore %(datastore)s.'
 
 
+class DatastoreVersionInUse(BadRequest):
+    message = 'Datastore version %(version)s is used by %(resource)s (deleted ' \
+              'ones included) and cannot be deleted; make it inactive ' \
+              'instead.'
+
+
 class DatastoreVersionsExist(BadRequest):
     message = 'Datastore %(datastore)s has versions; delete them first.'
 
