@@ -19,6 +19,13 @@ CONTEXT_ENV = 'trove_lite.context'
 
 JSON_TYPES = ('application/json', 'application/vnd.openstack.trove+json')
 
+# NOTE(limits): the deepest body upstream's API defines nests six levels
+# (instance > users > user > databases > database > name). A document
+# nested far deeper is no request of ours, and one nested some thousand
+# levels exhausts the interpreter's stack in whatever walks it next
+# (json, jsonschema, repr, the RPC serializer): refuse it here, once.
+MAX_BODY_DEPTH = 32
+
 
 class Response:
     """What a controller returns when 200 with a body is not what it means."""
@@ -46,7 +53,8 @@ def parse_body(req):
     """The request's JSON document, or None when it has none.
 
     :raises UnsupportedMediaType: a body that is not declared as JSON.
-    :raises MalformedRequestBody: a JSON body that does not parse.
+    :raises MalformedRequestBody: a JSON body that does not parse, or
+        that nests deeper than ``MAX_BODY_DEPTH``.
     """
     if not req.body:
         return None
@@ -58,9 +66,43 @@ def parse_body(req):
     if content_type not in JSON_TYPES:
         raise exception.UnsupportedMediaType(content_type=content_type)
     try:
-        return json.loads(req.body.decode('utf-8'))
+        document = json.loads(req.body.decode('utf-8'))
     except (ValueError, UnicodeDecodeError) as err:
         raise exception.MalformedRequestBody(reason=err)
+    except RecursionError:
+        # NOTE(limits): the decoder itself gives up about a thousand
+        # levels deep.
+        raise _too_deep()
+    if _nests_deeper(document, MAX_BODY_DEPTH):
+        raise _too_deep()
+    return document
+
+
+def _too_deep():
+    return exception.MalformedRequestBody(
+        reason='the JSON document nests more than %d levels deep'
+               % MAX_BODY_DEPTH)
+
+
+def _nests_deeper(document, limit):
+    """Whether arrays and objects in ``document`` nest over ``limit`` deep.
+
+    A loop, not a recursion, so that the depth it measures cannot exhaust
+    the stack it runs on.
+    """
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 class Resource:

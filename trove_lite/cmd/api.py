@@ -24,9 +24,16 @@ LOG = logging.getLogger(__name__)
 
 
 def prepare(argv=None, default_config_files=None):
-    """Everything the API needs before serving; returns the WSGI app."""
+    """Everything the API needs before serving; returns the WSGI app.
+
+    :raises SystemExit: an option has a value its type refuses.
+    """
     common.init_process(argv, default_config_files=default_config_files)
-    return app.load_app()
+    application = app.load_app()
+    # NOTE(config): the pipeline's filters (authtoken, oslo.middleware's)
+    # register their options as they load; check those too.
+    common.check_config(CONF)
+    return application
 
 
 def build_server(application, sock=None):

@@ -45,6 +45,14 @@ class TroveLiteError(Exception):
     code = 500
     fault = None  # defaults to fault_name(code)
     message = 'An unknown error occurred.'
+    # NOTE(logging): whether the error is the caller's own doing (a typo,
+    # a name that exists, a feature the datastore lacks), which the
+    # caller can fix and an operator need not hear of. An RPC server
+    # answers it as any other but logs it at DEBUG, not as an ERROR with
+    # a traceback (``common.rpc.tenant_errors_expected``). True on the
+    # 4xx bases and on NotImplementedYet; False again on the 4xx errors
+    # that report a failure of ours (GuestError, for upstream's 400).
+    tenant_error = False
 
     def __init__(self, message=None, **kwargs):
         self.kwargs = kwargs
@@ -68,47 +76,56 @@ class TroveLiteError(Exception):
 
 class BadRequest(TroveLiteError):
     code = 400
+    tenant_error = True
     message = 'The server could not comply with the request since it is ' \
               'either malformed or otherwise incorrect.'
 
 
 class Unauthorized(TroveLiteError):
     code = 401
+    tenant_error = True
     message = 'This request requires authentication.'
 
 
 class Forbidden(TroveLiteError):
     code = 403
+    tenant_error = True
     message = 'You are not allowed to perform this operation.'
 
 
 class NotFound(TroveLiteError):
     code = 404
+    tenant_error = True
     message = 'Resource %(uuid)s cannot be found.'
 
 
 class MethodNotAllowed(TroveLiteError):
     code = 405
+    tenant_error = True
     message = 'The method %(method)s is not allowed for this resource.'
 
 
 class Conflict(TroveLiteError):
     code = 409
+    tenant_error = True
     message = 'The request conflicts with the current state of the resource.'
 
 
 class OverLimit(TroveLiteError):
     code = 413
+    tenant_error = True
     message = 'This request was rate-limited.'
 
 
 class UnsupportedMediaType(TroveLiteError):
     code = 415
+    tenant_error = True
     message = 'Unsupported Content-Type: %(content_type)s.'
 
 
 class UnprocessableEntity(TroveLiteError):
     code = 422
+    tenant_error = True
     message = 'Unable to process the contained request.'
 
 
@@ -120,6 +137,7 @@ class ServerError(TroveLiteError):
 
 class NotImplementedYet(TroveLiteError):
     code = 501
+    tenant_error = True
     message = 'This operation is not implemented.'
 
 
@@ -206,6 +224,12 @@ class DatastoreVersionAlreadyExists(BadRequest):
               '%(version)s already exists for datastore %(datastore)s.'
 
 
+class DatastoreVersionInUse(BadRequest):
+    message = 'Datastore version %(version)s is used by %(resource)s (deleted ' \
+              'ones included) and cannot be deleted; make it inactive ' \
+              'instead.'
+
+
 class DatastoreVersionsExist(BadRequest):
     message = 'Datastore %(datastore)s has versions; delete them first.'
 
@@ -235,6 +259,7 @@ class FlavorInUse(BadRequest):
 
 
 class ConfigurationParametersFileInvalid(BadRequest):
+    tenant_error = False  # the operator's file, not the caller's request
     message = 'Invalid configuration parameter rules in %(path)s: %(reason)s'
 
 
@@ -334,12 +359,14 @@ class DatastoreFeatureNotSupported(UnprocessableEntity):
 
 
 class GuestError(BadRequest):
+    tenant_error = False
     message = 'An error occurred communicating with the guest: %(reason)s.'
 
 
 class GuestTimeout(BadRequest):
     """A guest call that got no answer (upstream answers 400, not 503)."""
 
+    tenant_error = False
     message = 'Timeout trying to connect to the Guest Agent of instance ' \
               '%(uuid)s; check that the instance is ACTIVE and try again.'
 
@@ -371,16 +398,19 @@ class KeySecretRequired(ServiceUnavailable):
 
 
 class UnsealError(Forbidden):
+    tenant_error = False
     message = 'A message was not sealed with the key of the instance it ' \
               'claims to come from.'
 
 
 class ForgedReport(Forbidden):
+    tenant_error = False
     message = 'A report about instance %(instance)s was not sealed by that ' \
               'instance and was refused.'
 
 
 class IncompatibleService(BadRequest):
+    tenant_error = False
     message = '%(service)s cannot handle %(method)s (RPC API version ' \
               '%(version)s): it runs an older release. Upgrade it, or cap ' \
               'the version in [upgrade_levels].'

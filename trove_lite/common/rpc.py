@@ -23,6 +23,10 @@ that the rules of the bus are written down once:
   message (``call()`` removes the ``_Remote`` subclass and the remote
   traceback that oslo.messaging adds), and a ``MessagingTimeout`` becomes
   ``RPCTimeout`` naming the service that did not answer.
+* A server logs what its endpoints raise as an ERROR with a traceback,
+  unless the method declares the error expected: a tenant's mistake
+  (``TroveLiteError.tenant_error``) is, on the methods decorated with
+  ``tenant_errors_expected``.
 
 Nothing here imports the packages above ``common``: clients and managers
 (``taskmanager/``, ``conductor/``, ``guestagent/``) call down into this
@@ -30,6 +34,7 @@ module, never the other way round.
 """
 
 from concurrent import futures
+import functools
 import re
 
 from oslo_config import cfg
@@ -414,6 +419,30 @@ def _as_local(err):
     LOG.debug('Remote error: %s', err)
     err.__class__ = remote_cls.__mro__[1]
     return err
+
+
+def tenant_errors_expected(method):
+    """Declare the tenant errors an endpoint method raises expected.
+
+    oslo.messaging's server logs every exception an endpoint raises as an
+    ERROR with its traceback, a tenant's typo included, and would page an
+    operator who alerts on ERROR. One wrapped in ``ExpectedException`` is
+    logged at DEBUG and still answered as itself: the caller gets the same
+    class and message. oslo.messaging's ``expected_exceptions`` takes
+    classes, but what is expected here is a property of the error
+    (``TroveLiteError.tenant_error``: a ``GuestError`` is a BadRequest
+    that reports our failure), and it drops the method's signature and
+    docstring, which this keeps.
+    """
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except exception.TroveLiteError as err:
+            if not err.tenant_error:
+                raise
+            raise oslo_messaging.ExpectedException()
+    return wrapper
 
 
 def ping_reply(service, rpc_api_version, **extra):

@@ -41,15 +41,20 @@ api_opts = [
                help='Largest page of databases of an instance one list '
                     'request returns.'),
     cfg.IntOpt('http_get_rate', default=200, min=0,
-               help='GET requests a project may make per minute.'),
+               help='GET requests a project may make per minute; 0 means '
+                    'no limit.'),
     cfg.IntOpt('http_post_rate', default=200, min=0,
-               help='POST requests a project may make per minute.'),
+               help='POST requests a project may make per minute; 0 means '
+                    'no limit.'),
     cfg.IntOpt('http_put_rate', default=200, min=0,
-               help='PUT requests a project may make per minute.'),
+               help='PUT requests a project may make per minute; 0 means '
+                    'no limit.'),
     cfg.IntOpt('http_delete_rate', default=200, min=0,
-               help='DELETE requests a project may make per minute.'),
+               help='DELETE requests a project may make per minute; 0 means '
+                    'no limit.'),
     cfg.IntOpt('http_mgmt_post_rate', default=200, min=0,
-               help='POST requests on /mgmt a project may make per minute.'),
+               help='POST requests on /mgmt a project may make per minute; 0 '
+                    'means no limit.'),
 ]
 
 

@@ -5,7 +5,10 @@ from oslo_config import cfg
 instance_opts = [
     cfg.StrOpt('os_region_name', default='RegionOne',
                help='Region recorded on the instances this service creates.'),
+    # NOTE(db): no larger than the instances table's volume_size column
+    # holds on MySQL (INT), so that an accepted size can be stored.
     cfg.IntOpt('max_accepted_volume_size', default=10, min=1,
+               max=2 ** 31 - 1,
                help='Largest volume, in GB, a create request may ask for.'),
     cfg.IntOpt('build_timeout', default=600, min=1,
                help='Seconds an instance may stay in BUILD before the '

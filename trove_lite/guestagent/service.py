@@ -9,7 +9,10 @@ went through the agent's ``StatusReporter`` (status.py).
 ``prepare`` is a cast: nobody waits for it, so it runs on a thread of its
 own (the RPC server's pool must stay free for ``rpc_ping`` and friends)
 and reports its outcome as the status *healthy* or *failed to spawn*,
-plus a fault on failure. The other methods are calls and answer when done.
+plus a fault on failure. The other methods are calls and answer when done;
+the errors a tenant causes (a database that exists, an unknown character
+set) reach the caller as themselves and are logged at DEBUG, not as an
+ERROR with a traceback (``rpc.tenant_errors_expected``).
 """
 
 import threading
@@ -87,6 +90,7 @@ class GuestAgentEndpoint:
         thread.join(timeout)
         return not thread.is_alive()
 
+    @rpc.tenant_errors_expected
     def restart(self, context):
         """Restart the datastore; returns when it answers (API 1.1).
 
@@ -99,6 +103,7 @@ class GuestAgentEndpoint:
         finally:
             self._clear_status()
 
+    @rpc.tenant_errors_expected
     def stop_db(self, context):
         """Stop the datastore; returns when it is down (API 1.1)."""
         manager = self._manager()
@@ -108,54 +113,70 @@ class GuestAgentEndpoint:
             if self.reporter is not None:
                 self.reporter.status_changed()
 
+    @rpc.tenant_errors_expected
     def get_filesystem_stats(self, context):
         """``{'total', 'used', 'free'}`` of the volume in GB (API 1.1)."""
         return self._manager().filesystem_stats()
 
     # -- databases, users, root (API 1.2): straight to the manager ---------
 
+    @rpc.tenant_errors_expected
     def list_databases(self, context):
         return self._manager().list_databases()
 
+    @rpc.tenant_errors_expected
     def create_databases(self, context, databases):
         return self._manager().create_databases(databases)
 
+    @rpc.tenant_errors_expected
     def delete_database(self, context, name):
         return self._manager().delete_database(name)
 
+    @rpc.tenant_errors_expected
     def list_users(self, context):
         return self._manager().list_users()
 
+    @rpc.tenant_errors_expected
     def get_user(self, context, name, host):
         return self._manager().get_user(name, host)
 
+    @rpc.tenant_errors_expected
     def create_users(self, context, users):
         return self._manager().create_users(users)
 
+    @rpc.tenant_errors_expected
     def delete_user(self, context, name, host):
         return self._manager().delete_user(name, host)
 
+    @rpc.tenant_errors_expected
     def update_user(self, context, name, host, attributes):
         return self._manager().update_user(name, host, attributes)
 
+    @rpc.tenant_errors_expected
     def change_passwords(self, context, users):
         return self._manager().change_passwords(users)
 
+    @rpc.tenant_errors_expected
     def list_access(self, context, name, host):
         return self._manager().list_access(name, host)
 
+    @rpc.tenant_errors_expected
     def grant_access(self, context, name, host, databases):
         return self._manager().grant_access(name, host, databases)
 
+    @rpc.tenant_errors_expected
     def revoke_access(self, context, name, host, database):
         return self._manager().revoke_access(name, host, database)
 
+    @rpc.tenant_errors_expected
     def enable_root(self, context, password):
         return self._manager().enable_root(password)
 
+    @rpc.tenant_errors_expected
     def disable_root(self, context):
         return self._manager().disable_root()
 
+    @rpc.tenant_errors_expected
     def is_root_enabled(self, context):
         return self._manager().is_root_enabled()
 

@@ -89,3 +89,32 @@ def test_rate_limit_answers_413(client, override):
     assert statuses == [200, 200, 413]
     other = client.request('GET', '/v1.0/p9/flavors')
     assert other.status_int == 200  # counted per project
+
+
+def test_a_path_that_is_not_utf8_is_a_fault_with_a_request_id(client):
+    resp = client.get('/v1.0/p1/instances/%FF')
+    assert resp.status_int == 400
+    assert list(resp.json) == ['badRequest']
+    assert re.match(r'^req-[0-9a-f-]{36}$',
+                    resp.headers['X-OpenStack-Request-ID'])
+
+
+def test_a_body_over_the_size_limit_is_413_with_a_request_id(client,
+                                                             override):
+    body = {'instance': {'name': 'x' * 200}}
+    override('max_request_body_size', 150, group='oslo_middleware')
+    resp = client.v1('POST', '/instances', body=body)
+    assert resp.status_int == 413
+    assert resp.json == {'overLimit': {
+        'code': 413,
+        'message': 'The body of your request was too large for this server.'}}
+    assert re.match(r'^req-[0-9a-f-]{36}$',
+                    resp.headers['X-OpenStack-Request-ID'])
+
+
+def test_the_default_size_limit_is_oslo_middlewares(client):
+    small = client.v1('POST', '/instances', raw=b'{' + b' ' * 114000 + b'}')
+    assert small.status_int != 413
+    large = client.v1('POST', '/instances', raw=b' ' * 114689)
+    assert large.status_int == 413
+    assert list(large.json) == ['overLimit']

@@ -1,6 +1,8 @@
 """Tests for trove_lite.common.rpc over the in-memory bus."""
 
 import ast
+import inspect
+import logging
 import pathlib
 import threading
 import types
@@ -42,6 +44,13 @@ class Endpoint:
         errors = {'trove': exception.DatastoreNotFound(datastore='mysql'),
                   'value': ValueError('bad value'),
                   'foreign': NotOurs('not ours')}
+        raise errors[kind]
+
+    @rpc.tenant_errors_expected
+    def fail_expected(self, context, kind):
+        """Raise as ``fail`` does, tenant errors declared expected."""
+        errors = {'tenant': exception.DatabaseNotFound(name='app'),
+                  'ours': exception.GuestError(reason='no server')}
         raise errors[kind]
 
     def _private(self, context):
@@ -202,6 +211,47 @@ def test_trove_error_keeps_class_and_message(endpoint, ctxt):
     assert str(caught.value) == 'Datastore mysql cannot be found.'
     assert caught.value.kwargs == {'datastore': 'mysql'}
     assert caught.value.code == 404
+
+
+def _server_records(caplog):
+    return [record for record in caplog.records
+            if record.name == 'oslo_messaging.rpc.server']
+
+
+def test_an_expected_tenant_error_keeps_its_class_and_no_error_is_logged(
+        endpoint, ctxt, caplog):
+    # NOTE(issue13): the guest logged every tenant typo as an ERROR with a
+    # traceback; declared expected, the server logs it at DEBUG.
+    caplog.set_level(logging.DEBUG, logger='oslo_messaging.rpc.server')
+    _, client = endpoint
+    with pytest.raises(exception.DatabaseNotFound) as caught:
+        rpc.call(rpc.prepare(client, '1.0'), ctxt, 'fail_expected', 'test',
+                 kind='tenant')
+    assert type(caught.value) is exception.DatabaseNotFound
+    assert str(caught.value) == 'Database app cannot be found on the ' \
+        'instance.'
+    assert 'Traceback' not in str(caught.value)
+    levels = [record.levelno for record in _server_records(caplog)
+              if 'Expected exception' in record.getMessage()]
+    assert levels == [logging.DEBUG]
+    assert not [record for record in caplog.records
+                if record.levelno >= logging.ERROR]
+
+
+def test_an_error_of_ours_is_still_logged_as_error(endpoint, ctxt, caplog):
+    _, client = endpoint
+    with pytest.raises(exception.GuestError):
+        rpc.call(rpc.prepare(client, '1.0'), ctxt, 'fail_expected', 'test',
+                 kind='ours')
+    assert [record.getMessage() for record in _server_records(caplog)
+            if record.levelno >= logging.ERROR] == [
+        'Exception during message handling']
+
+
+def test_tenant_errors_expected_keeps_the_method_signature():
+    assert Endpoint.fail_expected.__name__ == 'fail_expected'
+    assert list(inspect.signature(Endpoint.fail_expected).parameters) == [
+        'self', 'context', 'kind']
 
 
 def test_builtin_error_keeps_class(endpoint, ctxt):

@@ -6,9 +6,16 @@ bug, logged with its traceback under an id the user can quote, and
 answered with 500 ``instanceFault`` naming that id. Bare error responses
 made further in (a 404 from the router, a 405) are rewritten into the same
 shape so that clients parse one format.
+
+A URL whose path or query string is not UTF-8 (``/instances/%FF``,
+``?marker=%FF``) names nothing we serve and cannot even be read as text by
+the layers further in (webob decodes both as UTF-8): it is answered here
+with 400 ``badRequest`` before anything else sees it. This middleware itself reads the request
+only through the raw environ, so that no request can make it raise.
 """
 
 import json
+from urllib import parse
 import uuid
 
 from oslo_log import log as logging
@@ -71,6 +78,7 @@ class FaultWrapper:
     def __call__(self, environ, start_response):
         req = webob.Request(environ)
         try:
+            _check_url(environ)
             status, headers, app_iter = req.call_application(
                 self.application)
         except exception.TroveLiteError as err:
@@ -81,7 +89,7 @@ class FaultWrapper:
         except Exception:
             error_id = str(uuid.uuid4())
             LOG.exception('Unexpected error %s serving %s %s', error_id,
-                          req.method, req.path)
+                          environ.get('REQUEST_METHOD'), _raw_path(environ))
             return fault_response(
                 500, 'Internal Server Error. Please keep this ID to help us '
                      'figure out what went wrong: (%s).' % error_id)(
@@ -99,6 +107,34 @@ class FaultWrapper:
                                       _default_message(response),
                                       headers=kept)
         return response(environ, start_response)
+
+
+def _raw_path(environ):
+    """The request's path as the server received it (WSGI's latin-1 text).
+
+    Never raises, unlike ``webob.Request.path``, which decodes it as UTF-8.
+    """
+    return environ.get('SCRIPT_NAME', '') + environ.get('PATH_INFO', '')
+
+
+_NOT_UTF8 = ('The URL %s is not valid UTF-8; percent-encode the UTF-8 '
+             'bytes of its characters.')
+
+
+def _check_url(environ):
+    """:raises BadRequest: the path or the query string is not UTF-8 once
+        percent-decoded.
+    """
+    try:
+        _raw_path(environ).encode('latin-1').decode('utf-8')
+    except UnicodeError:
+        raise exception.BadRequest(_NOT_UTF8 % 'path')
+    try:
+        parse.unquote_to_bytes(
+            environ.get('QUERY_STRING', '').encode('latin-1')).decode(
+                'utf-8')
+    except UnicodeError:
+        raise exception.BadRequest(_NOT_UTF8 % 'query string')
 
 
 def _default_message(response):

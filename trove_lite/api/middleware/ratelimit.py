@@ -1,7 +1,9 @@
 """Per-project request rate limits, in memory, as upstream keeps them.
 
 Each limit allows ``value`` requests of one verb per minute (a sliding
-window); POST under /mgmt has its own limit. Like upstream, the counters
+window); POST under /mgmt has its own limit. A limit set to 0 is no limit,
+as an operator reading ``http_get_rate = 0`` would take it: nothing is
+counted against it and ``/limits`` does not list it. Like upstream, the counters
 live in the API process: several API processes (the workers of one
 trove-lite-api included) each allow the full rate.
 The ``/limits`` view reads the same limiter through the request environ.
@@ -51,6 +53,16 @@ class RateLimiter:
         while hits and now - hits[0] >= WINDOW:
             hits.popleft()
 
+    @staticmethod
+    def _enforced(limits):
+        """``(limit, allowed)`` of each of ``limits`` that is not off (0)."""
+        found = []
+        for limit in limits:
+            allowed = getattr(cfg.CONF, limit.option)
+            if allowed:
+                found.append((limit, allowed))
+        return found
+
     def hit(self, project, verb, path):
         """Count a request.
 
@@ -58,9 +70,8 @@ class RateLimiter:
         """
         now = self._clock()
         with self._lock:
-            limits = self.applicable(verb, path)
-            for limit in limits:
-                allowed = getattr(cfg.CONF, limit.option)
+            limits = self._enforced(self.applicable(verb, path))
+            for limit, allowed in limits:
                 hits = self._hits[(project, limit)]
                 self._trim(hits, now)
                 if len(hits) >= allowed:
@@ -70,7 +81,7 @@ class RateLimiter:
                                 'every minute.' % (allowed, limit.verb,
                                                    limit.uri),
                         retry_after=retry)
-            for limit in limits:
+            for limit, _ in limits:
                 self._hits[(project, limit)].append(now)
 
     def status(self, project):
@@ -79,8 +90,7 @@ class RateLimiter:
         wall = time.time()
         result = []
         with self._lock:
-            for limit in LIMITS:
-                allowed = getattr(cfg.CONF, limit.option)
+            for limit, allowed in self._enforced(LIMITS):
                 hits = self._hits.get((project, limit), collections.deque())
                 self._trim(hits, now)
                 remaining = max(0, allowed - len(hits))

@@ -9,6 +9,12 @@ import jsonschema
 
 from trove_lite.common import exception
 
+# NOTE(db): the largest value an Integer column of the infrastructure
+# database holds on every backend we support (MySQL's INT is 32-bit and
+# signed; SQLite's 64). An integer of a body that is stored must not
+# exceed it: past it the database, not the schema, refuses, as a 500.
+MAX_DB_INT = 2 ** 31 - 1
+
 non_empty_string = {
     'type': 'string', 'minLength': 1, 'maxLength': 255,
     'pattern': '^.*[0-9a-zA-Z]+.*$',
@@ -100,15 +106,23 @@ def _describe(error):
 def validate(schema, body):
     """Check ``body`` against ``schema``.
 
-    :raises ValidationError: with every violation, as upstream words it.
+    :raises ValidationError: with every violation, as upstream words it;
+        or a document too deep to walk.
     :raises BadRequest: the request has no body but needs one.
     """
     if body is None:
         raise exception.BadRequest('The request needs a JSON body.')
     validator = jsonschema.Draft4Validator(schema)
-    errors = sorted(validator.iter_errors(body),
-                    key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
+    try:
+        errors = sorted(validator.iter_errors(body),
+                        key=lambda e: list(map(str, e.absolute_path)))
+        reason = '; '.join(_describe(error) for error in errors)
+    except RecursionError:
+        # NOTE(limits): jsonschema and the repr in its messages recurse
+        # into the document; the API refuses deep bodies before they get
+        # here (wsgi.MAX_BODY_DEPTH), this is for any other caller.
         raise exception.ValidationError(
-            reason='; '.join(_describe(error) for error in errors))
+            reason='the document is nested too deeply to be validated')
+    if errors:
+        raise exception.ValidationError(reason=reason)
     return body

@@ -181,11 +181,28 @@ def update_version(context, version_id, **values):
     return row
 
 
+# The rows that name a version and keep it from being deleted, deleted
+# ones included: their foreign key (or, for configurations, their meaning)
+# still points at it.
+_VERSION_USERS = ((models.Instance, 'instances'), (models.Cluster, 'clusters'),
+                  (models.Backup, 'backups'),
+                  (models.Configuration, 'configurations'))
+
+
 @db_api.writer
 def delete_version(context, version_id):
-    """Delete a version, its constraints, and any default pointing at it."""
+    """Delete a version, its constraints, and any default pointing at it.
+
+    :raises DatastoreVersionInUse: instances, clusters, backups or
+        configurations name it.
+    """
     row = get_version_by_id(context, version_id)
     session = context.session
+    for model, resource in _VERSION_USERS:
+        if session.query(model.id).filter_by(
+                datastore_version_id=row.id).first() is not None:
+            raise exception.DatastoreVersionInUse(version=row.name,
+                                                  resource=resource)
     session.query(models.DatastoreVersionMetadata).filter_by(
         datastore_version_id=row.id).delete()
     session.query(models.DatastoreConfigurationParameter).filter_by(

@@ -1,5 +1,7 @@
 """The database routes of an instance, against a fake guest on the bus."""
 
+import logging
+
 import pytest
 
 from tests.unit.api.conftest import member
@@ -40,6 +42,18 @@ def test_delete_missing_is_404(client, inst):
     assert resp.status_int == 404
     assert resp.json['itemNotFound']['message'] == (
         'Database nosuch cannot be found on the instance.')
+
+
+def test_a_tenant_error_of_the_guest_is_its_fault_and_no_error(
+        client, inst, caplog):
+    # NOTE(issue13): the agent logged each such error as an ERROR with a
+    # traceback; the API must still answer the guest's own fault.
+    resp = client.v1('DELETE', inst.path + '/databases/nosuch')
+    assert resp.json == {'itemNotFound': {
+        'code': 404,
+        'message': 'Database nosuch cannot be found on the instance.'}}
+    assert [record.getMessage() for record in caplog.records
+            if record.levelno >= logging.ERROR] == []
 
 
 def test_create_existing_is_400(client, inst):

@@ -400,6 +400,9 @@ def test_unsupported_actions_are_501(client, created):
     ({'datastore': {'type': 'mysql', 'version': '5.7'}}, 400, 'badRequest'),
     ({'volume': {'size': 0}}, 400, 'badRequest'),
     ({'volume': {'size': 11}}, 413, 'overLimit'),
+    # NOTE(issue13): sizes no database column holds, refused before one.
+    ({'volume': {'size': 2 ** 64}}, 413, 'overLimit'),
+    ({'volume': {'size': '9' * 40}}, 413, 'overLimit'),
     ({'volume': None}, 400, 'badRequest'),
     ({'name': ''}, 400, 'badRequest'),
     ({'databases': [{'name': 'a'}, {'name': 'a'}]}, 400, 'badRequest'),

@@ -28,3 +28,12 @@ def test_rate_limits_count_requests(client, override):
     assert get['value'] == 5 and get['unit'] == 'MINUTE'
     assert get['remaining'] == 3  # two GETs so far, this one included
     assert len(rates) == 5
+
+
+def test_a_rate_of_zero_is_no_limit(client, override):
+    override('http_get_rate', 0)
+    for _ in range(3):
+        assert client.v1('GET', '/flavors').status_int == 200
+    rates = client.v1('GET', '/limits').json['limits'][1:]
+    assert 'GET' not in [r['verb'] for r in rates]
+    assert len(rates) == 4

@@ -2,6 +2,7 @@
 ``datastore version create/set/delete`` call)."""
 
 from tests.unit.api.conftest import member
+from trove_lite.db.repositories import instances as instance_repo
 
 PATH = '/mgmt/datastore-versions'
 
@@ -51,6 +52,17 @@ def test_edit_and_delete(client):
     assert client.v1('DELETE', '%s/%s' % (PATH, version['id'])
                      ).status_int == 202
     assert client.v1('GET', PATH).json['versions'] == []
+
+
+def test_a_version_in_use_is_not_deleted(client, ctx, flavor):
+    _create(client)
+    [version] = client.v1('GET', PATH).json['versions']
+    instance_repo.create(ctx, {
+        'name': 'db', 'tenant_id': 'p1', 'flavor_id': flavor.id,
+        'volume_size': 1, 'datastore_version_id': version['id']})
+    resp = client.v1('DELETE', '%s/%s' % (PATH, version['id']))
+    assert resp.status_int == 400, resp.text
+    assert 'make it inactive instead' in resp.json['badRequest']['message']
 
 
 def test_edit_rejects_unknown_fields(client):

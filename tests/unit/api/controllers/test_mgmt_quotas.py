@@ -71,3 +71,14 @@ def test_update_is_admin_only(client):
     assert resp.status_int == 401
     assert resp.json['unauthorized']['message'] == \
         'User does not have admin privileges.'
+
+
+def test_a_limit_the_table_cannot_hold_is_a_400(client):
+    # NOTE(issue13): 2**64 reached the database: a 500 DBError.
+    for value in (2 ** 64, 2 ** 31):
+        resp = _update(client, {'instances': value})
+        assert resp.status_int == 400, resp.text
+        assert 'is greater than the maximum' in resp.json['badRequest'][
+            'message']
+    resp = _update(client, {'instances': 2 ** 31 - 1})
+    assert resp.json == {'quotas': {'instances': 2 ** 31 - 1}}

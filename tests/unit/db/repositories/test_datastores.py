@@ -4,6 +4,7 @@ import pytest
 
 from trove_lite.common import exception
 from trove_lite.db.repositories import datastores as repo
+from trove_lite.db.repositories import instances as instance_repo
 
 
 def _mysql(ctx, active=True, name='8.0', version=None):
@@ -116,6 +117,18 @@ class TestVersions:
             is None
         assert repo.list_version_metadata(ctx, version.id,
                                           repo.FLAVOR_KEY) == []
+
+    def test_delete_version_refuses_a_version_in_use(self, ctx, flavor):
+        # NOTE(issue13): found by tests/unit/api/test_fuzz.py: the foreign
+        # key of an instance refused the delete, a 500.
+        version = _mysql(ctx)
+        instance_repo.create(ctx, {
+            'name': 'db', 'tenant_id': 'p1', 'flavor_id': flavor.id,
+            'volume_size': 1, 'datastore_version_id': version.id})
+        with pytest.raises(exception.DatastoreVersionInUse) as caught:
+            repo.delete_version(ctx, version.id)
+        assert 'used by instances' in str(caught.value)
+        assert repo.get_version_by_id(ctx, version.id).id == version.id
 
 
 class TestVersionMetadata:
