@@ -8,6 +8,7 @@ from trove_lite.common import exception
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import workflows as workflow_repo
 from trove_lite.db import resource_kinds
+from trove_lite.taskmanager.tasks import base
 from trove_lite.taskmanager import workflows
 
 LOG = logging.getLogger(__name__)
@@ -48,6 +49,12 @@ def run_flow(flow, store, operation, instance_id, job=None):
         engine.atom_notifier.register(taskflow_states.SUCCESS, checkpoint)
     try:
         engine.run()
+    except base.LockLost as err:
+        # NOTE(logs): another operation (a delete) took the instance over:
+        # an outcome, not a fault of ours; nothing to page anyone about.
+        LOG.info('%s of instance %s stopped: %s', operation, instance_id,
+                 err)
+        return False
     except Exception:
         LOG.exception('%s of instance %s failed', operation, instance_id)
         return False
