@@ -32,10 +32,10 @@ import uuid
 
 from oslo_config import cfg
 from oslo_log import log as logging
-from oslo_service.backend import base as service_base
 
 from trove_lite.common import context as context_module
 from trove_lite.common import notifications
+from trove_lite.common import service
 from trove_lite.db import api as db_api
 from trove_lite.db.repositories import resource_locks
 from trove_lite.db.repositories import workflows as workflow_repo
@@ -135,7 +135,7 @@ class LostWorkflow(Exception):
     """Another taskmanager owns the workflow now."""
 
 
-class WorkflowEngine(service_base.ServiceBase):
+class WorkflowEngine(service.PeriodicService):
     """Claims recorded workflows and runs them on a ``FlowRunner``.
 
     :param runner: the ``FlowRunner``.
@@ -146,15 +146,18 @@ class WorkflowEngine(service_base.ServiceBase):
         when None).
     """
 
+    #: The first round takes back this host's leftovers (``run_once``).
+    run_at_start = True
+
     def __init__(self, runner, handlers, host=None):
+        super().__init__('workflows')
+        self._resumed = False
         self.runner = runner
         self.handlers = handlers
         self.host = host or cfg.CONF.host
         self.owner = new_owner(self.host)
         self._running = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = None
 
     # -- running one workflow ----------------------------------------------
 
@@ -273,7 +276,17 @@ class WorkflowEngine(service_base.ServiceBase):
                         'running before it stopped', count)
         return count
 
-    def _round(self):
+    def run_once(self):
+        """The first round resumes this host's leftovers; each later one
+        renews the leases and claims what nobody runs.
+        """
+        if not self._resumed:
+            self._resumed = True
+            try:
+                self.resume_leftovers()
+            except Exception:
+                LOG.exception('Resuming the workflows of this host failed')
+            return
         for action in (self.renew_leases, self.claim_waiting):
             try:
                 action()
@@ -282,29 +295,7 @@ class WorkflowEngine(service_base.ServiceBase):
                 # again, well within the lease.
                 LOG.exception('Workflow %s failed', action.__name__)
 
-    def _loop(self):
-        try:
-            self.resume_leftovers()
-        except Exception:
-            LOG.exception('Resuming the workflows of this host failed')
+    def interval(self):
         options = cfg.CONF.taskmanager
-        interval = min(options.workflow_claim_interval,
-                       options.workflow_lease / 3.0)
-        while not self._stop.wait(interval):
-            self._round()
-
-    def start(self):
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop,
-                                            name='workflows', daemon=True)
-            self._thread.start()
-
-    def stop(self):
-        self._stop.set()
-
-    def wait(self):
-        if self._thread is not None:
-            self._thread.join()
-
-    def reset(self):
-        """Nothing to reset."""
+        return min(options.workflow_claim_interval,
+                   options.workflow_lease / 3.0)

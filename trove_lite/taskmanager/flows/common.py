@@ -94,3 +94,29 @@ def run_now(context, operation, instance_id, handler, holder=None,
         return handler(job)
     finally:
         workflow_repo.finish(context, workflow_id, owner)
+
+
+def run_held_job(job, task, operation, flow):
+    """Run ``flow`` for a recorded workflow that starts from the lock the
+    API took (a delete, a restart): every step is safe to repeat, so a
+    resumed run goes from the top.
+
+    :param task: the ``states.Task`` the API set.
+    :param operation: the operation's name for the log (``Delete``).
+    :returns: as ``run_flow``; False when another operation took the
+        instance over before the flow started.
+    """
+    instance_id = job.resource_id
+    notice = job.notice()
+    holder = job.take_lock((instances.claim, instances.hand_over), task)
+    if holder is None:
+        LOG.info('%s of instance %s: another operation took it over; '
+                 'nothing to do', operation, instance_id)
+        if not job.resumed:
+            notice.error(NOT_RUN)
+        return False
+    LOG.info('%s of instance %s runs as %s%s', operation, instance_id,
+             holder, ' (resumed)' if job.resumed else '')
+    store = {'context': job.context, 'instance_id': instance_id,
+             'holder': holder, 'notice': notice}
+    return run_flow(flow, store, operation, instance_id, job=job)

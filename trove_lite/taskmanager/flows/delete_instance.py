@@ -16,7 +16,6 @@ from taskflow.patterns import linear_flow
 
 from trove_lite.broker import base as broker_base
 from trove_lite.common import states
-from trove_lite.db.repositories import instances
 from trove_lite.taskmanager.flows import common
 from trove_lite.taskmanager.tasks import broker as broker_tasks
 from trove_lite.taskmanager.tasks import compute
@@ -66,19 +65,4 @@ def run_job(job, driver, broker, stop_event=None):
     :param job: the ``workflows.Job``; its holder is the API's lock.
     :returns: as ``run``.
     """
-    instance_id = job.resource_id
-    notice = job.notice()
-    holder = job.take_lock((instances.claim, instances.hand_over),
-                           states.DELETING)
-    if holder is None:
-        LOG.info('Delete of instance %s: another operation took it over; '
-                 'nothing to do', instance_id)
-        if not job.resumed:
-            notice.error(common.NOT_RUN)
-        return False
-    LOG.info('%s instance %s (%s)', 'Resuming the delete of' if job.resumed
-             else 'Deleting', instance_id, holder)
-    store = {'context': job.context, 'instance_id': instance_id,
-             'holder': holder, 'notice': notice}
-    return common.run_flow(get_flow(driver, broker), store, 'Delete', instance_id,
-                           job=job)
+    return common.run_held_job(job, states.DELETING, 'Delete', get_flow(driver, broker))

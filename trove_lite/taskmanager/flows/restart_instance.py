@@ -21,7 +21,6 @@ from oslo_log import log as logging
 from taskflow.patterns import linear_flow
 
 from trove_lite.common import states
-from trove_lite.db.repositories import instances
 from trove_lite.taskmanager.flows import common
 from trove_lite.taskmanager.tasks import compute
 from trove_lite.taskmanager.tasks import guest
@@ -74,19 +73,5 @@ def run_job(job, stop_event=None, driver=None):
     :param job: the ``workflows.Job``; its holder is the API's lock.
     :returns: as ``run``.
     """
-    instance_id = job.resource_id
-    notice = job.notice()
-    holder = job.take_lock((instances.claim, instances.hand_over),
-                           states.REBOOTING)
-    if holder is None:
-        LOG.info('Restart of instance %s: another operation took it over; '
-                 'nothing to do', instance_id)
-        if not job.resumed:
-            notice.error(common.NOT_RUN)
-        return False
-    LOG.info('%s instance %s (%s)', 'Resuming the restart of' if job.resumed
-             else 'Restarting', instance_id, holder)
-    store = {'context': job.context, 'instance_id': instance_id,
-             'holder': holder, 'notice': notice}
-    return common.run_flow(get_flow(driver), store, 'Restart', instance_id,
-                           job=job)
+    return common.run_held_job(job, states.REBOOTING, 'Restart',
+                               get_flow(driver))
