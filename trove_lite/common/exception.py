@@ -432,3 +432,55 @@ class GuestAPIIncompatible(NotImplementedYet):
 
 class RPCTimeout(ServiceUnavailable):
     message = 'No answer from %(service)s within %(timeout)s seconds.'
+
+
+# -- Backups ------------------------------------------------------------------
+
+class BackupNotFound(NotFound):
+    message = 'Backup %(uuid)s cannot be found.'
+
+
+class BackupNotCompleteError(Conflict):
+    message = 'Unable to create instance because backup %(backup_id)s is ' \
+              'not completed. Actual state: %(state)s.'
+
+
+class BackupTooLarge(Forbidden):
+    message = 'Backup is too large for given flavor or volume. Backup ' \
+              'size: %(backup_size)s GBs. Available size: %(disk_size)s GBs.'
+
+
+class BackupFileNotFound(NotFound):
+    message = 'Backup file in %(location)s was not found in the object ' \
+              'storage.'
+
+
+class BackupDatastoreMismatchError(BadRequest):
+    message = 'The datastore from which the backup was taken, ' \
+              '%(datastore1)s, does not match the destination datastore ' \
+              'of %(datastore2)s.'
+
+
+class BackupParentMismatch(BadRequest):
+    message = 'Backup %(parent_id)s cannot be the parent of a backup of ' \
+              'instance %(instance_id)s: it is a backup of %(reason)s.'
+
+
+class BackupCreationError(BadRequest):
+    message = 'Unable to create Backup: %(reason)s'
+
+
+class BackupStorageError(ServerError):
+    """A storage backend failed; the message says which and why."""
+
+    message = 'Backup storage %(storage)s failed: %(reason)s'
+
+
+class BackupChecksumMismatch(ServerError):
+    message = 'backup checksum mismatch: backup %(backup_id)s stored ' \
+              '%(expected)s, read %(actual)s (%(size)s bytes). The backup ' \
+              'is kept for inspection.'
+
+
+class BackupScheduleNotFound(NotFound):
+    message = 'Backup schedule %(uuid)s cannot be found.'

@@ -8,6 +8,7 @@ is all a module needs. ``opts.list_opts`` feeds oslo-config-generator.
 from oslo_config import cfg
 
 from trove_lite.conf import api
+from trove_lite.conf import backup
 from trove_lite.conf import compute
 from trove_lite.conf import conductor
 from trove_lite.conf import database
@@ -27,6 +28,7 @@ CONF = cfg.CONF
 
 default.register_opts(CONF)
 api.register_opts(CONF)
+backup.register_opts(CONF)
 compute.register_opts(CONF)
 conductor.register_opts(CONF)
 database.register_opts(CONF)

@@ -6,6 +6,7 @@ from oslo_config import cfg
 from oslo_db import options as db_options
 
 from trove_lite.conf import api
+from trove_lite.conf import backup
 from trove_lite.conf import compute
 from trove_lite.conf import conductor
 from trove_lite.conf import database
@@ -23,7 +24,7 @@ from trove_lite.conf import upgrade_levels
 
 _MODULES = (default, api, instances, deadlines, messaging, notifications,
             quota, database, upgrade_levels, guest_agent, guest_broker,
-            compute, taskmanager, conductor, datastores)
+            compute, taskmanager, conductor, datastores, backup)
 
 
 def list_opts():

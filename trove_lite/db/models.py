@@ -433,6 +433,66 @@ class Backup(SoftDeleteMixin, Base):
     task_start_time = sa.Column(sa.DateTime)
     task_deadline = sa.Column(sa.DateTime)
     lock_holder = sa.Column(sa.String(255))
+    # trove_lite: what the strategy reported about the stream (its name,
+    # the log sequence number an incremental child starts from), JSON;
+    # and the schedule that made the backup (retention prunes only its
+    # own).
+    strategy_metadata = sa.Column(sa.Text)
+    schedule_id = sa.Column(sa.String(36))
+
+
+sa.Index('backups_schedule_id', Backup.schedule_id)
+sa.Index('backups_parent_id', Backup.parent_id)
+
+
+class BackupStrategy(Base):
+    """A project's (``instance_id`` '') or an instance's default Swift
+    container for its backups (upstream's table).
+    """
+
+    __tablename__ = 'backup_strategy'
+    __table_args__ = (
+        sa.UniqueConstraint('tenant_id', 'instance_id',
+                            name='UQ_backup_strategy_tenant_id_instance_id'),
+        sa.Index('backup_strategy_tenant_id_instance_id', 'tenant_id',
+                 'instance_id'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    tenant_id = sa.Column(sa.String(36), nullable=False)
+    instance_id = sa.Column(sa.String(36), nullable=False, default='')
+    backend = sa.Column(sa.String(255), nullable=False)
+    swift_container = sa.Column(sa.String(255))
+    created = sa.Column(sa.DateTime, default=utcnow)
+
+
+class BackupSchedule(TimestampMixin, SoftDeleteMixin, Base):
+    """trove_lite's scheduled backups: one instance, a period, and how
+    many of the backups it made to keep.
+
+    ``next_run`` is the claim: a taskmanager runs a due schedule only if
+    its conditional UPDATE moved ``next_run`` from the value it read, so
+    one run happens per period however many taskmanagers look.
+    """
+
+    __tablename__ = 'backup_schedules'
+    __table_args__ = (
+        sa.Index('backup_schedules_next_run', 'deleted', 'next_run'),
+        sa.Index('backup_schedules_instance_id', 'instance_id'),
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    tenant_id = sa.Column(sa.String(36), nullable=False)
+    instance_id = sa.Column(sa.String(36), nullable=False)
+    name = sa.Column(sa.String(255), nullable=False)
+    description = sa.Column(sa.String(512))
+    pattern = sa.Column(sa.String(64), nullable=False)
+    keep = sa.Column(sa.Integer, nullable=False)
+    incremental = sa.Column(sa.Boolean, nullable=False, default=False,
+                            server_default=sa.false())
+    next_run = sa.Column(sa.DateTime, nullable=False)
+    last_run = sa.Column(sa.DateTime)
+    last_backup_id = sa.Column(sa.String(36))
 
 
 # -- Quotas -------------------------------------------------------------------
