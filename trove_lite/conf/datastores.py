@@ -25,8 +25,11 @@ from oslo_config import cfg
 
 from trove_lite.common import plugins
 
-BACKUP_NAMESPACE = 'trove_lite.guestagent.strategies.backup'
-RESTORE_NAMESPACE = 'trove_lite.guestagent.strategies.restore'
+BACKUP_NAMESPACE = 'trove_lite.guestagent.backup'
+# NOTE(strategies): one plugin both writes and restores its streams, so
+# restores look in the backup namespace unless told otherwise; a backup
+# is restored by the strategy whose name it recorded.
+RESTORE_NAMESPACE = BACKUP_NAMESPACE
 REPLICATION_NAMESPACE = 'trove_lite.guestagent.strategies.replication'
 
 
@@ -35,6 +38,7 @@ _GENERIC = {
     'ignore_dbs': [],
     'root_on_create': False,
     'backup_strategy': None,
+    'backup_incremental_strategy': None,
     'backup_namespace': BACKUP_NAMESPACE,
     'restore_namespace': RESTORE_NAMESPACE,
     'replication_strategy': None,
@@ -53,12 +57,14 @@ _DEFAULTS = {
         'ignore_dbs': ['mysql', 'information_schema', 'performance_schema',
                        'sys'],
         'backup_strategy': 'mariabackup',
+        'backup_incremental_strategy': 'mariabackup',
         'replication_strategy': 'mysql_gtid',
     },
     'mariadb': {
         'ignore_users': ['os_admin', 'root'],
         'ignore_dbs': ['mysql', 'information_schema', 'performance_schema'],
         'backup_strategy': 'mariabackup',
+        'backup_incremental_strategy': 'mariabackup',
         'replication_strategy': 'mariadb_gtid',
     },
     'postgresql': {
@@ -72,6 +78,13 @@ _DEFAULTS = {
     'redis': {
         'root_on_create': True,
         'backup_strategy': 'redis_rdb',
+    },
+    # The fake datastore's guests keep their state in memory; its
+    # strategy streams that state, so backups and restores of the CLI
+    # conformance suite go through the real storage.
+    'fake': {
+        'backup_strategy': 'fake',
+        'backup_incremental_strategy': 'fake',
     },
 }
 
@@ -100,12 +113,18 @@ def _opts(values):
                    help='Name of the backup strategy plugin in '
                         'backup_namespace; unset, the datastore takes no '
                         'backups.'),
+        cfg.StrOpt('backup_incremental_strategy',
+                   default=values['backup_incremental_strategy'],
+                   help='Name of the strategy plugin in backup_namespace '
+                        'that takes incremental backups (on top of a '
+                        'parent); unset, incremental backups are refused.'),
         cfg.StrOpt('backup_namespace', default=values['backup_namespace'],
                    help='Entry point namespace the backup strategy is '
                         'loaded from.'),
         cfg.StrOpt('restore_namespace', default=values['restore_namespace'],
-                   help='Entry point namespace the restore strategy (of the '
-                        'same name as the backup strategy) is loaded from.'),
+                   help='Entry point namespace a backup\'s restore strategy '
+                        '(the one whose name the backup recorded) is loaded '
+                        'from.'),
         cfg.StrOpt('replication_strategy',
                    default=values['replication_strategy'],
                    help='Name of the replication strategy plugin in '

@@ -32,7 +32,9 @@ def test_a_datastore_without_table_entries_gets_the_generic_defaults():
     assert values['backup_strategy'] is None
     assert values['replication_strategy'] is None
     assert values['backup_namespace'] == datastores.BACKUP_NAMESPACE
-    assert cfg.CONF.fake.backup_strategy is None
+    assert values['backup_incremental_strategy'] is None
+    # The fake datastore has a strategy of its own (its state as JSON).
+    assert cfg.CONF.fake.backup_strategy == 'fake'
 
 
 def test_options_are_listed_in_the_same_order_every_time():

@@ -3,7 +3,7 @@
 A strategy knows one way of turning a datastore into a byte stream and
 back: ``mariabackup --stream``, ``mysqldump``, ``pg_basebackup``,
 ``redis-cli --rdb``. It is a stevedore plugin of ``[<manager>]
-backup_namespace`` (default ``trove_lite.guestagent.strategies.backup``),
+backup_namespace`` (default ``trove_lite.guestagent.backup``),
 named by ``[<manager>] backup_strategy``; a strategy someone else installs
 under that namespace is picked by configuration alone. A backup is
 restored by the strategy of the name recorded with it.
