@@ -216,8 +216,12 @@ BACKUP = Machine(
                                      states.BACKUP_BUILDING),
         'backup_saving': Transition(frozenset([states.BACKUP_BUILDING]),
                                     states.BACKUP_SAVING),
+        # NOTE(reports): a guest's reports are casts that a conductor's
+        # threads may handle out of order: COMPLETED may come before
+        # BUILDING.
         'backup_done': Transition(
-            frozenset([states.BACKUP_BUILDING, states.BACKUP_SAVING]),
+            frozenset([states.BACKUP_NEW, states.BACKUP_BUILDING,
+                       states.BACKUP_SAVING]),
             states.BACKUP_COMPLETED),
         'backup_failed': Transition(states.BACKUP_RUNNING,
                                     states.BACKUP_FAILED),

@@ -224,11 +224,14 @@ _ACTION_STATUS = {
 }
 
 
-def api_status(task_code, server_status):
+def api_status(task_code, server_status, backing_up=False):
     """The API's ``status`` of an instance (upstream's rules, in order).
 
     :param task_code: ``instances.task_id``.
     :param server_status: the compute server's status, None if it has none.
+    :param backing_up: a backup of the instance is running (NEW, BUILDING
+        or SAVING); the backup's deadline and the conductor's reconcilers
+        end it, so BACKUP never outlasts it.
     """
     current = task(task_code)
     if current.is_error:
@@ -241,6 +244,8 @@ def api_status(task_code, server_status):
         # NOTE(compat): upstream shows ERROR for a server still building;
         # here delete works in BUILD too, and that is a shutdown.
         return 'ERROR' if server_status == SERVER_ERROR else 'SHUTDOWN'
+    if backing_up:
+        return 'BACKUP'
     if server_status in _SHOWN_SERVER_STATUSES:
         return server_status
     return 'UNKNOWN'

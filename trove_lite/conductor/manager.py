@@ -13,6 +13,7 @@ need not poll the database for it.
 """
 
 import datetime
+import json
 import math
 
 from oslo_db import api as oslo_db_api
@@ -25,6 +26,7 @@ from trove_lite.common import rpc
 from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.common import status_events
+from trove_lite.db.repositories import backup_reports
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import progress as progress_repo
 from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
@@ -33,7 +35,7 @@ LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.ConductorAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.2'
+RPC_API_VERSION = '1.3'
 SERVICE_NAME = 'conductor'
 
 _EPOCH = datetime.datetime(1970, 1, 1)
@@ -67,6 +69,11 @@ def _add_fault(*args, **kwargs):
 @_retry_busy
 def _record_progress(*args, **kwargs):
     return progress_repo.record(*args, **kwargs)
+
+
+@_retry_busy
+def _apply_backup_report(function, *args):
+    return function(*args)
 
 
 def _epoch_seconds(naive_utc):
@@ -202,6 +209,86 @@ class Manager:
             return
         if status is not before:
             self._wake_waiters(instance_id)
+        if 'backups' in payload:
+            self._check_backups(db_context, instance_id, payload['backups'],
+                                sent)
+
+    def _check_backups(self, db_context, instance_id, reported, sent):
+        """Fail the instance's BUILDING backups that its agent no longer
+        names as running (it was restarted mid-stream, so nobody will
+        finish them), rather than leave them to their deadline.
+
+        Only backups that started before the heartbeat was sent count: a
+        heartbeat sent before the agent's BUILDING report is no evidence.
+        """
+        if not isinstance(reported, list):
+            return
+        reported = {item for item in reported if isinstance(item, str)}
+        try:
+            moment = _EPOCH + datetime.timedelta(seconds=float(sent))
+        except (TypeError, ValueError, OverflowError):
+            return
+        failed = False
+        for row in backup_reports.started_before(db_context, instance_id,
+                                                 moment):
+            if row.id in reported:
+                continue
+            if _apply_backup_report(
+                    backup_reports.record_failed, db_context, row.id,
+                    'The guest agent stopped taking the backup (it was '
+                    'restarted); take the backup again.',
+                    'Heartbeat of instance %s sent at %s names backups %s; '
+                    'backup %s has been BUILDING since %s.'
+                    % (instance_id, moment, sorted(reported), row.id,
+                       row.task_start_time)):
+                LOG.warning('Backup %s of instance %s failed: its agent no '
+                            'longer runs it', row.id, instance_id)
+                failed = True
+        if failed:
+            self._wake_waiters(instance_id)
+
+    def update_backup(self, context, instance_id, backup_id, fields, sent):
+        """Apply a guest's report on a backup it takes (API 1.3).
+
+        Refused unless sealed by ``instance_id`` and the backup is that
+        instance's; dropped when malformed, or when the backup no longer
+        runs (the report is late, repeated, or the backup was failed by
+        its deadline meanwhile).
+        """
+        if not _proven(context, instance_id, 'backup report'):
+            return
+        db_context = self._db_context()
+        row = backup_reports.get_live(db_context, backup_id)
+        if row is None or row.instance_id != instance_id:
+            LOG.warning('Report on backup %s from instance %s ignored: not '
+                        'a backup of that instance', backup_id, instance_id)
+            return
+        report = _backup_report(fields)
+        if report is None:
+            LOG.warning('Malformed report on backup %s from instance %s '
+                        'ignored', backup_id, instance_id)
+            return
+        state = report.pop('state')
+        if state == 'BUILDING':
+            applied = _apply_backup_report(backup_reports.record_started,
+                                           db_context, backup_id)
+        elif state == 'COMPLETED':
+            applied = _apply_backup_report(
+                backup_reports.record_completed, db_context, backup_id,
+                report['location'], report['checksum'], report['size'],
+                report['backup_type'], report['metadata'])
+        else:
+            applied = _apply_backup_report(
+                backup_reports.record_failed, db_context, backup_id,
+                report['message'] or 'The backup failed.',
+                report['details'] or '')
+        if not applied:
+            LOG.info('Report %s on backup %s ignored: it is no longer '
+                     'running', state, backup_id)
+            return
+        LOG.info('Backup %s of instance %s: %s', backup_id, instance_id,
+                 state)
+        self._wake_waiters(instance_id)
 
     def report_fault(self, context, instance_id, message, details, sent):
         """Store why something a guest was asked to do failed (API 1.1).
@@ -257,6 +344,51 @@ class Manager:
         if not stored:
             LOG.debug('Stale progress of %s %s (%s, sent %s) dropped',
                       resource_kind, resource_id, operation, sent)
+
+
+_BACKUP_STATES = frozenset(['BUILDING', 'COMPLETED', 'FAILED'])
+_BACKUP_TYPES = frozenset(['full', 'incremental'])
+_MAX_METADATA = 4096
+
+
+def _backup_report(fields):
+    """The checked fields of a guest's backup report, or None when it is
+    malformed.
+
+    NOTE(guest): the guest is not trusted: each field is checked for its
+    type and size before it reaches the database.
+    """
+    if not isinstance(fields, dict) or fields.get('state') not in \
+            _BACKUP_STATES:
+        return None
+    report = {'state': fields['state']}
+    try:
+        if report['state'] == 'COMPLETED':
+            location = fields.get('location')
+            checksum = fields.get('checksum')
+            if not isinstance(location, str) or not location or \
+                    len(location) > 1024:
+                return None
+            if not isinstance(checksum, str) or len(checksum) != 32 or \
+                    any(c not in '0123456789abcdef' for c in checksum):
+                return None
+            if fields.get('backup_type') not in _BACKUP_TYPES:
+                return None
+            metadata = fields.get('metadata') or {}
+            if not isinstance(metadata, dict) or \
+                    len(json.dumps(metadata)) > _MAX_METADATA:
+                return None
+            report.update(location=location, checksum=checksum,
+                          size=int(_number(fields.get('size'), 0,
+                                           _MAX_BYTES)),
+                          backup_type=fields['backup_type'],
+                          metadata=metadata)
+        elif report['state'] == 'FAILED':
+            report.update(message=_text(fields.get('message'), 255),
+                          details=_text(fields.get('details'), 65535))
+    except (TypeError, ValueError):
+        return None
+    return report
 
 
 def _number(value, low=0, high=None):

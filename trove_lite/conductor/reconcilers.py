@@ -13,6 +13,10 @@ or cluster whose task is past its deadline (its worker died, or a guest
 never answered) goes to the task's error state with a fault, and the
 operation's ``dbaas.<operation>.error`` notification is sent, since its
 worker will not send the end.
+
+``orphaned_backups`` fails, before their deadline, the running backups
+that nobody can finish any more: their instance was deleted, or its guest
+agent stopped sending heartbeats while it streamed the backup.
 """
 
 import abc
@@ -25,6 +29,7 @@ from trove_lite.common import notifications
 from trove_lite.common import plugins
 from trove_lite.common import service
 from trove_lite.db import models
+from trove_lite.db.repositories import backup_reports
 from trove_lite.db.repositories import resource_locks
 from trove_lite.db import resource_kinds
 
@@ -82,6 +87,25 @@ class ExpireTasks(Reconciler):
             count += 1
             kind.end_operation(context, row, task, message,
                                notifications.CONDUCTOR)
+        return count
+
+
+class OrphanedBackups(Reconciler):
+    """Fail running backups whose guest can no longer report: the
+    instance is gone, or its agent has been silent for longer than
+    ``agent_heartbeat_expiry`` since the backup started.
+    """
+
+    def run(self, context, now=None):
+        count = 0
+        for row, reason in backup_reports.orphaned(
+                context, cfg.CONF.agent_heartbeat_expiry, now):
+            if backup_reports.record_failed(
+                    context, row.id, reason,
+                    'Backup %s was %s since %s; failed by the conductor.'
+                    % (row.id, row.state, row.task_start_time)):
+                LOG.warning('Backup %s: %s', row.id, reason)
+                count += 1
         return count
 
 

@@ -22,6 +22,7 @@ class ConductorAPI(rpc.ServiceClient):
     |    1.0 - Initial version: rpc_ping.
     |    1.1 - heartbeat, report_fault (sent by guest agents).
     |    1.2 - report_progress (sent by guest agents).
+    |    1.3 - update_backup (sent by guest agents).
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -30,7 +31,7 @@ class ConductorAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.2'
+    RPC_API_VERSION = '1.3'
     SERVICE_NAME = 'conductor'
 
     def __init__(self, topic=None, serializer=None, transport=None):
@@ -81,4 +82,24 @@ class ConductorAPI(rpc.ServiceClient):
         rpc.cast(cctxt, context, 'report_progress',
                  resource_kind=resource_kind, resource_id=resource_id,
                  operation=operation, progress=progress, sent=sent)
+        return True
+
+    def update_backup(self, context, instance_id, backup_id, fields, sent):
+        """A guest tells how a backup it takes went (API 1.3).
+
+        :param fields: ``{'state': 'BUILDING'}`` when the stream starts;
+            ``{'state': 'COMPLETED', 'location', 'checksum' (md5 hex of
+            what was stored), 'size' (bytes stored), 'backup_type',
+            'metadata' (the strategy's dict)}``; or ``{'state': 'FAILED',
+            'message' (for the tenant), 'details' (for admins)}``.
+        :param sent: the guest's clock when sending (epoch seconds).
+        :returns: whether it was sent (False while ``[upgrade_levels]
+            conductor`` caps below 1.3: the backup then fails at its
+            deadline, and the agent logs why).
+        """
+        if not self.client.can_send_version('1.3'):
+            return False
+        cctxt = rpc.prepare(self.client, '1.3')
+        rpc.cast(cctxt, context, 'update_backup', instance_id=instance_id,
+                 backup_id=backup_id, fields=fields, sent=sent)
         return True

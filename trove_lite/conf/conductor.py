@@ -3,7 +3,7 @@
 from oslo_config import cfg
 
 conductor_opts = [
-    cfg.ListOpt('reconcilers', default=['expire_tasks'],
+    cfg.ListOpt('reconcilers', default=['expire_tasks', 'orphaned_backups'],
                 help='Reconcilers the conductor runs every '
                      'reconcile_interval seconds: names of entry points in '
                      'namespace trove_lite.conductor.reconcilers.'),

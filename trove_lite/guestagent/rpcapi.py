@@ -11,6 +11,7 @@ caps what is sent, and a method an old agent does not know checks
 ``can_send_version`` and falls back or refuses with a clear error.
 """
 
+from trove_lite.common import exception
 from trove_lite.common import key_storage
 from trove_lite.common import rpc
 from trove_lite.common import sealing
@@ -47,6 +48,7 @@ class GuestAgentAPI:
     |          list_access, grant_access, revoke_access, enable_root,
     |          disable_root, is_root_enabled (all calls, so that errors
     |          reach the tenant).
+    |    1.3 - create_backup (a cast); prepare takes ``restore_info``.
 
     Bump ``RPC_API_VERSION`` (here and in ``service.GuestAgentEndpoint``)
     for every change, add the new version to this history, and send new or
@@ -60,7 +62,7 @@ class GuestAgentAPI:
     """
 
     # NOTE(versions): must equal service.RPC_API_VERSION.
-    RPC_API_VERSION = '1.2'
+    RPC_API_VERSION = '1.3'
     BASE_VERSION = '1.0'
     SERVICE_NAME = 'guestagent'
     # Release names accepted in [upgrade_levels] guestagent.
@@ -87,7 +89,7 @@ class GuestAgentAPI:
         return self._call('rpc_ping', '1.0', CONF.agent_call_low_timeout)
 
     def prepare(self, memory_mb, databases, users, root_password=None,
-                volume_size=None):
+                volume_size=None, restore_info=None):
         """Initialise and start the datastore, then create the initial
         databases and users (a cast: the agent reports progress through
         heartbeats and failure through ``report_fault``).
@@ -95,11 +97,34 @@ class GuestAgentAPI:
         :param databases: ``[{'name', 'character_set'?, 'collate'?}]``.
         :param users: ``[{'name', 'password', 'host'?, 'databases':
             [{'name'}]}]``.
+        :param restore_info: fill the datastore from a chain of backups
+            first (``guestagent.backups.restore``); needs API 1.3.
+        :raises: GuestAPIIncompatible when a restore is asked of an
+            agent older than 1.3 (it would build an empty datastore).
         """
-        cctxt = rpc.prepare(self.client, '1.1')
-        rpc.cast(cctxt, self.context, 'prepare', memory_mb=memory_mb,
-                 databases=databases, users=users,
-                 root_password=root_password, volume_size=volume_size)
+        kwargs = dict(memory_mb=memory_mb, databases=databases, users=users,
+                      root_password=root_password, volume_size=volume_size)
+        if restore_info is not None:
+            self._require('1.3', 'restore a backup')
+            cctxt = rpc.prepare(self.client, '1.3')
+            kwargs['restore_info'] = restore_info
+        else:
+            cctxt = rpc.prepare(self.client, '1.1')
+        rpc.cast(cctxt, self.context, 'prepare', **kwargs)
+
+    def create_backup(self, backup_info):
+        """Take a backup in the background (API 1.3, a cast): the agent
+        reports its start, progress and outcome to the conductor
+        (``update_backup``, ``report_progress``), and names it in every
+        heartbeat while it runs.
+
+        :param backup_info: ``{'id', 'instance_id', 'backup_type',
+            'storage', 'parent'}`` (``guestagent.backups.take_backup``).
+        """
+        self._require('1.3', 'take a backup')
+        cctxt = rpc.prepare(self.client, '1.3')
+        rpc.cast(cctxt, self.context, 'create_backup',
+                 backup_info=backup_info)
 
     def restart(self):
         """Restart the datastore; returns when it is up again."""
@@ -179,6 +204,13 @@ class GuestAgentAPI:
     def is_root_enabled(self):
         return self._call('is_root_enabled', '1.2',
                           CONF.agent_call_low_timeout)
+
+    def _require(self, version, method):
+        if not self.client.can_send_version(version):
+            raise exception.GuestAPIIncompatible(
+                uuid=self.instance_id, method=method,
+                version=self.client.version_cap or 'an older version',
+                needed=version)
 
     def _call(self, method, version, timeout, **kwargs):
         cctxt = rpc.prepare(self.client, version, timeout=timeout)

@@ -23,12 +23,14 @@ import oslo_messaging
 from trove_lite.common import exception
 from trove_lite.common import rpc
 from trove_lite.common import states
+from trove_lite.guestagent import backups
+from trove_lite.guestagent import progress as progress_module
 
 LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.GuestAgentAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.2'
+RPC_API_VERSION = '1.3'
 SERVICE_NAME = 'guestagent'
 PREPARE_FAILED = ('The database server of instance %s could not be set up: '
                   '%s. Delete the instance and create it again; if that '
@@ -62,8 +64,9 @@ class GuestAgentEndpoint:
                               instance_id=self.instance_id)
 
     def prepare(self, context, memory_mb, databases, users,
-                root_password=None, volume_size=None):
-        """Set the datastore up in the background (API 1.1, a cast).
+                root_password=None, volume_size=None, restore_info=None):
+        """Set the datastore up in the background (API 1.1, a cast;
+        ``restore_info`` 1.3: fill it from a chain of backups first).
 
         A second ``prepare`` while one runs is ignored (the control plane
         may repeat a cast it thinks was lost).
@@ -79,7 +82,7 @@ class GuestAgentEndpoint:
             self._prepare_thread = threading.Thread(
                 target=self._prepare, name='prepare-%s' % self.instance_id,
                 args=(manager, memory_mb, databases, users, root_password,
-                      volume_size))
+                      volume_size, restore_info))
             self._prepare_thread.start()
 
     def wait_for_prepare(self, timeout=None):
@@ -180,6 +183,68 @@ class GuestAgentEndpoint:
     def is_root_enabled(self, context):
         return self._manager().is_root_enabled()
 
+    # -- backups (API 1.3) ----------------------------------------------------
+
+    def create_backup(self, context, backup_info):
+        """Take a backup on a thread of its own (a cast).
+
+        The outcome goes to the conductor (``update_backup``): BUILDING
+        once the stream starts, then COMPLETED with where it is stored,
+        its checksum and size, or FAILED with why. A cast for a backup
+        that is already running is ignored (the control plane repeats one
+        it thinks was lost).
+        """
+        manager = self._manager()
+        backup_id = backup_info['id']
+        if self.reporter is not None and \
+                not self.reporter.backup_started(backup_id):
+            LOG.warning('Backup %s of instance %s is already running; '
+                        'ignoring another request', backup_id,
+                        self.instance_id)
+            return
+        thread = threading.Thread(
+            target=self._backup, name='backup-%s' % backup_id,
+            args=(manager, backup_info), daemon=True)
+        thread.start()
+
+    def _backup(self, manager, backup_info):
+        backup_id = backup_info['id']
+        LOG.info('Backup %s of instance %s starts', backup_id,
+                 self.instance_id)
+        try:
+            self._update_backup(backup_id, {'state': 'BUILDING'})
+            try:
+                result = backups.take_backup(
+                    manager, backup_info,
+                    self._progress('backup', backup_id, 'backup'))
+            except Exception as err:
+                LOG.exception('Backup %s of instance %s failed', backup_id,
+                              self.instance_id)
+                self._update_backup(backup_id, {
+                    'state': 'FAILED', 'message': _summary(err),
+                    'details': '%s: %s' % (type(err).__name__, err)})
+                return
+            LOG.info('Backup %s of instance %s is stored at %s (%s bytes)',
+                     backup_id, self.instance_id, result['location'],
+                     result['size'])
+            fields = {'state': 'COMPLETED'}
+            fields.update((key, result[key]) for key in (
+                'location', 'checksum', 'size', 'backup_type', 'metadata'))
+            self._update_backup(backup_id, fields)
+        finally:
+            if self.reporter is not None:
+                self.reporter.backup_ended(backup_id)
+
+    def _update_backup(self, backup_id, fields):
+        if self.reporter is not None:
+            self.reporter.update_backup(backup_id, fields)
+
+    def _progress(self, kind, resource_id, operation):
+        if self.reporter is None:
+            return None
+        return progress_module.ProgressReporter(self.reporter, kind,
+                                                resource_id, operation)
+
     # -- helpers ---------------------------------------------------------------
 
     def _manager(self):
@@ -191,12 +256,18 @@ class GuestAgentEndpoint:
         return self.manager
 
     def _prepare(self, manager, memory_mb, databases, users, root_password,
-                 volume_size):
-        LOG.info('Preparing instance %s', self.instance_id)
+                 volume_size, restore_info=None):
+        LOG.info('Preparing instance %s%s', self.instance_id,
+                 ' from a backup' if restore_info else '')
         try:
+            kwargs = {}
+            if restore_info:
+                kwargs['restore_info'] = restore_info
+                kwargs['progress'] = self._progress(
+                    'instance', self.instance_id, 'restore')
             manager.prepare(memory_mb, databases, users,
                             root_password=root_password,
-                            volume_size=volume_size)
+                            volume_size=volume_size, **kwargs)
         except Exception as err:
             LOG.exception('prepare of instance %s failed', self.instance_id)
             self._prepare_failed(manager, err)
@@ -207,8 +278,7 @@ class GuestAgentEndpoint:
         self._clear_status()
 
     def _prepare_failed(self, manager, err):
-        lines = str(err).strip().splitlines()
-        summary = lines[0].rstrip('.') if lines else type(err).__name__
+        summary = _summary(err)
         try:
             # NOTE(cleanup): a failed create must leave no process behind.
             manager.stop_db()
@@ -228,3 +298,9 @@ class GuestAgentEndpoint:
     def _clear_status(self):
         if self.reporter is not None:
             self.reporter.clear_status()
+
+
+def _summary(err):
+    """The first line of an error's message, for a tenant's fault."""
+    lines = str(err).strip().splitlines()
+    return lines[0].rstrip('.') if lines else type(err).__name__

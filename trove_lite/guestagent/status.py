@@ -57,6 +57,7 @@ class StatusReporter:
         self.on_change = on_change
         self._lock = threading.Lock()
         self._last_sent = None
+        self._backups = set()
 
     def set_status(self, status):
         """Report ``status`` (a ``states.ServiceStatus``) from now on,
@@ -101,7 +102,8 @@ class StatusReporter:
         """The heartbeat's payload as of now."""
         status = self.current_status()
         payload = {'service_status': status.description,
-                   'agent_version': version.VERSION}
+                   'agent_version': version.VERSION,
+                   'backups': self.running_backups()}
         volume = self._volume()
         if volume is not None:
             payload['volume'] = volume
@@ -156,6 +158,46 @@ class StatusReporter:
         except Exception:
             LOG.exception('Cannot report the progress of %s %s (%s)',
                           resource_kind, resource_id, operation)
+            return False
+
+    # -- backups ---------------------------------------------------------------
+    #
+    # NOTE(backups): every heartbeat names the backups this agent is taking,
+    # so that the conductor can fail one the guest said it started and no
+    # longer runs (the agent was restarted mid-stream) at the next beat,
+    # rather than at the backup's deadline an hour later.
+
+    def backup_started(self, backup_id):
+        """Count ``backup_id`` as running; False if it already runs."""
+        with self._lock:
+            if backup_id in self._backups:
+                return False
+            self._backups.add(backup_id)
+            return True
+
+    def backup_ended(self, backup_id):
+        with self._lock:
+            self._backups.discard(backup_id)
+
+    def running_backups(self):
+        """The ids of the backups this agent is taking, sorted."""
+        with self._lock:
+            return sorted(self._backups)
+
+    def update_backup(self, backup_id, fields):
+        """Tell the conductor how a backup went; never raises.
+
+        :param fields: ``{'state': 'BUILDING'|'COMPLETED'|'FAILED', ...}``
+            (see ``conductor.rpcapi.ConductorAPI.update_backup``).
+        :returns: whether it was sent.
+        """
+        try:
+            return self.conductor.update_backup(
+                self.context, self.instance_id, backup_id, fields,
+                time.time())
+        except Exception:
+            LOG.exception('Cannot report backup %s of instance %s',
+                          backup_id, self.instance_id)
             return False
 
     def _volume(self):

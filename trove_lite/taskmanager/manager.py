@@ -25,7 +25,9 @@ from trove_lite.compute import base as compute_base
 from trove_lite.db.repositories import workflows as workflow_repo
 from trove_lite.db import resource_kinds
 from trove_lite.taskmanager.flows import common
+from trove_lite.taskmanager.flows import create_backup
 from trove_lite.taskmanager.flows import create_instance
+from trove_lite.taskmanager.flows import delete_backup
 from trove_lite.taskmanager.flows import delete_instance
 from trove_lite.taskmanager.flows import restart_instance
 from trove_lite.taskmanager import workflows
@@ -34,10 +36,11 @@ LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.TaskManagerAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.5'
+RPC_API_VERSION = '1.6'
 SERVICE_NAME = 'taskmanager'
 
 INSTANCE = resource_kinds.INSTANCE.name
+BACKUP = resource_kinds.BACKUP.name
 # The operations a workflow record names.
 CREATE = 'create'
 DELETE = 'delete'
@@ -146,6 +149,8 @@ class Manager:
             (INSTANCE, CREATE): self._run_create,
             (INSTANCE, DELETE): self._run_delete,
             (INSTANCE, RESTART): self._run_restart,
+            (BACKUP, CREATE): self._run_backup,
+            (BACKUP, DELETE): self._run_delete_backup,
         })
 
     def _get_driver(self):
@@ -172,6 +177,14 @@ class Manager:
 
     def _run_restart(self, job, stop_event):
         return restart_instance.run_job(job, stop_event, self._get_driver())
+
+    @staticmethod
+    def _run_backup(job, stop_event):
+        return create_backup.run_job(job, stop_event)
+
+    @staticmethod
+    def _run_delete_backup(job, stop_event):
+        return delete_backup.run_job(job, stop_event)
 
     def _start(self, context, operation, instance_id, workflow_id,
                holder=None, arguments=None, notification=None):
@@ -228,6 +241,25 @@ class Manager:
                     holder=holder or common.row_holder(
                         context, instance_id, states.REBOOTING),
                     notification=notification)
+
+    def create_backup(self, context, backup_id, workflow_id):
+        """Take the backup the API created in NEW (API 1.6): run its
+        recorded workflow.
+        """
+        LOG.info('create_backup %s received', backup_id)
+        self._run_recorded('create_backup', backup_id, workflow_id)
+
+    def delete_backup(self, context, backup_id, workflow_id):
+        """Delete a backup (and its children) the API set DELETING
+        (API 1.6): run its recorded workflow.
+        """
+        LOG.info('delete_backup %s received', backup_id)
+        self._run_recorded('delete_backup', backup_id, workflow_id)
+
+    def _run_recorded(self, operation, resource_id, workflow_id):
+        if not self.engine.run(workflow_id):
+            LOG.info('%s of %s: workflow %s is already running or done',
+                     operation, resource_id, workflow_id)
 
     def status_changed(self, context, instance_id):
         """A conductor stored a report that changed the status of

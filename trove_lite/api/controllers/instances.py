@@ -34,6 +34,7 @@ from trove_lite.common import utils
 from trove_lite.conf import datastores as datastores_conf
 from trove_lite.db import api as db_api
 from trove_lite.db import models
+from trove_lite.db.repositories import backup_reports
 from trove_lite.db.repositories import instance_listing
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.db.repositories import quotas as quota_repo
@@ -68,7 +69,8 @@ def facts_of_page(entries):
             datastore_name=version.datastore_name if version else None,
             service_status=status, status_updated=entry.status_updated,
             heartbeat=entry.heartbeat, fault=entry.fault,
-            addresses=instance_repo.addresses_of(row)))
+            addresses=instance_repo.addresses_of(row),
+            backing_up=entry.backing_up))
     return facts
 
 
@@ -273,6 +275,12 @@ class InstanceController:
         holder = resource_locks.new_holder(role=resource_locks.API_ROLE)
         carried = notice.hand_off()
         with db_api.writer.using(ctx):
+            if operation != 'delete' and backup_reports.running(
+                    ctx, instance_id):
+                # NOTE(compat): upstream's action gate: no action while a
+                # backup runs (a delete still takes the instance over; the
+                # backup then fails).
+                raise exception.InstanceNotAvailable(task='BACKUP')
             instance_repo.start(ctx, instance_id, operation, holder)
             workflow_id = workflow_repo.record(
                 ctx, INSTANCE, instance_id, operation, holder=holder,

@@ -15,7 +15,7 @@ from trove_lite.common import states
 InstanceFacts = collections.namedtuple(
     'InstanceFacts',
     'row version datastore_name service_status status_updated heartbeat '
-    'fault addresses')
+    'fault addresses backing_up', defaults=(False,))
 
 
 def _addresses(facts):
@@ -36,7 +36,8 @@ def instance(req, facts, is_admin):
     view = {
         'id': row.id,
         'name': row.name,
-        'status': states.api_status(row.task_id, row.server_status),
+        'status': states.api_status(row.task_id, row.server_status,
+                                    facts.backing_up),
         'operating_status': states.operating_status(
             row.task_id, row.server_status, facts.service_status),
         'links': common.links(req, 'instances', row.id),

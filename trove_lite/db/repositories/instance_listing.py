@@ -23,13 +23,17 @@ from trove_lite.common import exception
 from trove_lite.common import states
 from trove_lite.db import api as db_api
 from trove_lite.db import models
+from trove_lite.db.repositories import backup_reports
 from trove_lite.db.repositories import instances as instance_repo
 
 
 class Listed(collections.namedtuple(
         'Listed',
-        'instance status_id status_updated heartbeat version fault')):
-    """An instance row and what its views need besides the row."""
+        'instance status_id status_updated heartbeat version fault '
+        'backing_up', defaults=(False,))):
+    """An instance row and what its views need besides the row
+    (``backing_up``: a backup of it is running).
+    """
 
     __slots__ = ()
 
@@ -177,6 +181,10 @@ def _entries(context, statement, params):
                  if may_have_fault(row) else None)
         entries.append(Listed(row, status_id, status_updated, beat, version,
                               fault))
+    backing_up = backup_reports.running_instance_ids(context, seen)
+    if backing_up:
+        entries = [entry._replace(backing_up=entry.id in backing_up)
+                   for entry in entries]
     entries.sort(key=_instance_id)
     return entries
 

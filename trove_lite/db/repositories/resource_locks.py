@@ -314,6 +314,30 @@ def force(context, kind, resource_id, event):
 
 
 @db_api.writer
+def apply_report(context, kind, resource_id, event, values=None,
+                 release=True):
+    """Apply ``event`` as reported by whoever does the work (a guest
+    agent taking a backup), whoever holds the lock.
+
+    The flow holding the lock only waits for such a report; the report
+    decides. It counts only while the row is in one of the event's
+    sources, so a late or repeated report changes nothing.
+
+    :param values: other columns to set with it (what was reported).
+    :param release: release the lock (the operation ended).
+    :returns: whether it was applied.
+    """
+    transition = kind.machine.transition(event)
+    update = kind.task_values(transition.target, models.utcnow())
+    update.update(values or {})
+    if release:
+        update['lock_holder'] = None
+    return kind.rows(context.session).filter(
+        kind.model.id == resource_id, _in_sources(kind, transition),
+    ).update(update, synchronize_session=False) == 1
+
+
+@db_api.writer
 def _end_in_error(context, kind, resource_id, task, message, details,
                   *conditions):
     """Move a row still in ``task`` (and ``conditions``) to ``task``'s

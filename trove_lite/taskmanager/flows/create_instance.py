@@ -15,6 +15,7 @@
     SaveServer                server id, addresses, server status
     WaitForAgent              until the agent answers a ping (fails at
                               once when the server no longer runs it)
+    LoadRestoreInfo           the backup chain to restore from, if any
     Prepare                   guest: set the datastore up (cast)
     WaitForHealthy            until the guest reports healthy
     FinishBuild               BUILDING -> NONE, lock released
@@ -43,6 +44,7 @@ from trove_lite.broker import base as broker_base
 from trove_lite.common import states
 from trove_lite.db.repositories import instances
 from trove_lite.taskmanager.flows import common
+from trove_lite.taskmanager.tasks import backups as backup_tasks
 from trove_lite.taskmanager.tasks import broker as broker_tasks
 from trove_lite.taskmanager.tasks import compute
 from trove_lite.taskmanager.tasks import guest
@@ -75,6 +77,7 @@ def get_flow(driver, broker, reset=False):
              compute.CreateServer(driver),
              instance_tasks.SaveServer(),
              guest.WaitForAgent(driver),
+             backup_tasks.LoadRestoreInfo(),
              guest.Prepare(),
              guest.WaitForHealthy(),
              instance_tasks.FinishBuild())
@@ -103,6 +106,7 @@ def get_resume_flow(driver):
              instance_tasks.LoadBuildInfo(driver),
              compute.AdoptServer(driver),
              guest.WaitForAgent(driver),
+             backup_tasks.LoadRestoreInfo(),
              guest.Prepare(),
              guest.WaitForHealthy(),
              instance_tasks.FinishBuild())
@@ -113,7 +117,8 @@ def run_job(job, driver, broker, stop_event=None):
     """Build (or go on building) the instance of a recorded workflow.
 
     :param job: the ``workflows.Job``; its arguments are the create's
-        ``databases``, ``users`` and ``root_password``.
+        ``databases``, ``users`` and ``root_password``, and ``backup_id``
+        (with ``auth_token`` for Swift behind Keystone) for a restore.
     :returns: as ``run``.
     """
     context = job.context
@@ -140,6 +145,8 @@ def run_job(job, driver, broker, stop_event=None):
              'holder': holder, 'databases': arguments.get('databases'),
              'users': arguments.get('users'),
              'root_password': arguments.get('root_password'),
+             'backup_id': arguments.get('backup_id'),
+             'auth_token': arguments.get('auth_token'),
              'stop_event': stop_event, 'notice': notice}
     return common.run_flow(flow, store, 'Create', instance_id, job=job)
 

@@ -167,12 +167,12 @@ class WaitForAgent(task.Task):
 
 
 def send_prepare(context, instance_id, instance, flavor, databases, users,
-                 root_password):
+                 root_password, restore_info=None):
     """Cast ``prepare`` to the instance's guest."""
     guest_api(context, instance_id).prepare(
         memory_mb=flavor.ram, databases=databases or [],
         users=users or [], root_password=root_password,
-        volume_size=instance.volume_size)
+        volume_size=instance.volume_size, restore_info=restore_info)
 
 
 class Prepare(task.Task):
@@ -181,11 +181,11 @@ class Prepare(task.Task):
     """
 
     def execute(self, context, instance_id, instance, flavor, databases,
-                users, root_password, agent_state=READY):
+                users, root_password, agent_state=READY, restore_info=None):
         if agent_state != READY:
             return
         send_prepare(context, instance_id, instance, flavor, databases,
-                     users, root_password)
+                     users, root_password, restore_info)
 
 
 class WaitForHealthy(task.Task):
@@ -218,7 +218,7 @@ class WaitForHealthy(task.Task):
 
     def execute(self, context, instance_id, holder, stop_event=None,
                 instance=None, flavor=None, databases=None, users=None,
-                root_password=None):
+                root_password=None, restore_info=None):
         resend = None
         if flavor is not None and instance is not None:
             # NOTE(messages): a create's prepare is a cast; if it was lost
@@ -227,7 +227,7 @@ class WaitForHealthy(task.Task):
             # sending it again is safe.
             resend = functools.partial(
                 send_prepare, context, instance_id, instance, flavor,
-                databases, users, root_password)
+                databases, users, root_password, restore_info)
         with status_events.watching(instance_id) as changed:
             return self._wait(context, instance_id, holder, stop_event,
                               changed, resend)
