@@ -62,3 +62,12 @@ def add_backup(context, instance_id):
     context.session.add(backup)
     context.session.flush()
     return backup.id
+
+
+@db_api.writer
+def update_rows(context, model, match, **values):
+    """Set ``values`` on the rows of ``model`` matching ``match`` (a
+    dict), as a test arranges a state no API call reaches quickly.
+    """
+    return context.session.query(model).filter_by(**match).update(
+        values, synchronize_session=False)

@@ -24,6 +24,17 @@ def test_api_status(task, server, expected):
     assert states.api_status(task.code, server) == expected
 
 
+def test_a_running_backup_shows_backup_unless_a_task_says_more():
+    assert states.api_status(states.NONE.code, 'ACTIVE', True) == 'BACKUP'
+    assert states.api_status(states.NONE.code, 'ACTIVE', False) == 'ACTIVE'
+    assert states.api_status(states.REBOOTING.code, 'ACTIVE',
+                             True) == 'REBOOT'
+    assert states.api_status(states.DELETING.code, 'ACTIVE',
+                             True) == 'SHUTDOWN'
+    assert states.api_status(states.REBOOTING_ERROR.code, 'ACTIVE',
+                             True) == 'ERROR'
+
+
 def test_operating_status_only_when_idle_and_running():
     assert states.operating_status(states.NONE.code, 'ACTIVE',
                                    states.SVC_HEALTHY) == 'HEALTHY'

@@ -22,8 +22,11 @@ from trove_lite.conductor import manager
 from trove_lite.conductor import rpcapi
 from trove_lite.db import api as db_api
 from trove_lite.db import models
+from trove_lite.db.repositories import backup_reports
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import progress
+from trove_lite.db.repositories import resource_locks
+from trove_lite.db import resource_kinds
 from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
 
 
@@ -388,3 +391,90 @@ def test_the_longest_version_refused_fits_the_fault(ctx, instance):
     manager.refuse_wrong_version(_from(instance.id), 'heartbeat',
                                  '999999999.999999999.999999999', '1.2')
     assert len(instances.get_fault(ctx, instance.id).message) <= 255
+
+
+# -- backups (API 1.3) ----------------------------------------------------------
+
+@pytest.fixture
+def backup_id(ctx, instance):
+    return db_utils.add_backup(ctx, instance.id)
+
+
+def _backup(ctx, backup_id):
+    return backup_reports.get_live(ctx, backup_id)
+
+
+COMPLETED = {'state': 'COMPLETED', 'location': '/backups/b.zst',
+             'checksum': '0123456789abcdef0123456789abcdef',
+             'size': 2 * 1024 ** 3, 'backup_type': 'full',
+             'metadata': {'strategy': 'fake'}}
+
+
+def test_a_backup_report_is_applied_and_wakes_waiters(ctx, mgr, instance,
+                                                      backup_id):
+    with status_events.watching(instance.id) as changed:
+        mgr.update_backup(_from(instance.id), instance.id, backup_id,
+                          {'state': 'BUILDING'}, 1.0)
+        assert changed.is_set()
+        assert _backup(ctx, backup_id).state == 'BUILDING'
+        mgr.update_backup(_from(instance.id), instance.id, backup_id,
+                          COMPLETED, 2.0)
+    row = _backup(ctx, backup_id)
+    assert (row.state, row.location, row.size) == (
+        'COMPLETED', '/backups/b.zst', 2.0)
+
+
+def test_a_failed_backup_keeps_the_guests_reason(ctx, mgr, instance,
+                                                 backup_id):
+    mgr.update_backup(_from(instance.id), instance.id, backup_id,
+                      {'state': 'FAILED', 'message': 'Swift is down',
+                       'details': 'ConnectionRefused'}, 1.0)
+    assert _backup(ctx, backup_id).state == 'FAILED'
+    fault = resource_locks.get_fault(ctx, resource_kinds.BACKUP, backup_id)
+    assert fault.message == 'Swift is down'
+
+
+@pytest.mark.parametrize('sealer, about', [('other', 'instance'),
+                                           ('instance', 'other')])
+def test_a_backup_report_of_another_instance_is_refused(
+        ctx, mgr, instance, backup_id, sealer, about):
+    other = instances.create(ctx, {'name': 'o', 'tenant_id': 'p'})
+    ids = {'instance': instance.id, 'other': other.id}
+    mgr.update_backup(_from(ids[sealer]), ids[about], backup_id, COMPLETED,
+                      1.0)
+    assert _backup(ctx, backup_id).state == 'NEW'
+
+
+@pytest.mark.parametrize('fields', [
+    None, {}, {'state': 'SAVING'}, dict(COMPLETED, checksum='xyz'),
+    dict(COMPLETED, location=''), dict(COMPLETED, size=-1),
+    dict(COMPLETED, size='big'), dict(COMPLETED, backup_type='diff'),
+    dict(COMPLETED, metadata={'x': 'y' * 5000}),
+    dict(COMPLETED, metadata=[1]),
+    {'state': 'FAILED', 'message': 7}])
+def test_malformed_backup_reports_are_dropped(ctx, mgr, instance, backup_id,
+                                              fields):
+    mgr.update_backup(_from(instance.id), instance.id, backup_id, fields,
+                      1.0)
+    assert _backup(ctx, backup_id).state == 'NEW'
+
+
+def test_a_heartbeat_fails_a_started_backup_its_agent_no_longer_runs(
+        ctx, mgr, instance, backup_id):
+    mgr.update_backup(_from(instance.id), instance.id, backup_id,
+                      {'state': 'BUILDING'}, 1.0)
+    started = _backup(ctx, backup_id).task_start_time
+    before = (started - datetime.datetime(1970, 1, 1)).total_seconds()
+    # Sent before the backup started: no evidence either way.
+    mgr.heartbeat(_from(instance.id), instance.id,
+                  _payload(backups=[]), before - 5)
+    # Names it: still running.
+    mgr.heartbeat(_from(instance.id), instance.id,
+                  _payload(backups=[backup_id]), before + 5)
+    assert _backup(ctx, backup_id).state == 'BUILDING'
+    # An agent restarted mid-stream names none.
+    mgr.heartbeat(_from(instance.id), instance.id,
+                  _payload(backups=[]), before + 10)
+    assert _backup(ctx, backup_id).state == 'FAILED'
+    fault = resource_locks.get_fault(ctx, resource_kinds.BACKUP, backup_id)
+    assert 'stopped taking the backup' in fault.message

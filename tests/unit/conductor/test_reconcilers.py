@@ -3,13 +3,17 @@
 import datetime
 import threading
 
+from tests.unit import db_utils
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import notifications  # noqa: F401
 from trove_lite.common import states
 from trove_lite.conductor import reconcilers
 from trove_lite.db import models
+from trove_lite.db.repositories import backup_reports
 from trove_lite.db.repositories import instances
+from trove_lite.db.repositories import resource_locks
+from trove_lite.db import resource_kinds
 
 
 def _past(seconds=1):
@@ -60,10 +64,26 @@ def test_expire_a_stuck_delete(ctx, override):
         ctx, row.id).message
 
 
+def test_orphaned_backups_are_failed_with_the_reason(ctx):
+    instance = instances.create(ctx, {'name': 'db', 'tenant_id': 'p'})
+    backup_id = db_utils.add_backup(ctx, instance.id)
+    backup_reports.record_started(ctx, backup_id)
+    assert reconcilers.OrphanedBackups().run(ctx) == 0
+    instances.mark_deleted(ctx, instance.id)
+    assert reconcilers.OrphanedBackups().run(ctx) == 1
+    row = resource_locks.get(ctx, resource_kinds.BACKUP, backup_id)
+    assert row.state == states.BACKUP_FAILED.code
+    fault = resource_locks.get_fault(ctx, resource_kinds.BACKUP, backup_id)
+    assert 'was deleted while the backup ran' in fault.message
+    assert reconcilers.OrphanedBackups().run(ctx) == 0
+
+
 def test_load_by_name():
-    [(name, obj)] = reconcilers.load()
+    [(name, obj), (second, watch)] = reconcilers.load()
     assert name == 'expire_tasks'
     assert isinstance(obj, reconcilers.ExpireTasks)
+    assert second == 'orphaned_backups'
+    assert isinstance(watch, reconcilers.OrphanedBackups)
     assert reconcilers.load(['no_such_one']) == []
 
 
