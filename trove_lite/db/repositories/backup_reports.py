@@ -105,9 +105,9 @@ def orphaned(context, heartbeat_expiry, now=None):
     reason)]``.
 
     - the instance is deleted or unknown;
-    - the backup is BUILDING (the guest said it started) and the
-      instance's last heartbeat is older than ``heartbeat_expiry``
-      seconds (the agent died or hangs).
+    - the instance's last heartbeat is older than ``heartbeat_expiry``
+      seconds, and so is the backup (the agent died or hangs: it will
+      neither start a NEW backup nor finish a BUILDING one).
     """
     now = now or models.utcnow()
     session = context.session
@@ -131,8 +131,6 @@ def orphaned(context, heartbeat_expiry, now=None):
         if row.instance_id not in live:
             found.append((row, 'The instance %s was deleted while the '
                                'backup ran.' % row.instance_id))
-            continue
-        if row.state != states.BACKUP_BUILDING.code:
             continue
         beat = beats.get(row.instance_id)
         started = row.task_start_time or row.created

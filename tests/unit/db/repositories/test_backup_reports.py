@@ -94,7 +94,8 @@ def test_orphaned_finds_deleted_instances_and_silent_guests(ctx):
     of_gone = _backup(ctx, gone.id)
     of_silent = _backup(ctx, silent.id)
     of_beating = _backup(ctx, beating.id)
-    waiting_guest = _backup(ctx, silent.id)  # NEW: never confirmed
+    # NEW, just asked: the guest may still confirm it.
+    waiting_guest = _backup(ctx, silent.id)
     for backup_id in (of_silent, of_beating):
         backup_reports.record_started(ctx, backup_id)
     old = now - datetime.timedelta(seconds=300)
@@ -115,6 +116,12 @@ def test_orphaned_finds_deleted_instances_and_silent_guests(ctx):
     assert 'was deleted' in found[of_gone]
     assert 'stopped reporting' in found[of_silent]
     assert waiting_guest not in found
+    # A NEW backup the silent guest never confirmed is failed too, once
+    # it is as old as the silence allows.
+    db_utils.update_rows(ctx, models.Backup, {'id': waiting_guest},
+                         created=old, task_start_time=old)
+    found = dict(backup_reports.orphaned(ctx, 90, now))
+    assert {row.id for row in found} == {of_gone, of_silent, waiting_guest}
 
 
 def test_a_delete_hands_over_every_backup_it_holds(ctx):
