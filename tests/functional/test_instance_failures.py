@@ -627,3 +627,40 @@ def test_bad_create_requests_create_nothing(cloud):
     after = sorted(os.listdir(cloud.instances_path)) if \
         cloud.instances_path.exists() else []
     assert after == before
+
+
+# -- backups: the guest agent dies while it streams one ----------------------
+
+def test_a_guest_killed_during_a_backup_fails_the_backup(infra_url):
+    """kill -9 of the instance's agent right after the backup was asked:
+    whether the agent had confirmed the start or not, the conductor fails
+    the backup once the agent's heartbeats expire, with the reason, long
+    before the backup's own deadline; the instance does not stay BACKUP.
+    """
+    with running(ControlPlane(infra_url, 'bkill', default={
+            'agent_heartbeat_expiry': 6})) as plane:
+        tenant = plane.api(uuid.uuid4().hex)
+        instance_id = tenant.created()
+        tenant.wait(instance_id, 'ACTIVE')
+        agents = processes_naming('trove-lite-guestagent.*%s' % instance_id)
+        assert agents, plane.logs()
+        resp = requests.post(tenant.endpoint + '/backups', json={
+            'backup': {'name': 'doomed', 'instance': instance_id}},
+            timeout=30)
+        assert resp.status_code == 202, resp.text
+        backup_id = resp.json()['backup']['id']
+        for pid in agents:
+            os.kill(int(pid), signal.SIGKILL)
+
+        def backup():
+            found = requests.get('%s/backups/%s' % (tenant.endpoint,
+                                                    backup_id), timeout=10)
+            assert found.status_code == 200, found.text
+            return found.json()['backup']
+        assert waiting.wait_for(lambda: backup()['status'] == 'FAILED',
+                                timeout=90, interval=0.5), plane.logs()
+        failed = backup()
+        assert 'guest agent' in failed['fault']['message'], failed
+        assert tenant.shown(instance_id)['status'] != 'BACKUP'
+        assert tenant.delete(instance_id).status_code == 202
+        tenant.wait_gone(instance_id)
