@@ -190,7 +190,8 @@ class HashingReader:
             self.size += len(data)
             if self._on_read is not None:
                 self._on_read(self.size)
-        elif size != 0:
+        if not data and size != 0 or size is None or size < 0:
+            # An empty read, or one of everything, reached the end.
             self.eof = True
         return data
 
