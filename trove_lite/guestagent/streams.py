@@ -224,7 +224,7 @@ class _Pump(threading.Thread):
         target, args = self._target_call
         try:
             target(*args)
-        except BaseException as err:  # noqa: B902 - reported by the owner
+        except BaseException as err:
             self.error = err
 
 
@@ -372,7 +372,7 @@ def verified_stream(stored, compressor, checksum, size, backup_id='',
     failed = None
     try:
         yield tool.stdout
-    except BaseException as err:  # noqa: B902 - raised again below
+    except BaseException as err:
         failed = err
     # NOTE(pipes): our read end goes first: a consumer that stopped early
     # leaves the decompressor blocked on a full pipe otherwise.
