@@ -1,12 +1,18 @@
 """Fakes for guest agent tests: a conductor that records what guests say,
-and a datastore manager that does what it is told."""
+a datastore manager that does what it is told, and a backup strategy
+whose datastore is a file."""
 
+import os
+import subprocess
+import tempfile
 import threading
 
 import oslo_messaging
 
 from trove_lite.common import states
 from trove_lite.guestagent.datastores import base
+from trove_lite.guestagent.strategies.backup import base as strategy_base
+from trove_lite.guestagent import streams
 
 
 class FakeConductor:
@@ -77,7 +83,7 @@ class FakeManager(base.DatastoreManager):
         self.volume = {'total': 2.0, 'used': 0.5, 'free': 1.5}
 
     def prepare(self, memory_mb, databases, users, root_password=None,
-                volume_size=None):
+                volume_size=None, restore_info=None):
         self.calls.append(('prepare', memory_mb, databases, users,
                            root_password, volume_size))
         self.release.wait(30)
@@ -103,3 +109,71 @@ class FakeManager(base.DatastoreManager):
 
     def filesystem_stats(self):
         return dict(self.volume)
+
+
+class FileStrategy(strategy_base.BackupStrategy):
+    """A backup strategy whose datastore is the bytes of ``payload``,
+    streamed by a real process (``sh``) that exits with ``exit_code``
+    after writing ``stderr`` to its stderr.
+
+    ``restore`` reads each stream of the chain into ``restored`` (and
+    its metadata into ``restored_metadata``); ``fail_restore`` makes it
+    raise after reading. ``streams`` keeps the tools it ran.
+    """
+
+    name = 'file'
+    incremental = True
+
+    def __init__(self, manager, payload=b'', exit_code=0, stderr='',
+                 restore_stage=strategy_base.RESTORE_FILES):
+        super().__init__(manager)
+        self.payload = payload
+        self.exit_code = exit_code
+        self.stderr = stderr
+        self.restore_stage = restore_stage
+        self.parents = []
+        self.tools = []
+        self.restored = []
+        self.restored_metadata = []
+        self.fail_restore = None
+
+    def backup(self, parent_metadata=None):
+        self.parents.append(parent_metadata)
+        fd, path = tempfile.mkstemp()
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(self.payload)
+        script = 'cat "$1"; rm -f "$1"; printf "%s" >&2; exit %d' % (
+            self.stderr, self.exit_code)
+        tool = streams.Tool(['sh', '-c', script, 'sh', path], 'file-dump',
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, bufsize=0)
+        self.tools.append(tool)
+        return _FileStream(tool, len(self.payload))
+
+    def restore(self, chain):
+        for open_stream, metadata in chain:
+            with open_stream() as raw:
+                self.restored.append(raw.readall())
+            self.restored_metadata.append(metadata)
+        if self.fail_restore is not None:
+            raise self.fail_restore
+
+
+class _FileStream(strategy_base.BackupStream):
+    def __init__(self, tool, size):
+        self._tool = tool
+        self._size = size
+
+    @property
+    def reader(self):
+        return self._tool.stdout
+
+    def finish(self):
+        try:
+            self._tool.check()
+        finally:
+            self._tool.close()
+        return {'to_lsn': str(self._size)}
+
+    def abort(self):
+        self._tool.close()

@@ -9,6 +9,9 @@ under its instance directory:
 * ``prepared.json`` records a finished ``prepare`` (and the volume size it
   was given), so that an agent restarted later knows the instance is set
   up and how big its volume is;
+* ``restored.json`` records that the data came from a finished restore
+  of backups, so that a repeated ``prepare`` keeps it (and one after a
+  failed restore starts again from empty data);
 * ``overrides.json``, when present, holds configuration overrides (what
   configuration groups will feed) that the datastore's configuration
   applies over its defaults and flavor-derived values.
@@ -30,8 +33,10 @@ from oslo_config import cfg
 from trove_lite.common import exception
 from trove_lite.common import plugins
 from trove_lite.conf import datastores as datastores_conf
+from trove_lite.guestagent import backups
 
 PREPARED_FILE = 'prepared.json'
+RESTORED_FILE = 'restored.json'
 OVERRIDES_FILE = 'overrides.json'
 GB = 1024 ** 3
 
@@ -60,11 +65,13 @@ class DatastoreManager(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def prepare(self, memory_mb, databases, users, root_password=None,
-                volume_size=None):
+                volume_size=None, restore_info=None):
         """Initialise the data, start the server, create databases and users.
 
         Safe to repeat: data that is already initialised is kept, and
-        databases and users that exist are left alone.
+        databases and users that exist are left alone. Data of a restore
+        counts as initialised only once the restore finished: a repeat
+        after a failed one restores again from scratch.
 
         :param memory_mb: the flavor's RAM; sizes the server's caches.
         :param databases: ``[{'name', 'character_set'?, 'collate'?}]``.
@@ -74,9 +81,13 @@ class DatastoreManager(metaclass=abc.ABCMeta):
             stays local-only when None.
         :param volume_size: the volume's size in GB (what usage is reported
             against).
+        :param restore_info: ``{'chain': [...]}`` (``guestagent/
+            backups.py``) to fill the new instance from backups instead of
+            empty data; None for empty data.
         :raises: exception.BadValue for an invalid name; exception.GuestError
             when the server cannot be initialised or started (the message
-            includes the tail of its log).
+            includes the tail of its log); what ``backups.restore`` raises
+            (exception.BackupChecksumMismatch for a damaged backup).
         """
 
     @abc.abstractmethod
@@ -279,21 +290,16 @@ class DatastoreManager(metaclass=abc.ABCMeta):
             getattr(options, namespace_option), name,
             option='[%s] %s' % (manager, strategy_option), args=(self,))
 
-    def create_backup(self, backup_info):
-        """Write a backup of the datastore as ``backup_info`` says.
+    def create_backup(self, backup_info, progress=None):
+        """Stream a backup of the datastore into storage
+        (``backups.take_backup``, which documents the arguments).
 
-        :raises: exception.DatastoreOperationNotSupported (see
-            ``strategy``).
+        :returns: ``{'location', 'checksum', 'size', 'backup_type',
+            'metadata'}``.
+        :raises: exception.DatastoreOperationNotSupported when no strategy
+            is configured; what ``backups.take_backup`` raises.
         """
-        return self.strategy(BACKUP).execute(backup_info)
-
-    def restore_backup(self, backup_info):
-        """Fill the (stopped, empty) volume from a backup.
-
-        :raises: exception.DatastoreOperationNotSupported (see
-            ``strategy``).
-        """
-        return self.strategy(RESTORE).execute(backup_info)
+        return backups.take_backup(self, backup_info, progress)
 
     def replication(self):
         """The replication strategy, which sets this instance up as a
@@ -320,6 +326,19 @@ class DatastoreManager(metaclass=abc.ABCMeta):
                 return json.load(handle)
         except (OSError, ValueError):
             return None
+
+    def restored(self):
+        """Whether a restore into this instance's data finished."""
+        return os.path.exists(self.path(RESTORED_FILE))
+
+    def mark_restored(self):
+        """Record that the data is a finished restore (a repeated
+        ``prepare`` keeps it).
+        """
+        target = self.path(RESTORED_FILE)
+        with open(target + '.tmp', 'w') as handle:
+            json.dump({'restored': True}, handle)
+        os.replace(target + '.tmp', target)
 
     def mark_prepared(self, volume_size):
         """Record a finished ``prepare`` (atomically)."""

@@ -88,7 +88,7 @@ class Manager(base.DatastoreManager):
         self.root_password = None
 
     def prepare(self, memory_mb, databases, users, root_password=None,
-                volume_size=None):
+                volume_size=None, restore_info=None):
         with self._lock:
             for database in databases or []:
                 self.databases[database['name']] = dict(database)

@@ -32,8 +32,10 @@ from oslo_log import log as logging
 
 from trove_lite.common import exception
 from trove_lite.common import states
+from trove_lite.guestagent import backups
 from trove_lite.guestagent.datastores import base
 from trove_lite.guestagent.datastores import process
+from trove_lite.guestagent.strategies.backup import base as strategy_base
 
 LOG = logging.getLogger(__name__)
 
@@ -235,7 +237,7 @@ class ServerManager(base.DatastoreManager):
     # -- the template --------------------------------------------------------
 
     def prepare(self, memory_mb, databases, users, root_password=None,
-                volume_size=None):
+                volume_size=None, restore_info=None):
         self._prepare_step(VALIDATE)
         databases, users = self._validate_prepare(databases, users,
                                                   root_password)
@@ -247,7 +249,10 @@ class ServerManager(base.DatastoreManager):
             self._make_dirs(run_as)
             self._prepare_step(CONFIGURATION)
             self._write_config(memory_mb, run_as)
-            if not self._initialised():
+            replay = None
+            if restore_info and not self.restored():
+                replay = self._restore_files(restore_info, run_as)
+            elif not self._initialised():
                 self._prepare_step(INITIALISE)
                 LOG.info('Initialising the data of instance %s',
                          self.info.guest_id)
@@ -255,12 +260,55 @@ class ServerManager(base.DatastoreManager):
                 self._initialise(run_as)
             self._prepare_step(START)
             self.start_db()
+            if replay is not None:
+                LOG.info('Replaying the backups into instance %s',
+                         self.info.guest_id)
+                backups.restore(self, restore_info, strategy=replay)
+                self.mark_restored()
             self._prepare_step(TENANT_OBJECTS)
             self._create_tenant_objects(databases, users, root_password)
             self._prepare_step(REPORT)
             self.mark_prepared(volume_size)
         LOG.info('Instance %s prepared: %s on %s:%s', self.info.guest_id,
                  self.SERVER_NAME, self.info.bind_host, self.port)
+
+    def _restore_files(self, restore_info, run_as):
+        """The INITIALISE step of a restore: the data of an unfinished
+        restore (a repeated ``prepare``) is thrown away; then a
+        RESTORE_FILES strategy restores into the empty volume, and a
+        RESTORE_REPLAY one gets fresh data to replay into once started.
+
+        :returns: the RESTORE_REPLAY strategy still to run, or None.
+        """
+        strategy = backups.restore_strategy(self, restore_info.get('chain'))
+        # NOTE(restore): a server started by an earlier, failed prepare
+        # must not run on the files removed here.
+        self.stop_db()
+        self._prepare_step(INITIALISE)
+        process.empty_directory(self.volume.path)
+        if strategy.restore_stage != strategy_base.RESTORE_FILES:
+            LOG.info('Initialising the data of instance %s for a replay',
+                     self.info.guest_id)
+            self._initialise(run_as)
+            return strategy
+        LOG.info('Restoring the data of instance %s from backups',
+                 self.info.guest_id)
+        backups.restore(self, restore_info, strategy=strategy)
+        self._own_volume(run_as)
+        self.mark_restored()
+        return None
+
+    def _own_volume(self, run_as):
+        """Give everything in the volume to the server's user (files
+        restored by the agent, as root, are root's).
+        """
+        if run_as is None:
+            return
+        for root, dirs, files in os.walk(self.volume.path):
+            for name in dirs + files:
+                os.lchown(os.path.join(root, name), run_as.pw_uid,
+                          run_as.pw_gid)
+        os.chown(self.volume.path, run_as.pw_uid, run_as.pw_gid)
 
     def _prepare_step(self, step):
         """Called as ``prepare`` enters each of ``PREPARE_STEPS`` (the

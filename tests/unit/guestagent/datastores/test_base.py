@@ -94,8 +94,7 @@ def test_unreadable_overrides_are_a_guest_error(tmp_path, text):
 
 
 @pytest.mark.parametrize('hook, args', [
-    ('create_backup', ({'id': 'b'},)), ('restore_backup', ({'id': 'b'},)),
-    ('replication', ())])
+    ('create_backup', ({'id': 'b'},)), ('replication', ())])
 def test_hooks_refuse_without_a_strategy(tmp_path, override, hook, args):
     override('backup_strategy', None, group='mysql')
     override('replication_strategy', None, group='mysql')
@@ -111,22 +110,22 @@ def test_a_datastore_without_a_group_has_no_strategies(tmp_path):
         manager.strategy(base.BACKUP)
 
 
-def test_a_configured_strategy_that_is_not_installed(tmp_path):
-    # The strategies named by default come with later features.
+def test_a_configured_strategy_that_is_not_installed(tmp_path, override):
+    override('backup_strategy', 'nosuch', group='mysql')
     manager = _manager(tmp_path)
     with pytest.raises(plugins.PluginNotFound) as caught:
-        manager.create_backup({'id': 'b'})
+        manager.create_backup({'id': 'b', 'storage': {'driver': 'local',
+                                                      'path': 'x'}})
     message = str(caught.value)
-    assert "'mariabackup'" in message
+    assert "'nosuch'" in message
     assert datastores_conf.BACKUP_NAMESPACE in message
     assert '[mysql] backup_strategy' in message
 
 
-@pytest.mark.parametrize('hook, kind, namespace_option', [
-    ('create_backup', base.BACKUP, 'backup_namespace'),
-    ('restore_backup', base.RESTORE, 'restore_namespace')])
-def test_hooks_hand_over_to_the_configured_strategy(
-        tmp_path, monkeypatch, override, hook, kind, namespace_option):
+@pytest.mark.parametrize('kind, namespace_option', [
+    (base.BACKUP, 'backup_namespace'), (base.RESTORE, 'restore_namespace')])
+def test_strategy_loads_the_configured_plugin(
+        tmp_path, monkeypatch, override, kind, namespace_option):
     override('backup_strategy', 'dump', group='redis')
     override(namespace_option, 'my.namespace', group='redis')
     manager = _manager(tmp_path, datastore='redis')
@@ -136,14 +135,19 @@ def test_hooks_hand_over_to_the_configured_strategy(
         def __init__(self, owner):
             self.owner = owner
 
-        def execute(self, backup_info):
-            return ('done', self.owner, backup_info)
-
     def load(namespace, name, option=None, args=()):
         loads.append((namespace, name, option))
         return Strategy(*args)
 
     monkeypatch.setattr(base.plugins, 'load', load)
-    assert getattr(manager, hook)({'id': 'b'}) == ('done', manager,
-                                                   {'id': 'b'})
+    assert manager.strategy(kind).owner is manager
     assert loads == [('my.namespace', 'dump', '[redis] backup_strategy')]
+
+
+def test_create_backup_is_the_runners(tmp_path, monkeypatch):
+    manager = _manager(tmp_path)
+    calls = []
+    monkeypatch.setattr(base.backups, 'take_backup',
+                        lambda *args: calls.append(args) or 'stored')
+    assert manager.create_backup({'id': 'b'}, 'progress') == 'stored'
+    assert calls == [(manager, {'id': 'b'}, 'progress')]

@@ -7,14 +7,17 @@ import sys
 
 import pytest
 
+from tests.unit.guestagent import fakes
 from trove_lite.common import exception
 from trove_lite.common import states
+from trove_lite.guestagent import backups
 from trove_lite.guestagent.datastores.mysql import manager as mysql_manager
 from trove_lite.guestagent.datastores.postgresql import (
     manager as postgresql_manager)
 from trove_lite.guestagent.datastores.redis import manager as redis_manager
 from trove_lite.guestagent.datastores import server
 from trove_lite.guestagent import info as guest_info
+from trove_lite.guestagent.strategies.backup import base as strategy_base
 
 
 class Info:
@@ -321,3 +324,114 @@ def test_prepare_refuses_a_dir_the_server_user_cannot_reach(open_dir,
     assert 'cannot enter %s' % closed in str(caught.value)
     assert 'chmod o+x' in str(caught.value)
     assert mgr.SERVER_NAME in str(caught.value)
+
+
+# -- prepare with a restore --------------------------------------------------
+
+
+class Restoring(Recording):
+    """A Recording whose server stops by recording it."""
+
+    def stop_db(self):
+        self.calls.append('stop_db')
+
+
+class RecordingStrategy(fakes.FileStrategy):
+    """Restores into its manager's volume (the payload as a file)."""
+
+    def restore(self, chain):
+        self.manager.calls.append('restore')
+        super().restore(chain)
+        with open(os.path.join(self.manager.volume.path, 'restored'),
+                  'wb') as handle:
+            handle.write(self.restored[-1])
+
+
+@pytest.fixture
+def restoring(tmp_path, backup_plugins, override):
+    """(manager, strategy, restore_info): a Restoring manager of the fake
+    datastore and a one-backup chain in local storage.
+    """
+    override('compressor', 'gzip', group='backup')
+    manager = Restoring(guest_info.GuestInfo(
+        guest_id='i-2', datastore_manager='fake',
+        instance_dir=str(tmp_path / 'inst')))
+    strategy = RecordingStrategy(manager, payload=b'rows' * 1000)
+    backup_plugins['file'] = strategy
+    storage = {'driver': 'local', 'path': str(tmp_path / 'backups')}
+    result = backups.take_backup(manager, {
+        'id': 'b-1', 'instance_id': 'i-1', 'backup_type': 'full',
+        'storage': storage, 'parent': None})
+    element = dict(result, id='b-1', storage=storage)
+    return manager, strategy, {'chain': [element]}
+
+
+def _hooks(manager):
+    return [call if isinstance(call, str) else call[0]
+            for call in manager.calls
+            if not (isinstance(call, tuple) and call[0] == 'step')
+            and call != 'validate']
+
+
+def test_a_files_restore_replaces_the_initialisation(restoring):
+    manager, strategy, restore_info = restoring
+    manager.prepare(512, [], [], restore_info=restore_info)
+    assert _hooks(manager) == ['check_host', 'write_config', 'stop_db',
+                               'restore', 'start_db', 'tenant_objects']
+    assert ('step', server.INITIALISE) in manager.calls
+    with open(os.path.join(manager.volume.path, 'restored'), 'rb') as f:
+        assert f.read() == b'rows' * 1000
+    assert manager.restored() and manager.prepared() is not None
+
+
+def test_a_replay_restore_runs_on_the_started_server(restoring):
+    manager, strategy, restore_info = restoring
+    strategy.restore_stage = strategy_base.RESTORE_REPLAY
+    manager.prepare(512, [], [], restore_info=restore_info)
+    assert _hooks(manager) == ['check_host', 'write_config', 'stop_db',
+                               'initialise', 'start_db', 'restore',
+                               'tenant_objects']
+    assert manager.restored()
+
+
+@pytest.mark.parametrize('stage', [strategy_base.RESTORE_FILES,
+                                   strategy_base.RESTORE_REPLAY])
+def test_prepare_after_a_failed_restore_restores_again(restoring, stage):
+    manager, strategy, restore_info = restoring
+    strategy.restore_stage = stage
+    manager.data = True
+    strategy.fail_restore = exception.GuestError(message='mbstream failed')
+    with pytest.raises(exception.GuestError) as caught:
+        manager.prepare(512, [], [], restore_info=restore_info)
+    assert str(caught.value) == 'mbstream failed'
+    assert not manager.restored() and manager.prepared() is None
+    # Initialised data of the failed restore is no reason to skip it.
+    strategy.fail_restore = None
+    manager.calls.clear()
+    manager.prepare(512, [], [], restore_info=restore_info)
+    assert 'restore' in _hooks(manager)
+    assert os.listdir(manager.volume.path) == ['restored']
+    assert manager.restored() and manager.prepared() is not None
+
+
+def test_prepare_again_after_a_restore_keeps_the_data(restoring):
+    manager, strategy, restore_info = restoring
+    manager.prepare(512, [], [], restore_info=restore_info)
+    manager.data = True
+    manager.calls.clear()
+    manager.prepare(512, [], [], restore_info=restore_info)
+    assert 'restore' not in _hooks(manager)
+    assert ('step', server.INITIALISE) not in manager.calls
+    assert os.listdir(manager.volume.path) == ['restored']
+
+
+def test_a_damaged_backup_fails_prepare(restoring):
+    manager, strategy, restore_info = restoring
+    element = restore_info['chain'][0]
+    with open(element['location'], 'r+b') as handle:
+        handle.truncate(element['size'] - 1)
+    with pytest.raises(exception.BackupChecksumMismatch) as caught:
+        manager.prepare(512, [], [], restore_info=restore_info)
+    assert str(caught.value).startswith('backup checksum mismatch')
+    assert 'start_db' not in _hooks(manager)
+    assert not manager.restored()

@@ -1,0 +1,191 @@
+"""Physical MySQL-family backups with ``mariabackup --stream=xbstream``.
+
+A backup streams the running server's files (``--backup``), as the root
+account the agent itself uses on the instance's socket; the tool copies
+InnoDB's redo log alongside, so the copy is consistent once prepared. It
+writes its checkpoints (``from_lsn``/``to_lsn``) to an ``--extra-lsndir``
+under the instance's run directory as well, where they are read once the
+stream ends: ``to_lsn`` is what an incremental backup on top of this one
+starts from (``--incremental-lsn``).
+
+A restore (RESTORE_FILES: the server is stopped, the data directory
+empty) extracts each backup of the chain with ``mbstream -x`` into a work
+directory beside the data directory (the same filesystem, so the final
+move is a rename), prepares the full one, applies each incremental to it
+in order, and moves the result into the data directory
+(``--move-back``, with the instance's ``my.cnf``). The work directories
+go, whatever happens.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+from oslo_log import log as logging
+
+from trove_lite.common import exception
+from trove_lite.guestagent.datastores import process
+from trove_lite.guestagent.strategies.backup import base
+from trove_lite.guestagent import streams
+
+LOG = logging.getLogger(__name__)
+
+BACKUP_BINARIES = ('mariadb-backup', 'mariabackup')
+MBSTREAM_BINARIES = ('mbstream',)
+CHECKPOINTS = 'xtrabackup_checkpoints'
+WORK_DIR = 'restore-work'
+
+
+def find(names):
+    """The path of the first of ``names`` installed.
+
+    :raises: exception.GuestError when none is.
+    """
+    binary = process.find_binary(names, extra_dirs=('/usr/bin',)
+                                 + process.SBIN_DIRS)
+    if binary is None:
+        raise exception.GuestError(
+            message='%s is not installed on this host (Debian package '
+                    'mariadb-backup).' % ' or '.join(names))
+    return binary
+
+
+def read_checkpoints(path):
+    """The ``key = value`` pairs of an ``xtrabackup_checkpoints`` file.
+
+    :raises: exception.GuestError when it is missing.
+    """
+    try:
+        with open(path) as handle:
+            lines = handle.read().splitlines()
+    except OSError as err:
+        raise exception.GuestError(
+            message='mariabackup left no checkpoints: %s' % err)
+    values = {}
+    for line in lines:
+        key, sep, value = line.partition('=')
+        if sep:
+            values[key.strip()] = value.strip()
+    return values
+
+
+class _Stream(base.BackupStream):
+    """A running ``mariabackup --backup``."""
+
+    def __init__(self, tool, lsn_dir):
+        self._tool = tool
+        self._lsn_dir = lsn_dir
+
+    @property
+    def reader(self):
+        return self._tool.stdout
+
+    def finish(self):
+        try:
+            self._tool.check()
+            checkpoints = read_checkpoints(
+                os.path.join(self._lsn_dir, CHECKPOINTS))
+            if 'to_lsn' not in checkpoints:
+                raise exception.GuestError(
+                    message='mariabackup recorded no to_lsn.')
+            return {'from_lsn': checkpoints.get('from_lsn'),
+                    'to_lsn': checkpoints['to_lsn'],
+                    'backup_type': checkpoints.get('backup_type')}
+        finally:
+            self._cleanup()
+
+    def abort(self):
+        self._cleanup()
+
+    def _cleanup(self):
+        self._tool.close()
+        shutil.rmtree(self._lsn_dir, ignore_errors=True)
+
+
+class MariaBackup(base.BackupStrategy):
+    """``mariabackup``: full and incremental, restored as files."""
+
+    name = 'mariabackup'
+    incremental = True
+    restore_stage = base.RESTORE_FILES
+
+    @property
+    def paths(self):
+        return self.manager.paths
+
+    def _defaults(self):
+        # NOTE(defaults): --defaults-file must come first; it names the
+        # instance's datadir, socket and InnoDB sizes (never the host's
+        # /etc/mysql).
+        return ['--defaults-file=%s' % self.paths.my_cnf]
+
+    def backup(self, parent_metadata=None):
+        binary = find(BACKUP_BINARIES)
+        command = [binary] + self._defaults() + [
+            '--backup', '--stream=xbstream', '--user=root',
+            '--socket=%s' % self.paths.socket]
+        if parent_metadata is not None:
+            lsn = parent_metadata.get('to_lsn')
+            if not lsn:
+                raise exception.DatastoreOperationNotSupported(
+                    operation='incremental backup on a parent without '
+                              'to_lsn', datastore='mariabackup')
+            command.append('--incremental-lsn=%s' % lsn)
+        lsn_dir = tempfile.mkdtemp(prefix='backup-lsn-',
+                                   dir=self.paths.rundir)
+        command += ['--extra-lsndir=%s' % lsn_dir,
+                    '--target-dir=%s' % lsn_dir]
+        try:
+            tool = streams.Tool(command, 'mariabackup --backup',
+                                stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, bufsize=0,
+                                cwd=self.paths.instance_dir)
+        except Exception:
+            shutil.rmtree(lsn_dir, ignore_errors=True)
+            raise
+        return _Stream(tool, lsn_dir)
+
+    def restore(self, chain):
+        work = os.path.join(self.paths.instance_dir, WORK_DIR)
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work, mode=0o700)
+        try:
+            targets = []
+            for index, (open_stream, _metadata) in enumerate(chain):
+                target = os.path.join(work, str(index))
+                os.mkdir(target)
+                self._extract(open_stream, target)
+                targets.append(target)
+            self._prepare(targets)
+            self._run(find(BACKUP_BINARIES), self._defaults() + [
+                '--move-back', '--target-dir=%s' % targets[0],
+                '--datadir=%s' % self.paths.datadir], 'mariabackup '
+                '--move-back')
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _extract(self, open_stream, target):
+        with open_stream() as raw:
+            self._run(find(MBSTREAM_BINARIES), ['-x', '-C', target],
+                      'mbstream -x', stdin=raw)
+
+    def _prepare(self, targets):
+        binary = find(BACKUP_BINARIES)
+        full = targets[0]
+        self._run(binary, ['--no-defaults', '--prepare',
+                           '--target-dir=%s' % full], 'mariabackup --prepare')
+        for incremental in targets[1:]:
+            self._run(binary, ['--no-defaults', '--prepare',
+                               '--target-dir=%s' % full,
+                               '--incremental-dir=%s' % incremental],
+                      'mariabackup --prepare (incremental)')
+
+    def _run(self, binary, args, what, stdin=subprocess.DEVNULL):
+        tool = streams.Tool([binary] + args, what, stdin=stdin,
+                            stdout=subprocess.DEVNULL,
+                            cwd=self.paths.instance_dir)
+        try:
+            tool.check()
+        finally:
+            tool.close()
