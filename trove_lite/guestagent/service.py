@@ -260,11 +260,7 @@ class GuestAgentEndpoint:
         LOG.info('Preparing instance %s%s', self.instance_id,
                  ' from a backup' if restore_info else '')
         try:
-            kwargs = {}
-            if restore_info:
-                kwargs['restore_info'] = restore_info
-                kwargs['progress'] = self._progress(
-                    'instance', self.instance_id, 'restore')
+            kwargs = {'restore_info': restore_info} if restore_info else {}
             manager.prepare(memory_mb, databases, users,
                             root_password=root_password,
                             volume_size=volume_size, **kwargs)

@@ -69,7 +69,7 @@ def test_first_heartbeat_at_start(make_agent, conductor, info):
     assert beat['instance_id'] == info.guest_id
     assert beat['payload'] == {
         'service_status': 'shutdown', 'agent_version': version.VERSION,
-        'volume': {'used': 0.5, 'total': 2.0}}
+        'backups': [], 'volume': {'used': 0.5, 'total': 2.0}}
     assert isinstance(beat['sent'], float)
     # The guest reports for its tenant, never as an admin.
     assert beat['context'].project_id == 't-1'

@@ -21,7 +21,8 @@ from trove_lite.guestagent import service as guest_service
 
 # Public methods of the endpoint that are not calls a tenant's request
 # leads to (a cast, a ping, and a helper for the agent's own shutdown).
-NOT_TENANT_CALLS = {'rpc_ping', 'prepare', 'wait_for_prepare'}
+# Casts whose outcome goes to the conductor, and helpers.
+NOT_TENANT_CALLS = {'rpc_ping', 'prepare', 'wait_for_prepare', 'create_backup'}
 
 
 def test_every_call_declares_tenant_errors_expected():

@@ -169,10 +169,11 @@ class WaitForAgent(task.Task):
 def send_prepare(context, instance_id, instance, flavor, databases, users,
                  root_password, restore_info=None):
     """Cast ``prepare`` to the instance's guest."""
+    extra = {'restore_info': restore_info} if restore_info else {}
     guest_api(context, instance_id).prepare(
         memory_mb=flavor.ram, databases=databases or [],
         users=users or [], root_password=root_password,
-        volume_size=instance.volume_size, restore_info=restore_info)
+        volume_size=instance.volume_size, **extra)
 
 
 class Prepare(task.Task):
