@@ -10,6 +10,8 @@ compresses and stores it instead) and returns ``finish()``'s metadata;
 import contextlib
 import io
 
+from trove_lite.guestagent.strategies.backup import base
+
 CHUNK = 64 * 1024
 
 
@@ -54,3 +56,20 @@ def chain(*backups):
     metadata)`` pairs, oldest first.
     """
     return [(_opener(source), metadata) for source, metadata in backups]
+
+
+def prepare_from_backup(manager, strategy, chain, memory_mb=256):
+    """Prepare a ``ServerManager``'s new instance from a backup as the
+    runner does for a RESTORE_FILES strategy: the steps of
+    ``ServerManager.prepare``, with the restore in place of initialising
+    the data, then the start, the agent's own objects and the record.
+    """
+    assert strategy.restore_stage == base.RESTORE_FILES
+    manager._check_host()
+    run_as = manager._run_as()
+    manager._make_dirs(run_as)
+    manager._write_config(memory_mb, run_as)
+    strategy.restore(chain)
+    manager.start_db()
+    manager._create_tenant_objects([], [], None)
+    manager.mark_prepared(None)
