@@ -124,6 +124,36 @@ class Manager(base.DatastoreManager):
             total = float(self._volume_size)
             return {'total': total, 'used': 0.0, 'free': total}
 
+    # -- backups (the ``fake`` strategy) ------------------------------------
+
+    def export_state(self):
+        """The databases, users and root password, as a JSON-able dict
+        (what the ``fake`` backup strategy streams).
+        """
+        with self._lock:
+            return {
+                'databases': [dict(self.databases[name])
+                              for name in sorted(self.databases)],
+                'users': [dict(self.users[key],
+                               databases=sorted(self.users[key]['databases']))
+                          for key in sorted(self.users)],
+                'root_password': self.root_password}
+
+    def import_state(self, state):
+        """Replace the databases, users and root password with
+        ``state`` (``export_state``'s result): a restore.
+        """
+        databases = {database['name']: dict(database)
+                     for database in state['databases']}
+        users = {}
+        for user in state['users']:
+            users[(user['name'], user['host'])] = dict(
+                user, databases=set(user['databases']))
+        with self._lock:
+            self.databases = databases
+            self.users = users
+            self.root_password = state['root_password']
+
     # -- databases, users, root (guest API 1.2) -----------------------------
 
     def list_databases(self):

@@ -101,3 +101,24 @@ def test_fake_manifest_is_an_entry_point():
     assert all(spec.supports(feature) for feature in (
         manifest.DATABASES, manifest.USERS, manifest.ROOT))
     assert spec.validate_host(None) == '%'
+
+
+def test_fake_state_export_and_import_are_copies():
+    manager = _manager()
+    manager.create_databases([{'name': 'app'}])
+    manager.create_users([{'name': 'u', 'password': 'p',
+                           'databases': [{'name': 'app'}]}])
+    state = manager.export_state()
+    assert state == {'databases': [{'name': 'app'}],
+                     'users': [{'name': 'u', 'host': '%', 'password': 'p',
+                                'databases': ['app']}],
+                     'root_password': None}
+    other = _manager()
+    other.enable_root('r')
+    other.import_state(state)
+    assert not other.is_root_enabled()
+    other.revoke_access('u', '%', 'app')
+    other.delete_database('app')
+    # Neither the exported state nor its source changed.
+    assert state['users'][0]['databases'] == ['app']
+    assert manager.list_access('u', '%') == [{'name': 'app'}]

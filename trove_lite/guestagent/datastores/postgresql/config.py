@@ -19,6 +19,8 @@ Authentication (``pg_hba.conf``):
 * over the unix socket only the superuser may connect, by ``peer``
   authentication mapped (``pg_ident.conf``) from the agent's OS user and
   the server's. The socket's directory is private to the server's user.
+  The same rule admits its replication connections (``all`` does not
+  match them), which ``pg_basebackup`` backups use.
 
 Sizing follows the flavor: ``shared_buffers`` a quarter of the RAM,
 ``effective_cache_size`` three quarters, ``maintenance_work_mem`` a
@@ -163,6 +165,7 @@ def render_hba():
         'next prepare.',
         '# TYPE  DATABASE  USER  ADDRESS  METHOD',
         'local   all       %s          peer map=%s' % (SUPERUSER, IDENT_MAP),
+        'local   replication %s        peer map=%s' % (SUPERUSER, IDENT_MAP),
         'host    all       all   all      scram-sha-256',
         ''])
 

@@ -54,10 +54,12 @@ def test_render_quotes_values():
 
 
 def test_hba_is_scram_over_tcp_and_peer_superuser_on_the_socket():
+    # The superuser's replication connections (pg_basebackup) too.
     rules = [line.split() for line in config.render_hba().splitlines()
              if line and not line.startswith('#')]
     assert rules == [
         ['local', 'all', 'postgres', 'peer', 'map=agent'],
+        ['local', 'replication', 'postgres', 'peer', 'map=agent'],
         ['host', 'all', 'all', 'all', 'scram-sha-256']]
 
 
