@@ -18,6 +18,7 @@ import threading
 
 from trove_lite.common import exception
 from trove_lite.common import states
+from trove_lite.guestagent import backups
 from trove_lite.guestagent.datastores import base
 from trove_lite.guestagent.datastores import manifest
 
@@ -89,6 +90,9 @@ class Manager(base.DatastoreManager):
 
     def prepare(self, memory_mb, databases, users, root_password=None,
                 volume_size=None, restore_info=None):
+        if restore_info:
+            # The backups' state first; what the create asks for on top.
+            backups.restore(self, restore_info)
         with self._lock:
             for database in databases or []:
                 self.databases[database['name']] = dict(database)

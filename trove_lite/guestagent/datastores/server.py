@@ -247,10 +247,19 @@ class ServerManager(base.DatastoreManager):
             run_as = self._run_as()
             self._prepare_step(DIRECTORIES)
             self._make_dirs(run_as)
+            restoring = bool(restore_info) and not self.restored()
+            if restoring:
+                # NOTE(restore): the data of an unfinished restore (a
+                # repeated prepare) is thrown away, and a server started
+                # by an earlier, failed prepare must not run on it; before
+                # the configuration, which may keep files in the volume
+                # (Redis's users.acl).
+                self.stop_db()
+                process.empty_directory(self.volume.path)
             self._prepare_step(CONFIGURATION)
             self._write_config(memory_mb, run_as)
             replay = None
-            if restore_info and not self.restored():
+            if restoring:
                 replay = self._restore_files(restore_info, run_as)
             elif not self._initialised():
                 self._prepare_step(INITIALISE)
@@ -273,19 +282,14 @@ class ServerManager(base.DatastoreManager):
                  self.SERVER_NAME, self.info.bind_host, self.port)
 
     def _restore_files(self, restore_info, run_as):
-        """The INITIALISE step of a restore: the data of an unfinished
-        restore (a repeated ``prepare``) is thrown away; then a
+        """The INITIALISE step of a restore (the volume was emptied): a
         RESTORE_FILES strategy restores into the empty volume, and a
         RESTORE_REPLAY one gets fresh data to replay into once started.
 
         :returns: the RESTORE_REPLAY strategy still to run, or None.
         """
         strategy = backups.restore_strategy(self, restore_info.get('chain'))
-        # NOTE(restore): a server started by an earlier, failed prepare
-        # must not run on the files removed here.
-        self.stop_db()
         self._prepare_step(INITIALISE)
-        process.empty_directory(self.volume.path)
         if strategy.restore_stage != strategy_base.RESTORE_FILES:
             LOG.info('Initialising the data of instance %s for a replay',
                      self.info.guest_id)
