@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from tests.functional import fixtures
+from tests.functional import swift
 
 BIN_DIR = os.path.dirname(sys.executable)
 # Lines a test module wants in the session's terminal summary (printed
@@ -157,6 +158,15 @@ class SharedServices:
 def shared_services():
     with contextlib.ExitStack() as stack:
         yield SharedServices(stack)
+
+
+@pytest.fixture(scope='session')
+def swift_service(shared_services):
+    """The session's real Swift (``tests/functional/swift.py``): a
+    ``swift.Swift`` with ``auth_url``, ``user``, ``key``,
+    ``storage_url`` and ``token()`` -> ``(storage_url, token)``.
+    """
+    return swift.shared(shared_services)
 
 
 @pytest.fixture(scope='session')
