@@ -16,6 +16,7 @@ from tests.functional import fixtures
 from trove_lite.common import backup_storage
 from trove_lite.common import exception
 from trove_lite import conf
+from trove_lite.guestagent import storage as storage_plugins
 
 CONF = conf.CONF
 MIB = 1024 * 1024
@@ -72,7 +73,7 @@ def description(swift_service, container):
 
 @pytest.fixture
 def storage(description):
-    return backup_storage.load(description)
+    return storage_plugins.load(description)
 
 
 def names(swift_service, container):
@@ -172,7 +173,7 @@ def test_missing_object(storage, swift_service, container):
 
 def test_unreachable_swift(swift_service, container):
     port = fixtures.free_port()
-    storage = backup_storage.load({
+    storage = storage_plugins.load({
         'driver': 'swift', 'container': container,
         'storage_url': 'http://127.0.0.1:%d/v1/AUTH_test' % port,
         'auth_token': swift_service.token()[1]})
@@ -195,7 +196,7 @@ def test_swift_refusing_mid_stream_leaves_nothing(swift_service):
     # segments container's (259) is not: Swift refuses it after the first
     # segment is stored, and that segment must go.
     container = 'c' * 250
-    storage = backup_storage.load({
+    storage = storage_plugins.load({
         'driver': 'swift', 'container': container,
         'storage_url': swift_service.storage_url,
         'auth_token': swift_service.token()[1]})
@@ -221,7 +222,7 @@ def test_reader_failure_is_raised_as_is_and_leaves_nothing(
 
 
 def test_refused_token(swift_service, container):
-    storage = backup_storage.load({
+    storage = storage_plugins.load({
         'driver': 'swift', 'container': container,
         'storage_url': swift_service.storage_url,
         # NOTE(swift): a fernet token (the fixture's tempauth has no
@@ -252,7 +253,7 @@ def test_describe_static(static_auth, swift_service, container):
     assert described['driver'] == 'swift'
     assert described['container'] == container
     assert described['storage_url'] == swift_service.storage_url
-    storage = backup_storage.load(described)
+    storage = storage_plugins.load(described)
     saved = storage.save('b8.zst', Generated(100, seed=9))
     assert names(swift_service, container) == ['b8.zst']
     assert read_all(storage.open(saved['location']))[1] == 100

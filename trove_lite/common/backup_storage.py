@@ -5,7 +5,7 @@ The taskmanager (and the API, which checks that a backup's object is
 there before a restore) do not store streams themselves: they write the
 ``storage`` part of a backup's description (``describe``), which the
 guest agent, or the taskmanager deleting a backup, turns into a storage
-plugin (``load``). See ``guestagent/storage/base.py`` for the plugins'
+plugin (``guestagent.storage.load``). See ``guestagent/storage/base.py`` for the plugins'
 interface.
 
 For Swift the description carries a storage URL and a token, never
@@ -20,7 +20,6 @@ import requests
 from swiftclient import client as swift_client
 
 from trove_lite.common import exception
-from trove_lite.common import plugins
 from trove_lite import conf
 
 CONF = conf.CONF
@@ -41,7 +40,7 @@ def describe(context, driver=None, container=None):
         that wrote it.
     :param container: the Swift container (the request's
         ``swift_container``); default ``[backup] swift_container``.
-    :returns: a dict for ``load``; a driver other than ``local`` and
+    :returns: a dict for ``guestagent.storage.load``; a driver other than ``local`` and
         ``swift`` gets ``{'driver': name}`` and configures itself.
     :raises: exception.BackupStorageError when no Swift token or endpoint
         can be had (the message says which option or what is missing).
@@ -58,19 +57,6 @@ def describe(context, driver=None, container=None):
     return {'driver': SWIFT,
             'container': container or CONF.backup.swift_container,
             'storage_url': storage_url, 'auth_token': token}
-
-
-def load(description):
-    """The storage plugin that ``description`` (from ``describe``) names,
-    built for it.
-
-    :raises: plugins.PluginNotFound when no such driver is installed;
-        the plugin's own errors (``BackupStorageError``) otherwise.
-    """
-    return plugins.load(CONF.backup.storage_namespace,
-                        description.get('driver'),
-                        option='[backup] storage_driver',
-                        args=(description,))
 
 
 def _error(reason):

@@ -122,7 +122,8 @@ def test_conductor_services_run_reconcilers(conf_overrides):  # noqa: F811
     rpc_svc, reconciler_svc = conductor.build_services()
     assert isinstance(rpc_svc, service.RPCService)
     assert isinstance(reconciler_svc, reconcilers.ReconcilerService)
-    assert [n for n, _ in reconciler_svc.reconcilers] == ['expire_tasks']
+    assert [n for n, _ in reconciler_svc.reconcilers] == ['expire_tasks',
+                                                          'orphaned_backups']
 
 
 def test_taskmanager_services_end_what_this_host_left_locked(

@@ -10,6 +10,7 @@ from trove_lite.common import backup_storage
 from trove_lite.common import context
 from trove_lite.common import exception
 from trove_lite.common import plugins
+from trove_lite.guestagent import storage as storage_plugins
 from trove_lite.guestagent.storage import swift
 
 URL = 'http://swift.example:8080/v1/AUTH_demo'
@@ -134,7 +135,7 @@ def test_static_names_missing_options(override):
 
 
 def test_load_swift():
-    loaded = backup_storage.load({'driver': 'swift', 'container': 'c',
+    loaded = storage_plugins.load({'driver': 'swift', 'container': 'c',
                                   'storage_url': URL, 'auth_token': 't'})
 
     assert isinstance(loaded, swift.SwiftStorage)
@@ -143,7 +144,7 @@ def test_load_swift():
 
 def test_load_swift_without_token():
     with pytest.raises(exception.BackupStorageError) as caught:
-        backup_storage.load({'driver': 'swift', 'container': 'c',
+        storage_plugins.load({'driver': 'swift', 'container': 'c',
                              'storage_url': URL})
 
     assert 'lacks auth_token' in str(caught.value)
@@ -151,7 +152,7 @@ def test_load_swift_without_token():
 
 def test_load_unknown_driver():
     with pytest.raises(plugins.PluginNotFound) as caught:
-        backup_storage.load({'driver': 'tape'})
+        storage_plugins.load({'driver': 'tape'})
 
     assert '[backup] storage_driver' in str(caught.value)
     assert 'trove_lite.guestagent.storage' in str(caught.value)

@@ -172,7 +172,8 @@ def test_only_rpc_methods_are_public():
     public = {name for name in dir(manager.Manager)
               if not name.startswith('_') and name != 'target'}
     assert public == {'rpc_ping', 'create_instance', 'delete_instance',
-                      'restart', 'status_changed'}
+                      'restart', 'status_changed', 'create_backup',
+                      'delete_backup'}
 
 
 # -- waking a workflow that waits for its guest (API 1.4) ---------------------

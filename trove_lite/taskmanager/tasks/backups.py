@@ -23,6 +23,7 @@ from trove_lite.db.repositories import backup_reports
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import resource_locks
 from trove_lite.db import resource_kinds
+from trove_lite.guestagent import storage as storage_plugins
 from trove_lite.taskmanager.tasks import guest
 
 LOG = logging.getLogger(__name__)
@@ -231,7 +232,7 @@ class DeleteStoredBackups(task.Task):
                 continue
             try:
                 if row.location:
-                    storage = backup_storage.load(
+                    storage = storage_plugins.load(
                         storage_for(context, row))
                     storage.delete(row.location)
             except Exception as err:
