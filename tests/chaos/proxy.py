@@ -125,6 +125,10 @@ class SeverableProxy:
         with self._lock:
             return len(self._pairs)
 
+    def accept_again(self):
+        """End a refusal ``sever`` started."""
+        self._refuse_until = 0.0
+
     def sever(self, refuse_seconds=0.0):
         """Reset every live connection; refuse new ones for
         ``refuse_seconds``.

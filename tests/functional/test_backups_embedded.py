@@ -12,11 +12,16 @@ while it streams is in ``test_instance_failures``, whose agents are
 processes).
 """
 
+import contextlib
 import os
 import subprocess
+import urllib.parse
 
 import pytest
 import requests
+from swiftclient import client as swift_client
+
+from tests.chaos import proxy
 
 from tests.functional import datastore_clients
 from tests.functional import embedded as embedded_shape
@@ -27,14 +32,51 @@ from tests import waiting
 USER, PASSWORD, DATABASE = 'shop', 'shop-pw-1', 'shop'
 
 
+class SwiftAccess:
+    """The session's Swift behind a proxy this module can cut."""
+
+    def __init__(self, swift):
+        self.swift = swift
+        upstream = urllib.parse.urlsplit(swift.auth_url)
+        self.proxy = proxy.SeverableProxy(
+            upstream=(upstream.hostname, upstream.port)).start()
+        # tempauth names the storage URL after the host it was asked on.
+        self.storage_url = 'http://%s/v1/AUTH_test' % self.proxy.url_host
+
+    def backup_options(self):
+        return {'swift_auth': 'static',
+                'swift_auth_url': 'http://%s/auth/v1.0' % (
+                    self.proxy.url_host),
+                'swift_user': self.swift.user, 'swift_key': self.swift.key}
+
+    @contextlib.contextmanager
+    def cut_off(self):
+        """Swift refuses every connection (and drops live ones)."""
+        self.proxy.sever(refuse_seconds=3600)
+        try:
+            yield
+        finally:
+            self.proxy.accept_again()
+
+    def object_exists(self, location):
+        container, name = location[len(self.storage_url) + 1:].split('/', 1)
+        try:
+            self.swift.connection().head_object(container, name)
+        except swift_client.ClientException as err:
+            if err.http_status == 404:
+                return False
+            raise
+        return True
+
+
 @pytest.fixture(scope='module')
 def service(swift_service):
     """One embedded service for the module: local storage by default,
     the session's Swift when a request names it.
     """
-    sections = {'backup': swift_service.backup_options()}
-    with embedded_shape.start(sections) as running:
-        running.swift = swift_service
+    access = SwiftAccess(swift_service)
+    with embedded_shape.start({'backup': access.backup_options()}) as running:
+        running.swift = access
         yield running
 
 
