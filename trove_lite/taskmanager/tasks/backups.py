@@ -162,6 +162,13 @@ class SendBackup(task.Task):
         return request
 
 
+def _resend_interval():
+    """Seconds before a cast the guest has not confirmed is sent again
+    (the one a create's ``prepare`` waits).
+    """
+    return cfg.CONF.taskmanager.prepare_resend_interval
+
+
 def send(context, instance_id, request):
     instance = instances.get(context, instance_id)
     guest.guest_api(context, instance.id).create_backup(request)
@@ -184,7 +191,7 @@ class WaitForBackup(task.Task):
                 stop_event=None):
         interval = (self.poll_interval if self.poll_interval is not None
                     else cfg.CONF.taskmanager.status_poll_interval)
-        resend_every = cfg.CONF.taskmanager.prepare_resend_interval
+        resend_every = _resend_interval()
         resend_due = time.monotonic() + resend_every
         row = backup_reports.get_live(context, backup_id)
         if row is None:
