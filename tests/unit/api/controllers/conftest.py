@@ -9,16 +9,14 @@ paths as in production.
 """
 
 import collections
-import time
 
 import pytest
 
+from tests.unit import db_utils
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
 from trove_lite.common import sealing
-from trove_lite.common import states
-from trove_lite.db.repositories import datastores
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.guestagent.datastores import fake
 from trove_lite.guestagent import info as guest_info
@@ -38,20 +36,9 @@ def guest_instance(ctx, memory_bus, start_service):  # noqa: F811
     """
 
     def _make(manager='fake', project='p1', guest=True):
-        datastores.update_datastore(ctx, manager)
-        version = datastores.upsert_version(ctx, manager, '1.0',
-                                            manager)
+        row = db_utils.add_active_instance(ctx, manager, project)
         key = sealing.generate_key()
-        row = instance_repo.create(ctx, {
-            'name': 'db-%s' % manager, 'tenant_id': project,
-            'flavor_id': '1', 'volume_size': 1,
-            'datastore_version_id': version.id})
         instance_repo.set_key(ctx, row.id, key)
-        instance_repo.update(ctx, row.id,
-                             server_status=states.SERVER_ACTIVE)
-        instance_repo.finish(ctx, row.id, 'build_done', None)
-        instance_repo.record_heartbeat(ctx, row.id, time.time(),
-                                       states.SVC_HEALTHY, '0.1.0')
         datastore = None
         if guest:
             datastore = fake.Manager(guest_info.GuestInfo(
