@@ -118,7 +118,7 @@ def test_an_unknown_or_other_projects_instance_is_404(ctx, instance):
      'its database is FAILED'),
 ])
 def test_an_instance_that_is_not_available_is_422(ctx, instance, change,
-                                                   why):
+                                                  why):
     change(ctx, instance)
     err = _refused(ctx, exception.InstanceNotAvailable, instance.id, 'b')
     assert err.code == 422 and err.fault_name == 'unprocessableEntity'
