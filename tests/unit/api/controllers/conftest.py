@@ -1,5 +1,5 @@
 """Instances with a guest agent on the in-memory bus, for the database,
-user and root routes.
+user and root routes; a fake taskmanager that records the API's casts.
 
 ``guest_instance(...)`` creates an ACTIVE, HEALTHY instance row of the
 caller's project and starts a real ``GuestAgentEndpoint`` for it, backed
@@ -9,10 +9,13 @@ paths as in production.
 """
 
 import collections
+import threading
 
+import oslo_messaging
 import pytest
 
 from tests.unit import db_utils
+from tests.unit import rpc_fixtures
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
@@ -22,6 +25,52 @@ from trove_lite.guestagent.datastores import fake
 from trove_lite.guestagent import info as guest_info
 from trove_lite.guestagent import rpcapi as guest_rpcapi
 from trove_lite.guestagent import service as guest_service
+from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
+
+
+class FakeTaskManager:
+    """Records what the API casts to the taskmanager."""
+
+    target = oslo_messaging.Target(
+        version=taskmanager_rpcapi.TaskManagerAPI.RPC_API_VERSION)
+
+    def __init__(self):
+        self.calls = []
+        self.arrived = threading.Event()
+
+    def _record(self, method, **kwargs):
+        self.calls.append((method, kwargs))
+        self.arrived.set()
+
+    def create_instance(self, context, **kwargs):
+        self._record('create_instance', **kwargs)
+
+    def delete_instance(self, context, **kwargs):
+        self._record('delete_instance', **kwargs)
+
+    def restart(self, context, **kwargs):
+        self._record('restart', **kwargs)
+
+    def create_backup(self, context, **kwargs):
+        self._record('create_backup', **kwargs)
+
+    def delete_backup(self, context, **kwargs):
+        self._record('delete_backup', **kwargs)
+
+    def wait(self):
+        assert self.arrived.wait(10), 'no cast reached the taskmanager'
+        self.arrived.clear()
+        return self.calls[-1]
+
+
+@pytest.fixture
+def taskmanager(memory_bus, start_service):  # noqa: F811
+    topic = rpc_fixtures.unique_topic('tm')
+    memory_bus.set('taskmanager_queue', topic)
+    fake = FakeTaskManager()
+    start_service(topic, 'tm-host', fake)
+    return fake
+
 
 GuestInstance = collections.namedtuple('GuestInstance', 'id datastore path')
 
