@@ -34,7 +34,7 @@ LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.TaskManagerAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.5'
+RPC_API_VERSION = '1.6'
 SERVICE_NAME = 'taskmanager'
 
 INSTANCE = resource_kinds.INSTANCE.name
