@@ -5,15 +5,19 @@ here undoes what it did, so tests stay independent of their order.
 """
 
 import contextlib
+import time
 import uuid
 
 from oslo_config import cfg
 
 from trove_lite.common import context as trove_context
+from trove_lite.common import states
 from trove_lite import conf  # noqa: registers [database] on cfg.CONF
 from trove_lite.db import api as db_api
 from trove_lite.db import migration
 from trove_lite.db import models
+from trove_lite.db.repositories import datastores
+from trove_lite.db.repositories import instances
 
 CONF = cfg.CONF
 
@@ -54,11 +58,35 @@ def reset_cli():
             CONF.unregister_opt(info['opt'])
 
 
+def add_active_instance(context, manager='fake', project='p1',
+                        version='1.0'):
+    """An ACTIVE instance row of datastore ``manager`` (created with its
+    version when missing) whose guest last reported HEALTHY just now, as
+    a finished build leaves it; no guest runs.
+    """
+    datastores.update_datastore(context, manager)
+    version_row = datastores.upsert_version(context, manager, version,
+                                            manager)
+    row = instances.create(context, {
+        'name': 'db-%s' % manager, 'tenant_id': project, 'flavor_id': '1',
+        'volume_size': 1, 'datastore_version_id': version_row.id})
+    instances.update(context, row.id, server_status=states.SERVER_ACTIVE)
+    instances.finish(context, row.id, 'build_done', None)
+    instances.record_heartbeat(context, row.id, time.time(),
+                               states.SVC_HEALTHY, '0.1.0')
+    return instances.get(context, row.id)
+
+
 @db_api.writer
-def add_backup(context, instance_id):
-    """A NEW backup row of ``instance_id``; returns its id."""
-    backup = models.Backup(id=str(uuid.uuid4()), name='b', state='NEW',
-                           instance_id=instance_id, tenant_id='p')
+def add_backup(context, instance_id, state='NEW', tenant_id='p', **values):
+    """A backup row of ``instance_id`` in ``state`` (a state's name);
+    ``values`` set other columns (``parent_id``, ``datastore_version_id``,
+    ``size``, ``created``...). Returns its id.
+    """
+    values.setdefault('name', 'b')
+    backup = models.Backup(id=values.pop('id', None) or str(uuid.uuid4()),
+                           state=state, instance_id=instance_id,
+                           tenant_id=tenant_id, **values)
     context.session.add(backup)
     context.session.flush()
     return backup.id

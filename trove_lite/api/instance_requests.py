@@ -15,11 +15,13 @@ from oslo_config import cfg
 from trove_lite.api import datastore_rules
 from trove_lite.common import exception
 from trove_lite.common import plugins
+from trove_lite.common import states
+from trove_lite.db.repositories import backups as backup_repo
 from trove_lite.db.repositories import datastores as datastore_repo
 from trove_lite.db.repositories import flavors as flavor_repo
 
-Resolved = collections.namedtuple('Resolved',
-                                  'datastore version flavor volume_size databases users')
+Resolved = collections.namedtuple(
+    'Resolved', 'datastore version flavor volume_size databases users backup')
 
 
 def resolve_datastore(ctx, spec):
@@ -114,6 +116,36 @@ def check_databases_and_users(databases, users):
                                                       database['name']))
 
 
+def resolve_backup(ctx, restore_point, datastore, version, size):
+    """The backup an instance is restored from (``restorePoint``), or
+    None.
+
+    :param size: the new instance's volume size (GB).
+    :raises BackupNotFound: no such backup of the caller's (404).
+    :raises BackupNotCompleteError: it is not COMPLETED (409).
+    :raises BackupDatastoreMismatchError: it was taken of another
+        datastore manager than the requested version's (400).
+    :raises BackupTooLarge: it does not fit the volume (403).
+    """
+    if not restore_point:
+        return None
+    backup = backup_repo.get(ctx, restore_point['backupRef'])
+    if backup.state != states.BACKUP_COMPLETED.code:
+        raise exception.BackupNotCompleteError(backup_id=backup.id,
+                                               state=backup.state)
+    source = (datastore_repo.get_version_by_id(ctx,
+                                               backup.datastore_version_id)
+              if backup.datastore_version_id else None)
+    if source is None or source.manager != version.manager:
+        raise exception.BackupDatastoreMismatchError(
+            datastore1=source.datastore.name if source else 'unknown',
+            datastore2=datastore.name)
+    if backup.size is not None and backup.size > size:
+        raise exception.BackupTooLarge(backup_size=backup.size,
+                                       disk_size=size)
+    return backup
+
+
 def quota_deltas(resolved):
     """What one more instance of a resolved request adds to the quota."""
     return {'instances': 1, 'ram': resolved.flavor.ram,
@@ -130,4 +162,7 @@ def resolve(ctx, spec):
     databases, users = datastore_rules.DatastoreRules(
         version.manager).initial(spec.get('databases', []),
                                  spec.get('users', []))
-    return Resolved(datastore, version, flavor, size, databases, users)
+    backup = resolve_backup(ctx, spec.get('restorePoint'), datastore,
+                            version, size)
+    return Resolved(datastore, version, flavor, size, databases, users,
+                    backup)

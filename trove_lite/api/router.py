@@ -8,6 +8,8 @@ import routes
 import routes.middleware
 import webob.exc
 
+from trove_lite.api.controllers import backup_strategies
+from trove_lite.api.controllers import backups
 from trove_lite.api.controllers import databases
 from trove_lite.api.controllers import datastores
 from trove_lite.api.controllers import flavors
@@ -68,6 +70,20 @@ class APIRouter:
             ('PATCH', T + '/instances/{id}', 'edit'),
             ('DELETE', T + '/instances/{id}', 'delete'),
             ('POST', T + '/instances/{id}/action', 'action'),
+        ])
+        _routes(mapper, backups.InstanceBackupController(), [
+            ('GET', T + '/instances/{id}/backups', 'index'),
+        ])
+        _routes(mapper, backups.BackupController(), [
+            ('GET', T + '/backups', 'index'),
+            ('POST', T + '/backups', 'create'),
+            ('GET', T + '/backups/{id}', 'show'),
+            ('DELETE', T + '/backups/{id}', 'delete'),
+        ])
+        _routes(mapper, backup_strategies.BackupStrategyController(), [
+            ('GET', T + '/backup_strategies', 'index'),
+            ('POST', T + '/backup_strategies', 'create'),
+            ('DELETE', T + '/backup_strategies', 'delete'),
         ])
         _routes(mapper, mgmt_instances.MgmtInstanceController(), [
             ('GET', T + '/mgmt/instances', 'index'),

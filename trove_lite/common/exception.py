@@ -484,3 +484,13 @@ class BackupChecksumMismatch(ServerError):
 
 class BackupScheduleNotFound(NotFound):
     message = 'Backup schedule %(uuid)s cannot be found.'
+
+
+class BackupNotAvailable(UnprocessableEntity):
+    """A backup (or one of its incremental children) that cannot be
+    deleted now: it is still being taken, or already being deleted.
+    """
+
+    message = 'Backup %(uuid)s is %(state)s and cannot be deleted now; ' \
+              'wait until it is COMPLETED or FAILED (a backup that stops ' \
+              'making progress fails on its own), then delete it.'

@@ -7,10 +7,13 @@ Every method names the version it needs, so that during a rolling upgrade
 oldest taskmanager on the bus understands.
 """
 
+from oslo_log import log as logging
+
 from trove_lite.common import rpc
 from trove_lite import conf
 
 CONF = conf.CONF
+LOG = logging.getLogger(__name__)
 
 
 class TaskManagerAPI(rpc.ServiceClient):
@@ -30,6 +33,8 @@ class TaskManagerAPI(rpc.ServiceClient):
     |          ``workflow_id``: the workflow the API recorded with the
     |          change (``db.repositories.workflows``); the taskmanager
     |          claims that record and reads the other arguments from it.
+    |    1.6 - create_backup, delete_backup: wake-ups for the backup
+    |          workflows the API recorded (``db.repositories.backups``).
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -38,7 +43,7 @@ class TaskManagerAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.5'
+    RPC_API_VERSION = '1.6'
     SERVICE_NAME = 'taskmanager'
 
     def __init__(self, topic=None):
@@ -131,3 +136,37 @@ class TaskManagerAPI(rpc.ServiceClient):
             return
         cctxt = rpc.prepare(self.client, '1.4', fanout=True)
         rpc.cast(cctxt, context, 'status_changed', instance_id=instance_id)
+
+    def _cast_backup(self, context, method, backup_id, workflow_id):
+        """Wake a taskmanager for a recorded backup workflow (API 1.6).
+
+        NOTE(upgrade): a taskmanager older than 1.6 has no backup
+        workflows; while ``[upgrade_levels] taskmanager`` caps below 1.6
+        nothing is sent, and the record waits for a taskmanager that runs
+        them to claim it (the record, not the cast, is the work).
+        """
+        if not self.client.can_send_version('1.6'):
+            LOG.info('Not casting %s of backup %s: the taskmanager API is '
+                     'capped below 1.6; workflow %s waits to be claimed',
+                     method, backup_id, workflow_id)
+            return
+        cctxt = rpc.prepare(self.client, '1.6')
+        rpc.cast(cctxt, context, method, backup_id=backup_id,
+                 workflow_id=workflow_id)
+
+    def create_backup(self, context, backup_id, workflow_id):
+        """Take the backup whose row the API created in NEW.
+
+        :param workflow_id: the ``create`` workflow recorded with the row;
+            its arguments (the Swift container) and holder are in it.
+        """
+        self._cast_backup(context, 'create_backup', backup_id, workflow_id)
+
+    def delete_backup(self, context, backup_id, workflow_id):
+        """Delete the backup and its incremental children, which the API
+        has moved to DELETING.
+
+        :param workflow_id: the ``delete`` workflow; its arguments name
+            the backups, children first.
+        """
+        self._cast_backup(context, 'delete_backup', backup_id, workflow_id)

@@ -38,6 +38,7 @@ import pytest
 import webob
 
 from tests.unit.api.controllers.conftest import guest_instance  # noqa: F401
+from tests.unit import db_utils
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
@@ -74,6 +75,9 @@ ROUTES = _routes()
 INSTANCE = '/instances/{id}'
 USERS = '/instances/{instance_id}/users'
 VERSIONS = '/mgmt/datastore-versions'
+# Stands for an instance id only known once the world is made.
+MINE = '00000000-0000-4000-8000-000000000001'
+MY_BACKUP = '00000000-0000-4000-8000-000000000002'
 TEMPLATES = {
     ('POST', '/instances'): {'instance': {
         'name': 'db', 'flavorRef': '1', 'volume': {'size': 1},
@@ -82,7 +86,8 @@ TEMPLATES = {
         'users': [{'name': 'u', 'password': 'p', 'host': '%',
                    'databases': [{'name': 'app'}]}],
         'nics': [{'net-id': '8b1f5e9c-8a43-4b4a-9b7e-0f1f2a3b4c5d'}],
-        'access': {'is_public': True, 'allowed_cidrs': ['10.0.0.0/8']}}},
+        'access': {'is_public': True, 'allowed_cidrs': ['10.0.0.0/8']},
+        'restorePoint': {'backupRef': MY_BACKUP}}},
     ('PUT', INSTANCE): {'instance': {'name': 'y'}},
     ('PATCH', INSTANCE): {'instance': {'name': 'y'}},
     ('POST', INSTANCE + '/action'): {'restart': {}},
@@ -104,11 +109,23 @@ TEMPLATES = {
         'image': '', 'active': True, 'default': False,
         'packages': ['p'], 'image_tags': ['t']}},
     ('PATCH', VERSIONS + '/{id}'): {'active': False, 'image_tags': []},
+    ('POST', '/backups'): {'backup': {
+        'name': 'b', 'instance': MINE, 'description': 'd', 'incremental': 1,
+        'swift_container': 'c'}},
+    ('POST', '/backup_strategies'): {'backup_strategy': {
+        'swift_container': 'c', 'instance_id': MINE}},
 }
 
 
-def _template(method, path):
-    return TEMPLATES.get((method, path[len('/{tenant_id}'):]))
+def _template(method, path, world=None):
+    """The template of a route, with ``MINE`` and ``MY_BACKUP`` the ids
+    of the world's first instance and backup.
+    """
+    template = TEMPLATES.get((method, path[len('/{tenant_id}'):]))
+    if template is None or world is None:
+        return template
+    text = json.dumps(template).replace(MINE, world['instance_id'][0])
+    return json.loads(text.replace(MY_BACKUP, world['backups'][0]))
 
 
 # -- strategies -----------------------------------------------------------
@@ -221,11 +238,11 @@ def _raw_bodies():
 
 
 @st.composite
-def bodies(draw, method, path):
+def bodies(draw, method, path, world):
     """``(raw bytes or None, content type)`` of a request."""
     if method in ('GET', 'DELETE') and draw(st.integers(0, 3)):
         return None, None
-    template = _template(method, path)
+    template = _template(method, path, world)
     kind = draw(st.integers(0, 9))
     if kind < 4 and template is not None:
         raw = json.dumps(draw(bent_once(template))).encode()
@@ -274,7 +291,8 @@ def _kind(path, name):
 
 
 QUERY_KEYS = st.sampled_from(['limit', 'marker', 'include_clustered',
-                              'deleted', 'x'])
+                              'deleted', 'x', 'all_projects', 'project_id',
+                              'instance_id', 'datastore'])
 QUERIES = st.one_of(
     st.just(''),
     st.dictionaries(QUERY_KEYS, st.one_of(
@@ -323,6 +341,18 @@ def world(ctx, client, mysql, flavor_rows, guest_instance,  # noqa: F811
     instances = [mine.id, theirs.id]
     # The fake version is the instances': in use, so not to be deleted.
     in_use = instance_repo.get(ctx, mine.id).datastore_version_id
+    # A chain of backups of each instance (full, then an increment), and
+    # one that failed.
+    backups = []
+    for instance, project in ((mine, 'p1'), (theirs, 'p2')):
+        full = db_utils.add_backup(ctx, instance.id, state='COMPLETED',
+                                   tenant_id=project, size=0.1,
+                                   datastore_version_id=in_use)
+        backups += [full, db_utils.add_backup(
+            ctx, instance.id, state='COMPLETED', tenant_id=project,
+            parent_id=full, datastore_version_id=in_use),
+            db_utils.add_backup(ctx, instance.id, state='FAILED',
+                                tenant_id=project)]
     versions = [mysql['active'], mysql['inactive'], in_use]
     return {
         'instance_id': instances, 'instances': instances,
@@ -331,6 +361,7 @@ def world(ctx, client, mysql, flavor_rows, guest_instance,  # noqa: F811
         'datastore-versions': versions, 'flavors': ['1', '2', 'ab-c'],
         'databases': ['app', 'nosuch'], 'users': ['u', 'u@%', 'u@h'],
         'user_id': ['u', 'u@%'], 'project_id': ['p1', 'p2'],
+        'backups': backups,
     }
 
 
@@ -381,7 +412,7 @@ def test_no_input_makes_a_server_error(method, path, world, client, caplog):
         values=st.fixed_dictionaries({
             name: ids(world[_kind(path, name)])
             for name in placeholders if name != 'tenant_id'}),
-        query=QUERIES, body=bodies(method, path),
+        query=QUERIES, body=bodies(method, path, world),
         verb=st.sampled_from([method] * 12 + ['GET', 'POST', 'PUT',
                                               'PATCH', 'DELETE']))
     def fuzz(persona, values, query, body, verb):

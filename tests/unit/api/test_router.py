@@ -14,6 +14,7 @@ import re
 
 import pytest
 
+from tests.unit import db_utils
 from trove_lite.api.middleware import context as context_mw
 from trove_lite.api import router
 from trove_lite.common import context
@@ -32,6 +33,7 @@ ADMIN_RULES = {
     'mgmt:instance:root', 'mgmt:datastore_version:index',
     'mgmt:datastore_version:show', 'mgmt:datastore_version:create',
     'mgmt:datastore_version:edit', 'mgmt:datastore_version:delete',
+    'backup:index:all_projects',
 }
 
 
@@ -203,8 +205,16 @@ def instance_id(ctx):
     return row.id
 
 
-def _url(path, instance_id):
+@pytest.fixture
+def backup_id(ctx, instance_id):
+    return db_utils.add_backup(ctx, instance_id, state='COMPLETED',
+                               tenant_id='p1')
+
+
+def _url(path, instance_id, backup_id=None):
     url = path.replace('{tenant_id}', 'p1')
+    if url == '/p1/backups/{id}':
+        url = url.replace('{id}', backup_id)
     for name in ('instance_id', 'id'):
         url = url.replace('{%s}' % name, instance_id)
     return '/v1.0' + re.sub(r'\{[^}]+\}', 'x', url)
@@ -212,7 +222,7 @@ def _url(path, instance_id):
 
 @pytest.mark.parametrize('method,path,action', ROUTES, ids=_ids(ROUTES))
 def test_every_route_checks_its_rule(method, path, action, client,
-                                     instance_id, monkeypatch):
+                                     instance_id, backup_id, monkeypatch):
     checked = []
     real = policy.authorize
 
@@ -222,7 +232,7 @@ def test_every_route_checks_its_rule(method, path, action, client,
         raise exception.PolicyNotAuthorized(action=rule)
 
     monkeypatch.setattr(policy, 'authorize', spy)
-    resp = client.request(method, _url(path, instance_id),
+    resp = client.request(method, _url(path, instance_id, backup_id),
                           body=_body(method, path, action))
     assert resp.status_int == 403, resp.text
     assert checked and checked[0] in _rules_of(method, path), checked
@@ -272,6 +282,42 @@ def test_a_member_of_another_project_gets_404(method, path, action, client,
     url = _url(path, instance_id).replace('/v1.0/p1/', '/v1.0/p2/')
     resp = client.request(method, url, body=_body(method, path, action),
                           headers={'X-Roles': 'member'})
+    assert resp.status_int == 404, resp.text
+    assert list(resp.json) == ['itemNotFound']
+    assert [tenant for _, tenant in checked if tenant] == []
+
+
+# The routes that name one backup: as for instances, an admin of another
+# project reaches it by id, a member of another project gets a 404.
+BACKUP_ROUTES = [(method, path, action) for method, path, action in ROUTES
+                 if path.startswith('/{tenant_id}/backups/{')]
+
+
+def test_the_backup_routes_are_walked():
+    assert {method for method, _, _ in BACKUP_ROUTES} == {'GET', 'DELETE'}
+
+
+@pytest.mark.parametrize('method,path,action', BACKUP_ROUTES,
+                         ids=_ids(BACKUP_ROUTES))
+def test_an_admin_of_another_project_reaches_the_backup(
+        method, path, action, client, instance_id, backup_id, monkeypatch):
+    checked = _spied(monkeypatch)
+    url = _url(path, instance_id, backup_id).replace('/v1.0/p1/',
+                                                     '/v1.0/p2/')
+    resp = client.request(method, url)
+    assert resp.status_int == 403, resp.text
+    assert checked and checked[0][0] in _rules_of(method, path), checked
+    assert checked[0][1] == 'p1', checked
+
+
+@pytest.mark.parametrize('method,path,action', BACKUP_ROUTES,
+                         ids=_ids(BACKUP_ROUTES))
+def test_a_member_of_another_project_gets_404_for_the_backup(
+        method, path, action, client, instance_id, backup_id, monkeypatch):
+    checked = _spied(monkeypatch)
+    url = _url(path, instance_id, backup_id).replace('/v1.0/p1/',
+                                                     '/v1.0/p2/')
+    resp = client.request(method, url, headers={'X-Roles': 'member'})
     assert resp.status_int == 404, resp.text
     assert list(resp.json) == ['itemNotFound']
     assert [tenant for _, tenant in checked if tenant] == []

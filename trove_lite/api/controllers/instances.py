@@ -172,7 +172,9 @@ class InstanceController:
                     session_ctx, INSTANCE, row.id, 'create',
                     arguments={'databases': resolved.databases,
                                'users': resolved.users,
-                               'root_password': root_password},
+                               'root_password': root_password,
+                               'backup_id': (resolved.backup.id
+                                             if resolved.backup else None)},
                     request_context=ctx, notification=carried,
                     workflow_id=workflow_id)
                 return row

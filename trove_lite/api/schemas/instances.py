@@ -50,6 +50,12 @@ access = {
     },
 }
 
+restore_point = {
+    'type': 'object',
+    'required': ['backupRef'],
+    'properties': {'backupRef': common.uuid},
+}
+
 datastore = {
     'type': 'object',
     'properties': {
@@ -80,6 +86,7 @@ create = {
                 'replica_count': {'type': 'integer', 'minimum': 1,
                                   'maximum': 3},
                 'locality': common.non_empty_string,
+                'restorePoint': restore_point,
             },
         },
     },

@@ -2,6 +2,7 @@
 
 import itertools
 
+from trove_lite.common.policies import backups
 from trove_lite.common.policies import base
 from trove_lite.common.policies import databases
 from trove_lite.common.policies import datastores
@@ -20,6 +21,7 @@ def list_rules():
         datastores.list_rules(),
         flavors.list_rules(),
         instances.list_rules(),
+        backups.list_rules(),
         limits.list_rules(),
         quotas.list_rules(),
         databases.list_rules(),

@@ -30,6 +30,8 @@ rules = [
                 'for a reset_status action that carries force_delete.',
                 base.op('DELETE', INSTANCE)
                 + base.op('POST', INSTANCE + '/action')),
+    base.reader('instance:backups', 'List the backups of an instance.',
+                base.op('GET', INSTANCE + '/backups')),
     base.member('instance:restart', 'Restart the datastore of an instance.',
                 base.op('POST', INSTANCE + '/action')),
     base.admin('instance:reset_status',

@@ -1,5 +1,5 @@
 """Instances with a guest agent on the in-memory bus, for the database,
-user and root routes.
+user and root routes; a fake taskmanager that records the API's casts.
 
 ``guest_instance(...)`` creates an ACTIVE, HEALTHY instance row of the
 caller's project and starts a real ``GuestAgentEndpoint`` for it, backed
@@ -9,21 +9,68 @@ paths as in production.
 """
 
 import collections
-import time
+import threading
 
+import oslo_messaging
 import pytest
 
+from tests.unit import db_utils
+from tests.unit import rpc_fixtures
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
 from trove_lite.common import sealing
-from trove_lite.common import states
-from trove_lite.db.repositories import datastores
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.guestagent.datastores import fake
 from trove_lite.guestagent import info as guest_info
 from trove_lite.guestagent import rpcapi as guest_rpcapi
 from trove_lite.guestagent import service as guest_service
+from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
+
+
+class FakeTaskManager:
+    """Records what the API casts to the taskmanager."""
+
+    target = oslo_messaging.Target(
+        version=taskmanager_rpcapi.TaskManagerAPI.RPC_API_VERSION)
+
+    def __init__(self):
+        self.calls = []
+        self.arrived = threading.Event()
+
+    def _record(self, method, **kwargs):
+        self.calls.append((method, kwargs))
+        self.arrived.set()
+
+    def create_instance(self, context, **kwargs):
+        self._record('create_instance', **kwargs)
+
+    def delete_instance(self, context, **kwargs):
+        self._record('delete_instance', **kwargs)
+
+    def restart(self, context, **kwargs):
+        self._record('restart', **kwargs)
+
+    def create_backup(self, context, **kwargs):
+        self._record('create_backup', **kwargs)
+
+    def delete_backup(self, context, **kwargs):
+        self._record('delete_backup', **kwargs)
+
+    def wait(self):
+        assert self.arrived.wait(10), 'no cast reached the taskmanager'
+        self.arrived.clear()
+        return self.calls[-1]
+
+
+@pytest.fixture
+def taskmanager(memory_bus, start_service):  # noqa: F811
+    topic = rpc_fixtures.unique_topic('tm')
+    memory_bus.set('taskmanager_queue', topic)
+    fake = FakeTaskManager()
+    start_service(topic, 'tm-host', fake)
+    return fake
+
 
 GuestInstance = collections.namedtuple('GuestInstance', 'id datastore path')
 
@@ -38,20 +85,9 @@ def guest_instance(ctx, memory_bus, start_service):  # noqa: F811
     """
 
     def _make(manager='fake', project='p1', guest=True):
-        datastores.update_datastore(ctx, manager)
-        version = datastores.upsert_version(ctx, manager, '1.0',
-                                            manager)
+        row = db_utils.add_active_instance(ctx, manager, project)
         key = sealing.generate_key()
-        row = instance_repo.create(ctx, {
-            'name': 'db-%s' % manager, 'tenant_id': project,
-            'flavor_id': '1', 'volume_size': 1,
-            'datastore_version_id': version.id})
         instance_repo.set_key(ctx, row.id, key)
-        instance_repo.update(ctx, row.id,
-                             server_status=states.SERVER_ACTIVE)
-        instance_repo.finish(ctx, row.id, 'build_done', None)
-        instance_repo.record_heartbeat(ctx, row.id, time.time(),
-                                       states.SVC_HEALTHY, '0.1.0')
         datastore = None
         if guest:
             datastore = fake.Manager(guest_info.GuestInfo(

@@ -2,9 +2,7 @@
 
 from concurrent import futures
 import datetime
-import threading
 
-import oslo_messaging
 import pytest
 
 from tests.unit.api.conftest import member
@@ -21,45 +19,6 @@ from trove_lite.db.repositories import datastores
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.db.repositories import root_history
 from trove_lite.db.repositories import workflows as workflow_repo
-from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
-
-
-class FakeTaskManager:
-    """Records what the API casts to the taskmanager."""
-
-    target = oslo_messaging.Target(
-        version=taskmanager_rpcapi.TaskManagerAPI.RPC_API_VERSION)
-
-    def __init__(self):
-        self.calls = []
-        self.arrived = threading.Event()
-
-    def _record(self, method, **kwargs):
-        self.calls.append((method, kwargs))
-        self.arrived.set()
-
-    def create_instance(self, context, **kwargs):
-        self._record('create_instance', **kwargs)
-
-    def delete_instance(self, context, **kwargs):
-        self._record('delete_instance', **kwargs)
-
-    def restart(self, context, **kwargs):
-        self._record('restart', **kwargs)
-
-    def wait(self):
-        assert self.arrived.wait(10), 'no cast reached the taskmanager'
-        self.arrived.clear()
-        return self.calls[-1]
-
-
-@pytest.fixture
-def taskmanager(memory_bus, start_service):  # noqa: F811
-    topic = rpc_fixtures.unique_topic('tm')
-    memory_bus.set('taskmanager_queue', topic)
-    fake = FakeTaskManager()
-    start_service(topic, 'tm-host', fake)
-    return fake
 
 
 def _body(**fields):

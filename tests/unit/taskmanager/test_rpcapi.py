@@ -1,0 +1,39 @@
+"""The taskmanager client's backup casts (API 1.6)."""
+
+from unittest import mock
+
+import oslo_messaging
+import pytest
+
+from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
+from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
+from trove_lite.taskmanager import rpcapi
+
+
+@pytest.fixture
+def api(memory_bus):  # noqa: F811
+    api = rpcapi.TaskManagerAPI()
+    api.client = mock.create_autospec(oslo_messaging.RPCClient,
+                                      instance=True)
+    api.client.can_send_version.return_value = True
+    return api
+
+
+def test_the_version_is_1_6():
+    assert rpcapi.TaskManagerAPI.RPC_API_VERSION == '1.6'
+
+
+@pytest.mark.parametrize('method', ['create_backup', 'delete_backup'])
+def test_backup_casts_are_1_6(api, ctx, method):
+    getattr(api, method)(ctx, 'b1', 'w1')
+    api.client.can_send_version.assert_called_with('1.6')
+    api.client.prepare.assert_called_once_with(version='1.6')
+    api.client.prepare.return_value.cast.assert_called_once_with(
+        ctx, method, backup_id='b1', workflow_id='w1')
+
+
+@pytest.mark.parametrize('method', ['create_backup', 'delete_backup'])
+def test_capped_below_1_6_nothing_is_sent(api, ctx, method):
+    api.client.can_send_version.return_value = False
+    getattr(api, method)(ctx, 'b1', 'w1')
+    api.client.prepare.assert_not_called()
