@@ -13,12 +13,14 @@ import collections
 from oslo_config import cfg
 
 from trove_lite.api import datastore_rules
+from trove_lite.common import backup_storage
 from trove_lite.common import exception
 from trove_lite.common import plugins
 from trove_lite.common import states
 from trove_lite.db.repositories import backups as backup_repo
 from trove_lite.db.repositories import datastores as datastore_repo
 from trove_lite.db.repositories import flavors as flavor_repo
+from trove_lite.guestagent import storage as storage_plugins
 
 Resolved = collections.namedtuple(
     'Resolved', 'datastore version flavor volume_size databases users backup')
@@ -126,6 +128,7 @@ def resolve_backup(ctx, restore_point, datastore, version, size):
     :raises BackupDatastoreMismatchError: it was taken of another
         datastore manager than the requested version's (400).
     :raises BackupTooLarge: it does not fit the volume (403).
+    :raises BackupFileNotFound: its stored object is gone (404).
     """
     if not restore_point:
         return None
@@ -143,6 +146,10 @@ def resolve_backup(ctx, restore_point, datastore, version, size):
     if backup.size is not None and backup.size > size:
         raise exception.BackupTooLarge(backup_size=backup.size,
                                        disk_size=size)
+    storage = storage_plugins.load(backup_storage.describe(
+        ctx, driver=backup.storage_driver))
+    if not backup.location or not storage.exists(backup.location):
+        raise exception.BackupFileNotFound(location=backup.location)
     return backup
 
 

@@ -23,6 +23,7 @@ from trove_lite.api.views import backups as views
 from trove_lite.api import wsgi
 from trove_lite.common import context
 from trove_lite.common import exception
+from trove_lite.common import plugins
 from trove_lite.common import policy
 from trove_lite.db.repositories import backups as backup_repo
 from trove_lite.db.repositories import instances as instance_repo
@@ -108,8 +109,9 @@ class BackupController:
 
         :raises NotImplementedYet: ``restore_from`` (501).
         :raises BackupCreationError: no ``instance`` (400).
-        :raises BadValue: a ``storage_driver`` other than this
-            deployment's (400).
+        :raises BadValue: a ``storage_driver`` that is not installed
+            (400); an installed one other than ``[backup] storage_driver``
+            keeps this backup (upstream takes the request's too).
         """
         ctx = base.authorize(req, 'backup:create')
         spec = schema.validate(schemas.create, body)['backup']
@@ -120,17 +122,19 @@ class BackupController:
         if 'instance' not in spec:
             raise exception.BackupCreationError('Unable to create Backup.')
         driver = spec.get('storage_driver')
-        if driver not in (None, cfg.CONF.backup.storage_driver):
+        installed = plugins.names(cfg.CONF.backup.storage_namespace)
+        if driver is not None and driver not in installed:
             raise exception.BadValue(
-                'Backups are stored with the %s storage driver here; '
-                'storage_driver %r is not available. Leave it out.'
-                % (cfg.CONF.backup.storage_driver, driver))
+                'storage_driver %r is not available; this deployment has '
+                '%s (default %s).' % (driver, ', '.join(installed),
+                                      cfg.CONF.backup.storage_driver))
         row, workflow_id, _ = backup_repo.begin(
             ctx, spec['instance'], spec['name'],
             description=spec.get('description'),
             parent_id=spec.get('parent_id'),
             incremental=bool(spec.get('incremental')),
-            swift_container=spec.get('swift_container'))
+            swift_container=spec.get('swift_container'),
+            storage_driver=driver)
         cast(ctx, 'create_backup', row.id, workflow_id)
         [facts] = facts_of(ctx, [row])
         return wsgi.Response(202, {'backup': views.backup(facts)})

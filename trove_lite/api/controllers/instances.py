@@ -34,7 +34,7 @@ from trove_lite.common import utils
 from trove_lite.conf import datastores as datastores_conf
 from trove_lite.db import api as db_api
 from trove_lite.db import models
-from trove_lite.db.repositories import backup_reports
+from trove_lite.db.repositories import backups as backup_repo
 from trove_lite.db.repositories import instance_listing
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.db.repositories import quotas as quota_repo
@@ -72,6 +72,20 @@ def facts_of_page(entries):
             addresses=instance_repo.addresses_of(row),
             backing_up=entry.backing_up))
     return facts
+
+
+def _create_arguments(ctx, resolved, root_password):
+    """What a create's workflow is asked: the initial databases, users
+    and root password, and the backup it restores, if any (with the
+    requester's token when its storage needs it).
+    """
+    arguments = {'databases': resolved.databases, 'users': resolved.users,
+                 'root_password': root_password,
+                 'backup_id': resolved.backup.id if resolved.backup else None}
+    if resolved.backup is not None:
+        arguments.update(backup_repo.token_argument(
+            ctx, resolved.backup.storage_driver))
+    return arguments
 
 
 def _busy(row):
@@ -170,11 +184,8 @@ class InstanceController:
                 row = instance_repo.create(session_ctx, values)
                 workflow_repo.record(
                     session_ctx, INSTANCE, row.id, 'create',
-                    arguments={'databases': resolved.databases,
-                               'users': resolved.users,
-                               'root_password': root_password,
-                               'backup_id': (resolved.backup.id
-                                             if resolved.backup else None)},
+                    arguments=_create_arguments(ctx, resolved,
+                                                root_password),
                     request_context=ctx, notification=carried,
                     workflow_id=workflow_id)
                 return row
@@ -277,7 +288,7 @@ class InstanceController:
         holder = resource_locks.new_holder(role=resource_locks.API_ROLE)
         carried = notice.hand_off()
         with db_api.writer.using(ctx):
-            if operation != 'delete' and backup_reports.running(
+            if operation != 'delete' and backup_repo.running_for_instance(
                     ctx, instance_id):
                 # NOTE(compat): upstream's action gate: no action while a
                 # backup runs (a delete still takes the instance over; the

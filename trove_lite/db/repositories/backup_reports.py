@@ -34,16 +34,6 @@ def get_live(context, backup_id):
 
 
 @db_api.reader
-def running(context, instance_id=None):
-    """Live backups in NEW, BUILDING or SAVING (of one instance)."""
-    query = BACKUP.rows(context.session).filter(
-        models.Backup.state.in_(_RUNNING_CODES))
-    if instance_id is not None:
-        query = query.filter(models.Backup.instance_id == instance_id)
-    return query.all()
-
-
-@db_api.reader
 def running_instance_ids(context, instance_ids):
     """Which of ``instance_ids`` have a running backup (one query, for a
     page of instances).
@@ -151,16 +141,3 @@ def hand_over_all(context, holder, new_holder):
     return BACKUP.rows(context.session).filter(
         models.Backup.lock_holder == holder).update(
         {'lock_holder': new_holder}, synchronize_session=False)
-
-
-@db_api.writer
-def mark_deleted(context, backup_id, holder):
-    """Soft-delete a backup its delete flow holds (its quota is freed:
-    usage is counted from live rows).
-    """
-    now = models.utcnow()
-    return BACKUP.rows(context.session).filter(
-        models.Backup.id == backup_id,
-        models.Backup.lock_holder == holder).update(
-        {'deleted': True, 'deleted_at': now, 'lock_holder': None,
-         'task_deadline': None}, synchronize_session=False) == 1

@@ -357,7 +357,8 @@ def _checked(context, instance_id, parent_id, incremental, swift_container):
 
 
 def begin(context, instance_id, name, description=None, parent_id=None,
-          incremental=False, swift_container=None, schedule_id=None):
+          incremental=False, swift_container=None, schedule_id=None,
+          storage_driver=None):
     """Start a backup of an instance: in one transaction, check it may
     be taken and fits the quota, create the row in NEW (with its deadline
     and the lock of a new API holder) and record its ``create`` workflow.
@@ -371,8 +372,12 @@ def begin(context, instance_id, name, description=None, parent_id=None,
         none).
     :param swift_container: the request's container, if any.
     :param schedule_id: the backup schedule that takes it.
+    :param storage_driver: the storage plugin that keeps it (``[backup]
+        storage_driver`` when None; the caller checked it is installed).
     :returns: ``(row, workflow id, holder)``; the workflow's arguments
-        are ``{'swift_container': ...}``.
+        are ``{'swift_container': ...}``, and the requester's token
+        (``auth_token``) when the taskmanager needs it to reach Swift
+        for the requester (``[backup] swift_auth = keystone``).
     :raises InstanceNotFound: no such instance for the caller (404).
     :raises InstanceNotAvailable: it is busy, not ACTIVE, its database not
         actionable, or a backup of it is running (422).
@@ -392,6 +397,7 @@ def begin(context, instance_id, name, description=None, parent_id=None,
                      swift_container)
     holder = resource_locks.new_holder(role=resource_locks.API_ROLE)
     workflow_id = str(uuid.uuid4())
+    driver = storage_driver or cfg.CONF.backup.storage_driver
 
     def create(session_ctx):
         source = _source(session_ctx, instance_id, parent_id, incremental,
@@ -404,20 +410,37 @@ def begin(context, instance_id, name, description=None, parent_id=None,
             datastore_version_id=source.instance.datastore_version_id,
             parent_id=parent.id if parent is not None else None,
             backup_type=INCREMENTAL if parent is not None else FULL,
-            storage_driver=cfg.CONF.backup.storage_driver,
+            storage_driver=driver,
             schedule_id=schedule_id, lock_holder=holder,
             **KIND.task_values(states.BACKUP_NEW, models.utcnow()))
         session_ctx.session.add(row)
         session_ctx.session.flush()
         workflow_repo.record(
             session_ctx, KIND.name, row.id, 'create', holder=holder,
-            arguments={'swift_container': source.container},
+            arguments=dict(token_argument(context, driver),
+                           swift_container=source.container),
             request_context=context, workflow_id=workflow_id)
         return row
 
     row = quota_repo.run_with_quotas(
         context, found.instance.tenant_id, {'backups': 1}, create)
     return row, workflow_id, holder
+
+
+def token_argument(context, driver):
+    """``{'auth_token': ...}`` when a workflow reaches ``driver``'s
+    storage with the requester's own token (Swift behind Keystone), else
+    ``{}``.
+
+    NOTE(swift): a recorded workflow's context keeps no token (it would
+    have expired by the time a resumed flow runs); the arguments are
+    stored encrypted, and a flow resumed after the token expired fails
+    with Swift's 401 as its reason.
+    """
+    if driver == 'swift' and cfg.CONF.backup.swift_auth == 'keystone' and \
+            getattr(context, 'auth_token', None):
+        return {'auth_token': context.auth_token}
+    return {}
 
 
 # -- Delete -------------------------------------------------------------------

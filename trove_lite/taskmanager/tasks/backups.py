@@ -20,6 +20,7 @@ from trove_lite.common import exception
 from trove_lite.common import states
 from trove_lite.common import status_events
 from trove_lite.db.repositories import backup_reports
+from trove_lite.db.repositories import backups as backup_repo
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import resource_locks
 from trove_lite.db import resource_kinds
@@ -60,20 +61,6 @@ def storage_for(context, row, container=None, auth_token=None):
                                    container=container)
 
 
-def chain_of(context, row):
-    """``row``'s chain, the full backup first (following parent ids).
-
-    :raises BackupNotFound: a parent is gone.
-    """
-    chain = [row]
-    while chain[0].parent_id:
-        parent = backup_reports.get_live(context, chain[0].parent_id)
-        if parent is None or len(chain) > 1000:
-            raise exception.BackupNotFound(uuid=chain[0].parent_id)
-        chain.insert(0, parent)
-    return chain
-
-
 def restore_info(context, backup_id, auth_token=None):
     """What a guest's ``prepare`` restores from: every backup of the
     chain ending at ``backup_id``, with where each is stored.
@@ -87,7 +74,7 @@ def restore_info(context, backup_id, auth_token=None):
          'size': int(round((item.size or 0) * backup_reports.GB)),
          'backup_type': item.backup_type, 'metadata': metadata_of(item),
          'storage': storage_for(context, item, auth_token=auth_token)}
-        for item in chain_of(context, row)]}
+        for item in backup_repo.chain(context, row)]}
 
 
 def backup_info(context, row, container=None, auth_token=None):
@@ -252,7 +239,7 @@ class DeleteStoredBackups(task.Task):
                             context, BACKUP, left, self.FAILED % err,
                             '%s: %s' % (type(err).__name__, err))
                 return
-            backup_reports.mark_deleted(context, backup_id, holder)
+            backup_repo.mark_deleted(context, backup_id)
             LOG.info('Backup %s deleted', backup_id)
 
 

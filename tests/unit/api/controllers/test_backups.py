@@ -4,7 +4,9 @@ instance create from a backup (``restorePoint``).
 """
 
 import datetime
+import os
 
+from oslo_config import cfg
 import pytest
 
 from tests.unit.api.conftest import member
@@ -12,6 +14,7 @@ from tests.unit import db_utils
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
+from trove_lite.db import models
 from trove_lite.db.repositories import backups as backup_repo
 from trove_lite.db.repositories import datastores
 from trove_lite.db.repositories import instances as instance_repo
@@ -33,10 +36,30 @@ def _create(client, headers=None, **fields):
                      headers=headers)
 
 
+@pytest.fixture(autouse=True)
+def storage_dir(override, tmp_path):
+    """The local storage directory, where completed backups' objects
+    are (a restore checks that its object is there).
+    """
+    path = tmp_path / 'backups'
+    path.mkdir()
+    override('local_storage_path', str(path), group='backup')
+    return path
+
+
 def _completed(ctx, instance, **values):
-    return db_utils.add_backup(
+    backup_id = db_utils.add_backup(
         ctx, instance.id, state='COMPLETED', tenant_id=instance.tenant_id,
-        datastore_version_id=instance.datastore_version_id, **values)
+        datastore_version_id=instance.datastore_version_id,
+        storage_driver='local', **values)
+    if 'location' not in values:
+        stored = os.path.join(cfg.CONF.backup.local_storage_path,
+                              backup_id + '.fake.zst')
+        with open(stored, 'wb') as handle:
+            handle.write(b'stream')
+        db_utils.update_rows(ctx, models.Backup, {'id': backup_id},
+                             location=stored)
+    return backup_id
 
 
 def _fault(resp, status, name):
@@ -99,8 +122,8 @@ def test_a_lost_cast_loses_nothing(client, instance, ctx, monkeypatch):
         'remote_location': 'http://x/c/o', 'size': 0.1,
         'local_datastore_version_id': UNKNOWN}}, 501, 'notImplemented',
      'restore_from is not supported'),
-    ({'name': 'b', 'instance': '{instance}', 'storage_driver': 'swift'},
-     400, 'badRequest', 'storage_driver'),
+    ({'name': 'b', 'instance': '{instance}', 'storage_driver': 'floppy'},
+     400, 'badRequest', "storage_driver 'floppy' is not available"),
     ({'name': 'b', 'instance': '{instance}', 'parent_id': UNKNOWN}, 404,
      'itemNotFound', UNKNOWN),
 ])
@@ -113,11 +136,14 @@ def test_bad_requests_create_nothing(client, instance, ctx, fields, status,
     _nothing_created(ctx)
 
 
-def test_the_configured_storage_driver_may_be_named(client, instance,
-                                                    taskmanager):
+@pytest.mark.parametrize('driver', ['local', 'swift'])
+def test_an_installed_storage_driver_may_be_named(client, instance, ctx,
+                                                  taskmanager, driver):
     resp = _create(client, name='b', instance=instance.id,
-                   storage_driver='local')
+                   storage_driver=driver)
     assert resp.status_int == 202, resp.text
+    row = backup_repo.get(ctx, resp.json['backup']['id'])
+    assert row.storage_driver == driver
 
 
 def test_a_busy_instance_is_422(client, instance, ctx):
@@ -179,10 +205,10 @@ def test_quota_exceeded_is_413_and_creates_nothing(client, instance, ctx,
 
 
 def test_show_and_404s(client, instance, ctx):
-    backup_id = _completed(ctx, instance, size=0.25, location='/b/x.zst')
+    backup_id = _completed(ctx, instance, size=0.25)
     view = client.v1('GET', '/backups/%s' % backup_id).json['backup']
     assert (view['status'], view['size'], view['locationRef']) == (
-        'COMPLETED', 0.25, '/b/x.zst')
+        'COMPLETED', 0.25, backup_repo.get(ctx, backup_id).location)
     assert 'fault' not in view
     # A name is a 404, so that the CLI falls back to a list.
     _fault(client.v1('GET', '/backups/b'), 404, 'itemNotFound')
@@ -347,6 +373,17 @@ def test_restore_records_the_backup(client, instance, ctx, taskmanager):
     record = workflow_repo.get(ctx, kwargs['workflow_id'])
     assert workflow_repo.open_arguments(
         record.arguments)['backup_id'] == backup_id
+
+
+def test_a_restore_whose_object_is_gone_is_404(client, instance, ctx,
+                                               storage_dir):
+    backup_id = _completed(ctx, instance, size=0.5)
+    for name in os.listdir(storage_dir):
+        os.unlink(storage_dir / name)
+    before = len(_instances(ctx))
+    message = _fault(_restore(client, backup_id), 404, 'itemNotFound')
+    assert 'was not found in the object storage' in message
+    assert len(_instances(ctx)) == before
 
 
 def test_restore_refusals_create_nothing(client, instance, ctx):

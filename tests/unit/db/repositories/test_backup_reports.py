@@ -76,13 +76,11 @@ def test_failed_stores_the_reason(ctx):
     assert (fault.message, fault.details) == ('disk full', 'det')
 
 
-def test_running_and_running_instance_ids(ctx):
+def test_running_instance_ids(ctx):
     one, two = _instance(ctx), _instance(ctx)
-    running = _backup(ctx, one.id)
+    _backup(ctx, one.id)
     done = _backup(ctx, two.id)
     backup_reports.record_completed(ctx, done, '/b', 'c' * 32, 1, 'full', {})
-    assert [row.id for row in backup_reports.running(ctx)] == [running]
-    assert backup_reports.running(ctx, two.id) == []
     assert backup_reports.running_instance_ids(ctx, [one.id, two.id]) == {
         one.id}
     assert backup_reports.running_instance_ids(ctx, []) == set()
@@ -132,6 +130,3 @@ def test_a_delete_hands_over_every_backup_it_holds(ctx):
     assert backup_reports.hand_over_all(ctx, 'api@h:1', 'tm:1') == 2
     assert {_row(ctx, b).lock_holder for b in (first, second)} == {'tm:1'}
     assert _row(ctx, other).lock_holder == 'api@h:2'
-    assert backup_reports.mark_deleted(ctx, first, 'tm:1')
-    assert backup_reports.get_live(ctx, first) is None
-    assert not backup_reports.mark_deleted(ctx, other, 'tm:1')
