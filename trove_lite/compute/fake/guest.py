@@ -49,7 +49,7 @@ DATASTORE_METHODS = (
 
 
 # The guest API a fake agent speaks unless told otherwise.
-API_VERSION = '1.2'
+API_VERSION = '1.3'
 
 
 class FakeGuestEndpoint:
@@ -71,8 +71,8 @@ class FakeGuestEndpoint:
         self._conductor = rpc.get_client(cfg.CONF.conductor_queue, '1.0',
                                          serializer=serializer)
 
-    def _report(self, context, method, **kwargs):
-        cctxt = rpc.prepare(self._conductor, '1.1')
+    def _report(self, context, method, version='1.1', **kwargs):
+        cctxt = rpc.prepare(self._conductor, version)
         rpc.cast(cctxt, context, method, instance_id=self.instance_id,
                  sent=time.time(), **kwargs)
 
@@ -87,12 +87,20 @@ class FakeGuestEndpoint:
                               instance_id=self.instance_id)
 
     def prepare(self, context, memory_mb, databases, users,
-                root_password=None, volume_size=None):
+                root_password=None, volume_size=None, restore_info=None):
         self.calls.append('prepare')
         if self.datastore is not None and self.behaviour == HEALTHY:
-            self.datastore.prepare(memory_mb, databases, users,
-                                   root_password=root_password,
-                                   volume_size=volume_size)
+            extra = {'restore_info': restore_info} if restore_info else {}
+            try:
+                self.datastore.prepare(memory_mb, databases, users,
+                                       root_password=root_password,
+                                       volume_size=volume_size, **extra)
+            except Exception as err:
+                self._report(context, 'report_fault',
+                             message='The datastore could not be set up: '
+                                     '%s' % err, details=repr(err))
+                self.heartbeat(context, 'failed to spawn')
+                return
         if self.behaviour == HEALTHY:
             self.heartbeat(context, 'healthy')
         elif self.behaviour == FAILED:
@@ -108,6 +116,36 @@ class FakeGuestEndpoint:
     def stop_db(self, context):
         self.calls.append('stop_db')
         self.heartbeat(context, 'shutdown')
+
+    def create_backup(self, context, backup_info):
+        """Guest API 1.3: the datastore's strategy writes the backup
+        (the ``fake`` one streams its in-memory state) on a thread, and
+        the outcome goes to the conductor as a real agent's does.
+        """
+        self.calls.append('create_backup')
+        threading.Thread(target=self._backup, args=(context, backup_info),
+                         daemon=True).start()
+
+    def _backup(self, context, backup_info):
+        backup_id = backup_info['id']
+
+        def report(fields):
+            self._report(context, 'update_backup', version='1.3',
+                         backup_id=backup_id, fields=fields)
+        report({'state': 'BUILDING'})
+        try:
+            if self.datastore is None:
+                raise exception.GuestError(
+                    reason='this fake guest has no datastore to back up')
+            result = self.datastore.create_backup(backup_info)
+        except Exception as err:
+            report({'state': 'FAILED', 'message': str(err),
+                    'details': repr(err)})
+            return
+        fields = {'state': 'COMPLETED'}
+        fields.update((key, result[key]) for key in (
+            'location', 'checksum', 'size', 'backup_type', 'metadata'))
+        report(fields)
 
     def get_filesystem_stats(self, context):
         return {'total': 1.0, 'used': 0.1, 'free': 0.9}
