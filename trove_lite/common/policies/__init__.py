@@ -2,6 +2,7 @@
 
 import itertools
 
+from trove_lite.common.policies import backup_schedules
 from trove_lite.common.policies import base
 from trove_lite.common.policies import databases
 from trove_lite.common.policies import datastores
@@ -25,4 +26,5 @@ def list_rules():
         databases.list_rules(),
         users.list_rules(),
         root.list_rules(),
+        backup_schedules.list_rules(),
     ))
