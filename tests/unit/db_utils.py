@@ -55,10 +55,15 @@ def reset_cli():
 
 
 @db_api.writer
-def add_backup(context, instance_id):
-    """A NEW backup row of ``instance_id``; returns its id."""
-    backup = models.Backup(id=str(uuid.uuid4()), name='b', state='NEW',
-                           instance_id=instance_id, tenant_id='p')
+def add_backup(context, instance_id, state='NEW', schedule_id=None,
+               parent_id=None, created=None, tenant_id='p', name='b'):
+    """A backup row of ``instance_id`` (NEW unless ``state`` says
+    otherwise); returns its id.
+    """
+    backup = models.Backup(id=str(uuid.uuid4()), name=name, state=state,
+                           instance_id=instance_id, tenant_id=tenant_id,
+                           schedule_id=schedule_id, parent_id=parent_id,
+                           created=created or models.utcnow())
     context.session.add(backup)
     context.session.flush()
     return backup.id

@@ -231,9 +231,11 @@ def prune_candidates(context, schedule):
         [row for row in own if row.state == states.BACKUP_COMPLETED.name])
     kept = completed[:schedule.keep]
     own_ids = {row.id for row in own}
-    others = [row.id for row in _descendants(session, own).values()
-              if row.id not in own_ids]
-    parents = {row.id: row.parent_id for row in own}
+    descendants = _descendants(session, own)
+    others = [backup_id for backup_id in descendants
+              if backup_id not in own_ids]
+    parents = {row.id: row.parent_id
+               for row in own + list(descendants.values())}
     protected = _with_ancestors(
         [row.id for row in kept] + others
         + [row.id for row in own if row.state in RUNNING], parents)
