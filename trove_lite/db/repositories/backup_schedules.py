@@ -18,6 +18,7 @@ never when a descendant is not the schedule's own (a backup a user chained
 to it by hand). Deleting a schedule leaves its backups alone.
 """
 
+import datetime
 import uuid
 
 import sqlalchemy as sa
@@ -37,6 +38,8 @@ Backup = models.Backup
 PRUNABLE = frozenset([states.BACKUP_COMPLETED.name,
                       states.BACKUP_FAILED.name])
 RUNNING = frozenset(state.name for state in states.BACKUP_RUNNING)
+# When a schedule whose pattern no longer reads is looked at again.
+UNREADABLE_RETRY = datetime.timedelta(hours=1)
 
 
 def _live(session):
@@ -138,14 +141,24 @@ def claim(context, schedule, now):
     ``next_run`` past ``now``, if nobody has since.
 
     :returns: the schedule as it now is, or None when another caller
-        claimed the run first (or it was deleted).
+        claimed the run first (or it was deleted), or when its pattern no
+        longer reads (it is put off by ``UNREADABLE_RETRY``).
     """
+    try:
+        next_run = schedule_patterns.next_after(schedule.pattern, now)
+        runnable = True
+    except exception.BadRequest:
+        # NOTE(schedules): a pattern stored before a stricter release no
+        # longer reads; it is put off, not run, so that it cannot fill
+        # every round's batch, until someone deletes it.
+        next_run = now + UNREADABLE_RETRY
+        runnable = False
     changed = context.session.query(Schedule).filter(
         Schedule.id == schedule.id, Schedule.deleted.is_(False),
         Schedule.next_run == schedule.next_run).update(
-        {'next_run': schedule_patterns.next_after(schedule.pattern, now),
-         'updated': models.utcnow()}, synchronize_session=False)
-    if not changed:
+        {'next_run': next_run, 'updated': models.utcnow()},
+        synchronize_session=False)
+    if not changed or not runnable:
         return None
     return context.session.get(Schedule, schedule.id,
                                populate_existing=True)
@@ -160,13 +173,7 @@ def claim_due(context, now, limit):
     """
     claimed = []
     for schedule in due(context, now, limit):
-        try:
-            row = claim(context, schedule, now)
-        except exception.BadRequest:
-            # NOTE(schedules): a pattern stored before a stricter release
-            # (or [backup] min_schedule_period raised) no longer reads;
-            # the schedule is skipped until someone fixes or deletes it.
-            continue
+        row = claim(context, schedule, now)
         if row is not None:
             claimed.append(row)
     return claimed

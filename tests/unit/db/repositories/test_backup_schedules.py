@@ -164,6 +164,24 @@ def test_racing_taskmanagers_claim_each_run_once(ctx):
     assert claims == [schedule.id]
 
 
+@db_api.writer
+def _set_pattern(context, schedule_id, pattern):
+    context.session.query(models.BackupSchedule).filter_by(
+        id=schedule_id).update({'pattern': pattern})
+
+
+def test_an_unreadable_pattern_is_put_off_not_run(ctx):
+    broken = _at(ctx, _schedule(ctx, name='broken'), T0)
+    fine = _at(ctx, _schedule(ctx, name='fine'),
+               T0 + datetime.timedelta(seconds=1))
+    _set_pattern(ctx, broken.id, '0 0 31 2 *')  # never runs
+    now = T0 + datetime.timedelta(seconds=5)
+    assert repo.claim_due(ctx, now, 1) == []  # the broken one: put off
+    assert [row.id for row in repo.claim_due(ctx, now, 1)] == [fine.id]
+    assert repo.get(ctx, broken.id, 'i1').next_run == \
+        now + repo.UNREADABLE_RETRY
+
+
 def test_record_run(ctx):
     schedule = _schedule(ctx)
     repo.record_run(ctx, schedule.id, 'b1', T0)
