@@ -8,6 +8,7 @@ import routes
 import routes.middleware
 import webob.exc
 
+from trove_lite.api.controllers import backup_schedules
 from trove_lite.api.controllers import backup_strategies
 from trove_lite.api.controllers import backups
 from trove_lite.api.controllers import databases
@@ -28,6 +29,7 @@ T = '/{tenant_id}'
 DBS = T + '/instances/{instance_id}/databases'
 USERS = T + '/instances/{instance_id}/users'
 ACCESS = USERS + '/{user_id}/databases'
+SCHEDULES = T + '/instances/{instance_id}/backup_schedules'
 
 
 def _routes(mapper, controller, table):
@@ -114,6 +116,12 @@ class APIRouter:
             ('GET', T + '/instances/{instance_id}/root', 'index'),
             ('POST', T + '/instances/{instance_id}/root', 'create'),
             ('DELETE', T + '/instances/{instance_id}/root', 'delete'),
+        ])
+        _routes(mapper, backup_schedules.BackupScheduleController(), [
+            ('GET', SCHEDULES, 'index'),
+            ('POST', SCHEDULES, 'create'),
+            ('GET', SCHEDULES + '/{id}', 'show'),
+            ('DELETE', SCHEDULES + '/{id}', 'delete'),
         ])
         _routes(mapper, limits.LimitsController(), [
             ('GET', T + '/limits', 'index'),

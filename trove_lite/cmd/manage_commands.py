@@ -18,6 +18,7 @@ from trove_lite.common import exception
 from trove_lite.common import plugins
 from trove_lite.common import validation_rules
 from trove_lite.db import migration
+from trove_lite.db.repositories import backup_schedules as schedule_repo
 from trove_lite.db.repositories import datastores as ds_repo
 from trove_lite.db.repositories import flavors as flavor_repo
 from trove_lite.guestagent import datastores
@@ -355,3 +356,24 @@ def flavor_list(context, args):
 def flavor_delete(context, args):
     flavor_repo.delete_flavor(context, args.flavor_id)
     print('Deleted flavor %s.' % args.flavor_id)
+
+
+# -- Backup schedules ---------------------------------------------------------
+
+def _moment(value):
+    return value.replace(microsecond=0).isoformat() if value else '-'
+
+
+@command('backup_schedule_list', 'List the backup schedules of every '
+         'instance (or of one project), with their next and last runs '
+         '(UTC).',
+         arg('--project-id', dest='project_id',
+             help='Only the schedules of this project.'))
+def backup_schedule_list(context, args):
+    schedules = schedule_repo.list_all(context, project_id=args.project_id)
+    print(format_table(
+        ('ID', 'Project', 'Instance', 'Name', 'Pattern', 'Keep', 'Next run',
+         'Last run', 'Last backup'),
+        [(s.id, s.tenant_id, s.instance_id, s.name, s.pattern, s.keep,
+          _moment(s.next_run), _moment(s.last_run), s.last_backup_id or '-')
+         for s in schedules]))

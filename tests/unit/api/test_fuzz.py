@@ -44,6 +44,7 @@ from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
 from trove_lite.api import router
 from trove_lite.common import exception
+from trove_lite.db.repositories import backup_schedules as schedule_repo
 from trove_lite.db.repositories import instances as instance_repo
 
 EXAMPLES = int(os.environ.get('TROVE_LITE_TEST_FUZZ_EXAMPLES', '30'))
@@ -114,6 +115,10 @@ TEMPLATES = {
         'swift_container': 'c'}},
     ('POST', '/backup_strategies'): {'backup_strategy': {
         'swift_container': 'c', 'instance_id': MINE}},
+    ('POST', '/instances/{instance_id}/backup_schedules'): {
+        'backup_schedule': {'name': 'nightly', 'pattern': '*/5 * * * *',
+                            'keep': 3, 'incremental': True,
+                            'description': 'd'}},
 }
 
 
@@ -320,8 +325,8 @@ PERSONAS = st.sampled_from([
 def world(ctx, client, mysql, flavor_rows, guest_instance,  # noqa: F811
           override):
     """Known ids by kind: ACTIVE instances of p1 and p2 with fake guests
-    that have a database ``app`` and a user ``u``, the datastores,
-    versions and flavors of the fixtures.
+    that have a database ``app``, a user ``u`` and a backup schedule,
+    the datastores, versions and flavors of the fixtures.
     """
     # NOTE(fuzz): every limit off (0), so the fuzz reaches the routes
     # rather than 413s; test_ratelimit.py covers the limits themselves.
@@ -353,6 +358,9 @@ def world(ctx, client, mysql, flavor_rows, guest_instance,  # noqa: F811
             parent_id=full, datastore_version_id=in_use),
             db_utils.add_backup(ctx, instance.id, state='FAILED',
                                 tenant_id=project)]
+    schedules = [schedule_repo.create(ctx, instance.id, project, 'n',
+                                      '@every 1h', 2).id
+                 for instance, project in ((mine, 'p1'), (theirs, 'p2'))]
     versions = [mysql['active'], mysql['inactive'], in_use]
     return {
         'instance_id': instances, 'instances': instances,
@@ -362,6 +370,7 @@ def world(ctx, client, mysql, flavor_rows, guest_instance,  # noqa: F811
         'databases': ['app', 'nosuch'], 'users': ['u', 'u@%', 'u@h'],
         'user_id': ['u', 'u@%'], 'project_id': ['p1', 'p2'],
         'backups': backups,
+        'backup_schedules': schedules,
     }
 
 

@@ -183,6 +183,8 @@ BODIES = {
         'datastore_name': 'fake', 'name': '2.0', 'datastore_manager': 'fake',
         'image': 'i', 'active': True}},
     ('PATCH', 'datastore-versions', True): {'active': False},
+    ('POST', 'backup_schedules', False): {'backup_schedule': {
+        'name': 's', 'pattern': '@every 1h', 'keep': 1}},
 }
 
 

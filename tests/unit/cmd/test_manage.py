@@ -1,11 +1,13 @@
 """``trove-lite-manage`` run in-process: every subcommand, and its errors."""
 
+import datetime
 import json
 
 import pytest
 
 from trove_lite.cmd import manage
 from trove_lite.db import migration
+from trove_lite.db.repositories import backup_schedules as schedule_repo
 from trove_lite.db.repositories import datastores as ds_repo
 from trove_lite.db.repositories import flavors as flavor_repo
 
@@ -95,6 +97,7 @@ def test_db_sync_creates_then_is_idempotent(run):
     ('flavor_list',),
     ('datastore_update', 'mysql', ''),
     ('flavor_create', '1', 'tiny', '512', '1'),
+    ('backup_schedule_list',),
 ])
 def test_commands_refuse_an_unsynced_database(run, args):
     assert run(*args) == 1
@@ -412,3 +415,33 @@ def test_format_table_widths():
     assert table.splitlines() == ['+-----+------+', '| A   | Long |',
                                   '+-----+------+', '| xyz | 1    |',
                                   '+-----+------+']
+
+
+# -- Backup schedules ------------------------------------------------------------
+
+def _table(out):
+    lines = out.splitlines()
+    return ([cell.strip() for cell in lines[1].split('|')[1:-1]],
+            [[cell.strip() for cell in line.split('|')[1:-1]]
+             for line in lines[3:-1]])
+
+
+def test_backup_schedule_list(synced, ctx):
+    first = schedule_repo.create(ctx, 'i1', 'p1', 'nightly', '0 3 * * *', 3)
+    second = schedule_repo.create(ctx, 'i2', 'p2', 'often', '@every 5s', 1)
+    schedule_repo.record_run(ctx, second.id, 'b1',
+                             datetime.datetime(2026, 3, 10, 12, 0, 5, 7))
+    gone = schedule_repo.create(ctx, 'i3', 'p1', 'gone', '@every 1h', 1)
+    schedule_repo.delete(ctx, gone.id, 'i3')
+    headers, rows = _table(synced.ok('backup_schedule_list'))
+    assert headers == ['ID', 'Project', 'Instance', 'Name', 'Pattern', 'Keep',
+                       'Next run', 'Last run', 'Last backup']
+    assert rows == [
+        [first.id, 'p1', 'i1', 'nightly', '0 3 * * *', '3',
+         first.next_run.isoformat(), '-', '-'],
+        [second.id, 'p2', 'i2', 'often', '@every 5s', '1',
+         second.next_run.isoformat(), '2026-03-10T12:00:05', 'b1']]
+    _, rows = _table(synced.ok('backup_schedule_list', '--project-id', 'p2'))
+    assert [row[0] for row in rows] == [second.id]
+    _, rows = _table(synced.ok('backup_schedule_list', '--project-id', 'p3'))
+    assert rows == []

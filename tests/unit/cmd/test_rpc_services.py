@@ -21,11 +21,13 @@ from trove_lite.common import states
 from trove_lite.compute import base as compute_base
 from trove_lite.conductor import manager as conductor_manager
 from trove_lite.conductor import reconcilers
+from trove_lite.db import models
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import resource_locks
 from trove_lite.guestagent import agent as guest_agent
 from trove_lite.guestagent import rpcapi as guest_rpcapi
 from trove_lite.guestagent import service as guest_service
+from trove_lite.taskmanager import backup_schedules
 from trove_lite.taskmanager import flavor_sync
 from trove_lite.taskmanager import manager as taskmanager_manager
 from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
@@ -108,8 +110,9 @@ def test_taskmanager_services_adopt_instances(conf_overrides,  # noqa: F811
     monkeypatch.setattr(
         'trove_lite.compute.fake.driver.FakeDriver.adopt_servers',
         lambda self, ctx: adopted.append(ctx))
-    launcher_svc, sync, runner, engine, rpc_svc = \
+    launcher_svc, sync, runner, engine, schedules, rpc_svc = \
         taskmanager.build_services()
+    assert isinstance(schedules, backup_schedules.ScheduleRunner)
     assert len(adopted) == 1
     assert isinstance(sync, flavor_sync.FlavorSyncService)
     assert isinstance(runner, taskmanager_manager.FlowRunner)
@@ -151,3 +154,39 @@ def test_taskmanager_services_adopt_only_when_the_driver_can(
     assert not hasattr(driver, 'adopt_servers')
     assert driver.mock_calls == []
     assert services[1].driver is driver
+
+
+def test_taskmanager_services_run_backup_schedules(
+        conf_overrides):  # noqa: F811
+    conf_overrides.set('compute_driver', 'fake')
+    services = taskmanager.build_services()
+    engine, runner, rpc_svc = services[3:]
+    assert isinstance(runner, backup_schedules.ScheduleRunner)
+    assert rpc_svc.manager.engine is engine
+    assert isinstance(rpc_svc, service.RPCService)
+
+
+def test_scheduled_backups_begin_as_the_api_and_run_here():
+    calls = []
+    schedule = models.BackupSchedule(id='s1', instance_id='i1',
+                                     description='d')
+
+    def begin(context, instance_id, name, description=None, parent_id=None,
+              incremental=False, swift_container=None, schedule_id=None):
+        calls.append(('begin', context, instance_id, name, description,
+                      parent_id, incremental, swift_container, schedule_id))
+        return models.Backup(id='b2'), 'w1', 'holder'
+
+    def begin_delete(context, backup_id):
+        calls.append(('begin_delete', context, backup_id))
+        return ['b1', 'b1-child'], 'holder', 'w2'
+
+    start_backup, start_delete = taskmanager.scheduled_backup_actions(
+        begin, begin_delete, lambda workflow_id: calls.append(workflow_id))
+    assert start_backup('ctx', schedule, 'n-1', 'b1') == 'b2'
+    assert start_backup('ctx', schedule, 'n-2', None) == 'b2'
+    assert start_delete('ctx', 'b1') == ['b1', 'b1-child']
+    assert calls == [
+        ('begin', 'ctx', 'i1', 'n-1', 'd', 'b1', True, None, 's1'), 'w1',
+        ('begin', 'ctx', 'i1', 'n-2', 'd', None, False, None, 's1'), 'w1',
+        ('begin_delete', 'ctx', 'b1'), 'w2']

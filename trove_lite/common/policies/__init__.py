@@ -2,6 +2,7 @@
 
 import itertools
 
+from trove_lite.common.policies import backup_schedules
 from trove_lite.common.policies import backups
 from trove_lite.common.policies import base
 from trove_lite.common.policies import databases
@@ -27,4 +28,5 @@ def list_rules():
         databases.list_rules(),
         users.list_rules(),
         root.list_rules(),
+        backup_schedules.list_rules(),
     ))
