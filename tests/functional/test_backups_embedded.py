@@ -75,7 +75,8 @@ def service(swift_service):
     the session's Swift when a request names it.
     """
     access = SwiftAccess(swift_service)
-    with embedded_shape.start({'backup': access.backup_options()}) as running:
+    backup_options = dict(access.backup_options(), schedule_poll_interval=1)
+    with embedded_shape.start({'backup': backup_options}) as running:
         running.swift = access
         yield running
 
@@ -309,3 +310,43 @@ def test_refusals(service, mysql_source):
         'parent_id': of_other['id']}})
     assert resp.status_code == 400, resp.text
     assert 'badRequest' in resp.json()
+
+
+# -- schedules (last: a schedule keeps the instance busy) ----------------------
+
+def test_a_schedule_keeps_exactly_the_newest_three(service, mysql_source):
+    """A schedule every 2 s with keep=3: once it has made at least five
+    backups, the ones left are exactly its newest three COMPLETED ones.
+    """
+    path = '/instances/%s/backup_schedules' % mysql_source['id']
+    resp = api(service, 'POST', path, json={'backup_schedule': {
+        'name': 'every2s', 'pattern': '@every 2s', 'keep': 3}})
+    assert resp.status_code == 200, resp.text
+    schedule = resp.json()['backup_schedule']
+    made = {}
+
+    def newest_three_kept():
+        resp = api(service, 'GET', '/backups?instance_id=%s'
+                   % mysql_source['id'])
+        assert resp.status_code == 200, resp.text
+        mine = [b for b in resp.json()['backups']
+                if b['name'].startswith('every2s-')]
+        for backup in mine:
+            made[backup['id']] = backup['created']
+        completed = [b for b in mine if b['status'] == 'COMPLETED']
+        if len(made) < 5 or len(completed) != 3:
+            return False
+        kept = {b['id'] for b in completed}
+        oldest_kept = min(b['created'] for b in completed)
+        gone = set(made) - {b['id'] for b in mine}
+        return bool(gone) and all(made[g] <= oldest_kept for g in gone) \
+            and kept.isdisjoint(gone)
+    try:
+        assert waiting.wait_for(newest_three_kept, timeout=240,
+                                interval=0.5), made
+        listed = api(service, 'GET', path).json()['backup_schedules']
+        assert [s['id'] for s in listed] == [schedule['id']]
+        assert listed[0]['last_backup_id'] in made
+    finally:
+        assert api(service, 'DELETE', '%s/%s' % (
+            path, schedule['id'])).status_code == 202
