@@ -482,15 +482,19 @@ class BackupChecksumMismatch(ServerError):
               'is kept for inspection.'
 
 
+class BackupCancelled(GuestError):
+    message = 'Backup %(backup_id)s was cancelled: it is being deleted.'
+
+
 class BackupScheduleNotFound(NotFound):
     message = 'Backup schedule %(uuid)s cannot be found.'
 
 
 class BackupNotAvailable(UnprocessableEntity):
     """A backup (or one of its incremental children) that cannot be
-    deleted now: it is still being taken, or already being deleted.
+    deleted now: it is already being deleted.
     """
 
     message = 'Backup %(uuid)s is %(state)s and cannot be deleted now; ' \
-              'wait until it is COMPLETED or FAILED (a backup that stops ' \
-              'making progress fails on its own), then delete it.'
+              'its delete is under way (one that cannot finish ends in ' \
+              'DELETE_FAILED, and may be deleted again).'

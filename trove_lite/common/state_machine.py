@@ -225,9 +225,13 @@ BACKUP = Machine(
             states.BACKUP_COMPLETED),
         'backup_failed': Transition(states.BACKUP_RUNNING,
                                     states.BACKUP_FAILED),
+        # NOTE(backups): the owner can always delete a backup, a running
+        # one too (a take-over: its guest is told to stop, and whatever it
+        # stored is removed).
         'delete': Transition(
             frozenset([states.BACKUP_COMPLETED, states.BACKUP_FAILED,
-                       states.BACKUP_RESTORED, states.BACKUP_DELETE_FAILED]),
+                       states.BACKUP_RESTORED, states.BACKUP_DELETE_FAILED])
+            | states.BACKUP_RUNNING,
             states.BACKUP_DELETING),
         'delete_failed': Transition(frozenset([states.BACKUP_DELETING]),
                                     states.BACKUP_DELETE_FAILED),
@@ -247,7 +251,8 @@ BACKUP = Machine(
             'The backup was not deleted within %d seconds; try deleting it '
             'again.'),
     },
-    default=states.BACKUP_FAILED)
+    default=states.BACKUP_FAILED,
+    takeovers=['delete'])
 
 
 # -- Clusters -----------------------------------------------------------------

@@ -282,6 +282,14 @@ class Manager:
                 backup_reports.record_failed, db_context, backup_id,
                 report['message'] or 'The backup failed.',
                 report['details'] or '')
+        if not applied and state != 'BUILDING' and \
+                _apply_backup_report(
+                    backup_reports.record_ended_while_deleting, db_context,
+                    backup_id, report.get('location')):
+            LOG.info('Backup %s being deleted: its guest ended it (%s)',
+                     backup_id, state)
+            self._wake_waiters(instance_id)
+            return
         if not applied:
             LOG.info('Report %s on backup %s ignored: it is no longer '
                      'running', state, backup_id)

@@ -64,6 +64,10 @@ backup_opts = [
                help='Program that compresses backup streams; a backup '
                     'records its own, so changing it never breaks a '
                     'restore of an older one.'),
+    cfg.IntOpt('abort_grace', default=60, min=0,
+               help='Seconds the delete of a backup that was still being '
+                    'taken waits for its guest agent to stop (and remove '
+                    'what it stored) before the delete goes on.'),
     cfg.IntOpt('schedule_poll_interval', default=5, min=1,
                help='Seconds between two looks of a taskmanager for due '
                     'backup schedules.'),

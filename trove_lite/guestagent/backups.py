@@ -24,6 +24,8 @@ over RPC)::
                                'backup_type', 'metadata', 'storage'}]}
 """
 
+import threading
+
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -116,12 +118,15 @@ def _reporter(progress, step, total=None):
     return on_read
 
 
-def take_backup(manager, backup_info, progress=None):
+def take_backup(manager, backup_info, progress=None, cancel=None):
     """Stream a backup of ``manager``'s datastore into storage.
 
     :param manager: the instance's datastore manager.
     :param backup_info: see the module's docstring.
     :param progress: a ``progress.ProgressReporter``, or None.
+    :param cancel: a ``threading.Event``; once set, the tool and the
+        compressor are stopped, and what was stored is removed
+        (exception.BackupCancelled).
     :returns: ``{'location', 'checksum' (md5 hex of what is stored),
         'size' (bytes stored), 'backup_type', 'metadata': {'strategy',
         'compressor', the strategy's own keys}}``.
@@ -152,16 +157,22 @@ def take_backup(manager, backup_info, progress=None):
     except Exception:
         stream.abort()
         raise
+    watcher = _Canceller(cancel, stream, compressed)
     try:
         stored = store.save(object_name, compressed.reader)
     except BaseException:
         stream.abort()
         compressed.abort()
+        watcher.stop()
+        _raise_if_cancelled(cancel, backup_info)
         raise
+    watcher.stop()
     try:
         metadata = _finish(stream, compressed, stored)
+        _raise_if_cancelled(cancel, backup_info)
     except BaseException:
         _delete(store, stored['location'])
+        _raise_if_cancelled(cancel, backup_info)
         raise
     if progress is not None:
         progress.done(step=STEP_STORE)
@@ -173,6 +184,42 @@ def take_backup(manager, backup_info, progress=None):
             'backup_type': backup_type,
             'metadata': dict(metadata['strategy_metadata'], strategy=name,
                              compressor=compressor)}
+
+
+class _Canceller:
+    """Stops a backup's tool and compressor when ``cancel`` is set, from
+    a thread of its own (storage is blocked reading their output).
+    """
+
+    def __init__(self, cancel, *ends):
+        self._cancel = cancel
+        self._done = threading.Event()
+        self._ends = ends
+        self._thread = None
+        if cancel is not None:
+            self._thread = threading.Thread(target=self._watch, daemon=True,
+                                            name='backup-cancel')
+            self._thread.start()
+
+    def _watch(self):
+        while not self._done.is_set():
+            if self._cancel.wait(0.2):
+                for end in self._ends:
+                    try:
+                        end.abort()
+                    except Exception:
+                        LOG.exception('Cannot stop a cancelled backup')
+                return
+
+    def stop(self):
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def _raise_if_cancelled(cancel, backup_info):
+    if cancel is not None and cancel.is_set():
+        raise exception.BackupCancelled(backup_id=backup_info['id'])
 
 
 def _finish(stream, compressed, stored):

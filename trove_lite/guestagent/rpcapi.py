@@ -48,7 +48,8 @@ class GuestAgentAPI:
     |          list_access, grant_access, revoke_access, enable_root,
     |          disable_root, is_root_enabled (all calls, so that errors
     |          reach the tenant).
-    |    1.3 - create_backup (a cast); prepare takes ``restore_info``.
+    |    1.3 - create_backup and abort_backup (casts); prepare takes
+    |          ``restore_info``.
 
     Bump ``RPC_API_VERSION`` (here and in ``service.GuestAgentEndpoint``)
     for every change, add the new version to this history, and send new or
@@ -204,6 +205,14 @@ class GuestAgentAPI:
     def is_root_enabled(self):
         return self._call('is_root_enabled', '1.2',
                           CONF.agent_call_low_timeout)
+
+    def abort_backup(self, backup_id):
+        """Stop a backup the agent is taking and remove what it stored
+        (API 1.3, a cast; nothing happens for one it is not taking).
+        """
+        self._require('1.3', 'abort a backup')
+        cctxt = rpc.prepare(self.client, '1.3')
+        rpc.cast(cctxt, self.context, 'abort_backup', backup_id=backup_id)
 
     def _require(self, version, method):
         if not self.client.can_send_version(version):

@@ -15,6 +15,7 @@ set) reach the caller as themselves and are logged at DEBUG, not as an
 ERROR with a traceback (``rpc.tenant_errors_expected``).
 """
 
+import collections
 import threading
 
 from oslo_log import log as logging
@@ -57,6 +58,9 @@ class GuestAgentEndpoint:
         self.reporter = reporter
         self._prepare_lock = threading.Lock()
         self._prepare_thread = None
+        self._cancels = {}
+        # Backups aborted before their cast arrived (bounded).
+        self._aborted = collections.deque(maxlen=256)
 
     def rpc_ping(self, context):
         """Answer who and what this agent is (API 1.0)."""
@@ -196,18 +200,39 @@ class GuestAgentEndpoint:
         """
         manager = self._manager()
         backup_id = backup_info['id']
+        if backup_id in self._aborted:
+            LOG.info('Backup %s of instance %s was aborted before it '
+                     'started; not taking it', backup_id, self.instance_id)
+            return
         if self.reporter is not None and \
                 not self.reporter.backup_started(backup_id):
             LOG.warning('Backup %s of instance %s is already running; '
                         'ignoring another request', backup_id,
                         self.instance_id)
             return
+        cancel = self._cancels.setdefault(backup_id, threading.Event())
         thread = threading.Thread(
             target=self._backup, name='backup-%s' % backup_id,
-            args=(manager, backup_info), daemon=True)
+            args=(manager, backup_info, cancel), daemon=True)
         thread.start()
 
-    def _backup(self, manager, backup_info):
+    def abort_backup(self, context, backup_id):
+        """Stop a backup being taken (API 1.3, a cast): its tool is
+        stopped and whatever it stored removed; the FAILED report that
+        follows is ignored by a conductor whose backup is being deleted.
+        Nothing happens for a backup this agent is not taking.
+        """
+        cancel = self._cancels.get(backup_id)
+        if cancel is None:
+            LOG.info('Backup %s of instance %s is not running here; it '
+                     'will not be taken', backup_id, self.instance_id)
+            self._aborted.append(backup_id)
+            return
+        LOG.info('Aborting backup %s of instance %s', backup_id,
+                 self.instance_id)
+        cancel.set()
+
+    def _backup(self, manager, backup_info, cancel=None):
         backup_id = backup_info['id']
         LOG.info('Backup %s of instance %s starts', backup_id,
                  self.instance_id)
@@ -216,7 +241,8 @@ class GuestAgentEndpoint:
             try:
                 result = backups.take_backup(
                     manager, backup_info,
-                    self._progress('backup', backup_id, 'backup'))
+                    self._progress('backup', backup_id, 'backup'),
+                    cancel=cancel)
             except Exception as err:
                 LOG.exception('Backup %s of instance %s failed', backup_id,
                               self.instance_id)
@@ -232,6 +258,7 @@ class GuestAgentEndpoint:
                 'location', 'checksum', 'size', 'backup_type', 'metadata'))
             self._update_backup(backup_id, fields)
         finally:
+            self._cancels.pop(backup_id, None)
             if self.reporter is not None:
                 self.reporter.backup_ended(backup_id)
 

@@ -61,8 +61,11 @@ def test_backup_states_are_upstream_s_names():
         'NEW', 'BUILDING', 'SAVING', 'COMPLETED', 'FAILED', 'RESTORED',
         'DELETE_FAILED'}
     with pytest.raises(exception.ResourceNotAvailable) as err:
-        state_machine.BACKUP.check('delete', states.BACKUP_SAVING)
-    assert err.value.code == 422 and 'SAVING' in str(err.value)
+        state_machine.BACKUP.check('delete', states.BACKUP_DELETING)
+    assert err.value.code == 422 and 'DELETING' in str(err.value)
+    # A running backup may be deleted: a take-over.
+    state_machine.BACKUP.check('delete', states.BACKUP_SAVING)
+    assert 'delete' in state_machine.BACKUP.takeovers
 
 
 def test_cluster_tasks_keep_upstream_s_codes():

@@ -478,3 +478,16 @@ def test_a_heartbeat_fails_a_started_backup_its_agent_no_longer_runs(
     assert _backup(ctx, backup_id).state == 'FAILED'
     fault = resource_locks.get_fault(ctx, resource_kinds.BACKUP, backup_id)
     assert 'stopped taking the backup' in fault.message
+
+
+def test_a_report_on_a_backup_being_deleted_names_what_to_remove(
+        ctx, mgr, instance, backup_id):
+    # The owner deleted it while it ran; the guest finished anyway.
+    db_utils.update_rows(ctx, models.Backup, {'id': backup_id},
+                         state='DELETING', lock_holder='tm:delete')
+    mgr.update_backup(_from(instance.id), instance.id, backup_id, COMPLETED,
+                      1.0)
+    row = _backup(ctx, backup_id)
+    assert (row.state, row.location, row.lock_holder) == (
+        'DELETING', '/backups/b.zst', 'tm:delete')
+    assert row.backup_timestamp is not None

@@ -128,6 +128,8 @@ class FileStrategy(strategy_base.BackupStrategy):
                  restore_stage=strategy_base.RESTORE_FILES):
         super().__init__(manager)
         self.payload = payload
+        # Seconds the tool waits before it writes anything.
+        self.delay = 0
         self.exit_code = exit_code
         self.stderr = stderr
         self.restore_stage = restore_stage
@@ -142,8 +144,8 @@ class FileStrategy(strategy_base.BackupStrategy):
         fd, path = tempfile.mkstemp()
         with os.fdopen(fd, 'wb') as handle:
             handle.write(self.payload)
-        script = 'cat "$1"; rm -f "$1"; printf "%s" >&2; exit %d' % (
-            self.stderr, self.exit_code)
+        script = 'sleep %s; cat "$1"; rm -f "$1"; printf "%s" >&2; ' \
+            'exit %d' % (self.delay, self.stderr, self.exit_code)
         tool = streams.Tool(['sh', '-c', script, 'sh', path], 'file-dump',
                             stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, bufsize=0)

@@ -5,6 +5,7 @@ file through ``sh``)."""
 import hashlib
 import os
 import subprocess
+import threading
 
 import pytest
 
@@ -128,6 +129,28 @@ def test_a_storage_failure_stops_the_tool(manager, strategies, tmp_path):
         backups.take_backup(manager, _info(storage))
     assert 'local' in str(caught.value)
     assert strategies['file'].tools[0].process.poll() is not None
+
+
+def test_a_cancelled_backup_stops_its_tool_and_keeps_nothing(
+        manager, strategies, storage):
+    strategy = strategies['file']
+    strategy.delay = 30
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    with pytest.raises(exception.BackupCancelled):
+        backups.take_backup(manager, _info(storage), cancel=cancel)
+    assert os.listdir(storage['path']) == []
+    # Stopped, not waited out.
+    assert strategy.tools[0].process.poll() is not None
+
+
+def test_a_backup_cancelled_as_it_ends_is_removed(manager, strategies,
+                                                  storage):
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(exception.BackupCancelled):
+        backups.take_backup(manager, _info(storage), cancel=cancel)
+    assert os.listdir(storage['path']) == []
 
 
 def test_progress_is_reported_as_the_stream_flows(manager, strategies,

@@ -6,12 +6,15 @@ exception paths as in production.
 """
 
 import logging
+import os
 
 import pytest
 
+from tests.unit.guestagent import fakes
 from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
+from tests import waiting
 from trove_lite.common import exception
 from trove_lite.common import sealing
 from trove_lite.guestagent.datastores import fake
@@ -22,7 +25,8 @@ from trove_lite.guestagent import service as guest_service
 # Public methods of the endpoint that are not calls a tenant's request
 # leads to (a cast, a ping, and a helper for the agent's own shutdown).
 # Casts whose outcome goes to the conductor, and helpers.
-NOT_TENANT_CALLS = {'rpc_ping', 'prepare', 'wait_for_prepare', 'create_backup'}
+NOT_TENANT_CALLS = {'rpc_ping', 'prepare', 'wait_for_prepare', 'create_backup',
+                    'abort_backup'}
 
 
 def test_every_call_declares_tenant_errors_expected():
@@ -74,3 +78,71 @@ def test_a_tenant_error_reaches_the_caller_and_is_no_error(
     assert type(caught.value) is error
     assert 'Traceback' not in str(caught.value)
     assert _errors(caplog) == []
+
+
+# -- backups (API 1.3) ----------------------------------------------------------
+
+class BackupReports:
+    """What a ``status.StatusReporter`` does with backups, recorded."""
+
+    def __init__(self):
+        self.updates = []
+        self.running = set()
+
+    def backup_started(self, backup_id):
+        if backup_id in self.running:
+            return False
+        self.running.add(backup_id)
+        return True
+
+    def backup_ended(self, backup_id):
+        self.running.discard(backup_id)
+
+    def update_backup(self, backup_id, fields):
+        self.updates.append((backup_id, fields['state']))
+        return True
+
+    def report_progress(self, *args):
+        return True
+
+
+@pytest.fixture
+def backup_endpoint(backup_plugins, tmp_path):
+    manager = fake.Manager(guest_info.GuestInfo(guest_id='i-1',
+                                                datastore_manager='fake'))
+    strategy = fakes.FileStrategy(manager, b'rows' * 1000)
+    backup_plugins['file'] = strategy
+    reports = BackupReports()
+    endpoint = guest_service.GuestAgentEndpoint('i-1', manager, reports)
+    storage = {'driver': 'local', 'path': str(tmp_path / 'backups')}
+    info = {'id': 'b-1', 'instance_id': 'i-1', 'backup_type': 'full',
+            'storage': storage, 'parent': None}
+    return endpoint, strategy, reports, info, tmp_path / 'backups'
+
+
+def test_a_backup_is_taken_and_reported(ctx, backup_endpoint):
+    endpoint, _, reports, info, stored = backup_endpoint
+    endpoint.create_backup(ctx, info)
+    assert waiting.wait_for(lambda: ('b-1', 'COMPLETED') in reports.updates)
+    assert reports.updates[0] == ('b-1', 'BUILDING')
+    assert os.listdir(stored) == ['b-1.file.zst']
+    assert waiting.wait_for(lambda: not reports.running)
+
+
+def test_an_aborted_backup_stops_and_keeps_nothing(ctx, backup_endpoint):
+    endpoint, strategy, reports, info, stored = backup_endpoint
+    strategy.delay = 30
+    endpoint.create_backup(ctx, info)
+    assert waiting.wait_for(lambda: strategy.tools)
+    endpoint.abort_backup(ctx, 'b-1')
+    assert waiting.wait_for(lambda: ('b-1', 'FAILED') in reports.updates)
+    assert not os.path.exists(stored) or os.listdir(stored) == []
+    assert strategy.tools[0].process.poll() is not None
+
+
+def test_a_backup_aborted_before_it_arrives_is_not_taken(ctx,
+                                                         backup_endpoint):
+    endpoint, strategy, reports, info, _ = backup_endpoint
+    endpoint.abort_backup(ctx, 'b-1')
+    endpoint.create_backup(ctx, info)
+    assert strategy.tools == [] and reports.updates == []

@@ -141,3 +141,22 @@ def hand_over_all(context, holder, new_holder):
     return BACKUP.rows(context.session).filter(
         models.Backup.lock_holder == holder).update(
         {'lock_holder': new_holder}, synchronize_session=False)
+
+
+@db_api.writer
+def record_ended_while_deleting(context, backup_id, location=None):
+    """A guest's last report on a backup that is being deleted (it was
+    taken over while running): the delete flow waits for it, and removes
+    what it stored (``location``, for a backup that completed anyway).
+
+    NOTE(backups): ``backup_timestamp`` marks that the guest is done with
+    it; a DELETING row is never shown, so the column says nothing else
+    here.
+    """
+    values = {'backup_timestamp': models.utcnow()}
+    if location:
+        values['location'] = location
+    return BACKUP.rows(context.session).filter(
+        models.Backup.id == backup_id,
+        models.Backup.state == states.BACKUP_DELETING.code,
+    ).update(values, synchronize_session=False) == 1

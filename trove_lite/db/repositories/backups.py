@@ -452,12 +452,13 @@ def begin_delete(context, backup_id):
     under one new API holder, and one ``delete`` workflow is recorded.
 
     :returns: ``(ids, holder, workflow id)``; ``ids`` are in the order
-        they are to be deleted, children first and ``backup_id`` last,
-        and are the workflow's arguments (``{'ids': ids}``).
+        they are to be deleted, children first and ``backup_id`` last;
+        the workflow's arguments are ``{'ids': ids, 'running': the ids
+        that were being taken}``.
     :raises BackupNotFound: no such backup for the caller (404).
-    :raises BackupNotAvailable: it or a descendant is running or being
-        deleted already (422); nothing changed.
-    :raises ResourceBusy: another operation holds one of them (409).
+    :raises BackupNotAvailable: it or a descendant is being deleted
+        already (422); nothing changed. A running one is taken over (its
+        guest is told to stop by the delete's flow).
     """
     backup = get(context, backup_id)
     rows = descendants(context, backup.id) + [backup]
@@ -468,11 +469,14 @@ def begin_delete(context, backup_id):
             raise exception.BackupNotAvailable(uuid=row.id, state=state.name)
     holder = resource_locks.new_holder(role=resource_locks.API_ROLE)
     ids = [row.id for row in rows]
+    running = [row.id for row in rows
+               if KIND.task_of(row) in states.BACKUP_RUNNING]
     for row_id in ids:
         resource_locks.start(context, KIND, row_id, 'delete', holder)
     workflow_id = workflow_repo.record(
         context, KIND.name, backup.id, 'delete', holder=holder,
-        arguments={'ids': ids}, request_context=context)
+        arguments={'ids': ids, 'running': running},
+        request_context=context)
     return ids, holder, workflow_id
 
 

@@ -3,6 +3,8 @@ DELETING under one lock holder).
 
 ::
 
+    StopRunningBackups        the guests of backups still being taken
+                              stop them (and remove what they stored)
     DeleteStoredBackups       each stored object, then its row, children
                               first; a refusing backend leaves the rest
                               DELETE_FAILED with the reason
@@ -25,7 +27,7 @@ LOG = logging.getLogger(__name__)
 
 def get_flow():
     flow = linear_flow.Flow('delete-backup')
-    flow.add(backups.DeleteStoredBackups())
+    flow.add(backups.StopRunningBackups(), backups.DeleteStoredBackups())
     return flow
 
 
@@ -44,6 +46,8 @@ def run_job(job, stop_event=None):
         return False
     ids = job.arguments.get('ids') or [backup_id]
     store = {'context': job.context, 'backup_id': backup_id,
-             'holder': holder, 'ids': ids}
+             'holder': holder, 'ids': ids,
+             'running': job.arguments.get('running') or [],
+             'stop_event': stop_event}
     return common.run_flow(get_flow(), store, 'Delete backup', backup_id,
                            job=job)

@@ -210,6 +210,53 @@ class WaitForBackup(task.Task):
                 changed.wait(interval)
 
 
+class StopRunningBackups(task.Task):
+    """Tell the guests of the backups that were still being taken to stop
+    (they remove what they stored), and wait until each guest says it
+    is done with its backup, for at most ``[backup] abort_grace``
+    seconds: its last report may name an object it stored anyway, which
+    ``DeleteStoredBackups`` then removes.
+    """
+
+    poll_interval = None
+
+    def execute(self, context, holder, running, stop_event=None):
+        if not running:
+            return
+        pending = {}
+        for backup_id in running:
+            row = backup_reports.get_live(context, backup_id)
+            if row is None or row.lock_holder != holder:
+                continue
+            try:
+                instance = instances.get(context, row.instance_id)
+                guest.guest_api(context, instance.id).abort_backup(backup_id)
+            except Exception as err:
+                # NOTE(backups): a guest that is gone stores nothing more.
+                LOG.info('Backup %s: not telling its guest to stop (%s)',
+                         backup_id, err)
+                continue
+            pending[backup_id] = row.instance_id
+        interval = (self.poll_interval if self.poll_interval is not None
+                    else cfg.CONF.taskmanager.status_poll_interval)
+        deadline = time.monotonic() + cfg.CONF.backup.abort_grace
+        while pending and time.monotonic() < deadline:
+            for backup_id in list(pending):
+                row = backup_reports.get_live(context, backup_id)
+                if row is None or row.backup_timestamp is not None:
+                    del pending[backup_id]
+            if not pending or (stop_event is not None and
+                               stop_event.is_set()):
+                break
+            with status_events.watching(next(iter(pending.values()))) as \
+                    changed:
+                changed.wait(interval)
+        for backup_id in pending:
+            LOG.warning('Backup %s: its guest did not confirm it stopped '
+                        'within %s s; deleting anyway', backup_id,
+                        cfg.CONF.backup.abort_grace)
+
+
 class DeleteStoredBackups(task.Task):
     """Remove each backup's stored object, then its row (children before
     their parents); a backend that refuses leaves that backup and the

@@ -327,11 +327,26 @@ def test_begin_delete_takes_the_children_with_it(ctx, chain):
     record = workflows.get(ctx, workflow_id)
     assert (record.resource_kind, record.resource_id, record.operation,
             record.holder) == ('backup', full, 'delete', holder)
-    assert workflows.open_arguments(record.arguments) == {'ids': ids}
+    assert workflows.open_arguments(record.arguments) == {'ids': ids,
+                                                          'running': []}
 
 
-@pytest.mark.parametrize('state', ['NEW', 'BUILDING', 'SAVING', 'DELETING'])
-def test_a_running_descendant_refuses_the_delete(ctx, chain, state):
+@pytest.mark.parametrize('state', ['NEW', 'BUILDING', 'SAVING'])
+def test_a_running_descendant_is_taken_over(ctx, chain, state):
+    full, inc1, inc2, other = chain
+    with db_api.writer.using(ctx):
+        row = resource_locks.get(ctx, resource_kinds.BACKUP, inc2)
+        row.state = state
+        row.lock_holder = 'tm:create'
+    ids, holder, workflow_id = backups.begin_delete(ctx, full)
+    assert resource_locks.get(ctx, resource_kinds.BACKUP,
+                              inc2).lock_holder == holder
+    assert workflows.open_arguments(workflows.get(
+        ctx, workflow_id).arguments)['running'] == [inc2]
+
+
+@pytest.mark.parametrize('state', ['DELETING'])
+def test_a_descendant_being_deleted_refuses_the_delete(ctx, chain, state):
     full, inc1, inc2, other = chain
     with db_api.writer.using(ctx):
         resource_locks.get(ctx, resource_kinds.BACKUP, inc2).state = state
@@ -344,15 +359,13 @@ def test_a_running_descendant_refuses_the_delete(ctx, chain, state):
     assert workflows.of_resource(ctx, 'backup', full) == []
 
 
-def test_a_held_backup_is_busy(ctx, chain):
+def test_a_held_backup_is_taken_over(ctx, chain):
     full, inc1, _, _ = chain
     with db_api.writer.using(ctx):
         resource_locks.get(ctx, resource_kinds.BACKUP,
                            inc1).lock_holder = 'someone'
-    with pytest.raises(exception.ResourceBusy):
-        backups.begin_delete(ctx, full)
-    assert backups.get(ctx, full).state == 'COMPLETED'
-    assert workflows.of_resource(ctx, 'backup', full) == []
+    _, holder, _ = backups.begin_delete(ctx, full)
+    assert backups.get(ctx, inc1).lock_holder == holder
 
 
 def test_a_failed_backup_can_be_deleted(ctx, instance):

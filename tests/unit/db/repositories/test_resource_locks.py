@@ -161,7 +161,7 @@ def test_backups_have_deadlines_and_faults(ctx, override):
     assert row.task_deadline - row.task_start_time == \
         datetime.timedelta(seconds=60)
     _add(ctx, models.Backup(id='b2', name='b', tenant_id='p',
-                            state=states.BACKUP_SAVING.code))
+                            state=states.BACKUP_DELETING.code))
     with pytest.raises(exception.ResourceNotAvailable):
         resource_locks.start(ctx, kind, 'b2', 'delete', 'h:2')
     assert resource_locks.expire(ctx, kind, 'b1', 'BUILDING',

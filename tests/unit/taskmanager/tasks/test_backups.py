@@ -209,3 +209,32 @@ def test_restore_info_lists_the_chain_oldest_first(ctx, new_instance,
         2 * 1024 ** 3, {'strategy': 's'},
         {'driver': 'local', 'path': str(storage_dir)})
     assert backup_tasks.LoadRestoreInfo().execute(ctx, None) is None
+
+
+def test_a_running_backup_being_deleted_is_stopped_first(
+        ctx, new_instance, guest_client, storage_dir):
+    instance = new_instance()
+    backup_id = backup_of(ctx, instance.id, states.BACKUP_DELETING)
+
+    def guest_stops(aborted):
+        # The guest's last word: it had stored the backup after all.
+        backup_reports.record_ended_while_deleting(
+            ctx, aborted, _stored(storage_dir, 'late.zst'))
+    guest_client.abort_backup.side_effect = guest_stops
+    job = job_for(ctx, backup_id, 'delete', {'ids': [backup_id],
+                                             'running': [backup_id]})
+    assert delete_backup.run_job(job)
+    guest_client.abort_backup.assert_called_once_with(backup_id)
+    assert os.listdir(storage_dir) == []
+    assert backup_reports.get_live(ctx, backup_id) is None
+
+
+def test_a_silent_guest_is_waited_for_no_longer_than_the_grace(
+        ctx, new_instance, guest_client, override):
+    override('abort_grace', 0, group='backup')
+    instance = new_instance()
+    backup_id = backup_of(ctx, instance.id, states.BACKUP_DELETING)
+    job = job_for(ctx, backup_id, 'delete', {'ids': [backup_id],
+                                             'running': [backup_id]})
+    assert delete_backup.run_job(job)
+    assert backup_reports.get_live(ctx, backup_id) is None
