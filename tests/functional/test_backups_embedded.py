@@ -312,6 +312,23 @@ def test_refusals(service, mysql_source):
     assert 'badRequest' in resp.json()
 
 
+def test_a_running_backup_can_be_deleted(service, mysql_source):
+    """The owner deletes a backup the guest is still streaming: the
+    guest stops, nothing of it stays in storage, the instance is ACTIVE.
+    """
+    created = cli(service, 'database', 'backup', 'create', 'interrupted',
+                  '--instance', mysql_source['id'])
+    cli(service, 'database', 'backup', 'delete', created['id'], parse=False)
+    assert waiting.wait_for(lambda: api(
+        service, 'GET', '/backups/' + created['id']).status_code == 404,
+        timeout=90, interval=0.3)
+    storage = service.state / 'state' / 'backups'
+    # Neither the object nor a half-written temporary one.
+    assert not [name for name in os.listdir(storage)
+                if created['id'] in name]
+    embedded_shape.wait_for(service, mysql_source['id'], ['ACTIVE'])
+
+
 # -- schedules (last: a schedule keeps the instance busy) ----------------------
 
 def test_a_schedule_keeps_exactly_the_newest_three(service, mysql_source):

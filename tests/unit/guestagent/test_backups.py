@@ -5,6 +5,7 @@ file through ``sh``)."""
 import hashlib
 import os
 import subprocess
+import sys
 import threading
 
 import pytest
@@ -236,3 +237,76 @@ def test_a_missing_object_fails_the_restore(manager, strategies, storage,
 def test_restore_strategy_needs_a_chain(manager, strategies):
     with pytest.raises(exception.BackupCreationError):
         backups.restore(manager, {'chain': []})
+
+
+THIRD_PARTY = '''
+import io
+
+from trove_lite.guestagent.strategies.backup import base
+
+
+class Stream(base.BackupStream):
+    def __init__(self):
+        self._reader = io.BytesIO(b'written by a third party')
+
+    @property
+    def reader(self):
+        return self._reader
+
+    def finish(self):
+        return {'by': 'thirdparty'}
+
+    def abort(self):
+        pass
+
+
+class Strategy(base.BackupStrategy):
+    name = 'thirdparty'
+
+    def backup(self, parent_metadata=None):
+        return Stream()
+
+    def restore(self, chain):
+        raise NotImplementedError()
+'''
+
+PICKED = '''
+import subprocess, sys
+from trove_lite import conf
+from trove_lite.guestagent import backups
+from trove_lite.guestagent.datastores import fake
+from trove_lite.guestagent import info
+conf.CONF([], project='trove-lite')
+conf.CONF.set_override('backup_strategy', 'thirdparty', group='fake')
+manager = fake.Manager(info.GuestInfo(guest_id='i-1',
+                                      datastore_manager='fake'))
+result = backups.take_backup(manager, {
+    'id': 'b-1', 'instance_id': 'i-1', 'backup_type': 'full',
+    'storage': {'driver': 'local', 'path': sys.argv[1]}, 'parent': None})
+assert result['metadata']['strategy'] == 'thirdparty', result
+assert result['metadata']['by'] == 'thirdparty', result
+sys.stdout.write(subprocess.run(['zstd', '-d', '-c', result['location']],
+                                capture_output=True, text=True).stdout)
+'''
+
+
+def test_a_strategy_someone_else_installs_is_picked_by_configuration(
+        tmp_path):
+    # A distribution of its own, installed on the path, that registers a
+    # strategy in the backup namespace; nothing of ours names it.
+    site = tmp_path / 'site'
+    dist = site / 'thirdparty-1.0.dist-info'
+    dist.mkdir(parents=True)
+    (dist / 'METADATA').write_text('Metadata-Version: 2.1\n'
+                                   'Name: thirdparty\nVersion: 1.0\n')
+    (dist / 'entry_points.txt').write_text(
+        '[trove_lite.guestagent.backup]\n'
+        'thirdparty = thirdparty_strategy:Strategy\n')
+    (site / 'thirdparty_strategy.py').write_text(THIRD_PARTY)
+    env = dict(os.environ, PYTHONPATH=str(site),
+               XDG_CACHE_HOME=str(tmp_path / 'cache'))
+    result = subprocess.run(
+        [sys.executable, '-c', PICKED, str(tmp_path / 'backups')],
+        capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == 'written by a third party'
