@@ -318,6 +318,9 @@ def best_of(repeat, floor, ours):
         if (repeat - 1 - number) % 2:
             pair.reverse()
         for call, seconds in pair:
+            # NOTE(bench): the dirty pages of the previous run would be
+            # written back during this one.
+            os.sync()
             seconds.append(call())
         print('  round %d: floor %.2fs, ours %.2fs' % (
             number + 1, floors[-1][0], ourss[-1][0]), flush=True)
