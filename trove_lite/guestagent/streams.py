@@ -25,6 +25,7 @@ them.
 """
 
 import contextlib
+import fcntl
 import hashlib
 import io
 import os
@@ -40,6 +41,9 @@ LOG = logging.getLogger(__name__)
 
 STDERR_TAIL_BYTES = 4096
 DEFAULT_CHUNK_SIZE = 65536
+# Kernel buffer of the pipes between us and a compressor (Linux's default
+# is 64 KiB; 1 MiB is what an unprivileged process may ask for).
+PIPE_SIZE = 1024 * 1024
 
 # name: (compress command, decompress command, object name extension)
 COMPRESSORS = {
@@ -157,6 +161,19 @@ def _close(handle):
         pass
 
 
+def grow_pipe(handle, size=PIPE_SIZE):
+    """Ask for a ``size`` byte kernel buffer on the pipe ``handle``
+    (where the system allows it; else nothing changes).
+    """
+    setter = getattr(fcntl, 'F_SETPIPE_SZ', None)
+    if setter is None or handle is None:
+        return
+    try:
+        fcntl.fcntl(handle.fileno(), setter, size)
+    except (OSError, ValueError):
+        LOG.debug('Cannot grow a pipe to %s bytes', size, exc_info=True)
+
+
 def _fileno(reader):
     """The descriptor behind ``reader`` when it is an unbuffered OS file
     or pipe (``io.FileIO``: a ``Popen(bufsize=0)`` stdout), else None.
@@ -200,6 +217,15 @@ class HashingReader:
         return self._md5.hexdigest()
 
 
+def write_all(writer, data):
+    """Write all of ``data`` to ``writer``, an unbuffered pipe or file
+    too (whose ``write`` may take less than it was given).
+    """
+    view = memoryview(data)
+    while view:
+        view = view[writer.write(view):]
+
+
 def _pump(reader, writer, chunk_size):
     """Copy ``reader`` to ``writer`` until EOF, then close ``writer``."""
     try:
@@ -207,7 +233,7 @@ def _pump(reader, writer, chunk_size):
             data = reader.read(chunk_size)
             if not data:
                 break
-            writer.write(data)
+            write_all(writer, data)
     finally:
         _close(writer)
 
@@ -249,18 +275,25 @@ class CompressedStream:
         command = _compressor(compressor)[0]
         fd = _fileno(raw)
         self._pump = None
+        # NOTE(throughput): our ends of the compressor's pipes are
+        # unbuffered (a buffered read gathers a whole chunk in 64 KiB reads
+        # into a new buffer each time) and the kernel's buffers large, so
+        # that the compressor goes on while storage writes or hashes.
         if fd is not None:
-            self._tool = Tool(command, stdin=fd, stdout=subprocess.PIPE)
+            self._tool = Tool(command, stdin=fd, stdout=subprocess.PIPE,
+                              bufsize=0)
             # NOTE(pipes): the compressor holds the pipe now; were ours
             # kept open, a producer whose compressor died would block on
             # a full pipe instead of failing with EPIPE.
             _close(raw)
         else:
             self._tool = Tool(command, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE)
+                              stdout=subprocess.PIPE, bufsize=0)
+            grow_pipe(self._tool.stdin)
             self._pump = _Pump('compress-%s' % compressor, _pump, raw,
                                self._tool.stdin, chunk_size)
             self._pump.start()
+        grow_pipe(self._tool.stdout)
         self.reader = HashingReader(self._tool.stdout, on_read)
 
     def finish(self):
@@ -325,8 +358,7 @@ class _VerifyingPump:
                 data = self.hasher.read(self.chunk_size)
                 if not data:
                     break
-                writer.write(data)
-            writer.flush()
+                write_all(writer, data)
         except (BrokenPipeError, ConnectionResetError) as err:
             self.broken = err
             while self.hasher.read(self.chunk_size):
@@ -367,6 +399,8 @@ def verified_stream(stored, compressor, checksum, size, backup_id='',
     except exception.GuestError:
         _close(stored)
         raise
+    grow_pipe(tool.stdin)
+    grow_pipe(tool.stdout)
     pump = _VerifyingPump(stored, tool, (checksum, int(size)), chunk_size,
                           on_read)
     failed = None

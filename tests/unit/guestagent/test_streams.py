@@ -1,5 +1,6 @@
 """The backup pipeline with the real compressors (zstd, gzip)."""
 
+import fcntl
 import hashlib
 import io
 import os
@@ -66,6 +67,39 @@ def test_a_pipe_is_handed_to_the_compressor_itself():
     assert result['size'] == len(stored)
     assert subprocess.run(['gzip', '-d', '-c'], input=stored,
                           capture_output=True).stdout == DATA
+
+
+def test_the_compressors_pipes_are_unbuffered_and_large():
+    # NOTE(throughput): a buffered reader made each 1 MiB read of the
+    # compressed stream a loop of 64 KiB reads into a fresh buffer; with
+    # a 64 KiB pipe the compressor stopped whenever storage was busy.
+    stream = streams.CompressedStream(io.BytesIO(DATA), 'zstd')
+    try:
+        for pipe in (stream._tool.stdin, stream._tool.stdout):
+            assert isinstance(pipe, io.FileIO)
+            assert fcntl.fcntl(pipe.fileno(),
+                               fcntl.F_GETPIPE_SZ) == streams.PIPE_SIZE
+    finally:
+        stream.abort()
+
+
+class _ShortWriter:
+    """A writer that takes at most three bytes a call, as an unbuffered
+    pipe may after a signal.
+    """
+
+    def __init__(self):
+        self.written = bytearray()
+
+    def write(self, data):
+        self.written += data[:3]
+        return len(data[:3])
+
+
+def test_write_all_writes_what_a_short_write_left():
+    writer = _ShortWriter()
+    streams.write_all(writer, b'0123456789')
+    assert writer.written == b'0123456789'
 
 
 def test_progress_sees_the_bytes_as_they_flow():

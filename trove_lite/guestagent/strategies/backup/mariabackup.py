@@ -120,9 +120,16 @@ class MariaBackup(base.BackupStrategy):
         # /etc/mysql).
         return ['--defaults-file=%s' % self.paths.my_cnf]
 
-    def backup(self, parent_metadata=None):
-        binary = find(BACKUP_BINARIES)
-        command = [binary] + self._defaults() + [
+    def backup_command(self, lsn_dir, parent_metadata=None):
+        """The ``mariabackup --backup`` argument list of a backup whose
+        checkpoints go to ``lsn_dir`` (also what ``benchmarks/backup.py``
+        runs as its floor).
+
+        :raises: exception.GuestError when mariabackup is not installed;
+            exception.DatastoreOperationNotSupported for a parent
+            without ``to_lsn``.
+        """
+        command = [find(BACKUP_BINARIES)] + self._defaults() + [
             '--backup', '--stream=xbstream', '--user=root',
             '--socket=%s' % self.paths.socket]
         if parent_metadata is not None:
@@ -132,11 +139,14 @@ class MariaBackup(base.BackupStrategy):
                     operation='incremental backup on a parent without '
                               'to_lsn', datastore='mariabackup')
             command.append('--incremental-lsn=%s' % lsn)
+        return command + ['--extra-lsndir=%s' % lsn_dir,
+                          '--target-dir=%s' % lsn_dir]
+
+    def backup(self, parent_metadata=None):
         lsn_dir = tempfile.mkdtemp(prefix='backup-lsn-',
                                    dir=self.paths.rundir)
-        command += ['--extra-lsndir=%s' % lsn_dir,
-                    '--target-dir=%s' % lsn_dir]
         try:
+            command = self.backup_command(lsn_dir, parent_metadata)
             tool = streams.Tool(command, 'mariabackup --backup',
                                 stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, bufsize=0,
@@ -157,32 +167,46 @@ class MariaBackup(base.BackupStrategy):
                 os.mkdir(target)
                 self._extract(open_stream, target)
                 targets.append(target)
-            self._prepare(targets)
-            self._run(find(BACKUP_BINARIES), self._defaults() + [
-                '--move-back', '--target-dir=%s' % targets[0],
-                '--datadir=%s' % self.paths.datadir], 'mariabackup '
-                '--move-back')
+            for command, what in self.restore_commands(targets):
+                self._run(command, what)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
-    def _extract(self, open_stream, target):
-        with open_stream() as raw:
-            self._run(find(MBSTREAM_BINARIES), ['-x', '-C', target],
-                      'mbstream -x', stdin=raw)
+    def restore_commands(self, targets):
+        """``[(argument list, what)]`` that turn the extracted chain in
+        ``targets`` (the full backup first) into the data directory:
+        prepare the full one, apply each incremental, move the result
+        back (also what ``benchmarks/backup.py`` runs as its floor).
 
-    def _prepare(self, targets):
+        :raises: exception.GuestError when mariabackup is not installed.
+        """
         binary = find(BACKUP_BINARIES)
         full = targets[0]
-        self._run(binary, ['--no-defaults', '--prepare',
-                           '--target-dir=%s' % full], 'mariabackup --prepare')
+        commands = [([binary, '--no-defaults', '--prepare',
+                      '--target-dir=%s' % full], 'mariabackup --prepare')]
         for incremental in targets[1:]:
-            self._run(binary, ['--no-defaults', '--prepare',
-                               '--target-dir=%s' % full,
-                               '--incremental-dir=%s' % incremental],
-                      'mariabackup --prepare (incremental)')
+            commands.append(([binary, '--no-defaults', '--prepare',
+                              '--target-dir=%s' % full,
+                              '--incremental-dir=%s' % incremental],
+                             'mariabackup --prepare (incremental)'))
+        commands.append(([binary] + self._defaults() + [
+            '--move-back', '--target-dir=%s' % full,
+            '--datadir=%s' % self.paths.datadir], 'mariabackup --move-back'))
+        return commands
 
-    def _run(self, binary, args, what, stdin=subprocess.DEVNULL):
-        tool = streams.Tool([binary] + args, what, stdin=stdin,
+    def extract_command(self, target):
+        """The ``mbstream -x`` argument list that unpacks a raw stream
+        (its stdin) into ``target``.
+        """
+        return [find(MBSTREAM_BINARIES), '-x', '-C', target]
+
+    def _extract(self, open_stream, target):
+        with open_stream() as raw:
+            self._run(self.extract_command(target), 'mbstream -x',
+                      stdin=raw)
+
+    def _run(self, command, what, stdin=subprocess.DEVNULL):
+        tool = streams.Tool(command, what, stdin=stdin,
                             stdout=subprocess.DEVNULL,
                             cwd=self.paths.instance_dir)
         try:
