@@ -68,7 +68,13 @@ def instance_reads(instance_id):
         (base + '/users/alice', 200),
         (base + '/users/alice/databases', 200),
         (base + '/root', 200),
+        (base + '/backups', 200),
     ]
+
+
+def backup_reads(backup_id):
+    """``(path, status)`` of the reads on one backup."""
+    return [('/backups/' + backup_id, 200)]
 
 
 def project_reads(flavor_id, version_id, project_id):
@@ -86,6 +92,8 @@ def project_reads(flavor_id, version_id, project_id):
         ('/datastores/fake/versions/%s/flavors' % version_id, 200),
         ('/limits', 200),
         ('/mgmt/quotas/' + project_id, 200),
+        ('/backups', 200),
+        ('/backup_strategies', 200),
     ]
 
 
@@ -110,6 +118,45 @@ def instance_changes(instance_id):
         ('DELETE', base + '/users/alice/databases/app', None),
         ('POST', base + '/root', None),
         ('DELETE', base + '/root', None),
+    ]
+
+
+def backup_changes(backup_id, instance_id, flavor_id):
+    """``(method, path, body)`` of the changes that name one backup or
+    the instance it was taken of: refused to a reader (403), and to
+    another project's member as if neither existed (404).
+    """
+    return [
+        ('POST', '/instances', restore_body('nope', flavor_id, backup_id)),
+        ('POST', '/backups', {'backup': {'name': 'nope',
+                                         'instance': instance_id}}),
+        ('DELETE', '/backups/' + backup_id, None),
+        ('POST', '/backup_strategies', {'backup_strategy': {
+            'swift_container': 'nope', 'instance_id': instance_id}}),
+    ]
+
+
+def strategy_changes():
+    """``(method, path, body)`` of the changes to the caller's own
+    project's backup strategies.
+    """
+    return [
+        ('POST', '/backup_strategies',
+         {'backup_strategy': {'swift_container': 'nope'}}),
+        ('DELETE', '/backup_strategies', None),
+    ]
+
+
+def other_project_routes(project_id):
+    """Routes whose query reaches past the caller's project (every
+    project's, or ``project_id``'s): an administrator's, 403 for others
+    (``backup:index:all_projects``; the strategies' controller).
+    """
+    return [
+        ('GET', '/backups?all_projects=1', None),
+        ('GET', '/backups?project_id=' + project_id, None),
+        ('GET', '/backup_strategies?project_id=' + project_id, None),
+        ('DELETE', '/backup_strategies?project_id=' + project_id, None),
     ]
 
 
@@ -143,6 +190,16 @@ def create_body(name, flavor_id):
         'databases': [{'name': 'app'}, {'name': 'logs'}],
         'users': [{'name': 'alice', 'password': 'alice-secret',
                    'databases': [{'name': 'app'}]}]}}
+
+
+def restore_body(name, flavor_id, backup_id):
+    """An instance created from a backup: its databases and users are
+    the backup's.
+    """
+    return {'instance': {
+        'name': name, 'flavorRef': flavor_id, 'volume': {'size': 1},
+        'datastore': {'type': 'fake', 'version': '1.0'},
+        'restorePoint': {'backupRef': backup_id}}}
 
 
 def admin_rule_routes(instance_id):
@@ -186,6 +243,39 @@ def snapshot(caller, instance_id):
         'users': assert_status(caller('GET', base + '/users'), 200).json(),
         'root': assert_status(caller('GET', base + '/root'), 200).json(),
     }
+
+
+def backup_shown(caller, backup_id):
+    """The backup's API view, or None once it is gone (404)."""
+    resp = caller('GET', '/backups/' + backup_id)
+    if resp.status_code == 404:
+        return None
+    return assert_status(resp, 200).json()['backup']
+
+
+def wait_for_backup(caller, backup_id, status, timeout=60):
+    """Wait for the backup's status (``waiting.GONE`` for the 404); an
+    end it cannot leave (FAILED, DELETE_FAILED) fails at once.
+    """
+    ends = {status, 'FAILED', 'DELETE_FAILED'}
+    shown = waiting.wait_for_status(
+        lambda: backup_shown(caller, backup_id), ends, timeout=timeout)
+    reached = waiting.GONE if shown is None else shown['status']
+    assert reached == status, shown
+    return shown
+
+
+def take_backup(caller, instance_id, name):
+    """Back the instance up and wait until both are done; returns the
+    COMPLETED backup's view.
+    """
+    created = assert_status(caller('POST', '/backups', {'backup': {
+        'name': name, 'instance': instance_id}}), 202).json()['backup']
+    assert (created['status'], created['instance_id']) == ('NEW',
+                                                           instance_id)
+    shown = wait_for_backup(caller, created['id'], 'COMPLETED')
+    wait_for_status(caller, instance_id, 'ACTIVE')
+    return shown
 
 
 def wait_for_status(caller, instance_id, status, timeout=60):

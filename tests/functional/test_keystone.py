@@ -7,9 +7,11 @@ reader and an admin, a second project ``other`` with a member, and the
 The API runs with ``auth_strategy = keystone`` and a
 ``[keystone_authtoken]`` section, and the fake compute driver (no hosts, no
 database servers; the ``fake`` datastore keeps databases and users in
-memory). The ``openstack`` CLI gets nothing but an openrc: it finds the API
-through the catalog. The persona tests try every route as each role, an
-admin of another project included (``tests/functional/personas.py``).
+memory, and its backups are that state, streamed by the ``fake`` strategy
+into the API's local storage). The ``openstack`` CLI gets nothing but an
+openrc: it finds the API through the catalog. The persona tests try every
+route as each role, an admin of another project included
+(``tests/functional/personas.py``).
 """
 
 import datetime
@@ -24,6 +26,7 @@ import requests
 from tests.functional import conftest
 from tests.functional import keystone
 from tests.functional import personas
+from tests import waiting
 from trove_lite.api import router
 
 PASSWORD = keystone.USER_PASSWORD
@@ -172,7 +175,8 @@ def test_cli_instance_lifecycle_and_isolation(cloud):
 @pytest.fixture(scope='module')
 def demo(cloud):
     """demo's fake-datastore instance (databases app and logs, user alice
-    with access to app), and the ids the route tables need.
+    with access to app), a COMPLETED backup of it, and the ids the route
+    tables need.
     """
     member = personas.Caller(cloud, 'demo-member', 'demo')
     flavors = personas.assert_status(member('GET', '/flavors'), 200).json()
@@ -184,8 +188,39 @@ def demo(cloud):
     personas.wait_for_status(member, instance_id, 'ACTIVE')
     version = personas.assert_status(
         member('GET', '/datastores/fake/versions/1.0'), 200).json()
-    return {'instance': instance_id, 'flavor': str(flavor_id),
-            'version': version['version']['id']}
+    # A backup of it as created: the fake strategy streams the guest's
+    # in-memory databases and users into the API's local storage.
+    backup = personas.take_backup(member, instance_id, 'ks-backup')
+    yield {'instance': instance_id, 'flavor': str(flavor_id),
+           'version': version['version']['id'], 'backup': backup['id']}
+    personas.assert_status(member('DELETE', '/backups/' + backup['id']),
+                           202)
+    personas.wait_for_backup(member, backup['id'], waiting.GONE)
+
+
+@pytest.fixture(scope='module')
+def other(cloud, demo):
+    """other's own instance and backup, which demo must not see and an
+    admin's all_projects list must.
+    """
+    member = personas.Caller(cloud, 'other-member', 'other')
+    created = personas.assert_status(member(
+        'POST', '/instances',
+        personas.create_body('ks-other', demo['flavor'])), 200).json()
+    instance_id = created['instance']['id']
+    try:
+        personas.wait_for_status(member, instance_id, 'ACTIVE')
+        backup = personas.take_backup(member, instance_id, 'ks-other-backup')
+        try:
+            yield {'instance': instance_id, 'backup': backup['id']}
+        finally:
+            personas.assert_status(
+                member('DELETE', '/backups/' + backup['id']), 202)
+            personas.wait_for_backup(member, backup['id'], waiting.GONE)
+    finally:
+        personas.assert_status(member('DELETE', '/instances/' + instance_id),
+                               202)
+        personas.wait_for_status(member, instance_id, 'gone')
 
 
 def _reads(cloud, demo, project='demo'):
@@ -194,27 +229,39 @@ def _reads(cloud, demo, project='demo'):
 
 def _reads_of(ids, project_id):
     return (personas.instance_reads(ids['instance'])
+            + personas.backup_reads(ids['backup'])
             + personas.project_reads(ids['flavor'], ids['version'],
                                      project_id))
+
+
+def _listed_backups(caller, path='/backups'):
+    """Ids of the backups a list answers."""
+    resp = personas.assert_status(caller('GET', path), 200)
+    return {row['id'] for row in resp.json()['backups']}
 
 
 def test_the_persona_tables_try_every_route():
     """A route the tables miss (a new resource's) fails here, so its
     isolation and personas are tried before it ships.
     """
-    ids = {'instance': 'i-1', 'flavor': '1', 'version': 'v-1'}
+    ids = {'instance': 'i-1', 'flavor': '1', 'version': 'v-1',
+           'backup': 'b-1'}
     project = 'p-1'
     tried = ([('GET', path) for path, _ in _reads_of(ids, project)]
              + [('POST', '/instances')]
              + [(method, path) for method, path, _ in (
                  personas.instance_changes(ids['instance'])
+                 + personas.backup_changes(ids['backup'], ids['instance'],
+                                           ids['flavor'])
+                 + personas.strategy_changes()
+                 + personas.other_project_routes(project)
                  + personas.admin_rule_routes(ids['instance'])
                  + personas.mgmt_routes(ids['instance'], ids['version'],
                                         project))])
     mapper = router.APIRouter().mapper
     matched = set()
     for method, path in tried:
-        found = mapper.routematch('/%s%s' % (project, path),
+        found = mapper.routematch('/%s%s' % (project, path.split('?')[0]),
                                   environ={'REQUEST_METHOD': method})
         assert found, 'no route for %s %s' % (method, path)
         matched.add((method, found[1].routepath))
@@ -231,6 +278,10 @@ def test_a_reader_reads_everything_and_changes_nothing(cloud, demo):
     for path, status in _reads(cloud, demo):
         personas.assert_status(reader('GET', path), status)
     changes = (personas.instance_changes(demo['instance'])
+               + personas.backup_changes(demo['backup'], demo['instance'],
+                                         demo['flavor'])
+               + personas.strategy_changes()
+               + personas.other_project_routes(cloud.projects['other'])
                + personas.admin_rule_routes(demo['instance'])
                + [('POST', '/instances', personas.create_body(
                    'nope', demo['flavor']))])
@@ -243,6 +294,15 @@ def test_a_reader_reads_everything_and_changes_nothing(cloud, demo):
     assert personas.snapshot(member, demo['instance']) == before
     listed = member('GET', '/instances').json()['instances']
     assert [row['name'] for row in listed] == ['ks-persona']
+    # The backup is read, and was neither deleted nor joined by another.
+    assert _listed_backups(reader) == {demo['backup']}
+    assert _listed_backups(
+        reader, '/instances/%s/backups' % demo['instance']) == {
+            demo['backup']}
+    assert personas.backup_shown(reader, demo['backup'])['status'] == (
+        'COMPLETED')
+    assert reader('GET', '/backup_strategies').json() == {
+        'backup_strategies': []}
 
 
 def test_another_project_neither_sees_nor_changes(cloud, demo):
@@ -265,6 +325,50 @@ def test_another_project_neither_sees_nor_changes(cloud, demo):
         other('GET', '/mgmt/quotas/' + cloud.projects['demo']), 403,
         'forbidden')
     assert personas.snapshot(member, demo['instance']) == before
+
+
+def test_another_project_neither_sees_nor_changes_backups(cloud, demo,
+                                                          other):
+    outsider = personas.Caller(cloud, 'other-member', 'other')
+    member = personas.Caller(cloud, 'demo-member', 'demo')
+    strategy = {'backup_strategy': {'swift_container': 'ks-demo',
+                                    'instance_id': demo['instance']}}
+    personas.assert_status(member('POST', '/backup_strategies', strategy),
+                           202)
+    for path, _ in personas.backup_reads(demo['backup']):
+        personas.assert_fault(outsider('GET', path), 404, 'itemNotFound')
+    for method, path, body in personas.backup_changes(
+            demo['backup'], demo['instance'], demo['flavor']):
+        personas.assert_fault(outsider(method, path, body), 404,
+                              'itemNotFound')
+    for method, path, body in personas.other_project_routes(
+            cloud.projects['demo']):
+        personas.assert_fault(outsider(method, path, body), 403,
+                              'forbidden')
+    # Its lists hold its own backup, none of ours.
+    assert _listed_backups(outsider) == {other['backup']}
+    assert _listed_backups(
+        outsider, '/backups?instance_id=' + demo['instance']) == set()
+    # Forgetting its strategies (of our instance's id too) is its own
+    # business: ours stay.
+    for path in ('/backup_strategies',
+                 '/backup_strategies?instance_id=' + demo['instance']):
+        personas.assert_status(outsider('DELETE', path), 202)
+    assert outsider('GET', '/backup_strategies').json() == {
+        'backup_strategies': []}
+
+    assert _listed_backups(member) == {demo['backup']}
+    assert personas.backup_shown(member, demo['backup'])['status'] == (
+        'COMPLETED')
+    shown = personas.assert_status(member('GET', '/backup_strategies'),
+                                   200).json()['backup_strategies']
+    assert [(row['project_id'], row['instance_id'], row['swift_container'])
+            for row in shown] == [(cloud.projects['demo'], demo['instance'],
+                                   'ks-demo')]
+    personas.assert_status(member(
+        'DELETE', '/backup_strategies?instance_id=' + demo['instance']), 202)
+    assert member('GET', '/backup_strategies').json() == {
+        'backup_strategies': []}
 
 
 def test_a_member_changes_everything_but_manages_nothing(cloud, demo):
@@ -291,6 +395,76 @@ def test_a_member_changes_everything_but_manages_nothing(cloud, demo):
     personas.assert_status(member('DELETE', '/instances/' + second), 202)
     personas.wait_for_status(member, second, 'gone')
     personas.wait_for_status(member, demo['instance'], 'ACTIVE')
+
+
+def test_a_member_backs_up_restores_and_deletes(cloud, demo):
+    member = personas.Caller(cloud, 'demo-member', 'demo')
+    base = '/instances/' + demo['instance']
+    second = personas.take_backup(member, demo['instance'], 'ks-second')
+    assert second['datastore']['type'] == 'fake'
+    assert second['project_id'] == cloud.projects['demo']
+    both = {demo['backup'], second['id']}
+    for path in ('/backups', base + '/backups',
+                 '/backups?instance_id=' + demo['instance'],
+                 '/backups?datastore=fake'):
+        assert _listed_backups(member, path) == both, path
+
+    # An instance restored from the first backup has what the source had
+    # when it was taken.
+    created = personas.assert_status(member('POST', '/instances',
+                                            personas.restore_body(
+                                                'ks-restored',
+                                                demo['flavor'],
+                                                demo['backup'])),
+                                     200).json()['instance']
+    personas.wait_for_status(member, created['id'], 'ACTIVE')
+    restored = '/instances/' + created['id']
+    for path in ('/databases', '/users'):
+        got = personas.assert_status(member('GET', restored + path), 200)
+        assert got.json() == member('GET', base + path).json(), path
+    names = member('GET', restored + '/databases').json()['databases']
+    assert {row['name'] for row in names} == {'app', 'logs'}
+    personas.assert_status(member('DELETE', restored), 202)
+    personas.wait_for_status(member, created['id'], 'gone')
+
+    personas.assert_status(member('DELETE', '/backups/' + second['id']),
+                           202)
+    personas.wait_for_backup(member, second['id'], waiting.GONE)
+    assert _listed_backups(member) == {demo['backup']}
+    for method, path, body in personas.other_project_routes(
+            cloud.projects['other']):
+        personas.assert_fault(member(method, path, body), 403, 'forbidden')
+
+
+def test_a_member_manages_its_backup_strategies(cloud, demo):
+    member = personas.Caller(cloud, 'demo-member', 'demo')
+    project = cloud.projects['demo']
+    for body in ({'swift_container': 'ks-project'},
+                 {'swift_container': 'ks-instance',
+                  'instance_id': demo['instance']}):
+        made = personas.assert_status(member(
+            'POST', '/backup_strategies', {'backup_strategy': body}), 202)
+        shown = made.json()['backup_strategy']
+        assert shown['project_id'] == project
+        assert shown['swift_container'] == body['swift_container']
+
+    def listed(query=''):
+        resp = personas.assert_status(
+            member('GET', '/backup_strategies' + query), 200)
+        return {(row['project_id'], row['instance_id'],
+                 row['swift_container'])
+                for row in resp.json()['backup_strategies']}
+
+    assert listed() == listed('?project_id=' + project) == {
+        (project, '', 'ks-project'),
+        (project, demo['instance'], 'ks-instance')}
+    assert listed('?instance_id=' + demo['instance']) == {
+        (project, demo['instance'], 'ks-instance')}
+    personas.assert_status(member(
+        'DELETE', '/backup_strategies?instance_id=' + demo['instance']), 202)
+    assert listed() == {(project, '', 'ks-project')}
+    personas.assert_status(member('DELETE', '/backup_strategies'), 202)
+    assert listed() == set()
 
 
 def test_an_admin_of_another_project_acts_by_id(cloud, demo):
@@ -329,6 +503,44 @@ def test_an_admin_of_another_project_acts_by_id(cloud, demo):
     personas.assert_status(admin('DELETE', '/instances/' + stuck), 202)
     personas.wait_for_status(member, stuck, 'gone')
     personas.wait_for_status(admin, stuck, 'gone')
+
+
+def test_an_admin_of_another_project_reaches_backups_by_id(cloud, demo):
+    """As for instances: a backup of a tenant's is shown and deleted by
+    id through the tenant routes; the admin's own lists stay its own.
+    """
+    admin = personas.Caller(cloud, 'other-admin', 'other')
+    member = personas.Caller(cloud, 'demo-member', 'demo')
+    shown = personas.assert_status(
+        admin('GET', '/backups/' + demo['backup']), 200).json()['backup']
+    assert (shown['id'], shown['project_id']) == (demo['backup'],
+                                                  cloud.projects['demo'])
+    assert demo['backup'] not in _listed_backups(admin)
+    assert demo['backup'] in _listed_backups(
+        admin, '/instances/%s/backups' % demo['instance'])
+    assert demo['backup'] in _listed_backups(
+        admin, '/backups?project_id=' + cloud.projects['demo'])
+
+    doomed = personas.take_backup(member, demo['instance'], 'ks-doomed')
+    personas.assert_status(admin('DELETE', '/backups/' + doomed['id']), 202)
+    personas.wait_for_backup(member, doomed['id'], waiting.GONE)
+    personas.wait_for_backup(admin, doomed['id'], waiting.GONE)
+    assert _listed_backups(member) == {demo['backup']}
+
+
+def test_an_admin_lists_every_projects_backups(cloud, demo, other):
+    for user, project in (('demo-admin', 'demo'), ('trove', 'service')):
+        admin = personas.Caller(cloud, user, project)
+        assert {demo['backup'], other['backup']} <= _listed_backups(
+            admin, '/backups?all_projects=1')
+        assert _listed_backups(
+            admin, '/backups?project_id=' + cloud.projects['other']) == {
+                other['backup']}
+        personas.assert_status(admin(
+            'GET', '/backup_strategies?project_id=' +
+            cloud.projects['other']), 200)
+    admin = personas.Caller(cloud, 'demo-admin', 'demo')
+    assert _listed_backups(admin) == {demo['backup']}
 
 
 def test_an_admin_does_everything(cloud, demo):
@@ -386,6 +598,9 @@ def test_an_admin_does_everything(cloud, demo):
 
     personas.assert_status(admin('DELETE', base), 202)
     personas.wait_for_status(admin, instance_id, 'gone')
+    # Its backup outlives it, as upstream's do.
+    assert personas.backup_shown(admin, demo['backup'])['status'] == (
+        'COMPLETED')
 
 
 def test_expired_token_is_401(cloud):

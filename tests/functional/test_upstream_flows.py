@@ -4,7 +4,7 @@ Upstream's tooling drives Trove through python-troveclient on a
 keystoneauth session (Horizon, its CI's tempest plugin and cleanup steps,
 operators' scripts). This module replays those flows the same way: the
 unmodified client's managers (``instances``, ``databases``, ``users``,
-``root``), tokens from the session's real Keystone, a member of the
+``root``, ``backups``), tokens from the session's real Keystone, a member of the
 ``demo`` project who owns the instances and an admin whose token is for
 another project (``other``). The API is ``trove-lite-all`` with the
 local compute driver (``keystone.LOCAL_SHAPE``), so each instance is a
@@ -15,8 +15,10 @@ every flow that changes access is proved with the datastore's own client
 Each ``test_`` below is one flow, named after what upstream's tooling
 does, and runs against each datastore in ``DATASTORES``: MariaDB, the
 MySQL family (the ``mysql`` datastore, served here by MariaDB) and
-PostgreSQL. Later features (backups, configurations, replication,
-resize, logs) add their flows here.
+PostgreSQL. A backup is taken with the datastore's real tool
+(``mariabackup``, ``pg_basebackup``) into the API's local storage and
+restored into a new instance. Later features (configurations,
+replication, resize, logs) add their flows here.
 """
 
 import collections
@@ -199,6 +201,77 @@ def test_root_enable_show_disable_show(member, instance):
     client.works('root', chosen, 'app')
     member.root.delete(instance.id)
     client.refused('root', chosen, 'app')
+
+
+def _backup_shown(trove, backup_id):
+    try:
+        return trove.backups.get(backup_id)._info
+    except trove_exc.NotFound:
+        return None
+
+
+def _wait_backup(cloud, trove, backup_id, status):
+    """Wait for the backup's status (``waiting.GONE``: the 404); FAILED
+    and DELETE_FAILED, which it never leaves, fail at once.
+    """
+    shown = waiting.wait_for_status(
+        lambda: _backup_shown(trove, backup_id),
+        {status, 'FAILED', 'DELETE_FAILED'}, timeout=240,
+        describe=cloud.process.log)
+    reached = waiting.GONE if shown is None else shown['status']
+    assert reached == status, shown
+    return shown
+
+
+ROWS_SQL = ('CREATE TABLE flow_rows (id INT PRIMARY KEY, note VARCHAR(32)); '
+            "INSERT INTO flow_rows VALUES (1, 'before'), (2, 'the backup')")
+ROWS = 'SELECT id, note FROM flow_rows ORDER BY id'
+
+
+def test_backup_restore_into_a_new_instance_and_delete(cloud, member, admin,
+                                                       instance):
+    """Tempest's backup flow: back the instance up, wait for COMPLETED,
+    find it in both lists, restore it into a new instance
+    (``restorePoint``), then delete the new instance and the backup.
+    """
+    client = Client(instance.datastore, instance.address)
+    client.works('alice', PASSWORD, 'app', ROWS_SQL)
+    expected = client.works('alice', PASSWORD, 'app', ROWS)
+    created = member.backups.create('flow-backup-' + instance.datastore,
+                                    instance.id, description='flow')
+    assert (created.status, created.instance_id) == ('NEW', instance.id)
+    backup = _wait_backup(cloud, member, created.id, 'COMPLETED')
+    assert backup['datastore']['type'] == instance.datastore
+    assert backup['size'] > 0 and backup['locationRef']
+    source = _wait(cloud, member, instance.id, 'ACTIVE')
+    client.works('alice', PASSWORD, 'app',
+                 "INSERT INTO flow_rows VALUES (3, 'after')")
+    assert created.id in {b.id for b in member.backups.list()}
+    assert created.id in {b.id for b in member.instances.backups(
+        instance.id)}
+    # Upstream's cleanup tooling finds it by id from another project.
+    assert admin.backups.get(created.id).id == created.id
+
+    restored = member.instances.create(
+        'flow-restored-' + instance.datastore, _flavor_id(member),
+        volume={'size': 1}, restorePoint={'backupRef': created.id},
+        datastore=instance.datastore,
+        datastore_version=source['datastore']['version'])
+    try:
+        shown = _wait(cloud, member, restored.id, 'ACTIVE')
+        # The rows the backup holds, with the owner's own login; not the
+        # one written after it.
+        assert Client(instance.datastore, shown['ip'][0]).works(
+            'alice', PASSWORD, 'app', ROWS) == expected
+    finally:
+        member.instances.delete(restored.id)
+        _wait(cloud, member, restored.id, waiting.GONE)
+    assert embedded.processes_mentioning(restored.id) == []
+
+    member.backups.delete(created.id)
+    _wait_backup(cloud, member, created.id, waiting.GONE)
+    assert created.id not in {b.id for b in member.backups.list()}
+    _wait(cloud, member, instance.id, 'ACTIVE')
 
 
 def test_another_projects_member_is_told_nothing(cloud, instance):
