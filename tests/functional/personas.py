@@ -55,6 +55,12 @@ def assert_status(resp, status):
     return resp
 
 
+# A schedule that never runs while a test looks, and an id of none.
+SCHEDULE = {'backup_schedule': {'name': 'ks-nightly', 'pattern': '0 3 * * *',
+                                'keep': 2}}
+NO_SCHEDULE = '5c0e1d2a-0b8f-4d6e-9a1c-3f2e4d5c6b7a'
+
+
 def instance_reads(instance_id):
     """``(path, status)`` of the reads on one instance."""
     base = '/instances/' + instance_id
@@ -69,6 +75,8 @@ def instance_reads(instance_id):
         (base + '/users/alice/databases', 200),
         (base + '/root', 200),
         (base + '/backups', 200),
+        (base + '/backup_schedules', 200),
+        (base + '/backup_schedules/' + NO_SCHEDULE, 404),
     ]
 
 
@@ -118,6 +126,8 @@ def instance_changes(instance_id):
         ('DELETE', base + '/users/alice/databases/app', None),
         ('POST', base + '/root', None),
         ('DELETE', base + '/root', None),
+        ('POST', base + '/backup_schedules', SCHEDULE),
+        ('DELETE', base + '/backup_schedules/' + NO_SCHEDULE, None),
     ]
 
 

@@ -386,6 +386,20 @@ def test_a_member_changes_everything_but_manages_nothing(cloud, demo):
                               'unauthorized')
     personas.assert_status(
         member('POST', base + '/action', {'restart': {}}), 202)
+    # A backup schedule of its instance: made, read, deleted.
+    schedule = personas.assert_status(member(
+        'POST', base + '/backup_schedules', personas.SCHEDULE),
+        200).json()['backup_schedule']
+    listed = member('GET', base + '/backup_schedules').json()
+    assert [row['id'] for row in listed['backup_schedules']] == [
+        schedule['id']]
+    shown = personas.assert_status(member(
+        'GET', '%s/backup_schedules/%s' % (base, schedule['id'])), 200)
+    assert shown.json()['backup_schedule']['keep'] == 2
+    personas.assert_status(member(
+        'DELETE', '%s/backup_schedules/%s' % (base, schedule['id'])), 202)
+    assert member('GET', base + '/backup_schedules').json() == {
+        'backup_schedules': []}
     # A second instance of its own: created, then deleted.
     created = personas.assert_status(member(
         'POST', '/instances',
