@@ -27,7 +27,7 @@ from oslo_log import log as logging
 from trove_lite.common import exception
 from trove_lite.guestagent.datastores import process
 from trove_lite.guestagent.strategies.backup import base
-from trove_lite.guestagent import streams
+from trove_lite.guestagent.strategies.backup import command
 
 LOG = logging.getLogger(__name__)
 
@@ -70,36 +70,26 @@ def read_checkpoints(path):
     return values
 
 
-class _Stream(base.BackupStream):
-    """A running ``mariabackup --backup``."""
+class MariaBackupStream(command.CommandStream):
+    """A running ``mariabackup --backup``; its checkpoints, written to
+    ``lsn_dir``, are the backup's metadata.
+    """
 
-    def __init__(self, tool, lsn_dir):
-        self._tool = tool
+    def __init__(self, args, lsn_dir, **popen_args):
         self._lsn_dir = lsn_dir
+        super().__init__(args, 'mariabackup --backup', **popen_args)
 
-    @property
-    def reader(self):
-        return self._tool.stdout
+    def metadata(self):
+        checkpoints = read_checkpoints(
+            os.path.join(self._lsn_dir, CHECKPOINTS))
+        if 'to_lsn' not in checkpoints:
+            raise exception.GuestError(
+                message='mariabackup recorded no to_lsn.')
+        return {'from_lsn': checkpoints.get('from_lsn'),
+                'to_lsn': checkpoints['to_lsn'],
+                'backup_type': checkpoints.get('backup_type')}
 
-    def finish(self):
-        try:
-            self._tool.check()
-            checkpoints = read_checkpoints(
-                os.path.join(self._lsn_dir, CHECKPOINTS))
-            if 'to_lsn' not in checkpoints:
-                raise exception.GuestError(
-                    message='mariabackup recorded no to_lsn.')
-            return {'from_lsn': checkpoints.get('from_lsn'),
-                    'to_lsn': checkpoints['to_lsn'],
-                    'backup_type': checkpoints.get('backup_type')}
-        finally:
-            self._cleanup()
-
-    def abort(self):
-        self._cleanup()
-
-    def _cleanup(self):
-        self._tool.close()
+    def cleanup(self):
         shutil.rmtree(self._lsn_dir, ignore_errors=True)
 
 
@@ -122,7 +112,7 @@ class MariaBackup(base.BackupStrategy):
 
     def backup(self, parent_metadata=None):
         binary = find(BACKUP_BINARIES)
-        command = [binary] + self._defaults() + [
+        args = [binary] + self._defaults() + [
             '--backup', '--stream=xbstream', '--user=root',
             '--socket=%s' % self.paths.socket]
         if parent_metadata is not None:
@@ -131,20 +121,11 @@ class MariaBackup(base.BackupStrategy):
                 raise exception.DatastoreOperationNotSupported(
                     operation='incremental backup on a parent without '
                               'to_lsn', datastore='mariabackup')
-            command.append('--incremental-lsn=%s' % lsn)
+            args.append('--incremental-lsn=%s' % lsn)
         lsn_dir = tempfile.mkdtemp(prefix='backup-lsn-',
                                    dir=self.paths.rundir)
-        command += ['--extra-lsndir=%s' % lsn_dir,
-                    '--target-dir=%s' % lsn_dir]
-        try:
-            tool = streams.Tool(command, 'mariabackup --backup',
-                                stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, bufsize=0,
-                                cwd=self.paths.instance_dir)
-        except Exception:
-            shutil.rmtree(lsn_dir, ignore_errors=True)
-            raise
-        return _Stream(tool, lsn_dir)
+        args += ['--extra-lsndir=%s' % lsn_dir, '--target-dir=%s' % lsn_dir]
+        return MariaBackupStream(args, lsn_dir, cwd=self.paths.instance_dir)
 
     def restore(self, chain):
         work = os.path.join(self.paths.instance_dir, WORK_DIR)
@@ -182,10 +163,5 @@ class MariaBackup(base.BackupStrategy):
                       'mariabackup --prepare (incremental)')
 
     def _run(self, binary, args, what, stdin=subprocess.DEVNULL):
-        tool = streams.Tool([binary] + args, what, stdin=stdin,
-                            stdout=subprocess.DEVNULL,
-                            cwd=self.paths.instance_dir)
-        try:
-            tool.check()
-        finally:
-            tool.close()
+        command.run([binary] + args, what, stdin=stdin,
+                    cwd=self.paths.instance_dir)

@@ -120,7 +120,7 @@ class RdbStream(command.CommandStream):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._reader = TrailerTrimmingReader(
-            self._process.stdout, EOF_MARKER_SIZE, is_eof_marker)
+            self.tool.stdout, EOF_MARKER_SIZE, is_eof_marker)
 
     @property
     def reader(self):
