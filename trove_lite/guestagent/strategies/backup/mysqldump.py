@@ -50,10 +50,7 @@ class MySQLDump(base.BackupStrategy):
                 '--socket=%s' % paths.socket]
 
     def backup(self, parent_metadata=None):
-        if parent_metadata is not None:
-            raise exception.DatastoreOperationNotSupported(
-                operation='incremental backup (mysqldump)',
-                datastore=self.manager.info.datastore_manager)
+        self.refuse_parent(parent_metadata)
         args = [find(DUMP_BINARIES)] + self._client_args() + [
             '--all-databases', '--single-transaction', '--routines',
             '--events', '--triggers', '--flush-privileges',
