@@ -18,17 +18,15 @@ import tarfile
 import psycopg
 import pytest
 
-from tests.functional import fixtures
 from tests.functional import guests
+from tests.functional import strategy_runs
+from tests.functional.strategy_runs import restored  # noqa: F401
 from tests.unit.guestagent.strategies.backup import streams
 from trove_lite.common import exception
-from trove_lite.common import plugins
-from trove_lite.conf import datastores as datastore_opts
 from trove_lite.guestagent.datastores.postgresql import manager as pg_manager
-from trove_lite.guestagent import info as guest_info
-from trove_lite.guestagent.strategies.backup import base
 from trove_lite.guestagent.strategies.backup import pg_basebackup
 
+STRATEGY = 'pg_basebackup'
 PORT = 5432
 POSTGRES = 'postgres --config_file=%s/'
 ROWS = 5000
@@ -36,12 +34,9 @@ CHECKSUM = ("SELECT count(*), md5(string_agg(t::text, ',' ORDER BY id)) "
             "FROM t")
 
 
-def _manager(path):
-    info = guest_info.GuestInfo(
-        guest_id=os.path.basename(path), datastore_manager='postgresql',
-        datastore_version='15', instance_dir=path,
-        bind_host=fixtures.free_loopback_address(PORT), port=PORT)
-    return pg_manager.Manager(info)
+def new_manager(path):
+    return strategy_runs.manager(pg_manager.Manager, path, 'postgresql',
+                                 '15', PORT)
 
 
 def _connect(manager, dbname='app'):
@@ -51,8 +46,7 @@ def _connect(manager, dbname='app'):
 
 
 def _strategy(manager):
-    return plugins.load(datastore_opts.BACKUP_NAMESPACE, 'pg_basebackup',
-                        args=(manager,))
+    return strategy_runs.load(manager, STRATEGY)
 
 
 @pytest.fixture(scope='module')
@@ -61,15 +55,13 @@ def dirs():
                                   'postgres'],
                    [pg_manager.find_binary('pg_basebackup') or
                     'pg_basebackup'])
-    made = [guests.make_instance_dir('tl-pgb-') for _ in range(2)]
-    yield made
-    for path in made:
-        guests.remove_instance_dir(path, POSTGRES, kill=os.killpg)
+    yield from strategy_runs.instance_dirs('tl-pgb-', POSTGRES,
+                                           kill=os.killpg)
 
 
 @pytest.fixture(scope='module')
 def source(dirs):
-    manager = _manager(dirs[0])
+    manager = new_manager(dirs[0])
     manager.prepare(256, [{'name': 'app'}],
                     [{'name': 'app', 'password': 'secret',
                       'databases': [{'name': 'app'}]}])
@@ -91,32 +83,17 @@ def backup(source, tmp_path_factory):
     """(path of the stream, metadata, checksum of t when it was taken)."""
     with _connect(source) as conn:
         expected = conn.execute(CHECKSUM).fetchone()
-    target = tmp_path_factory.mktemp('pgb') / 'base.tar'
-    with open(target, 'wb') as sink:
-        metadata = streams.take(_strategy(source), sink)
+    path, metadata = strategy_runs.take_to_file(
+        _strategy(source), tmp_path_factory.mktemp('pgb') / 'base.tar')
     with _connect(source) as conn:
         # After the backup: must not be in the restore.
         conn.execute("INSERT INTO t VALUES (%s, 'late', NULL)", (ROWS + 1,))
-    return target, metadata, expected
-
-
-@pytest.fixture(scope='module')
-def restored(dirs, backup):
-    manager = _manager(dirs[1])
-    path, metadata, _ = backup
-    streams.prepare_from_backup(manager, _strategy(manager),
-                                streams.chain((str(path), metadata)))
-    yield manager
-    manager.stop_db()
+    return path, metadata, expected
 
 
 def test_strategy_is_a_full_files_plugin(source):
-    strategy = _strategy(source)
-    assert isinstance(strategy, pg_basebackup.PgBaseBackup)
-    assert strategy.restore_stage == base.RESTORE_FILES
-    assert not strategy.incremental
-    with pytest.raises(exception.DatastoreOperationNotSupported):
-        strategy.backup({'anything': 1})
+    strategy_runs.check_full_files_plugin(_strategy(source),
+                                          pg_basebackup.PgBaseBackup)
 
 
 def test_backup_is_one_tar_with_the_wal(backup):
@@ -130,7 +107,7 @@ def test_backup_is_one_tar_with_the_wal(backup):
     assert 'postmaster.pid' not in names
 
 
-def test_restore_has_every_row_of_the_backup_and_no_later_one(restored,
+def test_restore_has_every_row_of_the_backup_and_no_later_one(restored,  # noqa: F811
                                                               backup):
     with _connect(restored) as conn:
         assert conn.execute(CHECKSUM).fetchone() == backup[2]
@@ -141,7 +118,7 @@ def test_restore_has_every_row_of_the_backup_and_no_later_one(restored,
         conn.execute("INSERT INTO t VALUES (0, 'new', NULL)")
 
 
-def test_restore_runs_on_its_own_configuration(restored):
+def test_restore_runs_on_its_own_configuration(restored):  # noqa: F811
     datadir = restored.paths.datadir
     assert os.stat(datadir).st_mode & 0o777 == 0o700
     with restored._admin() as sql:
@@ -158,7 +135,7 @@ def test_restore_runs_on_its_own_configuration(restored):
         assert owner == restored._run_as().pw_uid
 
 
-def test_restore_refuses_a_running_server_and_a_chain(restored, backup):
+def test_restore_refuses_a_running_server_and_a_chain(restored, backup):  # noqa: F811
     strategy = _strategy(restored)
     chain = streams.chain((str(backup[0]), {}))
     with pytest.raises(exception.GuestError, match='runs'):
@@ -171,7 +148,7 @@ def test_restore_refuses_a_running_server_and_a_chain(restored, backup):
             ROWS + 1,)
 
 
-def test_restore_of_something_else_fails_naming_it(dirs, restored):
+def test_restore_of_something_else_fails_naming_it(dirs, restored):  # noqa: F811
     restored.stop_db()
     with pytest.raises(exception.GuestError, match='not a PostgreSQL'):
         _strategy(restored).restore(streams.chain((b'garbage' * 100, {})))

@@ -17,33 +17,27 @@ import os
 
 import pytest
 
-from tests.functional import fixtures
 from tests.functional import guests
+from tests.functional import strategy_runs
+from tests.functional.strategy_runs import restored  # noqa: F401
 from tests.unit.guestagent.strategies.backup import streams
 from trove_lite.common import exception
-from trove_lite.common import plugins
-from trove_lite.conf import datastores as datastore_opts
 from trove_lite.guestagent.datastores.redis import manager as redis_manager
-from trove_lite.guestagent import info as guest_info
-from trove_lite.guestagent.strategies.backup import base
 from trove_lite.guestagent.strategies.backup import redis_rdb
 
+STRATEGY = 'redis_rdb'
 PORT = 6379
 REDIS = 'redis-server .*%s'
 KEYS = 2000
 
 
-def _manager(path):
-    info = guest_info.GuestInfo(
-        guest_id=os.path.basename(path), datastore_manager='redis',
-        datastore_version='7.0', instance_dir=path,
-        bind_host=fixtures.free_loopback_address(PORT), port=PORT)
-    return redis_manager.Manager(info)
+def new_manager(path):
+    return strategy_runs.manager(redis_manager.Manager, path, 'redis', '7.0',
+                                 PORT)
 
 
 def _strategy(manager):
-    return plugins.load(datastore_opts.BACKUP_NAMESPACE, 'redis_rdb',
-                        args=(manager,))
+    return strategy_runs.load(manager, STRATEGY)
 
 
 def _keys(conn):
@@ -82,15 +76,12 @@ def _contents(manager):
 @pytest.fixture(scope='module')
 def dirs():
     guests.require('redis-server', 'redis-server', 'redis-cli')
-    made = [guests.make_instance_dir('tl-rdb-') for _ in range(2)]
-    yield made
-    for path in made:
-        guests.remove_instance_dir(path, REDIS)
+    yield from strategy_runs.instance_dirs('tl-rdb-', REDIS)
 
 
 @pytest.fixture(scope='module')
 def source(dirs):
-    manager = _manager(dirs[0])
+    manager = new_manager(dirs[0])
     manager.prepare(256, [], [])
     with manager._admin() as conn:
         for number in range(KEYS):
@@ -111,32 +102,17 @@ def source(dirs):
 def backup(source, tmp_path_factory):
     """(path of the stream, metadata, contents when it was taken)."""
     expected = _contents(source)
-    target = tmp_path_factory.mktemp('rdb') / 'dump.rdb'
-    with open(target, 'wb') as sink:
-        metadata = streams.take(_strategy(source), sink)
+    path, metadata = strategy_runs.take_to_file(
+        _strategy(source), tmp_path_factory.mktemp('rdb') / 'dump.rdb')
     with source._admin() as conn:
         # After the backup: must not be in the restore.
         conn.command('SET', 'late', 'x')
-    return target, metadata, expected
-
-
-@pytest.fixture(scope='module')
-def restored(dirs, backup):
-    manager = _manager(dirs[1])
-    path, metadata, _ = backup
-    streams.prepare_from_backup(manager, _strategy(manager),
-                                streams.chain((str(path), metadata)))
-    yield manager
-    manager.stop_db()
+    return path, metadata, expected
 
 
 def test_strategy_is_a_full_files_plugin(source):
-    strategy = _strategy(source)
-    assert isinstance(strategy, redis_rdb.RedisRdb)
-    assert strategy.restore_stage == base.RESTORE_FILES
-    assert not strategy.incremental
-    with pytest.raises(exception.DatastoreOperationNotSupported):
-        strategy.backup({'anything': 1})
+    strategy_runs.check_full_files_plugin(_strategy(source),
+                                          redis_rdb.RedisRdb)
 
 
 def test_backup_is_exactly_an_rdb(backup):
@@ -151,7 +127,7 @@ def test_backup_is_exactly_an_rdb(backup):
     assert not redis_rdb.is_eof_marker(data[-redis_rdb.EOF_MARKER_SIZE:])
 
 
-def test_restore_has_every_key_of_the_backup_and_no_later_one(restored,
+def test_restore_has_every_key_of_the_backup_and_no_later_one(restored,  # noqa: F811
                                                               backup):
     contents = _contents(restored)
     assert contents == backup[2]
@@ -162,7 +138,7 @@ def test_restore_has_every_key_of_the_backup_and_no_later_one(restored,
         assert conn.command('GET', 'in-db-3') == b'yes'
 
 
-def test_restored_keys_survive_a_restart_through_the_aof(restored, backup):
+def test_restored_keys_survive_a_restart_through_the_aof(restored, backup):  # noqa: F811
     with restored._admin() as conn:
         conn.command('SET', 'after-restore', 'kept')
     restored.restart()
@@ -173,7 +149,7 @@ def test_restored_keys_survive_a_restart_through_the_aof(restored, backup):
     assert any(name.endswith('.base.rdb') for name in os.listdir(aof))
 
 
-def test_restore_keeps_the_instances_own_accounts(restored):
+def test_restore_keeps_the_instances_own_accounts(restored):  # noqa: F811
     # The agent logs in with the new instance's own secret (users.acl is
     # not in the snapshot), which is how every call above got in.
     assert restored._healthy()
@@ -182,7 +158,7 @@ def test_restore_keeps_the_instances_own_accounts(restored):
         assert os.stat(dump).st_uid == restored._run_as().pw_uid
 
 
-def test_restore_refuses_a_running_server_and_something_else(restored):
+def test_restore_refuses_a_running_server_and_something_else(restored):  # noqa: F811
     strategy = _strategy(restored)
     with pytest.raises(exception.GuestError, match='runs'):
         strategy.restore(streams.chain((b'REDIS0010', {})))

@@ -106,11 +106,14 @@ class Tool:
         except (OSError, ValueError):
             return ''
 
-    def wait(self):
-        """Its exit code (closing our ends of its pipes first)."""
+    def wait(self, timeout=None):
+        """Its exit code (closing our ends of its pipes first).
+
+        :raises: subprocess.TimeoutExpired after ``timeout`` seconds.
+        """
         for pipe in (self.process.stdin, self.process.stdout):
             _close(pipe)
-        return self.process.wait()
+        return self.process.wait(timeout)
 
     def error(self, code=None, reason=None):
         """A GuestError saying how it failed, with its stderr's tail."""
@@ -140,13 +143,20 @@ class Tool:
         except OSError:
             LOG.debug('Cannot kill %s', self.what, exc_info=True)
 
-    def close(self):
+    def close(self, timeout=None):
         """Kill it if it still runs, reap it, release its pipes and its
         stderr file. Call once nothing else uses its pipes.
+
+        :param timeout: how long to wait for it to go after the kill
+            (None: as long as it takes); a process still there then is
+            left unreaped and logged.
         """
         self.kill()
         try:
-            self.wait()
+            self.wait(timeout)
+        except subprocess.TimeoutExpired:
+            LOG.warning('%s (pid %s) did not exit after SIGKILL', self.what,
+                        self.process.pid)
         except OSError:
             LOG.debug('Cannot reap %s', self.what, exc_info=True)
         _close(self._stderr)

@@ -3,7 +3,6 @@ a datastore manager that does what it is told, and a backup strategy
 whose datastore is a file."""
 
 import os
-import subprocess
 import tempfile
 import threading
 
@@ -12,7 +11,7 @@ import oslo_messaging
 from trove_lite.common import states
 from trove_lite.guestagent.datastores import base
 from trove_lite.guestagent.strategies.backup import base as strategy_base
-from trove_lite.guestagent import streams
+from trove_lite.guestagent.strategies.backup import command
 
 
 class FakeConductor:
@@ -146,11 +145,10 @@ class FileStrategy(strategy_base.BackupStrategy):
             handle.write(self.payload)
         script = 'sleep %s; cat "$1"; rm -f "$1"; printf "%s" >&2; ' \
             'exit %d' % (self.delay, self.stderr, self.exit_code)
-        tool = streams.Tool(['sh', '-c', script, 'sh', path], 'file-dump',
-                            stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, bufsize=0)
-        self.tools.append(tool)
-        return _FileStream(tool, len(self.payload))
+        stream = _FileStream(['sh', '-c', script, 'sh', path],
+                             len(self.payload))
+        self.tools.append(stream.tool)
+        return stream
 
     def restore(self, chain):
         for open_stream, metadata in chain:
@@ -161,21 +159,10 @@ class FileStrategy(strategy_base.BackupStrategy):
             raise self.fail_restore
 
 
-class _FileStream(strategy_base.BackupStream):
-    def __init__(self, tool, size):
-        self._tool = tool
+class _FileStream(command.CommandStream):
+    def __init__(self, args, size):
         self._size = size
+        super().__init__(args, 'file-dump')
 
-    @property
-    def reader(self):
-        return self._tool.stdout
-
-    def finish(self):
-        try:
-            self._tool.check()
-        finally:
-            self._tool.close()
+    def metadata(self):
         return {'to_lsn': str(self._size)}
-
-    def abort(self):
-        self._tool.close()

@@ -23,6 +23,15 @@ def _compress(data, compressor='zstd', **kwargs):
     return stored, stream.finish()
 
 
+def _restored(stored, result, compressor, **kwargs):
+    """``verified_stream`` of ``stored``, which ``_compress`` returned
+    with ``result``.
+    """
+    return streams.verified_stream(io.BytesIO(stored), compressor,
+                                   result['checksum'], result['size'],
+                                   **kwargs)
+
+
 def _pipe_reader(data, endless=False):
     """An unbuffered pipe (``io.FileIO``) fed with ``data`` by a thread
     (again and again until the pipe breaks when ``endless``).
@@ -49,8 +58,7 @@ def test_round_trip(compressor):
     assert result == {'checksum': hashlib.md5(stored).hexdigest(),
                       'size': len(stored)}
     assert len(result['checksum']) == 32
-    with streams.verified_stream(io.BytesIO(stored), compressor,
-                                 result['checksum'], result['size']) as raw:
+    with _restored(stored, result, compressor) as raw:
         assert isinstance(raw, io.FileIO)
         assert raw.readall() == DATA
 
@@ -187,10 +195,9 @@ def test_a_damaged_object_is_a_checksum_mismatch(compressor, how):
 
 def test_the_mismatch_wins_over_the_consumers_error():
     stored, result = _compress(DATA, 'gzip')
-    damaged = io.BytesIO(_damaged(stored, 'truncated'))
     with pytest.raises(exception.BackupChecksumMismatch):
-        with streams.verified_stream(damaged, 'gzip', result['checksum'],
-                                     result['size']) as raw:
+        with _restored(_damaged(stored, 'truncated'), result,
+                       'gzip') as raw:
             # A tool that gives up half way, e.g. on a truncated archive.
             raw.read(1000)
             raise exception.GuestError(message='mbstream: broken pipe')
@@ -199,9 +206,7 @@ def test_the_mismatch_wins_over_the_consumers_error():
 def test_a_consumers_error_on_a_sound_object_is_raised_as_is():
     stored, result = _compress(DATA, 'zstd')
     with pytest.raises(exception.GuestError) as caught:
-        with streams.verified_stream(io.BytesIO(stored), 'zstd',
-                                     result['checksum'],
-                                     result['size']) as raw:
+        with _restored(stored, result, 'zstd') as raw:
             raw.read(1000)
             raise exception.GuestError(message='disk full')
     assert str(caught.value) == 'disk full'
@@ -210,9 +215,7 @@ def test_a_consumers_error_on_a_sound_object_is_raised_as_is():
 def test_a_consumer_that_stops_early_fails_the_restore():
     stored, result = _compress(DATA, 'zstd')
     with pytest.raises(exception.GuestError) as caught:
-        with streams.verified_stream(io.BytesIO(stored), 'zstd',
-                                     result['checksum'],
-                                     result['size']) as raw:
+        with _restored(stored, result, 'zstd') as raw:
             raw.read(1000)
     assert 'zstd' in str(caught.value)
 
@@ -229,9 +232,7 @@ def test_a_stream_the_decompressor_cannot_read():
 
 def test_the_consumer_may_hand_the_stream_to_a_process():
     stored, result = _compress(DATA, 'zstd')
-    with streams.verified_stream(io.BytesIO(stored), 'zstd',
-                                 result['checksum'], result['size'],
-                                 chunk_size=8192) as raw:
+    with _restored(stored, result, 'zstd', chunk_size=8192) as raw:
         digest = subprocess.run(['md5sum'], stdin=raw, capture_output=True,
                                 check=True).stdout.split()[0].decode()
     assert digest == hashlib.md5(DATA).hexdigest()
@@ -240,9 +241,7 @@ def test_the_consumer_may_hand_the_stream_to_a_process():
 def test_restore_progress_counts_stored_bytes():
     stored, result = _compress(DATA, 'gzip')
     seen = []
-    with streams.verified_stream(io.BytesIO(stored), 'gzip',
-                                 result['checksum'], result['size'],
-                                 on_read=seen.append) as raw:
+    with _restored(stored, result, 'gzip', on_read=seen.append) as raw:
         raw.readall()
     assert seen[-1] == len(stored)
 

@@ -16,6 +16,8 @@ none stages a stream on local disk.
 
 import abc
 
+from trove_lite.common import exception
+
 FULL = 'full'
 INCREMENTAL = 'incremental'
 
@@ -45,6 +47,18 @@ class BackupStrategy(metaclass=abc.ABCMeta):
 
     def __init__(self, manager):
         self.manager = manager
+
+    def refuse_parent(self, parent_metadata):
+        """What ``backup`` of a strategy without incrementals does first.
+
+        :raises: exception.DatastoreOperationNotSupported when it was
+            given a parent (the runner refuses such a backup before, this
+            keeps a direct call from taking a full one instead).
+        """
+        if parent_metadata is not None:
+            raise exception.DatastoreOperationNotSupported(
+                operation='incremental backup (by %s)' % self.name,
+                datastore=self.manager.info.datastore_manager)
 
     @abc.abstractmethod
     def backup(self, parent_metadata=None):

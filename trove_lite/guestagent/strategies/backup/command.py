@@ -1,106 +1,113 @@
 """A backup stream that is a tool's standard output.
 
-Most strategies run one program that writes the backup to its stdout
-(``pg_basebackup -D -``, ``redis-cli --rdb -``, ``mariabackup --stream``,
-``mysqldump``). ``CommandStream`` is that, written once: the runner reads
-the pipe, ``finish`` waits for the tool and turns a failure into a
-``GuestError`` carrying the tail of what the tool printed on stderr, and
-``abort`` ends it when the stream could not be stored.
+Every real strategy runs one program that writes the backup to its
+stdout (``pg_basebackup -D -``, ``redis-cli --rdb -``, ``mariabackup
+--stream``, ``mysqldump``). ``CommandStream`` is that, written once, on
+``streams.Tool`` (the process the runner's compressors are too): the
+runner reads the pipe, ``finish`` waits for the tool and turns a failure
+into a ``GuestError`` carrying the tail of what the tool printed on
+stderr, and ``abort`` kills and reaps it when the stream could not be
+stored. A subclass adds the backup's metadata (``metadata``, read once
+the tool succeeded) and removes what the tool left behind (``cleanup``,
+called once whatever happens).
 
 The tool's stderr goes to an unnamed temporary file rather than a pipe:
 nobody has to drain it while the runner drains stdout, so a chatty tool
 can never block on a full stderr pipe. It holds messages, never backup
-data.
+data. Its stdout is unbuffered (``io.FileIO``), so the runner hands the
+pipe itself to the compressor instead of copying it through Python.
 """
 
 import subprocess
-import tempfile
 
 from oslo_log import log as logging
 
 from trove_lite.common import exception
 from trove_lite.guestagent.datastores import process
 from trove_lite.guestagent.strategies.backup import base
+from trove_lite.guestagent import streams
 
 LOG = logging.getLogger(__name__)
 
-# How much of the tool's stderr a failure's message carries.
-ERROR_TAIL_BYTES = 4096
+# How long an aborted tool may take to go after SIGKILL.
 ABORT_TIMEOUT = 10
 
 
 class CommandStream(base.BackupStream):
     """``command``'s stdout as a ``BackupStream``.
 
+    A subclass sets what its ``metadata`` and ``cleanup`` need before it
+    calls this constructor: a tool that cannot start is cleaned up too.
+
     :param command: the argument list.
-    :param tool: the tool's name, in messages.
-    :param env: its environment (None: the agent's).
-    :param cwd: its working directory.
+    :param what: how messages name the tool (default: the program's
+        name).
+    :param popen_args: more ``subprocess.Popen`` arguments (``env``,
+        ``cwd``...); stdin is /dev/null unless given.
     :raises: exception.GuestError when the tool cannot be started.
     """
 
-    def __init__(self, command, tool, env=None, cwd=None):
-        self.tool = tool
-        self._errors = tempfile.TemporaryFile()
+    def __init__(self, command, what=None, **popen_args):
+        popen_args.setdefault('stdin', subprocess.DEVNULL)
         try:
-            self._process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=self._errors, env=env, cwd=cwd, close_fds=True)
-        except OSError as err:
-            self._errors.close()
-            raise exception.GuestError(
-                message='%s could not be started: %s' % (tool, err))
-        LOG.debug('Started %s (pid %s)', tool, self._process.pid)
+            #: The running ``streams.Tool``.
+            self.tool = streams.Tool(command, what, stdout=subprocess.PIPE,
+                                     bufsize=0, **popen_args)
+        except BaseException:
+            self.cleanup()
+            raise
+        LOG.debug('Started %s (pid %s)', self.tool.what,
+                  self.tool.process.pid)
 
     @property
     def reader(self):
-        return self._process.stdout
-
-    @property
-    def pid(self):
-        return self._process.pid
-
-    def errors(self):
-        """What the tool printed on stderr so far (its tail)."""
-        self._errors.flush()
-        size = self._errors.seek(0, 2)
-        self._errors.seek(max(0, size - ERROR_TAIL_BYTES))
-        return self._errors.read().decode('utf-8', 'replace').strip()
+        return self.tool.stdout
 
     def metadata(self):
-        """The metadata of a successful backup (a subclass's keys, from
-        the tool's output); called by ``finish``.
+        """The metadata of a successful backup (a subclass's keys, e.g.
+        from the tool's output); called by ``finish`` once the tool
+        succeeded.
+
+        :raises: exception.GuestError when the tool left no usable
+            metadata.
         """
         return {}
 
-    def wait(self):
-        """Wait for the tool to exit; its exit code."""
-        return self._process.wait()
+    def cleanup(self):
+        """Remove what the tool left beside its stream (a subclass's);
+        called by ``finish``, ``abort`` and a failed start, so it may run
+        twice (a cancelled backup is aborted again). Never raises.
+        """
 
     def finish(self):
-        code = self.wait()
-        self._process.stdout.close()
         try:
-            if code != 0:
-                raise exception.GuestError(
-                    message='%s failed with exit code %s:\n%s' % (
-                        self.tool, code, self.errors()))
+            self.tool.check()
             return self.metadata()
         finally:
-            self._errors.close()
+            self.tool.close()
+            self.cleanup()
 
     def abort(self):
-        if self._process.poll() is None:
+        if self.tool.process.poll() is None:
             LOG.info('Stopping %s (pid %s): its backup is abandoned',
-                     self.tool, self._process.pid)
-            self._process.kill()
-        try:
-            self._process.wait(ABORT_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            LOG.warning('%s (pid %s) did not exit after SIGKILL', self.tool,
-                        self._process.pid)
-        self._process.stdout.close()
-        self._errors.close()
+                     self.tool.what, self.tool.process.pid)
+        self.tool.close(ABORT_TIMEOUT)
+        self.cleanup()
+
+
+def run(command, what=None, **popen_args):
+    """Run a tool to its end (a restore's step), its stdout discarded
+    unless given.
+
+    :raises: exception.GuestError when it cannot start or fails (its
+        exit code and the tail of its stderr).
+    """
+    popen_args.setdefault('stdout', subprocess.DEVNULL)
+    tool = streams.Tool(command, what, **popen_args)
+    try:
+        tool.check()
+    finally:
+        tool.close()
 
 
 def require_binary(find, name, package):

@@ -27,7 +27,7 @@ from oslo_log import log as logging
 from trove_lite.common import exception
 from trove_lite.guestagent.datastores import process
 from trove_lite.guestagent.strategies.backup import base
-from trove_lite.guestagent import streams
+from trove_lite.guestagent.strategies.backup import command
 
 LOG = logging.getLogger(__name__)
 
@@ -70,36 +70,26 @@ def read_checkpoints(path):
     return values
 
 
-class _Stream(base.BackupStream):
-    """A running ``mariabackup --backup``."""
+class MariaBackupStream(command.CommandStream):
+    """A running ``mariabackup --backup``; its checkpoints, written to
+    ``lsn_dir``, are the backup's metadata.
+    """
 
-    def __init__(self, tool, lsn_dir):
-        self._tool = tool
+    def __init__(self, args, lsn_dir, **popen_args):
         self._lsn_dir = lsn_dir
+        super().__init__(args, 'mariabackup --backup', **popen_args)
 
-    @property
-    def reader(self):
-        return self._tool.stdout
+    def metadata(self):
+        checkpoints = read_checkpoints(
+            os.path.join(self._lsn_dir, CHECKPOINTS))
+        if 'to_lsn' not in checkpoints:
+            raise exception.GuestError(
+                message='mariabackup recorded no to_lsn.')
+        return {'from_lsn': checkpoints.get('from_lsn'),
+                'to_lsn': checkpoints['to_lsn'],
+                'backup_type': checkpoints.get('backup_type')}
 
-    def finish(self):
-        try:
-            self._tool.check()
-            checkpoints = read_checkpoints(
-                os.path.join(self._lsn_dir, CHECKPOINTS))
-            if 'to_lsn' not in checkpoints:
-                raise exception.GuestError(
-                    message='mariabackup recorded no to_lsn.')
-            return {'from_lsn': checkpoints.get('from_lsn'),
-                    'to_lsn': checkpoints['to_lsn'],
-                    'backup_type': checkpoints.get('backup_type')}
-        finally:
-            self._cleanup()
-
-    def abort(self):
-        self._cleanup()
-
-    def _cleanup(self):
-        self._tool.close()
+    def cleanup(self):
         shutil.rmtree(self._lsn_dir, ignore_errors=True)
 
 
@@ -129,7 +119,7 @@ class MariaBackup(base.BackupStrategy):
             exception.DatastoreOperationNotSupported for a parent
             without ``to_lsn``.
         """
-        command = [find(BACKUP_BINARIES)] + self._defaults() + [
+        args = [find(BACKUP_BINARIES)] + self._defaults() + [
             '--backup', '--stream=xbstream', '--user=root',
             '--socket=%s' % self.paths.socket]
         if parent_metadata is not None:
@@ -138,23 +128,19 @@ class MariaBackup(base.BackupStrategy):
                 raise exception.DatastoreOperationNotSupported(
                     operation='incremental backup on a parent without '
                               'to_lsn', datastore='mariabackup')
-            command.append('--incremental-lsn=%s' % lsn)
-        return command + ['--extra-lsndir=%s' % lsn_dir,
-                          '--target-dir=%s' % lsn_dir]
+            args.append('--incremental-lsn=%s' % lsn)
+        return args + ['--extra-lsndir=%s' % lsn_dir,
+                       '--target-dir=%s' % lsn_dir]
 
     def backup(self, parent_metadata=None):
         lsn_dir = tempfile.mkdtemp(prefix='backup-lsn-',
                                    dir=self.paths.rundir)
         try:
-            command = self.backup_command(lsn_dir, parent_metadata)
-            tool = streams.Tool(command, 'mariabackup --backup',
-                                stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, bufsize=0,
-                                cwd=self.paths.instance_dir)
+            args = self.backup_command(lsn_dir, parent_metadata)
         except Exception:
             shutil.rmtree(lsn_dir, ignore_errors=True)
             raise
-        return _Stream(tool, lsn_dir)
+        return MariaBackupStream(args, lsn_dir, cwd=self.paths.instance_dir)
 
     def restore(self, chain):
         work = os.path.join(self.paths.instance_dir, WORK_DIR)
@@ -167,8 +153,8 @@ class MariaBackup(base.BackupStrategy):
                 os.mkdir(target)
                 self._extract(open_stream, target)
                 targets.append(target)
-            for command, what in self.restore_commands(targets):
-                self._run(command, what)
+            for args, what in self.restore_commands(targets):
+                self._run(args, what)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
@@ -205,11 +191,5 @@ class MariaBackup(base.BackupStrategy):
             self._run(self.extract_command(target), 'mbstream -x',
                       stdin=raw)
 
-    def _run(self, command, what, stdin=subprocess.DEVNULL):
-        tool = streams.Tool(command, what, stdin=stdin,
-                            stdout=subprocess.DEVNULL,
-                            cwd=self.paths.instance_dir)
-        try:
-            tool.check()
-        finally:
-            tool.close()
+    def _run(self, args, what, stdin=subprocess.DEVNULL):
+        command.run(args, what, stdin=stdin, cwd=self.paths.instance_dir)

@@ -18,12 +18,10 @@ A restore (RESTORE_REPLAY) pipes the dump into the ``mariadb`` client on
 the socket of the freshly initialised, running server.
 """
 
-import subprocess
-
 from trove_lite.common import exception
 from trove_lite.guestagent.datastores import process
 from trove_lite.guestagent.strategies.backup import base
-from trove_lite.guestagent import streams
+from trove_lite.guestagent.strategies.backup import command
 
 DUMP_BINARIES = ('mariadb-dump', 'mysqldump')
 CLIENT_BINARIES = ('mariadb', 'mysql')
@@ -39,25 +37,6 @@ def find(names):
     return binary
 
 
-class _Stream(base.BackupStream):
-    def __init__(self, tool):
-        self._tool = tool
-
-    @property
-    def reader(self):
-        return self._tool.stdout
-
-    def finish(self):
-        try:
-            self._tool.check()
-        finally:
-            self._tool.close()
-        return {}
-
-    def abort(self):
-        self._tool.close()
-
-
 class MySQLDump(base.BackupStrategy):
     """``mysqldump``: full logical backups, replayed on restore."""
 
@@ -71,18 +50,13 @@ class MySQLDump(base.BackupStrategy):
                 '--socket=%s' % paths.socket]
 
     def backup(self, parent_metadata=None):
-        if parent_metadata is not None:
-            raise exception.DatastoreOperationNotSupported(
-                operation='incremental backup (mysqldump)',
-                datastore=self.manager.info.datastore_manager)
-        command = [find(DUMP_BINARIES)] + self._client_args() + [
+        self.refuse_parent(parent_metadata)
+        args = [find(DUMP_BINARIES)] + self._client_args() + [
             '--all-databases', '--single-transaction', '--routines',
             '--events', '--triggers', '--flush-privileges',
             '--hex-blob', '--default-character-set=utf8mb4']
-        tool = streams.Tool(command, 'mysqldump', stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, bufsize=0,
-                            cwd=self.manager.paths.instance_dir)
-        return _Stream(tool)
+        return command.CommandStream(args, 'mysqldump',
+                                     cwd=self.manager.paths.instance_dir)
 
     def restore(self, chain):
         if len(chain) != 1:
@@ -90,13 +64,8 @@ class MySQLDump(base.BackupStrategy):
                 operation='restore of an incremental chain (mysqldump)',
                 datastore=self.manager.info.datastore_manager)
         open_stream, _metadata = chain[0]
-        command = [find(CLIENT_BINARIES)] + self._client_args() + [
+        args = [find(CLIENT_BINARIES)] + self._client_args() + [
             '--default-character-set=utf8mb4', '--binary-mode']
         with open_stream() as raw:
-            tool = streams.Tool(command, 'mariadb (replaying the dump)',
-                                stdin=raw, stdout=subprocess.DEVNULL,
-                                cwd=self.manager.paths.instance_dir)
-            try:
-                tool.check()
-            finally:
-                tool.close()
+            command.run(args, 'mariadb (replaying the dump)', stdin=raw,
+                        cwd=self.manager.paths.instance_dir)

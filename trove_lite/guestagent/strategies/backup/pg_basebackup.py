@@ -121,9 +121,7 @@ class PgBaseBackup(base.BackupStrategy):
     restore_stage = base.RESTORE_FILES
 
     def backup(self, parent_metadata=None):
-        if parent_metadata is not None:
-            raise exception.DatastoreOperationNotSupported(
-                operation='incremental backup', datastore='postgresql')
+        self.refuse_parent(parent_metadata)
         manager = self.manager
         binary = command.require_binary(pg_manager.find_binary, BINARY,
                                         TOOL_PACKAGE)

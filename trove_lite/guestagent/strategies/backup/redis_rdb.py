@@ -120,7 +120,7 @@ class RdbStream(command.CommandStream):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._reader = TrailerTrimmingReader(
-            self._process.stdout, EOF_MARKER_SIZE, is_eof_marker)
+            self.tool.stdout, EOF_MARKER_SIZE, is_eof_marker)
 
     @property
     def reader(self):
@@ -168,9 +168,7 @@ class RedisRdb(base.BackupStrategy):
     restore_stage = base.RESTORE_FILES
 
     def backup(self, parent_metadata=None):
-        if parent_metadata is not None:
-            raise exception.DatastoreOperationNotSupported(
-                operation='incremental backup', datastore='redis')
+        self.refuse_parent(parent_metadata)
         manager = self.manager
         binary = command.require_binary(command.find_on_path, BINARY,
                                         TOOL_PACKAGE)
