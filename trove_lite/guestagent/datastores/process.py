@@ -130,3 +130,17 @@ def run_to_end(command, timeout, **popen_args):
     finally:
         timer.cancel()
     return TIMED_OUT if expired.is_set() else code
+
+
+VERSION_TIMEOUT = 10
+
+
+def version_output(binary):
+    """What ``binary --version`` prints, or None when it cannot run."""
+    try:
+        result = subprocess.run([binary, '--version'], capture_output=True,
+                                text=True, timeout=VERSION_TIMEOUT,
+                                stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout

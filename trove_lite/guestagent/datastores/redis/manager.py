@@ -28,7 +28,6 @@ root, it starts the server as the ``redis`` user.
 import os
 import secrets
 import signal
-import subprocess
 
 from trove_lite.common import exception
 from trove_lite.guestagent.datastores import process
@@ -38,7 +37,6 @@ from trove_lite.guestagent.datastores import server
 
 SERVER_BINARIES = ('redis-server',)
 DEFAULT_PORT = 6379
-VERSION_TIMEOUT = 10
 # Random passwords (the agent's, and root's while it is disabled).
 SECRET_BYTES = 32
 
@@ -66,13 +64,8 @@ def random_password():
 
 def server_version(binary):
     """``(major, minor, patch)`` of ``binary``, or None if unknown."""
-    try:
-        result = subprocess.run([binary, '--version'], capture_output=True,
-                                text=True, timeout=VERSION_TIMEOUT,
-                                stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return config.parse_version(result.stdout)
+    output = process.version_output(binary)
+    return config.parse_version(output) if output is not None else None
 
 
 class Manager(server.ServerManager):
