@@ -27,6 +27,7 @@ from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.common import status_events
 from trove_lite.db.repositories import backup_reports
+from trove_lite.db.repositories import backups as backup_repo
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import progress as progress_repo
 from trove_lite.taskmanager import rpcapi as taskmanager_rpcapi
@@ -258,7 +259,7 @@ class Manager:
         if not _proven(context, instance_id, 'backup report'):
             return
         db_context = self._db_context()
-        row = backup_reports.get_live(db_context, backup_id)
+        row = backup_repo.find(db_context, backup_id)
         if row is None or row.instance_id != instance_id:
             LOG.warning('Report on backup %s from instance %s ignored: not '
                         'a backup of that instance', backup_id, instance_id)

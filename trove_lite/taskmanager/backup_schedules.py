@@ -10,8 +10,9 @@ it deletes what ``backup_schedules.prune_candidates`` picks, oldest
 first, which never breaks an incremental chain.
 
 Starting and deleting a backup are what the backup API does (a quota
-check, the backup's row and its workflow in one transaction, then a cast
-to wake a taskmanager); the runner gets them as callables from the
+check, the backup's row and its workflow in one transaction), except
+that the workflow runs on this taskmanager instead of a cast waking one;
+the runner gets them as callables from the
 process that wires it (``cmd/taskmanager.py``), so that it depends on
 none of that code:
 

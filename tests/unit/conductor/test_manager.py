@@ -22,7 +22,7 @@ from trove_lite.conductor import manager
 from trove_lite.conductor import rpcapi
 from trove_lite.db import api as db_api
 from trove_lite.db import models
-from trove_lite.db.repositories import backup_reports
+from trove_lite.db.repositories import backups as backup_repo
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import progress
 from trove_lite.db.repositories import resource_locks
@@ -401,7 +401,7 @@ def backup_id(ctx, instance):
 
 
 def _backup(ctx, backup_id):
-    return backup_reports.get_live(ctx, backup_id)
+    return backup_repo.find(ctx, backup_id)
 
 
 COMPLETED = {'state': 'COMPLETED', 'location': '/backups/b.zst',

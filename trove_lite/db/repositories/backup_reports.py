@@ -25,15 +25,6 @@ _RUNNING_CODES = [state.code for state in states.BACKUP_RUNNING]
 
 
 @db_api.reader
-def get_live(context, backup_id):
-    """The live backup row, or None (no project filter: the control
-    plane's read).
-    """
-    return BACKUP.rows(context.session).filter(
-        models.Backup.id == backup_id).first()
-
-
-@db_api.reader
 def running_instance_ids(context, instance_ids):
     """Which of ``instance_ids`` have a running backup (one query, for a
     page of instances).

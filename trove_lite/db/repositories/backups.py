@@ -79,12 +79,19 @@ def get(context, backup_id):
 
 
 @db_api.reader
+def find(context, backup_id):
+    """A live backup of any project, or None (the control plane's
+    lookup: a flow or a guest's report about a backup that may be gone).
+    """
+    return _live(context.session).filter_by(id=backup_id).first()
+
+
 def get_any(context, backup_id):
-    """A live backup of any project (the control plane's lookup).
+    """``find``, for a backup that must be there.
 
     :raises BackupNotFound: no such live backup.
     """
-    row = _live(context.session).filter_by(id=backup_id).first()
+    row = find(context, backup_id)
     if row is None:
         raise exception.BackupNotFound(uuid=backup_id)
     return row

@@ -65,7 +65,7 @@ def restore_info(context, backup_id, auth_token=None):
     """What a guest's ``prepare`` restores from: every backup of the
     chain ending at ``backup_id``, with where each is stored.
     """
-    row = backup_reports.get_live(context, backup_id)
+    row = backup_repo.find(context, backup_id)
     if row is None:
         raise exception.BackupNotFound(uuid=backup_id)
     return {'chain': [
@@ -81,7 +81,7 @@ def backup_info(context, row, container=None, auth_token=None):
     """What the guest's ``create_backup`` is asked to do."""
     parent = None
     if row.parent_id:
-        parent_row = backup_reports.get_live(context, row.parent_id)
+        parent_row = backup_repo.find(context, row.parent_id)
         if parent_row is None:
             raise exception.BackupNotFound(uuid=row.parent_id)
         parent = {'id': parent_row.id, 'location': parent_row.location,
@@ -139,7 +139,7 @@ class SendBackup(task.Task):
     default_provides = 'backup_request'
 
     def execute(self, context, backup_id, arguments):
-        row = backup_reports.get_live(context, backup_id)
+        row = backup_repo.find(context, backup_id)
         if row is None:
             return None
         request = backup_info(context, row, arguments.get('swift_container'),
@@ -180,13 +180,13 @@ class WaitForBackup(task.Task):
                     else cfg.CONF.taskmanager.status_poll_interval)
         resend_every = _resend_interval()
         resend_due = time.monotonic() + resend_every
-        row = backup_reports.get_live(context, backup_id)
+        row = backup_repo.find(context, backup_id)
         if row is None:
             return LOST
         with status_events.watching(row.instance_id) as changed:
             while True:
                 changed.clear()
-                row = backup_reports.get_live(context, backup_id)
+                row = backup_repo.find(context, backup_id)
                 if row is None:
                     return LOST
                 if row.state in _ENDED:
@@ -225,7 +225,7 @@ class StopRunningBackups(task.Task):
             return
         pending = {}
         for backup_id in running:
-            row = backup_reports.get_live(context, backup_id)
+            row = backup_repo.find(context, backup_id)
             if row is None or row.lock_holder != holder:
                 continue
             try:
@@ -242,7 +242,7 @@ class StopRunningBackups(task.Task):
         deadline = time.monotonic() + cfg.CONF.backup.abort_grace
         while pending and time.monotonic() < deadline:
             for backup_id in list(pending):
-                row = backup_reports.get_live(context, backup_id)
+                row = backup_repo.find(context, backup_id)
                 if row is None or row.backup_timestamp is not None:
                     del pending[backup_id]
             if not pending or (stop_event is not None and
@@ -268,7 +268,7 @@ class DeleteStoredBackups(task.Task):
 
     def execute(self, context, holder, ids):
         for index, backup_id in enumerate(ids):
-            row = backup_reports.get_live(context, backup_id)
+            row = backup_repo.find(context, backup_id)
             if row is None or row.lock_holder != holder:
                 continue
             try:

@@ -12,6 +12,7 @@ from tests.unit import db_utils
 from trove_lite.common import states
 from trove_lite.db import models
 from trove_lite.db.repositories import backup_reports
+from trove_lite.db.repositories import backups as backup_repo
 from trove_lite.db.repositories import resource_locks
 from trove_lite.db.repositories import workflows as workflow_repo
 from trove_lite.db import resource_kinds
@@ -174,8 +175,8 @@ def test_delete_removes_children_then_parent(ctx, new_instance,
     job = job_for(ctx, parent, 'delete', {'ids': [child, parent]})
     assert delete_backup.run_job(job)
     assert os.listdir(storage_dir) == []
-    assert backup_reports.get_live(ctx, child) is None
-    assert backup_reports.get_live(ctx, parent) is None
+    assert backup_repo.find(ctx, child) is None
+    assert backup_repo.find(ctx, parent) is None
 
 
 def test_a_refusing_storage_leaves_delete_failed(ctx, new_instance,
@@ -226,7 +227,7 @@ def test_a_running_backup_being_deleted_is_stopped_first(
     assert delete_backup.run_job(job)
     guest_client.abort_backup.assert_called_once_with(backup_id)
     assert os.listdir(storage_dir) == []
-    assert backup_reports.get_live(ctx, backup_id) is None
+    assert backup_repo.find(ctx, backup_id) is None
 
 
 def test_a_silent_guest_is_waited_for_no_longer_than_the_grace(
@@ -237,4 +238,4 @@ def test_a_silent_guest_is_waited_for_no_longer_than_the_grace(
     job = job_for(ctx, backup_id, 'delete', {'ids': [backup_id],
                                              'running': [backup_id]})
     assert delete_backup.run_job(job)
-    assert backup_reports.get_live(ctx, backup_id) is None
+    assert backup_repo.find(ctx, backup_id) is None
