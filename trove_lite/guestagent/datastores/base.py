@@ -65,7 +65,7 @@ class DatastoreManager(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def prepare(self, memory_mb, databases, users, root_password=None,
-                volume_size=None, restore_info=None):
+                volume_size=None, restore_info=None, replica_info=None):
         """Initialise the data, start the server, create databases and users.
 
         Safe to repeat: data that is already initialised is kept, and
@@ -84,6 +84,12 @@ class DatastoreManager(metaclass=abc.ABCMeta):
         :param restore_info: ``{'chain': [...]}`` (``guestagent/
             backups.py``) to fill the new instance from backups instead of
             empty data; None for empty data.
+        :param replica_info: ``{'source': source_info, 'snapshot':
+            snapshot}`` (``strategies/replication/base.py``) to make the
+            instance a replica: its data is seeded from the snapshot's
+            backup or by the replication strategy, no databases or users
+            are created (they come from the source) and it ends
+            following the source.
         :raises: exception.BadValue for an invalid name; exception.GuestError
             when the server cannot be initialised or started (the message
             includes the tail of its log); what ``backups.restore`` raises

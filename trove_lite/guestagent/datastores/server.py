@@ -237,18 +237,30 @@ class ServerManager(base.DatastoreManager):
     # -- the template --------------------------------------------------------
 
     def prepare(self, memory_mb, databases, users, root_password=None,
-                volume_size=None, restore_info=None):
+                volume_size=None, restore_info=None, replica_info=None):
         self._prepare_step(VALIDATE)
         databases, users = self._validate_prepare(databases, users,
                                                   root_password)
+        replication = None
+        if replica_info:
+            # NOTE(replicas): a replica's data comes from its source (its
+            # snapshot backup, or the strategy's own seeding) and so do its
+            # databases and users: the tenant's are not created here.
+            replication = self.replication()
+            snapshot = replica_info.get('snapshot') or {}
+            if snapshot.get('backup'):
+                restore_info = {'chain': [snapshot['backup']]}
         with self._lock:
             self._prepare_step(CHECK_HOST)
             self._check_host()
             run_as = self._run_as()
             self._prepare_step(DIRECTORIES)
             self._make_dirs(run_as)
-            restoring = bool(restore_info) and not self.restored()
-            if restoring:
+            # Data that comes from elsewhere (a restore, a replica's seed)
+            # counts as there only once that finished (``restored``).
+            refill = bool(restore_info or replica_info) and \
+                not self.restored()
+            if refill:
                 # NOTE(restore): the data of an unfinished restore (a
                 # repeated prepare) is thrown away, and a server started
                 # by an earlier, failed prepare must not run on it; before
@@ -259,14 +271,22 @@ class ServerManager(base.DatastoreManager):
             self._prepare_step(CONFIGURATION)
             self._write_config(memory_mb, run_as)
             replay = None
-            if restoring:
+            if refill and restore_info:
                 replay = self._restore_files(restore_info, run_as)
+            elif refill and replication.seed(replica_info['source'],
+                                             replica_info.get('snapshot'),
+                                             run_as):
+                self._prepare_step(INITIALISE)
+                self._own_volume(run_as)
+                self.mark_restored()
             elif not self._initialised():
                 self._prepare_step(INITIALISE)
                 LOG.info('Initialising the data of instance %s',
                          self.info.guest_id)
                 process.empty_directory(self.volume.path)
                 self._initialise(run_as)
+                if refill:
+                    self.mark_restored()
             self._prepare_step(START)
             self.start_db()
             if replay is not None:
@@ -275,7 +295,11 @@ class ServerManager(base.DatastoreManager):
                 backups.restore(self, restore_info, strategy=replay)
                 self.mark_restored()
             self._prepare_step(TENANT_OBJECTS)
-            self._create_tenant_objects(databases, users, root_password)
+            if replication is not None:
+                replication.attach(replica_info['source'],
+                                   replica_info.get('snapshot'))
+            else:
+                self._create_tenant_objects(databases, users, root_password)
             self._prepare_step(REPORT)
             self.mark_prepared(volume_size)
         LOG.info('Instance %s prepared: %s on %s:%s', self.info.guest_id,
