@@ -48,9 +48,16 @@ greatest one.
 """
 
 import abc
+import json
+import os
 
 SOURCE = 'source'
 REPLICA = 'replica'
+#: In the instance directory: what a strategy must remember across
+#: restarts of its server and of the agent (the role, whom it follows,
+#: the replication account), so that a server started again (by a
+#: restart, or by the agent after a crash) comes back in its role.
+RECORD_FILE = 'replication.json'
 
 
 class ReplicationStrategy(metaclass=abc.ABCMeta):
@@ -66,6 +73,31 @@ class ReplicationStrategy(metaclass=abc.ABCMeta):
 
     def __init__(self, manager):
         self.manager = manager
+
+    # -- what the instance remembers --------------------------------------
+
+    def recorded(self):
+        """What ``record`` saved (``{}`` when nothing was)."""
+        try:
+            with open(self.manager.path(RECORD_FILE)) as handle:
+                return json.load(handle)
+        except FileNotFoundError:
+            return {}
+
+    def record(self, **values):
+        """Merge ``values`` into the record (atomically; a value None
+        removes its key). It holds secrets: only the agent reads it.
+        """
+        saved = self.recorded()
+        saved.update(values)
+        saved = {key: value for key, value in saved.items()
+                 if value is not None}
+        target = self.manager.path(RECORD_FILE)
+        fd = os.open(target + '.tmp', os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                     0o600)
+        with os.fdopen(fd, 'w') as handle:
+            json.dump(saved, handle, sort_keys=True)
+        os.replace(target + '.tmp', target)
 
     # -- on a source ---------------------------------------------------------
 
