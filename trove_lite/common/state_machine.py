@@ -164,6 +164,22 @@ INSTANCE = Machine(
                                    states.NONE),
         'restart_failed': Transition(frozenset([states.REBOOTING]),
                                      states.REBOOTING_ERROR),
+        # Replication: a promote or an eject changes every instance of
+        # the group (each goes through these), a detach one replica.
+        'promote': Transition(frozenset([states.NONE]), states.PROMOTING),
+        'promote_done': Transition(frozenset([states.PROMOTING]),
+                                   states.NONE),
+        'promote_failed': Transition(frozenset([states.PROMOTING]),
+                                     states.PROMOTION_ERROR),
+        'eject': Transition(frozenset([states.NONE]), states.EJECTING),
+        'eject_done': Transition(frozenset([states.EJECTING]), states.NONE),
+        'eject_failed': Transition(frozenset([states.EJECTING]),
+                                   states.EJECTION_ERROR),
+        'detach': Transition(frozenset([states.NONE]), states.DETACHING),
+        'detach_done': Transition(frozenset([states.DETACHING]),
+                                  states.NONE),
+        'detach_failed': Transition(frozenset([states.DETACHING]),
+                                    states.DETACHING_ERROR),
         # Delete works from every state, including a delete that failed.
         'delete': Transition(_INSTANCE_ANY, states.DELETING),
         'delete_failed': Transition(frozenset([states.DELETING]),
@@ -185,6 +201,17 @@ INSTANCE = Machine(
         states.RESIZING: Deadline(
             states.RESIZING_ERROR, 'resize_timeout',
             'The resize did not finish within %d seconds.'),
+        states.PROMOTING: Deadline(
+            states.PROMOTION_ERROR, 'replication_change_timeout',
+            'The promotion did not finish within %d seconds.'),
+        states.EJECTING: Deadline(
+            states.EJECTION_ERROR, 'replication_change_timeout',
+            'The ejection of the replica source did not finish within %d '
+            'seconds.'),
+        states.DETACHING: Deadline(
+            states.DETACHING_ERROR, 'replication_change_timeout',
+            'The detach from the replica source did not finish within %d '
+            'seconds.'),
     },
     default=states.NONE,
     expiry_operations={

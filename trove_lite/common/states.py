@@ -31,6 +31,16 @@ _TASKS = [
     Task(0x03, 'REBOOTING', 'REBOOTING', 'Rebooting the instance.', False),
     Task(0x04, 'RESIZING', 'RESIZING', 'Resizing the instance.', False),
     Task(0x05, 'BUILDING', 'BUILDING', 'The instance is building.', False),
+    Task(0x08, 'PROMOTING', 'PROMOTING',
+         'Promoting the instance to replica source.', False),
+    Task(0x09, 'EJECTING', 'EJECTING', 'Ejecting the replica source.',
+         False),
+    Task(0x0b, 'DETACHING', 'DETACHING',
+         'Detaching the instance from replica source.', False),
+    Task(0x55, 'PROMOTION_ERROR', 'PROMOTING', 'Replica Promotion Error.',
+         True),
+    Task(0x56, 'EJECTION_ERROR', 'EJECTING',
+         'Replica Source Ejection Error.', True),
     Task(0x51, 'BUILDING_ERROR_SERVER', 'BUILDING', 'Build error: Server.',
          True),
     Task(0x5b, 'BUILDING_ERROR_TIMEOUT_GA', 'ERROR',
@@ -42,6 +52,7 @@ _TASKS = [
     Task(0x61, 'REBOOTING_ERROR', 'REBOOTING', 'Restart error.', True),
     Task(0x62, 'DELETING_ERROR', 'DELETING', 'Delete error.', True),
     Task(0x63, 'RESIZING_ERROR', 'RESIZING', 'Resize error.', True),
+    Task(0x64, 'DETACHING_ERROR', 'DETACHING', 'Detach error.', True),
 ]
 
 TASKS = {task.name: task for task in _TASKS}
@@ -58,6 +69,12 @@ BUILDING_ERROR_GUEST = TASKS['BUILDING_ERROR_GUEST']
 REBOOTING_ERROR = TASKS['REBOOTING_ERROR']
 DELETING_ERROR = TASKS['DELETING_ERROR']
 RESIZING_ERROR = TASKS['RESIZING_ERROR']
+PROMOTING = TASKS['PROMOTING']
+EJECTING = TASKS['EJECTING']
+DETACHING = TASKS['DETACHING']
+PROMOTION_ERROR = TASKS['PROMOTION_ERROR']
+EJECTION_ERROR = TASKS['EJECTION_ERROR']
+DETACHING_ERROR = TASKS['DETACHING_ERROR']
 
 
 def task(code):
@@ -221,6 +238,9 @@ _ACTION_STATUS = {
     'REBOOTING': 'REBOOT',
     'RESIZING': 'RESIZE',
     'RESTART_REQUIRED': 'RESTART_REQUIRED',
+    'PROMOTING': 'PROMOTE',
+    'EJECTING': 'EJECT',
+    'DETACHING': 'DETACH',
 }
 
 

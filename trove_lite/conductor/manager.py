@@ -22,6 +22,7 @@ import oslo_messaging
 
 from trove_lite.common import context as trove_context
 from trove_lite.common import exception
+from trove_lite.common import replication_reports
 from trove_lite.common import rpc
 from trove_lite.common import sealing
 from trove_lite.common import states
@@ -203,7 +204,8 @@ class Manager:
         stored = _record_heartbeat(
             db_context, instance_id, sent, status,
             payload.get('agent_version'), volume_used=volume.get('used'),
-            volume_total=volume.get('total'))
+            volume_total=volume.get('total'),
+            replication=replication_reports.dump(payload.get('replication')))
         if not stored:
             LOG.debug('Stale heartbeat of instance %s (sent %s) dropped',
                       instance_id, sent)

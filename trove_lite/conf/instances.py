@@ -22,6 +22,10 @@ instance_opts = [
     cfg.IntOpt('resize_timeout', default=900, min=1,
                help='Seconds a resize may take before the instance goes to '
                     'ERROR with a fault.'),
+    cfg.IntOpt('replication_change_timeout', default=600, min=1,
+               help='Seconds a promote, eject or detach of replicas may '
+                    'take before the instances it was changing go to ERROR '
+                    'with a fault.'),
     cfg.IntOpt('agent_heartbeat_expiry', default=90, min=1,
                help='Seconds after the last heartbeat at which a guest '
                     'agent counts as lost (shown as ERROR).'),

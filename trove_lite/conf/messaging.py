@@ -13,6 +13,10 @@ messaging_opts = [
                help='Seconds to wait for a short call to a guest agent.'),
     cfg.IntOpt('agent_call_high_timeout', default=180, min=1,
                help='Seconds to wait for a long call to a guest agent.'),
+    cfg.IntOpt('agent_replication_snapshot_timeout', default=1800, min=1,
+               help='Seconds to wait for a replication source to make the '
+                    'snapshot a new replica is seeded from (it may stream '
+                    'a whole backup).'),
     cfg.IntOpt('sealed_message_ttl', default=300, min=10,
                help='Seconds a sealed guest-channel message (a command to '
                     'a guest, a report of a guest) stays valid after it was '

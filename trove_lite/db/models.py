@@ -228,6 +228,9 @@ class Instance(TimestampMixin, SoftDeleteMixin, Base):
     task_deadline = sa.Column(sa.DateTime)
     lock_holder = sa.Column(sa.String(255))
     addresses = sa.Column(sa.Text)
+    # trove_lite: automatic failover of a replication source (None: the
+    # configured default).
+    failover = sa.Column(sa.Boolean)
 
 
 class InstanceFault(SoftDeleteMixin, Base):
@@ -307,6 +310,8 @@ class AgentHeartbeat(SoftDeleteMixin, Base):
     sent = sa.Column(sa.Double)
     volume_used = sa.Column(sa.Float)
     volume_total = sa.Column(sa.Float)
+    # The guest's replication state (JSON, ``replication_reports``).
+    replication = sa.Column(sa.Text)
 
 
 class OperationProgress(Base):

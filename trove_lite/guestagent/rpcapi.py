@@ -50,6 +50,10 @@ class GuestAgentAPI:
     |          reach the tenant).
     |    1.3 - create_backup and abort_backup (casts); prepare takes
     |          ``restore_info``.
+    |    1.4 - replication: get_replication_snapshot, attach_replica,
+    |          promote_to_replica_source, detach_replica, remove_replica,
+    |          get_replication_state (calls); prepare takes
+    |          ``replica_info``.
 
     Bump ``RPC_API_VERSION`` (here and in ``service.GuestAgentEndpoint``)
     for every change, add the new version to this history, and send new or
@@ -63,7 +67,7 @@ class GuestAgentAPI:
     """
 
     # NOTE(versions): must equal service.RPC_API_VERSION.
-    RPC_API_VERSION = '1.3'
+    RPC_API_VERSION = '1.4'
     BASE_VERSION = '1.0'
     SERVICE_NAME = 'guestagent'
     # Release names accepted in [upgrade_levels] guestagent.
@@ -90,7 +94,7 @@ class GuestAgentAPI:
         return self._call('rpc_ping', '1.0', CONF.agent_call_low_timeout)
 
     def prepare(self, memory_mb, databases, users, root_password=None,
-                volume_size=None, restore_info=None):
+                volume_size=None, restore_info=None, replica_info=None):
         """Initialise and start the datastore, then create the initial
         databases and users (a cast: the agent reports progress through
         heartbeats and failure through ``report_fault``).
@@ -100,12 +104,22 @@ class GuestAgentAPI:
             [{'name'}]}]``.
         :param restore_info: fill the datastore from a chain of backups
             first (``guestagent.backups.restore``); needs API 1.3.
+        :param replica_info: make the instance a replica
+            (``{'source', 'snapshot'}`` of ``get_replication_snapshot``);
+            needs API 1.4.
         :raises: GuestAPIIncompatible when a restore is asked of an
-            agent older than 1.3 (it would build an empty datastore).
+            agent older than 1.3 (it would build an empty datastore), or
+            a replica of one older than 1.4.
         """
         kwargs = dict(memory_mb=memory_mb, databases=databases, users=users,
                       root_password=root_password, volume_size=volume_size)
-        if restore_info is not None:
+        if replica_info is not None:
+            self._require('1.4', 'build a replica')
+            cctxt = rpc.prepare(self.client, '1.4')
+            kwargs['replica_info'] = replica_info
+            if restore_info is not None:
+                kwargs['restore_info'] = restore_info
+        elif restore_info is not None:
             self._require('1.3', 'restore a backup')
             cctxt = rpc.prepare(self.client, '1.3')
             kwargs['restore_info'] = restore_info
@@ -213,6 +227,57 @@ class GuestAgentAPI:
         self._require('1.3', 'abort a backup')
         cctxt = rpc.prepare(self.client, '1.3')
         rpc.cast(cctxt, self.context, 'abort_backup', backup_id=backup_id)
+
+    # -- replication (1.4) -------------------------------------------------
+    # Shapes as in ``guestagent.strategies.replication.base``. A snapshot
+    # may stream a whole backup: it waits as long as a backup may take.
+
+    def get_replication_snapshot(self, snapshot_info=None):
+        """Make the instance a replication source and say what a new
+        replica is seeded from.
+
+        :param snapshot_info: a ``backup_info`` for a strategy that seeds
+            through a backup in storage; None to seed without one.
+        :returns: ``{'source': source_info, 'snapshot': snapshot}`` (what
+            ``prepare`` of the replica takes as ``replica_info``).
+        """
+        return self._replication_call('get_replication_snapshot',
+                                      CONF.agent_replication_snapshot_timeout,
+                                      snapshot_info=snapshot_info)
+
+    def attach_replica(self, source_info):
+        """Make the instance follow ``source_info`` (read-only)."""
+        return self._replication_call('attach_replica',
+                                      CONF.agent_call_high_timeout,
+                                      source_info=source_info)
+
+    def promote_to_replica_source(self):
+        """Stop following; become a writable source.
+
+        :returns: its ``source_info``.
+        """
+        return self._replication_call('promote_to_replica_source',
+                                      CONF.agent_call_high_timeout)
+
+    def detach_replica(self):
+        """Stop following and forget the source; writable."""
+        return self._replication_call('detach_replica',
+                                      CONF.agent_call_high_timeout)
+
+    def remove_replica(self, replica_id):
+        """On a source: forget the replica ``replica_id``."""
+        return self._replication_call('remove_replica',
+                                      CONF.agent_call_high_timeout,
+                                      replica_id=replica_id)
+
+    def get_replication_state(self):
+        """What the server says about its replication now (``state``)."""
+        return self._replication_call('get_replication_state',
+                                      CONF.agent_call_low_timeout)
+
+    def _replication_call(self, method, timeout, **kwargs):
+        self._require('1.4', method)
+        return self._call(method, '1.4', timeout, **kwargs)
 
     def _require(self, version, method):
         if not self.client.can_send_version(version):

@@ -31,7 +31,7 @@ LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.GuestAgentAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.3'
+RPC_API_VERSION = '1.4'
 SERVICE_NAME = 'guestagent'
 PREPARE_FAILED = ('The database server of instance %s could not be set up: '
                   '%s. Delete the instance and create it again; if that '
@@ -68,9 +68,11 @@ class GuestAgentEndpoint:
                               instance_id=self.instance_id)
 
     def prepare(self, context, memory_mb, databases, users,
-                root_password=None, volume_size=None, restore_info=None):
+                root_password=None, volume_size=None, restore_info=None,
+                replica_info=None):
         """Set the datastore up in the background (API 1.1, a cast;
-        ``restore_info`` 1.3: fill it from a chain of backups first).
+        ``restore_info`` 1.3: fill it from a chain of backups first;
+        ``replica_info`` 1.4: make it a replica).
 
         A second ``prepare`` while one runs is ignored (the control plane
         may repeat a cast it thinks was lost).
@@ -86,7 +88,7 @@ class GuestAgentEndpoint:
             self._prepare_thread = threading.Thread(
                 target=self._prepare, name='prepare-%s' % self.instance_id,
                 args=(manager, memory_mb, databases, users, root_password,
-                      volume_size, restore_info))
+                      volume_size, restore_info, replica_info))
             self._prepare_thread.start()
 
     def wait_for_prepare(self, timeout=None):
@@ -272,6 +274,50 @@ class GuestAgentEndpoint:
         return progress_module.ProgressReporter(self.reporter, kind,
                                                 resource_id, operation)
 
+    # -- replication (API 1.4) ------------------------------------------------
+    #
+    # Calls: the control plane's workflow waits for each step. The
+    # strategy does the work (``manager.replication()``); a datastore
+    # without one refuses with DatastoreOperationNotSupported.
+
+    @rpc.tenant_errors_expected
+    def get_replication_snapshot(self, context, snapshot_info=None):
+        """Become a source; ``{'source', 'snapshot'}`` for a new
+        replica (a backup in storage when ``snapshot_info`` asks for one).
+        """
+        strategy = self._manager().replication()
+        source_info = strategy.enable_as_source()
+        snapshot = strategy.snapshot(source_info, snapshot_info)
+        return {'source': source_info, 'snapshot': snapshot}
+
+    @rpc.tenant_errors_expected
+    def attach_replica(self, context, source_info):
+        self._manager().replication().attach(source_info)
+        self._replication_changed()
+
+    @rpc.tenant_errors_expected
+    def promote_to_replica_source(self, context):
+        source_info = self._manager().replication().promote()
+        self._replication_changed()
+        return source_info
+
+    @rpc.tenant_errors_expected
+    def detach_replica(self, context):
+        self._manager().replication().detach()
+        self._replication_changed()
+
+    @rpc.tenant_errors_expected
+    def remove_replica(self, context, replica_id):
+        self._manager().replication().remove_replica({'id': replica_id})
+
+    @rpc.tenant_errors_expected
+    def get_replication_state(self, context):
+        return self._manager().replication().state()
+
+    def _replication_changed(self):
+        if self.reporter is not None:
+            self.reporter.status_changed()
+
     # -- helpers ---------------------------------------------------------------
 
     def _manager(self):
@@ -283,11 +329,14 @@ class GuestAgentEndpoint:
         return self.manager
 
     def _prepare(self, manager, memory_mb, databases, users, root_password,
-                 volume_size, restore_info=None):
+                 volume_size, restore_info=None, replica_info=None):
         LOG.info('Preparing instance %s%s', self.instance_id,
+                 ' as a replica' if replica_info else
                  ' from a backup' if restore_info else '')
         try:
             kwargs = {'restore_info': restore_info} if restore_info else {}
+            if replica_info:
+                kwargs['replica_info'] = replica_info
             manager.prepare(memory_mb, databases, users,
                             root_password=root_password,
                             volume_size=volume_size, **kwargs)

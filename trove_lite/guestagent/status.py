@@ -107,6 +107,9 @@ class StatusReporter:
         volume = self._volume()
         if volume is not None:
             payload['volume'] = volume
+        replication = self._replication()
+        if replication is not None:
+            payload['replication'] = replication
         return payload
 
     def heartbeat(self):
@@ -199,6 +202,17 @@ class StatusReporter:
             LOG.exception('Cannot report backup %s of instance %s',
                           backup_id, self.instance_id)
             return False
+
+    def _replication(self):
+        if self.manager is None or \
+                not hasattr(self.manager, 'replication_state'):
+            return None
+        try:
+            return self.manager.replication_state()
+        except Exception:
+            LOG.exception('Cannot tell the replication state of instance %s',
+                          self.instance_id)
+            return {'error': 'the replication state could not be read'}
 
     def _volume(self):
         if self.manager is None:

@@ -271,9 +271,13 @@ def get_service_status(context, instance_id):
 
 @db_api.writer
 def record_heartbeat(context, instance_id, sent, status, agent_version,
-                     volume_used=None, volume_total=None):
+                     volume_used=None, volume_total=None, replication=None):
     """Store a guest's report unless an equally new one is stored, or the
     instance is deleted.
+
+    :param replication: the guest's replication state as stored
+        (``replication_reports.dump``), or None: the instance takes no
+        part in replication (what was stored is cleared).
 
     :returns: False when the report was stale or about a deleted
         instance, and dropped.
@@ -301,6 +305,7 @@ def record_heartbeat(context, instance_id, sent, status, agent_version,
     if volume_used is not None:
         row.volume_used = volume_used
         row.volume_total = volume_total
+    row.replication = replication
     session.flush()
     set_service_status(context, instance_id, status)
     return True

@@ -34,6 +34,8 @@ from trove_lite.common import exception
 from trove_lite.common import plugins
 from trove_lite.conf import datastores as datastores_conf
 from trove_lite.guestagent import backups
+from trove_lite.guestagent.strategies.replication import (
+    base as replication_base)
 
 PREPARED_FILE = 'prepared.json'
 RESTORED_FILE = 'restored.json'
@@ -315,6 +317,21 @@ class DatastoreManager(metaclass=abc.ABCMeta):
             ``strategy``).
         """
         return self.strategy(REPLICATION)
+
+    def replication_state(self):
+        """What the replication strategy says, for heartbeats: None for
+        an instance that never took part in replication (no record of the
+        strategy) or a datastore without replication.
+        """
+        if self.info is None or not self.info.instance_dir or \
+                not os.path.exists(self.path(replication_base.RECORD_FILE)):
+            return None
+        try:
+            strategy = self.replication()
+        except (exception.DatastoreOperationNotSupported,
+                plugins.PluginNotFound):
+            return None
+        return strategy.state()
 
     def _unsupported(self, operation):
         return exception.DatastoreOperationNotSupported(
