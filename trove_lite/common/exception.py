@@ -498,3 +498,40 @@ class BackupNotAvailable(UnprocessableEntity):
     message = 'Backup %(uuid)s is %(state)s and cannot be deleted now; ' \
               'its delete is under way (one that cannot finish ends in ' \
               'DELETE_FAILED, and may be deleted again).'
+
+
+# -- Replication ----------------------------------------------------------------
+
+class ReplicationNotSupported(BadRequest):
+    message = 'Replication is not supported for the %(datastore)s ' \
+              'datastore: [%(datastore)s] replication_strategy is not set.'
+
+
+class ReplicaOfReplica(Unauthorized):
+    """Upstream answers a replica of a replica with its Forbidden, whose
+    HTTP code is 401.
+    """
+
+    fault = 'unauthorized'
+    message = 'Cannot create a replica of a replica %(uuid)s.'
+
+
+class ReplicaSourceDeleteForbidden(Forbidden):
+    message = 'The replica source %(uuid)s cannot be deleted while it has ' \
+              'replicas; detach or delete them first.'
+
+
+class NotAReplica(BadRequest):
+    message = 'Instance %(uuid)s is not a replica.'
+
+
+class ReplicaSourceAlive(BadRequest):
+    message = 'Replica source %(uuid)s cannot be ejected: its last ' \
+              'heartbeat was %(age)d seconds ago, less than ' \
+              'agent_heartbeat_expiry (%(expiry)d s). Promote a replica ' \
+              'instead.'
+
+
+class TopologyChanged(Conflict):
+    message = 'The replication group of %(uuid)s changed while it was ' \
+              'being changed: %(reason)s'

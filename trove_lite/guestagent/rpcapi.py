@@ -51,8 +51,9 @@ class GuestAgentAPI:
     |    1.3 - create_backup and abort_backup (casts); prepare takes
     |          ``restore_info``.
     |    1.4 - replication: get_replication_snapshot, attach_replica,
-    |          promote_to_replica_source, detach_replica, remove_replica,
-    |          get_replication_state (calls); prepare takes
+    |          promote_to_replica_source, fence_replica_source,
+    |          detach_replica, remove_replica, get_replication_state
+    |          (calls); prepare takes
     |          ``replica_info``.
 
     Bump ``RPC_API_VERSION`` (here and in ``service.GuestAgentEndpoint``)
@@ -257,6 +258,13 @@ class GuestAgentAPI:
         :returns: its ``source_info``.
         """
         return self._replication_call('promote_to_replica_source',
+                                      CONF.agent_call_high_timeout)
+
+    def fence_replica_source(self):
+        """Refuse the tenant's writes, still as a source (before a
+        promote).
+        """
+        return self._replication_call('fence_replica_source',
                                       CONF.agent_call_high_timeout)
 
     def detach_replica(self):

@@ -302,6 +302,10 @@ class GuestAgentEndpoint:
         return source_info
 
     @rpc.tenant_errors_expected
+    def fence_replica_source(self, context):
+        self._manager().replication().fence()
+
+    @rpc.tenant_errors_expected
     def detach_replica(self, context):
         self._manager().replication().detach()
         self._replication_changed()

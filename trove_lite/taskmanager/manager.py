@@ -29,6 +29,7 @@ from trove_lite.taskmanager.flows import create_backup
 from trove_lite.taskmanager.flows import create_instance
 from trove_lite.taskmanager.flows import delete_backup
 from trove_lite.taskmanager.flows import delete_instance
+from trove_lite.taskmanager.flows import replication as replication_flows
 from trove_lite.taskmanager.flows import restart_instance
 from trove_lite.taskmanager import workflows
 
@@ -36,7 +37,7 @@ LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.TaskManagerAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.6'
+RPC_API_VERSION = '1.7'
 SERVICE_NAME = 'taskmanager'
 
 INSTANCE = resource_kinds.INSTANCE.name
@@ -45,6 +46,9 @@ BACKUP = resource_kinds.BACKUP.name
 CREATE = 'create'
 DELETE = 'delete'
 RESTART = 'restart'
+PROMOTE = 'promote'
+EJECT = 'eject'
+DETACH = 'detach'
 
 
 class FlowRunner(service_base.ServiceBase):
@@ -149,6 +153,9 @@ class Manager:
             (INSTANCE, CREATE): self._run_create,
             (INSTANCE, DELETE): self._run_delete,
             (INSTANCE, RESTART): self._run_restart,
+            (INSTANCE, PROMOTE): self._run_promote,
+            (INSTANCE, EJECT): self._run_eject,
+            (INSTANCE, DETACH): self._run_detach,
             (BACKUP, CREATE): self._run_backup,
             (BACKUP, DELETE): self._run_delete_backup,
         })
@@ -177,6 +184,18 @@ class Manager:
 
     def _run_restart(self, job, stop_event):
         return restart_instance.run_job(job, stop_event, self._get_driver())
+
+    @staticmethod
+    def _run_promote(job, stop_event):
+        return replication_flows.run_promote(job, stop_event)
+
+    @staticmethod
+    def _run_eject(job, stop_event):
+        return replication_flows.run_eject(job, stop_event)
+
+    @staticmethod
+    def _run_detach(job, stop_event):
+        return replication_flows.run_detach(job, stop_event)
 
     @staticmethod
     def _run_backup(job, stop_event):
@@ -255,6 +274,21 @@ class Manager:
         """
         LOG.info('delete_backup %s received', backup_id)
         self._run_recorded('delete_backup', backup_id, workflow_id)
+
+    def promote_to_replica_source(self, context, instance_id, workflow_id):
+        """Promote a replica (API 1.7): run its recorded workflow."""
+        LOG.info('promote_to_replica_source %s received', instance_id)
+        self._run_recorded('promote', instance_id, workflow_id)
+
+    def eject_replica_source(self, context, instance_id, workflow_id):
+        """Eject a lost source (API 1.7): run its recorded workflow."""
+        LOG.info('eject_replica_source %s received', instance_id)
+        self._run_recorded('eject', instance_id, workflow_id)
+
+    def detach_replica(self, context, instance_id, workflow_id):
+        """Detach a replica (API 1.7): run its recorded workflow."""
+        LOG.info('detach_replica %s received', instance_id)
+        self._run_recorded('detach', instance_id, workflow_id)
 
     def _run_recorded(self, operation, resource_id, workflow_id):
         if not self.engine.run(workflow_id):

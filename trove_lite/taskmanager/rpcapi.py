@@ -35,6 +35,9 @@ class TaskManagerAPI(rpc.ServiceClient):
     |          claims that record and reads the other arguments from it.
     |    1.6 - create_backup, delete_backup: wake-ups for the backup
     |          workflows the API recorded (``db.repositories.backups``).
+    |    1.7 - promote_to_replica_source, eject_replica_source,
+    |          detach_replica: wake-ups for the replication workflows the
+    |          API recorded (``db.repositories.replication``).
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -43,7 +46,7 @@ class TaskManagerAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.6'
+    RPC_API_VERSION = '1.7'
     SERVICE_NAME = 'taskmanager'
 
     def __init__(self, topic=None):
@@ -170,3 +173,43 @@ class TaskManagerAPI(rpc.ServiceClient):
             the backups, children first.
         """
         self._cast_backup(context, 'delete_backup', backup_id, workflow_id)
+
+    def _cast_replication(self, context, method, instance_id, workflow_id):
+        """Wake a taskmanager for a recorded replication workflow (API
+        1.7; the holder and the notification are in the record).
+
+        NOTE(upgrade): nothing is sent while ``[upgrade_levels]
+        taskmanager`` caps below 1.7; the record waits for a taskmanager
+        that runs replication workflows to claim it.
+        """
+        if not self.client.can_send_version('1.7'):
+            LOG.info('Not casting %s of instance %s: the taskmanager API '
+                     'is capped below 1.7; workflow %s waits to be claimed',
+                     method, instance_id, workflow_id)
+            return
+        cctxt = rpc.prepare(self.client, '1.7')
+        rpc.cast(cctxt, context, method, instance_id=instance_id,
+                 workflow_id=workflow_id)
+
+    def promote_to_replica_source(self, context, instance_id,
+                                  notification=None, holder=None,
+                                  workflow_id=None):
+        """Promote the replica (the API locked its group for it)."""
+        self._cast_replication(context, 'promote_to_replica_source',
+                               instance_id, workflow_id)
+
+    def eject_replica_source(self, context, instance_id, notification=None,
+                             holder=None, workflow_id=None):
+        """Replace the lost source ``instance_id`` by its most advanced
+        replica (the API locked the group for it).
+        """
+        self._cast_replication(context, 'eject_replica_source', instance_id,
+                               workflow_id)
+
+    def detach_replica(self, context, instance_id, notification=None,
+                       holder=None, workflow_id=None):
+        """Make the replica a standalone instance (the API set
+        DETACHING).
+        """
+        self._cast_replication(context, 'detach_replica', instance_id,
+                               workflow_id)

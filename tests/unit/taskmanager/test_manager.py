@@ -173,7 +173,8 @@ def test_only_rpc_methods_are_public():
               if not name.startswith('_') and name != 'target'}
     assert public == {'rpc_ping', 'create_instance', 'delete_instance',
                       'restart', 'status_changed', 'create_backup',
-                      'delete_backup'}
+                      'delete_backup', 'promote_to_replica_source',
+                      'eject_replica_source', 'detach_replica'}
 
 
 # -- waking a workflow that waits for its guest (API 1.4) ---------------------

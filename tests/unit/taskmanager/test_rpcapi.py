@@ -1,4 +1,4 @@
-"""The taskmanager client's backup casts (API 1.6)."""
+"""The taskmanager client's backup (API 1.6) and replication (1.7) casts."""
 
 from unittest import mock
 
@@ -19,8 +19,28 @@ def api(memory_bus):  # noqa: F811
     return api
 
 
-def test_the_version_is_1_6():
-    assert rpcapi.TaskManagerAPI.RPC_API_VERSION == '1.6'
+def test_the_version_is_1_7():
+    assert rpcapi.TaskManagerAPI.RPC_API_VERSION == '1.7'
+
+
+@pytest.mark.parametrize('method', ['promote_to_replica_source',
+                                    'eject_replica_source', 'detach_replica'])
+def test_replication_casts_are_1_7_wake_ups(api, ctx, method):
+    getattr(api, method)(ctx, 'i1', notification={'n': 1}, holder='h',
+                         workflow_id='w1')
+    api.client.can_send_version.assert_called_with('1.7')
+    api.client.prepare.assert_called_once_with(version='1.7')
+    cctxt = api.client.prepare.return_value
+    cctxt.cast.assert_called_once_with(ctx, method, instance_id='i1',
+                                       workflow_id='w1')
+
+
+@pytest.mark.parametrize('method', ['promote_to_replica_source',
+                                    'eject_replica_source', 'detach_replica'])
+def test_replication_casts_wait_for_a_claim_below_1_7(api, ctx, method):
+    api.client.can_send_version.return_value = False
+    getattr(api, method)(ctx, 'i1', workflow_id='w1')
+    api.client.prepare.assert_not_called()
 
 
 @pytest.mark.parametrize('method', ['create_backup', 'delete_backup'])

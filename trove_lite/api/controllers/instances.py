@@ -21,6 +21,7 @@ from trove_lite.api.controllers import base
 from trove_lite.api import instance_requests
 from trove_lite.api import notices
 from trove_lite.api import pagination
+from trove_lite.api import replica_requests
 from trove_lite.api.schemas import common as schema
 from trove_lite.api.schemas import instances as schemas
 from trove_lite.api.views import instances as views
@@ -38,6 +39,7 @@ from trove_lite.db.repositories import backups as backup_repo
 from trove_lite.db.repositories import instance_listing
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.db.repositories import quotas as quota_repo
+from trove_lite.db.repositories import replication as topology
 from trove_lite.db.repositories import resource_locks
 from trove_lite.db.repositories import root_history
 from trove_lite.db.repositories import workflows as workflow_repo
@@ -49,7 +51,7 @@ LOG = logging.getLogger(__name__)
 INSTANCE = resource_kinds.INSTANCE.name
 
 # Actions that exist upstream but not here yet: answered 501, not 500.
-_NOT_YET = ('resize', 'promote_to_replica_source', 'eject_replica_source')
+_NOT_YET = ('resize',)
 
 
 def facts_of_page(entries):
@@ -70,7 +72,7 @@ def facts_of_page(entries):
             service_status=status, status_updated=entry.status_updated,
             heartbeat=entry.heartbeat, fault=entry.fault,
             addresses=instance_repo.addresses_of(row),
-            backing_up=entry.backing_up))
+            backing_up=entry.backing_up, replicas=entry.replicas))
     return facts
 
 
@@ -147,54 +149,68 @@ class InstanceController:
     def create(self, req, body):
         ctx = base.authorize(req, 'instance:create')
         spec = schema.validate(schemas.create, body)['instance']
-        # NOTE(compat): upstream takes a replica's datastore, flavor and
-        # volume from its source; until replication exists, a replica_of
-        # must not fall through to "Please specify datastore".
-        if 'replica_of' in spec:
+        if spec.get('locality'):
             raise exception.NotImplementedYet(
-                'Replication is not supported yet; create the instance '
-                'without replica_of.')
-        if spec.get('replica_count') or spec.get('locality'):
-            raise exception.NotImplementedYet(
-                'Replicas and locality are not supported yet.')
+                'Locality is not supported yet.')
         if 'configuration' in spec:
             raise exception.NotImplementedYet(
                 'Configuration groups are not supported yet.')
-        resolved = instance_requests.resolve(ctx, spec)
+        if spec.get('replica_of'):
+            source, resolved, count = replica_requests.resolve_replicas(
+                ctx, spec, context.lookup_project(ctx))
+            names = replica_requests.replica_names(spec['name'], count)
+            arguments = {'databases': [], 'users': [], 'root_password': None,
+                         'backup_id': None, 'replica_of': source.id}
+            root_password = None
+            extra = {'slave_of_id': source.id}
+        else:
+            if spec.get('replica_count'):
+                raise exception.BadRequest(
+                    'replica_count needs replica_of.')
+            resolved = instance_requests.resolve(ctx, spec)
+            names = [spec['name']]
+            root_password = self._root_on_create(resolved.version)
+            arguments = _create_arguments(ctx, resolved, root_password)
+            extra = {}
         access = spec.get('access')
-        values = {
-            'name': spec['name'],
+        if 'failover' in spec:
+            extra['failover'] = spec['failover']
+        values = [dict({
+            'id': str(uuid.uuid4()),
+            'name': name,
             'tenant_id': ctx.project_id,
             'flavor_id': resolved.flavor.id,
             'volume_size': resolved.volume_size,
             'datastore_version_id': resolved.version.id,
             'region_id': cfg.CONF.os_region_name,
             'access': json.dumps(access) if access else None,
-        }
-        values['id'] = str(uuid.uuid4())
-        root_password = self._root_on_create(resolved.version)
+        }, **extra) for name in names]
         with notices.instance_create(req, ctx, spec, resolved) as notice:
-            notice.update(instance_id=values['id'])
+            notice.update(instance_id=values[0]['id'])
             carried = notice.hand_off()
-            workflow_id = str(uuid.uuid4())
+            workflow_ids = [str(uuid.uuid4()) for _ in values]
 
             def create(session_ctx):
-                # NOTE(workflows): the row and the workflow that builds it
-                # commit together: a create never waits on a message.
-                row = instance_repo.create(session_ctx, values)
-                workflow_repo.record(
-                    session_ctx, INSTANCE, row.id, 'create',
-                    arguments=_create_arguments(ctx, resolved,
-                                                root_password),
-                    request_context=ctx, notification=carried,
-                    workflow_id=workflow_id)
-                return row
+                # NOTE(workflows): the rows and the workflows that build
+                # them commit together: a create never waits on a message.
+                rows = []
+                for row_values, workflow_id in zip(values, workflow_ids):
+                    row = instance_repo.create(session_ctx, dict(row_values))
+                    workflow_repo.record(
+                        session_ctx, INSTANCE, row.id, 'create',
+                        arguments=arguments, request_context=ctx,
+                        notification=carried, workflow_id=workflow_id)
+                    rows.append(row)
+                return rows
 
-            row = quota_repo.run_with_quotas(
-                ctx, ctx.project_id, instance_requests.quota_deltas(resolved),
-                create)
-            self._cast_create(ctx, row, resolved, root_password, carried,
-                              workflow_id)
+            deltas = {name: value * len(values) for name, value in
+                      instance_requests.quota_deltas(resolved).items()}
+            rows = quota_repo.run_with_quotas(ctx, ctx.project_id, deltas,
+                                              create)
+            for row, workflow_id in zip(rows, workflow_ids):
+                self._cast_create(ctx, row, resolved, root_password,
+                                  carried, workflow_id)
+        row = rows[0]
         if root_password:
             root_history.enable(ctx, row.id, ctx.user_id)
         [facts] = facts_of_page([instance_listing.get_listed(ctx, row.id)])
@@ -230,24 +246,40 @@ class InstanceController:
                           'will claim workflow %s when it looks', row.id,
                           workflow_id)
 
-    def update(self, req, body, id):
-        spec = schema.validate(schemas.update, body)['instance']
+    def update(self, req, body, id, body_schema=schemas.update):
+        spec = schema.validate(body_schema, body)['instance']
         ctx, row = self._load(req, 'instance:update', id)
         others = set(spec) - {'name'}
         if len(others) > 1:
             raise exception.BadRequest(
                 "Only one attribute (except 'name') is allowed to update.")
-        if others or not spec:
+        [other] = others or [None]
+        if other not in (None, 'replica_of', 'slave_of', 'failover') or \
+                not spec:
             raise exception.NotImplementedYet(
                 'Changing %s of an instance is not supported yet.'
-                % ', '.join(sorted(others or {'configuration'})))
-        with notices.instance(req, ctx, notifications.INSTANCE_UPDATE,
-                              row.id, name=spec['name']):
-            instance_repo.update(ctx, row.id, name=spec['name'])
+                % (other or 'configuration'))
+        if other in ('replica_of', 'slave_of'):
+            # NOTE(compat): the presence of the key means "detach", its
+            # value is ignored (upstream's troveclient sends null).
+            replica_requests.check_detach(ctx, row)
+        values = {key: spec[key] for key in ('name', 'failover')
+                  if key in spec}
+        if values:
+            with notices.instance(req, ctx, notifications.INSTANCE_UPDATE,
+                                  row.id, **values):
+                instance_repo.update(ctx, row.id, **values)
+        if other in ('replica_of', 'slave_of'):
+            with notices.instance(req, ctx, notifications.INSTANCE_DETACH,
+                                  row.id) as notice:
+                holder, workflow_id, carried = self._start(
+                    ctx, row.id, 'detach', notice)
+                self._cast(ctx, 'detach_replica', row.id, carried, holder,
+                           workflow_id)
         return wsgi.Response(202)
 
     def edit(self, req, body, id):
-        return self.update(req, body, id)
+        return self.update(req, body, id, body_schema=schemas.edit)
 
     def delete(self, req, body, id):
         """Delete an instance in whatever state it is (202).
@@ -269,6 +301,8 @@ class InstanceController:
         :raises PolicyNotAuthorized: either rule denies it (403).
         """
         ctx, row = self._load(req, 'instance:delete', id)
+        if replica_requests.has_replicas(ctx, row):
+            raise exception.ReplicaSourceDeleteForbidden(uuid=row.id)
         if _busy(row):
             policy.authorize(ctx, 'instance:force_delete',
                              {'tenant': row.tenant_id})
@@ -339,8 +373,34 @@ class InstanceController:
                                   notifications.INSTANCE_RESET_STATUS,
                                   row.id):
                 instance_repo.reset(ctx, row.id)
+        elif name in ('promote_to_replica_source', 'eject_replica_source'):
+            self._change_group(req, name, id)
         else:
             self._load(req, 'instance:update', id)
             raise exception.NotImplementedYet(
                 'The %s action is not supported yet.' % name)
         return wsgi.Response(202)
+
+    def _change_group(self, req, action, instance_id):
+        """Promote a replica, or eject a lost source: every member of the
+        group is locked for the change with one holder, and the change
+        is recorded with its workflow, in one transaction.
+        """
+        ctx, row = self._load(req, 'instance:%s' % action, instance_id)
+        if action == 'promote_to_replica_source':
+            source_id, members = replica_requests.promotion_group(ctx, row)
+            event, event_name = 'promote', notifications.INSTANCE_PROMOTE
+        else:
+            source_id = row.id
+            members = replica_requests.ejection_group(ctx, row)
+            event, event_name = 'eject', notifications.INSTANCE_EJECT
+        with notices.instance(req, ctx, event_name, row.id) as notice:
+            holder = resource_locks.new_holder(role=resource_locks.API_ROLE)
+            carried = notice.hand_off()
+            with db_api.writer.using(ctx):
+                topology.start_group(ctx, members, event, holder)
+                workflow_id = workflow_repo.record(
+                    ctx, INSTANCE, row.id, event, holder=holder,
+                    arguments={'source_id': source_id, 'members': members},
+                    request_context=ctx, notification=carried)
+            self._cast(ctx, action, row.id, carried, holder, workflow_id)

@@ -1,5 +1,7 @@
 """Bodies of the instance API (upstream's instance schemas)."""
 
+import copy
+
 from trove_lite.api.schemas import common
 
 flavorref = {'oneOf': [common.non_empty_string, {'type': 'integer'}]}
@@ -83,8 +85,11 @@ create = {
                 'region_name': common.non_empty_string,
                 'nics': nics,
                 'access': access,
+                'replica_of': common.uuid,
                 'replica_count': {'type': 'integer', 'minimum': 1,
                                   'maximum': 3},
+                # trove_lite: automatic failover of a replication source.
+                'failover': {'type': 'boolean'},
                 'locality': common.non_empty_string,
                 'restorePoint': restore_point,
             },
@@ -105,10 +110,16 @@ update = {
                 'configuration': {'oneOf': [common.uuid, {'type': 'null'}]},
                 'datastore_version': common.non_empty_string,
                 'access': access,
+                'failover': {'type': 'boolean'},
             },
         },
     },
 }
+
+# NOTE(compat): PATCH takes what PUT takes, and upstream's ``slave_of``
+# (detach, as ``replica_of``).
+edit = copy.deepcopy(update)
+edit['properties']['instance']['properties']['slave_of'] = {}
 
 _empty = {'type': 'object'}
 

@@ -10,12 +10,13 @@ import collections
 import json
 
 from trove_lite.api.views import common
+from trove_lite.common import replication_reports
 from trove_lite.common import states
 
 InstanceFacts = collections.namedtuple(
     'InstanceFacts',
     'row version datastore_name service_status status_updated heartbeat '
-    'fault addresses backing_up', defaults=(False,))
+    'fault addresses backing_up replicas', defaults=(False, ()))
 
 
 def _addresses(facts):
@@ -54,8 +55,36 @@ def instance(req, facts, is_admin):
     if addresses:
         view['ip'] = [entry['address'] for entry in addresses]
         view['addresses'] = addresses
+    if row.slave_of_id:
+        view['replica_of'] = {
+            'id': row.slave_of_id,
+            'links': common.links(req, 'instances', row.slave_of_id)}
+    if facts.replicas:
+        view['replicas'] = [
+            {'id': replica_id,
+             'links': common.links(req, 'instances', replica_id)}
+            for replica_id in facts.replicas]
     if is_admin:
         view['tenant_id'] = row.tenant_id
+    return view
+
+
+def _replication(facts):
+    """trove_lite's extension: what the guest last said of its
+    replication (role, whether its stream runs, its lag in seconds), for
+    an instance that is a source or a replica.
+    """
+    row = facts.row
+    if not row.slave_of_id and not facts.replicas:
+        return None
+    report = replication_reports.load(
+        facts.heartbeat.replication if facts.heartbeat is not None
+        else None) or {}
+    view = {'role': 'replica' if row.slave_of_id else 'source',
+            'reported_role': report.get('role')}
+    if row.slave_of_id:
+        view.update(running=report.get('running', False),
+                    lag=report.get('lag'), error=report.get('error'))
     return view
 
 
@@ -75,6 +104,9 @@ def instance_detail(req, facts, is_admin):
             view['volume']['used_percent'] = round(
                 100.0 * facts.heartbeat.volume_used /
                 facts.heartbeat.volume_total, 1)
+    replication = _replication(facts)
+    if replication is not None:
+        view['replication'] = replication
     if facts.fault is not None and view['status'] == 'ERROR':
         view['fault'] = {
             'message': facts.fault.message,

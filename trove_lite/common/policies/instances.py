@@ -34,6 +34,13 @@ rules = [
                 base.op('GET', INSTANCE + '/backups')),
     base.member('instance:restart', 'Restart the datastore of an instance.',
                 base.op('POST', INSTANCE + '/action')),
+    base.member('instance:promote_to_replica_source',
+                'Promote a replica to be the source of its group.',
+                base.op('POST', INSTANCE + '/action')),
+    base.member('instance:eject_replica_source',
+                'Eject the lost source of a replication group: its most '
+                'advanced replica becomes the source.',
+                base.op('POST', INSTANCE + '/action')),
     base.admin('instance:reset_status',
                'Reset the status of an instance (clears a stuck task).',
                base.op('POST', INSTANCE + '/action')),

@@ -30,9 +30,10 @@ from trove_lite.db.repositories import instances as instance_repo
 class Listed(collections.namedtuple(
         'Listed',
         'instance status_id status_updated heartbeat version fault '
-        'backing_up', defaults=(False,))):
+        'backing_up replicas', defaults=(False, ()))):
     """An instance row and what its views need besides the row
-    (``backing_up``: a backup of it is running).
+    (``backing_up``: a backup of it is running; ``replicas``: the ids of
+    its live replicas, sorted).
     """
 
     __slots__ = ()
@@ -45,7 +46,7 @@ class Listed(collections.namedtuple(
 
 # The parts of a heartbeat and of a datastore version the views read.
 HeartbeatSummary = collections.namedtuple(
-    'HeartbeatSummary', 'updated_at volume_used volume_total')
+    'HeartbeatSummary', 'updated_at volume_used volume_total replication')
 VersionSummary = collections.namedtuple(
     'VersionSummary', 'id name version datastore_name')
 
@@ -56,7 +57,7 @@ LISTED_COLUMNS = (
     'id', 'name', 'compute_instance_id', 'task_id', 'task_description',
     'volume_id', 'flavor_id', 'volume_size', 'tenant_id', 'server_status',
     'datastore_version_id', 'region_id', 'access', 'addresses', 'created',
-    'updated', 'deleted', 'deleted_at')
+    'updated', 'deleted', 'deleted_at', 'slave_of_id')
 
 _statements = {}
 _statements_lock = threading.Lock()
@@ -98,6 +99,7 @@ def _build(by_project, after_marker, include_clustered, by_id=False):
         beats.c.updated_at.label('listed_beat_updated'),
         beats.c.volume_used.label('listed_volume_used'),
         beats.c.volume_total.label('listed_volume_total'),
+        beats.c.replication.label('listed_replication'),
         versions.c.name.label('listed_version_name'),
         versions.c.version.label('listed_version_number'),
         stores.c.name.label('listed_datastore_name'),
@@ -168,11 +170,12 @@ def _entries(context, statement, params):
         # NOTE(perf): by position; a Row's attribute lookup by name costs
         # more than the rest of the loop.
         (status_id, status_updated, beat_id, beat_updated, volume_used,
-         volume_total, version_name, version_number,
+         volume_total, replication, version_name, version_number,
          datastore_name) = row[first_listed:]
         beat = None
         if beat_id is not None:
-            beat = HeartbeatSummary(beat_updated, volume_used, volume_total)
+            beat = HeartbeatSummary(beat_updated, volume_used, volume_total,
+                                    replication)
         version = None
         if version_name is not None:
             version = VersionSummary(row.datastore_version_id, version_name,
@@ -185,8 +188,29 @@ def _entries(context, statement, params):
     if backing_up:
         entries = [entry._replace(backing_up=entry.id in backing_up)
                    for entry in entries]
+    replicas = _replicas_of(context, seen)
+    if replicas:
+        entries = [entry._replace(replicas=tuple(replicas.get(entry.id, ())))
+                   for entry in entries]
     entries.sort(key=_instance_id)
     return entries
+
+
+def _replicas_of(context, instance_ids):
+    """``{source id: [replica ids, sorted]}`` of the live replicas of
+    ``instance_ids``.
+    """
+    if not instance_ids:
+        return {}
+    instances = models.Instance.__table__
+    rows = context.session.execute(
+        sa.select(instances.c.id, instances.c.slave_of_id).where(
+            instances.c.slave_of_id.in_(sorted(instance_ids)),
+            instances.c.deleted.is_(False)).order_by(instances.c.id)).all()
+    found = {}
+    for replica_id, source_id in rows:
+        found.setdefault(source_id, []).append(replica_id)
+    return found
 
 
 def _instance_id(entry):

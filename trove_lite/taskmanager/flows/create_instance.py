@@ -16,8 +16,12 @@
     WaitForAgent              until the agent answers a ping (fails at
                               once when the server no longer runs it)
     LoadRestoreInfo           the backup chain to restore from, if any
+    LoadReplicaInfo           a replica: its source's snapshot (the source
+                              guest makes it, through backup storage
+                              when the datastore has a backup strategy)
     Prepare                   guest: set the datastore up (cast)
     WaitForHealthy            until the guest reports healthy
+    RemoveSnapshot            a replica's seeding snapshot, once used
     FinishBuild               BUILDING -> NONE, lock released
 
 The flow takes the unheld lock of the row first (``instances.claim``) as
@@ -50,6 +54,7 @@ from trove_lite.taskmanager.tasks import compute
 from trove_lite.taskmanager.tasks import guest
 from trove_lite.taskmanager.tasks import guest_files
 from trove_lite.taskmanager.tasks import instances as instance_tasks
+from trove_lite.taskmanager.tasks import replication as replication_tasks
 
 LOG = logging.getLogger(__name__)
 
@@ -78,8 +83,10 @@ def get_flow(driver, broker, reset=False):
              instance_tasks.SaveServer(),
              guest.WaitForAgent(driver),
              backup_tasks.LoadRestoreInfo(),
+             replication_tasks.LoadReplicaInfo(),
              guest.Prepare(),
              guest.WaitForHealthy(),
+             replication_tasks.RemoveSnapshot(),
              instance_tasks.FinishBuild())
     return flow
 
@@ -107,8 +114,10 @@ def get_resume_flow(driver):
              compute.AdoptServer(driver),
              guest.WaitForAgent(driver),
              backup_tasks.LoadRestoreInfo(),
+             replication_tasks.LoadReplicaInfo(),
              guest.Prepare(),
              guest.WaitForHealthy(),
+             replication_tasks.RemoveSnapshot(),
              instance_tasks.FinishBuild())
     return flow
 
@@ -146,6 +155,7 @@ def run_job(job, driver, broker, stop_event=None):
              'users': arguments.get('users'),
              'root_password': arguments.get('root_password'),
              'backup_id': arguments.get('backup_id'),
+             'replica_of': arguments.get('replica_of'),
              'auth_token': arguments.get('auth_token'),
              'stop_event': stop_event, 'notice': notice}
     return common.run_flow(flow, store, 'Create', instance_id, job=job)

@@ -167,9 +167,11 @@ class WaitForAgent(task.Task):
 
 
 def send_prepare(context, instance_id, instance, flavor, databases, users,
-                 root_password, restore_info=None):
+                 root_password, restore_info=None, replica_info=None):
     """Cast ``prepare`` to the instance's guest."""
     extra = {'restore_info': restore_info} if restore_info else {}
+    if replica_info:
+        extra['replica_info'] = replica_info
     guest_api(context, instance_id).prepare(
         memory_mb=flavor.ram, databases=databases or [],
         users=users or [], root_password=root_password,
@@ -182,11 +184,12 @@ class Prepare(task.Task):
     """
 
     def execute(self, context, instance_id, instance, flavor, databases,
-                users, root_password, agent_state=READY, restore_info=None):
+                users, root_password, agent_state=READY, restore_info=None,
+                replica_info=None):
         if agent_state != READY:
             return
         send_prepare(context, instance_id, instance, flavor, databases,
-                     users, root_password, restore_info)
+                     users, root_password, restore_info, replica_info)
 
 
 class WaitForHealthy(task.Task):
@@ -219,7 +222,7 @@ class WaitForHealthy(task.Task):
 
     def execute(self, context, instance_id, holder, stop_event=None,
                 instance=None, flavor=None, databases=None, users=None,
-                root_password=None, restore_info=None):
+                root_password=None, restore_info=None, replica_info=None):
         resend = None
         if flavor is not None and instance is not None:
             # NOTE(messages): a create's prepare is a cast; if it was lost
@@ -228,7 +231,7 @@ class WaitForHealthy(task.Task):
             # sending it again is safe.
             resend = functools.partial(
                 send_prepare, context, instance_id, instance, flavor,
-                databases, users, root_password, restore_info)
+                databases, users, root_password, restore_info, replica_info)
         with status_events.watching(instance_id) as changed:
             return self._wait(context, instance_id, holder, stop_event,
                               changed, resend)

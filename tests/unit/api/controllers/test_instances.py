@@ -396,20 +396,6 @@ def test_unsupported_datastore_is_501(client, ctx, flavor_rows,
     assert resp.status_int == 501
 
 
-def test_replica_of_is_501_and_creates_nothing(client, ctx, mysql,
-                                               flavor_rows, created,
-                                               taskmanager):
-    calls = len(taskmanager.calls)
-    resp = client.v1('POST', '/instances', body={'instance': {
-        'name': 'replica', 'replica_of': created['id']}})
-    assert resp.status_int == 501, resp.text
-    assert resp.json['notImplemented']['code'] == 501
-    assert 'replica_of' in resp.json['notImplemented']['message']
-    assert [i.id for i in instance_repo.list_instances(ctx)] == [
-        created['id']]
-    assert len(taskmanager.calls) == calls
-
-
 def test_no_datastore_and_no_default_is_404_in_plain_words(
         client, mysql, flavor_rows, taskmanager, override):
     override('default_datastore', None)

@@ -51,6 +51,8 @@ import abc
 import json
 import os
 
+from trove_lite.common import exception
+
 SOURCE = 'source'
 REPLICA = 'replica'
 #: In the instance directory: what a strategy must remember across
@@ -120,6 +122,20 @@ class ReplicationStrategy(metaclass=abc.ABCMeta):
             pulls its data from the source itself).
         """
         return {'backup': None}
+
+    def fence(self):
+        """Refuse the tenant's writes from now on, still as a source: a
+        promote fences the source first, so that its replica can catch
+        up with everything and there are never two writable sources.
+        ``attach`` (the source then follows the promoted replica) or
+        ``promote``/``detach`` lift it.
+
+        :raises: exception.DatastoreOperationNotSupported (the default):
+            the strategy cannot fence, and a promote is refused.
+        """
+        raise exception.DatastoreOperationNotSupported(
+            operation='fence a replication source (%s)' % self.name,
+            datastore=self.manager.info.datastore_manager)
 
     def remove_replica(self, replica_info):
         """Forget a replica that was deleted or detached (a PostgreSQL
