@@ -42,7 +42,9 @@ NO_CONFIGURATIONS = 'no configuration groups API (/configurations) yet'
 NO_LOGS = 'no guest log API (/instances/{id}/log) yet'
 NO_SSL = 'no SSL API (/instances/{id}/ssl) yet'
 NO_MODULES = 'no modules API (/modules) yet'
-NO_REPLICATION = 'no replication yet'
+NO_LOST_SOURCE = ('eject needs a source whose agent went quiet, and the '
+                  "fake guests of this cloud do not (it answers upstream's "
+                  '400 here; test_replication_embedded ejects for real)')
 NO_RESIZE = 'no resize action yet'
 NO_UPGRADE = 'no datastore version upgrade yet'
 NO_MGMT_ACTION = 'management reboot/rebuild actions answer 501 yet'
@@ -91,9 +93,7 @@ NOT_YET = {
     'database_configuration_set': (
         NO_CONFIGURATIONS, ['cfg1', '{{"max_connections": 5}}'], False),
     'database_configuration_show': (NO_CONFIGURATIONS, ['cfg1'], False),
-    'database_instance_detach': (NO_REPLICATION, ['{instance}'], False),
-    'database_instance_eject': (NO_REPLICATION, ['{instance}'], False),
-    'database_instance_promote': (NO_REPLICATION, ['{instance}'], False),
+    'database_instance_eject': (NO_LOST_SOURCE, ['{instance}'], False),
     'database_instance_reboot': (NO_MGMT_ACTION, ['{instance}'], True),
     'database_instance_rebuild': (
         NO_MGMT_ACTION, ['{instance}', IMAGE_ID], True),
@@ -125,6 +125,8 @@ CLIENT_QUIRKS = {
     # with no Mistral in the catalog it never reaches our API and prints
     # "None".
     'database_backup_execution_delete': (None, 'None'),
+    # Upstream's refusals: not a source, or its heartbeat is fresh.
+    'database_instance_eject': (1, '(HTTP 400)'),
     # Both print the API's 404 message on stdout and exit 0.
     'database_log_save': (0, 'The resource could not be found.'),
     'database_log_tail': (0, 'The resource could not be found.'),
@@ -611,6 +613,64 @@ def test_backup_strategies(suite):
     with suite.command('database_backup_strategy_delete') as run:
         run('--instance-id', '{instance}')
         assert suite.read('database_backup_strategy_list') == []
+
+
+def _roles(suite):
+    return {row['ID']: row['Role']
+            for row in suite.read('database_instance_list')}
+
+
+def test_replication(suite):
+    # Two replicas of the scenario's instance (a create with --replica-of:
+    # the source's flavor and volume, names with -1, -2).
+    created = suite.read('database_instance_create', 'conf-rep',
+                         '--replica-of', '{instance}', '--replica-count',
+                         '2')
+    assert created['replica_of'] == suite.state['instance']
+    replicas = {row['Name']: row['ID']
+                for row in suite.read('database_instance_list')
+                if row['Name'].startswith('conf-rep')}
+    assert sorted(replicas) == ['conf-rep-1', 'conf-rep-2']
+    first, second = replicas['conf-rep-1'], replicas['conf-rep-2']
+    for replica in (first, second):
+        suite.wait_for(replica, 'ACTIVE')
+    source = suite.state['instance']
+    assert _roles(suite)[source] == 'primary'
+    assert {_roles(suite)[first], _roles(suite)[second]} == {'replica'}
+    shown = suite.read('database_instance_show', '{instance}')
+    assert set(shown['replicas'].split(', ')) == {first, second}
+    # A replica has its source's databases and refuses changes.
+    assert 'app' in names(suite.read('database_db_list', first))
+    fails(suite, 'database_db_create', first, 'nope', expect='read-only')
+    # The source cannot go while it has replicas (upstream's 403).
+    result = suite.run('database_instance_delete', '{instance}')
+    assert result.returncode == 1, result
+    with suite.command('database_instance_promote') as run:
+        run(first)
+        suite.wait_for(first, 'ACTIVE')
+        roles = _roles(suite)
+        assert (roles[first], roles[source], roles[second]) == (
+            'primary', 'replica', 'replica'), roles
+        assert suite.shown(source)['replica_of']['id'] == first
+        # Promoting the source itself is upstream's 400.
+        fails(suite, 'database_instance_promote', first,
+              expect='is not a replica')
+    # The new source's heartbeat is fresh: no eject.
+    fails(suite, 'database_instance_eject', first,
+          expect='cannot be ejected')
+    with suite.command('database_instance_detach') as run:
+        run(second)
+        suite.wait_for(second, 'ACTIVE')
+        assert _roles(suite)[second] == ''
+        suite.do('database_db_create', second, 'writable')
+        # The scenario's instance goes back to being on its own.
+        run('{instance}')
+        suite.wait_for(source, 'ACTIVE')
+    assert not suite.shown(first).get('replicas')
+    for replica in (first, second):
+        suite.do('database_instance_delete', replica)
+    for replica in (first, second):
+        suite.wait_for(replica, waiting.GONE)
 
 
 def _fails_cleanly(name, result):

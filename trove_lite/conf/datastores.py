@@ -85,6 +85,7 @@ _DEFAULTS = {
     'fake': {
         'backup_strategy': 'fake',
         'backup_incremental_strategy': 'fake',
+        'replication_strategy': 'fake',
     },
 }
 

@@ -49,7 +49,7 @@ DATASTORE_METHODS = (
 
 
 # The guest API a fake agent speaks unless told otherwise.
-API_VERSION = '1.3'
+API_VERSION = '1.4'
 
 
 class FakeGuestEndpoint:
@@ -77,9 +77,13 @@ class FakeGuestEndpoint:
                  sent=time.time(), **kwargs)
 
     def heartbeat(self, context, description):
-        self._report(context, 'heartbeat', payload={
-            'service_status': description, 'agent_version': 'fake',
-            'volume': {'used': 0.1, 'total': 1.0}})
+        payload = {'service_status': description, 'agent_version': 'fake',
+                   'volume': {'used': 0.1, 'total': 1.0}}
+        replication = (self.datastore.replication_state()
+                       if self.datastore is not None else None)
+        if replication is not None:
+            payload['replication'] = replication
+        self._report(context, 'heartbeat', payload=payload)
 
     def rpc_ping(self, context):
         self.calls.append('rpc_ping')
@@ -87,10 +91,13 @@ class FakeGuestEndpoint:
                               instance_id=self.instance_id)
 
     def prepare(self, context, memory_mb, databases, users,
-                root_password=None, volume_size=None, restore_info=None):
+                root_password=None, volume_size=None, restore_info=None,
+                replica_info=None):
         self.calls.append('prepare')
         if self.datastore is not None and self.behaviour == HEALTHY:
             extra = {'restore_info': restore_info} if restore_info else {}
+            if replica_info:
+                extra['replica_info'] = replica_info
             try:
                 self.datastore.prepare(memory_mb, databases, users,
                                        root_password=root_password,
@@ -146,6 +153,43 @@ class FakeGuestEndpoint:
         fields.update((key, result[key]) for key in (
             'location', 'checksum', 'size', 'backup_type', 'metadata'))
         report(fields)
+
+    # -- replication (guest API 1.4): the datastore's strategy --------------
+
+    def get_replication_snapshot(self, context, snapshot_info=None):
+        strategy = self._replication('get_replication_snapshot')
+        source_info = strategy.enable_as_source()
+        return {'source': source_info,
+                'snapshot': strategy.snapshot(source_info, snapshot_info)}
+
+    def attach_replica(self, context, source_info):
+        self._replication('attach_replica').attach(source_info)
+        self.heartbeat(context, 'healthy')
+
+    def promote_to_replica_source(self, context):
+        source_info = self._replication('promote_to_replica_source').promote()
+        self.heartbeat(context, 'healthy')
+        return source_info
+
+    def fence_replica_source(self, context):
+        self._replication('fence_replica_source').fence()
+
+    def detach_replica(self, context):
+        self._replication('detach_replica').detach()
+        self.heartbeat(context, 'healthy')
+
+    def remove_replica(self, context, replica_id):
+        self._replication('remove_replica').remove_replica({'id': replica_id})
+
+    def get_replication_state(self, context):
+        return self._replication('get_replication_state').state()
+
+    def _replication(self, method):
+        self.calls.append(method)
+        if self.datastore is None:
+            raise exception.GuestError(
+                reason='this fake guest has no datastore for %s' % method)
+        return self.datastore.replication()
 
     def get_filesystem_stats(self, context):
         return {'total': 1.0, 'used': 0.1, 'free': 0.9}

@@ -89,10 +89,15 @@ class Manager(base.DatastoreManager):
         self.root_password = None
 
     def prepare(self, memory_mb, databases, users, root_password=None,
-                volume_size=None, restore_info=None):
+                volume_size=None, restore_info=None, replica_info=None):
         if restore_info:
             # The backups' state first; what the create asks for on top.
             backups.restore(self, restore_info)
+        if replica_info:
+            # A replica's state is its source's; nothing of the tenant's.
+            self.replication().attach(replica_info['source'],
+                                      replica_info.get('snapshot'))
+            databases = users = root_password = None
         with self._lock:
             for database in databases or []:
                 self.databases[database['name']] = dict(database)
@@ -130,6 +135,24 @@ class Manager(base.DatastoreManager):
 
     # -- backups (the ``fake`` strategy) ------------------------------------
 
+    # -- replication (the ``fake`` strategy) ----------------------------
+
+    def replication_state(self):
+        if not getattr(self, 'replication_record', None):
+            return None
+        return self.replication().state()
+
+    def _refuse_on_replica(self):
+        """A replica (or a fenced source) refuses the tenant's changes,
+        as a read-only server does.
+        """
+        if not getattr(self, 'replication_record', None):
+            return
+        if self.replication().read_only():
+            raise exception.GuestError(
+                message='Instance %s is read-only (a replica).'
+                        % self.info.guest_id)
+
     def export_state(self):
         """The databases, users and root password, as a JSON-able dict
         (what the ``fake`` backup strategy streams).
@@ -166,12 +189,14 @@ class Manager(base.DatastoreManager):
                     for name in sorted(self.databases)]
 
     def create_databases(self, databases):
+        self._refuse_on_replica()
         checked = [self._database(database) for database in databases]
         with self._lock:
             for database in checked:
                 self.databases.setdefault(database['name'], database)
 
     def delete_database(self, name):
+        self._refuse_on_replica()
         self.manifest.validate_database_name(name)
         with self._lock:
             if self.databases.pop(name, None) is None:
@@ -191,6 +216,7 @@ class Manager(base.DatastoreManager):
             return self._shown(user) if user else None
 
     def create_users(self, users):
+        self._refuse_on_replica()
         checked = []
         for user in users:
             name, host = self._key(user['name'], user.get('host'))
@@ -212,6 +238,7 @@ class Manager(base.DatastoreManager):
                 self._add_user(user)
 
     def delete_user(self, name, host):
+        self._refuse_on_replica()
         key = self._key(name, host)
         with self._lock:
             self._require_user(key)
