@@ -5,6 +5,8 @@
     MarkFailedOnRevert(delete_failed)   revert: ERROR + fault (retryable)
     LoadInstance
     StopDatabase                        guest: stop cleanly, if reachable
+    LoadSourceId, ForgetReplica         a replica: its source drops what it
+                                        kept for it (best effort)
     DeleteServer                        every process, file and address
     DeleteVolume                        its data volume, if any
     DeleteGuestIdentity                 the guest's broker identity
@@ -21,6 +23,7 @@ from trove_lite.taskmanager.tasks import broker as broker_tasks
 from trove_lite.taskmanager.tasks import compute
 from trove_lite.taskmanager.tasks import guest
 from trove_lite.taskmanager.tasks import instances as instance_tasks
+from trove_lite.taskmanager.tasks import replication as replication_tasks
 
 LOG = logging.getLogger(__name__)
 
@@ -32,6 +35,8 @@ def get_flow(driver, broker):
     flow.add(instance_tasks.MarkFailedOnRevert('delete_failed', FAULT),
              instance_tasks.LoadInstance(),
              guest.StopDatabase(),
+             replication_tasks.LoadSourceId(),
+             replication_tasks.ForgetReplica(),
              compute.DeleteServer(driver),
              compute.DeleteVolume(driver),
              broker_tasks.DeleteGuestIdentity(broker),

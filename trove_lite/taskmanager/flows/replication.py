@@ -36,7 +36,6 @@ last step, a compare-and-set that a second, racing change fails.
 
 from oslo_log import log as logging
 from taskflow.patterns import linear_flow
-from taskflow import task
 
 from trove_lite.common import states
 from trove_lite.db.repositories import instances
@@ -76,20 +75,11 @@ def get_eject_flow():
     return flow
 
 
-class LoadSourceId(task.Task):
-    """Whom the replica follows, as the topology says."""
-
-    default_provides = 'source_id'
-
-    def execute(self, context, instance_id):
-        return instances.get(context, instance_id).slave_of_id
-
-
 def get_detach_flow():
     flow = linear_flow.Flow('detach-replica')
     flow.add(instance_tasks.MarkFailedOnRevert('detach_failed',
                                                DETACH_FAILED),
-             LoadSourceId(),
+             tasks.LoadSourceId(),
              tasks.DetachReplica(),
              tasks.ForgetReplica(),
              tasks.CommitDetach())

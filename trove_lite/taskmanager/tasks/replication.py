@@ -283,6 +283,15 @@ class DetachReplica(task.Task):
         guest.guest_api(context, instance_id).detach_replica()
 
 
+class LoadSourceId(task.Task):
+    """Whom the instance follows, as the topology says (None: nobody)."""
+
+    default_provides = 'source_id'
+
+    def execute(self, context, instance_id):
+        return instances.get(context, instance_id).slave_of_id
+
+
 class ForgetReplica(task.Task):
     """The source forgets the replica (what it kept for it: a
     PostgreSQL slot holding WAL). Best effort: a source that does not
