@@ -10,6 +10,7 @@ from trove_lite.cmd import common
 from trove_lite.common import rpc
 from trove_lite.common import sealing
 from trove_lite.common import service
+from trove_lite.conductor import failover
 from trove_lite.conductor import manager
 from trove_lite.conductor import reconcilers
 
@@ -30,8 +31,11 @@ def build_service():
 
 
 def build_services():
-    """The RPC service and the reconcilers, not yet started."""
-    return [build_service(), reconcilers.ReconcilerService()]
+    """The RPC service, the reconcilers and the failover watch, not yet
+    started.
+    """
+    return [build_service(), reconcilers.ReconcilerService(),
+            failover.FailoverService()]
 
 
 def main(argv=None):

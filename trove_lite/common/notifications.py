@@ -186,6 +186,17 @@ class Operation:
         return cls(context, carried.get('operation'), service, payload)
 
     @classmethod
+    def unrequested(cls, context, operation, service, tenant_id,
+                    instance_id, **traits):
+        """An operation no request asked for: the control plane started
+        it by itself (an automatic failover).
+        """
+        operation = cls.expired(context, operation, service, tenant_id,
+                                instance_id)
+        operation.update(**traits)
+        return operation
+
+    @classmethod
     def expired(cls, context, operation, service, tenant_id, instance_id,
                 id_key='instance_id'):
         """An operation whose worker never finished it: its deadline

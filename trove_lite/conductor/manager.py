@@ -27,6 +27,7 @@ from trove_lite.common import rpc
 from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.common import status_events
+from trove_lite.conductor import failover
 from trove_lite.db.repositories import backup_reports
 from trove_lite.db.repositories import backups as backup_repo
 from trove_lite.db.repositories import instances
@@ -201,11 +202,12 @@ class Manager:
             return
         volume = payload.get('volume') or {}
         before, _ = instances.get_service_status(db_context, instance_id)
+        replication = replication_reports.clean(payload.get('replication'))
         stored = _record_heartbeat(
             db_context, instance_id, sent, status,
             payload.get('agent_version'), volume_used=volume.get('used'),
             volume_total=volume.get('total'),
-            replication=replication_reports.dump(payload.get('replication')))
+            replication=replication_reports.dump(replication))
         if not stored:
             LOG.debug('Stale heartbeat of instance %s (sent %s) dropped',
                       instance_id, sent)
@@ -215,6 +217,9 @@ class Manager:
         if 'backups' in payload:
             self._check_backups(db_context, instance_id, payload['backups'],
                                 sent)
+        if replication is not None:
+            failover.fence_returning_source(db_context, instance_id,
+                                            replication)
 
     def _check_backups(self, db_context, instance_id, reported, sent):
         """Fail the instance's BUILDING backups that its agent no longer

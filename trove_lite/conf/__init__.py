@@ -21,6 +21,7 @@ from trove_lite.conf import instances
 from trove_lite.conf import messaging
 from trove_lite.conf import notifications
 from trove_lite.conf import quota
+from trove_lite.conf import replication
 from trove_lite.conf import taskmanager
 from trove_lite.conf import upgrade_levels
 
@@ -40,5 +41,6 @@ instances.register_opts(CONF)
 messaging.register_opts(CONF)
 notifications.register_opts(CONF)
 quota.register_opts(CONF)
+replication.register_opts(CONF)
 taskmanager.register_opts(CONF)
 upgrade_levels.register_opts(CONF)

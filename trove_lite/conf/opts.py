@@ -19,12 +19,14 @@ from trove_lite.conf import instances
 from trove_lite.conf import messaging
 from trove_lite.conf import notifications
 from trove_lite.conf import quota
+from trove_lite.conf import replication
 from trove_lite.conf import taskmanager
 from trove_lite.conf import upgrade_levels
 
 _MODULES = (default, api, instances, deadlines, messaging, notifications,
             quota, database, upgrade_levels, guest_agent, guest_broker,
-            compute, taskmanager, conductor, datastores, backup)
+            compute, taskmanager, conductor, datastores, backup,
+            replication)
 
 
 def list_opts():

@@ -20,6 +20,7 @@ from trove_lite.common import service
 from trove_lite.common import states
 from trove_lite.compute import base as compute_base
 from trove_lite.conductor import manager as conductor_manager
+from trove_lite.conductor import failover
 from trove_lite.conductor import reconcilers
 from trove_lite.db import models
 from trove_lite.db.repositories import instances
@@ -121,10 +122,12 @@ def test_taskmanager_services_adopt_instances(conf_overrides,  # noqa: F811
     assert launcher_svc.launcher is not None
 
 
-def test_conductor_services_run_reconcilers(conf_overrides):  # noqa: F811
-    rpc_svc, reconciler_svc = conductor.build_services()
+def test_conductor_services_run_reconcilers_and_failover(
+        conf_overrides):  # noqa: F811
+    rpc_svc, reconciler_svc, failover_svc = conductor.build_services()
     assert isinstance(rpc_svc, service.RPCService)
     assert isinstance(reconciler_svc, reconcilers.ReconcilerService)
+    assert isinstance(failover_svc, failover.FailoverService)
     assert [n for n, _ in reconciler_svc.reconcilers] == ['expire_tasks',
                                                           'orphaned_backups']
 

@@ -26,6 +26,10 @@ from trove_lite.taskmanager.tasks import guest
 
 LOG = logging.getLogger(__name__)
 
+AUTOMATIC = ('Automatic failover: the guest agent of replica source '
+             '%(old)s was silent for %(silent)d seconds; replica %(new)s is '
+             'the source now.')
+
 # Seconds between two looks at a replica that catches up with its
 # source before a promote.
 CATCH_UP_POLL = 0.2
@@ -237,13 +241,22 @@ class CommitNewSource(task.Task):
         self.done_event = done_event
 
     def execute(self, context, holder, members, new_source_id,
-                old_source_id, notice=None):
+                old_source_id, notice=None, arguments=None):
         topology.commit_new_source(context, new_source_id, old_source_id,
                                    members, holder, self.done_event)
         LOG.info('Instance %s is the replica source of its group (was %s)',
                  new_source_id, old_source_id)
+        if (arguments or {}).get('automatic'):
+            # NOTE(failover): what the tenant did not ask for is written
+            # down where the tenant looks (the instances' faults).
+            message = AUTOMATIC % {
+                'old': old_source_id, 'new': new_source_id,
+                'silent': arguments.get('silent_seconds', 0)}
+            for instance_id in (old_source_id, new_source_id):
+                instances.add_fault(context, instance_id, message,
+                                    'Ejected by the conductor.')
         if notice is not None:
-            notice.end()
+            notice.end(new_source_id=new_source_id)
 
 
 class MarkGroupFailedOnRevert(task.Task):
