@@ -19,8 +19,8 @@ from trove_lite.common import context
 from trove_lite.common import service
 from trove_lite.common import states
 from trove_lite.compute import base as compute_base
-from trove_lite.conductor import manager as conductor_manager
 from trove_lite.conductor import failover
+from trove_lite.conductor import manager as conductor_manager
 from trove_lite.conductor import reconcilers
 from trove_lite.db import models
 from trove_lite.db.repositories import instances
