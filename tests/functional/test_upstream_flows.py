@@ -274,6 +274,51 @@ def test_backup_restore_into_a_new_instance_and_delete(cloud, member, admin,
     _wait(cloud, member, instance.id, 'ACTIVE')
 
 
+def test_replica_create_promote_detach_delete(cloud, member, instance):
+    """The replication flow of upstream's client: a replica of the
+    instance (``replica_of``; its flavor and volume are the source's),
+    rows flow to it, ``promote_to_replica_source`` swaps the roles and
+    rows flow back, ``edit(detach_replica_source=True)`` makes the old
+    source stand alone again, and the replica is deleted.
+    """
+    source = Client(instance.datastore, instance.address)
+    source.works('alice', PASSWORD, 'app',
+                 'CREATE TABLE flow_replicated (id INT PRIMARY KEY); '
+                 'INSERT INTO flow_replicated VALUES (1)')
+    created = member.instances.create('flow-replica-' + instance.datastore,
+                                      replica_of=instance.id)
+    try:
+        shown = _wait(cloud, member, created.id, 'ACTIVE')
+        assert shown['replica_of']['id'] == instance.id
+        assert [r['id'] for r in _shown(member, instance.id)['replicas']
+                ] == [created.id]
+        replica = Client(instance.datastore, shown['ip'][0])
+        count = 'SELECT count(*) FROM flow_replicated'
+        source.works('alice', PASSWORD, 'app',
+                     'INSERT INTO flow_replicated VALUES (2)')
+        assert waiting.wait_for(lambda: replica.run(
+            'alice', PASSWORD, 'app', count).stdout.strip() == '2',
+            timeout=60, interval=0.3)
+        member.instances.promote_to_replica_source(created.id)
+        _wait(cloud, member, created.id, 'ACTIVE')
+        assert _wait(cloud, member, instance.id, 'ACTIVE')['replica_of'][
+            'id'] == created.id
+        replica.works('alice', PASSWORD, 'app',
+                      'INSERT INTO flow_replicated VALUES (3)')
+        assert waiting.wait_for(lambda: source.run(
+            'alice', PASSWORD, 'app', count).stdout.strip() == '3',
+            timeout=60, interval=0.3)
+        member.instances.edit(instance.id, detach_replica_source=True)
+        assert 'replica_of' not in _wait(cloud, member, instance.id,
+                                         'ACTIVE')
+        source.works('alice', PASSWORD, 'app',
+                     'DROP TABLE flow_replicated')
+    finally:
+        member.instances.delete(created.id)
+        _wait(cloud, member, created.id, waiting.GONE)
+    assert embedded.processes_mentioning(created.id) == []
+
+
 def test_another_projects_member_is_told_nothing(cloud, instance):
     outsider = _client(cloud, 'other-member', 'other')
     with pytest.raises(trove_exc.NotFound):
