@@ -278,7 +278,7 @@ def test_replica_create_promote_detach_delete(cloud, member, instance):
     """The replication flow of upstream's client: a replica of the
     instance (``replica_of``; its flavor and volume are the source's),
     rows flow to it, ``promote_to_replica_source`` swaps the roles and
-    rows flow back, ``edit(detach_replica_source=True)`` makes the old
+    rows flow back, ``update(detach_replica_source=True)`` makes the old
     source stand alone again, and the replica is deleted.
     """
     source = Client(instance.datastore, instance.address)
@@ -308,7 +308,7 @@ def test_replica_create_promote_detach_delete(cloud, member, instance):
         assert waiting.wait_for(lambda: source.run(
             'alice', PASSWORD, 'app', count).stdout.strip() == '3',
             timeout=60, interval=0.3)
-        member.instances.edit(instance.id, detach_replica_source=True)
+        member.instances.update(instance.id, detach_replica_source=True)
         assert 'replica_of' not in _wait(cloud, member, instance.id,
                                          'ACTIVE')
         source.works('alice', PASSWORD, 'app',
