@@ -53,7 +53,7 @@ _GENERIC = {
 # message (namespace, name, option, what is installed).
 _DEFAULTS = {
     'mysql': {
-        'ignore_users': ['os_admin', 'root'],
+        'ignore_users': ['os_admin', 'os_repl', 'root'],
         'ignore_dbs': ['mysql', 'information_schema', 'performance_schema',
                        'sys'],
         'backup_strategy': 'mariabackup',
@@ -61,7 +61,7 @@ _DEFAULTS = {
         'replication_strategy': 'mysql_gtid',
     },
     'mariadb': {
-        'ignore_users': ['os_admin', 'root'],
+        'ignore_users': ['os_admin', 'os_repl', 'root'],
         'ignore_dbs': ['mysql', 'information_schema', 'performance_schema'],
         'backup_strategy': 'mariabackup',
         'backup_incremental_strategy': 'mariabackup',
@@ -135,6 +135,17 @@ def _opts(values):
                    default=values['replication_namespace'],
                    help='Entry point namespace the replication strategy is '
                         'loaded from.'),
+        cfg.BoolOpt('replication_semi_sync', default=False,
+                    help='Semi-synchronous replication, where the '
+                         'replication strategy offers it (MariaDB): a '
+                         'source commits a transaction only once a replica '
+                         'has it, so that a failover loses no committed '
+                         'transaction. Applies from the next change of an '
+                         'instance\'s replication role.'),
+        cfg.IntOpt('replication_semi_sync_timeout', default=10000, min=0,
+                   help='Milliseconds a semi-synchronous source waits for a '
+                        'replica to acknowledge a commit before it goes on '
+                        'asynchronously (until a replica catches up).'),
     ]
 
 

@@ -24,6 +24,14 @@ def test_strategy_options_have_a_home():
     assert mysql.replication_namespace == datastores.REPLICATION_NAMESPACE
     assert cfg.CONF.redis.replication_strategy is None
     assert cfg.CONF.redis.root_on_create is True
+    assert cfg.CONF.mariadb.replication_strategy == 'mariadb_gtid'
+    assert cfg.CONF.mariadb.replication_semi_sync is False
+    assert cfg.CONF.mariadb.replication_semi_sync_timeout == 10000
+
+
+def test_the_replication_account_is_hidden_from_tenants():
+    for group in ('mysql', 'mariadb'):
+        assert 'os_repl' in cfg.CONF[group].ignore_users
 
 
 def test_a_datastore_without_table_entries_gets_the_generic_defaults():

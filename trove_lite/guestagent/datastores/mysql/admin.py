@@ -43,8 +43,9 @@ RESERVED_DATABASES = frozenset(['mysql', 'information_schema',
                                 'performance_schema', 'sys', 'lost+found'])
 # Compared in lower case. ``public`` is MariaDB 11's PUBLIC role; on older
 # servers it is reserved too, so that no tenant user is ever hidden.
+# ``os_repl`` is the replication account (the replication strategy's).
 RESERVED_USERS = frozenset(['root', 'mariadb.sys', 'mysql', 'os_admin',
-                            'public'])
+                            'os_repl', 'public'])
 # Accounts list_users never shows: the reserved ones (anonymous accounts,
 # User = '', and roles, Host = '', are left out as well). Each of them is
 # refused by the validators, so a tenant cannot create a user it would

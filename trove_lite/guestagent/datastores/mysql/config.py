@@ -20,6 +20,18 @@ volume, ROW format, purged after ``BINLOG_EXPIRE_DAYS``): replication and
 point-in-time recovery need it, and ``mariadb-install-db`` bootstraps
 without it, so it costs a create nothing measurable. An override of
 ``log-bin: None`` plus ``skip-log-bin: True`` turns it off again.
+
+NOTE(replication): every instance is ready to be a replication source
+without a restart: a ``server_id`` of its own, the binary log with what
+it applies as a replica (``log_slave_updates``, so that a promoted
+replica serves the others every transaction), GTID strict mode (a
+replica refuses a stream that diverged from its own history instead of
+applying it) and a relay log named after the instance's volume, not the
+host. What depends on an instance's replication role (``read_only`` on a
+replica, semi-synchronous replication) is not in ``my.cnf``: the
+replication strategy writes it to ``replication.cnf`` beside it
+(``replication``), which ``my.cnf`` includes last, so that a server
+started again comes back in its role.
 """
 
 import zlib
@@ -39,8 +51,13 @@ BINLOG_EXPIRE_DAYS = 7
 MAX_BINLOG_SIZE = '100M'
 SERVER = 'mysqld'
 CLIENT = 'client'
+# Seconds without a byte from its source after which a replica reconnects
+# (the source sends a heartbeat every half of it).
+SLAVE_NET_TIMEOUT = 10
 HEADER = ('# Written by the trove_lite guest agent; changes are lost on the '
           'next prepare.')
+REPLICATION_HEADER = ('# Written by the trove_lite guest agent\'s '
+                      'replication strategy whenever the role changes.')
 
 
 def buffer_pool_mb(memory_mb):
@@ -77,6 +94,9 @@ def defaults(paths, instance_id):
         'server_id': server_id(instance_id),
         'log-bin': '%s/mysql-bin' % paths.datadir,
         'binlog_format': 'ROW',
+        'log_slave_updates': 'ON',
+        'gtid_strict_mode': 'ON',
+        'slave_net_timeout': SLAVE_NET_TIMEOUT,
         'expire_logs_days': BINLOG_EXPIRE_DAYS,
         'max_binlog_size': MAX_BINLOG_SIZE,
         'character-set-server': 'utf8mb4',
@@ -113,6 +133,7 @@ def fixed(paths, bind_address, port, user=None):
         # NOTE(security): every instance's server runs as the same OS
         # user; LOAD_FILE and INTO OUTFILE stay inside this instance.
         'secure-file-priv': paths.files_dir,
+        'relay-log': '%s/relay-bin' % paths.datadir,
         'bind-address': bind_address,
         'port': int(port),
     }, CLIENT: {
@@ -128,11 +149,37 @@ def settings(paths, bind_address, port, memory_mb, user=None,
         fixed(paths, bind_address, port, user))
 
 
-def render(config):
-    """The text of ``my.cnf`` for ``config`` (``settings``' result):
-    ``[mysqld]`` first, then the other sections in order.
+def replication(role, semi_sync=False, semi_sync_timeout=None):
+    """What the replication ``role`` (``'source'``, ``'replica'`` or
+    None) adds to the server's options: ``replication.cnf``'s
+    ``{section: {option: value}}``.
+
+    :param semi_sync: whether a source waits, at each commit, until a
+        replica has the transaction (``AFTER_SYNC``: before the commit is
+        visible anywhere), and a replica acknowledges it.
+    :param semi_sync_timeout: milliseconds a source waits for that before
+        it goes on asynchronously (the server's default when None).
     """
-    lines = [HEADER]
+    options = {}
+    if role == 'replica':
+        options['read_only'] = 'ON'
+        if semi_sync:
+            options['rpl_semi_sync_slave_enabled'] = 'ON'
+    elif role == 'source' and semi_sync:
+        options['rpl_semi_sync_master_enabled'] = 'ON'
+        options['rpl_semi_sync_master_wait_point'] = 'AFTER_SYNC'
+        if semi_sync_timeout is not None:
+            options['rpl_semi_sync_master_timeout'] = int(semi_sync_timeout)
+    return {SERVER: options}
+
+
+def render(config, includes=(), header=HEADER):
+    """The text of ``my.cnf`` for ``config`` (``settings``' result):
+    ``[mysqld]`` first, then the other sections in order, then an
+    ``!include`` of each of ``includes`` (read last, so their options win;
+    a missing one is skipped by the server and the tools).
+    """
+    lines = [header]
     sections = [SERVER] + [name for name in config if name != SERVER]
     for section in sections:
         if section != SERVER:
@@ -143,4 +190,7 @@ def render(config):
                 lines.append(key)
             else:
                 lines.append('%s = %s' % (key, value))
+    if includes:
+        lines.append('')
+    lines.extend('!include %s' % path for path in includes)
     return '\n'.join(lines + [''])

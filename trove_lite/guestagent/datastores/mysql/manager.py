@@ -3,6 +3,8 @@
 Layout under the instance directory::
 
     my.cnf            the server's only option file (config.py)
+    replication.cnf   what the replication role adds to it (written by
+                      the replication strategy; included by my.cnf)
     data/             datadir: the instance's "volume"
     run/              socket, pid file, tmpdir, secure_file_priv directory
     log/              error log, console output, install log
@@ -54,6 +56,7 @@ class Paths(server.Paths):
         super().__init__(instance_dir)
         join = os.path.join
         self.my_cnf = self.conf
+        self.replication_cnf = join(instance_dir, 'replication.cnf')
         self.socket = join(self.rundir, 'mysqld.sock')
         self.pid_file = join(self.rundir, 'mysqld.pid')
         self.tmpdir = join(self.rundir, 'tmp')
@@ -206,7 +209,8 @@ class Manager(server.ServerManager):
             self.paths, self.info.bind_host or '127.0.0.1', self.port,
             memory_mb, user=run_as.pw_name if run_as else None,
             overrides=self.config_overrides(), instance_id=self.info.guest_id)
-        server.write_file(self.paths.my_cnf, config.render(settings))
+        server.write_file(self.paths.my_cnf, config.render(
+            settings, includes=[self.paths.replication_cnf]))
 
     def _initialised(self):
         return os.path.isdir(os.path.join(self.paths.datadir, 'mysql'))

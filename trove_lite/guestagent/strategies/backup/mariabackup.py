@@ -6,7 +6,10 @@ InnoDB's redo log alongside, so the copy is consistent once prepared. It
 writes its checkpoints (``from_lsn``/``to_lsn``) to an ``--extra-lsndir``
 under the instance's run directory as well, where they are read once the
 stream ends: ``to_lsn`` is what an incremental backup on top of this one
-starts from (``--incremental-lsn``).
+starts from (``--incremental-lsn``). Its ``xtrabackup_info`` there names
+the binary log's GTID position that the copy is consistent with
+(``gtid``, when the binary log is on): where a replica seeded from the
+backup starts replicating.
 
 A restore (RESTORE_FILES: the server is stopped, the data directory
 empty) extracts each backup of the chain with ``mbstream -x`` into a work
@@ -18,6 +21,7 @@ go, whatever happens.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -34,6 +38,12 @@ LOG = logging.getLogger(__name__)
 BACKUP_BINARIES = ('mariadb-backup', 'mariabackup')
 MBSTREAM_BINARIES = ('mbstream',)
 CHECKPOINTS = 'xtrabackup_checkpoints'
+INFO = 'xtrabackup_info'
+# ``binlog_pos = filename 'mysql-bin.000001', position '1107', GTID of the
+# last change '0-1-5'`` (a list of GTIDs, one per domain, when there are
+# several; empty when nothing was ever logged).
+_BINLOG_GTID = re.compile(r"^binlog_pos\s*=.*GTID of the last change "
+                          r"'([0-9,\- ]*)'", re.MULTILINE)
 WORK_DIR = 'restore-work'
 
 
@@ -70,6 +80,20 @@ def read_checkpoints(path):
     return values
 
 
+def read_gtid(path):
+    """The GTID position an ``xtrabackup_info`` file records (``''`` for
+    a server that never logged a transaction), or None when it records
+    none (the binary log was off).
+    """
+    try:
+        with open(path) as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    found = _BINLOG_GTID.search(text)
+    return found.group(1).replace(' ', '') if found else None
+
+
 class MariaBackupStream(command.CommandStream):
     """A running ``mariabackup --backup``; its checkpoints, written to
     ``lsn_dir``, are the backup's metadata.
@@ -85,9 +109,13 @@ class MariaBackupStream(command.CommandStream):
         if 'to_lsn' not in checkpoints:
             raise exception.GuestError(
                 message='mariabackup recorded no to_lsn.')
-        return {'from_lsn': checkpoints.get('from_lsn'),
-                'to_lsn': checkpoints['to_lsn'],
-                'backup_type': checkpoints.get('backup_type')}
+        metadata = {'from_lsn': checkpoints.get('from_lsn'),
+                    'to_lsn': checkpoints['to_lsn'],
+                    'backup_type': checkpoints.get('backup_type')}
+        gtid = read_gtid(os.path.join(self._lsn_dir, INFO))
+        if gtid is not None:
+            metadata['gtid'] = gtid
+        return metadata
 
     def cleanup(self):
         shutil.rmtree(self._lsn_dir, ignore_errors=True)

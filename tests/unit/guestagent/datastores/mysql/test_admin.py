@@ -28,7 +28,8 @@ def test_reserved_database_names(name):
 
 
 @pytest.mark.parametrize('name', ["a'b", 'a`b', 'a b', '', 'root', 'x' * 81,
-                                  'PUBLIC', 'Root', 'mariadb.sys'])
+                                  'PUBLIC', 'Root', 'mariadb.sys',
+                                  'os_repl', 'OS_REPL'])
 def test_bad_user_names(name):
     with pytest.raises(exception.BadValue):
         admin.validate_user_name(name)
@@ -282,7 +283,7 @@ def test_list_users_hides_reserved_anonymous_and_roles():
         ALL_USERS: [('zed', '%'), ('root', 'localhost'), ('root', '%'),
                     ('mariadb.sys', 'localhost'), ('mysql', 'localhost'),
                     ('os_admin', 'localhost'), ('PUBLIC', ''),
-                    ('', 'localhost'), ('a_role', ''), ('app', '10.0.0.%'),
+                    ('os_repl', '%'), ('', 'localhost'), ('a_role', ''), ('app', '10.0.0.%'),
                     ('app', '%')],
         GRANTS: [('app', '%', 'b\\_1', 'N'), ('app', '%', 'a', 'N'),
                  ('root', '%', 'a', 'N')]})

@@ -98,3 +98,54 @@ def test_server_id_is_stable_non_zero_and_per_instance():
     assert config.server_id('a') == config.server_id('a')
     assert config.server_id('a') != config.server_id('b')
     assert 1 <= config.server_id('') <= 2 ** 32 - 1
+
+
+def test_every_instance_can_become_a_replication_source():
+    lines = config.render(_settings()).splitlines()
+    for expected in ['server_id = %d' % config.server_id('inst-1'),
+                     'log-bin = /srv/inst/data/mysql-bin',
+                     'log_slave_updates = ON', 'gtid_strict_mode = ON',
+                     'binlog_format = ROW',
+                     'slave_net_timeout = %d' % config.SLAVE_NET_TIMEOUT,
+                     'relay-log = /srv/inst/data/relay-bin']:
+        assert expected in lines
+    # The role's settings are not in my.cnf.
+    assert not [line for line in lines if line.startswith('read_only')]
+
+
+def test_the_relay_log_stays_in_the_volume():
+    merged = _settings({config.SERVER: {'relay-log': '/elsewhere'}})
+    assert merged[config.SERVER]['relay-log'] == '/srv/inst/data/relay-bin'
+
+
+def test_includes_come_last_so_that_they_win():
+    paths = manager.Paths('/srv/inst')
+    lines = config.render(_settings(),
+                          includes=[paths.replication_cnf]).splitlines()
+    assert lines[-1] == '!include /srv/inst/replication.cnf'
+    assert lines.index('[client]') < len(lines) - 1
+
+
+@pytest.mark.parametrize('role, semi_sync, timeout, expected', [
+    (None, False, None, {}),
+    (None, True, 100, {}),
+    ('source', False, None, {}),
+    ('replica', False, None, {'read_only': 'ON'}),
+    ('replica', True, 100, {'read_only': 'ON',
+                            'rpl_semi_sync_slave_enabled': 'ON'}),
+    ('source', True, None, {'rpl_semi_sync_master_enabled': 'ON',
+                            'rpl_semi_sync_master_wait_point': 'AFTER_SYNC'}),
+    ('source', True, 2500, {'rpl_semi_sync_master_enabled': 'ON',
+                            'rpl_semi_sync_master_wait_point': 'AFTER_SYNC',
+                            'rpl_semi_sync_master_timeout': 2500}),
+])
+def test_what_the_replication_role_adds(role, semi_sync, timeout, expected):
+    assert config.replication(role, semi_sync, timeout) == {
+        config.SERVER: expected}
+
+
+def test_the_role_file_has_a_header_of_its_own():
+    text = config.render(config.replication('replica'),
+                         header=config.REPLICATION_HEADER)
+    assert text.splitlines() == [config.REPLICATION_HEADER, '[mysqld]',
+                                 'read_only = ON']
