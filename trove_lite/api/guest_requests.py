@@ -58,6 +58,10 @@ _READY = frozenset([states.SVC_RUNNING, states.SVC_HEALTHY,
                     states.SVC_RESTART_REQUIRED])
 
 
+# The actions (last part of a policy rule) that only read.
+_READS = frozenset(['index', 'show'])
+
+
 def load(ctx, rule, instance_id, feature):
     """The ``Target`` of a request on ``instance_id``.
 
@@ -70,6 +74,7 @@ def load(ctx, rule, instance_id, feature):
     :raises DatastoreFeatureNotSupported: no databases or users (422).
     :raises DatastoreOperationNotSupported: no root (501).
     :raises InstanceNotReady: not ready for an action (422).
+    :raises ReplicaReadOnly: a change on a replica (400).
     """
     row = instance_repo.get(ctx, instance_id,
                             project_id=context.lookup_project(ctx))
@@ -83,6 +88,11 @@ def load(ctx, rule, instance_id, feature):
                 operation='root', datastore=datastore)
         raise exception.DatastoreFeatureNotSupported(feature=feature,
                                                      datastore=datastore)
+    if row.slave_of_id and rule.rsplit(':', 1)[-1] not in _READS:
+        # NOTE(replication): a replica's accounts and schemas come from
+        # its source; a change made here (as root, past read_only) would
+        # be the replica's own transaction and break replication.
+        raise exception.ReplicaReadOnly(uuid=row.id)
     check_ready(ctx, row)
     return Target(ctx, row, version.manager, manifest)
 

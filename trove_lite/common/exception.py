@@ -521,6 +521,12 @@ class ReplicaSourceDeleteForbidden(Forbidden):
               'replicas; detach or delete them first.'
 
 
+class ReplicaReadOnly(BadRequest):
+    message = 'Instance %(uuid)s is a read-only replica: its databases, ' \
+              'users and root are its source\'s; change them on the ' \
+              'source.'
+
+
 class NotAReplica(BadRequest):
     message = 'Instance %(uuid)s is not a replica.'
 

@@ -140,6 +140,16 @@ class FenceSource(task.Task):
     def execute(self, context, old_source_id):
         guest.guest_api(context, old_source_id).fence_replica_source()
 
+    def revert(self, context, old_source_id, **kwargs):
+        # NOTE(promote): a promote that failed leaves the source as it
+        # was: a writable source of its group.
+        try:
+            guest.guest_api(context, old_source_id).get_replication_snapshot(
+                None)
+        except Exception as err:
+            LOG.warning('Source %s stays fenced (read-only) after a failed '
+                        'promote: %s', old_source_id, err)
+
 
 class WaitForCatchUp(task.Task):
     """Promote: wait until the replica has everything the fenced source

@@ -149,7 +149,8 @@ def settings(paths, bind_address, port, memory_mb, user=None,
         fixed(paths, bind_address, port, user))
 
 
-def replication(role, semi_sync=False, semi_sync_timeout=None):
+def replication(role, semi_sync=False, semi_sync_timeout=None,
+                fenced=False):
     """What the replication ``role`` (``'source'``, ``'replica'`` or
     None) adds to the server's options: ``replication.cnf``'s
     ``{section: {option: value}}``.
@@ -159,8 +160,11 @@ def replication(role, semi_sync=False, semi_sync_timeout=None):
         visible anywhere), and a replica acknowledges it.
     :param semi_sync_timeout: milliseconds a source waits for that before
         it goes on asynchronously (the server's default when None).
+    :param fenced: a source that must refuse writes (before a promote).
     """
     options = {}
+    if fenced:
+        options['read_only'] = 'ON'
     if role == 'replica':
         options['read_only'] = 'ON'
         if semi_sync:

@@ -243,8 +243,10 @@ class MariaDBGTIDReplication(base.ReplicationStrategy):
         server reads when it starts again).
         """
         semi_sync, timeout = self._semi_sync()
-        settings = config.replication(self.recorded().get('role'),
-                                      semi_sync, timeout)
+        recorded = self.recorded()
+        settings = config.replication(recorded.get('role'), semi_sync,
+                                      timeout,
+                                      fenced=bool(recorded.get('fenced')))
         server.write_file(self.manager.paths.replication_cnf, config.render(
             settings, header=config.REPLICATION_HEADER))
 
@@ -281,12 +283,24 @@ class MariaDBGTIDReplication(base.ReplicationStrategy):
             sql.run('GRANT %s ON *.* TO %%s@%%s' % ', '.join(REPL_GRANTS),
                     (REPL_USER, REPL_HOST))
             self._source_settings(sql, semi_sync, timeout)
-        self.record(role=base.SOURCE, source=None)
+        self.record(role=base.SOURCE, source=None, fenced=None)
         self._write_role_config()
         LOG.info('Instance %s is a replication source%s',
                  self.manager.info.guest_id,
                  ' (semi-synchronous)' if semi_sync else '')
         return self._source_info(password)
+
+    def fence(self):
+        """``read_only`` on, still a source (before a promote); it
+        stays across a restart until the instance follows the promoted
+        replica (``attach``) or is a source again.
+        """
+        with self._session() as sql:
+            sql.set_global('read_only', 'ON')
+        self.record(fenced=True)
+        self._write_role_config()
+        LOG.info('Instance %s is fenced: read-only',
+                 self.manager.info.guest_id)
 
     @staticmethod
     def _source_settings(sql, semi_sync, timeout):
@@ -359,7 +373,7 @@ class MariaDBGTIDReplication(base.ReplicationStrategy):
                     (source['host'], source['port'], source['user'],
                      source['password'], CONNECT_RETRY))
             sql.run('START SLAVE')
-        self.record(role=base.REPLICA, source=source)
+        self.record(role=base.REPLICA, source=source, fenced=None)
         self._write_role_config()
         LOG.info('Instance %s follows %s:%s (from its %s)',
                  self.manager.info.guest_id, source['host'], source['port'],
@@ -496,7 +510,7 @@ class MariaDBGTIDReplication(base.ReplicationStrategy):
             sql.set_global('rpl_semi_sync_master_enabled', 'OFF')
             sql.set_global('rpl_semi_sync_slave_enabled', 'OFF')
             sql.set_global('read_only', 'OFF')
-        self.record(role=None, source=None)
+        self.record(role=None, source=None, fenced=None)
         self._write_role_config()
         LOG.info('Instance %s follows no source any more',
                  self.manager.info.guest_id)
