@@ -52,9 +52,12 @@ def service():
 
 
 def create(service, name, datastore, *extra):
+    if '--replica-of' in extra:
+        # A replica has its source's datastore, flavor and volume.
+        return cli(service, 'database', 'instance', 'create', name, *extra)
     args = ['database', 'instance', 'create', name, '--flavor', 'm1.tiny',
             '--size', '1', '--datastore', datastore] + list(extra)
-    if datastore != 'redis' and '--replica-of' not in extra:
+    if datastore != 'redis':
         args += ['--databases', DATABASE, '--users',
                  '%s:%s' % (USER, PASSWORD)]
     return cli(service, *args)
@@ -291,8 +294,8 @@ def test_failover_promotes_a_replica_and_fences_the_old_source(service):
     with mysql_connect(source_shown) as conn, conn.cursor() as cursor:
         cursor.execute('CREATE TABLE orders (id INT PRIMARY KEY, '
                        'item VARCHAR(64))')
-    cli(service, 'database', 'instance', 'create', 'fo-rep', '--replica-of',
-        source['id'], '--replica-count', '2')
+    create(service, 'fo-rep', 'mysql', '--replica-of', source['id'],
+           '--replica-count', '2')
     replicas = sorted(replicas_named(service, 'fo-rep-').values())
     shown = {member: active(service, member) for member in replicas}
     # Failover is the owner's choice (trove_lite's "failover" attribute).
