@@ -310,6 +310,9 @@ def test_failover_promotes_a_replica_and_fences_the_old_source(service):
     assert waiting.wait_for(
         lambda: any(writable(shown[member]) for member in replicas),
         timeout=120, interval=0.2), service.process.log()
+    assert waiting.wait_for(lambda: 'primary' in [
+        roles(service)[member] for member in replicas], timeout=60,
+        interval=0.3)
     [new_source] = [member for member in replicas
                     if roles(service)[member] == 'primary']
     [other] = [member for member in replicas if member != new_source]

@@ -214,12 +214,13 @@ class Promote(task.Task):
 
 
 class RepointMembers(task.Task):
-    """Every other member follows the new source (the old source too,
-    when it answers: an ejected one is fenced when it comes back).
+    """Every other member follows the new source.
 
-    :param require_all: a promote needs every member (the old source must
-        become a replica: two writable sources are never left behind);
-        an eject goes on without the members that do not answer.
+    :param require_all: a promote needs every member, the old source
+        first among them (it must become a replica: two writable sources
+        are never left behind). An eject leaves the lost source out (it
+        is fenced when it speaks again; a call to it would only wait for
+        its timeout) and goes on without the replicas that do not answer.
     """
 
     def __init__(self, require_all, **kwargs):
@@ -229,7 +230,8 @@ class RepointMembers(task.Task):
     def execute(self, context, members, new_source_id, source_info,
                 old_source_id):
         for member in members:
-            if member == new_source_id:
+            if member == new_source_id or (
+                    member == old_source_id and not self.require_all):
                 continue
             try:
                 guest.guest_api(context, member).attach_replica(source_info)
