@@ -2,8 +2,10 @@
 
 Upstream Trove only has the manual verbs (promote, eject). Here a source
 whose owner asked for failover (the instance's ``failover`` attribute, or
-``[replication] failover_default``) and whose guest agent has been silent
-for ``[replication] failover_deadline`` seconds is ejected by the
+``[replication] failover_default``), whose guest agent has been silent
+for ``[replication] failover_deadline`` seconds and does not answer a
+ping either (a busy host delays heartbeats; a failover is for a source
+that is gone), is ejected by the
 conductor as a tenant's ``eject_replica_source`` would be: every member
 of its group is locked for the change in one transaction, and the
 recorded ``eject`` workflow promotes the most advanced replica and
@@ -148,9 +150,26 @@ class FailoverService(service.PeriodicService):
         context = trove_context.get_admin_context()
         try:
             for source, silent, members in lost_sources(context):
+                if answers(context, source):
+                    LOG.warning('Replica source %s has sent no heartbeat '
+                                'for %d s but its agent answers: not '
+                                'failing over', source.id, silent)
+                    continue
                 start_failover(context, source, silent, members)
         except Exception:
             LOG.exception('Looking for replica sources to fail over failed')
+
+
+def answers(context, source):
+    """Whether the source's agent answers a ping within
+    ``failover_ping_timeout``: one that does is late, not lost.
+    """
+    try:
+        guest_rpcapi.for_instance(context, source).rpc_ping(
+            timeout=cfg.CONF.replication.failover_ping_timeout)
+    except Exception:
+        return False
+    return True
 
 
 # -- fencing a source that comes back --------------------------------------

@@ -16,6 +16,11 @@ replication_opts = [
                     'failover replaces it. Keep it above report_interval; '
                     'a shorter one fails over sooner and more often on a '
                     'busy host.'),
+    cfg.FloatOpt('failover_ping_timeout', default=1.0, min=0.1,
+                 help='Seconds a silent source\'s guest agent gets to '
+                      'answer a ping before it counts as lost: an agent '
+                      'that answers is late with its heartbeats (a busy '
+                      'host), not gone, and is not failed over.'),
     cfg.FloatOpt('failover_check_interval', default=1.0, min=0.1,
                  help='Seconds between two looks of each conductor for '
                       'replication sources to fail over.'),

@@ -84,15 +84,16 @@ class GuestAgentAPI:
             version_cap=rpc.version_cap('guestagent', self.VERSION_ALIASES),
             server=instance_id, serializer=serializer)
 
-    def rpc_ping(self):
+    def rpc_ping(self, timeout=None):
         """Ask the agent who it is.
 
         :returns: ``{'service', 'host', 'version', 'rpc_api_version',
             'instance_id'}``.
         :raises: RPCTimeout when the agent does not answer within
-            ``agent_call_low_timeout`` seconds.
+            ``timeout`` seconds (``agent_call_low_timeout`` when None).
         """
-        return self._call('rpc_ping', '1.0', CONF.agent_call_low_timeout)
+        return self._call('rpc_ping', '1.0',
+                          timeout or CONF.agent_call_low_timeout)
 
     def prepare(self, memory_mb, databases, users, root_password=None,
                 volume_size=None, restore_info=None, replica_info=None):

@@ -115,3 +115,27 @@ def test_a_returning_source_is_fenced_once(ctx, group):
     args = thread.call_args.kwargs['args']
     assert args[1:] == (source, replicas[0])
     failover._fencing.discard(source)
+
+
+def test_a_source_whose_agent_answers_is_late_not_lost(ctx, group,
+                                                       taskmanager):
+    source, _ = group
+    _silence(ctx, source, 60)
+    service = failover.FailoverService()
+    with mock.patch.object(failover, 'answers', return_value=True):
+        service.run_once()
+    assert states.task(instances.get(ctx, source).task_id) is states.NONE
+    taskmanager.eject_replica_source.assert_not_called()
+    with mock.patch.object(failover, 'answers', return_value=False):
+        service.run_once()
+    assert states.task(instances.get(ctx, source).task_id) is \
+        states.EJECTING
+    taskmanager.eject_replica_source.assert_called_once()
+
+
+def test_an_agent_that_does_not_answer_a_ping_is_lost(ctx, group,
+                                                      override):
+    # Nothing listens on the bus for this instance's agent.
+    source, _ = group
+    override('failover_ping_timeout', 0.2, group='replication')
+    assert not failover.answers(ctx, instances.get(ctx, source))
