@@ -144,20 +144,23 @@ def check_gtid(gtid):
     return text
 
 
-def position(gtid):
+def position(gtid, *more):
     """The ``state`` position of a GTID position: the sequence numbers of
     its domains, in the order of the domain ids (``'0-1-5,1-2-9'`` is
-    ``[5, 9]``; nothing ever logged is ``[]``).
+    ``[5, 9]``; nothing ever logged is ``[]``); with ``more`` positions,
+    the greatest sequence number of each domain among them all.
 
     Replicas of one group log the same domains (every one writes in domain
     0 unless configured otherwise), so the lists compare: the greatest
-    belongs to the replica that applied the most.
+    belongs to the replica that has the most.
     """
     domains = {}
-    for item in check_gtid(gtid or '').split(','):
-        if item:
-            domain, _server, sequence = item.split('-')
-            domains[int(domain)] = int(sequence)
+    for text in (gtid,) + more:
+        for item in check_gtid(text or '').split(','):
+            if item:
+                domain, _server, sequence = item.split('-')
+                domains[int(domain)] = max(int(sequence),
+                                           domains.get(int(domain), 0))
     return [domains[domain] for domain in sorted(domains)]
 
 
@@ -171,6 +174,14 @@ def parse_state(role, status, gtid_current_pos):
     """
     state = {'role': role, 'source': None, 'running': False, 'lag': None,
              'position': position(gtid_current_pos), 'error': None}
+    if status and status.get('Gtid_IO_Pos'):
+        # NOTE(failover): what a replica has received counts, not only
+        # what it applied: a semi-synchronous source acknowledged a
+        # commit once one replica had received it, and a promote applies
+        # everything received first. Comparing applied positions could
+        # pick a replica that never got that commit.
+        state['position'] = position(gtid_current_pos,
+                                     status['Gtid_IO_Pos'])
     if not status:
         if role == base.REPLICA:
             state['error'] = 'The server follows no replication source.'

@@ -82,6 +82,15 @@ def test_state_of_a_running_replica():
         'running': True, 'lag': 3.0, 'position': [9], 'error': None}
 
 
+def test_a_replica_position_counts_what_it_received():
+    # Received up to 12 (a semi-synchronous source may have acknowledged
+    # those commits), applied up to 9: 12 is what a promote would have.
+    state = mariadb_gtid.parse_state('replica', _status(
+        Gtid_IO_Pos='0-1-12'), '0-1-9')
+    assert state['position'] == [12]
+    assert mariadb_gtid.position('0-1-9,1-2-4', '0-1-7,1-2-8') == [9, 8]
+
+
 def test_state_of_a_replica_whose_stream_is_down():
     io_down = mariadb_gtid.parse_state('replica', _status(
         Slave_IO_Running='Connecting', Seconds_Behind_Master=None,
