@@ -11,7 +11,8 @@ on the servers themselves:
   replica refuses the tenant's writes; a promote makes the old source
   follow the new one and rows flow the other way; a detach makes a
   writable instance of its own;
-* PostgreSQL and Redis: one replica each, data flows, a promote works;
+* PostgreSQL and Redis have no strategy installed yet: asking for a
+  replica of one is refused (400) before anything is made;
 * failover: the source's server and agent are killed (SIGKILL) with
   failover on; a replica takes writes within the deadline, the other
   follows it, no row committed before the kill is lost (semi-sync), and
@@ -20,13 +21,11 @@ on the servers themselves:
 
 import os
 import signal
-import subprocess
 
 import pymysql
 import pytest
 import requests
 
-from tests.functional import datastore_clients
 from tests.functional import embedded as embedded_shape
 from tests.functional.embedded import cli
 from tests.functional.embedded import run_cli
@@ -178,85 +177,22 @@ def test_mariadb_replicas_follow_refuse_writes_promote_and_detach(
     embedded_shape.wait_until_gone(service, first)
 
 
-# -- PostgreSQL and Redis ---------------------------------------------------
+# -- datastores without a strategy yet ------------------------------------
 
-def psql(shown):
-    return datastore_clients.Client('postgresql', shown['ip'][0])
-
-
-def test_postgresql_replica_follows_and_is_promoted(service):
-    source = create(service, 'pg-src', 'postgresql')
-    on_source = psql(active(service, source['id']))
-    on_source.works(USER, PASSWORD, DATABASE,
-                    'CREATE TABLE notes (id INT PRIMARY KEY, body TEXT); '
-                    "INSERT INTO notes SELECT g, 'n' || g FROM "
-                    'generate_series(1, 200) g')
-    replica = create(service, 'pg-rep', 'postgresql', '--replica-of',
-                     source['id'])
-    on_replica = psql(active(service, replica['id']))
-    count = 'SELECT count(*) FROM notes'
-    assert waiting.wait_for(lambda: on_replica.run(
-        USER, PASSWORD, DATABASE, count).stdout.strip() == '200',
-        timeout=60, interval=0.3)
-    refused = on_replica.refused(USER, PASSWORD, DATABASE,
-                                 "INSERT INTO notes VALUES (999, 'x')")
-    assert 'read-only' in refused
-    cli(service, 'database', 'instance', 'promote', replica['id'],
-        parse=False)
-    for member in (replica['id'], source['id']):
-        active(service, member)
-    assert roles(service)[source['id']] == 'replica'
-    on_replica.works(USER, PASSWORD, DATABASE,
-                     "INSERT INTO notes VALUES (201, 'after')")
-    assert waiting.wait_for(lambda: on_source.run(
-        USER, PASSWORD, DATABASE, count).stdout.strip() == '201',
-        timeout=60, interval=0.3)
-    cli(service, 'database', 'instance', 'detach', source['id'],
-        parse=False)
+def test_a_replica_of_a_datastore_without_a_strategy_is_refused(service):
+    source = create(service, 'pg-alone', 'postgresql')
     active(service, source['id'])
-    for member in (source['id'], replica['id']):
-        cli(service, 'database', 'instance', 'delete', member, parse=False)
-    for member in (source['id'], replica['id']):
-        embedded_shape.wait_until_gone(service, member)
-
-
-def redis_cli(shown, password, *command):
-    return subprocess.run(
-        ['redis-cli', '-h', shown['ip'][0], '--no-auth-warning', '-a',
-         password] + list(command), capture_output=True, text=True,
-        timeout=30).stdout.strip()
-
-
-def test_redis_replica_gets_the_keys_and_is_promoted(service):
-    source = create(service, 'redis-src', 'redis')
-    password = source['password']
-    source_shown = active(service, source['id'])
-    for index in range(100):
-        redis_cli(source_shown, password, 'SET', 'key:%d' % index,
-                  'value-%d' % index)
-    replica = create(service, 'redis-rep', 'redis', '--replica-of',
-                     source['id'])
-    replica_shown = active(service, replica['id'])
-    # The tenant's password works on the replica too.
-    assert waiting.wait_for(lambda: redis_cli(
-        replica_shown, password, 'DBSIZE') == '100', timeout=60,
-        interval=0.3)
-    assert 'READONLY' in redis_cli(replica_shown, password, 'SET', 'no', '1')
-    cli(service, 'database', 'instance', 'promote', replica['id'],
-        parse=False)
-    for member in (replica['id'], source['id']):
-        active(service, member)
-    assert redis_cli(replica_shown, password, 'SET', 'after', '1') == 'OK'
-    assert waiting.wait_for(lambda: redis_cli(
-        source_shown, password, 'GET', 'after') == '1', timeout=60,
-        interval=0.3)
-    cli(service, 'database', 'instance', 'detach', source['id'],
-        parse=False)
-    active(service, source['id'])
-    for member in (source['id'], replica['id']):
-        cli(service, 'database', 'instance', 'delete', member, parse=False)
-    for member in (source['id'], replica['id']):
-        embedded_shape.wait_until_gone(service, member)
+    before = {row['ID'] for row in cli(service, 'database', 'instance',
+                                       'list')}
+    refused = run_cli(service, 'database', 'instance', 'create', 'pg-rep',
+                      '--replica-of', source['id'])
+    assert refused.returncode == 1
+    assert 'Replication is not supported for the postgresql datastore' in \
+        refused.stderr and '(HTTP 400)' in refused.stderr, refused.stderr
+    assert {row['ID'] for row in cli(service, 'database', 'instance',
+                                     'list')} == before
+    cli(service, 'database', 'instance', 'delete', source['id'], parse=False)
+    embedded_shape.wait_until_gone(service, source['id'])
 
 
 # -- failover ------------------------------------------------------------------

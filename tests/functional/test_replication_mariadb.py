@@ -242,8 +242,10 @@ def test_state_reports_role_lag_and_ordered_positions(group):
         assert replica_state['lag'] >= 0
         assert replica_state['error'] is None
         assert replica_state['position'] == state['position']
-    # A replica that stops applying falls behind the other.
-    _sql(dumped, 'STOP SLAVE SQL_THREAD')
+    # A replica that stops receiving falls behind the other (one that
+    # only stops applying does not: what it received counts, as a promote
+    # applies it first).
+    _sql(dumped, 'STOP SLAVE IO_THREAD')
     _insert(source, 3 * ROWS, 5)
     _caught_up(seeded, source)
     behind, ahead = (dumped.replication().state(),
@@ -251,7 +253,7 @@ def test_state_reports_role_lag_and_ordered_positions(group):
     assert behind['position'] < ahead['position']
     assert ahead['position'] == source.replication().state()['position']
     assert behind['running'] is False
-    _sql(dumped, 'START SLAVE SQL_THREAD')
+    _sql(dumped, 'START SLAVE IO_THREAD')
     _caught_up(dumped, source)
     assert dumped.replication().state()['position'] == ahead['position']
 

@@ -11,6 +11,7 @@ from oslo_config import cfg
 
 from trove_lite.api import instance_requests
 from trove_lite.common import exception
+from trove_lite.common import plugins
 from trove_lite.common import states
 from trove_lite.conf import datastores as datastores_conf
 from trove_lite.db import models
@@ -23,11 +24,17 @@ from trove_lite.db.repositories import replication as topology
 def strategy_of(version):
     """The replication strategy named for a datastore version's manager.
 
-    :raises ReplicationNotSupported: none is configured (400).
+    :raises ReplicationNotSupported: none is configured, or the one named
+        is not installed (400): the replica would only fail to build.
     """
     options = datastores_conf.options_for(cfg.CONF, version.manager)
     if options is None or not options.replication_strategy:
         raise exception.ReplicationNotSupported(datastore=version.manager)
+    if options.replication_strategy not in plugins.names(
+            options.replication_namespace):
+        raise exception.ReplicationStrategyMissing(
+            datastore=version.manager, name=options.replication_strategy,
+            namespace=options.replication_namespace)
     return options.replication_strategy
 
 

@@ -507,6 +507,12 @@ class ReplicationNotSupported(BadRequest):
               'datastore: [%(datastore)s] replication_strategy is not set.'
 
 
+class ReplicationStrategyMissing(ReplicationNotSupported):
+    message = 'Replication is not supported for the %(datastore)s ' \
+              'datastore: its replication strategy %(name)s is not ' \
+              'installed (entry point namespace %(namespace)s).'
+
+
 class ReplicaOfReplica(Unauthorized):
     """Upstream answers a replica of a replica with its Forbidden, whose
     HTTP code is 401.
