@@ -106,13 +106,15 @@ def try_write(address, row_id):
         return False
 
 
-def first_write(addresses, row_id):
+def first_write(addresses, row_id, timeout=180):
     """Poll until one of ``addresses`` takes a write; that address."""
-    while True:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         for address in addresses:
             if try_write(address, row_id):
                 return address
         time.sleep(POLL)
+    raise SystemExit('no replica took a write within %d s' % timeout)
 
 
 class Writer(threading.Thread):
@@ -186,8 +188,7 @@ def promote_run(group, next_id):
     start = time.monotonic()
     group.api('POST', '/instances/%s/action' % replica,
               json={'promote_to_replica_source': {}})
-    while not try_write(address, next_id):
-        time.sleep(POLL)
+    first_write([address], next_id)
     seconds = time.monotonic() - start
     for member in [replica, source] + replicas[1:]:
         group.wait(member)
