@@ -96,19 +96,24 @@ def run_now(context, operation, instance_id, handler, holder=None,
         workflow_repo.finish(context, workflow_id, owner)
 
 
-def run_held_job(job, task, operation, flow):
+def run_held_job(job, task, operation, flow, hand_over=None, store=None):
     """Run ``flow`` for a recorded workflow that starts from the lock the
     API took (a delete, a restart): every step is safe to repeat, so a
     resumed run goes from the top.
 
     :param task: the ``states.Task`` the API set.
     :param operation: the operation's name for the log (``Delete``).
+    :param hand_over: how the lock passes to this run
+        (``instances.hand_over`` when None; a change of several instances
+        passes all of them).
+    :param store: more values for the flow's store.
     :returns: as ``run_flow``; False when another operation took the
         instance over before the flow started.
     """
     instance_id = job.resource_id
     notice = job.notice()
-    holder = job.take_lock((instances.claim, instances.hand_over), task)
+    holder = job.take_lock(
+        (instances.claim, hand_over or instances.hand_over), task)
     if holder is None:
         LOG.info('%s of instance %s: another operation took it over; '
                  'nothing to do', operation, instance_id)
@@ -117,6 +122,7 @@ def run_held_job(job, task, operation, flow):
         return False
     LOG.info('%s of instance %s runs as %s%s', operation, instance_id,
              holder, ' (resumed)' if job.resumed else '')
-    store = {'context': job.context, 'instance_id': instance_id,
-             'holder': holder, 'notice': notice}
-    return run_flow(flow, store, operation, instance_id, job=job)
+    values = {'context': job.context, 'instance_id': instance_id,
+              'holder': holder, 'notice': notice}
+    values.update(store or {})
+    return run_flow(flow, values, operation, instance_id, job=job)

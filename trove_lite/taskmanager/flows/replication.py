@@ -38,7 +38,6 @@ from oslo_log import log as logging
 from taskflow.patterns import linear_flow
 
 from trove_lite.common import states
-from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import replication as topology
 from trove_lite.taskmanager.flows import common
 from trove_lite.taskmanager.tasks import instances as instance_tasks
@@ -87,22 +86,11 @@ def get_detach_flow():
 
 
 def _run_group_change(job, task, operation, flow, stop_event, store=None):
-    instance_id = job.resource_id
-    notice = job.notice()
-    holder = job.take_lock((instances.claim, topology.hand_over_all), task)
-    if holder is None:
-        LOG.info('%s of instance %s: another operation took it over; '
-                 'nothing to do', operation, instance_id)
-        if not job.resumed:
-            notice.error(common.NOT_RUN)
-        return False
-    LOG.info('%s of instance %s runs as %s%s', operation, instance_id,
-             holder, ' (resumed)' if job.resumed else '')
-    values = {'context': job.context, 'instance_id': instance_id,
-              'holder': holder, 'notice': notice,
-              'arguments': job.arguments, 'stop_event': stop_event}
+    values = {'arguments': job.arguments, 'stop_event': stop_event}
     values.update(store or {})
-    return common.run_flow(flow, values, operation, instance_id, job=job)
+    return common.run_held_job(job, task, operation, flow,
+                               hand_over=topology.hand_over_all,
+                               store=values)
 
 
 def run_promote(job, stop_event=None):
