@@ -229,10 +229,6 @@ def main():
         group.create('bench-rep', replica_of=source, replica_count=2)
         for member in group.members()[1]:
             group.wait(member)
-        for member in [source] + group.members()[1]:
-            # Every member may become the source: each fails over.
-            group.api('PUT', '/instances/%s' % member,
-                      json={'instance': {'failover': True}})
         floors, failovers, losses = [], [], []
         next_id = 1
         print('run  promote->write  kill->write  rows acked  rows lost')

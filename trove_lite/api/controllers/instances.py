@@ -162,7 +162,9 @@ class InstanceController:
             arguments = {'databases': [], 'users': [], 'root_password': None,
                          'backup_id': None, 'replica_of': source.id}
             root_password = None
-            extra = {'slave_of_id': source.id}
+            # NOTE(failover): the choice is the group's: a replica that is
+            # promoted one day fails over as its source did.
+            extra = {'slave_of_id': source.id, 'failover': source.failover}
         else:
             if spec.get('replica_count'):
                 raise exception.BadRequest(
@@ -269,6 +271,12 @@ class InstanceController:
             with notices.instance(req, ctx, notifications.INSTANCE_UPDATE,
                                   row.id, **values):
                 instance_repo.update(ctx, row.id, **values)
+                if 'failover' in values:
+                    # The group's choice (see create): every member's.
+                    for member in topology.group(
+                            ctx, row.slave_of_id or row.id):
+                        instance_repo.update(ctx, member.id,
+                                             failover=values['failover'])
         if other in ('replica_of', 'slave_of'):
             with notices.instance(req, ctx, notifications.INSTANCE_DETACH,
                                   row.id) as notice:

@@ -184,11 +184,16 @@ def test_detach_of_a_lone_instance_is_400(client, source):
     assert resp.status_int == 400
 
 
-def test_failover_is_stored(client, ctx, source):
+def test_failover_is_the_groups_choice(client, ctx, source, replica,
+                                       taskmanager):
     resp = client.v1('PUT', '/instances/' + source,
                      body={'instance': {'failover': True}})
     assert resp.status_int == 202
-    assert instance_repo.get(ctx, source).failover is True
+    for instance_id in (source, replica):
+        assert instance_repo.get(ctx, instance_id).failover is True
+    # A new replica takes the group's choice.
+    second = _replicate(client, source).json['instance']['id']
+    assert instance_repo.get(ctx, second).failover is True
 
 
 def test_promote_locks_the_whole_group(client, ctx, source, replica,
