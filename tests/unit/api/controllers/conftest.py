@@ -57,6 +57,15 @@ class FakeTaskManager:
     def delete_backup(self, context, **kwargs):
         self._record('delete_backup', **kwargs)
 
+    def promote_to_replica_source(self, context, **kwargs):
+        self._record('promote_to_replica_source', **kwargs)
+
+    def eject_replica_source(self, context, **kwargs):
+        self._record('eject_replica_source', **kwargs)
+
+    def detach_replica(self, context, **kwargs):
+        self._record('detach_replica', **kwargs)
+
     def wait(self):
         assert self.arrived.wait(10), 'no cast reached the taskmanager'
         self.arrived.clear()
