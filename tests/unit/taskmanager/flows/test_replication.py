@@ -13,45 +13,30 @@ import functools
 
 import pytest
 
-from trove_lite.broker import base as broker_base
 from trove_lite.common import context as context_module
 from trove_lite.common import replication_reports
 from trove_lite.common import states
-from trove_lite.compute.fake import driver as fake_driver
-from trove_lite.compute.fake import guest as fake_guest
-from trove_lite.db.repositories import datastores
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import replication as topology
 from trove_lite.db.repositories import resource_locks
 from trove_lite.db.repositories import workflows as workflow_repo
-from trove_lite.guestagent.datastores import fake as fake_datastore
-from trove_lite.guestagent import info as guest_info
 from trove_lite.guestagent.strategies.replication import (
     fake as fake_replication)
 from trove_lite.taskmanager.flows import common
-from trove_lite.taskmanager.flows import create_instance
 from trove_lite.taskmanager.flows import delete_instance
 from trove_lite.taskmanager.flows import replication as flows
 from trove_lite.taskmanager.tasks import replication as tasks
 from trove_lite.taskmanager import workflows
 
 
-def _datastore(instance_id):
-    return fake_datastore.Manager(guest_info.GuestInfo(
-        guest_id=instance_id, datastore_manager='fake'))
+@pytest.fixture
+def guests(datastore_guests):
+    return datastore_guests
 
 
 @pytest.fixture
-def guests():
-    """Fake guests with in-memory datastores (they replicate)."""
-    launcher = fake_guest.FakeGuestLauncher(datastore_factory=_datastore)
-    yield launcher
-    launcher.stop_all()
-
-
-@pytest.fixture
-def driver(guests):
-    return fake_driver.FakeDriver(launcher=guests)
+def driver(datastore_driver):
+    return datastore_driver
 
 
 @pytest.fixture
@@ -63,31 +48,8 @@ def quick_calls(override):
 
 
 @pytest.fixture
-def build(ctx, flavor, driver, conductor):
-    """``build(replica_of=None)``: an instance of the ``fake`` datastore
-    built by the create flow (a replica of ``replica_of``, seeded from
-    it); returns its id, or None when the build failed.
-    """
-    datastores.update_datastore(ctx, 'fake')
-    version = datastores.upsert_version(ctx, 'fake', '1.0', 'fake')
-
-    def _build(replica_of=None, expect=True):
-        row = instances.create(ctx, {
-            'name': 'db', 'tenant_id': 'p1', 'flavor_id': flavor.id,
-            'volume_size': 1, 'datastore_version_id': version.id,
-            'slave_of_id': replica_of})
-        broker = broker_base.load_driver()
-        arguments = {'databases': [] if replica_of else [{'name': 'app'}],
-                     'users': [], 'root_password': None,
-                     'replica_of': replica_of}
-        built = common.run_now(
-            ctx, 'create', row.id,
-            lambda job: create_instance.run_job(job, driver, broker),
-            arguments=arguments)
-        assert built is expect
-        return row.id
-
-    return _build
+def build(build_fake):
+    return build_fake
 
 
 @pytest.fixture
