@@ -295,6 +295,23 @@ def _resume(ctx, stolen, handler):
         workflow_repo.finish(ctx, row.id, stolen['owner'])
 
 
+def _first_run_stops_after(ctx, monkeypatch, task_class, operation,
+                           resource_id, handler, holder, arguments=None):
+    """Record the workflow and run it until ``task_class`` completed and
+    another taskmanager took it over; returns what ``_resume`` takes.
+    """
+    stolen = _steal_after(monkeypatch, task_class)
+    workflow_id = workflow_repo.record(
+        ctx, 'instance', resource_id, operation, holder=holder,
+        arguments=arguments, request_context=ctx)
+    owner = workflows.new_owner()
+    job = workflows.Job(workflow_repo.claim(ctx, workflow_id, owner, 600),
+                        owner)
+    assert not handler(job)
+    monkeypatch.undo()
+    return stolen
+
+
 def test_a_promote_resumed_from_the_top_ends_the_same(ctx, guests, group,
                                                       monkeypatch):
     """Its first run stopped after the re-point (its taskmanager was
@@ -304,19 +321,13 @@ def test_a_promote_resumed_from_the_top_ends_the_same(ctx, guests, group,
     source, first, second = group
     members = [source, first, second]
     holder, arguments = _start(ctx, 'promote', second, source, members)
-    stolen = _steal_after(monkeypatch, tasks.RepointMembers)
-    workflow_id = workflow_repo.record(
-        ctx, 'instance', second, 'promote', holder=holder,
-        arguments=arguments, request_context=ctx)
-    owner = workflows.new_owner()
-    job = workflows.Job(workflow_repo.claim(ctx, workflow_id, owner, 600),
-                        owner)
-    assert not flows.run_promote(job)
+    stolen = _first_run_stops_after(ctx, monkeypatch, tasks.RepointMembers,
+                                    'promote', second, flows.run_promote,
+                                    holder, arguments)
     # Nothing was reverted or committed: every member is still held.
     assert all(states.task(instances.get(ctx, member).task_id) is
                states.PROMOTING for member in members)
     assert _topology(ctx, members)[second] == source
-    monkeypatch.undo()
     assert _resume(ctx, stolen, flows.run_promote)
     assert _topology(ctx, members) == {second: None, source: second,
                                        first: second}
@@ -335,15 +346,9 @@ def test_a_promote_resumed_after_its_commit_does_nothing(ctx, guests,
     source, first, second = group
     members = [source, first, second]
     holder, arguments = _start(ctx, 'promote', second, source, members)
-    stolen = _steal_after(monkeypatch, tasks.CommitNewSource)
-    workflow_id = workflow_repo.record(
-        ctx, 'instance', second, 'promote', holder=holder,
-        arguments=arguments, request_context=ctx)
-    owner = workflows.new_owner()
-    job = workflows.Job(workflow_repo.claim(ctx, workflow_id, owner, 600),
-                        owner)
-    flows.run_promote(job)
-    monkeypatch.undo()
+    stolen = _first_run_stops_after(ctx, monkeypatch, tasks.CommitNewSource,
+                                    'promote', second, flows.run_promote,
+                                    holder, arguments)
     calls = list(_calls(guests, second))
     assert not _resume(ctx, stolen, flows.run_promote)
     assert _calls(guests, second) == calls
@@ -424,6 +429,23 @@ def test_eject_with_no_replica_answering_fails_every_member(
                                      second: source}
 
 
+def test_an_eject_resumed_after_its_promote_ends_the_same(
+        ctx, guests, build, positions, monkeypatch):
+    source = build()
+    low, high = sorted(build(replica_of=source) for _ in range(2))
+    positions.update({low: 3, high: 8})
+    members = [source, low, high]
+    holder, arguments = _start(ctx, 'eject', source, source, members)
+    stolen = _first_run_stops_after(ctx, monkeypatch, tasks.Promote,
+                                    'eject', source, flows.run_eject,
+                                    holder, arguments)
+    assert _role(guests, high) == ('source', None)
+    assert _resume(ctx, stolen, flows.run_eject)
+    assert _topology(ctx, members) == {high: None, source: high, low: high}
+    assert all(_idle(ctx, member) for member in members)
+    assert _calls(guests, high).count('promote_to_replica_source') == 2
+
+
 # -- detach ------------------------------------------------------------------------
 
 def test_detach_makes_a_writable_standalone_instance(ctx, guests, group):
@@ -476,6 +498,24 @@ def test_a_detach_taken_over_commits_nothing(ctx, guests, group,
     assert row.slave_of_id == source
     assert (states.task(row.task_id), row.lock_holder) == (
         states.DELETING, 'api@h:delete')
+
+
+def test_a_detach_resumed_after_the_guest_detached_ends_the_same(
+        ctx, guests, group, monkeypatch):
+    source, first, second = group
+    holder = resource_locks.new_holder(role=resource_locks.API_ROLE)
+    instances.start(ctx, first, 'detach', holder)
+    stolen = _first_run_stops_after(ctx, monkeypatch, tasks.DetachReplica,
+                                    'detach', first, flows.run_detach,
+                                    holder)
+    assert states.task(instances.get(ctx, first).task_id) is \
+        states.DETACHING
+    assert _resume(ctx, stolen, flows.run_detach)
+    assert _topology(ctx, group) == {source: None, first: None,
+                                     second: source}
+    assert _idle(ctx, first)
+    assert _calls(guests, first).count('detach_replica') == 2
+    assert _writable(guests, first)
 
 
 # -- delete --------------------------------------------------------------------
