@@ -20,6 +20,7 @@ on the servers themselves:
 """
 
 import os
+import random
 import signal
 
 import pymysql
@@ -42,7 +43,12 @@ def service():
                    transport_url=fixtures.RABBIT_URL, report_interval=1,
                    reconcile_interval=1)
     with embedded_shape.start({
-            'local': {'agent_mode': 'process', 'process_stop_timeout': 5},
+            # NOTE(local): a range of its own: another deployment on this
+            # host (a parallel run) may take an address of the default
+            # range between our check and our server's bind.
+            'local': {'agent_mode': 'process', 'process_stop_timeout': 5,
+                      'address_range': '127.%d.%d.0/28' % (
+                          random.randint(100, 250), random.randint(0, 255))},
             'replication': {'failover_deadline': FAILOVER_DEADLINE,
                             'failover_check_interval': 0.5},
             'mysql': {'replication_semi_sync': True}},

@@ -14,6 +14,10 @@ import math
 ROLES = ('source', 'replica')
 MAX_TEXT = 255
 MAX_POSITION_ITEMS = 64
+# NOTE(bounds): GTID sequence numbers, LSNs and replication offsets are
+# 64-bit; a JSON integer may have thousands of digits.
+MAX_POSITION = 2 ** 64
+MAX_PORT = 65535
 
 
 def _text(value):
@@ -23,22 +27,28 @@ def _text(value):
 
 
 def _number(value):
+    """A finite number that a float holds, or None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if isinstance(value, float) and not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:
+        # NOTE(bounds): an int too large for a float (10 ** 400).
         return None
-    return value
+    return value if finite else None
+
+
+def _item(value):
+    return isinstance(value, int) and not isinstance(value, bool) and \
+        -MAX_POSITION < value < MAX_POSITION
 
 
 def _position(value):
     """An int, or a list of ints (compared element by element)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
+    if _item(value):
         return value
     if isinstance(value, list) and len(value) <= MAX_POSITION_ITEMS and \
-            all(isinstance(item, int) and not isinstance(item, bool)
-                for item in value):
+            all(_item(item) for item in value):
         return value
     return None
 
@@ -52,6 +62,8 @@ def clean(report):
     source = report.get('source')
     if isinstance(source, dict):
         port = _number(source.get('port'))
+        if port is not None and not 0 <= port <= MAX_PORT:
+            port = None
         source = {'host': _text(source.get('host')),
                   'port': int(port) if port is not None else None}
     else:

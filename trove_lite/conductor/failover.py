@@ -213,7 +213,8 @@ def _fence(context, instance_id, source_id):
         returning.fence_replica_source()
         source = guest_rpcapi.for_instance(context,
                                            instances.get(context, source_id))
-        source_info = source.get_replication_snapshot(None)['source']
+        source_info = source.get_replication_snapshot(
+            None, timeout=cfg.CONF.agent_call_high_timeout)['source']
         returning.attach_replica(source_info)
         LOG.info('Instance %s follows %s again', instance_id, source_id)
     except Exception:

@@ -234,18 +234,22 @@ class GuestAgentAPI:
     # Shapes as in ``guestagent.strategies.replication.base``. A snapshot
     # may stream a whole backup: it waits as long as a backup may take.
 
-    def get_replication_snapshot(self, snapshot_info=None):
+    def get_replication_snapshot(self, snapshot_info=None, timeout=None):
         """Make the instance a replication source and say what a new
         replica is seeded from.
 
         :param snapshot_info: a ``backup_info`` for a strategy that seeds
             through a backup in storage; None to seed without one.
+        :param timeout: seconds to wait (default
+            ``agent_replication_snapshot_timeout``: a snapshot may stream a
+            whole backup; without one, the high call timeout is plenty).
         :returns: ``{'source': source_info, 'snapshot': snapshot}`` (what
             ``prepare`` of the replica takes as ``replica_info``).
         """
-        return self._replication_call('get_replication_snapshot',
-                                      CONF.agent_replication_snapshot_timeout,
-                                      snapshot_info=snapshot_info)
+        return self._replication_call(
+            'get_replication_snapshot',
+            timeout or CONF.agent_replication_snapshot_timeout,
+            snapshot_info=snapshot_info)
 
     def attach_replica(self, source_info):
         """Make the instance follow ``source_info`` (read-only)."""

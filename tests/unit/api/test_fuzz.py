@@ -6,7 +6,10 @@ in-memory bus) with ids from the fixtures or made up (unicode, NULs,
 huge, bytes that are not UTF-8), JSON bodies shaped like the route's or
 not at all (nested, huge integers, wrong types), junk query strings and
 the personas of the policy table (reader, member, admin, a member or an
-admin of another project, unknown roles). Every answer must be:
+admin of another project, unknown roles). The world has a replication
+group (a replica follows the first instance), and the create, update
+and action routes bend the replication bodies too (``replica_of``,
+``failover``, ``slave_of``, promote, eject). Every answer must be:
 
 * below 500, except upstream's documented 501s (``notImplemented``);
 * an error as upstream's fault document, ``{"<fault>": {"code",
@@ -46,6 +49,8 @@ from trove_lite.api import router
 from trove_lite.common import exception
 from trove_lite.db.repositories import backup_schedules as schedule_repo
 from trove_lite.db.repositories import instances as instance_repo
+from trove_lite.guestagent.strategies.replication import (
+    fake as fake_replication)
 
 EXAMPLES = int(os.environ.get('TROVE_LITE_TEST_FUZZ_EXAMPLES', '30'))
 
@@ -70,6 +75,13 @@ def _routes():
 
 ROUTES = _routes()
 
+
+class Either(tuple):
+    """Several bodies a route takes (the actions of ``/action``, a create
+    with ``replica_of``): the fuzz bends one of them each time.
+    """
+
+
 # A body each route takes, as upstream's client sends it: the shape the
 # fuzz bends, so that requests reach past the schema into controllers.
 # Keyed by method and path (without the project); other routes take none.
@@ -80,7 +92,7 @@ VERSIONS = '/mgmt/datastore-versions'
 MINE = '00000000-0000-4000-8000-000000000001'
 MY_BACKUP = '00000000-0000-4000-8000-000000000002'
 TEMPLATES = {
-    ('POST', '/instances'): {'instance': {
+    ('POST', '/instances'): Either([{'instance': {
         'name': 'db', 'flavorRef': '1', 'volume': {'size': 1},
         'datastore': {'type': 'mysql', 'version': '10.11'},
         'databases': [{'name': 'app', 'character_set': 'utf8mb4'}],
@@ -88,10 +100,20 @@ TEMPLATES = {
                    'databases': [{'name': 'app'}]}],
         'nics': [{'net-id': '8b1f5e9c-8a43-4b4a-9b7e-0f1f2a3b4c5d'}],
         'access': {'is_public': True, 'allowed_cidrs': ['10.0.0.0/8']},
-        'restorePoint': {'backupRef': MY_BACKUP}}},
-    ('PUT', INSTANCE): {'instance': {'name': 'y'}},
-    ('PATCH', INSTANCE): {'instance': {'name': 'y'}},
-    ('POST', INSTANCE + '/action'): {'restart': {}},
+        'restorePoint': {'backupRef': MY_BACKUP}}}, {'instance': {
+            'name': 'r', 'replica_of': MINE, 'replica_count': 2,
+            'failover': True, 'flavorRef': '1', 'volume': {'size': 1},
+            'datastore': {'type': 'fake', 'version': '1.0'}}}]),
+    ('PUT', INSTANCE): Either([{'instance': {'name': 'y'}},
+                               {'instance': {'replica_of': None}},
+                               {'instance': {'failover': True}}]),
+    ('PATCH', INSTANCE): Either([{'instance': {'name': 'y'}},
+                                 {'instance': {'name': 'z',
+                                               'slave_of': None}},
+                                 {'instance': {'replica_of': None}}]),
+    ('POST', INSTANCE + '/action'): Either([
+        {'restart': {}}, {'promote_to_replica_source': {}},
+        {'eject_replica_source': {}}]),
     ('POST', '/mgmt' + INSTANCE + '/action'): {'reset-task-status': {}},
     ('POST', '/instances/{instance_id}/databases'): {'databases': [
         {'name': 'd2', 'collate': 'utf8mb4_bin'}]},
@@ -123,14 +145,18 @@ TEMPLATES = {
 
 
 def _template(method, path, world=None):
-    """The template of a route, with ``MINE`` and ``MY_BACKUP`` the ids
-    of the world's first instance and backup.
+    """The templates of a route (an ``Either``, or None), with ``MINE``
+    and ``MY_BACKUP`` the ids of the world's first instance and backup.
     """
     template = TEMPLATES.get((method, path[len('/{tenant_id}'):]))
-    if template is None or world is None:
+    if template is None:
+        return None
+    if not isinstance(template, Either):
+        template = Either([template])
+    if world is None:
         return template
     text = json.dumps(template).replace(MINE, world['instance_id'][0])
-    return json.loads(text.replace(MY_BACKUP, world['backups'][0]))
+    return Either(json.loads(text.replace(MY_BACKUP, world['backups'][0])))
 
 
 # -- strategies -----------------------------------------------------------
@@ -247,7 +273,8 @@ def bodies(draw, method, path, world):
     """``(raw bytes or None, content type)`` of a request."""
     if method in ('GET', 'DELETE') and draw(st.integers(0, 3)):
         return None, None
-    template = _template(method, path, world)
+    templates = _template(method, path, world)
+    template = draw(st.sampled_from(templates)) if templates else None
     kind = draw(st.integers(0, 9))
     if kind < 4 and template is not None:
         raw = json.dumps(draw(bent_once(template))).encode()
@@ -343,7 +370,14 @@ def world(ctx, client, mysql, flavor_rows, guest_instance,  # noqa: F811
         instance.datastore.create_databases([{'name': 'app'}])
         instance.datastore.create_users([{'name': 'u', 'password': 'p',
                                           'databases': [{'name': 'app'}]}])
-    instances = [mine.id, theirs.id]
+    # A replica of mine (its guest follows mine's, read-only), so that
+    # the replication rules are walked: detach, promote, eject, a
+    # source's delete, a replica of a replica.
+    replica = guest_instance()
+    instance_repo.update(ctx, replica.id, slave_of_id=mine.id)
+    fake_replication.FakeReplication(replica.datastore).attach(
+        fake_replication.FakeReplication(mine.datastore).enable_as_source())
+    instances = [mine.id, theirs.id, replica.id]
     # The fake version is the instances': in use, so not to be deleted.
     in_use = instance_repo.get(ctx, mine.id).datastore_version_id
     # A chain of backups of each instance (full, then an increment), and

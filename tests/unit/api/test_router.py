@@ -323,3 +323,35 @@ def test_a_member_of_another_project_gets_404_for_the_backup(
     assert resp.status_int == 404, resp.text
     assert list(resp.json) == ['itemNotFound']
     assert [tenant for _, tenant in checked if tenant] == []
+
+
+# The replication actions share POST .../action with restart: each is
+# checked against its own rule, on the instance's owner.
+ACTIONS = [({'promote_to_replica_source': {}},
+            'instance:promote_to_replica_source'),
+           ({'eject_replica_source': {}}, 'instance:eject_replica_source'),
+           ({'restart': {}}, 'instance:restart')]
+
+
+@pytest.mark.parametrize('body, rule', ACTIONS)
+@pytest.mark.parametrize('project', ['p1', 'p2'])
+def test_each_action_checks_its_own_rule(body, rule, project, client,
+                                         instance_id, monkeypatch):
+    checked = _spied(monkeypatch)
+    url = '/v1.0/%s/instances/%s/action' % (project, instance_id)
+    resp = client.request('POST', url, body=body)
+    assert resp.status_int == 403, resp.text
+    assert checked == [(rule, 'p1')]
+    assert rule in _rules_of('POST', '/{tenant_id}/instances/{id}/action')
+
+
+@pytest.mark.parametrize('body', [
+    {'instance': {'replica_of': None}}, {'instance': {'failover': True}},
+    {'instance': {'slave_of': None}}])
+def test_detach_and_failover_are_updates(body, client, instance_id,
+                                         monkeypatch):
+    checked = _spied(monkeypatch)
+    resp = client.request('PATCH', '/v1.0/p1/instances/%s' % instance_id,
+                          body=body)
+    assert resp.status_int == 403, resp.text
+    assert checked == [('instance:update', 'p1')]

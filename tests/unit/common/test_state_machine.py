@@ -92,3 +92,68 @@ def test_a_declaration_that_contradicts_itself_is_refused():
             'thing', [idle], default=idle, deadlines={},
             transitions={'go': state_machine.Transition(
                 frozenset([idle]), busy)})
+
+
+REPLICATION_TASKS = [
+    # (start event, its task, done, failed, the error task, API status)
+    ('promote', states.PROMOTING, 'promote_done', 'promote_failed',
+     states.PROMOTION_ERROR, 'PROMOTE'),
+    ('eject', states.EJECTING, 'eject_done', 'eject_failed',
+     states.EJECTION_ERROR, 'EJECT'),
+    ('detach', states.DETACHING, 'detach_done', 'detach_failed',
+     states.DETACHING_ERROR, 'DETACH'),
+]
+
+
+@pytest.mark.parametrize('start, task, done, failed, error, shown',
+                         REPLICATION_TASKS)
+def test_replication_changes_start_from_an_idle_instance(
+        start, task, done, failed, error, shown):
+    assert state_machine.transition(start).target is task
+    for other in states.TASKS.values():
+        if other is states.NONE:
+            state_machine.check(start, other)
+        else:
+            with pytest.raises(exception.InstanceNotAvailable):
+                state_machine.check(start, other)
+    # A failed change is over: it is not retried from its error.
+    assert error.is_error
+    with pytest.raises(exception.InstanceNotAvailable):
+        state_machine.check(start, error)
+
+
+@pytest.mark.parametrize('start, task, done, failed, error, shown',
+                         REPLICATION_TASKS)
+def test_replication_changes_end_only_from_their_own_task(
+        start, task, done, failed, error, shown):
+    assert state_machine.transition(done).sources == frozenset([task])
+    assert state_machine.transition(done).target is states.NONE
+    assert state_machine.transition(failed).sources == frozenset([task])
+    assert state_machine.transition(failed).target is error
+    assert states.api_status(task.code, states.SERVER_ACTIVE) == shown
+    assert states.api_status(error.code, states.SERVER_ACTIVE) == 'ERROR'
+
+
+@pytest.mark.parametrize('task, error', [
+    (states.PROMOTING, states.PROMOTION_ERROR),
+    (states.EJECTING, states.EJECTION_ERROR),
+    (states.DETACHING, states.DETACHING_ERROR)])
+def test_replication_changes_have_a_deadline(override, task, error):
+    now = datetime.datetime(2026, 1, 1)
+    override('replication_change_timeout', 77)
+    assert state_machine.deadline_for(task, now) == \
+        now + datetime.timedelta(seconds=77)
+    assert state_machine.transition(
+        state_machine.expiry_event(task)).target is error
+
+
+def test_replication_task_codes_are_upstream_s():
+    # NOTE(compat): upstream's InstanceTasks codes, as stored in its
+    # instances.task_id; upstream has no error task for a detach (0x64
+    # is ours, beside the other 0x6x errors).
+    assert [task.code for task in (
+        states.PROMOTING, states.EJECTING, states.DETACHING,
+        states.PROMOTION_ERROR, states.EJECTION_ERROR)] == [
+        0x08, 0x09, 0x0b, 0x55, 0x56]
+    assert len({task.code for task in states.TASKS.values()}) == len(
+        states.TASKS)

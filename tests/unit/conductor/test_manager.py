@@ -14,6 +14,7 @@ from tests.unit.rpc_fixtures import start_service  # noqa: F401
 from tests import waiting
 from trove_lite.cmd import conductor as conductor_cmd
 from trove_lite.common import context
+from trove_lite.common import replication_reports
 from trove_lite.common import rpc
 from trove_lite.common import sealing
 from trove_lite.common import states
@@ -96,6 +97,47 @@ def test_a_taskmanager_that_cannot_be_told_is_no_error(instance):
     mgr.heartbeat(_from(instance.id), instance.id, _payload(), 1.0)
     assert instances.get_service_status(
         context.get_admin_context(), instance.id)[0] is states.SVC_HEALTHY
+
+
+REPLICATION = {'role': 'replica', 'source': {'host': 'h', 'port': 3306},
+               'running': True, 'lag': 0.5, 'position': [0, 1, 7],
+               'error': None}
+
+
+def test_the_replication_state_is_stored_cleaned(ctx, mgr, instance):
+    mgr.heartbeat(_from(instance.id), instance.id, _payload(
+        replication=dict(REPLICATION, password='secret', lag='slow')), 100.0)
+    stored = instances.get_heartbeat(ctx, instance.id).replication
+    assert 'secret' not in stored
+    assert replication_reports.load(stored) == dict(REPLICATION, lag=None)
+
+
+def test_a_heartbeat_without_replication_clears_what_was_stored(
+        ctx, mgr, instance):
+    mgr.heartbeat(_from(instance.id), instance.id,
+                  _payload(replication=REPLICATION), 100.0)
+    assert instances.get_heartbeat(ctx, instance.id).replication
+    # Detached: the guest no longer says anything of replication.
+    mgr.heartbeat(_from(instance.id), instance.id, _payload(), 101.0)
+    assert instances.get_heartbeat(ctx, instance.id).replication is None
+
+
+@pytest.mark.parametrize('replication', [
+    'replica', ['x'], {'lag': 10 ** 400}, {'position': [10 ** 4000]},
+    {'source': {'port': 10 ** 400}}])
+def test_a_broken_replication_state_does_not_lose_the_heartbeat(
+        ctx, mgr, instance, replication):
+    # NOTE(bounds): a lag of 10 ** 400 made the handler raise
+    # OverflowError, and the heartbeat was lost.
+    mgr.heartbeat(_from(instance.id), instance.id,
+                  _payload('shutdown', replication=replication), 100.0)
+    assert instances.get_service_status(ctx, instance.id)[0] is \
+        states.SVC_SHUTDOWN
+    beat = instances.get_heartbeat(ctx, instance.id)
+    assert beat.sent == 100.0
+    stored = replication_reports.load(beat.replication)
+    assert stored is None or (stored['lag'] is None
+                              and stored['position'] is None)
 
 
 def test_out_of_order_heartbeats_are_dropped(ctx, mgr, instance):

@@ -102,3 +102,66 @@ def test_error_crosses_rpc_with_class(api, agent):
         api.rpc_ping()
     assert type(caught.value) is exception.NotFound
     assert str(caught.value) == 'Resource db1 cannot be found.'
+
+
+# -- replication (API 1.4) -------------------------------------------------------
+
+@pytest.mark.parametrize('method, args, sent, timeout', [
+    ('get_replication_snapshot', ({'id': 's'},), {'snapshot_info': {'id': 's'}},
+     'agent_replication_snapshot_timeout'),
+    ('attach_replica', ({'host': 'h'},), {'source_info': {'host': 'h'}},
+     'agent_call_high_timeout'),
+    ('promote_to_replica_source', (), {}, 'agent_call_high_timeout'),
+    ('fence_replica_source', (), {}, 'agent_call_high_timeout'),
+    ('detach_replica', (), {}, 'agent_call_high_timeout'),
+    ('remove_replica', ('r1',), {'replica_id': 'r1'},
+     'agent_call_high_timeout'),
+    ('get_replication_state', (), {}, 'agent_call_low_timeout'),
+])
+def test_replication_calls_are_1_4(api, method, args, sent, timeout):
+    with mock.patch.object(api, 'client') as client:
+        client.can_send_version.return_value = True
+        getattr(api, method)(*args)
+    client.can_send_version.assert_called_once_with('1.4')
+    client.prepare.assert_called_once_with(
+        version='1.4', timeout=getattr(CONF, timeout))
+    client.prepare.return_value.call.assert_called_once_with(
+        api.context, method, **sent)
+
+
+@pytest.mark.parametrize('method, args', [
+    ('get_replication_snapshot', ()), ('attach_replica', ({},)),
+    ('promote_to_replica_source', ()), ('get_replication_state', ())])
+def test_replication_needs_an_agent_of_1_4(memory_bus, instance_id,  # noqa
+                                           method, args):
+    memory_bus.set('guestagent', '1.3', group='upgrade_levels')
+    api = rpcapi.GuestAgentAPI(context.get_admin_context(), instance_id)
+    with pytest.raises(exception.GuestAPIIncompatible) as caught:
+        getattr(api, method)(*args)
+    assert '1.4' in str(caught.value)
+
+
+@pytest.mark.parametrize('kwargs, version', [
+    ({}, '1.1'),
+    ({'restore_info': {'chain': []}}, '1.3'),
+    ({'replica_info': {'source': {}}}, '1.4'),
+    ({'replica_info': {'source': {}}, 'restore_info': {'chain': []}}, '1.4'),
+])
+def test_prepare_sends_what_it_was_given_at_its_version(api, kwargs,
+                                                        version):
+    with mock.patch.object(api, 'client') as client:
+        client.can_send_version.return_value = True
+        api.prepare(512, [], [], **kwargs)
+    client.prepare.assert_called_once_with(version=version)
+    [cast] = client.prepare.return_value.cast.call_args_list
+    assert {key: cast.kwargs[key] for key in kwargs} == kwargs
+    assert set(cast.kwargs) == {'memory_mb', 'databases', 'users',
+                                'root_password', 'volume_size'} | set(kwargs)
+
+
+def test_a_replica_of_an_agent_older_than_1_4_is_refused(memory_bus,  # noqa
+                                                         instance_id):
+    memory_bus.set('guestagent', '1.3', group='upgrade_levels')
+    api = rpcapi.GuestAgentAPI(context.get_admin_context(), instance_id)
+    with pytest.raises(exception.GuestAPIIncompatible):
+        api.prepare(512, [], [], replica_info={'source': {}})

@@ -7,6 +7,7 @@ exception paths as in production.
 
 import logging
 import os
+import uuid
 
 import pytest
 
@@ -146,3 +147,90 @@ def test_a_backup_aborted_before_it_arrives_is_not_taken(ctx,
     endpoint.abort_backup(ctx, 'b-1')
     endpoint.create_backup(ctx, info)
     assert strategy.tools == [] and reports.updates == []
+
+
+# -- replication (API 1.4) -------------------------------------------------------
+
+class Changes:
+    """A reporter that counts ``status_changed`` (a heartbeat at once)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def status_changed(self):
+        self.count += 1
+
+
+@pytest.fixture
+def agents(memory_bus, start_service, ctx):  # noqa: F811
+    """``agents()``: ``(client, datastore, reporter)`` of a new agent on
+    the bus whose fake datastore has a database ``app``.
+    """
+    def _agent():
+        instance_id = str(uuid.uuid4())
+        key = sealing.generate_key()
+        datastore = fake.Manager(guest_info.GuestInfo(
+            guest_id=instance_id, datastore_manager='fake'))
+        datastore.prepare(512, [{'name': 'app'}], [])
+        reporter = Changes()
+        endpoint = guest_service.GuestAgentEndpoint(instance_id, datastore,
+                                                    reporter)
+        start_service(guest_rpcapi.topic_for(instance_id), instance_id,
+                      endpoint, serializer=sealing.GuestSerializer(
+                          instance_id, key))
+        client = guest_rpcapi.GuestAgentAPI(ctx, instance_id, key)
+        return client, datastore, reporter
+
+    return _agent
+
+
+def test_replication_calls_reach_the_strategy(agents, caplog):
+    source, source_store, _ = agents()
+    replica, replica_store, changes = agents()
+    seeded = source.get_replication_snapshot(None)
+    assert seeded['snapshot'] == {'backup': None}
+    assert seeded['source']['instance_id'] == source.instance_id
+    assert source.get_replication_state()['role'] == 'source'
+
+    replica_store.create_databases([{'name': 'lost'}])
+    replica.attach_replica(seeded['source'])
+    assert replica_store.list_databases() == [{'name': 'app'}]
+    assert replica.get_replication_state()['role'] == 'replica'
+    assert changes.count == 1
+    with pytest.raises(exception.BadRequest) as caught:
+        replica.create_databases([{'name': 'refused'}])
+    assert 'read-only' in str(caught.value)
+
+    source.fence_replica_source()
+    with pytest.raises(exception.BadRequest):
+        source.create_databases([{'name': 'refused'}])
+
+    promoted = replica.promote_to_replica_source()
+    assert promoted['instance_id'] == replica.instance_id
+    assert changes.count == 2
+    replica.create_databases([{'name': 'written'}])
+    source.attach_replica(promoted)
+    assert {'name': 'written'} in source_store.list_databases()
+
+    assert replica.remove_replica(source.instance_id) is None
+    source.detach_replica()
+    assert source.get_replication_state()['role'] is None
+    source.create_databases([{'name': 'standalone'}])
+    # NOTE(logs): refused writes are the tenant's errors; the fake's
+    # GuestError made the agent log each with a traceback.
+    assert _errors(caplog) == []
+
+
+@pytest.mark.parametrize('call, args', [
+    ('get_replication_snapshot', (None,)), ('attach_replica', ({},)),
+    ('promote_to_replica_source', ()), ('fence_replica_source', ()),
+    ('detach_replica', ()), ('remove_replica', ('r',)),
+    ('get_replication_state', ())])
+def test_a_datastore_without_replication_refuses_each_call(
+        agents, override, caplog, call, args):
+    override('replication_strategy', None, group='fake')
+    client, _, changes = agents()
+    with pytest.raises(exception.DatastoreOperationNotSupported):
+        getattr(client, call)(*args)
+    assert changes.count == 0
+    assert _errors(caplog) == []

@@ -12,6 +12,8 @@ from trove_lite.common import notifications as notices
 from trove_lite.common import states
 from trove_lite.common import status_events
 from trove_lite.db.repositories import instances
+from trove_lite.db.repositories import replication
+from trove_lite.db.repositories import workflows as workflow_repo
 from trove_lite.taskmanager import manager
 from trove_lite.taskmanager import rpcapi
 from trove_lite.taskmanager.tasks import guest as guest_tasks
@@ -175,6 +177,61 @@ def test_only_rpc_methods_are_public():
                       'restart', 'status_changed', 'create_backup',
                       'delete_backup', 'promote_to_replica_source',
                       'eject_replica_source', 'detach_replica'}
+
+
+def _group_change(ctx, event, resource_id, source_id, members):
+    """What the API does for a promote or an eject: one holder locks the
+    group, and the change is recorded with its workflow.
+    """
+    holder = 'api@h:%s' % event
+    replication.start_group(ctx, members, event, holder)
+    return workflow_repo.record(
+        ctx, 'instance', resource_id, event, holder=holder,
+        arguments={'source_id': source_id, 'members': members},
+        request_context=ctx)
+
+
+def _follows(ctx, instance_id):
+    return instances.get(ctx, instance_id).slave_of_id
+
+
+def test_replication_workflows_over_rpc(ctx, build_fake, datastore_driver,
+                                        memory_bus, start_service):
+    memory_bus.set('taskmanager_queue', 'tm-unit-r')
+    runner = manager.FlowRunner(workers=2)
+    runner.start()
+    start_service('tm-unit-r', 'tm-1', manager.Manager(datastore_driver,
+                                                       runner))
+    api = rpcapi.TaskManagerAPI()
+    source = build_fake()
+    first, second = (build_fake(replica_of=source) for _ in range(2))
+    try:
+        members = sorted([source, first, second])
+        api.promote_to_replica_source(ctx, first, workflow_id=_group_change(
+            ctx, 'promote', first, source, members))
+        assert waiting.wait_for(lambda: _follows(ctx, source) == first)
+        assert _follows(ctx, second) == first
+        assert _follows(ctx, first) is None
+
+        instances.start(ctx, second, 'detach', 'api@h:detach')
+        api.detach_replica(ctx, second, workflow_id=workflow_repo.record(
+            ctx, 'instance', second, 'detach', holder='api@h:detach',
+            request_context=ctx))
+        assert waiting.wait_for(lambda: _follows(ctx, second) is None)
+
+        # The source is ejected (the API checked its heartbeat): its only
+        # replica, the old source, takes over.
+        members = sorted([first, source])
+        api.eject_replica_source(ctx, first, workflow_id=_group_change(
+            ctx, 'eject', first, first, members))
+        assert waiting.wait_for(lambda: _follows(ctx, first) == source)
+        assert _follows(ctx, source) is None
+        assert waiting.wait_for(lambda: not any(
+            instances.get(ctx, member).lock_holder
+            for member in (source, first, second)))
+    finally:
+        runner.stop()
+        runner.wait()
 
 
 # -- waking a workflow that waits for its guest (API 1.4) ---------------------

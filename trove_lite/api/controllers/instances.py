@@ -261,10 +261,17 @@ class InstanceController:
             raise exception.NotImplementedYet(
                 'Changing %s of an instance is not supported yet.'
                 % (other or 'configuration'))
+        detach = None
         if other in ('replica_of', 'slave_of'):
             # NOTE(compat): the presence of the key means "detach", its
             # value is ignored (upstream's troveclient sends null).
             replica_requests.check_detach(ctx, row)
+            # NOTE(refusals): the detach's test-and-set comes before the
+            # new name is stored, so that a refused detach (a busy
+            # replica: 422) changes nothing.
+            with notices.instance(req, ctx, notifications.INSTANCE_DETACH,
+                                  row.id) as notice:
+                detach = self._start(ctx, row.id, 'detach', notice)
         values = {key: spec[key] for key in ('name', 'failover')
                   if key in spec}
         if values:
@@ -277,13 +284,10 @@ class InstanceController:
                             ctx, row.slave_of_id or row.id):
                         instance_repo.update(ctx, member.id,
                                              failover=values['failover'])
-        if other in ('replica_of', 'slave_of'):
-            with notices.instance(req, ctx, notifications.INSTANCE_DETACH,
-                                  row.id) as notice:
-                holder, workflow_id, carried = self._start(
-                    ctx, row.id, 'detach', notice)
-                self._cast(ctx, 'detach_replica', row.id, carried, holder,
-                           workflow_id)
+        if detach is not None:
+            holder, workflow_id, carried = detach
+            self._cast(ctx, 'detach_replica', row.id, carried, holder,
+                       workflow_id)
         return wsgi.Response(202)
 
     def edit(self, req, body, id):

@@ -149,7 +149,10 @@ class Manager(base.DatastoreManager):
         if not getattr(self, 'replication_record', None):
             return
         if self.replication().read_only():
-            raise exception.GuestError(
+            # NOTE(logs): the tenant's mistake, not the agent's: a
+            # BadRequest (400, as the GuestError was) that the agent does
+            # not log as an ERROR with a traceback.
+            raise exception.BadRequest(
                 message='Instance %s is read-only (a replica).'
                         % self.info.guest_id)
 

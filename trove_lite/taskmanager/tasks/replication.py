@@ -145,7 +145,7 @@ class FenceSource(task.Task):
         # was: a writable source of its group.
         try:
             guest.guest_api(context, old_source_id).get_replication_snapshot(
-                None)
+                None, timeout=cfg.CONF.agent_call_high_timeout)
         except Exception as err:
             LOG.warning('Source %s stays fenced (read-only) after a failed '
                         'promote: %s', old_source_id, err)

@@ -110,6 +110,10 @@ def test_without_a_datastore_the_calls_are_guest_errors(ctx,
                                         instances.get(ctx, row.id))
         with pytest.raises(exception.GuestError):
             api.list_users()
+        for call in (api.get_replication_state, api.promote_to_replica_source,
+                     api.fence_replica_source, api.detach_replica):
+            with pytest.raises(exception.GuestError):
+                call()
     finally:
         launcher.stop_all()
 

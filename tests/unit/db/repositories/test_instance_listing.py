@@ -125,3 +125,36 @@ def test_one_instance_is_read_the_same_way(ctx):
     instances.mark_deleted(ctx, instance_id)
     with pytest.raises(exception.InstanceNotFound):
         instance_listing.get_listed(ctx, instance_id)
+
+
+def test_entries_carry_their_live_replicas(ctx):
+    source = _create(ctx, 'source')
+    replicas = sorted(_create(ctx, 'r%d' % n, slave_of_id=source)
+                      for n in range(3))
+    gone = _create(ctx, 'gone', slave_of_id=source)
+    instances.mark_deleted(ctx, gone)
+    lone = _create(ctx, 'lone')
+    entries = {entry.id: entry
+               for entry in instance_listing.list_page(ctx, 10)}
+    assert entries[source].replicas == tuple(replicas)
+    assert entries[source].instance.slave_of_id is None
+    assert entries[lone].replicas == ()
+    for replica in replicas:
+        assert entries[replica].replicas == ()
+        assert entries[replica].instance.slave_of_id == source
+    # A page of the source alone: its replicas are found all the same.
+    assert instance_listing.get_listed(ctx, source).replicas == tuple(
+        replicas)
+    assert instance_listing.get_listed(ctx, replicas[0]).replicas == ()
+
+
+def test_entries_carry_the_stored_replication_state(ctx):
+    instance_id = _create(ctx, 'db1')
+    instances.record_heartbeat(ctx, instance_id, 1.0, states.SVC_HEALTHY,
+                               '0.1.0', replication='{"role": "source"}')
+    entry = instance_listing.get_listed(ctx, instance_id)
+    assert entry.heartbeat.replication == '{"role": "source"}'
+    instances.record_heartbeat(ctx, instance_id, 2.0, states.SVC_HEALTHY,
+                               '0.1.0')
+    entry = instance_listing.get_listed(ctx, instance_id)
+    assert entry.heartbeat.replication is None

@@ -151,3 +151,39 @@ def test_create_backup_is_the_runners(tmp_path, monkeypatch):
                         lambda *args: calls.append(args) or 'stored')
     assert manager.create_backup({'id': 'b'}, 'progress') == 'stored'
     assert calls == [(manager, {'id': 'b'}, 'progress')]
+
+
+# -- the replication state heartbeats carry -----------------------------------
+
+class ReplicationStrategy:
+    def __init__(self, owner):
+        self.owner = owner
+
+    def state(self):
+        return {'role': 'replica', 'owner': self.owner.info.guest_id}
+
+
+def test_no_replication_state_before_the_strategy_recorded_anything(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(base.plugins, 'load',
+                        lambda *args, **kwargs: ReplicationStrategy(
+                            *kwargs['args']))
+    manager = _manager(tmp_path)
+    assert manager.replication_state() is None
+    (tmp_path / 'replication.json').write_text('{"role": "replica"}')
+    assert manager.replication_state() == {'role': 'replica', 'owner': 'a'}
+
+
+def test_no_replication_state_without_an_instance_directory():
+    manager = fakes.FakeManager(guest_info.GuestInfo(
+        guest_id='a', datastore_manager='mysql'))
+    assert manager.replication_state() is None
+
+
+@pytest.mark.parametrize('strategy', [None, 'nosuch'])
+def test_no_replication_state_without_a_usable_strategy(tmp_path, override,
+                                                        strategy):
+    override('replication_strategy', strategy, group='mysql')
+    manager = _manager(tmp_path)
+    (tmp_path / 'replication.json').write_text('{"role": "replica"}')
+    assert manager.replication_state() is None

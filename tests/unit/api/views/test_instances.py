@@ -1,0 +1,88 @@
+"""The instance views' replication parts: ``replica_of`` and
+``replicas`` (upstream's), and trove_lite's ``replication`` extension
+from what the guest last said.
+"""
+
+import datetime
+import types
+
+import pytest
+
+from trove_lite.api.views import instances as views
+from trove_lite.common import replication_reports
+from trove_lite.common import states
+from trove_lite.db.repositories import instance_listing
+
+NOW = datetime.datetime(2026, 1, 2, 3, 4, 5)
+REQ = types.SimpleNamespace(
+    host='api:8779',
+    environ={'trove_lite.context': types.SimpleNamespace(project_id='p1')})
+
+
+def _facts(slave_of_id=None, replicas=(), replication=None):
+    row = types.SimpleNamespace(
+        id='i1', name='db', task_id=states.NONE.code, server_status='ACTIVE',
+        flavor_id='1', region_id='r', access=None, volume_size=1,
+        tenant_id='p1', created=NOW, updated=NOW, compute_instance_id=None,
+        volume_id=None, slave_of_id=slave_of_id)
+    beat = instance_listing.HeartbeatSummary(NOW, None, None, replication)
+    return views.InstanceFacts(
+        row=row, version=None, datastore_name='fake',
+        service_status=states.SVC_HEALTHY, status_updated=NOW,
+        heartbeat=beat, fault=None, addresses=[], replicas=replicas)
+
+
+def test_a_lone_instance_has_no_replication_fields():
+    view = views.instance_detail(REQ, _facts(), False)
+    for key in ('replica_of', 'replicas', 'replication'):
+        assert key not in view
+
+
+def test_a_replica_names_its_source_with_links():
+    view = views.instance(REQ, _facts(slave_of_id='s1'), False)
+    assert view['replica_of'] == {'id': 's1', 'links': [
+        {'href': 'https://api:8779/v1.0/p1/instances/s1', 'rel': 'self'},
+        {'href': 'https://api:8779/instances/s1', 'rel': 'bookmark'}]}
+    assert 'replicas' not in view
+    # The list view has no extension.
+    assert 'replication' not in view
+
+
+def test_a_source_names_its_replicas_in_order():
+    view = views.instance(REQ, _facts(replicas=('r1', 'r2')), False)
+    assert [replica['id'] for replica in view['replicas']] == ['r1', 'r2']
+    assert view['replicas'][1]['links'][0]['href'] == \
+        'https://api:8779/v1.0/p1/instances/r2'
+    assert 'replica_of' not in view
+
+
+@pytest.mark.parametrize('facts, expected', [
+    (dict(slave_of_id='s1', replication={
+        'role': 'replica', 'running': True, 'lag': 2, 'error': None,
+        'position': [1, 2], 'source': {'host': 'secret-host', 'port': 1}}),
+     {'role': 'replica', 'reported_role': 'replica', 'running': True,
+      'lag': 2.0, 'error': None}),
+    (dict(replicas=('r1',), replication={'role': 'source', 'lag': 5}),
+     {'role': 'source', 'reported_role': 'source'}),
+    # The guest disagrees with the topology: both are shown.
+    (dict(slave_of_id='s1', replication={'role': 'source'}),
+     {'role': 'replica', 'reported_role': 'source', 'running': False,
+      'lag': None, 'error': None}),
+    # A guest that has not said anything yet.
+    (dict(slave_of_id='s1'),
+     {'role': 'replica', 'reported_role': None, 'running': False,
+      'lag': None, 'error': None}),
+])
+def test_the_extension_shows_role_stream_and_lag(facts, expected):
+    replication = facts.pop('replication', None)
+    stored = replication_reports.dump(replication)
+    view = views.instance_detail(REQ, _facts(replication=stored, **facts),
+                                 False)
+    assert view['replication'] == expected
+
+
+def test_the_extension_without_a_heartbeat():
+    facts = _facts(slave_of_id='s1')._replace(heartbeat=None)
+    assert views.instance_detail(REQ, facts, False)['replication'] == {
+        'role': 'replica', 'reported_role': None, 'running': False,
+        'lag': None, 'error': None}
