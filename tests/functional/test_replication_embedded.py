@@ -151,10 +151,15 @@ def test_mariadb_replicas_follow_refuse_writes_promote_and_detach(
     with pytest.raises(pymysql.err.OperationalError) as refused:
         mysql_insert(shown[first], 1000, 1)
     assert refused.value.args[0] == 1290, refused.value  # read-only
-    # The instance view shows how far behind a replica is.
-    view = embedded_shape.shown(service, first)['replication']
-    assert view['role'] == 'replica' and view['running'] is True
-    assert view['lag'] is not None
+    # The instance view shows how far behind a replica is (from its next
+    # heartbeat).
+
+    def replication_view():
+        return embedded_shape.shown(service, first)['replication']
+    assert waiting.wait_for(lambda: replication_view()['running'] is True,
+                            timeout=30, interval=0.3), replication_view()
+    view = replication_view()
+    assert view['role'] == 'replica' and view['lag'] is not None
     # Promote the first replica: the old source and the second follow it.
     cli(service, 'database', 'instance', 'promote', first, parse=False)
     for member in (first, source_id, second):
