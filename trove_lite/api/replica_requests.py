@@ -102,6 +102,15 @@ def resolve_replicas(ctx, spec, project_id):
     return source, resolved, count
 
 
+def _require_idle(members):
+    """:raises InstanceNotAvailable: a member has a task or is held (422).
+    """
+    for member in members:
+        task = states.task(member.task_id)
+        if task is not states.NONE or member.lock_holder:
+            raise exception.InstanceNotAvailable(task=task.name)
+
+
 def replica_names(name, count):
     """Upstream names several replicas ``<name>-1``, ``<name>-2``, ...."""
     if count == 1:
@@ -119,10 +128,7 @@ def promotion_group(ctx, row):
     if not row.slave_of_id:
         raise exception.NotAReplica(uuid=row.id)
     members = topology.group(ctx, row.slave_of_id)
-    for member in members:
-        task = states.task(member.task_id)
-        if task is not states.NONE or member.lock_holder:
-            raise exception.InstanceNotAvailable(task=task.name)
+    _require_idle(members)
     check_actionable(ctx, row)
     return row.slave_of_id, [member.id for member in members]
 
@@ -146,10 +152,7 @@ def ejection_group(ctx, row, now=None):
         if age < expiry:
             raise exception.ReplicaSourceAlive(uuid=row.id, age=int(age),
                                                expiry=expiry)
-    for member in members:
-        task = states.task(member.task_id)
-        if task is not states.NONE or member.lock_holder:
-            raise exception.InstanceNotAvailable(task=task.name)
+    _require_idle(members)
     return [member.id for member in members]
 
 

@@ -50,9 +50,6 @@ LOG = logging.getLogger(__name__)
 
 INSTANCE = resource_kinds.INSTANCE.name
 
-# Actions that exist upstream but not here yet: answered 501, not 500.
-_NOT_YET = ('resize',)
-
 
 def facts_of_page(entries):
     """The ``InstanceFacts`` of a page read by ``instance_listing``."""
