@@ -16,7 +16,11 @@ on the servers themselves:
 * failover: the source's server and agent are killed (SIGKILL) with
   failover on; a replica takes writes within the deadline, the other
   follows it, no row committed before the kill is lost (semi-sync), and
-  the old source comes back as a replica.
+  the old source comes back as a replica;
+* eject, with failover off: refused while the source's heartbeat is
+  fresh; once its agent and server are gone and the heartbeat is stale,
+  it makes the replica the source, and the old source comes back as its
+  replica.
 """
 
 import os
@@ -35,13 +39,18 @@ from tests import waiting
 
 USER, PASSWORD, DATABASE = 'shop', 'shop-pw-1', 'shop'
 FAILOVER_DEADLINE = 4
+# Seconds without a heartbeat before an agent counts as lost (an eject
+# waits that long); short, but well above a heartbeat's delay on a busy
+# machine.
+HEARTBEAT_EXPIRY = 15
 
 
 @pytest.fixture(scope='module')
 def service():
     options = dict(fixtures.unique_bus('trove_lite_repl'),
                    transport_url=fixtures.RABBIT_URL, report_interval=1,
-                   reconcile_interval=1)
+                   reconcile_interval=1,
+                   agent_heartbeat_expiry=HEARTBEAT_EXPIRY)
     with embedded_shape.start({
             # NOTE(local): a range of its own: another deployment on this
             # host (a parallel run) may take an address of the default
@@ -282,3 +291,54 @@ def test_failover_promotes_a_replica_and_fences_the_old_source(service):
         if member != new_source:
             embedded_shape.wait_until_gone(service, member)
     embedded_shape.wait_until_gone(service, new_source)
+
+
+def test_eject_waits_for_a_lost_source_then_promotes_its_replica(service):
+    source = create(service, 'ej-src', 'mysql')
+    source_shown = active(service, source['id'])
+    with mysql_connect(source_shown) as conn, conn.cursor() as cursor:
+        cursor.execute('CREATE TABLE orders (id INT PRIMARY KEY, '
+                       'item VARCHAR(64))')
+    mysql_insert(source_shown, 0, 40)
+    replica = create(service, 'ej-rep', 'mysql', '--replica-of',
+                     source['id'])
+    replica_shown = active(service, replica['id'])
+    wait_rows(mysql_rows, replica_shown, 40)
+    # Failover is off (the default): nothing happens by itself, and the
+    # source's heartbeat is fresh, so an eject is refused.
+    refused = run_cli(service, 'database', 'instance', 'eject',
+                      source['id'])
+    assert refused.returncode == 1
+    assert 'cannot be ejected' in refused.stderr and \
+        '(HTTP 400)' in refused.stderr, refused.stderr
+    kill_instance_processes(service, source['id'])
+    # Still refused until the heartbeat is older than the expiry; then
+    # accepted. Nothing promoted the replica in between.
+
+    def ejected():
+        return run_cli(service, 'database', 'instance', 'eject',
+                       source['id']).returncode == 0
+    assert not ejected()
+    assert roles(service)[replica['id']] == 'replica'
+    assert waiting.wait_for(ejected, timeout=HEARTBEAT_EXPIRY * 4,
+                            interval=2), service.process.log()
+    assert waiting.wait_for(lambda: writable(replica_shown), timeout=120,
+                            interval=0.3), service.process.log()
+    active(service, replica['id'])
+    assert roles(service)[replica['id']] == 'primary'
+    assert roles(service)[source['id']] == 'replica'
+    assert mysql_rows(replica_shown) == 41
+    # The old source comes back as the new source's replica.
+    cli(service, 'database', 'instance', 'restart', source['id'],
+        parse=False)
+    active(service, source['id'])
+    assert waiting.wait_for(lambda: (embedded_shape.shown(
+        service, source['id']).get('replication') or {}).get(
+        'reported_role') == 'replica', timeout=60, interval=0.5)
+    wait_rows(mysql_rows, source_shown, 41)
+    assert not writable(source_shown)
+    for member in [source['id'], replica['id']]:
+        cli(service, 'database', 'instance', 'delete', member, parse=False)
+        if member == source['id']:
+            embedded_shape.wait_until_gone(service, member)
+    embedded_shape.wait_until_gone(service, replica['id'])
