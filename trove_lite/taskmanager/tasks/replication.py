@@ -84,23 +84,40 @@ class LoadReplicaInfo(task.Task):
         return guest.guest_api(context, source.id).get_replication_snapshot(
             info)
 
+    def revert(self, instance_id, result=None, **kwargs):
+        # NOTE(orphans): a build that fails after the snapshot was stored
+        # (the replica's seeding or its server failed) leaves no backup
+        # object in storage nobody knows of.
+        if isinstance(result, dict):
+            remove_snapshot(instance_id, result)
+
+
+def remove_snapshot(instance_id, replica_info):
+    """Delete the seeding snapshot of ``replica_info`` from storage, if
+    it went through storage. Best effort: a snapshot that cannot be
+    removed is logged, never a failed (or a failed revert of a) build.
+    """
+    backup = ((replica_info or {}).get('snapshot') or {}).get('backup')
+    if not backup:
+        return
+    try:
+        storage_plugins.load(backup['storage']).delete(backup['location'])
+    except Exception as err:
+        LOG.warning('Replica %s: cannot remove its seeding snapshot %s: '
+                    '%s', instance_id, backup.get('location'), err)
+
 
 class RemoveSnapshot(task.Task):
-    """Remove the snapshot a replica was seeded from once the replica is
-    healthy: it served its purpose. Best effort: a snapshot that cannot
-    be removed is logged, not a failed build.
+    """Remove the snapshot a replica was seeded from once the build is
+    over: the replica is healthy (it served its purpose), or a delete
+    took the instance over (it is of no use any more). A flow
+    interrupted by a stopping taskmanager keeps it: the flow resumes and
+    comes here again.
     """
 
     def execute(self, instance_id, replica_info=None, readiness='ready'):
-        backup = ((replica_info or {}).get('snapshot') or {}).get('backup')
-        if not backup or readiness != 'ready':
-            return
-        try:
-            storage_plugins.load(backup['storage']).delete(
-                backup['location'])
-        except Exception as err:
-            LOG.warning('Replica %s: cannot remove its seeding snapshot %s: '
-                        '%s', instance_id, backup.get('location'), err)
+        if readiness in (guest.READY, guest.LOST):
+            remove_snapshot(instance_id, replica_info)
 
 
 def replication_state(context, instance_id):

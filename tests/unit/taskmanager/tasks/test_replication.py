@@ -108,20 +108,37 @@ SEEDED = {'source': {}, 'snapshot': {'backup': {
     'storage': {'driver': 'local', 'path': '/b'}, 'location': '/b/x'}}}
 
 
-def test_the_seeding_snapshot_is_removed_once_the_replica_is_ready(
-        storage):
-    tasks.RemoveSnapshot().execute('r', replica_info=SEEDED)
+@pytest.mark.parametrize('readiness', ['ready', 'lost'])
+def test_the_seeding_snapshot_is_removed_once_the_build_is_over(
+        storage, readiness):
+    # Ready: it served its purpose; lost: a delete took the replica over.
+    tasks.RemoveSnapshot().execute('r', replica_info=SEEDED,
+                                   readiness=readiness)
     storage.delete.assert_called_once_with('/b/x')
     assert storage.loaded == [{'driver': 'local', 'path': '/b'}]
+
+
+def test_a_failed_build_removes_its_seeding_snapshot(storage):
+    tasks.LoadReplicaInfo().revert('r', result=SEEDED)
+    storage.delete.assert_called_once_with('/b/x')
+
+
+@pytest.mark.parametrize('result', [None, {'source': {}, 'snapshot': None}])
+def test_a_failed_build_without_a_stored_snapshot_removes_nothing(
+        storage, result):
+    # None: LoadReplicaInfo itself failed (taskflow passes its Failure,
+    # not a dict) or the instance is no replica.
+    tasks.LoadReplicaInfo().revert('r', result=result)
+    storage.delete.assert_not_called()
 
 
 @pytest.mark.parametrize('replica_info, readiness', [
     (None, 'ready'),
     ({'source': {}, 'snapshot': {'backup': None}}, 'ready'),
     ({'source': {}, 'snapshot': None}, 'ready'),
-    (SEEDED, 'lost'),
+    (SEEDED, 'interrupted'),
 ])
-def test_nothing_is_removed_without_a_snapshot_or_a_ready_replica(
+def test_nothing_is_removed_without_a_snapshot_or_by_an_interrupted_flow(
         storage, replica_info, readiness):
     tasks.RemoveSnapshot().execute('r', replica_info=replica_info,
                                    readiness=readiness)
