@@ -14,6 +14,8 @@ from tests.functional import fixtures
 from tests.functional import swift
 
 BIN_DIR = os.path.dirname(sys.executable)
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 # Lines a test module wants in the session's terminal summary (printed
 # with or without ``-s``): ``config.stash.setdefault(SUMMARY, [])``.
 SUMMARY = pytest.StashKey[list]()
@@ -47,8 +49,8 @@ def run_script(name, *args, check=True, timeout=120):
 
 def register_fake_datastore(config):
     """Register the ``fake`` datastore with version ``1.0`` as its default
-    (the fake compute driver's guests serve it), as an operator would with
-    ``trove-lite-manage``.
+    (the fake compute driver's guests serve it) and its configuration
+    parameters, as an operator would with ``trove-lite-manage``.
     """
     manage = ['--config-file', str(config)]
     run_script('trove-lite-manage', *manage, 'datastore_update', 'fake', '')
@@ -56,6 +58,10 @@ def register_fake_datastore(config):
                'fake', '1.0', 'fake', '', '', '1')
     run_script('trove-lite-manage', *manage, 'datastore_update', 'fake',
                '1.0')
+    run_script('trove-lite-manage', *manage,
+               'db_load_datastore_config_parameters', 'fake', '1.0',
+               os.path.join(REPO_ROOT, 'etc', 'trove-lite', 'datastores',
+                            'fake', 'validation-rules.json'))
 
 
 class Process:

@@ -19,7 +19,7 @@ from tests.functional import fixtures
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-MYSQL_RULES = os.path.join(ROOT, 'etc', 'trove-lite', 'templates', 'mysql',
+MYSQL_RULES = os.path.join(ROOT, 'etc', 'trove-lite', 'datastores', 'mysql',
                            'validation-rules.json')
 
 

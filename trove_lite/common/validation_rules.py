@@ -11,13 +11,22 @@ upstream Trove's, so its templates load unchanged::
 
 This module only reads and checks such a file; it answers every mistake
 with one message that names the entry and the key at fault, because the
-operator reads it on a terminal, not in a log.
+operator reads it on a terminal, not in a log. trove_lite ships one file
+per datastore manager (``etc/trove-lite/datastores/<manager>/``,
+installed under ``<prefix>/share/trove-lite/datastores/``); ``shipped``
+finds it, for the embedded shape's first start.
 """
 
 import json
 import numbers
+import os
+import sys
+
+from oslo_config import cfg
 
 from trove_lite.common import exception
+
+FILE_NAME = 'validation-rules.json'
 
 TOP_KEY = 'configuration-parameters'
 TYPES = ('string', 'integer', 'float', 'boolean')
@@ -42,6 +51,31 @@ def load(path):
     except ValueError as error:
         raise _invalid(path, 'not valid JSON (%s)' % error)
     return validate(document, path)
+
+
+def search_dirs():
+    """Where ``shipped`` looks: ``[DEFAULT] validation_rules_dirs``, or
+    the installed share directory, then the source tree (a checkout or an
+    editable install has no share directory).
+    """
+    configured = cfg.CONF.validation_rules_dirs
+    if configured:
+        return list(configured)
+    source_tree = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    return [os.path.join(sys.prefix, 'share', 'trove-lite', 'datastores'),
+            os.path.join(source_tree, 'etc', 'trove-lite', 'datastores')]
+
+
+def shipped(manager):
+    """The path of the rules file shipped for datastore ``manager``, or
+    None when no directory of ``search_dirs`` has one.
+    """
+    for directory in search_dirs():
+        path = os.path.join(directory, manager, FILE_NAME)
+        if os.path.isfile(path):
+            return path
+    return None
 
 
 def validate(document, path='<rules>'):

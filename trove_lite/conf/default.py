@@ -38,6 +38,15 @@ default_opts = [
                     'start without it.'),
     cfg.StrOpt('default_datastore',
                help='Datastore used when a create request names none.'),
+    cfg.ListOpt('validation_rules_dirs', default=[],
+                sample_default='<prefix>/share/trove-lite/datastores, '
+                               '<source tree>/etc/trove-lite/datastores',
+                help='Directories searched, in order, for the '
+                     '<datastore manager>/validation-rules.json shipped with '
+                     'trove_lite (the configuration parameters of each '
+                     'datastore) when trove-lite-all registers a datastore '
+                     'version. Empty means the installed share directory, '
+                     'then the source tree.'),
 ]
 
 

@@ -277,7 +277,7 @@ def test_load_config_parameters_ambiguous_name(mysql, tmp_path):
 
 def test_load_the_shipped_mysql_template(mysql):
     out = mysql.ok('db_load_datastore_config_parameters', 'mysql', '8.0',
-                   'etc/trove-lite/templates/mysql/validation-rules.json')
+                   'etc/trove-lite/datastores/mysql/validation-rules.json')
     assert 'Loaded 20 configuration parameter rules' in out
 
 

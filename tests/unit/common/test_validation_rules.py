@@ -10,7 +10,7 @@ from trove_lite.common import validation_rules
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
-TEMPLATES = os.path.join(ROOT, 'etc', 'trove-lite', 'templates')
+TEMPLATES = os.path.join(ROOT, 'etc', 'trove-lite', 'datastores')
 DATASTORES = ('mysql', 'mariadb', 'postgresql', 'redis')
 
 
@@ -87,3 +87,11 @@ def test_invalid_documents(tmp_path, document, reason):
         validation_rules.load(path)
     assert reason in str(info.value)
     assert path in str(info.value)
+
+
+def test_every_shipped_file_is_found_and_valid():
+    for manager in sorted(os.listdir(TEMPLATES)):
+        path = validation_rules.shipped(manager)
+        assert path is not None, manager
+        assert validation_rules.load(path), manager
+    assert validation_rules.shipped('no-such-manager') is None

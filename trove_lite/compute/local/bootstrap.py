@@ -1,13 +1,16 @@
 """First-start registration for the embedded shape.
 
 On a fresh infrastructure database ``trove-lite-all`` registers what this
-host can run and a devstack-like set of flavors, so that a new user sees
-something useful at once. Both steps only add what is missing: an
-operator's own registrations and flavors are never changed.
+host can run (with the configuration parameters trove_lite ships for each
+datastore, as ``trove-lite-manage db_load_datastore_config_parameters``
+would load them) and a devstack-like set of flavors, so that a new user
+sees something useful at once. Both steps only add what is missing: an
+operator's own registrations, rules and flavors are never changed.
 """
 
 from oslo_log import log as logging
 
+from trove_lite.common import validation_rules
 from trove_lite.compute.local import discovery
 from trove_lite.db.repositories import datastores as datastore_repo
 from trove_lite.db.repositories import flavors as flavor_repo
@@ -39,10 +42,30 @@ def register_host_datastores(context, host_datastores=None):
             context, found.datastore, found.version, found.manager,
             active=True)
         datastore_repo.update_datastore(context, found.datastore, version.id)
-        LOG.info('Registered datastore %s version %s (%s)', found.datastore,
-                 found.version, found.binary)
+        rules = load_shipped_rules(context, version)
+        LOG.info('Registered datastore %s version %s (%s) with %d '
+                 'configuration parameters', found.datastore, found.version,
+                 found.binary, rules)
         registered.append(found.datastore)
     return registered
+
+
+def load_shipped_rules(context, version):
+    """Load the validation rules shipped for ``version``'s manager.
+
+    :returns: how many were loaded (0 when none are shipped for it).
+    :raises ConfigurationParametersFileInvalid: the shipped file is
+        broken (a packaging mistake, not to be hidden).
+    """
+    path = validation_rules.shipped(version.manager)
+    if path is None:
+        LOG.warning('No configuration parameter rules are shipped for the '
+                    '%s datastore manager: configuration groups of %s are '
+                    'refused until an operator loads some.', version.manager,
+                    version.name)
+        return 0
+    return datastore_repo.load_configuration_parameters(
+        context, version.id, validation_rules.load(path))
 
 
 def ensure_default_flavors(context):
