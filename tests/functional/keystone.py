@@ -208,9 +208,12 @@ LOCAL_SHAPE = {
 
 
 def _api_config(state, identity, api_port, options):
+    # NOTE(ratelimit): the persona walks read every route as five
+    # personas within a minute, past the default 200 GETs a project;
+    # the limits have tests of their own (tests/unit/api/middleware).
     defaults = {'bind_host': '127.0.0.1', 'bind_port': api_port,
                 'state_path': os.path.join(state, 'state'),
-                'auth_strategy': 'keystone'}
+                'auth_strategy': 'keystone', 'http_get_rate': 1000}
     defaults.update(options)
     return fixtures.write_config(
         os.path.join(state, 'trove-lite.conf'), {

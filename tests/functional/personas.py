@@ -98,6 +98,11 @@ def project_reads(flavor_id, version_id, project_id):
         ('/datastores/fake/versions/1.0', 200),
         ('/datastores/versions/' + version_id, 200),
         ('/datastores/fake/versions/%s/flavors' % version_id, 200),
+        ('/datastores/fake/versions/1.0/parameters', 200),
+        ('/datastores/fake/versions/1.0/parameters/max_connections', 200),
+        ('/datastores/versions/%s/parameters' % version_id, 200),
+        ('/datastores/versions/%s/parameters/max_connections' % version_id,
+         200),
         ('/limits', 200),
         ('/mgmt/quotas/' + project_id, 200),
         ('/backups', 200),
@@ -227,6 +232,12 @@ def admin_rule_routes(instance_id):
     ]
 
 
+PARAMETERS = '/mgmt/datastores/versions/%s/parameters'
+PARAMETER = {'configuration-parameter': {
+    'name': 'max_connections', 'data_type': 'integer',
+    'restart_required': 0, 'min_size': 1, 'max_size': 500}}
+
+
 def mgmt_routes(instance_id, version_id, project_id):
     """The management API: 401 (upstream's answer) for non-admins."""
     return [
@@ -244,6 +255,11 @@ def mgmt_routes(instance_id, version_id, project_id):
          {'active': False}),
         ('DELETE', '/mgmt/datastore-versions/' + version_id, None),
         ('PUT', '/mgmt/quotas/' + project_id, {'quotas': {'instances': 1}}),
+        ('GET', PARAMETERS % version_id, None),
+        ('GET', PARAMETERS % version_id + '/max_connections', None),
+        ('POST', PARAMETERS % version_id, PARAMETER),
+        ('PUT', PARAMETERS % version_id + '/max_connections', PARAMETER),
+        ('DELETE', PARAMETERS % version_id + '/max_connections', None),
     ]
 
 

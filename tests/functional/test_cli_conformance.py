@@ -83,13 +83,8 @@ NOT_YET = {
     'database_configuration_instances': (
         NO_CONFIGURATIONS, ['cfg1'], False),
     'database_configuration_list': (NO_CONFIGURATIONS, [], False),
-    'database_configuration_parameter_list': (
-        NO_CONFIGURATIONS, ['1.0', '--datastore', 'fake'], False),
     'database_configuration_parameter_set': (
         NO_CONFIGURATIONS, ['cfg1', '{{"max_connections": 5}}'], False),
-    'database_configuration_parameter_show': (
-        NO_CONFIGURATIONS, ['1.0', 'max_connections', '--datastore',
-                            'fake'], False),
     'database_configuration_set': (
         NO_CONFIGURATIONS, ['cfg1', '{{"max_connections": 5}}'], False),
     'database_configuration_show': (NO_CONFIGURATIONS, ['cfg1'], False),
@@ -378,6 +373,33 @@ def test_datastores_flavors_limits(suite):
                                          'Unit'}
         for absolute in ('max_instances', 'max_volumes', 'max_backups'):
             assert '| %s ' % absolute in suite.stdout
+
+
+def test_configuration_parameters(suite):
+    with suite.command('database_configuration_parameter_list') as run:
+        rows = run('1.0', '--datastore', 'fake')
+        assert set(rows[0]) == {'Name', 'Type', 'Min Size', 'Max Size',
+                                'Restart Required'}
+        by_name = {row['Name']: row for row in rows}
+        assert by_name['max_connections'] == {
+            'Name': 'max_connections', 'Type': 'integer', 'Min Size': 1,
+            'Max Size': 100000, 'Restart Required': False}
+        assert by_name['buffer_pool_size']['Restart Required'] is True
+        # A string parameter has no bounds (the client shows "-").
+        assert by_name['character_set_server']['Min Size'] == '-'
+        # By the version's id alone.
+        version_id = suite.read('datastore_version_list', 'fake')[0]['ID']
+        assert run(version_id) == rows
+    with suite.command('database_configuration_parameter_show') as run:
+        shown = run('1.0', 'wait_timeout', '--datastore', 'fake')
+        assert shown == {'name': 'wait_timeout',
+                         'datastore_version_id': version_id,
+                         'restart_required': False, 'type': 'integer',
+                         'min': 1, 'max': 31536000}
+        assert run(version_id, 'wait_timeout') == shown
+        fails(suite, 'database_configuration_parameter_show', '1.0',
+              'nosuch', '--datastore', 'fake',
+              expect='Configuration parameter nosuch')
 
 
 def test_quotas(suite):

@@ -57,6 +57,14 @@ def _register_fake_datastore(cloud):
         'version': {'datastore_name': 'fake', 'name': '1.0',
                     'datastore_manager': 'fake', 'active': True,
                     'default': True}}), 202)
+    [version] = [v['id'] for v in admin(
+        'GET', '/mgmt/datastore-versions').json()['versions']
+        if (v['datastore_name'], v['name']) == ('fake', '1.0')]
+    # The rule the persona tables read (and the management ones change).
+    rule = personas.PARAMETERS % version + '/max_connections'
+    if admin('GET', rule).status_code == 404:
+        personas.assert_status(admin('POST', personas.PARAMETERS % version,
+                                     personas.PARAMETER), 200)
 
 
 def openrc(cloud, user, project):
@@ -587,6 +595,8 @@ def test_an_admin_does_everything(cloud, demo):
                  '/mgmt/instances/%s/root' % instance_id,
                  '/mgmt/datastore-versions',
                  '/mgmt/datastore-versions/' + demo['version'],
+                 personas.PARAMETERS % demo['version'],
+                 personas.PARAMETERS % demo['version'] + '/max_connections',
                  '/mgmt/quotas/' + cloud.projects['other']):
         personas.assert_status(admin('GET', path), 200)
     other_quota = '/mgmt/quotas/' + cloud.projects['other']
@@ -609,6 +619,29 @@ def test_an_admin_does_everything(cloud, demo):
     personas.assert_status(admin('DELETE', '/datastores/scratch'), 202)
     personas.assert_fault(admin('GET', '/datastores/scratch'), 404,
                           'itemNotFound')
+
+    # A parameter rule of the fake version: added, changed, read by a
+    # tenant, deleted.
+    rules = personas.PARAMETERS % demo['version']
+    added = personas.assert_status(admin('POST', rules, {
+        'configuration-parameter': {'name': 'ks_param', 'data_type': 'float',
+                                    'restart_required': 1, 'min_size': 0.5,
+                                    'max_size': 2}}), 200).json()
+    assert (added['type'], added['min_size'], added['max_size']) == (
+        'float', 0.5, 2)
+    changed = personas.assert_status(admin('PUT', rules + '/ks_param', {
+        'configuration-parameter': {'name': 'ks_param', 'data_type': 'float',
+                                    'restart_required': 0, 'min_size': 1,
+                                    'max_size': 3}}), 200).json()
+    assert changed['restart_required'] is False
+    member = personas.Caller(cloud, 'demo-member', 'demo')
+    shown = personas.assert_status(member(
+        'GET', '/datastores/versions/%s/parameters/ks_param'
+        % demo['version']), 200).json()
+    assert (shown['min'], shown['max']) == (1, 3)
+    personas.assert_status(admin('DELETE', rules + '/ks_param'), 204)
+    personas.assert_fault(admin('DELETE', rules + '/ks_param'), 400,
+                          'badRequest')
 
     personas.assert_status(admin('DELETE', base), 202)
     personas.wait_for_status(admin, instance_id, 'gone')

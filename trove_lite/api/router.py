@@ -11,11 +11,13 @@ import webob.exc
 from trove_lite.api.controllers import backup_schedules
 from trove_lite.api.controllers import backup_strategies
 from trove_lite.api.controllers import backups
+from trove_lite.api.controllers import configuration_parameters
 from trove_lite.api.controllers import databases
 from trove_lite.api.controllers import datastores
 from trove_lite.api.controllers import flavors
 from trove_lite.api.controllers import instances
 from trove_lite.api.controllers import limits
+from trove_lite.api.controllers import mgmt_configuration_parameters
 from trove_lite.api.controllers import mgmt_datastore_versions
 from trove_lite.api.controllers import mgmt_instances
 from trove_lite.api.controllers import mgmt_quotas
@@ -47,6 +49,20 @@ class APIRouter:
         _routes(mapper, versions.VersionController(), [
             ('GET', '/', 'show'),
         ])
+        # NOTE(routes): before the datastore routes, whose
+        # /datastores/{datastore}/versions/... would take "versions" for
+        # a datastore's name.
+        _routes(mapper,
+                configuration_parameters.ConfigurationParameterController(), [
+                    ('GET', T + '/datastores/versions/{version}/parameters',
+                     'index_by_version'),
+                    ('GET', T + '/datastores/versions/{version}/parameters/'
+                                '{name}', 'show_by_version'),
+                    ('GET', T + '/datastores/{datastore}/versions/{id}/'
+                                'parameters', 'index'),
+                    ('GET', T + '/datastores/{datastore}/versions/{id}/'
+                                'parameters/{name}', 'show'),
+                ])
         _routes(mapper, datastores.DatastoreController(), [
             ('GET', T + '/datastores', 'index'),
             ('GET', T + '/datastores/versions/{version_id}',
@@ -138,6 +154,15 @@ class APIRouter:
                     ('PATCH', T + '/mgmt/datastore-versions/{id}', 'edit'),
                     ('DELETE', T + '/mgmt/datastore-versions/{id}',
                      'delete'),
+                ])
+        params = T + '/mgmt/datastores/versions/{version_id}/parameters'
+        _routes(mapper, mgmt_configuration_parameters
+                .MgmtConfigurationParameterController(), [
+                    ('GET', params, 'index'),
+                    ('POST', params, 'create'),
+                    ('GET', params + '/{name}', 'show'),
+                    ('PUT', params + '/{name}', 'update'),
+                    ('DELETE', params + '/{name}', 'delete'),
                 ])
         self.mapper = mapper
         self._router = routes.middleware.RoutesMiddleware(self._dispatch,

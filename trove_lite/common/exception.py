@@ -263,6 +263,26 @@ class ConfigurationParametersFileInvalid(BadRequest):
     message = 'Invalid configuration parameter rules in %(path)s: %(reason)s'
 
 
+class ConfigurationParameterNotFound(NotFound):
+    message = 'Configuration parameter %(name)s of datastore version ' \
+              '%(version)s cannot be found.'
+
+
+class ConfigurationParameterMissing(BadRequest):
+    # NOTE(compat): upstream answers a delete of an unknown rule with 400.
+    message = 'Datastore version %(version)s has no configuration ' \
+              'parameter %(name)s to delete.'
+
+
+class ConfigurationParameterAlreadyExists(BadRequest):
+    message = 'Datastore version %(version)s already has a configuration ' \
+              'parameter %(name)s; update it instead.'
+
+
+class ConfigurationParameterInvalid(BadRequest):
+    message = 'Invalid configuration parameter rule: %(reason)s'
+
+
 # -- Any resource kind (common/state_machine.py) -----------------------------
 
 class ResourceNotAvailable(UnprocessableEntity):

@@ -100,6 +100,13 @@ def validate(document, path='<rules>'):
     return rules
 
 
+def rule_problem(rule):
+    """Why ``rule`` (one entry of a rules file) is not a valid rule, or
+    ``None`` when it is: for a rule that comes alone (the management API).
+    """
+    return _rule_problem(rule)
+
+
 def _rule_problem(rule):
     """Why ``rule`` is not a valid rule, or ``None`` when it is."""
     if not isinstance(rule, dict):

@@ -48,6 +48,7 @@ from tests.unit.rpc_fixtures import start_service  # noqa: F401
 from trove_lite.api import router
 from trove_lite.common import exception
 from trove_lite.db.repositories import backup_schedules as schedule_repo
+from trove_lite.db.repositories import datastores as datastore_repo
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.guestagent.strategies.replication import (
     fake as fake_replication)
@@ -88,6 +89,7 @@ class Either(tuple):
 INSTANCE = '/instances/{id}'
 USERS = '/instances/{instance_id}/users'
 VERSIONS = '/mgmt/datastore-versions'
+PARAMETERS = '/mgmt/datastores/versions/{version_id}/parameters'
 # Stands for an instance id only known once the world is made.
 MINE = '00000000-0000-4000-8000-000000000001'
 MY_BACKUP = '00000000-0000-4000-8000-000000000002'
@@ -132,6 +134,12 @@ TEMPLATES = {
         'image': '', 'active': True, 'default': False,
         'packages': ['p'], 'image_tags': ['t']}},
     ('PATCH', VERSIONS + '/{id}'): {'active': False, 'image_tags': []},
+    ('POST', PARAMETERS): {'configuration-parameter': {
+        'name': 'max_connections', 'data_type': 'integer',
+        'restart_required': 0, 'min_size': 1, 'max_size': 1000}},
+    ('PUT', PARAMETERS + '/{name}'): {'configuration-parameter': {
+        'name': 'max_connections', 'data_type': 'integer',
+        'restart_required': 1, 'min_size': '1', 'max_size': '5000'}},
     ('POST', '/backups'): {'backup': {
         'name': 'b', 'instance': MINE, 'description': 'd', 'incremental': 1,
         'swift_container': 'c'}},
@@ -380,6 +388,11 @@ def world(ctx, client, mysql, flavor_rows, guest_instance,  # noqa: F811
     instances = [mine.id, theirs.id, replica.id]
     # The fake version is the instances': in use, so not to be deleted.
     in_use = instance_repo.get(ctx, mine.id).datastore_version_id
+    # Configuration parameter rules, so that their routes find some.
+    datastore_repo.load_configuration_parameters(ctx, in_use, [
+        {'name': 'max_connections', 'restart_required': False,
+         'type': 'integer', 'min': 1, 'max': 1000},
+        {'name': 'sql_mode', 'restart_required': True, 'type': 'string'}])
     # A chain of backups of each instance (full, then an increment), and
     # one that failed.
     backups = []
@@ -400,6 +413,7 @@ def world(ctx, client, mysql, flavor_rows, guest_instance,  # noqa: F811
         'instance_id': instances, 'instances': instances,
         'datastores': ['mysql', 'fake'], 'datastore': ['mysql', 'fake'],
         'versions': ['10.11', '5.7'] + versions, 'version_id': versions,
+        'version': versions, 'name': ['max_connections', 'nosuch'],
         'datastore-versions': versions, 'flavors': ['1', '2', 'ab-c'],
         'databases': ['app', 'nosuch'], 'users': ['u', 'u@%', 'u@h'],
         'user_id': ['u', 'u@%'], 'project_id': ['p1', 'p2'],

@@ -33,6 +33,10 @@ ADMIN_RULES = {
     'mgmt:instance:root', 'mgmt:datastore_version:index',
     'mgmt:datastore_version:show', 'mgmt:datastore_version:create',
     'mgmt:datastore_version:edit', 'mgmt:datastore_version:delete',
+    'mgmt:configuration_parameter:index', 'mgmt:configuration_parameter:show',
+    'mgmt:configuration_parameter:create',
+    'mgmt:configuration_parameter:update',
+    'mgmt:configuration_parameter:delete',
     'backup:index:all_projects',
 }
 

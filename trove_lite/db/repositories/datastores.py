@@ -314,5 +314,63 @@ def list_configuration_parameters(context, version_id):
         models.DatastoreConfigurationParameter.name).all()
 
 
+@db_api.reader
+def get_configuration_parameter(context, version_id, name):
+    """The rule ``name`` of a version.
+
+    :raises ConfigurationParameterNotFound: the version has none (404).
+    """
+    row = context.session.query(
+        models.DatastoreConfigurationParameter).filter_by(
+        datastore_version_id=version_id, name=name).first()
+    if row is None:
+        raise exception.ConfigurationParameterNotFound(name=name,
+                                                       version=version_id)
+    return row
+
+
+@db_api.writer
+def create_configuration_parameter(context, version_id, rule):
+    """Add one rule (``validation_rules`` shape) to a version.
+
+    :raises ConfigurationParameterAlreadyExists: it has one by that name.
+    """
+    get_version_by_id(context, version_id)
+    exists = context.session.query(
+        models.DatastoreConfigurationParameter.id).filter_by(
+        datastore_version_id=version_id, name=rule['name']).first()
+    if exists is not None:
+        raise exception.ConfigurationParameterAlreadyExists(
+            name=rule['name'], version=version_id)
+    load_configuration_parameters(context, version_id, [rule])
+    return get_configuration_parameter(context, version_id, rule['name'])
+
+
+@db_api.writer
+def update_configuration_parameter(context, version_id, rule):
+    """Replace the rule ``rule['name']`` of a version.
+
+    :raises ConfigurationParameterNotFound: it has none by that name.
+    """
+    get_configuration_parameter(context, version_id, rule['name'])
+    load_configuration_parameters(context, version_id, [rule])
+    return get_configuration_parameter(context, version_id, rule['name'])
+
+
+@db_api.writer
+def delete_configuration_parameter(context, version_id, name):
+    """Delete one rule (a hard delete, as upstream).
+
+    :raises ConfigurationParameterMissing: there is none (400, as
+        upstream).
+    """
+    deleted = context.session.query(
+        models.DatastoreConfigurationParameter).filter_by(
+        datastore_version_id=version_id, name=name).delete()
+    if not deleted:
+        raise exception.ConfigurationParameterMissing(name=name,
+                                                      version=version_id)
+
+
 def _size(value):
     return None if value is None else str(value)
