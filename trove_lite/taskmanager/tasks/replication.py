@@ -170,7 +170,10 @@ class FenceSource(task.Task):
 
 class WaitForCatchUp(task.Task):
     """Promote: wait until the replica has everything the fenced source
-    has (its position is at least the source's).
+    has: it streams from it now, and its position is at least the
+    source's. (A position alone can mislead: a Redis source restarted
+    counts its offsets from 0 again, while a replica that has not
+    resynchronised yet still shows its old, larger one.)
 
     :raises GuestTimeout: it does not within ``[DEFAULT]
         replication_change_timeout``.
@@ -181,7 +184,11 @@ class WaitForCatchUp(task.Task):
         while True:
             source = replication_state(context, old_source_id)
             replica = replication_state(context, instance_id)
-            if source is not None and replica is not None and \
+            # NOTE(resume): a promote resumed after its Promote step
+            # finds the replica a source already; it streams no more.
+            streams = replica is not None and (
+                replica.get('running') or replica.get('role') == 'source')
+            if source is not None and streams and \
                     replication_reports.position_key(replica) >= \
                     replication_reports.position_key(source):
                 return

@@ -239,8 +239,19 @@ def test_a_replica_ahead_of_its_source_has_caught_up(ctx, states_said):
     assert states_said.asked == ['s', 'r']
 
 
+def test_a_replica_promoted_by_an_earlier_run_has_caught_up(
+        ctx, states_said):
+    states_said.update({'s': _state(10, role='source'),
+                        'r': dict(_state(12, role='source'),
+                                  running=False)})
+    tasks.WaitForCatchUp().execute(ctx, 'r', 's')
+
+
 @pytest.mark.parametrize('source, replica', [
     (_state(10, role='source'), _state(3)),
+    # A replica that does not stream proves nothing by its position (a
+    # restarted Redis source counts from 0 again).
+    (_state(10, role='source'), dict(_state(12), running=False)),
     # A source that does not answer is no proof of anything.
     (None, _state(3)),
 ])
