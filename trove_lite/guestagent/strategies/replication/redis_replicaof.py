@@ -60,7 +60,18 @@ role (a replica reconnects and resynchronises by itself).
 the source's stream a replica processed (``slave_repl_offset``), a
 source's own (``master_repl_offset``). Replicas of one source, and a
 replica promoted from them, count in the same stream, so the most
-advanced replica has the greatest. ``lag`` is the number of seconds since
+advanced replica has the greatest.
+
+NOTE(caveat): a source that restarts begins a new stream at offset 0
+(Redis 7.0 keeps a restarted master's replication id and offset neither
+in its AOF nor otherwise) and its replicas resynchronise fully, down to
+the new offsets. Until a replica has (its stream is down meanwhile), its
+old, greater offset does not compare with the new ones: a promote should
+wait for a replica whose stream runs (``running``), and an eject right
+after a restart of the source may pick a replica that missed what the
+source took since.
+
+``lag`` is the number of seconds since
 the replica last heard from its source (``master_last_io_seconds_ago``):
 Redis measures no delay of its stream in time, and a source with nothing
 to send pings every ``repl-ping-replica-period`` (10 s), so an idle,
