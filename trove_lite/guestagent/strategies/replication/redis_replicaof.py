@@ -250,12 +250,16 @@ class RedisReplicaOf(base.ReplicationStrategy):
         """A ``_Server`` over the agent's connection.
 
         :raises: exception.GuestError when the server does not let its
-            agent in.
+            agent in, refuses a command or breaks the connection.
         """
         describe = 'instance %s' % self.manager.info.guest_id
         with self.manager._admin() as conn:
             try:
                 yield _Server(conn, describe)
+            except admin.ReplyError as err:
+                raise exception.GuestError(
+                    message='redis-server refused a command: %s (%s)'
+                            % (err, describe))
             except (admin.ProtocolError, OSError) as err:
                 raise exception.GuestError(
                     message='The connection to redis-server broke: %s (%s)'

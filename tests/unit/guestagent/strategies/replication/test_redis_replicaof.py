@@ -374,6 +374,16 @@ def test_a_refused_command_is_a_guest_error(strategy, server, monkeypatch):
     assert 'refused INFO' in str(caught.value)
 
 
+def test_a_refused_account_is_a_guest_error(strategy, server, monkeypatch):
+    def refuse(*args):
+        raise admin.ReplyError('ERR There was an error trying to save')
+    monkeypatch.setattr(server, 'command', refuse)
+    with pytest.raises(exception.GuestError) as caught:
+        strategy.enable_as_source()
+    assert 'error trying to save' in str(caught.value)
+    assert 'role' not in strategy.recorded()
+
+
 def test_a_broken_connection_is_a_guest_error(strategy, server, monkeypatch):
     def broken(*args):
         raise admin.ProtocolError('connection closed by the server')
