@@ -78,6 +78,7 @@ _DEFAULTS = {
     'redis': {
         'root_on_create': True,
         'backup_strategy': 'redis_rdb',
+        'replication_strategy': 'redis_replicaof',
     },
     # The fake datastore's guests keep their state in memory; its
     # strategy streams that state, so backups and restores of the CLI

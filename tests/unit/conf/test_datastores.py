@@ -22,7 +22,7 @@ def test_strategy_options_have_a_home():
     assert mysql.restore_namespace == datastores.RESTORE_NAMESPACE
     assert mysql.replication_strategy == 'mysql_gtid'
     assert mysql.replication_namespace == datastores.REPLICATION_NAMESPACE
-    assert cfg.CONF.redis.replication_strategy is None
+    assert cfg.CONF.redis.replication_strategy == 'redis_replicaof'
     assert cfg.CONF.redis.root_on_create is True
     assert cfg.CONF.mariadb.replication_strategy == 'mariadb_gtid'
     assert cfg.CONF.mariadb.replication_semi_sync is False

@@ -164,3 +164,45 @@ def set_root_password(conn, password, disconnect=False):
     conn.command('ACL', 'SAVE')
     if disconnect:
         conn.command('CLIENT', 'KILL', 'USER', config.ROOT_USER)
+
+
+def root_password_hashes(conn):
+    """The SHA-256 hashes (hex) of ``default``'s passwords, as ``ACL
+    GETUSER`` lists them.
+
+    :raises: ReplyError; ProtocolError when the reply has no password
+        list.
+    """
+    reply = conn.command('ACL', 'GETUSER', config.ROOT_USER) or []
+    fields = dict(zip(reply[::2], reply[1::2]))
+    hashes = fields.get(b'passwords')
+    if not isinstance(hashes, list):
+        raise ProtocolError('ACL GETUSER %s: no password list'
+                            % config.ROOT_USER)
+    return [item.decode('ascii') for item in hashes]
+
+
+def set_root_password_hashes(conn, hashes, disconnect=False):
+    """Give ``default`` the passwords whose SHA-256 hashes (hex) are
+    ``hashes`` (another server's ``root_password_hashes``) and save the
+    ACL file.
+
+    :param disconnect: also close the connections ``default`` has open.
+    :raises: ReplyError when the server refuses.
+    """
+    conn.command('ACL', 'SETUSER', config.ROOT_USER, 'on', 'resetpass',
+                 *['#' + item for item in hashes])
+    conn.command('ACL', 'SAVE')
+    if disconnect:
+        conn.command('CLIENT', 'KILL', 'USER', config.ROOT_USER)
+
+
+def set_account(conn, user, password, rules):
+    """Create or reset the agent's account ``user``: only ``password``,
+    only ``rules`` (``reset`` first); save the ACL file.
+
+    :raises: ReplyError when the server refuses.
+    """
+    conn.command('ACL', 'SETUSER', user, 'reset', 'on', '>' + password,
+                 *rules)
+    conn.command('ACL', 'SAVE')

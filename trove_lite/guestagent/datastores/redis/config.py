@@ -30,7 +30,10 @@ rather than silently dropping keys.
 ``redis.conf`` is rendered from layers (``layers.py``): ``defaults`` <
 ``flavor_derived`` < the instance's overrides < ``fixed`` (its paths,
 address and port, and what the agent relies on), each a flat
-``{directive: value}``.
+``{directive: value}``. It ends by including ``replication.conf``, which
+the replication strategy rewrites whenever the instance's role changes
+(``replication``): read last, its directives win, and a server started
+again comes back in its role.
 """
 
 import hashlib
@@ -55,6 +58,21 @@ TENANT_RULES = ('~*', '&*', '+@all', '-acl', '+acl|whoami', '+acl|cat',
                 '-config', '+config|get', '-module', '-debug', '-shutdown',
                 '-replicaof', '-slaveof', '-failover')
 ADMIN_RULES = ('~*', '&*', '+@all')
+
+# The replication account (``redis_replicaof``): what a replica sends its
+# source (AUTH, then PING, REPLCONF and PSYNC, or SYNC), and nothing else:
+# no key, no channel, no other command.
+REPL_USER = 'os_repl'
+REPL_RULES = ('resetkeys', 'resetchannels', '-@all', '+ping', '+replconf',
+              '+psync', '+sync')
+# NOTE(fence): more replicas than any server could have (the largest value
+# Redis accepts): a source told to wait for that many refuses every write
+# (NOREPLICAS) until the setting is lifted.
+FENCE_MIN_REPLICAS = 2147483647
+HEADER = ('# Written by the trove_lite guest agent; changes are lost on the '
+          'next prepare.')
+REPLICATION_HEADER = ('# Written by the trove_lite guest agent\'s '
+                      'replication strategy whenever the role changes.')
 
 _VERSION = re.compile(r'\bv=(\d+)\.(\d+)(?:\.(\d+))?')
 
@@ -126,12 +144,48 @@ def _quote(value):
     return '"%s"' % value.replace('\\', '\\\\').replace('"', '\\"')
 
 
-def render(config):
-    """The text of ``redis.conf`` for ``config`` (``settings``' result)."""
-    lines = ['# Written by the trove_lite guest agent; changes are lost on '
-             'the next prepare.']
-    lines += ['%s %s' % (key, _quote(value)) for key, value in config.items()]
+def _arguments(value):
+    """A directive's arguments: a tuple is several (``replicaof host
+    port``), anything else one.
+    """
+    if isinstance(value, tuple):
+        return ' '.join(_quote(item) for item in value)
+    return _quote(value)
+
+
+def render(config, includes=(), header=HEADER):
+    """The text of ``redis.conf`` for ``config`` (``settings``' result, or
+    ``replication``'s with ``REPLICATION_HEADER``),
+    then an ``include`` of each of ``includes`` (read last, so that their
+    directives win; each must exist when the server starts).
+    """
+    lines = [header]
+    lines += ['%s %s' % (key, _arguments(value))
+              for key, value in config.items()]
+    lines += ['include %s' % _quote(path) for path in includes]
     return '\n'.join(lines) + '\n'
+
+
+def replication(role, source=None, fenced=False):
+    """What the replication ``role`` (``'source'``, ``'replica'`` or
+    None) adds to the server's directives: ``replication.conf``'s
+    ``{directive: value}``.
+
+    :param source: a replica's source: ``{'host', 'port', 'user',
+        'password'}``.
+    :param fenced: a source that must refuse writes (before a promote).
+    """
+    settings = {}
+    if role == 'replica' and source:
+        settings.update({
+            'replicaof': (source['host'], int(source['port'])),
+            'masteruser': source['user'],
+            'masterauth': source['password'],
+            'replica-read-only': 'yes',
+        })
+    elif fenced:
+        settings['min-replicas-to-write'] = FENCE_MIN_REPLICAS
+    return settings
 
 
 def password_hash(password):

@@ -3,6 +3,9 @@
 Layout under the instance directory::
 
     redis.conf        the server's only configuration file (config.py)
+    replication.conf  included by redis.conf: the replication role's
+                      directives (0600, the server's: a replica's holds
+                      its source's replication password)
     os_admin.secret   the agent's own password (0600, the agent's file)
     root_enabled      present while the tenant knows ``default``'s password
     data/             dir: AOF, RDB snapshot and users.acl; the "volume"
@@ -50,6 +53,7 @@ class Paths(server.Paths):
         super().__init__(instance_dir)
         join = os.path.join
         self.admin_secret = join(instance_dir, 'os_admin.secret')
+        self.replication_conf = join(instance_dir, 'replication.conf')
         self.root_marker = join(instance_dir, 'root_enabled')
         self.acl_file = join(self.datadir, 'users.acl')
         self.socket = join(self.rundir, 'redis.sock')
@@ -105,7 +109,12 @@ class Manager(server.ServerManager):
         settings = config.settings(
             self.paths, self.info.bind_host or '127.0.0.1', self.port,
             memory_mb, overrides=self.config_overrides())
-        server.write_file(self.paths.conf, config.render(settings))
+        server.write_file(self.paths.conf, config.render(
+            settings, includes=[self.paths.replication_conf]))
+        if not os.path.exists(self.paths.replication_conf):
+            # NOTE(include): the server refuses to start without the
+            # file it includes; the strategy rewrites it with a role.
+            self.write_replication_config({}, run_as)
         self._write_acl(run_as)
 
     def _initialised(self):
@@ -155,6 +164,75 @@ class Manager(server.ServerManager):
         if not isinstance(password, str) or not password:
             raise exception.BadValue(message='A password must not be '
                                              'empty.')
+
+    # -- replication -----------------------------------------------------------
+
+    def write_replication_config(self, settings, run_as=None):
+        """Replace ``replication.conf`` with ``settings`` (what
+        ``config.replication`` says of the role), which the server reads
+        when it starts again.
+
+        :param run_as: the server's user (``_run_as()`` when None).
+        """
+        if run_as is None:
+            run_as = self._run_as()
+        server.write_file(self.paths.replication_conf, config.render(
+            settings, header=config.REPLICATION_HEADER), 0o600, run_as)
+        self._include_replication_config()
+
+    def _include_replication_config(self):
+        """Make ``redis.conf`` include ``replication.conf`` (one written
+        before there were roles did not).
+        """
+        include = config.render({}, includes=[self.paths.replication_conf],
+                                header='').strip()
+        try:
+            with open(self.paths.conf) as handle:
+                text = handle.read()
+        except FileNotFoundError:
+            return
+        if include not in text.splitlines():
+            server.write_file(self.paths.conf, text.rstrip('\n') + '\n' +
+                              include + '\n')
+
+    def root_password_hashes(self):
+        """The SHA-256 hashes (hex) of ``default``'s passwords, which a
+        replica copies so that the tenant's password works on it.
+
+        :raises: exception.GuestError when the server does not say.
+        """
+        try:
+            with self._admin() as conn:
+                return admin.root_password_hashes(conn)
+        except (admin.ReplyError, OSError) as err:
+            raise self._error('cannot read the passwords of %r: %s'
+                              % (config.ROOT_USER, err))
+
+    def copy_root(self, hashes, enabled):
+        """Give ``default`` the passwords of another instance's (their
+        ``root_password_hashes``), and its root state.
+
+        Connections logged in with another password are closed when the
+        passwords change. Nothing happens when they are the same.
+
+        :raises: exception.GuestError when the server refuses.
+        """
+        with self._lock:
+            try:
+                with self._admin() as conn:
+                    current = admin.root_password_hashes(conn)
+                    if sorted(current) != sorted(hashes):
+                        admin.set_root_password_hashes(conn, hashes,
+                                                       disconnect=True)
+            except (admin.ReplyError, OSError) as err:
+                raise self._error('redis-server refused to change the '
+                                  'password of %r: %s'
+                                  % (config.ROOT_USER, err))
+            if enabled:
+                with open(self.paths.root_marker, 'w'):
+                    pass
+            else:
+                process.remove(self.paths.root_marker)
 
     # -- processes -------------------------------------------------------------
 

@@ -144,3 +144,36 @@ def test_set_root_password_fails_when_save_fails(server):
         with pytest.raises(admin.ReplyError):
             admin.set_root_password(conn, 'x')
     assert len(srv.commands) == 3
+
+
+def test_root_password_hashes(server):
+    srv = server(b'+OK\r\n', b'*4\r\n$5\r\nflags\r\n*1\r\n$2\r\non\r\n'
+                 b'$9\r\npasswords\r\n*2\r\n$2\r\nab\r\n$2\r\ncd\r\n')
+    with admin.connect(srv.path, 'pw') as conn:
+        assert admin.root_password_hashes(conn) == ['ab', 'cd']
+    assert srv.commands[1] == ['ACL', 'GETUSER', 'default']
+
+
+def test_root_password_hashes_of_an_odd_reply(server):
+    srv = server(b'+OK\r\n', b'*-1\r\n')
+    with admin.connect(srv.path, 'pw') as conn:
+        with pytest.raises(admin.ProtocolError):
+            admin.root_password_hashes(conn)
+
+
+def test_set_root_password_hashes(server):
+    srv = server(b'+OK\r\n', b'+OK\r\n', b'+OK\r\n', b':1\r\n')
+    with admin.connect(srv.path, 'pw') as conn:
+        admin.set_root_password_hashes(conn, ['ab', 'cd'], disconnect=True)
+    assert srv.commands[1:] == [
+        ['ACL', 'SETUSER', 'default', 'on', 'resetpass', '#ab', '#cd'],
+        ['ACL', 'SAVE'], ['CLIENT', 'KILL', 'USER', 'default']]
+
+
+def test_set_account_resets_it_first(server):
+    srv = server(b'+OK\r\n', b'+OK\r\n', b'+OK\r\n')
+    with admin.connect(srv.path, 'pw') as conn:
+        admin.set_account(conn, 'os_repl', 'secret', ('-@all', '+psync'))
+    assert srv.commands[1:] == [
+        ['ACL', 'SETUSER', 'os_repl', 'reset', 'on', '>secret', '-@all',
+         '+psync'], ['ACL', 'SAVE']]

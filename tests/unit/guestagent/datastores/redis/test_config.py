@@ -106,3 +106,26 @@ def test_layers_defaults_then_flavor_then_overrides_then_fixed():
         assert expected in lines
     assert 'maxmemory 384mb' in config.render(
         config.settings(paths, '127.0.0.2', 6379, 512)).splitlines()
+
+
+def test_render_includes_last_and_splits_tuples():
+    text = config.render({'port': 6379, 'replicaof': ('127.0.0.2', 6380)},
+                         includes=['/srv/my inst/replication.conf'])
+    assert text.splitlines()[1:] == [
+        'port 6379', 'replicaof 127.0.0.2 6380',
+        'include "/srv/my inst/replication.conf"']
+
+
+def test_replication_settings_of_each_role():
+    source = {'host': '127.77.1.2', 'port': 6379, 'user': 'os_repl',
+              'password': 'p"w'}
+    assert config.replication(None) == {}
+    assert config.replication('source') == {}
+    assert config.replication('source', fenced=True) == {
+        'min-replicas-to-write': config.FENCE_MIN_REPLICAS}
+    replica = config.replication('replica', source, fenced=True)
+    assert replica == {'replicaof': ('127.77.1.2', 6379),
+                       'masteruser': 'os_repl', 'masterauth': 'p"w',
+                       'replica-read-only': 'yes'}
+    lines = config.render(replica, header=config.REPLICATION_HEADER)
+    assert 'masterauth "p\\"w"' in lines.splitlines()

@@ -147,6 +147,44 @@ def test_write_config_writes_the_conf_and_the_accounts(mgr):
     assert 'bind 127.77.0.1' in lines
     assert 'maxmemory 768mb' in lines
     assert mgr._initialised()
+    # The replication role's file, included last, exists (the server
+    # refuses to start without it), private to the server's user.
+    assert lines[-1] == 'include %s' % mgr.paths.replication_conf
+    assert stat.S_IMODE(os.stat(mgr.paths.replication_conf).st_mode) == \
+        0o600
+
+
+def test_write_config_keeps_the_replication_role(mgr):
+    os.makedirs(mgr.paths.datadir)
+    mgr.write_replication_config({'replica-read-only': 'yes'})
+    mgr._write_config(1024)
+    with open(mgr.paths.replication_conf) as handle:
+        assert 'replica-read-only yes' in handle.read().splitlines()
+
+
+def test_an_older_conf_gets_the_include(mgr):
+    os.makedirs(mgr.paths.instance_dir, exist_ok=True)
+    with open(mgr.paths.conf, 'w') as handle:
+        handle.write('port 6379\n')
+    mgr.write_replication_config({})
+    mgr.write_replication_config({})
+    with open(mgr.paths.conf) as handle:
+        assert handle.read().splitlines() == [
+            'port 6379', 'include %s' % mgr.paths.replication_conf]
+
+
+def test_copy_root_changes_nothing_when_the_passwords_are_the_same(
+        mgr, fake_admin, monkeypatch):
+    monkeypatch.setattr(admin, 'root_password_hashes',
+                        lambda conn: ['bb', 'aa'])
+    mgr.copy_root(['aa', 'bb'], enabled=True)
+    assert fake_admin == []
+    assert mgr.is_root_enabled()
+    mgr.copy_root(['cc'], enabled=False)
+    assert fake_admin == [
+        ['ACL', 'SETUSER', 'default', 'on', 'resetpass', '#cc'],
+        ['ACL', 'SAVE'], ['CLIENT', 'KILL', 'USER', 'default']]
+    assert not mgr.is_root_enabled()
 
 
 def test_enable_root(mgr, fake_admin):
