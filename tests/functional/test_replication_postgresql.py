@@ -76,7 +76,8 @@ def _tenant(manager, query):
 
 def _insert(manager, first, count):
     _sql(manager, "INSERT INTO t SELECT g, 'row ' || g FROM "
-                  "generate_series(%s::int, %s::int) g", (first, first + count - 1))
+                  "generate_series(%s::int, %s::int) g",
+         (first, first + count - 1))
 
 
 def _contents(manager):

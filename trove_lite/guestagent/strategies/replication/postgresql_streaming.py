@@ -84,12 +84,10 @@ import os
 import re
 import secrets
 import subprocess
-import time
 
 from oslo_log import log as logging
 import psycopg
 from psycopg import conninfo as pg_conninfo
-from psycopg import sql as pg_sql
 
 from trove_lite.common import exception
 from trove_lite.guestagent.datastores.postgresql import admin
@@ -99,34 +97,24 @@ from trove_lite.guestagent.datastores import process
 from trove_lite.guestagent.datastores import server
 from trove_lite.guestagent.strategies.backup import pg_basebackup
 from trove_lite.guestagent.strategies.replication import base
+from trove_lite.guestagent.strategies.replication import postgresql_server
 
 LOG = logging.getLogger(__name__)
 
 REPL_USER = config.REPLICATION_USER
 PASSWORD_BYTES = 24
-SLOT_PREFIX = 'trove_'
 CONNECT_TIMEOUT = 10
 # Seconds pg_promote() may take (it replays what was received first).
 PROMOTE_TIMEOUT = 120
 # Seconds a copy of the source (or a rewind) may take.
 SEED_TIMEOUT = 6 * 3600
 REWIND_TIMEOUT = 3600
-# Attempts at dropping a slot whose replica keeps reconnecting.
-DROP_ATTEMPTS = 10
-DROP_RETRY = 0.2
 BASEBACKUP_BINARY = 'pg_basebackup'
 REWIND_BINARY = 'pg_rewind'
 TOOLS_LOG = 'replication.log'
 # Record keys.
 PASSWORD = 'password'
 FENCED = 'fenced'
-# What the functions pg_rewind runs on its source need (its
-# documentation's "rewind_user").
-REWIND_FUNCTIONS = ('pg_catalog.pg_ls_dir(text, boolean, boolean)',
-                    'pg_catalog.pg_stat_file(text, boolean)',
-                    'pg_catalog.pg_read_binary_file(text)',
-                    'pg_catalog.pg_read_binary_file(text, bigint, bigint, '
-                    'boolean)')
 # A hot standby needs at least its source's values of these (and
 # PostgreSQL 15's defaults when the configuration says nothing).
 MINIMUMS = {'max_connections': 100, 'max_worker_processes': 8,
@@ -138,8 +126,6 @@ _HOST = re.compile(r'^[A-Za-z0-9.:\-]{1,255}$')
 _USER = re.compile(r'^[A-Za-z0-9_]{1,63}$')
 # Anything printable: it goes into a password file, one line.
 _PASSWORD = re.compile(r'^[^\x00-\x1f\x7f]{1,128}$')
-_INSTANCE_ID = re.compile(r'^[A-Za-z0-9_\-]{1,56}$')
-_LSN = re.compile(r'^([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})$')
 
 
 def check_source(source_info):
@@ -191,32 +177,6 @@ def check_minimums(source_info):
     return dict(settings)
 
 
-def slot_name(instance_id):
-    """The replication slot of the replica ``instance_id`` on its source
-    (a slot name is at most 63 of ``[a-z0-9_]``).
-
-    :raises: exception.BadValue for an id that cannot name one.
-    """
-    if not isinstance(instance_id, str) or not _INSTANCE_ID.match(
-            instance_id):
-        raise exception.BadValue(message='Invalid replica instance id %r.'
-                                 % (instance_id,))
-    return SLOT_PREFIX + instance_id.lower().replace('-', '_')
-
-
-def lsn(text):
-    """The int of an LSN (``'16/B374D848'``), None for None.
-
-    :raises: exception.BadValue for text that is not one.
-    """
-    if text is None:
-        return None
-    match = _LSN.match(text) if isinstance(text, str) else None
-    if match is None:
-        raise exception.BadValue(message='Invalid LSN %r.' % (text,))
-    return (int(match.group(1), 16) << 32) | int(match.group(2), 16)
-
-
 def passfile_line(source):
     """The line of a libpq password file for ``source``."""
     def escape(value):
@@ -226,47 +186,30 @@ def passfile_line(source):
                                 escape(source['password']))
 
 
-def source_of(conninfo):
-    """``{'host', 'port'}`` of a ``primary_conninfo``, or None when it is
-    empty (a standby that follows nobody).
-    """
-    if not conninfo:
-        return None
-    try:
-        values = pg_conninfo.conninfo_to_dict(conninfo)
-    except psycopg.ProgrammingError:
-        return None
-    try:
-        port = int(values.get('port') or pg_manager.DEFAULT_PORT)
-    except ValueError:
-        port = None
-    return {'host': values.get('host'), 'port': port}
-
-
 def parse_state(role, row):
     """``state`` from what the server says.
 
     :param role: the recorded role.
-    :param row: ``_Server.state_row()``: ``in_recovery``, ``current_lsn``
-        (a source's), ``receive_lsn``, ``replay_lsn``, ``lag`` (seconds),
-        ``receiver`` (the WAL receiver's status or None), ``conninfo``
-        (``primary_conninfo``).
+    :param row: ``postgresql_server.Server.state_row()``:
+        ``in_recovery``, ``current_lsn`` (a source's), ``receive_lsn``,
+        ``replay_lsn``, ``lag`` (seconds), ``receiver`` (the WAL
+        receiver's status or None), ``conninfo`` (``primary_conninfo``).
     """
     state = {'role': role, 'source': None, 'running': False, 'lag': None,
              'position': None, 'error': None}
     if not row['in_recovery']:
-        state['position'] = lsn(row['current_lsn'])
+        state['position'] = postgresql_server.lsn(row['current_lsn'])
         if role == base.REPLICA:
             state['error'] = ('The server is not in recovery: it follows '
                               'no replication source.')
         return state
     # NOTE(failover): what a standby has received counts, not only what
     # it replayed: a promote replays everything received first.
-    positions = [value for value in (lsn(row['receive_lsn']),
-                                     lsn(row['replay_lsn']))
-                 if value is not None]
+    positions = [postgresql_server.lsn(row[key])
+                 for key in ('receive_lsn', 'replay_lsn')
+                 if row[key] is not None]
     state['position'] = max(positions) if positions else None
-    state['source'] = source_of(row['conninfo'])
+    state['source'] = postgresql_server.source_of(row['conninfo'])
     if state['source'] is None:
         if role == base.REPLICA:
             state['error'] = 'The standby has no replication source.'
@@ -284,133 +227,6 @@ def parse_state(role, row):
     return state
 
 
-class _Server:
-    """SQL of the strategy over one connection (autocommit)."""
-
-    # One look at everything ``state`` needs.
-    STATE = (
-        'SELECT pg_is_in_recovery() AS in_recovery, '
-        'CASE WHEN pg_is_in_recovery() THEN NULL '
-        ' ELSE pg_current_wal_lsn()::text END AS current_lsn, '
-        'pg_last_wal_receive_lsn()::text AS receive_lsn, '
-        'pg_last_wal_replay_lsn()::text AS replay_lsn, '
-        'CASE WHEN pg_last_wal_receive_lsn() IS NULL '
-        '  OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0 '
-        ' ELSE GREATEST(0, EXTRACT(EPOCH FROM now() '
-        '  - pg_last_xact_replay_timestamp()))::float8 END AS lag, '
-        '(SELECT status FROM pg_stat_wal_receiver) AS receiver, '
-        "current_setting('primary_conninfo') AS conninfo")
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    def _rows(self, query, args=None):
-        cursor = self.conn.execute(query, args)
-        return cursor.fetchall() if cursor.description else []
-
-    def _value(self, query, args=None):
-        rows = self._rows(query, args)
-        return rows[0][0] if rows else None
-
-    def in_recovery(self):
-        return bool(self._value('SELECT pg_is_in_recovery()'))
-
-    def state_row(self):
-        cursor = self.conn.execute(self.STATE)
-        names = [column.name for column in cursor.description]
-        return dict(zip(names, cursor.fetchone()))
-
-    def settings(self, names):
-        """``{name: int}`` of the server's current ``names``."""
-        return {name: int(value) for name, value in self._rows(
-            'SELECT name, setting FROM pg_settings WHERE name = ANY(%s)',
-            (sorted(names),))}
-
-    def reload(self):
-        self._rows('SELECT pg_reload_conf()')
-
-    def promote(self, timeout):
-        """End recovery (``pg_promote``, waited for), then checkpoint.
-
-        :returns: whether it ended within ``timeout`` seconds.
-        """
-        if not self._value('SELECT pg_promote(true, %s)', (int(timeout),)):
-            return False
-        # NOTE(rewind): the control file names the new timeline only
-        # after a checkpoint; pg_rewind of a former source reads it.
-        self._rows('CHECKPOINT')
-        return True
-
-    def set_account(self, password):
-        """The replication account with ``password`` and what it may do."""
-        verifier = self.conn.pgconn.encrypt_password(
-            password.encode('utf-8'), REPL_USER.encode('utf-8'),
-            b'scram-sha-256').decode('ascii')
-        statement = pg_sql.SQL('{} ROLE {} WITH LOGIN REPLICATION '
-                               'NOSUPERUSER NOCREATEDB NOCREATEROLE '
-                               'PASSWORD {}')
-        user = pg_sql.Identifier(REPL_USER)
-        exists = self._value('SELECT 1 FROM pg_roles WHERE rolname = %s',
-                             (REPL_USER,))
-        try:
-            self._rows(statement.format(
-                pg_sql.SQL('ALTER' if exists else 'CREATE'), user,
-                pg_sql.Literal(verifier)))
-        except psycopg.errors.DuplicateObject:
-            # NOTE(race): created since we looked.
-            self._rows(statement.format(pg_sql.SQL('ALTER'), user,
-                                        pg_sql.Literal(verifier)))
-        self._rows(pg_sql.SQL('GRANT CONNECT ON DATABASE {} TO {}').format(
-            pg_sql.Identifier(admin.MAINTENANCE_DB), user))
-        for function in REWIND_FUNCTIONS:
-            self._rows(pg_sql.SQL('GRANT EXECUTE ON FUNCTION {} TO {}').format(
-                pg_sql.SQL(function), user))
-
-    def ensure_slot(self, name):
-        """Create the physical slot ``name`` (reserving WAL now) unless it
-        exists.
-        """
-        if self._value('SELECT 1 FROM pg_replication_slots '
-                       'WHERE slot_name = %s', (name,)):
-            return
-        try:
-            self._rows('SELECT pg_create_physical_replication_slot(%s, true)',
-                       (name,))
-        except psycopg.errors.DuplicateObject:
-            pass
-
-    def slots(self):
-        """The names of the strategy's slots on this server."""
-        return [row[0] for row in self._rows(
-            'SELECT slot_name FROM pg_replication_slots '
-            "WHERE slot_type = 'physical' AND slot_name LIKE %s",
-            (SLOT_PREFIX.replace('_', '\\_') + '%',))]
-
-    def drop_slot(self, name):
-        """Drop the slot ``name`` (ending the replica's stream that holds
-        it); a missing one is dropped already.
-
-        :raises: exception.GuestError when its replica keeps it busy.
-        """
-        for _ in range(DROP_ATTEMPTS):
-            rows = self._rows('SELECT active_pid FROM pg_replication_slots '
-                              'WHERE slot_name = %s', (name,))
-            if not rows:
-                return
-            if rows[0][0] is not None:
-                self._rows('SELECT pg_terminate_backend(%s)', (rows[0][0],))
-            try:
-                self._rows('SELECT pg_drop_replication_slot(%s)', (name,))
-                return
-            except psycopg.errors.UndefinedObject:
-                return
-            except psycopg.errors.ObjectInUse:
-                time.sleep(DROP_RETRY)
-        raise exception.GuestError(
-            message='The replication slot %s stays in use; try again.'
-                    % name)
-
-
 class PostgreSQLStreamingReplication(base.ReplicationStrategy):
     """Streaming replication of a PostgreSQL server
     (``postgresql/manager.py``).
@@ -420,16 +236,18 @@ class PostgreSQLStreamingReplication(base.ReplicationStrategy):
 
     @contextlib.contextmanager
     def _session(self):
-        """A ``_Server`` on this instance's server (as the superuser).
+        """A ``postgresql_server.Server`` on this instance's server (as
+        the superuser).
 
         :raises: exception.GuestError (``manager._admin``).
         """
         with self.manager._admin() as sql:
-            yield _Server(sql.conn)
+            yield postgresql_server.Server(sql.conn)
 
     @contextlib.contextmanager
     def _source_session(self, source):
-        """A ``_Server`` on ``source``, as its replication account.
+        """A ``postgresql_server.Server`` on ``source``, as its
+        replication account.
 
         :raises: exception.GuestError when it cannot be reached or
             refuses.
@@ -447,7 +265,7 @@ class PostgreSQLStreamingReplication(base.ReplicationStrategy):
                                        source['host'], source['port'],
                                        str(err).strip()))
         try:
-            yield _Server(conn)
+            yield postgresql_server.Server(conn)
         except psycopg.Error as err:
             raise exception.GuestError(
                 message='The replication source %s:%s of instance %s '
@@ -458,7 +276,7 @@ class PostgreSQLStreamingReplication(base.ReplicationStrategy):
             conn.close()
 
     def _slot(self):
-        return slot_name(self.manager.info.guest_id)
+        return postgresql_server.slot_name(self.manager.info.guest_id)
 
     def _password(self):
         """The replication account's password: generated the first time,
@@ -664,9 +482,16 @@ class PostgreSQLStreamingReplication(base.ReplicationStrategy):
         LOG.info('Instance %s is fenced: a standby of nobody, read-only',
                  self.manager.info.guest_id)
 
+    def snapshot(self, source_info, snapshot_info):
+        """Nothing to restore, even with ``snapshot_info``: a new replica
+        copies its source itself (``seed``; the module's docstring says
+        why).
+        """
+        return {'backup': None}
+
     def remove_replica(self, replica_info):
         """Drop the replica's slot (its WAL is no longer kept)."""
-        slot = slot_name((replica_info or {}).get('id'))
+        slot = postgresql_server.slot_name((replica_info or {}).get('id'))
         with self._session() as sql:
             sql.drop_slot(slot)
         LOG.info('Instance %s dropped the replication slot %s',
