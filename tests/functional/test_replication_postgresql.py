@@ -34,6 +34,7 @@ from trove_lite.guestagent.datastores.postgresql import admin
 from trove_lite.guestagent.datastores.postgresql import manager as pg_manager
 from trove_lite.guestagent import info as guest_info
 from trove_lite.guestagent.strategies.replication import base
+from trove_lite.guestagent.strategies.replication import postgresql_server
 from trove_lite.guestagent.strategies.replication import postgresql_streaming
 
 POSTGRES = 'postgres --config_file=%s/'
@@ -92,7 +93,7 @@ def _lsn(manager):
     """How far ``manager``'s WAL goes (a source's, or what a standby
     replayed).
     """
-    return postgresql_streaming.lsn(_value(
+    return postgresql_server.lsn(_value(
         manager, 'SELECT CASE WHEN pg_is_in_recovery() THEN '
                  'pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() '
                  'END::text', dbname='postgres'))
@@ -178,7 +179,7 @@ def test_the_source_its_account_and_the_replicas_slots(group):
     with pytest.raises(exception.BadValue):
         group.source.create_users([{'name': 'os_repl', 'password': 'x'}])
     assert _slots(group.source) == sorted(
-        postgresql_streaming.slot_name(replica.info.guest_id)
+        postgresql_server.slot_name(replica.info.guest_id)
         for replica in (group.first, group.second))
     # Replicas got the tenant's user with the data, as standbys.
     for replica in (group.first, group.second):
@@ -290,7 +291,7 @@ def test_fence_promote_and_repoint(group):
         assert state['source'] == {'host': new.info.bind_host, 'port': PORT}
         assert _refused(replica)
     assert _slots(new) == sorted(
-        postgresql_streaming.slot_name(replica.info.guest_id)
+        postgresql_server.slot_name(replica.info.guest_id)
         for replica in (old, other))
     # The old source's slots were its replicas'; they went with its role.
     assert _slots(old) == []
@@ -309,7 +310,7 @@ def test_detach_makes_a_writable_standalone(group):
     rows = _contents(detached)
     new.replication().remove_replica({'id': detached.info.guest_id})
     new.replication().remove_replica({'id': detached.info.guest_id})
-    assert _slots(new) == [postgresql_streaming.slot_name(old.info.guest_id)]
+    assert _slots(new) == [postgresql_server.slot_name(old.info.guest_id)]
     _insert(new, 5 * ROWS, 3)
     _caught_up(old, new)
     assert _contents(detached) == rows
