@@ -477,6 +477,9 @@ class PostgreSQLStreamingReplication(base.ReplicationStrategy):
             self._write_role_config(standby=True)
             with self._session() as sql:
                 fenced = sql.in_recovery()
+                if fenced:
+                    # A repeat, or a standby that followed someone.
+                    sql.reload()
             if not fenced:
                 self.manager.restart()
         LOG.info('Instance %s is fenced: a standby of nobody, read-only',

@@ -464,8 +464,10 @@ def test_fence_makes_the_source_a_standby_of_nobody(strategy, local):
     recorded = strategy.recorded()
     assert recorded['role'] == base.SOURCE and recorded['fenced'] is True
     # A repeat: it is a standby already.
+    local.calls.clear()
     strategy.fence()
     assert strategy.tools.lifecycle() == ['stop', 'start']
+    assert local.calls == ['reload']
 
 
 def test_a_source_is_a_source_again_when_its_fence_is_lifted(
