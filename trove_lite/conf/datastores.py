@@ -68,7 +68,7 @@ _DEFAULTS = {
         'replication_strategy': 'mariadb_gtid',
     },
     'postgresql': {
-        'ignore_users': ['os_admin', 'postgres', 'root'],
+        'ignore_users': ['os_admin', 'os_repl', 'postgres', 'root'],
         'ignore_dbs': ['os_admin', 'postgres'],
         'backup_strategy': 'pg_basebackup',
         'replication_strategy': 'postgresql_streaming',

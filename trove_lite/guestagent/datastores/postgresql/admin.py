@@ -70,10 +70,11 @@ _COLLATION = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.@\-]{0,63}$')
 RESERVED_DATABASES = frozenset(['postgres', 'template0', 'template1',
                                 'os_admin', 'lost+found'])
 # PostgreSQL reserves the pg_ prefix and these names for itself.
-# The agent's superuser and root are not tenants' users either.
-RESERVED_USERS = frozenset([SUPERUSER, ROOT_USER, 'os_admin', 'public',
-                            'none', 'current_user', 'session_user',
-                            'current_role'])
+# The agent's superuser and root are not tenants' users either, nor
+# ``os_repl``, the replication account (the replication strategy's).
+RESERVED_USERS = frozenset([SUPERUSER, ROOT_USER, 'os_admin', 'os_repl',
+                            'public', 'none', 'current_user',
+                            'session_user', 'current_role'])
 RESERVED_USER_PREFIX = 'pg_'
 # SQLSTATE classes of errors a request causes (22 data exception, 42
 # syntax error or access rule violation, 0A feature not supported).

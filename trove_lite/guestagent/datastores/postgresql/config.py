@@ -20,7 +20,10 @@ Authentication (``pg_hba.conf``):
   authentication mapped (``pg_ident.conf``) from the agent's OS user and
   the server's. The socket's directory is private to the server's user.
   The same rule admits its replication connections (``all`` does not
-  match them), which ``pg_basebackup`` backups use.
+  match them), which ``pg_basebackup`` backups use;
+* replication connections over TCP are for the replication account
+  ``os_repl`` alone (``scram-sha-256``): the replicas' WAL streams and
+  their seeding (``strategies/replication/postgresql_streaming.py``).
 
 Sizing follows the flavor: ``shared_buffers`` a quarter of the RAM,
 ``effective_cache_size`` three quarters, ``maintenance_work_mem`` a
@@ -30,7 +33,11 @@ connection (bounded).
 ``postgresql.conf`` is rendered from layers (``layers.py``): ``defaults``
 < ``flavor_derived`` < the instance's overrides < ``fixed`` (its paths,
 address and port), each a flat ``{parameter: value}``. Values are
-written as given; ``settings`` quotes the strings it produces.
+written as given; ``settings`` quotes the strings it produces. It ends
+by including ``replication.conf`` when there is one: what the instance's
+replication role adds (``replication``), written by the replication
+strategy and read last, so that a server started again comes back in its
+role.
 """
 
 from trove_lite.guestagent.datastores import layers
@@ -49,6 +56,12 @@ MIN_MAX_CONNECTIONS = 20
 MB_PER_CONNECTION = 8
 SUPERUSER = 'postgres'
 IDENT_MAP = 'agent'
+# The replication strategy's account (reserved: ``admin.RESERVED_USERS``).
+REPLICATION_USER = 'os_repl'
+HEADER = ('# Written by the trove_lite guest agent; changes are lost on the '
+          'next prepare.')
+REPLICATION_HEADER = ('# Written by the trove_lite guest agent\'s '
+                      'replication strategy whenever the role changes.')
 
 
 def shared_buffers_mb(memory_mb):
@@ -103,6 +116,11 @@ def defaults():
         'log_timezone': quote('UTC'),
         'datestyle': quote('iso, mdy'),
         'default_text_search_config': quote('pg_catalog.english'),
+        # NOTE(replication): a former source that wrote what its promoted
+        # replica never received is rewound (pg_rewind) to follow it,
+        # which needs hint-bit changes in the WAL; the setting needs a
+        # restart, so every instance has it from the start.
+        'wal_log_hints': 'on',
     }
 
 
@@ -148,25 +166,67 @@ def settings(paths, listen_address, port, memory_mb, overrides=None):
                         fixed(paths, listen_address, port))
 
 
-def render(config):
-    """The text of ``postgresql.conf`` for ``config`` (``settings``'
-    result).
+def replication(primary_conninfo=None, slot=None, minimums=None):
+    """What a standby's role adds to its ``postgresql.conf``
+    (``replication.conf``'s ``{parameter: value}``); a source or a
+    standalone server adds nothing.
+
+    :param primary_conninfo: how it reaches its source (a libpq
+        connection string without the password); None for a standby that
+        follows nobody (a fenced source).
+    :param slot: its replication slot on the source.
+    :param minimums: ``{parameter: int}`` raised to the source's values
+        (a hot standby refuses to run with fewer connections, locks...
+        than its source).
     """
-    lines = ['# Written by the trove_lite guest agent; changes are lost on '
-             'the next prepare.']
+    settings = {
+        'hot_standby': 'on',
+        'primary_conninfo': quote(primary_conninfo or ''),
+        'primary_slot_name': quote(slot or ''),
+        'recovery_target_timeline': quote('latest'),
+        # NOTE(failover): how soon a standby tries again to reach a source
+        # that went away (a restart, a fence, a promote); 5s by default.
+        'wal_retrieve_retry_interval': quote('1s'),
+    }
+    for name, value in sorted((minimums or {}).items()):
+        settings[name] = int(value)
+    return settings
+
+
+def render(config, includes=(), header=HEADER):
+    """The text of ``postgresql.conf`` for ``config`` (``settings``'
+    result), then an ``include_if_exists`` of each of ``includes`` (read
+    last, so their values win).
+    """
+    lines = [header]
     lines += ['%s = %s' % (key, value) for key, value in config.items()]
+    lines += ['include_if_exists = %s' % quote(path) for path in includes]
     return '\n'.join(lines) + '\n'
+
+
+def parse(text):
+    """The ``{parameter: value}`` of a file ``render`` wrote (values as
+    written; includes left out).
+    """
+    settings = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition('=')
+        key = key.strip()
+        if sep and key and not key.startswith('#') and \
+                key != 'include_if_exists':
+            settings[key] = value.strip()
+    return settings
 
 
 def render_hba():
     """The text of ``pg_hba.conf`` (see the module docstring)."""
     return '\n'.join([
-        '# Written by the trove_lite guest agent; changes are lost on the '
-        'next prepare.',
+        HEADER,
         '# TYPE  DATABASE  USER  ADDRESS  METHOD',
         'local   all       %s          peer map=%s' % (SUPERUSER, IDENT_MAP),
         'local   replication %s        peer map=%s' % (SUPERUSER, IDENT_MAP),
         'host    all       all   all      scram-sha-256',
+        'host    replication %s   all      scram-sha-256' % REPLICATION_USER,
         ''])
 
 
@@ -175,8 +235,7 @@ def render_ident(os_users):
     and the server's OS users) may log in over the socket as the
     superuser.
     """
-    lines = ['# Written by the trove_lite guest agent; changes are lost on '
-             'the next prepare.',
+    lines = [HEADER,
              '# MAPNAME  SYSTEM-USERNAME  PG-USERNAME']
     for os_user in sorted(set(os_users)):
         lines.append('%s  %s  %s' % (IDENT_MAP, os_user, SUPERUSER))

@@ -3,9 +3,13 @@
 Layout under the instance directory::
 
     postgresql.conf   the server's only configuration (config.py)
+    replication.conf  what the replication role adds to it (written by
+                      the replication strategy; included last)
+    replication.json  the replication role (the strategy's record)
     pg_hba.conf       who may log in how; pg_ident.conf: the peer map
     data/             the cluster (initdb): the instance's "volume"
-    run/              unix socket directory and pid file
+    run/              unix socket directory and pid file; a replica's
+                      password file for its source (replication.pgpass)
     log/              the server's log (its stderr), initdb's log
     prepared.json     written when prepare finished
 
@@ -55,6 +59,9 @@ class Paths(server.Paths):
         super().__init__(instance_dir)
         join = os.path.join
         self.hba_file = join(instance_dir, 'pg_hba.conf')
+        self.replication_conf = join(instance_dir, 'replication.conf')
+        self.passfile = join(self.rundir, 'replication.pgpass')
+        self.standby_signal = join(self.datadir, 'standby.signal')
         self.ident_file = join(instance_dir, 'pg_ident.conf')
         self.socket = join(self.rundir, '.s.PGSQL.%d' % port)
         self.pid_file = join(self.rundir, 'postgres.pid')
@@ -309,7 +316,9 @@ class Manager(server.ServerManager):
         os_users = [pwd.getpwuid(os.geteuid()).pw_name]
         if run_as is not None:
             os_users.append(run_as.pw_name)
-        for target, text in ((self.paths.conf, config.render(settings)),
+        for target, text in ((self.paths.conf, config.render(
+                                  settings,
+                                  includes=[self.paths.replication_conf])),
                              (self.paths.hba_file, config.render_hba()),
                              (self.paths.ident_file,
                               config.render_ident(os_users))):

@@ -34,8 +34,8 @@ def test_good_user_names(name):
 
 
 @pytest.mark.parametrize('name', BAD_NAMES + [
-    'postgres', 'root', 'Root', 'os_admin', 'pg_monitor', 'PG_x', 'public',
-    'none', 'current_user'])
+    'postgres', 'root', 'Root', 'os_admin', 'os_repl', 'OS_REPL',
+    'pg_monitor', 'PG_x', 'public', 'none', 'current_user'])
 def test_bad_and_reserved_user_names(name):
     with pytest.raises(exception.BadValue):
         admin.validate_user_name(name)

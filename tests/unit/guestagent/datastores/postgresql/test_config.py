@@ -54,13 +54,47 @@ def test_render_quotes_values():
 
 
 def test_hba_is_scram_over_tcp_and_peer_superuser_on_the_socket():
-    # The superuser's replication connections (pg_basebackup) too.
+    # The superuser's replication connections (pg_basebackup) too; over
+    # TCP, only the replication account's.
     rules = [line.split() for line in config.render_hba().splitlines()
              if line and not line.startswith('#')]
     assert rules == [
         ['local', 'all', 'postgres', 'peer', 'map=agent'],
         ['local', 'replication', 'postgres', 'peer', 'map=agent'],
-        ['host', 'all', 'all', 'all', 'scram-sha-256']]
+        ['host', 'all', 'all', 'all', 'scram-sha-256'],
+        ['host', 'replication', 'os_repl', 'all', 'scram-sha-256']]
+
+
+def test_every_instance_can_be_rewound():
+    assert config.defaults()['wal_log_hints'] == 'on'
+
+
+def test_render_includes_last_and_parse_reads_back():
+    text = config.render({'port': 5432, 'timezone': "'UTC'"},
+                         includes=["/srv/it's/replication.conf"])
+    assert text.splitlines()[-1] == \
+        "include_if_exists = '/srv/it''s/replication.conf'"
+    assert config.parse(text) == {'port': '5432', 'timezone': "'UTC'"}
+    assert config.parse(config.render(
+        {}, header=config.REPLICATION_HEADER)) == {}
+
+
+def test_a_standby_role_follows_its_source_through_its_slot():
+    settings = config.replication(
+        primary_conninfo="host=h user=os_repl passfile='/x y'",
+        slot='trove_r1', minimums={'max_wal_senders': 12,
+                                   'max_connections': 64})
+    assert settings == {
+        'hot_standby': 'on',
+        'primary_conninfo': "'host=h user=os_repl passfile=''/x y'''",
+        'primary_slot_name': "'trove_r1'",
+        'recovery_target_timeline': "'latest'",
+        'wal_retrieve_retry_interval': "'1s'",
+        'max_connections': 64, 'max_wal_senders': 12}
+    # A fenced source: a standby that follows nobody.
+    fenced = config.replication()
+    assert (fenced['primary_conninfo'], fenced['primary_slot_name']) == (
+        "''", "''")
 
 
 def test_ident_maps_the_agent_and_server_users_to_the_superuser():

@@ -41,6 +41,12 @@ def test_paths(mgr, tmp_path):
     assert mgr.paths.pid_file == str(tmp_path / 'run' / 'postgres.pid')
     assert mgr.paths.socket == str(tmp_path / 'run' / '.s.PGSQL.5432')
     assert manager.Paths('/x', 5433).socket == '/x/run/.s.PGSQL.5433'
+    # The replication role's files.
+    assert mgr.paths.replication_conf == str(tmp_path / 'replication.conf')
+    assert mgr.paths.passfile == str(tmp_path / 'run' /
+                                     'replication.pgpass')
+    assert mgr.paths.standby_signal == str(tmp_path / 'data' /
+                                           'standby.signal')
 
 
 @pytest.mark.parametrize('databases, users, root', [
@@ -115,7 +121,11 @@ def test_write_config_maps_agent_and_server_users(mgr):
     assert 'agent  %s  postgres' % me in ident
     assert 'agent  postgres  postgres' in ident
     with open(mgr.paths.conf) as handle:
-        assert "listen_addresses = '127.77.0.1'" in handle.read()
+        lines = handle.read().splitlines()
+    assert "listen_addresses = '127.77.0.1'" in lines
+    # The replication role's settings are read last.
+    assert lines[-1] == "include_if_exists = '%s'" % (
+        mgr.paths.replication_conf)
 
 
 def test_server_env_drops_libpq_variables(monkeypatch):
