@@ -47,11 +47,12 @@ from trove_lite import conf
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
-# What one look (``check``) did.
-IDLE = 'idle'                  # nothing to do: the server runs, or is down
-                               # on purpose, or not prepared yet
-BUSY = 'busy'                  # an operation runs; looked again later
-WAITING = 'waiting'            # crashed; its restart is due later
+# What one look (``check``) did. IDLE: nothing to do (the server runs, is
+# down on purpose, or was never prepared); BUSY: an operation runs, look
+# again later; WAITING: crashed, its restart is due later.
+IDLE = 'idle'
+BUSY = 'busy'
+WAITING = 'waiting'
 RESTARTED = 'restarted'
 RESTART_FAILED = 'restart_failed'
 GAVE_UP = 'gave_up'
