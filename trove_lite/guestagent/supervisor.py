@@ -37,6 +37,7 @@ look, or when the start in progress returns.
 """
 
 import collections
+import re
 import threading
 import time
 
@@ -58,21 +59,43 @@ RESTART_FAILED = 'restart_failed'
 GAVE_UP = 'gave_up'
 
 GIVE_UP_MESSAGE = (
-    'The database server of instance %(instance)s stopped on its own '
-    '%(crashes)d times within %(window)d seconds, so it is no longer '
-    'started again. Its log ends with: %(reason)s. Fix the cause and '
-    'restart the instance, or ask an administrator to look at the fault '
-    'details.')
+    'The database server stopped on its own %(crashes)d times within '
+    '%(window)d seconds and is no longer started again. %(reason)s Fix the '
+    'cause and restart the instance.')
+# What a fault's message holds (its column); the reason is cut to fit.
+MAX_MESSAGE = 255
+# A log line that says why a server stopped: its error, not the generic
+# "Aborting" MariaDB ends with.
+_TELLING = re.compile(r'error|fatal|panic', re.IGNORECASE)
+_GENERIC = re.compile(r'\baborting\W*$', re.IGNORECASE)
 
 
-def last_line(text):
-    """The last non-empty line of a log tail ('no log' when there is
-    none): the tenant's one-line reason.
+def telling_line(text):
+    """The last line of a log tail that names an error (MariaDB's
+    ``[ERROR]``, PostgreSQL's ``FATAL:``, Redis's ``FATAL CONFIG FILE
+    ERROR``), or None.
     """
     for line in reversed((text or '').splitlines()):
-        if line.strip():
-            return line.strip()
-    return 'no log'
+        line = line.strip()
+        if _TELLING.search(line) and not _GENERIC.search(line):
+            return line
+    return None
+
+
+def give_up_message(crashes, window, tail):
+    """The tenant's fault: what happened, the error from the log, what
+    to do; at most MAX_MESSAGE characters (the error is cut to fit).
+    """
+    values = {'crashes': crashes, 'window': window}
+    line = telling_line(tail)
+    if line is None:
+        return GIVE_UP_MESSAGE % dict(values,
+                                      reason='Its log names no error.')
+    room = MAX_MESSAGE - len(GIVE_UP_MESSAGE % dict(
+        values, reason='Its log says: .'))
+    if len(line) > room:
+        line = line[:max(room - 3, 0)] + '...'
+    return GIVE_UP_MESSAGE % dict(values, reason='Its log says: %s.' % line)
 
 
 class Supervisor:
@@ -211,9 +234,7 @@ class Supervisor:
         self.crashes.clear()
         self.restart_due = None
         source, tail = self.manager.crash_log()
-        message = GIVE_UP_MESSAGE % {
-            'instance': self.instance_id, 'crashes': count,
-            'window': self.crash_window, 'reason': last_line(tail)}
+        message = give_up_message(count, self.crash_window, tail)
         details = 'Crashed %d times within %ss. Last lines of %s:\n%s' % (
             count, self.crash_window, source, tail)
         LOG.error('%s of instance %s crashed %d times within %ss; not '

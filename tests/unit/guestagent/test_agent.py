@@ -206,13 +206,13 @@ def test_a_server_that_keeps_dying_makes_the_agent_report_failed(
     override('server_restart_backoff', 0, group='guest_agent')
     override('server_crash_limit', 2, group='guest_agent')
     manager = fakes.SupervisedManager(info, fail_starts=5,
-                                      log='bad option\nAborting')
+                                      log='bad option (ERROR 1)\nAborting')
     make_agent(manager)
     manager.crash()
     assert conductor.wait_for_status('failed to spawn', BOUND)
     [fault] = conductor.faults
-    assert 'Its log ends with: Aborting.' in fault['message']
-    assert 'bad option\nAborting' in fault['details']
+    assert 'Its log says: bad option (ERROR 1).' in fault['message']
+    assert 'bad option (ERROR 1)\nAborting' in fault['details']
     # One start, after the first crash; the second was the limit.
     assert manager.calls == [('start_db',)]
 

@@ -135,7 +135,7 @@ def test_a_start_that_fails_counts_as_a_crash(make, manager, clock):
 def test_a_server_that_keeps_dying_is_given_up_on_with_its_reason(
         make, manager, clock, reporter):
     manager.log = ('fakedbd: starting\n'
-                   "fakedbd: unknown variable 'bogus=1'\n\n")
+                   "fakedbd: unknown variable 'bogus=1' (error 7)\n\n")
     manager.fail_starts = 100
     watcher = make(crash_limit=3)
     manager.crash()
@@ -149,10 +149,10 @@ def test_a_server_that_keeps_dying_is_given_up_on_with_its_reason(
     # Two starts after the first two crashes; none after the third.
     assert _starts(manager) == 2
     [(message, details)] = reporter.faults
-    assert "Its log ends with: fakedbd: unknown variable 'bogus=1'." in \
-        message
-    assert 'stopped on its own 3 times within 60 seconds' in message
-    assert 'restart the instance' in message
+    assert message == (
+        'The database server stopped on its own 3 times within 60 seconds '
+        "and is no longer started again. Its log says: fakedbd: unknown "
+        "variable 'bogus=1' (error 7). Fix the cause and restart the instance.")
     assert details.startswith('Crashed 3 times within 60s. Last lines of '
                               '/log/error.log:\nfakedbd: starting\n')
     # What the agent reports from now on (and one started later too).
@@ -286,6 +286,24 @@ def test_options_come_from_guest_agent_when_not_given(manager, override):
 
 
 @pytest.mark.parametrize('text, line', [
-    ('a\nb\n\n', 'b'), ('', 'no log'), ('  only  ', 'only')])
-def test_the_reason_is_the_logs_last_line(text, line):
-    assert supervisor.last_line(text) == line
+    ("2026 [Note] starting\n2026 [ERROR] mariadbd: unknown variable 'x=1'\n"
+     "2026 [ERROR] Aborting\n\n",
+     "2026 [ERROR] mariadbd: unknown variable 'x=1'"),
+    ('LOG:  starting\nFATAL:  unrecognized configuration parameter "x"\n'
+     'LOG:  database system is shut down\n',
+     'FATAL:  unrecognized configuration parameter "x"'),
+    ('ready for connections\n', None),
+    ('', None)])
+def test_the_reason_is_the_last_line_naming_an_error(text, line):
+    assert supervisor.telling_line(text) == line
+
+
+def test_the_message_fits_its_column_whatever_the_log():
+    message = supervisor.give_up_message(5, 300, '[ERROR] ' + 'x' * 500)
+    assert len(message) == supervisor.MAX_MESSAGE
+    assert message.startswith('The database server stopped on its own 5 '
+                              'times within 300 seconds and is no longer '
+                              'started again. Its log says: [ERROR] xxx')
+    assert message.endswith('.... Fix the cause and restart the instance.')
+    assert supervisor.give_up_message(2, 60, 'ready\n').endswith(
+        'Its log names no error. Fix the cause and restart the instance.')
