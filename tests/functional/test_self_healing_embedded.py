@@ -10,6 +10,8 @@ crash is caused for real:
   is ACTIVE and HEALTHY again, its data there, on a new server process;
 * a restart through the API in between is not taken for a crash (the
   next ``kill -9`` is the second crash of the window, not the third);
+* a replica killed so comes back in its role: following its source,
+  read-only to the tenant;
 * a server whose configuration was broken behind the agent's back and is
   then killed dies at every start: the instance ends ERROR, its fault
   names the crashes and carries the server's own words (``unknown
@@ -169,6 +171,45 @@ def test_a_restart_is_not_a_crash(service, instances):
     assert '(2 of %d crashes allowed' % CRASH_LIMIT in crashes[-1]
     assert client(instances['healing']).works(
         USER, PASSWORD, DATABASE, 'SELECT x FROM kept') == '42'
+
+
+def test_a_killed_replica_comes_back_following_its_source(
+        service, instances):
+    source = instances['healing']
+    resp = api(service, 'POST', '/instances', json={'instance': {
+        'name': 'healing-replica', 'replica_of': source['id']}})
+    assert resp.status_code == 200, resp.text
+    replica_id = resp.json()['instance']['id']
+    try:
+        replica = embedded_shape.wait_for(service, replica_id, ['ACTIVE'],
+                                          deadline=240)
+        assert following(service, replica_id)
+        killed = kill_9(service, replica_id)
+        back_up_on_a_new_server(service, replica_id, killed)
+        # Started again in its role (its configuration says so): it
+        # follows its source and refuses the tenant's writes.
+        assert following(service, replica_id)
+        client(source).works(USER, PASSWORD, DATABASE,
+                             'INSERT INTO kept VALUES (43)')
+        assert waiting.wait_for(lambda: client(replica).run(
+            USER, PASSWORD, DATABASE,
+            'SELECT COUNT(*) FROM kept').stdout.strip() == '2', timeout=60)
+        refused = client(replica).refused(USER, PASSWORD, DATABASE,
+                                          'INSERT INTO kept VALUES (44)')
+        assert 'read-only' in refused, refused
+    finally:
+        api(service, 'DELETE', '/instances/%s' % replica_id)
+        embedded_shape.wait_until_gone(service, replica_id)
+
+
+def following(service, instance_id):
+    """Whether the instance's heartbeats come to say that its replication
+    stream runs (within a minute).
+    """
+    return waiting.wait_for(
+        lambda: (embedded_shape.shown(service, instance_id).get(
+            'replication') or {}).get('running') is True,
+        timeout=60, interval=0.3)
 
 
 def test_a_server_that_dies_at_every_start_ends_in_error_with_its_reason(
