@@ -13,7 +13,9 @@ agent reads its ``[guest]`` section with a ``cfg.ConfigOpts`` of its own:
 ``[guest_agent]`` is how every agent of the process behaves, not who it
 is: how its supervisor (``guestagent/supervisor.py``) restarts a datastore
 server that died on its own, and when it gives up on one that keeps
-dying.
+dying. Agents that run as threads read it from ``trove-lite-all``'s
+configuration; an agent process from its own configuration files (the
+``[local] agent_command`` may add one).
 """
 
 from oslo_config import cfg

@@ -136,8 +136,10 @@ class DatastoreManager(metaclass=abc.ABCMeta):
 
         :returns: SVC_NEW before a ``prepare`` finished; SVC_HEALTHY when it
             answers; SVC_SHUTDOWN when it is not running; SVC_CRASHED when
-            its pid file remains but the process is gone; SVC_BLOCKED when
-            it runs but does not answer.
+            its pid file remains but the process is gone; SVC_FAILED when
+            it is not running and the agent's supervisor gave up on it
+            (``mark_failed``); SVC_BLOCKED when it runs but does not
+            answer.
         """
 
     @abc.abstractmethod
