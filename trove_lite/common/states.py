@@ -244,14 +244,18 @@ _ACTION_STATUS = {
 }
 
 
-def api_status(task_code, server_status, backing_up=False):
-    """The API's ``status`` of an instance (upstream's rules, in order).
+def api_status(task_code, server_status, backing_up=False,
+               service_status=None):
+    """The API's ``status`` of an instance (upstream's rules, in order,
+    and one of trove_lite's).
 
     :param task_code: ``instances.task_id``.
     :param server_status: the compute server's status, None if it has none.
     :param backing_up: a backup of the instance is running (NEW, BUILDING
         or SAVING); the backup's deadline and the conductor's reconcilers
         end it, so BACKUP never outlasts it.
+    :param service_status: the ``ServiceStatus`` as it stands, or None
+        when the caller does not know it (then it plays no part).
     """
     current = task(task_code)
     if current.is_error:
@@ -264,6 +268,12 @@ def api_status(task_code, server_status, backing_up=False):
         # NOTE(compat): upstream shows ERROR for a server still building;
         # here delete works in BUILD too, and that is a shutdown.
         return 'ERROR' if server_status == SERVER_ERROR else 'SHUTDOWN'
+    if service_status is SVC_FAILED and server_status == SERVER_ACTIVE:
+        # NOTE(supervision): no task failed, but the guest agent gave up
+        # on a server that kept crashing (guestagent/supervisor.py) and
+        # reported why as a fault; upstream would show ACTIVE with an
+        # operating_status of FAILED, and nobody would look at the fault.
+        return 'ERROR'
     if backing_up:
         return 'BACKUP'
     if server_status in _SHOWN_SERVER_STATUSES:

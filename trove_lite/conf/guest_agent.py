@@ -9,6 +9,13 @@ process. Agents that run as threads inside ``trove-lite-all`` cannot use
 the process-wide configuration (there is one agent per instance), so the
 agent reads its ``[guest]`` section with a ``cfg.ConfigOpts`` of its own:
 ``guest_opts`` are registered there, and here only for the sample.
+
+``[guest_agent]`` is how every agent of the process behaves, not who it
+is: how its supervisor (``guestagent/supervisor.py``) restarts a datastore
+server that died on its own, and when it gives up on one that keeps
+dying. Agents that run as threads read it from ``trove-lite-all``'s
+configuration; an agent process from its own configuration files (the
+``[local] agent_command`` may add one).
 """
 
 from oslo_config import cfg
@@ -45,8 +52,41 @@ guest_opts = [
 ]
 
 
+supervisor_opts = [
+    cfg.BoolOpt('server_restart_enabled', default=True,
+                help='Whether the guest agent starts its datastore server '
+                     'again when it dies on its own (killed, crashed, shut '
+                     'down by someone else). A server the agent stopped '
+                     'itself (restart, delete, stop_db) is never started '
+                     'again by it.'),
+    cfg.IntOpt('server_crash_limit', default=5, min=1,
+               help='How many crashes within server_crash_window seconds '
+                    'make the agent give up (a running server dying and a '
+                    'start after a crash failing both count): the crash '
+                    'that reaches this number is not restarted, and the '
+                    'instance shows ERROR, with the last lines of the '
+                    'server\'s log as its fault, until it is restarted.'),
+    cfg.IntOpt('server_crash_window', default=300, min=1,
+               help='Seconds over which crashes are counted against '
+                    'server_crash_limit.'),
+    cfg.FloatOpt('server_restart_backoff', default=1.0, min=0,
+                 help='Seconds the agent waits before it starts a server '
+                      'that died; doubled with every further crash within '
+                      'server_crash_window, up to '
+                      'server_restart_backoff_max.'),
+    cfg.FloatOpt('server_restart_backoff_max', default=60.0, min=0,
+                 help='The longest wait before a restart, however many '
+                      'crashes came before.'),
+    cfg.FloatOpt('server_check_interval', default=1.0, min=0.05,
+                 help='Seconds between two looks of the agent at its '
+                      'server\'s process (a look reads its pid file and '
+                      '/proc, and never connects to it).'),
+]
+
+
 def register_opts(conf):
     conf.register_opts(guest_agent_opts)
+    conf.register_opts(supervisor_opts, group='guest_agent')
 
 
 def register_guest_opts(conf):
@@ -55,4 +95,5 @@ def register_guest_opts(conf):
 
 
 def list_opts():
-    return {'DEFAULT': guest_agent_opts, 'guest': guest_opts}
+    return {'DEFAULT': guest_agent_opts, 'guest': guest_opts,
+            'guest_agent': supervisor_opts}

@@ -8,7 +8,10 @@
   ``guestagent.<guest_id>`` as server ``<guest_id>``;
 * a ``StatusReporter`` with its ``ConductorAPI`` client, and the
   ``HeartbeatLoop`` thread that sends a heartbeat every
-  ``report_interval`` seconds and at once when the status changes.
+  ``report_interval`` seconds and at once when the status changes;
+* for a datastore with a server process (``SUPERVISED``), unless
+  ``[guest_agent] server_restart_enabled`` is off, the ``Supervisor``
+  thread that starts the server again when it dies on its own.
 
 It behaves like an oslo.service ``ServiceBase`` (``start``/``stop``/
 ``wait``/``reset``), so a ``ServiceLauncher`` runs one agent
@@ -34,6 +37,7 @@ from trove_lite.guestagent import info as guest_info
 from trove_lite.guestagent import rpcapi
 from trove_lite.guestagent import service as guest_service
 from trove_lite.guestagent import status
+from trove_lite.guestagent import supervisor as server_supervisor
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -83,6 +87,12 @@ class Agent(service_base.ServiceBase):
         self.rpc_service = service.RPCService(
             rpcapi.topic_for(info.guest_id), info.guest_id, self.endpoint,
             serializer=serializer, transport=transport)
+        self.supervisor = None
+        if manager is not None and getattr(manager, 'SUPERVISED', False) \
+                and CONF.guest_agent.server_restart_enabled:
+            self.supervisor = server_supervisor.Supervisor(
+                manager, self.reporter, busy=self._preparing,
+                name='supervisor-%s' % info.guest_id)
 
     @property
     def guest_id(self):
@@ -101,26 +111,37 @@ class Agent(service_base.ServiceBase):
                               'instance %s', self.guest_id)
         self.rpc_service.start()
         self.heartbeat.start()
+        if self.supervisor is not None:
+            self.supervisor.start()
         LOG.info('Guest agent of instance %s started (datastore %s)',
                  self.guest_id, self.info.datastore_manager)
 
     def stop(self):
-        """Stop taking messages and sending heartbeats (not the datastore)."""
+        """Stop taking messages, sending heartbeats and watching the
+        server (not the datastore).
+        """
+        if self.supervisor is not None:
+            self.supervisor.stop()
         self.heartbeat.stop()
         self.rpc_service.stop()
 
     def wait(self):
-        """Wait for messages in flight, the heartbeat thread and a running
-        ``prepare`` to finish.
+        """Wait for messages in flight, the heartbeat and supervisor
+        threads and a running ``prepare`` to finish.
         """
         self.rpc_service.wait()
         self.heartbeat.wait()
+        if self.supervisor is not None:
+            self.supervisor.wait()
         self.endpoint.wait_for_prepare()
         if self.transport is not None:
             self.transport.cleanup()
 
     def reset(self):
         """Nothing to reset: the agent's identity is fixed at build time."""
+
+    def _preparing(self):
+        return not self.endpoint.wait_for_prepare(timeout=0)
 
     def _beat(self):
         self.reporter.heartbeat()

@@ -35,6 +35,25 @@ def test_a_running_backup_shows_backup_unless_a_task_says_more():
                              True) == 'ERROR'
 
 
+def test_a_server_the_guest_gave_up_on_shows_error_when_no_task_runs():
+    failed = states.SVC_FAILED
+    assert states.api_status(states.NONE.code, 'ACTIVE', False,
+                             failed) == 'ERROR'
+    # Over a backup too: none can run on a server that is down.
+    assert states.api_status(states.NONE.code, 'ACTIVE', True,
+                             failed) == 'ERROR'
+    # A task says more (a restart that may bring it back), and so does a
+    # server that is not running.
+    assert states.api_status(states.REBOOTING.code, 'ACTIVE', False,
+                             failed) == 'REBOOT'
+    assert states.api_status(states.NONE.code, 'SHUTDOWN', False,
+                             failed) == 'SHUTDOWN'
+    for other in (states.SVC_HEALTHY, states.SVC_CRASHED,
+                  states.SVC_SHUTDOWN, None):
+        assert states.api_status(states.NONE.code, 'ACTIVE', False,
+                                 other) == 'ACTIVE'
+
+
 def test_operating_status_only_when_idle_and_running():
     assert states.operating_status(states.NONE.code, 'ACTIVE',
                                    states.SVC_HEALTHY) == 'HEALTHY'

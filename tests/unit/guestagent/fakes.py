@@ -1,13 +1,15 @@
 """Fakes for guest agent tests: a conductor that records what guests say,
-a datastore manager that does what it is told, and a backup strategy
-whose datastore is a file."""
+a datastore manager that does what it is told (and one whose server the
+agent supervises), and a backup strategy whose datastore is a file."""
 
+import contextlib
 import os
 import tempfile
 import threading
 
 import oslo_messaging
 
+from trove_lite.common import exception
 from trove_lite.common import states
 from trove_lite.guestagent.datastores import base
 from trove_lite.guestagent.strategies.backup import base as strategy_base
@@ -108,6 +110,79 @@ class FakeManager(base.DatastoreManager):
 
     def filesystem_stats(self):
         return dict(self.volume)
+
+
+class SupervisedManager(FakeManager):
+    """A ``FakeManager`` whose "server" the agent supervises, as a
+    ``server.ServerManager``'s: prepared and running once made, killed
+    with ``crash()``; the marks of a stop on purpose are the real ones
+    (``base``, files in ``info.instance_dir``).
+
+    :param fail_starts: how many of the next starts fail (the server
+        "exits while starting"; ``start_error`` is raised).
+    :param log: what ``crash_log`` says of the server's log.
+    """
+
+    SUPERVISED = True
+    SERVER_NAME = 'fakedbd'
+
+    def __init__(self, info, fail_starts=0, log='fakedbd: ready'):
+        super().__init__(info)
+        self.fail_starts = fail_starts
+        self.log = log
+        self.lock = threading.RLock()
+        self.started = threading.Event()
+        self.prepared_ = True
+        self.running = True
+
+    def crash(self):
+        self.running = False
+
+    def unless_busy(self):
+        return _held_unless_busy(self.lock)
+
+    def died_on_its_own(self):
+        return (self.prepared_ and not self.running and
+                self.stopped() is None)
+
+    def crash_log(self):
+        return '/log/error.log', self.log
+
+    def start_db(self):
+        with self.lock:
+            self.calls.append(('start_db',))
+            if self.fail_starts:
+                self.fail_starts -= 1
+                raise exception.GuestError(
+                    message='fakedbd exited with code 1 while starting')
+            self.running = True
+            self.clear_stopped()
+            self.started.set()
+
+    def stop_db(self):
+        with self.lock:
+            self.mark_stopped()
+            super().stop_db()
+
+    def restart(self):
+        with self.lock:
+            self.stop_db()
+            self.start_db()
+
+    def status(self):
+        if not self.running and (self.stopped() or {}).get('failed'):
+            return states.SVC_FAILED
+        return super().status()
+
+
+@contextlib.contextmanager
+def _held_unless_busy(lock):
+    held = lock.acquire(blocking=False)
+    try:
+        yield held
+    finally:
+        if held:
+            lock.release()
 
 
 class FileStrategy(strategy_base.BackupStrategy):

@@ -182,6 +182,53 @@ def test_stop_is_prompt_and_leaves_the_datastore(make_agent, conductor):
     assert ('stop_db',) not in agent.datastore.calls
 
 
+# -- the supervisor ------------------------------------------------------------
+
+def test_a_server_that_dies_is_started_again_and_reported(
+        make_agent, conductor, info, override):
+    override('server_check_interval', 0.05, group='guest_agent')
+    override('server_restart_backoff', 0, group='guest_agent')
+    manager = fakes.SupervisedManager(info)
+    agent = make_agent(manager)
+    assert agent.supervisor is not None
+    assert conductor.wait_for_status('healthy', BOUND)
+    manager.crash()
+    assert manager.started.wait(BOUND)
+    assert manager.calls == [('start_db',)]
+    assert conductor.wait_for(lambda c: c.statuses()[-1] == 'healthy',
+                              BOUND)
+    assert not conductor.faults
+
+
+def test_a_server_that_keeps_dying_makes_the_agent_report_failed(
+        make_agent, conductor, info, override):
+    override('server_check_interval', 0.05, group='guest_agent')
+    override('server_restart_backoff', 0, group='guest_agent')
+    override('server_crash_limit', 2, group='guest_agent')
+    manager = fakes.SupervisedManager(info, fail_starts=5,
+                                      log='bad option (ERROR 1)\nAborting')
+    make_agent(manager)
+    manager.crash()
+    assert conductor.wait_for_status('failed to spawn', BOUND)
+    [fault] = conductor.faults
+    assert 'Its log says: bad option (ERROR 1).' in fault['message']
+    assert 'bad option (ERROR 1)\nAborting' in fault['details']
+    # One start, after the first crash; the second was the limit.
+    assert manager.calls == [('start_db',)]
+
+
+def test_no_supervisor_when_disabled_or_nothing_to_supervise(
+        conductor, info, override):
+    override('server_restart_enabled', False, group='guest_agent')
+    agent = guest_agent.Agent(info, manager=fakes.SupervisedManager(info),
+                              report_interval=LONG)
+    assert agent.supervisor is None
+    override('server_restart_enabled', True, group='guest_agent')
+    agent = guest_agent.Agent(info, manager=fakes.FakeManager(),
+                              report_interval=LONG)
+    assert agent.supervisor is None
+
+
 def test_from_guest_info_loads_the_manager_by_entry_point(memory_bus,  # noqa: F811,E501
                                                           tmp_path):
     path = tmp_path / 'guest_info.conf'

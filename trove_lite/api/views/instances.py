@@ -38,7 +38,7 @@ def instance(req, facts, is_admin):
         'id': row.id,
         'name': row.name,
         'status': states.api_status(row.task_id, row.server_status,
-                                    facts.backing_up),
+                                    facts.backing_up, facts.service_status),
         'operating_status': states.operating_status(
             row.task_id, row.server_status, facts.service_status),
         'links': common.links(req, 'instances', row.id),

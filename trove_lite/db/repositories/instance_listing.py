@@ -115,10 +115,14 @@ def _statement(by_project, after_marker, include_clustered, by_id=False):
     return statement
 
 
-def may_have_fault(row):
-    """Whether an instance row is in a state that stores a fault."""
+def may_have_fault(row, status_id=None):
+    """Whether an instance row is in a state that stores a fault: a
+    failed task, a server in error, or (``status_id``, its service
+    status) a server its guest agent gave up on.
+    """
     return states.task(row.task_id).is_error or (
-        row.server_status == states.SERVER_ERROR)
+        row.server_status == states.SERVER_ERROR) or (
+        status_id == states.SVC_FAILED.code)
 
 
 @db_api.reader
@@ -181,7 +185,7 @@ def _entries(context, statement, params):
             version = VersionSummary(row.datastore_version_id, version_name,
                                      version_number, datastore_name)
         fault = (instance_repo.get_fault(context, row.id)
-                 if may_have_fault(row) else None)
+                 if may_have_fault(row, status_id) else None)
         entries.append(Listed(row, status_id, status_updated, beat, version,
                               fault))
     backing_up = backup_reports.running_instance_ids(context, seen)

@@ -12,6 +12,12 @@ under its instance directory:
 * ``restored.json`` records that the data came from a finished restore
   of backups, so that a repeated ``prepare`` keeps it (and one after a
   failed restore starts again from empty data);
+* ``stopped.json``, while present, says the server is down on purpose:
+  stopped by an operation (restart, delete, stop_db, a failed prepare),
+  or given up on by the agent's supervisor after it crashed too often
+  (then with the reason). The supervisor (``guestagent/supervisor.py``)
+  starts again a server that is down without it; being a file, it tells
+  an agent started later too;
 * ``overrides.json``, when present, holds configuration overrides (what
   configuration groups will feed) that the datastore's configuration
   applies over its defaults and flavor-derived values.
@@ -25,8 +31,10 @@ operation takes; ``prepare`` runs on a thread of its own.
 """
 
 import abc
+import contextlib
 import json
 import os
+import time
 
 from oslo_config import cfg
 
@@ -39,6 +47,7 @@ from trove_lite.guestagent.strategies.replication import (
 
 PREPARED_FILE = 'prepared.json'
 RESTORED_FILE = 'restored.json'
+STOPPED_FILE = 'stopped.json'
 OVERRIDES_FILE = 'overrides.json'
 GB = 1024 ** 3
 
@@ -127,8 +136,10 @@ class DatastoreManager(metaclass=abc.ABCMeta):
 
         :returns: SVC_NEW before a ``prepare`` finished; SVC_HEALTHY when it
             answers; SVC_SHUTDOWN when it is not running; SVC_CRASHED when
-            its pid file remains but the process is gone; SVC_BLOCKED when
-            it runs but does not answer.
+            its pid file remains but the process is gone; SVC_FAILED when
+            it is not running and the agent's supervisor gave up on it
+            (``mark_failed``); SVC_BLOCKED when it runs but does not
+            answer.
         """
 
     @abc.abstractmethod
@@ -336,6 +347,89 @@ class DatastoreManager(metaclass=abc.ABCMeta):
     def _unsupported(self, operation):
         return exception.DatastoreOperationNotSupported(
             operation=operation, datastore=self.info.datastore_manager)
+
+    # -- supervision (guestagent/supervisor.py) ------------------------------
+    #
+    # NOTE(supervision): the agent's supervisor restarts a server that died
+    # on its own. It needs the manager to tell "down on purpose" from
+    # "died", and to keep out of the way of operations: it looks and
+    # restarts only while holding the manager's lifecycle lock, which
+    # every operation that stops or starts the server holds throughout.
+    # A manager without a server process keeps these defaults and is not
+    # supervised.
+
+    #: Whether this datastore runs a server process the agent supervises.
+    SUPERVISED = False
+
+    @contextlib.contextmanager
+    def unless_busy(self):
+        """Hold the lifecycle lock unless an operation (prepare, restart,
+        stop...) holds it; yields whether it is held. Never blocks.
+        """
+        yield False
+
+    def died_on_its_own(self):
+        """Whether the server should run and does not: prepared, not
+        running, and not stopped on purpose (``stopped``). Asked within
+        ``unless_busy``.
+        """
+        return False
+
+    def crash_log(self):
+        """Why the server died, as far as its logs say.
+
+        :returns: ``(path, text)``: the log and its last lines ('' when
+            no log says anything).
+        """
+        return None, ''
+
+    def stopped(self):
+        """What ``mark_stopped`` or ``mark_failed`` recorded, or None when
+        the server is not down on purpose (an unreadable record counts as
+        on purpose: the supervisor must rather leave a server down than
+        fight an operator).
+        """
+        try:
+            with open(self.path(STOPPED_FILE)) as handle:
+                record = json.load(handle)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {'unreadable': True}
+        return record if isinstance(record, dict) else {'unreadable': True}
+
+    def mark_stopped(self, by='stop_db'):
+        """Record that the server is going down on purpose (before it is
+        signalled), so that the supervisor does not start it again; a
+        no-op when the instance directory does not exist.
+        """
+        self._write_stopped({'by': by, 'at': time.time()})
+
+    def mark_failed(self, message, details):
+        """Record that the supervisor gave up on the server: ``status``
+        then says FAILED (across agent restarts) until a start succeeds.
+
+        :param message: for the tenant, as the fault it reported.
+        :param details: the log tail, for administrators.
+        """
+        self._write_stopped({'by': 'supervisor', 'at': time.time(),
+                             'failed': True, 'message': message,
+                             'details': details})
+
+    def clear_stopped(self):
+        """Forget ``mark_stopped``/``mark_failed`` (the server runs)."""
+        try:
+            os.remove(self.path(STOPPED_FILE))
+        except FileNotFoundError:
+            pass
+
+    def _write_stopped(self, record):
+        target = self.path(STOPPED_FILE)
+        if not os.path.isdir(os.path.dirname(target)):
+            return
+        with open(target + '.tmp', 'w') as handle:
+            json.dump(record, handle, sort_keys=True)
+        os.replace(target + '.tmp', target)
 
     # -- shared helpers ----------------------------------------------------
 

@@ -18,8 +18,17 @@ and stop it. ``ServerManager`` is everything else, written once:
 A manager keeps its ``subprocess.Popen`` in ``self._process`` while this
 agent is the one that started the server (None for a server adopted
 through its pid file).
+
+A server that dies on its own is started again by the agent's supervisor
+(``guestagent/supervisor.py``), through ``start_db`` like any start. What
+tells it apart from a server stopped on purpose is ``stopped.json``
+(``base.mark_stopped``): ``stop_db`` writes it before the server is
+signalled, and a start clears it once the server answers. A start that
+fails leaves it, so a restart or a prepare that failed is the failed
+operation's to report, not a crash to retry.
 """
 
+import contextlib
 import os
 import pwd
 import signal
@@ -358,6 +367,7 @@ class ServerManager(base.DatastoreManager):
                 LOG.info('%s of instance %s already runs (pid %s)',
                          self.SERVER_NAME, self.info.guest_id, pid)
             self._wait_until_ready(pid)
+            self.clear_stopped()
 
     def restart(self):
         with self._lock:
@@ -365,6 +375,19 @@ class ServerManager(base.DatastoreManager):
             self.start_db()
 
     def stop_db(self):
+        with self._lock:
+            # NOTE(supervision): marked before the signal, so that no look
+            # of the supervisor (and no agent started after this one dies
+            # midway) takes the stopped server for a crashed one; even
+            # when it is not running (a crashed server being deleted must
+            # not be started again).
+            self.mark_stopped()
+            self._stop_server()
+
+    def _stop_server(self):
+        """Stop the server (cleanly, then forcibly) without saying it is
+        down on purpose: ``stop_db`` without the mark.
+        """
         with self._lock:
             pid = self._live_pid()
             if pid is None:
@@ -390,6 +413,9 @@ class ServerManager(base.DatastoreManager):
             return states.SVC_NEW
         pid = self._live_pid()
         if pid is None:
+            if (self.stopped() or {}).get('failed'):
+                # The supervisor gave up on it (``mark_failed``).
+                return states.SVC_FAILED
             if os.path.exists(self.paths.pid_file):
                 return states.SVC_CRASHED
             return states.SVC_SHUTDOWN
@@ -406,6 +432,45 @@ class ServerManager(base.DatastoreManager):
             LOG.info('Adopted %s of instance %s (pid %s)', self.SERVER_NAME,
                      self.info.guest_id, pid)
         return pid
+
+    # -- supervision (base.DatastoreManager documents these) -----------------
+
+    SUPERVISED = True
+
+    @contextlib.contextmanager
+    def unless_busy(self):
+        held = self._lock.acquire(blocking=False)
+        try:
+            yield held
+        finally:
+            if held:
+                self._lock.release()
+
+    def died_on_its_own(self):
+        with self._lock:
+            if self.prepared() is None:
+                return False
+            if self._live_pid() is not None:
+                # NOTE(supervision): a running server with a stop mark was
+                # started by hand, or outlived a stop whose agent died
+                # midway; the mark no longer says anything true, and
+                # would keep its next crash from being restarted.
+                if self.stopped() is not None:
+                    LOG.info('%s of instance %s runs; forgetting that it '
+                             'was stopped', self.SERVER_NAME,
+                             self.info.guest_id)
+                    self.clear_stopped()
+                return False
+            self._reap()
+            return self.stopped() is None
+
+    def crash_log(self):
+        logs = self._logs()
+        for path in logs:
+            text = process.tail(path)
+            if text:
+                return path, text
+        return logs[0], ''
 
     # -- processes -----------------------------------------------------------
 
@@ -448,13 +513,7 @@ class ServerManager(base.DatastoreManager):
         """A GuestError for ``reason`` with the tail of the first log of
         ``_logs()`` that has something in it.
         """
-        logs = self._logs()
-        source, text = logs[0], ''
-        for path in logs:
-            text = process.tail(path)
-            if text:
-                source = path
-                break
+        source, text = self.crash_log()
         return exception.GuestError(
             message='%s (instance %s, %s:%s). Last lines of %s:\n%s' % (
                 reason, self.info.guest_id, self.info.bind_host, self.port,
@@ -484,7 +543,7 @@ class ServerManager(base.DatastoreManager):
                 LOG.error('%s of instance %s did not answer within %ss; '
                           'stopping it', name, self.info.guest_id,
                           self.start_timeout)
-                self.stop_db()
+                self._stop_server()
                 raise self._error('%s did not answer within %s seconds'
                                   % (name, self.start_timeout))
             time.sleep(self.poll_interval)

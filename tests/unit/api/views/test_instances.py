@@ -1,6 +1,7 @@
-"""The instance views' replication parts: ``replica_of`` and
-``replicas`` (upstream's), and trove_lite's ``replication`` extension
-from what the guest last said.
+"""The instance views: the status a failed service status gives, and
+the replication parts: ``replica_of`` and ``replicas`` (upstream's),
+and trove_lite's ``replication`` extension from what the guest last
+said.
 """
 
 import datetime
@@ -86,3 +87,17 @@ def test_the_extension_without_a_heartbeat():
     assert views.instance_detail(REQ, facts, False)['replication'] == {
         'role': 'replica', 'reported_role': None, 'running': False,
         'lag': None, 'error': None}
+
+
+def test_a_server_the_guest_gave_up_on_is_error_with_its_fault():
+    fault = types.SimpleNamespace(message='crashed 5 times', created=NOW,
+                                  details='Last lines of error.log')
+    facts = _facts()._replace(service_status=states.SVC_FAILED, fault=fault)
+    view = views.instance_detail(REQ, facts, True)
+    assert (view['status'], view['operating_status']) == ('ERROR', 'FAILED')
+    assert view['fault']['message'] == 'crashed 5 times'
+    assert view['fault']['details'] == 'Last lines of error.log'
+    # Healthy again (restarted): the old fault is no longer shown.
+    healthy = views.instance_detail(
+        REQ, facts._replace(service_status=states.SVC_HEALTHY), True)
+    assert healthy['status'] == 'ACTIVE' and 'fault' not in healthy

@@ -85,6 +85,23 @@ def test_errored_instances_carry_their_newest_fault(ctx):
     assert entry.fault.message == 'the guest never reported'
 
 
+def test_a_server_its_guest_gave_up_on_carries_the_guests_fault(ctx):
+    instance_id = _create(ctx, 'crashing')
+    instances.finish(ctx, instance_id, 'build_done', None)
+    instances.add_fault(ctx, instance_id, 'stopped on its own 5 times',
+                        'Last lines of error.log')
+    instances.record_heartbeat(ctx, instance_id, 1.0, states.SVC_HEALTHY,
+                               '0.1.0')
+    [entry] = instance_listing.list_page(ctx, 10, project_id='p1')
+    # Healthy: an old fault is not even read.
+    assert entry.fault is None
+    instances.record_heartbeat(ctx, instance_id, 2.0, states.SVC_FAILED,
+                               '0.1.0')
+    [entry] = instance_listing.list_page(ctx, 10, project_id='p1')
+    assert entry.status_id == states.SVC_FAILED.code
+    assert entry.fault.message == 'stopped on its own 5 times'
+
+
 def test_a_stray_second_status_row_does_not_repeat_the_instance(
         ctx):
     instance_id = _create(ctx, 'db1')

@@ -4,6 +4,7 @@ import os
 import pwd
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -41,10 +42,12 @@ class Managed(server.ServerManager):
     def _error(self, reason):
         return exception.GuestError(message=reason)
 
-    def stop_db(self):
+    def _stop_server(self):
         self.stopped = True
         self._process.kill()
         self._process.wait()
+
+    stop_db = _stop_server
 
 
 def test_ready_when_it_answers():
@@ -65,6 +68,8 @@ def test_a_server_that_exits_while_starting_is_an_error():
 
 
 def test_a_server_that_never_answers_is_stopped():
+    # Stopped without the mark of a stop on purpose (``_stop_server``):
+    # a start that failed is a crash to the supervisor.
     managed = Managed('import time; time.sleep(30)', start_timeout=0)
     with pytest.raises(exception.GuestError) as caught:
         managed._wait_until_ready(managed._process.pid)
@@ -300,6 +305,141 @@ def test_stop_without_server_is_a_no_op(mgr):
     mgr.stop_db()
     assert mgr._process is None
     assert not os.path.exists(mgr.paths.pid_file)
+
+
+def test_stop_without_server_still_says_it_is_down_on_purpose(mgr):
+    # A crashed server being deleted must not be started again meanwhile.
+    mgr.mark_prepared(1)
+    mgr.stop_db()
+    assert mgr.stopped()['by'] == 'stop_db'
+    assert not mgr.died_on_its_own()
+
+
+# -- supervision: down on purpose, or died on its own -----------------------
+
+def _kill_9(proc):
+    proc.kill()
+    proc.wait()
+
+
+def test_a_server_killed_behind_the_agents_back_died_on_its_own(mgr):
+    mgr.mark_prepared(1)
+    proc = _pretend_server(mgr)
+    _write_pid(mgr, proc.pid)
+    assert not mgr.died_on_its_own()
+    _kill_9(proc)
+    assert mgr.died_on_its_own()
+    # Its pid file stays behind, as a kill -9 leaves it.
+    assert mgr.status() is states.SVC_CRASHED
+
+
+def test_a_server_never_prepared_is_not_supervised(mgr):
+    assert mgr.SUPERVISED
+    assert not mgr.died_on_its_own()
+
+
+def test_stop_db_marks_the_stop_and_a_start_forgets_it(mgr, monkeypatch):
+    mgr.mark_prepared(1)
+    proc = _pretend_server(mgr)
+    try:
+        _write_pid(mgr, proc.pid)
+        mgr.stop_timeout = 10
+        mgr.stop_db()
+        assert proc.wait(10) is not None
+        assert mgr.stopped()['by'] == 'stop_db'
+        assert not mgr.died_on_its_own()
+        assert mgr.status() is states.SVC_SHUTDOWN
+    finally:
+        if proc.poll() is None:
+            _kill_9(proc)
+    # Started again (adopted here: it answers at once): no longer down
+    # on purpose, so its next death is a crash.
+    proc = _pretend_server(mgr)
+    try:
+        _write_pid(mgr, proc.pid)
+        monkeypatch.setattr(mgr, '_answers', lambda: True)
+        mgr.start_db()
+        assert mgr.stopped() is None
+    finally:
+        _kill_9(proc)
+    assert mgr.died_on_its_own()
+
+
+def test_a_start_that_fails_keeps_the_mark(mgr, monkeypatch):
+    # A restart whose start fails is the restart's failure to report,
+    # not a crash for the supervisor to retry.
+    mgr.mark_prepared(1)
+    mgr.stop_db()
+    monkeypatch.setattr(mgr, '_server_binary', lambda: '/bin/false')
+    monkeypatch.setattr(mgr, '_initialised', lambda: False)
+    with pytest.raises(exception.GuestError):
+        mgr.start_db()
+    assert mgr.stopped()['by'] == 'stop_db'
+    assert not mgr.died_on_its_own()
+
+
+def test_a_server_given_up_on_is_failed_until_it_runs_again(mgr):
+    mgr.mark_prepared(1)
+    os.makedirs(mgr.paths.rundir)
+    _write_pid(mgr, os.getpid())  # a crashed server's pid file
+    mgr.mark_failed('crashed 3 times', 'Last lines of the log')
+    assert mgr.status() is states.SVC_FAILED
+    assert mgr.stopped()['details'] == 'Last lines of the log'
+    assert not mgr.died_on_its_own()
+    # Started by hand behind the agent's back: the stale mark goes.
+    proc = _pretend_server(mgr)
+    try:
+        _write_pid(mgr, proc.pid)
+        assert not mgr.died_on_its_own()
+        assert mgr.stopped() is None
+        assert mgr.status() is states.SVC_BLOCKED
+    finally:
+        _kill_9(proc)
+
+
+def test_an_unreadable_mark_counts_as_down_on_purpose(mgr):
+    mgr.mark_prepared(1)
+    with open(mgr.path('stopped.json'), 'w') as handle:
+        handle.write('{not json')
+    assert mgr.stopped() == {'unreadable': True}
+    assert not mgr.died_on_its_own()
+
+
+def test_unless_busy_never_waits_for_an_operation(mgr):
+    held = threading.Event()
+    release = threading.Event()
+
+    def operation():
+        with mgr._lock:
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=operation)
+    thread.start()
+    try:
+        assert held.wait(10)
+        with mgr.unless_busy() as idle:
+            assert idle is False
+    finally:
+        release.set()
+        thread.join()
+    with mgr.unless_busy() as idle:
+        assert idle is True
+        # Re-entrant for the holder: its start goes through start_db.
+        with mgr.unless_busy() as again:
+            assert again is True
+    assert mgr._lock.acquire(blocking=False)
+    mgr._lock.release()
+
+
+def test_crash_log_is_the_first_log_with_something_in_it(mgr):
+    os.makedirs(mgr.paths.logdir)
+    logs = mgr._logs()
+    assert mgr.crash_log() == (logs[0], '')
+    with open(logs[-1], 'w') as handle:
+        handle.write('starting\nunknown variable \'bogus=1\'\n')
+    assert mgr.crash_log() == (logs[-1],
+                               "starting\nunknown variable 'bogus=1'")
 
 
 def test_start_before_prepare_fails_clearly(mgr):
