@@ -11,8 +11,10 @@ on the servers themselves:
   replica refuses the tenant's writes; a promote makes the old source
   follow the new one and rows flow the other way; a detach makes a
   writable instance of its own;
-* PostgreSQL and Redis have no strategy installed yet: asking for a
-  replica of one is refused (400) before anything is made;
+* PostgreSQL: a replica (a hot standby) gets the rows and refuses
+  writes; a promote makes the old source follow it;
+* Redis: a replica gets the keys (with the source's password) and
+  refuses writes; a promote makes the old source follow it;
 * failover: the source's server and agent are killed (SIGKILL) with
   failover on; a replica takes writes within the deadline, the other
   follows it, no row committed before the kill is lost (semi-sync), and
@@ -26,11 +28,13 @@ on the servers themselves:
 import os
 import random
 import signal
+import subprocess
 
 import pymysql
 import pytest
 import requests
 
+from tests.functional import datastore_clients
 from tests.functional import embedded as embedded_shape
 from tests.functional.embedded import cli
 from tests.functional.embedded import run_cli
@@ -197,22 +201,101 @@ def test_mariadb_replicas_follow_refuse_writes_promote_and_detach(
     embedded_shape.wait_until_gone(service, first)
 
 
-# -- datastores without a strategy yet ------------------------------------
+# -- PostgreSQL ------------------------------------------------------------
 
-def test_a_replica_of_a_datastore_without_a_strategy_is_refused(service):
-    source = create(service, 'pg-alone', 'postgresql')
-    active(service, source['id'])
-    before = {row['ID'] for row in cli(service, 'database', 'instance',
-                                       'list')}
-    refused = run_cli(service, 'database', 'instance', 'create', 'pg-rep',
-                      '--replica-of', source['id'])
-    assert refused.returncode == 1
-    assert 'Replication is not supported for the postgresql datastore' in \
-        refused.stderr and '(HTTP 400)' in refused.stderr, refused.stderr
-    assert {row['ID'] for row in cli(service, 'database', 'instance',
-                                     'list')} == before
-    cli(service, 'database', 'instance', 'delete', source['id'], parse=False)
-    embedded_shape.wait_until_gone(service, source['id'])
+def pg_client(shown):
+    return datastore_clients.Client('postgresql', shown['ip'][0])
+
+
+def pg_rows(shown):
+    return int(pg_client(shown).works(USER, PASSWORD, DATABASE,
+                                      'SELECT count(*) FROM orders'))
+
+
+def pg_insert(shown, first, count):
+    pg_client(shown).works(
+        USER, PASSWORD, DATABASE,
+        'INSERT INTO orders SELECT generate_series(%d, %d)'
+        % (first, first + count - 1))
+
+
+def test_postgresql_replica_follows_refuses_writes_and_promotes(service):
+    source = create(service, 'pg-src', 'postgresql')
+    source_shown = active(service, source['id'])
+    pg_client(source_shown).works(USER, PASSWORD, DATABASE,
+                                  'CREATE TABLE orders (id INT PRIMARY KEY)')
+    pg_insert(source_shown, 0, 100)
+    replica = create(service, 'pg-rep', 'postgresql', '--replica-of',
+                     source['id'])
+    replica_shown = active(service, replica['id'])
+    assert (roles(service)[source['id']],
+            roles(service)[replica['id']]) == ('primary', 'replica')
+    wait_rows(pg_rows, replica_shown, 100)
+    pg_insert(source_shown, 100, 50)
+    wait_rows(pg_rows, replica_shown, 150)
+    # A hot standby: the server refuses the tenant's writes.
+    refused = pg_client(replica_shown).refused(
+        USER, PASSWORD, DATABASE, 'INSERT INTO orders VALUES (-1)')
+    assert 'read-only transaction' in refused, refused
+    cli(service, 'database', 'instance', 'promote', replica['id'],
+        parse=False)
+    for member in (replica['id'], source['id']):
+        active(service, member)
+    assert (roles(service)[replica['id']],
+            roles(service)[source['id']]) == ('primary', 'replica')
+    pg_insert(replica_shown, 150, 10)
+    wait_rows(pg_rows, source_shown, 160)
+    refused = pg_client(source_shown).refused(
+        USER, PASSWORD, DATABASE, 'INSERT INTO orders VALUES (-2)')
+    assert 'read-only transaction' in refused, refused
+    for member in (source['id'], replica['id']):
+        cli(service, 'database', 'instance', 'delete', member, parse=False)
+        embedded_shape.wait_until_gone(service, member)
+
+
+# -- Redis --------------------------------------------------------------------
+
+def redis_cli(shown, password, *command):
+    result = subprocess.run(
+        ['redis-cli', '-h', shown['ip'][0], '--no-auth-warning', '-a',
+         password] + list(command), capture_output=True, text=True,
+        timeout=30)
+    return (result.stdout + result.stderr).strip()
+
+
+def test_redis_replica_gets_the_keys_refuses_writes_and_promotes(service):
+    source = create(service, 'rd-src', 'redis')
+    password = source['password']
+    source_shown = active(service, source['id'])
+    assert redis_cli(source_shown, password, 'SET', 'before', '1') == 'OK'
+    replica = create(service, 'rd-rep', 'redis', '--replica-of',
+                     source['id'])
+    replica_shown = active(service, replica['id'])
+    for n in range(50):
+        redis_cli(source_shown, password, 'SET', 'key:%d' % n, str(n))
+
+    def keys(shown):
+        return redis_cli(shown, password, 'DBSIZE')
+    assert waiting.wait_for(lambda: keys(replica_shown) == '51',
+                            timeout=60, interval=0.3), keys(replica_shown)
+    assert redis_cli(replica_shown, password, 'GET', 'key:7') == '7'
+    assert redis_cli(replica_shown, password, 'SET', 'refused',
+                     '1').startswith('READONLY')
+    cli(service, 'database', 'instance', 'promote', replica['id'],
+        parse=False)
+    for member in (replica['id'], source['id']):
+        active(service, member)
+    assert (roles(service)[replica['id']],
+            roles(service)[source['id']]) == ('primary', 'replica')
+    assert redis_cli(replica_shown, password, 'SET', 'after', '2') == 'OK'
+    assert waiting.wait_for(lambda: redis_cli(
+        source_shown, password, 'GET', 'after') == '2', timeout=60,
+        interval=0.3)
+    assert redis_cli(source_shown, password, 'SET', 'refused',
+                     '1').startswith('READONLY')
+    for member in (source['id'], replica['id']):
+        cli(service, 'database', 'instance', 'delete', member, parse=False)
+        embedded_shape.wait_until_gone(service, member)
 
 
 # -- failover ------------------------------------------------------------------
