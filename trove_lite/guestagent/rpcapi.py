@@ -55,6 +55,9 @@ class GuestAgentAPI:
     |          detach_replica, remove_replica, get_replication_state
     |          (calls); prepare takes
     |          ``replica_info``.
+    |    1.5 - configuration groups: apply_configuration,
+    |          get_configuration_defaults (calls); prepare takes
+    |          ``overrides``.
 
     Bump ``RPC_API_VERSION`` (here and in ``service.GuestAgentEndpoint``)
     for every change, add the new version to this history, and send new or
@@ -68,7 +71,7 @@ class GuestAgentAPI:
     """
 
     # NOTE(versions): must equal service.RPC_API_VERSION.
-    RPC_API_VERSION = '1.4'
+    RPC_API_VERSION = '1.5'
     BASE_VERSION = '1.0'
     SERVICE_NAME = 'guestagent'
     # Release names accepted in [upgrade_levels] guestagent.
@@ -96,7 +99,8 @@ class GuestAgentAPI:
                           timeout or CONF.agent_call_low_timeout)
 
     def prepare(self, memory_mb, databases, users, root_password=None,
-                volume_size=None, restore_info=None, replica_info=None):
+                volume_size=None, restore_info=None, replica_info=None,
+                overrides=None):
         """Initialise and start the datastore, then create the initial
         databases and users (a cast: the agent reports progress through
         heartbeats and failure through ``report_fault``).
@@ -109,13 +113,24 @@ class GuestAgentAPI:
         :param replica_info: make the instance a replica
             (``{'source', 'snapshot'}`` of ``get_replication_snapshot``);
             needs API 1.4.
+        :param overrides: the configuration group's values; needs API
+            1.5.
         :raises: GuestAPIIncompatible when a restore is asked of an
-            agent older than 1.3 (it would build an empty datastore), or
-            a replica of one older than 1.4.
+            agent older than 1.3 (it would build an empty datastore), a
+            replica of one older than 1.4, or a configuration group of
+            one older than 1.5.
         """
         kwargs = dict(memory_mb=memory_mb, databases=databases, users=users,
                       root_password=root_password, volume_size=volume_size)
-        if replica_info is not None:
+        if overrides is not None:
+            self._require('1.5', 'apply a configuration group')
+            cctxt = rpc.prepare(self.client, '1.5')
+            kwargs['overrides'] = overrides
+            for key, value in (('replica_info', replica_info),
+                               ('restore_info', restore_info)):
+                if value is not None:
+                    kwargs[key] = value
+        elif replica_info is not None:
             self._require('1.4', 'build a replica')
             cctxt = rpc.prepare(self.client, '1.4')
             kwargs['replica_info'] = replica_info
@@ -287,6 +302,23 @@ class GuestAgentAPI:
         """What the server says about its replication now (``state``)."""
         return self._replication_call('get_replication_state',
                                       CONF.agent_call_low_timeout)
+
+    def apply_configuration(self, overrides, memory_mb):
+        """Make ``overrides`` (the whole set; ``{}`` detaches) the
+        instance's configuration overrides, live where the server allows.
+
+        :returns: ``{'pending_restart': [names]}``.
+        """
+        self._require('1.5', 'apply a configuration group')
+        return self._call('apply_configuration', '1.5',
+                          CONF.agent_call_high_timeout, overrides=overrides,
+                          memory_mb=memory_mb)
+
+    def get_configuration_defaults(self, memory_mb):
+        """The parameters the instance's server has without overrides."""
+        self._require('1.5', 'show the configuration defaults')
+        return self._call('get_configuration_defaults', '1.5',
+                          CONF.agent_call_low_timeout, memory_mb=memory_mb)
 
     def _replication_call(self, method, timeout, **kwargs):
         self._require('1.4', method)

@@ -31,7 +31,7 @@ LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.GuestAgentAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.4'
+RPC_API_VERSION = '1.5'
 SERVICE_NAME = 'guestagent'
 PREPARE_FAILED = ('The database server of instance %s could not be set up: '
                   '%s. Delete the instance and create it again; if that '
@@ -69,10 +69,11 @@ class GuestAgentEndpoint:
 
     def prepare(self, context, memory_mb, databases, users,
                 root_password=None, volume_size=None, restore_info=None,
-                replica_info=None):
+                replica_info=None, overrides=None):
         """Set the datastore up in the background (API 1.1, a cast;
         ``restore_info`` 1.3: fill it from a chain of backups first;
-        ``replica_info`` 1.4: make it a replica).
+        ``replica_info`` 1.4: make it a replica; ``overrides`` 1.5: its
+        configuration group's values).
 
         A second ``prepare`` while one runs is ignored (the control plane
         may repeat a cast it thinks was lost).
@@ -88,7 +89,7 @@ class GuestAgentEndpoint:
             self._prepare_thread = threading.Thread(
                 target=self._prepare, name='prepare-%s' % self.instance_id,
                 args=(manager, memory_mb, databases, users, root_password,
-                      volume_size, restore_info, replica_info))
+                      volume_size, restore_info, replica_info, overrides))
             self._prepare_thread.start()
 
     def wait_for_prepare(self, timeout=None):
@@ -318,6 +319,19 @@ class GuestAgentEndpoint:
     def get_replication_state(self, context):
         return self._manager().replication().state()
 
+    # -- configuration groups (API 1.5) ------------------------------------------
+
+    @rpc.tenant_errors_expected
+    def apply_configuration(self, context, overrides, memory_mb):
+        """Make ``overrides`` the instance's configuration overrides;
+        ``{'pending_restart': [names]}``.
+        """
+        return self._manager().apply_configuration(overrides, memory_mb)
+
+    @rpc.tenant_errors_expected
+    def get_configuration_defaults(self, context, memory_mb):
+        return self._manager().configuration_defaults(memory_mb)
+
     def _replication_changed(self):
         if self.reporter is not None:
             self.reporter.status_changed()
@@ -333,7 +347,8 @@ class GuestAgentEndpoint:
         return self.manager
 
     def _prepare(self, manager, memory_mb, databases, users, root_password,
-                 volume_size, restore_info=None, replica_info=None):
+                 volume_size, restore_info=None, replica_info=None,
+                 overrides=None):
         LOG.info('Preparing instance %s%s', self.instance_id,
                  ' as a replica' if replica_info else
                  ' from a backup' if restore_info else '')
@@ -341,6 +356,8 @@ class GuestAgentEndpoint:
             kwargs = {'restore_info': restore_info} if restore_info else {}
             if replica_info:
                 kwargs['replica_info'] = replica_info
+            if overrides is not None:
+                kwargs['overrides'] = overrides
             manager.prepare(memory_mb, databases, users,
                             root_password=root_password,
                             volume_size=volume_size, **kwargs)

@@ -146,6 +146,8 @@ def test_replication_needs_an_agent_of_1_4(memory_bus, instance_id,  # noqa
     ({'restore_info': {'chain': []}}, '1.3'),
     ({'replica_info': {'source': {}}}, '1.4'),
     ({'replica_info': {'source': {}}, 'restore_info': {'chain': []}}, '1.4'),
+    ({'overrides': {'max_connections': 5}}, '1.5'),
+    ({'overrides': {}, 'restore_info': {'chain': []}}, '1.5'),
 ])
 def test_prepare_sends_what_it_was_given_at_its_version(api, kwargs,
                                                         version):
@@ -165,3 +167,37 @@ def test_a_replica_of_an_agent_older_than_1_4_is_refused(memory_bus,  # noqa
     api = rpcapi.GuestAgentAPI(context.get_admin_context(), instance_id)
     with pytest.raises(exception.GuestAPIIncompatible):
         api.prepare(512, [], [], replica_info={'source': {}})
+
+
+# -- configuration groups (API 1.5) ------------------------------------------------
+
+@pytest.mark.parametrize('method, args, sent, timeout', [
+    ('apply_configuration', ({'max_connections': 5}, 512),
+     {'overrides': {'max_connections': 5}, 'memory_mb': 512},
+     'agent_call_high_timeout'),
+    ('get_configuration_defaults', (512,), {'memory_mb': 512},
+     'agent_call_low_timeout'),
+])
+def test_configuration_calls_are_1_5(api, method, args, sent, timeout):
+    with mock.patch.object(api, 'client') as client:
+        client.can_send_version.return_value = True
+        getattr(api, method)(*args)
+    client.can_send_version.assert_called_once_with('1.5')
+    client.prepare.assert_called_once_with(
+        version='1.5', timeout=getattr(CONF, timeout))
+    client.prepare.return_value.call.assert_called_once_with(
+        api.context, method, **sent)
+
+
+@pytest.mark.parametrize('call', [
+    lambda api: api.apply_configuration({}, 512),
+    lambda api: api.get_configuration_defaults(512),
+    lambda api: api.prepare(512, [], [], overrides={'a': 1}),
+])
+def test_configuration_needs_an_agent_of_1_5(memory_bus, instance_id,  # noqa
+                                             call):
+    memory_bus.set('guestagent', '1.4', group='upgrade_levels')
+    api = rpcapi.GuestAgentAPI(context.get_admin_context(), instance_id)
+    with pytest.raises(exception.GuestAPIIncompatible) as caught:
+        call(api)
+    assert '1.5' in str(caught.value)

@@ -76,7 +76,8 @@ class DatastoreManager(metaclass=abc.ABCMeta):
 
     @abc.abstractmethod
     def prepare(self, memory_mb, databases, users, root_password=None,
-                volume_size=None, restore_info=None, replica_info=None):
+                volume_size=None, restore_info=None, replica_info=None,
+                overrides=None):
         """Initialise the data, start the server, create databases and users.
 
         Safe to repeat: data that is already initialised is kept, and
@@ -101,6 +102,9 @@ class DatastoreManager(metaclass=abc.ABCMeta):
             backup or by the replication strategy, no databases or users
             are created (they come from the source) and it ends
             following the source.
+        :param overrides: the configuration group's values
+            (``apply_configuration``), saved before the configuration is
+            first written; None keeps what was saved (a repeat).
         :raises: exception.BadValue for an invalid name; exception.GuestError
             when the server cannot be initialised or started (the message
             includes the tail of its log); what ``backups.restore`` raises
@@ -348,6 +352,39 @@ class DatastoreManager(metaclass=abc.ABCMeta):
         return exception.DatastoreOperationNotSupported(
             operation=operation, datastore=self.info.datastore_manager)
 
+    # -- configuration groups --------------------------------------------------
+
+    def apply_configuration(self, overrides, memory_mb):
+        """Make ``overrides`` the instance's configuration overrides.
+
+        ``overrides`` is the whole set (``{}`` when the group is
+        detached): ``{name: value}`` with JSON values the control plane
+        checked against the version's validation rules. They are saved
+        (``save_overrides``) and the server's configuration is written
+        again from its layers, so that a restart keeps them; what changed
+        from the previous set is applied to the running server where the
+        server can change it live. A parameter no longer overridden goes
+        back to the value of the layers below (the datastore's defaults,
+        the flavor's), or the server's own default.
+
+        :param memory_mb: the flavor's RAM (the flavor layer).
+        :returns: ``{'pending_restart': [names]}``: the changed parameters
+            whose new value takes effect only when the server restarts.
+        :raises: exception.DatastoreOperationNotSupported (the default);
+            exception.GuestError when the server refuses a value (nothing
+            then changes: the previous overrides stay saved and live).
+        """
+        raise self._unsupported('configuration groups')
+
+    def configuration_defaults(self, memory_mb):
+        """The parameters a server of ``memory_mb`` gets without any
+        overrides: ``{name: value}`` of the defaults and flavor layers
+        (not the instance's own paths and addresses).
+
+        :raises: exception.DatastoreOperationNotSupported (the default).
+        """
+        raise self._unsupported('configuration defaults')
+
     # -- supervision (guestagent/supervisor.py) ------------------------------
     #
     # NOTE(supervision): the agent's supervisor restarts a server that died
@@ -495,8 +532,7 @@ class DatastoreManager(metaclass=abc.ABCMeta):
 
     def save_overrides(self, overrides):
         """Record configuration overrides (atomically); they apply from the
-        next configuration render, which ``prepare`` does. (Applying them
-        to a running instance comes with configuration groups.)
+        next configuration render (``prepare``, ``apply_configuration``).
         """
         target = self.path(OVERRIDES_FILE)
         with open(target + '.tmp', 'w') as handle:

@@ -29,6 +29,9 @@ RESERVED_DATABASES = frozenset(['mysql', 'information_schema',
                                 'performance_schema', 'sys'])
 RESERVED_USERS = frozenset(['root', 'os_admin'])
 ROOT_USER = 'root'
+# The fake server's parameters (as etc/trove-lite/datastores/fake/
+# validation-rules.json names them) and which take a restart to change.
+RESTART_PARAMETERS = frozenset(['buffer_pool_size'])
 
 
 def _check(pattern, value, what):
@@ -87,9 +90,14 @@ class Manager(base.DatastoreManager):
         self.databases = {}
         self.users = {}
         self.root_password = None
+        # The overrides saved, and the values the "server" runs with (a
+        # restart picks up those that need one).
+        self.overrides = {}
+        self.live_overrides = {}
 
     def prepare(self, memory_mb, databases, users, root_password=None,
-                volume_size=None, restore_info=None, replica_info=None):
+                volume_size=None, restore_info=None, replica_info=None,
+                overrides=None):
         if restore_info:
             # The backups' state first; what the create asks for on top.
             backups.restore(self, restore_info)
@@ -107,6 +115,9 @@ class Manager(base.DatastoreManager):
                 self.root_password = root_password
             self._volume_size = volume_size
             self._prepared = self._running = True
+            if overrides is not None:
+                self.overrides = dict(overrides)
+            self.live_overrides = dict(self.overrides)
 
     def start_db(self):
         with self._lock:
@@ -119,6 +130,7 @@ class Manager(base.DatastoreManager):
     def restart(self):
         with self._lock:
             self._running = True
+            self.live_overrides = dict(self.overrides)
 
     def status(self):
         with self._lock:
@@ -354,3 +366,33 @@ class Manager(base.DatastoreManager):
         return {'name': user['name'], 'host': user['host'],
                 'databases': [{'name': database}
                               for database in sorted(user['databases'])]}
+
+    # -- configuration groups ------------------------------------------------
+
+    @staticmethod
+    def defaults(memory_mb):
+        """The fake server's parameters without overrides."""
+        return {'max_connections': 100, 'wait_timeout': 28800,
+                'character_set_server': 'utf8mb4', 'long_query_time': 10.0,
+                'read_only': False,
+                'buffer_pool_size': memory_mb * 1024 * 1024 // 2}
+
+    def configuration_defaults(self, memory_mb):
+        return self.defaults(memory_mb)
+
+    def apply_configuration(self, overrides, memory_mb):
+        with self._lock:
+            changed = {name for name in set(overrides) | set(self.overrides)
+                       if overrides.get(name) != self.overrides.get(name)}
+            self.overrides = dict(overrides)
+            pending = sorted(changed & RESTART_PARAMETERS)
+            for name in changed - RESTART_PARAMETERS:
+                if name in overrides:
+                    self.live_overrides[name] = overrides[name]
+                else:
+                    self.live_overrides.pop(name, None)
+        return {'pending_restart': pending}
+
+    def configuration(self, memory_mb):
+        """What the fake server runs with now (for tests)."""
+        return dict(self.defaults(memory_mb), **self.live_overrides)

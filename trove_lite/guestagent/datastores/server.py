@@ -246,7 +246,8 @@ class ServerManager(base.DatastoreManager):
     # -- the template --------------------------------------------------------
 
     def prepare(self, memory_mb, databases, users, root_password=None,
-                volume_size=None, restore_info=None, replica_info=None):
+                volume_size=None, restore_info=None, replica_info=None,
+                overrides=None):
         self._prepare_step(VALIDATE)
         databases, users = self._validate_prepare(databases, users,
                                                   root_password)
@@ -278,6 +279,8 @@ class ServerManager(base.DatastoreManager):
                 self.stop_db()
                 process.empty_directory(self.volume.path)
             self._prepare_step(CONFIGURATION)
+            if overrides is not None:
+                self.save_overrides(overrides)
             self._write_config(memory_mb, run_as)
             replay = None
             if refill and restore_info:

@@ -122,3 +122,26 @@ def test_fake_state_export_and_import_are_copies():
     # Neither the exported state nor its source changed.
     assert state['users'][0]['databases'] == ['app']
     assert manager.list_access('u', '%') == [{'name': 'app'}]
+
+
+# -- configuration groups ----------------------------------------------------------
+
+def test_configuration_overrides_apply_live_or_at_the_next_restart():
+    manager = fake.Manager(guest_info.GuestInfo(guest_id='a',
+                                                datastore_manager='fake'))
+    manager.prepare(512, [], [], overrides={'wait_timeout': 60})
+    assert manager.configuration(512)['wait_timeout'] == 60
+    assert manager.configuration_defaults(512)['buffer_pool_size'] == \
+        256 * 1024 * 1024
+    done = manager.apply_configuration(
+        {'max_connections': 5, 'buffer_pool_size': 8388608}, 512)
+    assert done == {'pending_restart': ['buffer_pool_size']}
+    running = manager.configuration(512)
+    # A parameter no longer overridden is back to its default.
+    assert running['wait_timeout'] == 28800
+    assert running['max_connections'] == 5
+    assert running['buffer_pool_size'] == 256 * 1024 * 1024
+    manager.restart()
+    assert manager.configuration(512)['buffer_pool_size'] == 8388608
+    assert manager.apply_configuration({}, 512) == {
+        'pending_restart': ['buffer_pool_size']}
