@@ -12,6 +12,7 @@ from trove_lite.api.controllers import backup_schedules
 from trove_lite.api.controllers import backup_strategies
 from trove_lite.api.controllers import backups
 from trove_lite.api.controllers import configuration_parameters
+from trove_lite.api.controllers import configurations
 from trove_lite.api.controllers import databases
 from trove_lite.api.controllers import datastores
 from trove_lite.api.controllers import flavors
@@ -88,6 +89,16 @@ class APIRouter:
             ('PATCH', T + '/instances/{id}', 'edit'),
             ('DELETE', T + '/instances/{id}', 'delete'),
             ('POST', T + '/instances/{id}/action', 'action'),
+            ('GET', T + '/instances/{id}/configuration', 'configuration'),
+        ])
+        _routes(mapper, configurations.ConfigurationController(), [
+            ('GET', T + '/configurations', 'index'),
+            ('POST', T + '/configurations', 'create'),
+            ('GET', T + '/configurations/{id}', 'show'),
+            ('GET', T + '/configurations/{id}/instances', 'instances'),
+            ('PATCH', T + '/configurations/{id}', 'edit'),
+            ('PUT', T + '/configurations/{id}', 'update'),
+            ('DELETE', T + '/configurations/{id}', 'delete'),
         ])
         _routes(mapper, backups.InstanceBackupController(), [
             ('GET', T + '/instances/{id}/backups', 'index'),

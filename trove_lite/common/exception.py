@@ -283,6 +283,41 @@ class ConfigurationParameterInvalid(BadRequest):
     message = 'Invalid configuration parameter rule: %(reason)s'
 
 
+class ConfigurationNotFound(NotFound):
+    message = 'Configuration group %(uuid)s cannot be found.'
+
+
+class ConfigurationValueInvalid(UnprocessableEntity):
+    """A value of a configuration group the version's rules refuse (422,
+    as upstream).
+    """
+
+    message = '%(reason)s'
+
+
+class InstanceAssignedToConfiguration(BadRequest):
+    message = 'Configuration group %(uuid)s is attached to instances ' \
+              '(%(instances)s); detach it from them first.'
+
+
+class ConfigurationAlreadyAttached(BadRequest):
+    message = 'Instance %(instance_id)s already has configuration group ' \
+              '%(configuration_id)s attached; detach it first.'
+
+
+class ConfigurationDatastoreMismatch(BadRequest):
+    message = 'Configuration group %(uuid)s is for datastore version ' \
+              '%(group_version)s; instance %(instance_id)s runs ' \
+              '%(instance_version)s.'
+
+
+class InvalidInstanceState(BadRequest):
+    """Upstream's configuration attach and detach gate (400)."""
+
+    message = 'Instance %(uuid)s is not ready for a configuration change ' \
+              '(status %(status)s); wait until it is ACTIVE.'
+
+
 # -- Any resource kind (common/state_machine.py) -----------------------------
 
 class ResourceNotAvailable(UnprocessableEntity):

@@ -274,6 +274,10 @@ def api_status(task_code, server_status, backing_up=False,
         # reported why as a fault; upstream would show ACTIVE with an
         # operating_status of FAILED, and nobody would look at the fault.
         return 'ERROR'
+    if service_status is SVC_RESTART_REQUIRED and \
+            server_status == SERVER_ACTIVE:
+        # A configuration change waits for a restart (as upstream).
+        return 'RESTART_REQUIRED'
     if backing_up:
         return 'BACKUP'
     if server_status in _SHOWN_SERVER_STATUSES:

@@ -42,6 +42,9 @@ api_opts = [
                     'request returns.'),
     cfg.IntOpt('backups_page_size', default=20, min=1,
                help='Largest page of backups one list request returns.'),
+    cfg.IntOpt('configurations_page_size', default=20, min=1,
+               help='Largest page of configuration groups one list request '
+                    'returns.'),
     cfg.IntOpt('http_get_rate', default=200, min=0,
                help='GET requests a project may make per minute; 0 means '
                     'no limit.'),

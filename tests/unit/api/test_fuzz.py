@@ -48,6 +48,7 @@ from tests.unit.rpc_fixtures import start_service  # noqa: F401
 from trove_lite.api import router
 from trove_lite.common import exception
 from trove_lite.db.repositories import backup_schedules as schedule_repo
+from trove_lite.db.repositories import configurations as config_repo
 from trove_lite.db.repositories import datastores as datastore_repo
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.guestagent.strategies.replication import (
@@ -93,6 +94,7 @@ PARAMETERS = '/mgmt/datastores/versions/{version_id}/parameters'
 # Stands for an instance id only known once the world is made.
 MINE = '00000000-0000-4000-8000-000000000001'
 MY_BACKUP = '00000000-0000-4000-8000-000000000002'
+MY_GROUP = '00000000-0000-4000-8000-000000000003'
 TEMPLATES = {
     ('POST', '/instances'): Either([{'instance': {
         'name': 'db', 'flavorRef': '1', 'volume': {'size': 1},
@@ -108,7 +110,18 @@ TEMPLATES = {
             'datastore': {'type': 'fake', 'version': '1.0'}}}]),
     ('PUT', INSTANCE): Either([{'instance': {'name': 'y'}},
                                {'instance': {'replica_of': None}},
-                               {'instance': {'failover': True}}]),
+                               {'instance': {'failover': True}},
+                               {'instance': {'configuration': MY_GROUP}},
+                               {'instance': {'configuration': None}},
+                               {'instance': {}}]),
+    ('POST', '/configurations'): {'configuration': {
+        'name': 'g2', 'description': 'd', 'values': {
+            'max_connections': 10, 'sql_mode': 'ANSI'},
+        'datastore': {'type': 'fake', 'version': '1.0'}}},
+    ('PATCH', '/configurations/{id}'): {'configuration': {
+        'values': {'max_connections': 20}}},
+    ('PUT', '/configurations/{id}'): {'configuration': {
+        'name': 'g3', 'values': {'sql_mode': 'TRADITIONAL'}}},
     ('PATCH', INSTANCE): Either([{'instance': {'name': 'y'}},
                                  {'instance': {'name': 'z',
                                                'slave_of': None}},
@@ -164,6 +177,7 @@ def _template(method, path, world=None):
     if world is None:
         return template
     text = json.dumps(template).replace(MINE, world['instance_id'][0])
+    text = text.replace(MY_GROUP, world['configurations'][0])
     return Either(json.loads(text.replace(MY_BACKUP, world['backups'][0])))
 
 
@@ -408,6 +422,12 @@ def world(ctx, client, mysql, flavor_rows, guest_instance,  # noqa: F811
     schedules = [schedule_repo.create(ctx, instance.id, project, 'n',
                                       '@every 1h', 2).id
                  for instance, project in ((mine, 'p1'), (theirs, 'p2'))]
+    # A configuration group of each project; p1's attached to its
+    # replica, so that changes reach a guest.
+    groups = [config_repo.create(ctx, project, 'g', None, in_use,
+                                 {'max_connections': 5}).id
+              for project in ('p1', 'p2')]
+    config_repo.attach(ctx, replica.id, groups[0])
     versions = [mysql['active'], mysql['inactive'], in_use]
     return {
         'instance_id': instances, 'instances': instances,
@@ -419,6 +439,7 @@ def world(ctx, client, mysql, flavor_rows, guest_instance,  # noqa: F811
         'user_id': ['u', 'u@%'], 'project_id': ['p1', 'p2'],
         'backups': backups,
         'backup_schedules': schedules,
+        'configurations': groups,
     }
 
 

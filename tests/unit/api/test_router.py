@@ -21,6 +21,7 @@ from trove_lite.common import context
 from trove_lite.common import exception
 from trove_lite.common import policies
 from trove_lite.common import policy
+from trove_lite.db.repositories import configurations as config_repo
 from trove_lite.db.repositories import datastores
 from trove_lite.db.repositories import instances as instance_repo
 
@@ -217,18 +218,27 @@ def backup_id(ctx, instance_id):
                                tenant_id='p1')
 
 
-def _url(path, instance_id, backup_id=None):
+def _url(path, instance_id, backup_id=None, group_id=None):
     url = path.replace('{tenant_id}', 'p1')
     if url == '/p1/backups/{id}':
         url = url.replace('{id}', backup_id)
+    if url.startswith('/p1/configurations/{id}'):
+        url = url.replace('{id}', group_id)
     for name in ('instance_id', 'id'):
         url = url.replace('{%s}' % name, instance_id)
     return '/v1.0' + re.sub(r'\{[^}]+\}', 'x', url)
 
 
+@pytest.fixture
+def group_id(ctx, instance_id):
+    version = instance_repo.get(ctx, instance_id).datastore_version_id
+    return config_repo.create(ctx, 'p1', 'g', None, version, {}).id
+
+
 @pytest.mark.parametrize('method,path,action', ROUTES, ids=_ids(ROUTES))
 def test_every_route_checks_its_rule(method, path, action, client,
-                                     instance_id, backup_id, monkeypatch):
+                                     instance_id, backup_id, group_id,
+                                     monkeypatch):
     checked = []
     real = policy.authorize
 
@@ -238,7 +248,8 @@ def test_every_route_checks_its_rule(method, path, action, client,
         raise exception.PolicyNotAuthorized(action=rule)
 
     monkeypatch.setattr(policy, 'authorize', spy)
-    resp = client.request(method, _url(path, instance_id, backup_id),
+    resp = client.request(method, _url(path, instance_id, backup_id,
+                                       group_id),
                           body=_body(method, path, action))
     assert resp.status_int == 403, resp.text
     assert checked and checked[0] in _rules_of(method, path), checked

@@ -54,6 +54,15 @@ def test_a_server_the_guest_gave_up_on_shows_error_when_no_task_runs():
                                  other) == 'ACTIVE'
 
 
+def test_a_configuration_waiting_for_a_restart_shows_restart_required():
+    pending = states.SVC_RESTART_REQUIRED
+    assert states.api_status(states.NONE.code, 'ACTIVE', False,
+                             pending) == 'RESTART_REQUIRED'
+    # The restart itself shows as the restart.
+    assert states.api_status(states.REBOOTING.code, 'ACTIVE', False,
+                             pending) == 'REBOOT'
+
+
 def test_operating_status_only_when_idle_and_running():
     assert states.operating_status(states.NONE.code, 'ACTIVE',
                                    states.SVC_HEALTHY) == 'HEALTHY'

@@ -17,7 +17,9 @@ import uuid
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from trove_lite.api import configuration_requests
 from trove_lite.api.controllers import base
+from trove_lite.api import guest_requests
 from trove_lite.api import instance_requests
 from trove_lite.api import notices
 from trove_lite.api import pagination
@@ -36,6 +38,9 @@ from trove_lite.conf import datastores as datastores_conf
 from trove_lite.db import api as db_api
 from trove_lite.db import models
 from trove_lite.db.repositories import backups as backup_repo
+from trove_lite.db.repositories import configurations as config_repo
+from trove_lite.db.repositories import datastores as datastore_repo
+from trove_lite.db.repositories import flavors as flavor_repo
 from trove_lite.db.repositories import instance_listing
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.db.repositories import quotas as quota_repo
@@ -55,6 +60,10 @@ def facts_of_page(entries):
     """The ``InstanceFacts`` of a page read by ``instance_listing``."""
     now = models.utcnow()
     expiry = cfg.CONF.agent_heartbeat_expiry
+    group_names = config_repo.names(
+        context.get_admin_context(),
+        [entry.instance.configuration_id for entry in entries
+         if entry.instance.configuration_id])
     facts = []
     for entry in entries:
         row = entry.instance
@@ -69,7 +78,8 @@ def facts_of_page(entries):
             service_status=status, status_updated=entry.status_updated,
             heartbeat=entry.heartbeat, fault=entry.fault,
             addresses=instance_repo.addresses_of(row),
-            backing_up=entry.backing_up, replicas=entry.replicas))
+            backing_up=entry.backing_up, replicas=entry.replicas,
+            configuration_name=group_names.get(row.configuration_id)))
     return facts
 
 
@@ -149,9 +159,10 @@ class InstanceController:
         if spec.get('locality'):
             raise exception.NotImplementedYet(
                 'Locality is not supported yet.')
-        if 'configuration' in spec:
-            raise exception.NotImplementedYet(
-                'Configuration groups are not supported yet.')
+        group = None
+        if spec.get('configuration'):
+            group = configuration_requests.load_group(
+                ctx, spec['configuration'])
         if spec.get('replica_of'):
             source, resolved, count = replica_requests.resolve_replicas(
                 ctx, spec, context.lookup_project(ctx))
@@ -174,6 +185,10 @@ class InstanceController:
         access = spec.get('access')
         if 'failover' in spec:
             extra['failover'] = spec['failover']
+        if group is not None:
+            configuration_requests.check_version(group,
+                                                 resolved.version.id)
+            extra['configuration_id'] = group.id
         values = [dict({
             'id': str(uuid.uuid4()),
             'name': name,
@@ -253,11 +268,12 @@ class InstanceController:
             raise exception.BadRequest(
                 "Only one attribute (except 'name') is allowed to update.")
         [other] = others or [None]
-        if other not in (None, 'replica_of', 'slave_of', 'failover') or \
-                not spec:
+        if other == 'configuration' or not spec:
+            # NOTE(compat): an empty body detaches the group, as upstream.
+            self._configure(ctx, row, spec.get('configuration'))
+        elif other not in (None, 'replica_of', 'slave_of', 'failover'):
             raise exception.NotImplementedYet(
-                'Changing %s of an instance is not supported yet.'
-                % (other or 'configuration'))
+                'Changing %s of an instance is not supported yet.' % other)
         detach = None
         if other in ('replica_of', 'slave_of'):
             # NOTE(compat): the presence of the key means "detach", its
@@ -289,6 +305,56 @@ class InstanceController:
 
     def edit(self, req, body, id):
         return self.update(req, body, id, body_schema=schemas.edit)
+
+    @staticmethod
+    def _configure(ctx, row, group_ref):
+        """Attach the group ``group_ref`` to the instance (None:
+        detach its group): its guest takes the values first, then the
+        instance records the group.
+
+        :raises InvalidInstanceState: not ACTIVE or busy (400).
+        :raises ConfigurationNotFound: no such group of the project.
+        :raises ConfigurationAlreadyAttached: it has one already (400).
+        :raises ConfigurationDatastoreMismatch: for another version.
+        :raises InstanceNotReady: its datastore is not healthy (422).
+        """
+        configuration_requests.check_attachable(ctx, row)
+        old = configuration_requests.values_of(ctx, row.configuration_id)
+        version = datastore_repo.get_version_by_id(
+            ctx, row.datastore_version_id)
+        rules = {}
+        if group_ref:
+            group = configuration_requests.load_group(ctx, group_ref)
+            if row.configuration_id:
+                raise exception.ConfigurationAlreadyAttached(
+                    instance_id=row.id,
+                    configuration_id=row.configuration_id)
+            configuration_requests.check_version(
+                group, row.datastore_version_id, instance_id=row.id)
+            new = config_repo.values(ctx, group.id)
+            rules = configuration_requests.rules_of(ctx, version)
+            group_id = group.id
+        else:
+            if not row.configuration_id:
+                return
+            new, group_id = {}, None
+            rules = {row_.name.lower(): row_ for row_ in
+                     datastore_repo.list_configuration_parameters(
+                         ctx, version.id)}
+        guest_requests.check_ready(ctx, row)
+        configuration_requests.apply_to_instance(ctx, row, new, old, rules)
+        config_repo.attach(ctx, row.id, group_id)
+
+    def configuration(self, req, body, id):
+        """The parameters the instance's server has without a group
+        (``openstack database configuration default``).
+        """
+        ctx, row = self._load(req, 'instance:configuration', id)
+        guest_requests.check_ready(ctx, row)
+        flavor = flavor_repo.get_flavor(ctx, row.flavor_id)
+        defaults = guest_requests.Guest(
+            ctx, row).get_configuration_defaults(flavor.ram)
+        return {'instance': {'configuration': defaults}}
 
     def delete(self, req, body, id):
         """Delete an instance in whatever state it is (202).

@@ -16,7 +16,8 @@ from trove_lite.common import states
 InstanceFacts = collections.namedtuple(
     'InstanceFacts',
     'row version datastore_name service_status status_updated heartbeat '
-    'fault addresses backing_up replicas', defaults=(False, ()))
+    'fault addresses backing_up replicas configuration_name',
+    defaults=(False, (), None))
 
 
 def _addresses(facts):
@@ -113,6 +114,11 @@ def instance_detail(req, facts, is_admin):
             'created': common.timestamp(facts.fault.created),
             'details': facts.fault.details if is_admin else None,
         }
+    if row.configuration_id:
+        view['configuration'] = {
+            'id': row.configuration_id, 'name': facts.configuration_name,
+            'links': common.links(req, 'configurations',
+                                  row.configuration_id)}
     if is_admin:
         view['server_id'] = row.compute_instance_id
         view['volume_id'] = row.volume_id

@@ -6,6 +6,7 @@ from trove_lite.common.policies import backup_schedules
 from trove_lite.common.policies import backups
 from trove_lite.common.policies import base
 from trove_lite.common.policies import configuration_parameters
+from trove_lite.common.policies import configurations
 from trove_lite.common.policies import databases
 from trove_lite.common.policies import datastores
 from trove_lite.common.policies import flavors
@@ -22,6 +23,7 @@ def list_rules():
         base.list_rules(),
         datastores.list_rules(),
         configuration_parameters.list_rules(),
+        configurations.list_rules(),
         flavors.list_rules(),
         instances.list_rules(),
         backups.list_rules(),

@@ -307,8 +307,18 @@ def record_heartbeat(context, instance_id, sent, status, agent_version,
         row.volume_total = volume_total
     row.replication = replication
     session.flush()
+    stored, _ = get_service_status(context, instance_id)
+    if stored is states.SVC_RESTART_REQUIRED and status in _STILL_PENDING:
+        # NOTE(configuration): a parameter waits for a restart; a server
+        # that says it is fine does not make that wait go away. A
+        # restart (RESTARTING), or a server that stopped, does.
+        return True
     set_service_status(context, instance_id, status)
     return True
+
+
+# What a guest reports while a configuration change waits for a restart.
+_STILL_PENDING = frozenset([states.SVC_HEALTHY, states.SVC_RUNNING])
 
 
 @db_api.reader

@@ -12,6 +12,7 @@ from trove_lite.common import rpc
 from trove_lite.common import states
 from trove_lite.common import status_events
 from trove_lite.db import models
+from trove_lite.db.repositories import configurations as config_repo
 from trove_lite.db.repositories import instances
 from trove_lite.guestagent import rpcapi as guest_rpcapi
 from trove_lite.taskmanager.tasks import base
@@ -168,10 +169,16 @@ class WaitForAgent(task.Task):
 
 def send_prepare(context, instance_id, instance, flavor, databases, users,
                  root_password, restore_info=None, replica_info=None):
-    """Cast ``prepare`` to the instance's guest."""
+    """Cast ``prepare`` to the instance's guest, with the values of the
+    configuration group attached to it (read now: a resent prepare
+    carries what the group says then).
+    """
     extra = {'restore_info': restore_info} if restore_info else {}
     if replica_info:
         extra['replica_info'] = replica_info
+    if instance.configuration_id:
+        extra['overrides'] = config_repo.values(context,
+                                                instance.configuration_id)
     guest_api(context, instance_id).prepare(
         memory_mb=flavor.ram, databases=databases or [],
         users=users or [], root_password=root_password,

@@ -25,7 +25,7 @@ def _facts(slave_of_id=None, replicas=(), replication=None):
         id='i1', name='db', task_id=states.NONE.code, server_status='ACTIVE',
         flavor_id='1', region_id='r', access=None, volume_size=1,
         tenant_id='p1', created=NOW, updated=NOW, compute_instance_id=None,
-        volume_id=None, slave_of_id=slave_of_id)
+        volume_id=None, slave_of_id=slave_of_id, configuration_id=None)
     beat = instance_listing.HeartbeatSummary(NOW, None, None, replication)
     return views.InstanceFacts(
         row=row, version=None, datastore_name='fake',
