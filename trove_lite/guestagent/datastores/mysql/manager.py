@@ -9,6 +9,9 @@ Layout under the instance directory::
     run/              socket, pid file, tmpdir, secure_file_priv directory
     log/              error log, console output, install log
     prepared.json     written when prepare finished
+    overrides.json    the configuration group's values: the overrides
+                      layer of my.cnf (``apply_configuration`` also sets
+                      them live, variables.py)
 
 The server is started detached (a session of its own, its own pid file) so
 that it outlives the agent: an agent that starts and finds a live server
