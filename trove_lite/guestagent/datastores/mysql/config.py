@@ -15,6 +15,14 @@ The file is rendered from layers (``layers.py``): ``defaults`` <
 address, port and OS user), each ``{section: {option: value}}`` with
 sections ``mysqld`` and ``client``; ``True`` is a bare flag.
 
+NOTE(names): the server reads ``character-set-server`` and
+``character_set_server`` as one option, but the layers are merged by
+name: an override spelt one way would not replace a default spelt the
+other, and both would be written. Overrides therefore take the spelling
+of the option they replace (``canonical``), and the options that are
+also system variables are spelt as the variables are (underscores), as
+configuration groups name them.
+
 NOTE(binlog): the binary log is on by default (``log-bin`` in the
 volume, ROW format, purged after ``BINLOG_EXPIRE_DAYS``): replication and
 point-in-time recovery need it, and ``mariadb-install-db`` bootstraps
@@ -34,8 +42,11 @@ replication strategy writes it to ``replication.cnf`` beside it
 started again comes back in its role.
 """
 
+import math
+import re
 import zlib
 
+from trove_lite.common import exception
 from trove_lite.guestagent.datastores import layers
 
 MIN_BUFFER_POOL_MB = 16
@@ -54,6 +65,12 @@ CLIENT = 'client'
 # Seconds without a byte from its source after which a replica reconnects
 # (the source sends a heartbeat every half of it).
 SLAVE_NET_TIMEOUT = 10
+# A size as option files write it (``256M``); SET GLOBAL takes bytes.
+_SIZE = re.compile(r'^([0-9]+)([KMGT])$')
+_SIZE_SHIFT = {'K': 10, 'M': 20, 'G': 30, 'T': 40}
+# What an option file would read as a comment, a quote or an escape: no
+# override value may hold it (values are written unquoted).
+_UNSAFE_VALUE = re.compile(r'[#\'"\\\x00-\x1f\x7f]')
 HEADER = ('# Written by the trove_lite guest agent; changes are lost on the '
           'next prepare.')
 REPLICATION_HEADER = ('# Written by the trove_lite guest agent\'s '
@@ -99,8 +116,8 @@ def defaults(paths, instance_id):
         'slave_net_timeout': SLAVE_NET_TIMEOUT,
         'expire_logs_days': BINLOG_EXPIRE_DAYS,
         'max_binlog_size': MAX_BINLOG_SIZE,
-        'character-set-server': 'utf8mb4',
-        'collation-server': 'utf8mb4_general_ci',
+        'character_set_server': 'utf8mb4',
+        'collation_server': 'utf8mb4_general_ci',
         'performance_schema': 'OFF',
     }}
 
@@ -141,12 +158,113 @@ def fixed(paths, bind_address, port, user=None):
     }}
 
 
+def canonical(name):
+    """The name the server knows option ``name`` by (``-`` and ``_``
+    are the same to it).
+    """
+    return name.replace('-', '_')
+
+
+def _spelt_as(options, *layers_below):
+    """``options`` with each name spelt as the option of
+    ``layers_below`` it replaces (see NOTE(names)).
+    """
+    spellings = {}
+    for layer in layers_below:
+        for name in layer:
+            spellings.setdefault(canonical(name), name)
+    return {spellings.get(canonical(name), name): value
+            for name, value in options.items()}
+
+
 def settings(paths, bind_address, port, memory_mb, user=None,
              overrides=None, instance_id=''):
-    """The merged ``{section: {option: value}}`` of an instance."""
-    return layers.merge_sections(
-        defaults(paths, instance_id), flavor_derived(memory_mb), overrides,
-        fixed(paths, bind_address, port, user))
+    """The merged ``{section: {option: value}}`` of an instance.
+
+    :param overrides: ``{section: {option: value}}``
+        (``server_overrides`` makes it of a configuration group's values).
+    """
+    base = defaults(paths, instance_id)
+    flavor = flavor_derived(memory_mb)
+    places = fixed(paths, bind_address, port, user)
+    overrides = {section: _spelt_as(options or {}, base.get(section, {}),
+                                    flavor.get(section, {}),
+                                    places.get(section, {}))
+                 if isinstance(options, dict) else options
+                 for section, options in (overrides or {}).items()}
+    return layers.merge_sections(base, flavor, overrides, places)
+
+
+def instance_options(paths):
+    """The canonical names of the ``[mysqld]`` options that are the
+    instance's own (``fixed``): no override may set them.
+    """
+    return frozenset(canonical(name)
+                     for name in fixed(paths, '', 0)[SERVER])
+
+
+def check_value(name, value):
+    """A configuration group's ``value`` of ``name``, as my.cnf and SET
+    GLOBAL both take it: a number, a string that reads back the same
+    from an option file, or a boolean (``ON``/``OFF``).
+
+    :raises: exception.BadValue for anything else.
+    """
+    if isinstance(value, bool):
+        return 'ON' if value else 'OFF'
+    if isinstance(value, int) or (isinstance(value, float)
+                                  and math.isfinite(value)):
+        return value
+    if isinstance(value, str) and not _UNSAFE_VALUE.search(value) and \
+            value == value.strip():
+        return value
+    raise exception.BadValue(
+        message='Invalid value %r for configuration parameter %s: a number, '
+                'a boolean or a string without quotes, "#", backslashes, '
+                'control characters or surrounding spaces.' % (value, name))
+
+
+def server_overrides(overrides):
+    """The overrides layer of ``settings`` for the overrides an instance
+    saved (``DatastoreManager.config_overrides``): a configuration
+    group's flat ``{name: value}`` goes to ``[mysqld]``; a value that is
+    a mapping is a section of its own.
+
+    :raises: exception.BadValue as ``check_value``.
+    """
+    sections = {SERVER: {}}
+    for name, value in (overrides or {}).items():
+        if isinstance(value, dict):
+            sections.setdefault(name, {}).update(value)
+        elif value is None:
+            sections[SERVER][name] = None
+        else:
+            sections[SERVER][name] = check_value(name, value)
+    return sections
+
+
+def number(value):
+    """``value`` with an option-file size (``256M``) as bytes."""
+    if isinstance(value, str):
+        match = _SIZE.match(value)
+        if match:
+            return int(match.group(1)) << _SIZE_SHIFT[match.group(2)]
+    return value
+
+
+def parameters(paths, memory_mb, instance_id=''):
+    """``{name: value}`` of what the defaults and the flavor set in
+    ``[mysqld]``, named as system variables (underscores) with sizes in
+    bytes: what an instance of ``memory_mb`` runs with unless overridden.
+    Options whose value is a path of the instance (``log-bin``) are left
+    out.
+    """
+    merged = layers.merge(defaults(paths, instance_id)[SERVER],
+                          flavor_derived(memory_mb)[SERVER])
+    return {canonical(name): number(value)
+            for name, value in merged.items()
+            if not (isinstance(value, str)
+                    and value.startswith(paths.instance_dir + '/'))}
 
 
 def replication(role, semi_sync=False, semi_sync_timeout=None,

@@ -9,6 +9,9 @@ Layout under the instance directory::
     run/              socket, pid file, tmpdir, secure_file_priv directory
     log/              error log, console output, install log
     prepared.json     written when prepare finished
+    overrides.json    the configuration group's values: the overrides
+                      layer of my.cnf (``apply_configuration`` also sets
+                      them live, variables.py)
 
 The server is started detached (a session of its own, its own pid file) so
 that it outlives the agent: an agent that starts and finds a live server
@@ -27,11 +30,16 @@ import os
 import subprocess
 import threading
 
+from oslo_log import log as logging
+
 from trove_lite.common import exception
 from trove_lite.guestagent.datastores.mysql import admin
 from trove_lite.guestagent.datastores.mysql import config
+from trove_lite.guestagent.datastores.mysql import variables
 from trove_lite.guestagent.datastores import process
 from trove_lite.guestagent.datastores import server
+
+LOG = logging.getLogger(__name__)
 
 SERVER_BINARIES = ('mariadbd', 'mysqld')
 INSTALL_BINARIES = ('mariadb-install-db', 'mysql_install_db')
@@ -45,6 +53,15 @@ DELETE FROM mysql.global_priv WHERE User = 'root' AND Host <> 'localhost';
 DELETE FROM mysql.global_priv WHERE User = '';
 DELETE FROM mysql.proxies_priv WHERE Host <> 'localhost';
 """
+
+
+def _read(path):
+    """The text of ``path``, or None when there is no such file."""
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
 
 
 class Paths(server.Paths):
@@ -180,6 +197,99 @@ class Manager(server.ServerManager):
         with self._admin(change=False) as sql:
             return sql.is_root_enabled()
 
+    # -- configuration groups (guest API 1.5) --------------------------------
+    #
+    # NOTE(threads): under the lifecycle lock, so that no restart (nor the
+    # supervisor's) starts the server from a my.cnf half-way between two
+    # sets of overrides, and two applies do not interleave.
+
+    def configuration_defaults(self, memory_mb):
+        return config.parameters(self.paths, memory_mb, self.info.guest_id)
+
+    def apply_configuration(self, overrides, memory_mb):
+        """See ``DatastoreManager.apply_configuration``.
+
+        :raises: exception.BadValue for a parameter name that is not a
+            system variable's, one of the instance's own options (paths,
+            address, port, user) or a value my.cnf could not hold (before
+            anything changes); exception.GuestError when the server
+            refuses a value or cannot be reached (the previous overrides,
+            my.cnf and live values are then back).
+        """
+        overrides = self._check_overrides(overrides)
+        with self._lock:
+            previous = self.config_overrides()
+            # A mapping is a whole section of my.cnf (``server_overrides``),
+            # not a system variable.
+            changed = sorted(
+                name for name in set(overrides) | set(previous)
+                if overrides.get(name) != previous.get(name)
+                and not isinstance(previous.get(name), dict))
+            run_as = self._run_as()
+            my_cnf = _read(self.paths.my_cnf)
+            self.save_overrides(overrides)
+            try:
+                self._write_config(memory_mb, run_as)
+                pending = self._apply_live(changed, overrides, memory_mb)
+            except Exception:
+                LOG.warning('Putting back the previous configuration '
+                            'overrides of instance %s', self.info.guest_id)
+                self.save_overrides(previous)
+                if my_cnf is None:
+                    process.remove(self.paths.my_cnf)
+                else:
+                    server.write_file(self.paths.my_cnf, my_cnf)
+                raise
+        LOG.info('Configuration overrides of instance %s: %s changed, '
+                 'pending a restart: %s', self.info.guest_id,
+                 ', '.join(changed) or 'none', ', '.join(pending) or 'none')
+        return {'pending_restart': pending}
+
+    def _check_overrides(self, overrides):
+        """``overrides`` checked as ``apply_configuration`` promises.
+
+        :raises: exception.BadValue.
+        """
+        if not isinstance(overrides, dict):
+            raise exception.BadValue(
+                message='Configuration overrides must be a mapping of '
+                        'parameter names to values.')
+        own = config.instance_options(self.paths)
+        for name, value in overrides.items():
+            variables.validate_name(name)
+            if name in own:
+                raise exception.BadValue(
+                    message='The configuration parameter %s is set by the '
+                            'instance itself and cannot be overridden.'
+                            % name)
+            config.check_value(name, value)
+        return dict(overrides)
+
+    def _apply_live(self, changed, overrides, memory_mb):
+        """Set the ``changed`` parameters on the running server: to their
+        new override, else to what the layers below say, else to the
+        server's default.
+
+        :returns: the names that take effect at the next start (all of
+            them when the server is not running).
+        """
+        if not changed:
+            return []
+        if self._live_pid() is None:
+            return list(changed)
+        below = config.parameters(self.paths, memory_mb, self.info.guest_id)
+        changes = {}
+        for name in changed:
+            if name in overrides:
+                changes[name] = config.number(overrides[name])
+            else:
+                changes[name] = below.get(name, variables.DEFAULT)
+        conn = self._connect()
+        try:
+            return variables.apply(conn, changes)
+        finally:
+            conn.close()
+
     # -- processes -------------------------------------------------------------
 
     def _server_binary(self):
@@ -208,7 +318,8 @@ class Manager(server.ServerManager):
         settings = config.settings(
             self.paths, self.info.bind_host or '127.0.0.1', self.port,
             memory_mb, user=run_as.pw_name if run_as else None,
-            overrides=self.config_overrides(), instance_id=self.info.guest_id)
+            overrides=config.server_overrides(self.config_overrides()),
+            instance_id=self.info.guest_id)
         server.write_file(self.paths.my_cnf, config.render(
             settings, includes=[self.paths.replication_cnf]))
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from trove_lite.common import exception
 from trove_lite.guestagent.datastores.mysql import config
 from trove_lite.guestagent.datastores.mysql import manager
 
@@ -56,17 +57,17 @@ def _settings(overrides=None, memory_mb=512):
 def test_layers_defaults_then_flavor_then_overrides_then_fixed():
     base = _settings()[config.SERVER]
     # defaults
-    assert base['character-set-server'] == 'utf8mb4'
+    assert base['character_set_server'] == 'utf8mb4'
     # flavor-derived
     assert base['innodb_buffer_pool_size'] == '256M'
     merged = _settings({config.SERVER: {
-        'character-set-server': 'latin1',        # over a default
+        'character_set_server': 'latin1',        # over a default
         'innodb_buffer_pool_size': '128M',       # over the flavor's value
         'datadir': '/elsewhere',                 # not over the instance's
         'port': 3307,
         'user': 'root',
         'wait_timeout': 60}})[config.SERVER]     # a new option
-    assert merged['character-set-server'] == 'latin1'
+    assert merged['character_set_server'] == 'latin1'
     assert merged['innodb_buffer_pool_size'] == '128M'
     assert merged['wait_timeout'] == 60
     assert merged['datadir'] == '/srv/inst/data'
@@ -149,3 +150,83 @@ def test_the_role_file_has_a_header_of_its_own():
                          header=config.REPLICATION_HEADER)
     assert text.splitlines() == [config.REPLICATION_HEADER, '[mysqld]',
                                  'read_only = ON']
+
+
+# -- configuration groups ------------------------------------------------------
+
+def test_an_override_takes_the_spelling_of_the_option_it_replaces():
+    merged = _settings({config.SERVER: {
+        'character-set-server': 'latin1',    # the default's is underscores
+        'skip_name_resolve': None,           # the default's is dashes
+        'pid_file': '/elsewhere',            # the instance's own
+        'wait-timeout': 60}})[config.SERVER]  # no option below: as given
+    assert merged['character_set_server'] == 'latin1'
+    assert 'character-set-server' not in merged
+    assert 'skip-name-resolve' not in merged and \
+        'skip_name_resolve' not in merged
+    assert merged['pid-file'] == '/srv/inst/run/mysqld.pid'
+    assert 'pid_file' not in merged
+    assert merged['wait-timeout'] == 60
+
+
+def test_server_overrides_go_to_mysqld():
+    assert config.server_overrides({
+        'wait_timeout': 240, 'long_query_time': 2.5, 'sql_mode': 'ANSI',
+        'slow_query_log': True, 'performance_schema': False,
+        'client': {'default-character-set': 'utf8mb4'}}) == {
+            config.SERVER: {'wait_timeout': 240, 'long_query_time': 2.5,
+                            'sql_mode': 'ANSI', 'slow_query_log': 'ON',
+                            'performance_schema': 'OFF'},
+            config.CLIENT: {'default-character-set': 'utf8mb4'}}
+    assert config.server_overrides({}) == {config.SERVER: {}}
+    assert config.server_overrides(None) == {config.SERVER: {}}
+
+
+def test_boolean_overrides_are_written_on_and_off():
+    lines = config.render(_settings(config.server_overrides(
+        {'slow_query_log': False, 'local_infile': True}))).splitlines()
+    assert 'slow_query_log = OFF' in lines
+    assert 'local_infile = ON' in lines
+
+
+@pytest.mark.parametrize('value', [
+    'a#b', "it's", 'x"y', 'back\\slash', 'two\nlines', ' padded', 'tab\t',
+    float('nan'), float('inf'), [1], None])
+def test_values_an_option_file_would_misread_are_refused(value):
+    with pytest.raises(exception.BadValue):
+        config.check_value('sql_mode', value)
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('256M', 256 * 1024 ** 2), ('8K', 8192), ('1G', 1024 ** 3),
+    ('2T', 2 * 1024 ** 4), (12, 12), ('ON', 'ON'), ('utf8mb4', 'utf8mb4'),
+    ('12m', '12m'), (2.5, 2.5)])
+def test_number(value, expected):
+    assert config.number(value) == expected
+
+
+def test_parameters_are_the_defaults_and_the_flavor_as_variables():
+    paths = manager.Paths('/srv/inst')
+    small = config.parameters(paths, 512, 'inst-1')
+    big = config.parameters(paths, 2048, 'inst-1')
+    assert small['innodb_buffer_pool_size'] == 256 * 1024 ** 2
+    assert big['innodb_buffer_pool_size'] == 1024 * 1024 ** 2
+    assert small['innodb_log_file_size'] == 64 * 1024 ** 2
+    assert small['max_connections'] == config.max_connections(512)
+    assert small['character_set_server'] == 'utf8mb4'
+    assert small['max_binlog_size'] == 100 * 1024 ** 2
+    assert small['skip_name_resolve'] is True
+    assert small['server_id'] == config.server_id('inst-1')
+    # Variables' names, no paths, nothing of the fixed layer.
+    assert not [name for name in small if '-' in name]
+    assert 'log_bin' not in small
+    for name in ('datadir', 'socket', 'port', 'user', 'bind_address',
+                 'pid_file'):
+        assert name not in small
+
+
+def test_instance_options():
+    own = config.instance_options(manager.Paths('/srv/inst'))
+    assert {'datadir', 'port', 'user', 'bind_address', 'pid_file',
+            'secure_file_priv', 'socket', 'relay_log'} <= own
+    assert 'max_connections' not in own

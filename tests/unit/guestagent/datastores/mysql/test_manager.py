@@ -2,9 +2,11 @@
 
 import contextlib
 import os
+import threading
 
 import pytest
 
+from tests.unit.guestagent.datastores.mysql import fake_globals
 from trove_lite.common import exception
 from trove_lite.guestagent.datastores.mysql import manager
 from trove_lite.guestagent import info as guest_info
@@ -120,3 +122,178 @@ def test_api_1_2_without_a_server_is_a_clear_guest_error(mgr):
         mgr.list_users()
     assert 'does not accept connections' in str(caught.value)
     assert mgr.paths.socket not in str(caught.value)
+
+
+# -- guest API 1.5: configuration groups ---------------------------------------
+
+MB = 1024 ** 2
+
+
+@pytest.fixture
+def live(mgr, monkeypatch):
+    """``mgr`` with a my.cnf and a "running" server whose globals a
+    ``fake_globals.Globals`` keeps.
+    """
+    mgr._make_dirs(None)
+    mgr._write_config(512)
+    server = fake_globals.Globals(
+        {'wait_timeout': 28800, 'max_connections': 100,
+         'sql_mode': 'STRICT_TRANS_TABLES', 'character_set_server': 'utf8mb4',
+         'aria_pagecache_buffer_size': 128 * MB,
+         'innodb_buffer_pool_size': 256 * MB},
+        defaults={'wait_timeout': 28800, 'max_connections': 151},
+        read_only=['aria_pagecache_buffer_size'],
+        checks={'max_connections': lambda value: isinstance(value, int)})
+    monkeypatch.setattr(mgr, '_live_pid', lambda: 4242)
+    monkeypatch.setattr(mgr, '_connect', lambda: server)
+    return server
+
+
+def _my_cnf(mgr):
+    with open(mgr.paths.my_cnf) as handle:
+        return handle.read()
+
+
+def test_configuration_defaults_follow_the_flavor(mgr):
+    small = mgr.configuration_defaults(512)
+    big = mgr.configuration_defaults(2048)
+    assert small['innodb_buffer_pool_size'] == 256 * MB
+    assert big['innodb_buffer_pool_size'] == 1024 * MB
+    assert small['character_set_server'] == big['character_set_server']
+    assert 'port' not in small and 'datadir' not in small
+
+
+def test_apply_saves_writes_and_sets_what_changed(mgr, live):
+    assert mgr.apply_configuration(
+        {'wait_timeout': 240, 'max_connections': 200}, 512) == {
+            'pending_restart': []}
+    assert mgr.config_overrides() == {'wait_timeout': 240,
+                                      'max_connections': 200}
+    lines = _my_cnf(mgr).splitlines()
+    assert 'wait_timeout = 240' in lines
+    assert 'max_connections = 200' in lines
+    assert 'max_connections = 100' not in lines
+    assert live.sets() == [('max_connections', 200), ('wait_timeout', 240)]
+    assert live.closed
+
+    # max_connections no longer overridden: the flavor's value again;
+    # wait_timeout did not change, so it is not set again.
+    del live.log[:]
+    mgr.apply_configuration({'wait_timeout': 240}, 512)
+    assert live.sets() == [('max_connections', 100)]
+    assert 'max_connections = 100' in _my_cnf(mgr).splitlines()
+
+    # Detached: a parameter no layer sets goes back to the server's
+    # default.
+    del live.log[:]
+    mgr.apply_configuration({}, 512)
+    assert live.sets() == [('wait_timeout', 'DEFAULT')]
+    assert live.values['wait_timeout'] == 28800
+    assert mgr.config_overrides() == {}
+    assert 'wait_timeout' not in _my_cnf(mgr)
+
+
+def test_a_size_of_the_layers_below_is_set_in_bytes(mgr, live):
+    mgr.apply_configuration({'innodb_buffer_pool_size': 128 * MB}, 512)
+    mgr.apply_configuration({}, 512)
+    assert live.sets()[-1] == ('innodb_buffer_pool_size', 256 * MB)
+
+
+def test_a_read_only_parameter_waits_for_a_restart(mgr, live):
+    result = mgr.apply_configuration(
+        {'aria_pagecache_buffer_size': 64 * MB, 'wait_timeout': 60}, 512)
+    assert result == {'pending_restart': ['aria_pagecache_buffer_size']}
+    assert 'aria_pagecache_buffer_size = %d' % (64 * MB) in \
+        _my_cnf(mgr).splitlines()
+    assert live.values['wait_timeout'] == 60
+
+
+def test_a_refused_value_changes_nothing(mgr, live):
+    mgr.apply_configuration({'wait_timeout': 240}, 512)
+    before = _my_cnf(mgr)
+    with pytest.raises(exception.GuestError) as caught:
+        mgr.apply_configuration({'sql_mode': 'ANSI',
+                                 'max_connections': 'lots'}, 512)
+    assert "Incorrect argument type to variable 'max_connections'" in \
+        str(caught.value)
+    assert mgr.config_overrides() == {'wait_timeout': 240}
+    assert _my_cnf(mgr) == before
+    assert live.values['wait_timeout'] == 240
+    assert live.values['sql_mode'] == 'STRICT_TRANS_TABLES'
+    assert live.values['max_connections'] == 100
+
+
+def test_a_server_that_cannot_be_reached_changes_nothing(
+        mgr, live, monkeypatch):
+    before = _my_cnf(mgr)
+
+    def unreachable():
+        raise exception.GuestError(message='cannot connect')
+
+    monkeypatch.setattr(mgr, '_connect', unreachable)
+    with pytest.raises(exception.GuestError):
+        mgr.apply_configuration({'wait_timeout': 240}, 512)
+    assert mgr.config_overrides() == {}
+    assert _my_cnf(mgr) == before
+
+
+def test_a_stopped_server_takes_everything_at_its_next_start(
+        mgr, live, monkeypatch):
+    monkeypatch.setattr(mgr, '_live_pid', lambda: None)
+    assert mgr.apply_configuration({'wait_timeout': 240}, 512) == {
+        'pending_restart': ['wait_timeout']}
+    assert live.log == []
+    assert 'wait_timeout = 240' in _my_cnf(mgr).splitlines()
+
+
+def test_nothing_changed_sets_nothing(mgr, live):
+    mgr.apply_configuration({'wait_timeout': 240}, 512)
+    del live.log[:]
+    assert mgr.apply_configuration({'wait_timeout': 240}, 512) == {
+        'pending_restart': []}
+    assert live.log == []
+
+
+@pytest.mark.parametrize('overrides', [
+    {'wait-timeout': 1}, {'a`b': 1}, {'x; DROP': 1},
+    {'datadir': '/tmp'}, {'port': 3307}, {'bind_address': '0.0.0.0'},
+    {'user': 'root'}, {'socket': '/tmp/s'},
+    {'sql_mode': 'A#B'}, {'sql_mode': 'two\nlines'}, {'wait_timeout': None},
+    {'wait_timeout': [1]}, ['wait_timeout']])
+def test_bad_overrides_are_refused_before_anything(mgr, live, overrides):
+    before = _my_cnf(mgr)
+    with pytest.raises(exception.BadValue):
+        mgr.apply_configuration(overrides, 512)
+    assert live.log == []
+    assert _my_cnf(mgr) == before
+    assert not os.path.exists(mgr.path('overrides.json'))
+
+
+def test_apply_holds_the_lifecycle_lock(mgr, live):
+    held = []
+
+    def look(sql):
+        seen = []
+        thread = threading.Thread(
+            target=lambda: seen.append(mgr._lock.acquire(blocking=False)))
+        thread.start()
+        thread.join()
+        if seen[0]:
+            mgr._lock.release()
+        held.append(not seen[0])
+
+    live.on_execute = look
+    mgr.apply_configuration({'wait_timeout': 240}, 512)
+    assert held and all(held)
+
+
+def test_prepare_overrides_are_rendered_into_my_cnf(mgr):
+    mgr._make_dirs(None)
+    mgr.save_overrides({'wait_timeout': 240, 'slow_query_log': True,
+                        'character_set_server': 'latin1'})
+    mgr._write_config(512)
+    lines = _my_cnf(mgr).splitlines()
+    assert 'wait_timeout = 240' in lines
+    assert 'slow_query_log = ON' in lines
+    assert 'character_set_server = latin1' in lines
+    assert 'character_set_server = utf8mb4' not in lines
