@@ -77,7 +77,48 @@ def instance_reads(instance_id):
         (base + '/backups', 200),
         (base + '/backup_schedules', 200),
         (base + '/backup_schedules/' + NO_SCHEDULE, 404),
+        (base + '/configuration', 200),
     ]
+
+
+def configuration_reads(group_id):
+    """``(path, status)`` of the reads on one configuration group."""
+    return [('/configurations/' + group_id, 200),
+            ('/configurations/%s/instances' % group_id, 200)]
+
+
+GROUP_VALUES = {'max_connections': 50}
+
+
+def group_body(name, values=None):
+    return {'configuration': {'name': name,
+                              'values': values or GROUP_VALUES,
+                              'datastore': {'type': 'fake',
+                                            'version': '1.0'}}}
+
+
+def configuration_changes(group_id, instance_id):
+    """``(method, path, body)`` of the changes that name one group (or
+    attach it): refused to a reader (403), and to another project's
+    member as if it did not exist (404).
+    """
+    path = '/configurations/' + group_id
+    return [
+        ('PATCH', path, {'configuration': {'values': {
+            'max_connections': 60}}}),
+        ('PUT', path, {'configuration': {'values': {
+            'max_connections': 70}}}),
+        ('DELETE', path, None),
+        ('PUT', '/instances/' + instance_id,
+         {'instance': {'configuration': group_id}}),
+    ]
+
+
+def project_changes():
+    """``(method, path, body)`` of changes inside the caller's own
+    project that name nothing of it.
+    """
+    return [('POST', '/configurations', group_body('nope'))]
 
 
 def backup_reads(backup_id):
@@ -107,6 +148,7 @@ def project_reads(flavor_id, version_id, project_id):
         ('/mgmt/quotas/' + project_id, 200),
         ('/backups', 200),
         ('/backup_strategies', 200),
+        ('/configurations', 200),
     ]
 
 

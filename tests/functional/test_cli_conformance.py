@@ -38,7 +38,6 @@ ADMIN = 'cli-admin'
 
 NO_MISTRAL = 'backup executions are Mistral workflows, not Trove API'
 NO_CLUSTERS = 'no clusters API (/clusters) yet'
-NO_CONFIGURATIONS = 'no configuration groups API (/configurations) yet'
 NO_LOGS = 'no guest log API (/instances/{id}/log) yet'
 NO_SSL = 'no SSL API (/instances/{id}/ssl) yet'
 NO_MODULES = 'no modules API (/modules) yet'
@@ -69,25 +68,6 @@ NOT_YET = {
     'database_cluster_show': (NO_CLUSTERS, ['cl1'], False),
     'database_cluster_shrink': (NO_CLUSTERS, ['cl1', '{instance}'], False),
     'database_cluster_upgrade': (NO_CLUSTERS, ['cl1', '1.0'], False),
-    'database_configuration_attach': (
-        NO_CONFIGURATIONS, ['{instance}', 'cfg1'], False),
-    'database_configuration_create': (
-        NO_CONFIGURATIONS, ['cfg1', '{{"max_connections": 5}}',
-                            '--datastore', 'fake',
-                            '--datastore-version', '1.0'], False),
-    'database_configuration_default': (
-        NO_CONFIGURATIONS, ['{instance}'], False),
-    'database_configuration_delete': (NO_CONFIGURATIONS, ['cfg1'], False),
-    'database_configuration_detach': (
-        NO_CONFIGURATIONS, ['{instance}'], False),
-    'database_configuration_instances': (
-        NO_CONFIGURATIONS, ['cfg1'], False),
-    'database_configuration_list': (NO_CONFIGURATIONS, [], False),
-    'database_configuration_parameter_set': (
-        NO_CONFIGURATIONS, ['cfg1', '{{"max_connections": 5}}'], False),
-    'database_configuration_set': (
-        NO_CONFIGURATIONS, ['cfg1', '{{"max_connections": 5}}'], False),
-    'database_configuration_show': (NO_CONFIGURATIONS, ['cfg1'], False),
     'database_instance_eject': (NO_LOST_SOURCE, ['{instance}'], False),
     'database_instance_reboot': (NO_MGMT_ACTION, ['{instance}'], True),
     'database_instance_rebuild': (
@@ -640,6 +620,72 @@ def test_backup_strategies(suite):
 def _roles(suite):
     return {row['ID']: row['Role']
             for row in suite.read('database_instance_list')}
+
+
+def test_configurations(suite):
+    with suite.command('database_configuration_create') as run:
+        created = run('cfg1', '{{"max_connections": 200, "wait_timeout": 240}}',
+                      '--datastore', 'fake', '--datastore-version', '1.0',
+                      '--description', 'tuned')
+        assert (created['name'], created['description']) == ('cfg1',
+                                                             'tuned')
+        assert json.loads(created['values']) == {'max_connections': 200,
+                                                 'wait_timeout': 240}
+        assert created['instance_count'] == 0
+        assert created['datastore_name'] == 'fake'
+        suite.state['cfg'] = created['id']
+        fails(suite, 'database_configuration_create', 'cfg0',
+              '{{"max_connections": 0}}', '--datastore', 'fake',
+              '--datastore-version', '1.0',
+              expect='less than its minimum 1')
+        fails(suite, 'database_configuration_create', 'cfg0',
+              '{{"no_such_thing": 1}}', '--datastore', 'fake',
+              '--datastore-version', '1.0', expect='is not supported')
+    with suite.command('database_configuration_list') as run:
+        rows = run()
+        [row] = [r for r in rows if r['ID'] == suite.state['cfg']]
+        assert row == {'ID': suite.state['cfg'], 'Name': 'cfg1',
+                       'Description': 'tuned', 'Datastore Name': 'fake',
+                       'Datastore Version Name': '1.0',
+                       'Datastore Version Number': '1.0'}
+    with suite.command('database_configuration_show') as run:
+        shown = run('cfg1')
+        assert shown['id'] == suite.state['cfg']
+        assert json.loads(shown['values'])['wait_timeout'] == 240
+    with suite.command('database_configuration_attach') as run:
+        run('{instance}', 'cfg1')
+        resp = suite.get('/instances/' + suite.state['instance'])
+        assert resp.json()['instance']['configuration']['id'] == \
+            suite.state['cfg']
+        fails(suite, 'database_configuration_attach', '{instance}', 'cfg1',
+              expect='already has configuration group')
+    with suite.command('database_configuration_instances') as run:
+        assert run('cfg1') == [{'ID': suite.state['instance'],
+                                'Name': 'conf1-renamed'}]
+    with suite.command('database_configuration_parameter_set') as run:
+        run('{cfg}', '{{"wait_timeout": 300}}')
+        shown = suite.read('database_configuration_show', '{cfg}')
+        assert json.loads(shown['values']) == {'max_connections': 200,
+                                               'wait_timeout': 300}
+    with suite.command('database_configuration_set') as run:
+        run('{cfg}', '{{"wait_timeout": 100}}', '--name', 'cfg1b')
+        shown = suite.read('database_configuration_show', '{cfg}')
+        assert shown['name'] == 'cfg1b'
+        assert json.loads(shown['values']) == {'wait_timeout': 100}
+    with suite.command('database_configuration_default') as run:
+        defaults = run('{instance}')
+        assert defaults['max_connections'] == 100
+        assert defaults['wait_timeout'] == 28800
+    fails(suite, 'database_configuration_delete', '{cfg}',
+          expect='detach it from them first')
+    with suite.command('database_configuration_detach') as run:
+        run('{instance}')
+        resp = suite.get('/instances/' + suite.state['instance'])
+        assert 'configuration' not in resp.json()['instance']
+    with suite.command('database_configuration_delete') as run:
+        run('{cfg}')
+        assert suite.state['cfg'] not in [
+            row['ID'] for row in suite.read('database_configuration_list')]
 
 
 def test_replication(suite):

@@ -199,8 +199,12 @@ def demo(cloud):
     # A backup of it as created: the fake strategy streams the guest's
     # in-memory databases and users into the API's local storage.
     backup = personas.take_backup(member, instance_id, 'ks-backup')
+    group = personas.assert_status(member(
+        'POST', '/configurations', personas.group_body('ks-config')),
+        200).json()['configuration']
     yield {'instance': instance_id, 'flavor': str(flavor_id),
-           'version': version['version']['id'], 'backup': backup['id']}
+           'version': version['version']['id'], 'backup': backup['id'],
+           'configuration': group['id']}
     personas.assert_status(member('DELETE', '/backups/' + backup['id']),
                            202)
     personas.wait_for_backup(member, backup['id'], waiting.GONE)
@@ -238,6 +242,7 @@ def _reads(cloud, demo, project='demo'):
 def _reads_of(ids, project_id):
     return (personas.instance_reads(ids['instance'])
             + personas.backup_reads(ids['backup'])
+            + personas.configuration_reads(ids['configuration'])
             + personas.project_reads(ids['flavor'], ids['version'],
                                      project_id))
 
@@ -253,7 +258,7 @@ def test_the_persona_tables_try_every_route():
     isolation and personas are tried before it ships.
     """
     ids = {'instance': 'i-1', 'flavor': '1', 'version': 'v-1',
-           'backup': 'b-1'}
+           'backup': 'b-1', 'configuration': 'c-1'}
     project = 'p-1'
     tried = ([('GET', path) for path, _ in _reads_of(ids, project)]
              + [('POST', '/instances')]
@@ -262,6 +267,9 @@ def test_the_persona_tables_try_every_route():
                  + personas.backup_changes(ids['backup'], ids['instance'],
                                            ids['flavor'])
                  + personas.strategy_changes()
+                 + personas.project_changes()
+                 + personas.configuration_changes(ids['configuration'],
+                                                  ids['instance'])
                  + personas.other_project_routes(project)
                  + personas.admin_rule_routes(ids['instance'])
                  + personas.mgmt_routes(ids['instance'], ids['version'],
@@ -289,6 +297,9 @@ def test_a_reader_reads_everything_and_changes_nothing(cloud, demo):
                + personas.backup_changes(demo['backup'], demo['instance'],
                                          demo['flavor'])
                + personas.strategy_changes()
+               + personas.project_changes()
+               + personas.configuration_changes(demo['configuration'],
+                                                demo['instance'])
                + personas.other_project_routes(cloud.projects['other'])
                + personas.admin_rule_routes(demo['instance'])
                + [('POST', '/instances', personas.create_body(
@@ -326,6 +337,13 @@ def test_another_project_neither_sees_nor_changes(cloud, demo):
     for method, path, body in personas.instance_changes(demo['instance']):
         personas.assert_fault(other(method, path, body), 404,
                               'itemNotFound')
+    for path, _ in personas.configuration_reads(demo['configuration']):
+        personas.assert_fault(other('GET', path), 404, 'itemNotFound')
+    for method, path, body in personas.configuration_changes(
+            demo['configuration'], demo['instance']):
+        personas.assert_fault(other(method, path, body), 404,
+                              'itemNotFound')
+    assert other('GET', '/configurations').json() == {'configurations': []}
     for path in ('/instances', '/instances/detail'):
         resp = personas.assert_status(other('GET', path), 200)
         assert resp.json()['instances'] == []
@@ -394,6 +412,26 @@ def test_a_member_changes_everything_but_manages_nothing(cloud, demo):
                               'unauthorized')
     personas.assert_status(
         member('POST', base + '/action', {'restart': {}}), 202)
+    personas.wait_for_status(member, demo['instance'], 'ACTIVE')
+    # Its configuration group: changed, attached, detached; another made
+    # and deleted.
+    group = '/configurations/' + demo['configuration']
+    for method, path, body, status in (
+            ('PATCH', group, {'configuration': {'values': {
+                'max_connections': 55}}}, 200),
+            ('PUT', group, {'configuration': {'values': {
+                'max_connections': 50}}}, 202),
+            ('PUT', base, {'instance': {
+                'configuration': demo['configuration']}}, 202)):
+        personas.assert_status(member(method, path, body), status)
+    shown = member('GET', base).json()['instance']
+    assert shown['configuration']['id'] == demo['configuration']
+    personas.assert_status(member('PUT', base, {'instance': {}}), 202)
+    made = personas.assert_status(member(
+        'POST', '/configurations', personas.group_body('ks-scratch')),
+        200).json()['configuration']
+    personas.assert_status(
+        member('DELETE', '/configurations/' + made['id']), 202)
     # A backup schedule of its instance: made, read, deleted.
     schedule = personas.assert_status(member(
         'POST', base + '/backup_schedules', personas.SCHEDULE),
