@@ -110,9 +110,9 @@ def test_layers_defaults_then_flavor_then_overrides_then_fixed():
     plain = config.settings(paths, '127.0.0.2', 5432, 512)
     assert plain['work_mem'] == "'2048kB'"
     merged = config.settings(paths, '127.0.0.2', 5432, 512, overrides={
-        'timezone': "'Europe/Paris'",       # over a default
-        'work_mem': "'8MB'",                # over the flavor's value
-        'data_directory': "'/elsewhere'",   # not over the instance's
+        'timezone': 'Europe/Paris',         # over a default
+        'work_mem': '8MB',                  # over the flavor's value
+        'data_directory': '/elsewhere',     # not over the instance's
         'statement_timeout': 1000})         # a new parameter
     assert merged['timezone'] == "'Europe/Paris'"
     assert merged['work_mem'] == "'8MB'"
