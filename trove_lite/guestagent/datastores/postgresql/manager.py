@@ -6,6 +6,9 @@ Layout under the instance directory::
     replication.conf  what the replication role adds to it (written by
                       the replication strategy; included last)
     replication.json  the replication role (the strategy's record)
+    overrides.json    the configuration group's values (base.py);
+                      postgresql.candidate: a new postgresql.conf while
+                      ``postgres -C`` checks it (apply_configuration)
     pg_hba.conf       who may log in how; pg_ident.conf: the peer map
     data/             the cluster (initdb): the instance's "volume"
     run/              unix socket directory and pid file; a replica's
