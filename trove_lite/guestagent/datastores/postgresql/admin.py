@@ -510,3 +510,41 @@ class Admin:
             'SELECT rolcanlogin AND rolsuper AND rolpassword IS NOT NULL '
             'FROM pg_authid WHERE rolname = %s', (ROOT_USER,))
         return bool(rows and rows[0][0])
+
+    # -- configuration (configuration groups) ------------------------------
+
+    def conf_load_time(self):
+        """When the server (as this session sees it) last read its
+        configuration files.
+        """
+        return self._execute('SELECT pg_conf_load_time()')[0][0]
+
+    def reload(self):
+        """Tell the server to read its configuration files again
+        (``pg_reload_conf``; the server does it soon after, not before
+        this returns).
+        """
+        self._execute('SELECT pg_reload_conf()')
+
+    def pending_restart(self, names):
+        """Those of ``names`` whose value in the configuration files
+        differs from the running one and needs a restart (as this
+        session's last read of the files found).
+
+        :returns: a sorted list.
+        """
+        rows = self._execute(
+            'SELECT name FROM pg_settings WHERE pending_restart AND '
+            'name = ANY(%s) ORDER BY name', (list(names),))
+        return [row[0] for row in rows]
+
+    def restart_parameters(self, names):
+        """Those of ``names`` that only a restart changes (context
+        ``postmaster``).
+
+        :returns: a sorted list.
+        """
+        rows = self._execute(
+            "SELECT name FROM pg_settings WHERE context = 'postmaster' AND "
+            'name = ANY(%s) ORDER BY name', (list(names),))
+        return [row[0] for row in rows]

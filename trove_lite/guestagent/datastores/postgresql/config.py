@@ -32,14 +32,21 @@ connection (bounded).
 
 ``postgresql.conf`` is rendered from layers (``layers.py``): ``defaults``
 < ``flavor_derived`` < the instance's overrides < ``fixed`` (its paths,
-address and port), each a flat ``{parameter: value}``. Values are
-written as given; ``settings`` quotes the strings it produces. It ends
+address and port), each a flat ``{parameter: value}``. The layers of this
+module hold values as written in the file (their strings already
+quoted); the overrides are a configuration group's plain JSON values,
+which ``override_settings`` turns into that form (strings quoted, booleans
+``on``/``off``), after ``validate_overrides`` refused what the agent
+keeps for itself (``RESERVED_PARAMETERS``). It ends
 by including ``replication.conf`` when there is one: what the instance's
 replication role adds (``replication``), written by the replication
 strategy and read last, so that a server started again comes back in its
 role.
 """
 
+import re
+
+from trove_lite.common import exception
 from trove_lite.guestagent.datastores import layers
 
 MIN_SHARED_BUFFERS_MB = 16
@@ -96,9 +103,97 @@ def maintenance_work_mem_mb(memory_mb):
                min(MAX_MAINTENANCE_WORK_MEM_MB, memory_mb // 16))
 
 
+# A parameter name as PostgreSQL spells it (lower case; one dot for an
+# extension's own, "custom", parameters).
+_PARAMETER = re.compile(
+    r'^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$')
+# NOTE(security): what no configuration group may set, whatever its rules
+# say (the guest trusts no caller): the instance's places (``fixed``),
+# what the replication role writes (``replication``), what its agent
+# relies on (logs on stderr in English, SCRAM, WAL fit for replicas and
+# pg_rewind), and whatever runs a shell command or loads a library as the
+# server's OS user, or names a file of the host.
+FIXED_PARAMETERS = frozenset([
+    'data_directory', 'hba_file', 'ident_file', 'external_pid_file',
+    'listen_addresses', 'port', 'unix_socket_directories',
+    'unix_socket_permissions'])
+ROLE_PARAMETERS = frozenset([
+    'hot_standby', 'primary_conninfo', 'primary_slot_name',
+    'recovery_target_timeline', 'wal_retrieve_retry_interval'])
+RESERVED_PARAMETERS = FIXED_PARAMETERS | ROLE_PARAMETERS | frozenset([
+    'config_file', 'include', 'include_dir', 'include_if_exists',
+    'unix_socket_group', 'logging_collector', 'log_destination',
+    'log_directory', 'log_filename', 'lc_messages', 'password_encryption',
+    'wal_log_hints', 'wal_level', 'archive_command', 'archive_library',
+    'restore_command', 'archive_cleanup_command', 'recovery_end_command',
+    'ssl_passphrase_command', 'shared_preload_libraries',
+    'local_preload_libraries', 'session_preload_libraries',
+    'dynamic_library_path', 'jit_provider', 'krb_server_keyfile',
+    'ssl_cert_file', 'ssl_key_file', 'ssl_ca_file', 'ssl_crl_file',
+    'ssl_crl_dir', 'ssl_dh_params_file', 'stats_temp_directory'])
+
+
 def quote(value):
     """A postgresql.conf string value."""
     return "'%s'" % str(value).replace("'", "''")
+
+
+def unquote(value):
+    """The plain value of what the layers hold (``quote``'s inverse)."""
+    if isinstance(value, str) and len(value) >= 2 and \
+            value[0] == value[-1] == "'":
+        return value[1:-1].replace("''", "'")
+    return value
+
+
+def validate_overrides(overrides):
+    """Check a configuration group's values before anything is written.
+
+    :param overrides: ``{parameter: value}`` with JSON scalar values.
+    :returns: a copy of ``overrides``.
+    :raises: exception.BadValue for a malformed or reserved name, or a
+        value that is not a string, number or boolean or that holds a
+        line break or NUL.
+    """
+    if not isinstance(overrides, dict):
+        raise exception.BadValue(
+            message='Configuration overrides must be a mapping of parameter '
+                    'names to values, not %r.' % (overrides,))
+    for name, value in overrides.items():
+        if not isinstance(name, str) or not _PARAMETER.match(name):
+            raise exception.BadValue(
+                message='Invalid PostgreSQL parameter name %r: use lower-case '
+                        'letters, digits and "_" (and one "." for an '
+                        "extension's parameter)." % (name,))
+        if name in RESERVED_PARAMETERS:
+            raise exception.BadValue(
+                message='The PostgreSQL parameter %s is managed by the guest '
+                        'agent and cannot be overridden; remove it from the '
+                        'configuration group.' % name)
+        if isinstance(value, str):
+            if any(char in value for char in '\r\n\0'):
+                raise exception.BadValue(
+                    message='The value of %s must be one line of text.'
+                            % name)
+        elif not isinstance(value, (bool, int, float)):
+            raise exception.BadValue(
+                message='The value of %s must be a string, a number or a '
+                        'boolean, not %r.' % (name, value))
+    return dict(overrides)
+
+
+def override_settings(overrides):
+    """A configuration group's plain values as ``postgresql.conf`` values:
+    booleans ``on``/``off``, numbers as they are, strings quoted.
+    """
+    result = {}
+    for name, value in (overrides or {}).items():
+        if isinstance(value, bool):
+            value = 'on' if value else 'off'
+        elif isinstance(value, str):
+            value = quote(value)
+        result[name] = value
+    return result
 
 
 def defaults():
@@ -161,9 +256,21 @@ def fixed(paths, listen_address, port):
 
 
 def settings(paths, listen_address, port, memory_mb, overrides=None):
-    """The merged ``{parameter: value}`` of an instance."""
-    return layers.merge(defaults(), flavor_derived(memory_mb), overrides,
+    """The merged ``{parameter: value}`` of an instance (``overrides``
+    are a configuration group's plain values).
+    """
+    return layers.merge(defaults(), flavor_derived(memory_mb),
+                        override_settings(overrides),
                         fixed(paths, listen_address, port))
+
+
+def configuration_defaults(memory_mb):
+    """What a server of ``memory_mb`` runs with before any override: the
+    defaults and the flavor's values, plain (unquoted) as a configuration
+    group would give them.
+    """
+    merged = layers.merge(defaults(), flavor_derived(memory_mb))
+    return {name: unquote(value) for name, value in merged.items()}
 
 
 def replication(primary_conninfo=None, slot=None, minimums=None):

@@ -6,6 +6,9 @@ Layout under the instance directory::
     replication.conf  what the replication role adds to it (written by
                       the replication strategy; included last)
     replication.json  the replication role (the strategy's record)
+    overrides.json    the configuration group's values (base.py);
+                      postgresql.candidate: a new postgresql.conf while
+                      ``postgres -C`` checks it (apply_configuration)
     pg_hba.conf       who may log in how; pg_ident.conf: the peer map
     data/             the cluster (initdb): the instance's "volume"
     run/              unix socket directory and pid file; a replica's
@@ -30,7 +33,9 @@ import os
 import pwd
 import signal
 import subprocess
+import time
 
+from oslo_log import log as logging
 import psycopg
 
 from trove_lite.common import exception
@@ -38,6 +43,8 @@ from trove_lite.guestagent.datastores.postgresql import admin
 from trove_lite.guestagent.datastores.postgresql import config
 from trove_lite.guestagent.datastores import process
 from trove_lite.guestagent.datastores import server
+
+LOG = logging.getLogger(__name__)
 
 SERVER_BINARY = 'postgres'
 INITDB_BINARY = 'initdb'
@@ -48,6 +55,12 @@ DEFAULT_PORT = 5432
 INITDB_TIMEOUT = 300
 # sun_path of a unix socket holds 107 bytes and a NUL.
 MAX_SOCKET_PATH = 107
+# Where ``postgres -C`` reads a configuration before it replaces the
+# instance's (in the instance directory, where the server's user reads).
+CHECK_CONF = 'postgresql.candidate'
+CHECK_TIMEOUT = 30
+# Seconds the server may take to act on pg_reload_conf().
+RELOAD_TIMEOUT = 10
 
 
 class Paths(server.Paths):
@@ -76,6 +89,23 @@ def find_binary(name):
     extra = process.SBIN_DIRS + tuple(PG_BIN_GLOB % version
                                       for version in PG_VERSIONS)
     return process.find_binary([name], extra_dirs=extra)
+
+
+def _refusals(log):
+    """What a server's log says is wrong with a configuration (its lines
+    without their prefixes and the noise of a missing include).
+    """
+    reasons = []
+    for line in (log or '').splitlines():
+        for marker in ('LOG:  ', 'FATAL:  ', 'ERROR:  '):
+            if marker in line:
+                line = line.split(marker, 1)[1]
+                break
+        line = line.strip()
+        if line and not line.startswith('skipping missing configuration') \
+                and not line.startswith('configuration file '):
+            reasons.append(line)
+    return '; '.join(reasons) or (log or '').strip()
 
 
 def _server_env():
@@ -249,6 +279,122 @@ class Manager(server.ServerManager):
         with self._admin() as sql:
             return sql.is_root_enabled()
 
+    # -- configuration groups (guest API 1.5) --------------------------------
+
+    def configuration_defaults(self, memory_mb):
+        return config.configuration_defaults(memory_mb)
+
+    def apply_configuration(self, overrides, memory_mb):
+        """Make ``overrides`` the instance's configuration group values.
+
+        ``postgres -C`` reads the new ``postgresql.conf`` first
+        (``_check_conf``): a value the server refuses raises before
+        anything is saved or written. Then the overrides are saved, the
+        file replaced and the server reloaded (``pg_reload_conf``): a
+        parameter no longer in the file returns to PostgreSQL's own
+        default. The reload is awaited: the changed parameters the server
+        then flags ``pending_restart`` are returned.
+
+        The server must run: a value is only known good once it has read
+        it.
+
+        :raises: exception.BadValue for a malformed or reserved parameter
+            (``config.validate_overrides``); exception.GuestError when the
+            server does not answer or refuses a value (nothing changed:
+            the previous file and overrides stay, reloaded if the reload
+            itself failed).
+        """
+        overrides = config.validate_overrides(overrides)
+        with self._lock:
+            previous = self.config_overrides()
+            changed = sorted(name for name in set(previous) | set(overrides)
+                             if previous.get(name) != overrides.get(name))
+            if not changed:
+                return {'pending_restart': []}
+            text = self._render_conf(memory_mb, overrides)
+            with self._admin() as sql:
+                self._check_conf(text)
+                before = sql.conf_load_time()
+                with open(self.paths.conf) as handle:
+                    old_text = handle.read()
+                self.save_overrides(overrides)
+                server.write_file(self.paths.conf, text)
+                try:
+                    sql.reload()
+                    pending = self._pending_after_reload(sql, before,
+                                                         changed)
+                except Exception:
+                    LOG.exception('Reloading the configuration of instance '
+                                  '%s failed; restoring the previous one',
+                                  self.info.guest_id)
+                    self.save_overrides(previous)
+                    server.write_file(self.paths.conf, old_text)
+                    self._reload_quietly()
+                    raise
+        LOG.info('Configuration of instance %s: %s changed; pending a '
+                 'restart: %s', self.info.guest_id, ', '.join(changed),
+                 ', '.join(pending) or 'none')
+        return {'pending_restart': pending}
+
+    def _check_conf(self, text):
+        """Have the server's binary read ``text`` as its configuration
+        (``postgres -C``, which parses and checks every value as a start
+        would, beside the running server, and exits).
+
+        :raises: exception.GuestError with what PostgreSQL refused.
+        """
+        candidate = os.path.join(self.paths.instance_dir, CHECK_CONF)
+        server.write_file(candidate, text)
+        command = [self._server_binary(), '--config_file=%s' % candidate,
+                   '-C', 'port']
+        try:
+            result = subprocess.run(
+                command, stdin=subprocess.DEVNULL, capture_output=True,
+                text=True, timeout=CHECK_TIMEOUT, env=_server_env(),
+                cwd=self.paths.instance_dir,
+                **server.user_args(self._run_as()))
+        except subprocess.TimeoutExpired:
+            raise exception.GuestError(
+                message='Checking the new configuration of instance %s took '
+                        'more than %s seconds.' % (self.info.guest_id,
+                                                   CHECK_TIMEOUT))
+        finally:
+            process.remove(candidate)
+        if result.returncode != 0:
+            raise exception.GuestError(
+                message='PostgreSQL refused the new configuration of '
+                        'instance %s: %s' % (self.info.guest_id,
+                                             _refusals(result.stderr)))
+
+    def _pending_after_reload(self, sql, before, names):
+        """Wait until the server reloaded (a new session sees a later
+        ``pg_conf_load_time`` than ``before``); those of ``names`` it
+        then says need a restart. When it does not say in time, those of
+        ``names`` that only a restart changes.
+        """
+        deadline = time.monotonic() + RELOAD_TIMEOUT
+        while time.monotonic() < deadline:
+            fresh = admin.Admin(self._connect)
+            try:
+                if fresh.conf_load_time() > before:
+                    return fresh.pending_restart(names)
+            finally:
+                fresh.close()
+            time.sleep(self.poll_interval)
+        LOG.warning('postgres of instance %s did not reload its '
+                    'configuration within %ss', self.info.guest_id,
+                    RELOAD_TIMEOUT)
+        return sql.restart_parameters(names)
+
+    def _reload_quietly(self):
+        """Ask the server to reload, if it can (after a rollback)."""
+        try:
+            with admin.connect(self.paths.rundir, self.port) as conn:
+                conn.execute('SELECT pg_reload_conf()')
+        except (psycopg.Error, OSError) as err:
+            LOG.warning('Could not reload postgres of instance %s: %s',
+                        self.info.guest_id, err)
+
     @contextlib.contextmanager
     def _admin(self):
         """An ``admin.Admin`` on the running server.
@@ -310,19 +456,23 @@ class Manager(server.ServerManager):
     # -- files -------------------------------------------------------------
 
     def _write_config(self, memory_mb, run_as=None):
-        settings = config.settings(
-            self.paths, self.info.bind_host or '127.0.0.1', self.port,
-            memory_mb, overrides=self.config_overrides())
         os_users = [pwd.getpwuid(os.geteuid()).pw_name]
         if run_as is not None:
             os_users.append(run_as.pw_name)
-        for target, text in ((self.paths.conf, config.render(
-                                  settings,
-                                  includes=[self.paths.replication_conf])),
+        for target, text in ((self.paths.conf, self._render_conf(
+                                  memory_mb, self.config_overrides())),
                              (self.paths.hba_file, config.render_hba()),
                              (self.paths.ident_file,
                               config.render_ident(os_users))):
             server.write_file(target, text)
+
+    def _render_conf(self, memory_mb, overrides):
+        """The text of ``postgresql.conf`` with ``overrides``."""
+        settings = config.settings(
+            self.paths, self.info.bind_host or '127.0.0.1', self.port,
+            memory_mb, overrides=overrides)
+        return config.render(settings,
+                             includes=[self.paths.replication_conf])
 
     def _initialised(self):
         return os.path.isfile(os.path.join(self.paths.datadir, 'PG_VERSION'))

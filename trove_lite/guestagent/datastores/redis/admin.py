@@ -206,3 +206,34 @@ def set_account(conn, user, password, rules):
     conn.command('ACL', 'SETUSER', user, 'reset', 'on', '>' + password,
                  *rules)
     conn.command('ACL', 'SAVE')
+
+
+def config_get(conn, name):
+    """The running value of the directive ``name`` (``CONFIG GET``), or
+    None when the server has no such directive.
+    """
+    reply = conn.command('CONFIG', 'GET', name) or []
+    fields = dict(zip(reply[::2], reply[1::2]))
+    value = fields.get(name.encode('utf-8'))
+    return None if value is None else value.decode('utf-8', 'replace')
+
+
+def config_set(conn, name, value):
+    """``CONFIG SET name value``.
+
+    :raises: ReplyError when the server refuses (an invalid value, an
+        unknown directive, one it only reads when it starts:
+        ``immutable``).
+    """
+    conn.command('CONFIG', 'SET', name, value)
+
+
+def immutable(error, known):
+    """Whether ``error`` (a ReplyError of ``config_set``) says the
+    directive can only change with a restart; ``known`` is whether
+    ``CONFIG GET`` knows it (Redis 6.2 answers both an unknown directive
+    and one it cannot change live with "Unsupported CONFIG parameter").
+    """
+    message = str(error)
+    return "can't set immutable config" in message or (
+        known and 'Unsupported CONFIG parameter' in message)

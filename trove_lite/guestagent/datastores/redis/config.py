@@ -30,7 +30,10 @@ rather than silently dropping keys.
 ``redis.conf`` is rendered from layers (``layers.py``): ``defaults`` <
 ``flavor_derived`` < the instance's overrides < ``fixed`` (its paths,
 address and port, and what the agent relies on), each a flat
-``{directive: value}``. It ends by including ``replication.conf``, which
+``{directive: value}``. The overrides are a configuration group's plain
+JSON values (``override_directives`` writes booleans ``yes``/``no``),
+after ``validate_overrides`` refused what the agent keeps for itself
+(``RESERVED_DIRECTIVES``). It ends by including ``replication.conf``, which
 the replication strategy rewrites whenever the instance's role changes
 (``replication``): read last, its directives win, and a server started
 again comes back in its role.
@@ -39,6 +42,7 @@ again comes back in its role.
 import hashlib
 import re
 
+from trove_lite.common import exception
 from trove_lite.guestagent.datastores import layers
 
 ROOT_USER = 'default'
@@ -75,6 +79,27 @@ REPLICATION_HEADER = ('# Written by the trove_lite guest agent\'s '
                       'replication strategy whenever the role changes.')
 
 _VERSION = re.compile(r'\bv=(\d+)\.(\d+)(?:\.(\d+))?')
+_DIRECTIVE = re.compile(r'^[a-z][a-z0-9-]{0,127}$')
+# NOTE(security): what no configuration group may set, whatever its rules
+# say (the guest trusts no caller): the instance's places and what its
+# agent relies on (``fixed``), what the replication role writes
+# (``replication``, and the fence's ``min-replicas-to-write``), the
+# accounts (the ACL file is the agent's), and whatever loads code, opens
+# commands the tenant is refused, or names files.
+FIXED_DIRECTIVES = frozenset([
+    'bind', 'port', 'protected-mode', 'unixsocket', 'unixsocketperm',
+    'daemonize', 'supervised', 'set-proc-title', 'pidfile', 'logfile',
+    'dir', 'aclfile'])
+ROLE_DIRECTIVES = frozenset([
+    'replicaof', 'slaveof', 'masteruser', 'masterauth', 'replica-read-only',
+    'slave-read-only', 'min-replicas-to-write', 'min-slaves-to-write'])
+RESERVED_DIRECTIVES = FIXED_DIRECTIVES | ROLE_DIRECTIVES | frozenset([
+    'include', 'rename-command', 'loadmodule', 'requirepass', 'user',
+    'enable-protected-configs', 'enable-debug-command',
+    'enable-module-command', 'dbfilename', 'appendfilename',
+    'appenddirname', 'syslog-enabled', 'syslog-ident', 'syslog-facility',
+    'unixsocketgroup', 'proc-title-template'])
+RESERVED_DIRECTIVE_PREFIXES = ('tls-',)
 
 
 def maxmemory_mb(memory_mb):
@@ -131,9 +156,69 @@ def fixed(paths, bind_address, port):
 
 
 def settings(paths, bind_address, port, memory_mb, overrides=None):
-    """The merged ``{directive: value}`` of an instance."""
-    return layers.merge(defaults(), flavor_derived(memory_mb), overrides,
+    """The merged ``{directive: value}`` of an instance (``overrides``
+    are a configuration group's plain values).
+    """
+    return layers.merge(defaults(), flavor_derived(memory_mb),
+                        override_directives(overrides),
                         fixed(paths, bind_address, port))
+
+
+def lower_layers(memory_mb):
+    """The defaults and the flavor's values: what a server of
+    ``memory_mb`` runs with before any override (``{directive: value}``,
+    JSON-friendly).
+    """
+    return layers.merge(defaults(), flavor_derived(memory_mb))
+
+
+def validate_overrides(overrides):
+    """Check a configuration group's values before anything is written.
+
+    :param overrides: ``{directive: value}`` with JSON scalar values.
+    :returns: a copy of ``overrides``.
+    :raises: exception.BadValue for a malformed or reserved directive, or
+        a value that is not a string, number or boolean, or holds a line
+        break or NUL.
+    """
+    if not isinstance(overrides, dict):
+        raise exception.BadValue(
+            message='Configuration overrides must be a mapping of directive '
+                    'names to values, not %r.' % (overrides,))
+    for name, value in overrides.items():
+        if not isinstance(name, str) or not _DIRECTIVE.match(name):
+            raise exception.BadValue(
+                message='Invalid Redis directive %r: use lower-case letters, '
+                        'digits and "-".' % (name,))
+        if name in RESERVED_DIRECTIVES or \
+                name.startswith(RESERVED_DIRECTIVE_PREFIXES):
+            raise exception.BadValue(
+                message='The Redis directive %s is managed by the guest '
+                        'agent and cannot be overridden; remove it from the '
+                        'configuration group.' % name)
+        if isinstance(value, str):
+            if any(char in value for char in '\r\n\0'):
+                raise exception.BadValue(
+                    message='The value of %s must be one line of text.'
+                            % name)
+        elif not isinstance(value, (bool, int, float)):
+            raise exception.BadValue(
+                message='The value of %s must be a string, a number or a '
+                        'boolean, not %r.' % (name, value))
+    return dict(overrides)
+
+
+def directive_value(value):
+    """A plain value as Redis takes it (in the file and in CONFIG SET)."""
+    if isinstance(value, bool):
+        return 'yes' if value else 'no'
+    return str(value)
+
+
+def override_directives(overrides):
+    """A configuration group's plain values as ``redis.conf`` arguments."""
+    return {name: directive_value(value)
+            for name, value in (overrides or {}).items()}
 
 
 def _quote(value):

@@ -8,6 +8,9 @@ Layout under the instance directory::
                       its source's replication password)
     os_admin.secret   the agent's own password (0600, the agent's file)
     root_enabled      present while the tenant knows ``default``'s password
+    overrides.json    the configuration group's values (base.py)
+    builtin_values.json  the server's own values of overridden directives
+                      (apply_configuration)
     data/             dir: AOF, RDB snapshot and users.acl; the "volume"
     run/              unix socket and pid file
     log/              redis.log and console.log (what the server printed
@@ -28,9 +31,12 @@ the process's command line names this instance's ``redis.conf``.
 root, it starts the server as the ``redis`` user.
 """
 
+import json
 import os
 import secrets
 import signal
+
+from oslo_log import log as logging
 
 from trove_lite.common import exception
 from trove_lite.guestagent.datastores import process
@@ -38,10 +44,15 @@ from trove_lite.guestagent.datastores.redis import admin
 from trove_lite.guestagent.datastores.redis import config
 from trove_lite.guestagent.datastores import server
 
+LOG = logging.getLogger(__name__)
+
 SERVER_BINARIES = ('redis-server',)
 DEFAULT_PORT = 6379
 # Random passwords (the agent's, and root's while it is disabled).
 SECRET_BYTES = 32
+# The server's own values of overridden directives (see
+# ``Manager.apply_configuration``), in the instance directory.
+BUILTIN_FILE = 'builtin_values.json'
 
 
 class Paths(server.Paths):
@@ -60,6 +71,21 @@ class Paths(server.Paths):
         self.pid_file = join(self.rundir, 'redis.pid')
         self.log_file = join(self.logdir, 'redis.log')
         self.console_log = join(self.logdir, 'console.log')
+
+
+def _next_builtin(builtin, previous, overrides, lower, running):
+    """The built-in values to keep once ``overrides`` replace
+    ``previous`` (see ``Manager.apply_configuration``): those of the
+    directives still overridden that no ``lower`` layer sets, with the
+    ``running`` value of each newly overridden one.
+    """
+    kept = {name: value for name, value in builtin.items()
+            if name in overrides and name not in lower}
+    for name in overrides:
+        if name not in previous and name not in lower and \
+                name not in kept and running.get(name) is not None:
+            kept[name] = running[name]
+    return kept
 
 
 def random_password():
@@ -106,16 +132,20 @@ class Manager(server.ServerManager):
         self._server_binary()
 
     def _write_config(self, memory_mb, run_as=None):
-        settings = config.settings(
-            self.paths, self.info.bind_host or '127.0.0.1', self.port,
-            memory_mb, overrides=self.config_overrides())
-        server.write_file(self.paths.conf, config.render(
-            settings, includes=[self.paths.replication_conf]))
+        self._write_server_conf(memory_mb, self.config_overrides())
         if not os.path.exists(self.paths.replication_conf):
             # NOTE(include): the server refuses to start without the
             # file it includes; the strategy rewrites it with a role.
             self.write_replication_config({}, run_as)
         self._write_acl(run_as)
+
+    def _write_server_conf(self, memory_mb, overrides):
+        """Write ``redis.conf`` from the layers, with ``overrides``."""
+        settings = config.settings(
+            self.paths, self.info.bind_host or '127.0.0.1', self.port,
+            memory_mb, overrides=overrides)
+        server.write_file(self.paths.conf, config.render(
+            settings, includes=[self.paths.replication_conf]))
 
     def _initialised(self):
         # Redis creates its data on first start; what it needs is the
@@ -164,6 +194,137 @@ class Manager(server.ServerManager):
         if not isinstance(password, str) or not password:
             raise exception.BadValue(message='A password must not be '
                                              'empty.')
+
+    # -- configuration groups (guest API 1.5) --------------------------------
+
+    def configuration_defaults(self, memory_mb):
+        return config.lower_layers(memory_mb)
+
+    def apply_configuration(self, overrides, memory_mb):
+        """Make ``overrides`` the instance's configuration group values.
+
+        The overrides are saved and ``redis.conf`` written again (what a
+        restart, or the supervisor's start after a crash, reads); then
+        each changed directive gets its new value live with ``CONFIG
+        SET``: the override, or for one no longer overridden the value of
+        the layers below, or else the server's built-in value. A directive
+        the server only reads when it starts (``immutable``) is pending a
+        restart.
+
+        NOTE(builtin): Redis cannot say what its built-in value of a
+        directive is once it was changed, and ``CONFIG SET`` needs one to
+        put back. Rather than a table of every directive's default (which
+        would follow neither Redis versions nor the parameters an operator
+        adds to the validation rules), the running value of a directive
+        that no lower layer sets is recorded (``CONFIG GET``, in
+        ``BUILTIN_FILE`` beside the overrides) before its first override
+        changes it, and set again when the override goes. A directive
+        overridden since ``prepare`` (whose server never ran without the
+        override) has no recorded value: going back to the built-in one
+        then waits for a restart (pending).
+
+        :raises: exception.BadValue for a malformed or reserved directive
+            (``config.validate_overrides``); exception.GuestError when the
+            server does not answer or refuses a value (then the directives
+            already set are set back, and the previous overrides and
+            ``redis.conf`` are restored).
+        """
+        overrides = config.validate_overrides(overrides)
+        with self._lock:
+            previous = self.config_overrides()
+            changed = sorted(name for name in set(previous) | set(overrides)
+                             if previous.get(name) != overrides.get(name))
+            if not changed:
+                return {'pending_restart': []}
+            lower = config.lower_layers(memory_mb)
+            builtin = self._builtin_values()
+            try:
+                with self._admin() as conn:
+                    running = {name: admin.config_get(conn, name)
+                               for name in changed}
+                    targets = {}
+                    for name in changed:
+                        if name in overrides:
+                            value = overrides[name]
+                        else:
+                            value = lower.get(name, builtin.get(name))
+                        targets[name] = (None if value is None else
+                                         config.directive_value(value))
+                    with open(self.paths.conf) as handle:
+                        old_text = handle.read()
+                    self.save_overrides(overrides)
+                    self._save_builtin_values(_next_builtin(
+                        builtin, previous, overrides, lower, running))
+                    self._write_server_conf(memory_mb, overrides)
+                    try:
+                        pending = self._set_live(conn, targets, running)
+                    except Exception:
+                        self.save_overrides(previous)
+                        self._save_builtin_values(builtin)
+                        server.write_file(self.paths.conf, old_text)
+                        raise
+            except (admin.ReplyError, OSError) as err:
+                raise self._error('redis-server failed to change the '
+                                  'configuration: %s' % err)
+        LOG.info('Configuration of instance %s: %s changed; pending a '
+                 'restart: %s', self.info.guest_id, ', '.join(changed),
+                 ', '.join(pending) or 'none')
+        return {'pending_restart': pending}
+
+    def _set_live(self, conn, targets, running):
+        """``CONFIG SET`` each of ``targets`` (``{directive: value}``; a
+        None value is not known and waits for a restart); on a refusal,
+        set back those already set to their ``running`` values.
+
+        :returns: the sorted directives pending a restart.
+        :raises: exception.GuestError for a refused value.
+        """
+        applied, pending = [], []
+        try:
+            for name, value in sorted(targets.items()):
+                if value is None:
+                    pending.append(name)
+                    continue
+                try:
+                    admin.config_set(conn, name, value)
+                except admin.ReplyError as err:
+                    if admin.immutable(err, running[name] is not None):
+                        pending.append(name)
+                        continue
+                    raise exception.GuestError(
+                        message='redis-server of instance %s refused %s %r: '
+                                '%s' % (self.info.guest_id, name, value,
+                                        err))
+                applied.append(name)
+        except Exception:
+            for name in reversed(applied):
+                if running[name] is None:
+                    continue
+                try:
+                    admin.config_set(conn, name, running[name])
+                except (admin.ReplyError, OSError) as err:
+                    LOG.warning('Could not set %s of instance %s back to '
+                                '%r: %s', name, self.info.guest_id,
+                                running[name], err)
+            raise
+        return sorted(pending)
+
+    def _builtin_values(self):
+        """What ``BUILTIN_FILE`` recorded (``{}`` when nothing)."""
+        try:
+            with open(self.path(BUILTIN_FILE)) as handle:
+                values = json.load(handle)
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as err:
+            LOG.warning('Ignoring the unreadable %s: %s',
+                        self.path(BUILTIN_FILE), err)
+            return {}
+        return values if isinstance(values, dict) else {}
+
+    def _save_builtin_values(self, values):
+        server.write_file(self.path(BUILTIN_FILE),
+                          json.dumps(values, sort_keys=True), 0o600)
 
     # -- replication -----------------------------------------------------------
 

@@ -390,3 +390,20 @@ def test_real_scram_verifier():
     conn.finish()
     assert verifier.startswith(b'SCRAM-SHA-256$')
     assert b'secret' not in verifier
+
+
+def test_configuration_queries():
+    server = Server({'pg_conf_load_time': [(7,)],
+                     'pending_restart AND': [('max_connections',)],
+                     "context = 'postmaster'": [('shared_buffers',)]})
+    sql = admin.Admin(server.connect)
+    assert sql.conf_load_time() == 7
+    sql.reload()
+    assert sql.pending_restart(['work_mem', 'max_connections']) == [
+        'max_connections']
+    assert sql.restart_parameters(('shared_buffers',)) == ['shared_buffers']
+    assert [text for _, text, _ in server.log][1] == \
+        'SELECT pg_reload_conf()'
+    # Names travel as a parameter, never in the query's text.
+    assert server.log[2][2] == (['work_mem', 'max_connections'],)
+    assert server.log[3][2] == (['shared_buffers'],)

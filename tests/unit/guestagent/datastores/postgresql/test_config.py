@@ -1,7 +1,10 @@
 """Tests for rendering postgresql.conf, pg_hba.conf and pg_ident.conf."""
 
+import json
+
 import pytest
 
+from trove_lite.common import exception
 from trove_lite.guestagent.datastores.postgresql import config
 from trove_lite.guestagent.datastores.postgresql import manager
 
@@ -110,12 +113,74 @@ def test_layers_defaults_then_flavor_then_overrides_then_fixed():
     plain = config.settings(paths, '127.0.0.2', 5432, 512)
     assert plain['work_mem'] == "'2048kB'"
     merged = config.settings(paths, '127.0.0.2', 5432, 512, overrides={
-        'timezone': "'Europe/Paris'",       # over a default
-        'work_mem': "'8MB'",                # over the flavor's value
-        'data_directory': "'/elsewhere'",   # not over the instance's
+        'timezone': 'Europe/Paris',         # over a default
+        'work_mem': '8MB',                  # over the flavor's value
+        'data_directory': '/elsewhere',     # not over the instance's
         'statement_timeout': 1000})         # a new parameter
     assert merged['timezone'] == "'Europe/Paris'"
     assert merged['work_mem'] == "'8MB'"
     assert merged['statement_timeout'] == 1000
     assert merged['data_directory'] == "'/srv/inst/data'"
     assert 'statement_timeout = 1000' in config.render(merged).splitlines()
+
+
+def test_overrides_are_plain_values_written_as_postgresql_takes_them():
+    assert config.override_settings({
+        'timezone': "Europe/Paris", 'search_path': "a, 'b'",
+        'autovacuum': False, 'jit': True, 'work_mem': 8192,
+        'random_page_cost': 1.5}) == {
+        'timezone': "'Europe/Paris'", 'search_path': "'a, ''b'''",
+        'autovacuum': 'off', 'jit': 'on', 'work_mem': 8192,
+        'random_page_cost': 1.5}
+    assert config.override_settings(None) == {}
+
+
+@pytest.mark.parametrize('overrides', [
+    {'Work_Mem': 1}, {'work mem': 1}, {'work_mem;x': 1}, {'a.b.c': 1},
+    {'': 1}, {5: 1}, {'work_mem': None}, {'work_mem': [1]},
+    {'work_mem': {'a': 1}}, {'timezone': 'UTC\ninclude = x'},
+    {'timezone': 'UTC\r'}, {'timezone': 'U\0'}, ['work_mem']])
+def test_malformed_overrides_are_refused(overrides):
+    with pytest.raises(exception.BadValue):
+        config.validate_overrides(overrides)
+
+
+@pytest.mark.parametrize('name', sorted(config.RESERVED_PARAMETERS))
+def test_reserved_parameters_are_refused(name):
+    with pytest.raises(exception.BadValue) as caught:
+        config.validate_overrides({name: 'x'})
+    assert 'managed by the guest agent' in str(caught.value)
+
+
+def test_what_the_agent_writes_itself_is_reserved():
+    paths = manager.Paths('/srv/inst')
+    assert set(config.fixed(paths, '127.0.0.2', 5432)) == \
+        config.FIXED_PARAMETERS
+    role = config.replication('host=x', 'slot', {'max_connections': 50})
+    assert set(role) - {'max_connections'} <= config.ROLE_PARAMETERS
+
+
+def test_good_overrides_are_kept():
+    overrides = {'work_mem': 8192, 'auto_explain.log_min_duration': 10,
+                 'timezone': "it's fine", 'autovacuum': True}
+    assert config.validate_overrides(overrides) == overrides
+
+
+def test_configuration_defaults_are_plain_and_follow_the_flavor():
+    small = config.configuration_defaults(512)
+    large = config.configuration_defaults(8192)
+    assert small['shared_buffers'] == '128MB'
+    assert large['shared_buffers'] == '2048MB'
+    assert small['timezone'] == 'UTC'
+    assert small['max_connections'] == 64
+    assert not set(small) & config.FIXED_PARAMETERS
+    assert json.loads(json.dumps(small)) == small
+
+
+@pytest.mark.parametrize('value, plain', [
+    ("'UTC'", 'UTC'), ("'it''s'", "it's"), ('on', 'on'), (5, 5),
+    ("'", "'")])
+def test_unquote(value, plain):
+    assert config.unquote(value) == plain
+    if isinstance(plain, str) and plain != "'" and value.startswith("'"):
+        assert config.quote(plain) == value

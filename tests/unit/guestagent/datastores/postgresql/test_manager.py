@@ -2,8 +2,10 @@
 
 import os
 import pwd
+import subprocess
 from unittest import mock
 
+import psycopg
 import pytest
 
 from trove_lite.common import exception
@@ -160,3 +162,167 @@ def test_prepare_root_password_enables_root_not_postgres(mgr, sql):
     mgr._create_tenant_objects([], [], 'pw')
     sql.enable_root.assert_called_once_with('pw')
     sql.set_password.assert_not_called()
+
+
+# -- configuration groups ----------------------------------------------------
+
+class FakeCheck:
+    """``postgres -C`` as ``subprocess.run`` runs it: records the
+    candidate file's text; ``refusal`` is what it prints when it refuses.
+    """
+
+    def __init__(self):
+        self.refusal = None
+        self.commands = []
+        self.texts = []
+
+    def __call__(self, command, **kwargs):
+        self.commands.append(command)
+        candidate = command[1].split('=', 1)[1]
+        with open(candidate) as handle:
+            self.texts.append(handle.read())
+        if self.refusal is None:
+            return subprocess.CompletedProcess(command, 0, '5432\n', '')
+        return subprocess.CompletedProcess(command, 1, '', self.refusal)
+
+
+@pytest.fixture
+def check(mgr, monkeypatch):
+    fake = FakeCheck()
+    monkeypatch.setattr(manager.subprocess, 'run', fake)
+    monkeypatch.setattr(manager, 'find_binary',
+                        lambda name: '/usr/lib/postgresql/15/bin/' + name)
+    os.makedirs(mgr.paths.instance_dir, exist_ok=True)
+    mgr._write_config(512)
+    return fake
+
+
+def _conf(mgr):
+    with open(mgr.paths.conf) as handle:
+        return handle.read()
+
+
+def test_apply_configuration_checks_writes_and_reloads(mgr, sql, check):
+    sql.conf_load_time.side_effect = [1, 2]
+    sql.pending_restart.return_value = ['max_connections']
+    result = mgr.apply_configuration(
+        {'work_mem': 8192, 'timezone': 'Europe/Paris',
+         'max_connections': 50, 'autovacuum': False}, 512)
+    assert result == {'pending_restart': ['max_connections']}
+    lines = _conf(mgr).splitlines()
+    for line in ("work_mem = 8192", "timezone = 'Europe/Paris'",
+                 'max_connections = 50', 'autovacuum = off'):
+        assert line in lines
+    # postgres -C read exactly that file before it was written, and the
+    # candidate is gone.
+    assert check.texts == [_conf(mgr)]
+    command = check.commands[0]
+    assert command[0].endswith('/postgres') and command[2:] == ['-C', 'port']
+    assert not os.path.exists(command[1].split('=', 1)[1])
+    assert mgr.config_overrides() == {
+        'work_mem': 8192, 'timezone': 'Europe/Paris',
+        'max_connections': 50, 'autovacuum': False}
+    sql.reload.assert_called_once_with()
+    sql.pending_restart.assert_called_once_with(
+        ['autovacuum', 'max_connections', 'timezone', 'work_mem'])
+
+
+def test_a_dropped_override_leaves_the_file(mgr, sql, check):
+    mgr.save_overrides({'statement_timeout': 1000, 'work_mem': 8192})
+    mgr._write_config(512)
+    sql.conf_load_time.side_effect = [1, 2]
+    sql.pending_restart.return_value = []
+    assert mgr.apply_configuration({'work_mem': 8192}, 512) == {
+        'pending_restart': []}
+    assert 'statement_timeout' not in _conf(mgr)
+    sql.pending_restart.assert_called_once_with(['statement_timeout'])
+
+
+def test_a_refused_value_changes_nothing(mgr, sql, check):
+    mgr.save_overrides({'work_mem': 4096})
+    mgr._write_config(512)
+    before = _conf(mgr)
+    check.refusal = (
+        '2026-01-01 00:00:00 UTC [1] LOG:  skipping missing configuration '
+        'file "/x/replication.conf"\n'
+        '2026-01-01 00:00:00 UTC [1] LOG:  invalid value for parameter '
+        '"work_mem": "lots"\n'
+        '2026-01-01 00:00:00 UTC [1] FATAL:  configuration file '
+        '"/x/postgresql.candidate" contains errors\n')
+    with pytest.raises(exception.GuestError) as caught:
+        mgr.apply_configuration({'work_mem': 'lots'}, 512)
+    assert str(caught.value).endswith(
+        'refused the new configuration of instance inst-1: invalid value '
+        'for parameter "work_mem": "lots"')
+    assert _conf(mgr) == before
+    assert mgr.config_overrides() == {'work_mem': 4096}
+    sql.reload.assert_not_called()
+    assert not os.path.exists(os.path.join(mgr.paths.instance_dir,
+                                           manager.CHECK_CONF))
+
+
+def test_a_failed_reload_restores_the_previous_configuration(
+        mgr, sql, check, monkeypatch):
+    before = _conf(mgr)
+    sql.conf_load_time.return_value = 1
+    sql.reload.side_effect = psycopg.OperationalError('server closed')
+    reloads = []
+    monkeypatch.setattr(manager.Manager, '_reload_quietly',
+                        lambda self: reloads.append(_conf(self)))
+    with pytest.raises(exception.GuestError) as caught:
+        mgr.apply_configuration({'work_mem': 8192}, 512)
+    assert 'server closed' in str(caught.value)
+    assert _conf(mgr) == before
+    assert reloads == [before]
+    assert mgr.config_overrides() == {}
+
+
+def test_a_reload_not_seen_in_time_reports_restart_parameters(
+        mgr, sql, check, monkeypatch):
+    monkeypatch.setattr(manager, 'RELOAD_TIMEOUT', 0.05)
+    mgr.poll_interval = 0.01
+    sql.conf_load_time.return_value = 1
+    sql.restart_parameters.return_value = ['shared_buffers']
+    assert mgr.apply_configuration(
+        {'shared_buffers': '256MB', 'work_mem': 8192}, 512) == {
+        'pending_restart': ['shared_buffers']}
+    sql.pending_restart.assert_not_called()
+    sql.restart_parameters.assert_called_once_with(
+        ['shared_buffers', 'work_mem'])
+
+
+def test_the_same_overrides_need_no_server(mgr, sql, check):
+    mgr.save_overrides({'work_mem': 8192})
+    assert mgr.apply_configuration({'work_mem': 8192}, 512) == {
+        'pending_restart': []}
+    manager.admin.Admin.assert_not_called()
+    assert check.commands == []
+
+
+@pytest.mark.parametrize('overrides', [
+    {'port': 5433}, {'data_directory': '/'}, {'archive_command': 'sh'},
+    {'primary_conninfo': 'host=x'}, {'shared_preload_libraries': 'x'},
+    {'Work_Mem': 1}, {'work_mem': 'a\nb'}, {'work_mem': None}])
+def test_apply_configuration_validates_before_the_server_is_asked(
+        mgr, sql, check, overrides):
+    with pytest.raises(exception.BadValue):
+        mgr.apply_configuration(overrides, 512)
+    manager.admin.Admin.assert_not_called()
+    assert mgr.config_overrides() == {}
+
+
+def test_configuration_defaults(mgr):
+    assert mgr.configuration_defaults(512) == \
+        manager.config.configuration_defaults(512)
+    assert mgr.configuration_defaults(512)['work_mem'] == '2048kB'
+
+
+def test_refusals_keep_what_postgres_says_is_wrong():
+    assert manager._refusals(
+        'x LOG:  skipping missing configuration file "a"\n'
+        'x LOG:  unrecognized configuration parameter "foo" in file "b" '
+        'line 3\n'
+        'x FATAL:  configuration file "b" contains errors\n') == (
+        'unrecognized configuration parameter "foo" in file "b" line 3')
+    assert manager._refusals('something odd\n') == 'something odd'
+    assert manager._refusals('') == ''

@@ -177,3 +177,34 @@ def test_set_account_resets_it_first(server):
     assert srv.commands[1:] == [
         ['ACL', 'SETUSER', 'os_repl', 'reset', 'on', '>secret', '-@all',
          '+psync'], ['ACL', 'SAVE']]
+
+
+def test_config_get_and_set(server):
+    srv = server(b'*2\r\n' + _bulk('save') + _bulk('3600 1 300 100'),
+                 b'*0\r\n', b'+OK\r\n',
+                 b"-ERR CONFIG SET failed (possibly related to argument "
+                 b"'databases') - can't set immutable config\r\n")
+    with admin.Connection(srv.path) as conn:
+        assert admin.config_get(conn, 'save') == '3600 1 300 100'
+        assert admin.config_get(conn, 'no-such') is None
+        admin.config_set(conn, 'save', '900 1')
+        with pytest.raises(admin.ReplyError) as caught:
+            admin.config_set(conn, 'databases', '4')
+    assert admin.immutable(caught.value, known=True)
+    assert srv.commands == [['CONFIG', 'GET', 'save'],
+                            ['CONFIG', 'GET', 'no-such'],
+                            ['CONFIG', 'SET', 'save', '900 1'],
+                            ['CONFIG', 'SET', 'databases', '4']]
+
+
+@pytest.mark.parametrize('message, known, expected', [
+    ("ERR CONFIG SET failed (possibly related to argument 'io-threads') - "
+     "can't set immutable config", True, True),
+    ('ERR Unsupported CONFIG parameter: databases', True, True),
+    ('ERR Unsupported CONFIG parameter: nothing', False, False),
+    ("ERR CONFIG SET failed (possibly related to argument 'appendonly') - "
+     "argument must be 'yes' or 'no'", True, False),
+    ("ERR Unknown option or number of arguments for CONFIG SET - 'x'",
+     False, False)])
+def test_immutable(message, known, expected):
+    assert admin.immutable(admin.ReplyError(message), known) is expected

@@ -4,6 +4,7 @@ import hashlib
 
 import pytest
 
+from trove_lite.common import exception
 from trove_lite.guestagent.datastores.redis import config
 from trove_lite.guestagent.datastores.redis import manager
 
@@ -129,3 +130,48 @@ def test_replication_settings_of_each_role():
                        'replica-read-only': 'yes'}
     lines = config.render(replica, header=config.REPLICATION_HEADER)
     assert 'masterauth "p\\"w"' in lines.splitlines()
+
+
+def test_overrides_are_plain_values_written_as_redis_takes_them():
+    assert config.override_directives({
+        'appendonly': False, 'lazyfree-lazy-eviction': True, 'hz': 50,
+        'save': '900 1 300 10', 'notify-keyspace-events': ''}) == {
+        'appendonly': 'no', 'lazyfree-lazy-eviction': 'yes', 'hz': '50',
+        'save': '900 1 300 10', 'notify-keyspace-events': ''}
+    lines = config.render(config.override_directives({
+        'save': '900 1 300 10', 'notify-keyspace-events': ''})).splitlines()
+    assert lines[1:] == ['save "900 1 300 10"', 'notify-keyspace-events ""']
+
+
+@pytest.mark.parametrize('overrides', [
+    {'Hz': 1}, {'max memory': 1}, {'hz;x': 1}, {'-hz': 1}, {'': 1},
+    {5: 1}, {'hz': None}, {'hz': [1]}, {'save': '1 2\ninclude /x'},
+    {'save': '\r'}, {'save': '\0'}, ['hz']])
+def test_malformed_overrides_are_refused(overrides):
+    with pytest.raises(exception.BadValue):
+        config.validate_overrides(overrides)
+
+
+@pytest.mark.parametrize('name', sorted(config.RESERVED_DIRECTIVES) + [
+    'tls-port', 'tls-key-file'])
+def test_reserved_directives_are_refused(name):
+    with pytest.raises(exception.BadValue) as caught:
+        config.validate_overrides({name: 'x'})
+    assert 'managed by the guest agent' in str(caught.value)
+
+
+def test_what_the_agent_writes_itself_is_reserved():
+    paths = manager.Paths('/srv/inst')
+    assert set(config.fixed(paths, '127.0.0.2', 6379)) == \
+        config.FIXED_DIRECTIVES
+    source = {'host': 'h', 'port': 1, 'user': 'u', 'password': 'p'}
+    assert set(config.replication('replica', source)) | set(
+        config.replication('source', fenced=True)) <= \
+        config.ROLE_DIRECTIVES
+
+
+def test_lower_layers_follow_the_flavor():
+    assert config.lower_layers(512)['maxmemory'] == '384mb'
+    assert config.lower_layers(4096)['maxmemory'] == '3072mb'
+    assert config.lower_layers(512)['maxmemory-policy'] == 'noeviction'
+    assert not set(config.lower_layers(512)) & config.RESERVED_DIRECTIVES

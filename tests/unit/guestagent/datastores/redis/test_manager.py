@@ -269,3 +269,192 @@ def test_error_prefers_the_server_log(mgr):
     message = str(mgr._error('boom'))
     assert 'Address already in use' in message
     assert 'console line' not in message
+
+
+# -- configuration groups ----------------------------------------------------
+
+class FakeConfigServer:
+    """A server's CONFIG GET / SET: ``values`` it runs with, ``immutable``
+    directives, ``refused`` values (``{directive: value}``); ``log``
+    records the commands.
+    """
+
+    def __init__(self, values, immutable=(), refused=None,
+                 immutable_message="can't set immutable config"):
+        self.values = dict(values)
+        self.immutable = set(immutable)
+        self.refused = refused or {}
+        self.immutable_message = immutable_message
+        self.log = []
+
+    def command(self, *args):
+        self.log.append(list(args))
+        verb, name = args[1], args[2]
+        if verb == 'GET':
+            if name not in self.values:
+                return []
+            return [name.encode(), self.values[name].encode()]
+        value = args[3]
+        if name not in self.values:
+            raise admin.ReplyError(
+                "ERR Unknown option or number of arguments for CONFIG SET "
+                "- '%s'" % name)
+        if name in self.immutable:
+            raise admin.ReplyError(
+                "ERR CONFIG SET failed (possibly related to argument '%s') "
+                "- %s" % (name, self.immutable_message))
+        if self.refused.get(name) == value:
+            raise admin.ReplyError(
+                "ERR CONFIG SET failed (possibly related to argument '%s') "
+                "- argument must be 'yes' or 'no'" % name)
+        self.values[name] = value
+        return 'OK'
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+
+BUILT_IN = {'maxmemory-policy': 'noeviction', 'hz': '10', 'timeout': '0',
+            'databases': '16', 'appendonly': 'yes', 'maxmemory': '402653184'}
+
+
+@pytest.fixture
+def redis(mgr, monkeypatch):
+    """A fake server the manager's ``_admin`` reaches; the instance's
+    configuration written.
+    """
+    server = FakeConfigServer(BUILT_IN, immutable=['databases'],
+                              refused={'appendonly': 'maybe',
+                                       'timeout': 'never'})
+    monkeypatch.setattr(manager.Manager, '_admin', lambda self: server)
+    os.makedirs(mgr.paths.datadir, exist_ok=True)
+    mgr._write_config(512)
+    return server
+
+
+def _conf_lines(mgr):
+    with open(mgr.paths.conf) as handle:
+        return handle.read().splitlines()
+
+
+def test_apply_configuration_sets_live_and_writes_the_file(mgr, redis):
+    result = mgr.apply_configuration(
+        {'maxmemory-policy': 'allkeys-lru', 'hz': 50, 'appendonly': False,
+         'databases': 4, 'timeout': 30}, 512)
+    assert result == {'pending_restart': ['databases']}
+    assert redis.values['maxmemory-policy'] == 'allkeys-lru'
+    assert redis.values['hz'] == '50'
+    assert redis.values['appendonly'] == 'no'
+    assert redis.values['databases'] == '16'
+    lines = _conf_lines(mgr)
+    for line in ('maxmemory-policy allkeys-lru', 'hz 50', 'appendonly no',
+                 'databases 4', 'timeout 30'):
+        assert line in lines
+    assert lines[-1] == 'include %s' % mgr.paths.replication_conf
+    assert mgr.config_overrides() == {
+        'maxmemory-policy': 'allkeys-lru', 'hz': 50, 'appendonly': False,
+        'databases': 4, 'timeout': 30}
+    # The server's own values of what no lower layer sets, for later.
+    assert mgr._builtin_values() == {'hz': '10', 'timeout': '0',
+                                     'databases': '16'}
+
+
+def test_dropped_overrides_go_back_to_the_layers_or_the_server(mgr, redis):
+    mgr.apply_configuration({'maxmemory-policy': 'allkeys-lru', 'hz': 50,
+                             'maxmemory': 1000000}, 512)
+    del redis.log[:]
+    assert mgr.apply_configuration({}, 512) == {'pending_restart': []}
+    assert redis.values['maxmemory-policy'] == 'noeviction'   # defaults
+    assert redis.values['maxmemory'] == '384mb'               # flavor
+    assert redis.values['hz'] == '10'                         # built in
+    assert ['CONFIG', 'SET', 'hz', '10'] in redis.log
+    assert mgr._builtin_values() == {}
+    lines = _conf_lines(mgr)
+    assert 'maxmemory-policy noeviction' in lines
+    assert not [line for line in lines if line.startswith('hz ')]
+
+
+def test_an_override_since_prepare_goes_back_at_the_restart(mgr, redis):
+    # Saved by prepare: the server never ran without it, so its own
+    # value is not known.
+    mgr.save_overrides({'timeout': 30})
+    redis.values['timeout'] = '30'
+    assert mgr.apply_configuration({}, 512) == {
+        'pending_restart': ['timeout']}
+    assert redis.values['timeout'] == '30'
+    assert not [line for line in _conf_lines(mgr)
+                if line.startswith('timeout ')]
+
+
+def test_a_refused_value_sets_back_and_restores(mgr, redis):
+    mgr.apply_configuration({'maxmemory-policy': 'allkeys-lru'}, 512)
+    before = _conf_lines(mgr)
+    del redis.log[:]
+    with pytest.raises(exception.GuestError) as caught:
+        mgr.apply_configuration({'hz': 50, 'timeout': 'never'}, 512)
+    assert "refused timeout 'never'" in str(caught.value)
+    # In name order: hz was set, and the policy the new set drops went
+    # back to the default; both were set back when timeout was refused.
+    sets = [args[2:] for args in redis.log if args[1] == 'SET']
+    assert sets == [['hz', '50'], ['maxmemory-policy', 'noeviction'],
+                    ['timeout', 'never'], ['maxmemory-policy', 'allkeys-lru'],
+                    ['hz', '10']]
+    assert redis.values == dict(BUILT_IN, **{
+        'maxmemory-policy': 'allkeys-lru'})
+    assert _conf_lines(mgr) == before
+    assert mgr.config_overrides() == {'maxmemory-policy': 'allkeys-lru'}
+    assert mgr._builtin_values() == {}
+
+
+def test_an_unknown_directive_is_refused(mgr, redis):
+    with pytest.raises(exception.GuestError) as caught:
+        mgr.apply_configuration({'no-such-thing': 1}, 512)
+    assert 'Unknown option' in str(caught.value)
+    assert mgr.config_overrides() == {}
+
+
+def test_redis_6_immutable_directives_are_pending(mgr, redis):
+    redis.immutable_message = None
+    redis.immutable = set()
+
+    def refuse_as_6_2(*args):
+        if args[:3] == ('CONFIG', 'SET', 'databases'):
+            raise admin.ReplyError('ERR Unsupported CONFIG parameter: '
+                                   'databases')
+        return FakeConfigServer.command(redis, *args)
+
+    redis.command = refuse_as_6_2
+    assert mgr.apply_configuration({'databases': 4}, 512) == {
+        'pending_restart': ['databases']}
+
+
+def test_the_same_overrides_need_no_server(mgr, monkeypatch):
+    mgr.save_overrides({'hz': 50})
+    monkeypatch.setattr(manager.Manager, '_admin', None)
+    assert mgr.apply_configuration({'hz': 50}, 512) == {
+        'pending_restart': []}
+
+
+@pytest.mark.parametrize('overrides', [
+    {'dir': '/tmp'}, {'port': 1}, {'replicaof': 'no one'},
+    {'masterauth': 'x'}, {'min-replicas-to-write': 0},
+    {'rename-command': 'CONFIG ""'}, {'loadmodule': '/x.so'},
+    {'requirepass': 'x'}, {'tls-cert-file': '/x'}, {'dbfilename': 'x'},
+    {'Maxmemory': 1}, {'max memory': 1}, {'hz': None}, {'hz': [1]},
+    {'save': '900 1\nloadmodule /x.so'}])
+def test_apply_configuration_validates_before_the_server_is_asked(
+        mgr, overrides, monkeypatch):
+    monkeypatch.setattr(manager.Manager, '_admin', None)
+    with pytest.raises(exception.BadValue):
+        mgr.apply_configuration(overrides, 512)
+
+
+def test_configuration_defaults_follow_the_flavor(mgr):
+    assert mgr.configuration_defaults(512) == {
+        'loglevel': 'notice', 'always-show-logo': 'no', 'appendonly': 'yes',
+        'appendfsync': 'everysec', 'maxmemory-policy': 'noeviction',
+        'maxmemory': '384mb'}
+    assert mgr.configuration_defaults(2048)['maxmemory'] == '1536mb'
