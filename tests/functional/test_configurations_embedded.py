@@ -86,8 +86,8 @@ def mariadb(service):
         embedded_shape.wait_until_gone(service, shown['id'])
 
 
-def test_a_group_is_live_on_two_servers_and_defaults_come_back(service,
-                                                              mariadb):
+def test_a_group_is_live_on_two_servers_and_defaults_come_back(
+        service, mariadb):
     first, second = mariadb['instances']
     defaults = mariadb['defaults']
     names = ('wait_timeout', 'max_connections')
@@ -177,8 +177,8 @@ def test_bad_values_are_refused_and_no_server_changes(service, mariadb,
         service, 'database', 'configuration', 'list')] == []
 
 
-def test_a_second_group_or_another_datastores_is_refused(service,
-                                                        mariadb):
+def test_a_second_group_or_another_datastores_is_refused(
+        service, mariadb):
     first = mariadb['instances'][0]
     before = mysql_globals(first, 'wait_timeout')[0]
     mine = cli(service, 'database', 'configuration', 'create', 'one',
