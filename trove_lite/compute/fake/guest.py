@@ -49,7 +49,7 @@ DATASTORE_METHODS = (
 
 
 # The guest API a fake agent speaks unless told otherwise.
-API_VERSION = '1.4'
+API_VERSION = '1.5'
 
 
 class FakeGuestEndpoint:
@@ -92,12 +92,14 @@ class FakeGuestEndpoint:
 
     def prepare(self, context, memory_mb, databases, users,
                 root_password=None, volume_size=None, restore_info=None,
-                replica_info=None):
+                replica_info=None, overrides=None):
         self.calls.append('prepare')
         if self.datastore is not None and self.behaviour == HEALTHY:
             extra = {'restore_info': restore_info} if restore_info else {}
             if replica_info:
                 extra['replica_info'] = replica_info
+            if overrides is not None:
+                extra['overrides'] = overrides
             try:
                 self.datastore.prepare(memory_mb, databases, users,
                                        root_password=root_password,
@@ -118,6 +120,9 @@ class FakeGuestEndpoint:
 
     def restart(self, context):
         self.calls.append('restart')
+        if self.datastore is not None:
+            # What waited for a restart (a configuration change) is live.
+            self.datastore.restart()
         self.heartbeat(context, 'healthy')
 
     def stop_db(self, context):
@@ -193,6 +198,16 @@ class FakeGuestEndpoint:
 
     def get_filesystem_stats(self, context):
         return {'total': 1.0, 'used': 0.1, 'free': 0.9}
+
+    # -- configuration groups (guest API 1.5) ------------------------------------
+
+    def apply_configuration(self, context, overrides, memory_mb):
+        return self._datastore_call('apply_configuration',
+                                    overrides=overrides, memory_mb=memory_mb)
+
+    def get_configuration_defaults(self, context, memory_mb):
+        return self._datastore_call('configuration_defaults',
+                                    memory_mb=memory_mb)
 
     def _datastore_call(self, method, **kwargs):
         self.calls.append(method)
