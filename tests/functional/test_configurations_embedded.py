@@ -1,20 +1,25 @@
 """Configuration groups with the real CLI on real servers.
 
 ``trove-lite-all`` (embedded: SQLite, in-process agents) runs real
-``mariadbd`` instances; the datastores it registers at its first start
+``mariadbd``, ``postgres`` and ``redis-server`` instances; the datastores
+it registers at its first start
 come with the parameters trove_lite ships. What the issue asks is done as
 a tenant does it, with the ``openstack`` CLI, and checked in the servers
 themselves: values are live without a restart, a PATCH merges, a PUT
 that drops a key and a detach bring the datastore's default back, and a
-refused request changes no server.
+refused request changes no server; a PostgreSQL parameter that needs a
+restart leaves the instance RESTART_REQUIRED until it restarts; Redis
+takes ``maxmemory-policy`` live.
 """
 
 import json
 import random
+import subprocess
 
 import pymysql
 import pytest
 
+from tests.functional import datastore_clients
 from tests.functional import embedded as embedded_shape
 from tests.functional.embedded import cli
 from tests.functional.embedded import run_cli
@@ -211,3 +216,89 @@ def test_a_second_group_or_another_datastores_is_refused(
     assert waiting.wait_for(
         lambda: mysql_globals(first, 'wait_timeout')[0] == before,
         timeout=10)
+
+
+# -- PostgreSQL and Redis ------------------------------------------------------
+
+def pg_show(shown, name):
+    return datastore_clients.Client('postgresql', shown['ip'][0]).works(
+        USER, PASSWORD, DATABASE, 'SHOW %s' % name)
+
+
+def test_postgresql_a_restart_required_parameter_waits_for_the_restart(
+        service):
+    shown = create(service, 'cfg-pg', 'postgresql')
+    try:
+        before = pg_show(shown, 'max_connections')
+        assert before != '77'
+        cli(service, 'database', 'configuration', 'create', 'pg-tuning',
+            json.dumps({'max_connections': 77, 'work_mem': 8192}),
+            '--datastore', 'postgresql', '--datastore-version',
+            version_of(service, 'postgresql'))
+        cli(service, 'database', 'configuration', 'attach', shown['id'],
+            'pg-tuning', parse=False)
+        # work_mem is live at once; max_connections waits for a restart,
+        # and the instance says so.
+        assert pg_show(shown, 'work_mem') == '8MB'
+        assert pg_show(shown, 'max_connections') == before
+        assert embedded_shape.shown(service, shown['id'])[
+            'status'] == 'RESTART_REQUIRED'
+        cli(service, 'database', 'instance', 'restart', shown['id'],
+            parse=False)
+        embedded_shape.wait_for(service, shown['id'], ['ACTIVE'],
+                                deadline=120)
+        assert pg_show(shown, 'max_connections') == '77'
+        assert pg_show(shown, 'work_mem') == '8MB'
+    finally:
+        cli(service, 'database', 'instance', 'delete', shown['id'],
+            parse=False)
+        embedded_shape.wait_until_gone(service, shown['id'])
+        cli(service, 'database', 'configuration', 'delete', 'pg-tuning',
+            parse=False)
+
+
+def redis_cli(shown, password, *command):
+    result = subprocess.run(
+        ['redis-cli', '-h', shown['ip'][0], '--no-auth-warning', '-a',
+         password] + list(command), capture_output=True, text=True,
+        timeout=30)
+    return (result.stdout + result.stderr).strip()
+
+
+def test_redis_maxmemory_policy_is_applied_live(service):
+    args = ['database', 'instance', 'create', 'cfg-redis', '--flavor',
+            'm1.tiny', '--size', '1', '--datastore', 'redis']
+    created = cli(service, *args)
+    password = created['password']
+    shown = embedded_shape.wait_for(service, created['id'], ['ACTIVE'],
+                                    deadline=240)
+    try:
+        assert redis_cli(shown, password, 'CONFIG', 'GET',
+                         'maxmemory-policy').splitlines()[-1] == \
+            'noeviction'
+        cli(service, 'database', 'configuration', 'create', 'cache',
+            json.dumps({'maxmemory-policy': 'allkeys-lru'}),
+            '--datastore', 'redis', '--datastore-version',
+            version_of(service, 'redis'))
+        cli(service, 'database', 'configuration', 'attach', shown['id'],
+            'cache', parse=False)
+        assert redis_cli(shown, password, 'CONFIG', 'GET',
+                         'maxmemory-policy').splitlines()[-1] == \
+            'allkeys-lru'
+        assert embedded_shape.shown(service, shown['id'])[
+            'status'] == 'ACTIVE'
+        refused(service, 'must be an integer', 'database', 'configuration',
+                'parameter', 'set',
+                cli(service, 'database', 'configuration', 'show',
+                    'cache')['id'], json.dumps({'hz': 'fast'}))
+        cli(service, 'database', 'configuration', 'detach', shown['id'],
+            parse=False)
+        assert redis_cli(shown, password, 'CONFIG', 'GET',
+                         'maxmemory-policy').splitlines()[-1] == \
+            'noeviction'
+    finally:
+        cli(service, 'database', 'instance', 'delete', shown['id'],
+            parse=False)
+        embedded_shape.wait_until_gone(service, shown['id'])
+        cli(service, 'database', 'configuration', 'delete', 'cache',
+            parse=False)
