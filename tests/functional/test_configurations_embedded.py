@@ -143,6 +143,8 @@ def test_a_group_is_live_on_two_servers_and_defaults_come_back(
 
 @pytest.mark.parametrize('values, expect', [
     ({'no_such_parameter': 1}, 'is not supported'),
+    # PostgreSQL's, not MariaDB's.
+    ({'work_mem': 8192}, 'work_mem is not supported'),
     ({'max_connections': 'many'}, 'must be an integer'),
     ({'max_connections': 0}, 'less than its minimum'),
     ({'wait_timeout': 10 ** 9}, 'greater than its maximum'),
@@ -216,6 +218,24 @@ def test_a_second_group_or_another_datastores_is_refused(
     assert waiting.wait_for(
         lambda: mysql_globals(first, 'wait_timeout')[0] == before,
         timeout=10)
+
+
+def test_an_instance_created_with_a_group_starts_with_its_values(
+        service, mariadb):
+    group = cli(service, 'database', 'configuration', 'create', 'born',
+                json.dumps({'wait_timeout': 555}), '--datastore', 'mysql',
+                '--datastore-version', mariadb['version'])
+    shown = create(service, 'cfg-c', 'mysql', '--configuration', group['id'])
+    try:
+        assert shown['configuration']['id'] == group['id']
+        assert mysql_globals(shown, 'wait_timeout')[0] == {
+            'wait_timeout': 555}
+    finally:
+        cli(service, 'database', 'instance', 'delete', shown['id'],
+            parse=False)
+        embedded_shape.wait_until_gone(service, shown['id'])
+        cli(service, 'database', 'configuration', 'delete', group['id'],
+            parse=False)
 
 
 # -- PostgreSQL and Redis ------------------------------------------------------
