@@ -35,6 +35,23 @@ def resolve_datastore(ctx, spec):
     :raises DatastoreVersionInactive: the version is not active (400).
     :raises DatastoreOperationNotSupported: no guest can run it (501).
     """
+    datastore, version = find_version(ctx, spec)
+    if not version.active:
+        raise exception.DatastoreVersionInactive(version=version.name)
+    if version.manager not in plugins.names(plugins.GUEST_DATASTORES):
+        raise exception.DatastoreOperationNotSupported(
+            operation='create', datastore=datastore.name)
+    return datastore, version
+
+
+def find_version(ctx, spec):
+    """The (datastore, version) a request's ``datastore`` names, or the
+    default datastore's default version; active or not.
+
+    :raises DatastoreDefaultDatastoreNotFound: none named, no default.
+    :raises DatastoreNotFound: the named datastore does not exist (404).
+    :raises DatastoreVersionNotFound: no such version (400).
+    """
     spec = spec or {}
     name = spec.get('type') or cfg.CONF.default_datastore
     if not name:
@@ -47,11 +64,6 @@ def resolve_datastore(ctx, spec):
             datastore=datastore.name)
     version = datastore_repo.get_version(ctx, datastore.id, version_name,
                                          spec.get('version_number'))
-    if not version.active:
-        raise exception.DatastoreVersionInactive(version=version.name)
-    if version.manager not in plugins.names(plugins.GUEST_DATASTORES):
-        raise exception.DatastoreOperationNotSupported(
-            operation='create', datastore=datastore.name)
     return datastore, version
 
 

@@ -57,6 +57,11 @@ class GuestAgentEndpoint:
         self.manager = manager
         self.reporter = reporter
         self._prepare_lock = threading.Lock()
+        # NOTE(replication): one change of the instance's replication at
+        # a time: two replicas created together ask their source for a
+        # snapshot at the same moment, and each makes it a source (its
+        # record, its server's settings) first.
+        self._replication_lock = threading.Lock()
         self._prepare_thread = None
         self._cancels = {}
         # Backups aborted before their cast arrived (bounded).
@@ -287,33 +292,39 @@ class GuestAgentEndpoint:
         replica (a backup in storage when ``snapshot_info`` asks for one).
         """
         strategy = self._manager().replication()
-        source_info = strategy.enable_as_source()
-        snapshot = strategy.snapshot(source_info, snapshot_info)
+        with self._replication_lock:
+            source_info = strategy.enable_as_source()
+            snapshot = strategy.snapshot(source_info, snapshot_info)
         return {'source': source_info, 'snapshot': snapshot}
 
     @rpc.tenant_errors_expected
     def attach_replica(self, context, source_info):
-        self._manager().replication().attach(source_info)
+        with self._replication_lock:
+            self._manager().replication().attach(source_info)
         self._replication_changed()
 
     @rpc.tenant_errors_expected
     def promote_to_replica_source(self, context):
-        source_info = self._manager().replication().promote()
+        with self._replication_lock:
+            source_info = self._manager().replication().promote()
         self._replication_changed()
         return source_info
 
     @rpc.tenant_errors_expected
     def fence_replica_source(self, context):
-        self._manager().replication().fence()
+        with self._replication_lock:
+            self._manager().replication().fence()
 
     @rpc.tenant_errors_expected
     def detach_replica(self, context):
-        self._manager().replication().detach()
+        with self._replication_lock:
+            self._manager().replication().detach()
         self._replication_changed()
 
     @rpc.tenant_errors_expected
     def remove_replica(self, context, replica_id):
-        self._manager().replication().remove_replica({'id': replica_id})
+        with self._replication_lock:
+            self._manager().replication().remove_replica({'id': replica_id})
 
     @rpc.tenant_errors_expected
     def get_replication_state(self, context):

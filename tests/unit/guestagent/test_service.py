@@ -7,6 +7,8 @@ exception paths as in production.
 
 import logging
 import os
+import threading
+import time
 import uuid
 
 import pytest
@@ -234,3 +236,53 @@ def test_a_datastore_without_replication_refuses_each_call(
         getattr(client, call)(*args)
     assert changes.count == 0
     assert _errors(caplog) == []
+
+
+class _OverlapStrategy:
+    """A replication strategy that counts how many of its changes run at
+    once (each waits until another could have started).
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most = 0
+
+    def _change(self):
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.05)
+        with self.lock:
+            self.running -= 1
+
+    def enable_as_source(self):
+        self._change()
+        return {'host': 'h', 'port': 1}
+
+    def snapshot(self, source_info, snapshot_info):
+        self._change()
+        return {'backup': None}
+
+    def attach(self, source_info):
+        self._change()
+
+
+def test_replication_changes_of_one_instance_run_one_at_a_time():
+    # Two replicas created together ask their source for a snapshot at
+    # the same moment; its record and settings must not be written twice
+    # at once.
+    strategy = _OverlapStrategy()
+    manager = fake.Manager(guest_info.GuestInfo(guest_id='i-1',
+                                                datastore_manager='fake'))
+    manager.replication = lambda: strategy
+    endpoint = guest_service.GuestAgentEndpoint('i-1', manager)
+    threads = [threading.Thread(target=call) for call in (
+        lambda: endpoint.get_replication_snapshot(None),
+        lambda: endpoint.get_replication_snapshot(None),
+        lambda: endpoint.attach_replica(None, {}))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert strategy.most == 1

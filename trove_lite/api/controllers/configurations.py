@@ -13,37 +13,15 @@ from oslo_config import cfg
 
 from trove_lite.api import configuration_requests as requests
 from trove_lite.api.controllers import base
+from trove_lite.api import instance_requests
 from trove_lite.api import pagination
 from trove_lite.api.schemas import common as schema
 from trove_lite.api.schemas import configurations as schemas
 from trove_lite.api.views import configurations as views
 from trove_lite.api import wsgi
 from trove_lite.common import context
-from trove_lite.common import exception
 from trove_lite.db.repositories import configurations as repo
 from trove_lite.db.repositories import datastores as datastore_repo
-
-
-def resolve_version(ctx, spec):
-    """The version a create names, or the default datastore's default
-    (inactive versions are allowed, as upstream).
-
-    :raises DatastoreDefaultDatastoreNotFound: none named, no default.
-    :raises DatastoreNotFound: no such datastore (404).
-    :raises DatastoreVersionNotFound: no such version (400).
-    """
-    spec = spec or {}
-    name = spec.get('type') or cfg.CONF.default_datastore
-    if not name:
-        raise exception.DatastoreDefaultDatastoreNotFound(
-            exception.DatastoreDefaultDatastoreNotFound.unset_message)
-    datastore = datastore_repo.get_datastore(ctx, name)
-    version_name = spec.get('version') or datastore.default_version_id
-    if not version_name:
-        raise exception.DatastoreDefaultVersionNotFound(
-            datastore=datastore.name)
-    return datastore_repo.get_version(ctx, datastore.id, version_name,
-                                      spec.get('version_number'))
 
 
 class ConfigurationController:
@@ -92,7 +70,9 @@ class ConfigurationController:
     def create(self, req, body):
         ctx = base.authorize(req, 'configuration:create')
         spec = schema.validate(schemas.create, body)['configuration']
-        version = resolve_version(ctx, spec.get('datastore'))
+        # NOTE(compat): inactive versions are allowed, as upstream.
+        _datastore, version = instance_requests.find_version(
+            ctx, spec.get('datastore'))
         values = requests.check_values(ctx, version, spec['values'])
         group = repo.create(ctx, ctx.project_id, spec['name'],
                             spec.get('description'), version.id, values)

@@ -50,11 +50,47 @@ greatest one.
 import abc
 import json
 import os
+import re
+import tempfile
 
 from trove_lite.common import exception
 
 SOURCE = 'source'
 REPLICA = 'replica'
+_HOST = re.compile(r'^[A-Za-z0-9.:\-]{1,255}$')
+
+
+def check_endpoint(source_info, user_pattern, password_pattern):
+    """``{'host', 'port', 'user', 'password'}`` of a ``source_info``,
+    each checked: what every strategy's replica connects with. A strategy
+    passes the patterns its server's names and files allow (they end up
+    in option files, connection strings, password files).
+
+    :raises: exception.BadValue for one a replica must not use.
+    """
+    if not isinstance(source_info, dict):
+        raise exception.BadValue(message='The replication source must be '
+                                         'an object, not %r.' % (source_info,))
+    host = source_info.get('host')
+    port = source_info.get('port')
+    user = source_info.get('user')
+    password = source_info.get('password')
+    if not isinstance(host, str) or not _HOST.match(host):
+        raise exception.BadValue(message='Invalid replication source host '
+                                         '%r.' % (host,))
+    if isinstance(port, bool) or not isinstance(port, int) or \
+            not 0 < port < 65536:
+        raise exception.BadValue(message='Invalid replication source port '
+                                         '%r.' % (port,))
+    if not isinstance(user, str) or not user_pattern.match(user):
+        raise exception.BadValue(message='Invalid replication user %r.'
+                                 % (user,))
+    if not isinstance(password, str) or not password_pattern.match(password):
+        raise exception.BadValue(message='The replication source\'s '
+                                         'password is missing or invalid.')
+    return {'host': host, 'port': port, 'user': user, 'password': password}
+
+
 #: In the instance directory: what a strategy must remember across
 #: restarts of its server and of the agent (the role, whom it follows,
 #: the replication account), so that a server started again (by a
@@ -95,11 +131,18 @@ class ReplicationStrategy(metaclass=abc.ABCMeta):
         saved = {key: value for key, value in saved.items()
                  if value is not None}
         target = self.manager.path(RECORD_FILE)
-        fd = os.open(target + '.tmp', os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                     0o600)
-        with os.fdopen(fd, 'w') as handle:
-            json.dump(saved, handle, sort_keys=True)
-        os.replace(target + '.tmp', target)
+        # NOTE(replication): a temporary file of its own (mode 0600), so
+        # that no other writer's rename can take it away.
+        fd, temporary = tempfile.mkstemp(
+            dir=os.path.dirname(target), prefix=RECORD_FILE + '.')
+        try:
+            with os.fdopen(fd, 'w') as handle:
+                json.dump(saved, handle, sort_keys=True)
+            os.replace(temporary, target)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+            raise
 
     # -- on a source ---------------------------------------------------------
 

@@ -95,7 +95,6 @@ CURRENT_POS = 'current_pos'
 PASSWORD = 'password'
 SEEDED = 'seeded'
 
-_HOST = re.compile(r'^[A-Za-z0-9.:\-]{1,255}$')
 _USER = re.compile(r'^[A-Za-z0-9_$.\-]{1,80}$')
 # Anything printable but what would end a quoted value of an option file.
 _PASSWORD = re.compile(r'^[^\x00-\x1f\x7f"\\]{1,128}$')
@@ -108,27 +107,7 @@ def check_source(source_info):
     :raises: exception.BadValue for one a replica must not use (the host
         and password also go into a client option file).
     """
-    if not isinstance(source_info, dict):
-        raise exception.BadValue(message='The replication source must be '
-                                         'an object, not %r.' % (source_info,))
-    host = source_info.get('host')
-    port = source_info.get('port')
-    user = source_info.get('user')
-    password = source_info.get('password')
-    if not isinstance(host, str) or not _HOST.match(host):
-        raise exception.BadValue(message='Invalid replication source host '
-                                         '%r.' % (host,))
-    if isinstance(port, bool) or not isinstance(port, int) or \
-            not 0 < port < 65536:
-        raise exception.BadValue(message='Invalid replication source port '
-                                         '%r.' % (port,))
-    if not isinstance(user, str) or not _USER.match(user):
-        raise exception.BadValue(message='Invalid replication user %r.'
-                                 % (user,))
-    if not isinstance(password, str) or not _PASSWORD.match(password):
-        raise exception.BadValue(message='The replication source\'s '
-                                         'password is missing or invalid.')
-    return {'host': host, 'port': port, 'user': user, 'password': password}
+    return base.check_endpoint(source_info, _USER, _PASSWORD)
 
 
 def check_gtid(gtid):

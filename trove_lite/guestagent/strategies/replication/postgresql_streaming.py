@@ -122,7 +122,6 @@ MINIMUMS = {'max_connections': 100, 'max_worker_processes': 8,
             'max_locks_per_transaction': 64}
 _MAX_SETTING = 2 ** 31
 
-_HOST = re.compile(r'^[A-Za-z0-9.:\-]{1,255}$')
 _USER = re.compile(r'^[A-Za-z0-9_]{1,63}$')
 # Anything printable: it goes into a password file, one line.
 _PASSWORD = re.compile(r'^[^\x00-\x1f\x7f]{1,128}$')
@@ -134,27 +133,7 @@ def check_source(source_info):
     :raises: exception.BadValue for one a replica must not use (they go
         into a connection string and a password file).
     """
-    if not isinstance(source_info, dict):
-        raise exception.BadValue(message='The replication source must be '
-                                         'an object, not %r.' % (source_info,))
-    host = source_info.get('host')
-    port = source_info.get('port')
-    user = source_info.get('user')
-    password = source_info.get('password')
-    if not isinstance(host, str) or not _HOST.match(host):
-        raise exception.BadValue(message='Invalid replication source host '
-                                         '%r.' % (host,))
-    if isinstance(port, bool) or not isinstance(port, int) or \
-            not 0 < port < 65536:
-        raise exception.BadValue(message='Invalid replication source port '
-                                         '%r.' % (port,))
-    if not isinstance(user, str) or not _USER.match(user):
-        raise exception.BadValue(message='Invalid replication user %r.'
-                                 % (user,))
-    if not isinstance(password, str) or not _PASSWORD.match(password):
-        raise exception.BadValue(message='The replication source\'s '
-                                         'password is missing or invalid.')
-    return {'host': host, 'port': port, 'user': user, 'password': password}
+    return base.check_endpoint(source_info, _USER, _PASSWORD)
 
 
 def check_minimums(source_info):

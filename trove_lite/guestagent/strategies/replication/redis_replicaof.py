@@ -100,7 +100,6 @@ FENCED = 'fenced'
 ROOT_HASHES = 'root_password_hashes'
 ROOT_ENABLED = 'root_enabled'
 
-_HOST = re.compile(r'^[A-Za-z0-9.:\-]{1,255}$')
 _USER = re.compile(r'^[A-Za-z0-9_.\-]{1,80}$')
 # Printable, no blank: what redis.conf and an AUTH take without surprise.
 _PASSWORD = re.compile(r'^[\x21-\x7e]{1,128}$')
@@ -116,28 +115,9 @@ def check_source(source_info):
     :raises: exception.BadValue for one a replica must not use (the host
         and password also go into ``replication.conf``).
     """
-    if not isinstance(source_info, dict):
-        raise exception.BadValue(message='The replication source must be '
-                                         'an object, not %r.' % (source_info,))
-    host = source_info.get('host')
-    port = source_info.get('port')
-    user = source_info.get('user')
-    password = source_info.get('password')
+    checked = base.check_endpoint(source_info, _USER, _PASSWORD)
     hashes = source_info.get(ROOT_HASHES)
     enabled = source_info.get(ROOT_ENABLED)
-    if not isinstance(host, str) or not _HOST.match(host):
-        raise exception.BadValue(message='Invalid replication source host '
-                                         '%r.' % (host,))
-    if isinstance(port, bool) or not isinstance(port, int) or \
-            not 0 < port < 65536:
-        raise exception.BadValue(message='Invalid replication source port '
-                                         '%r.' % (port,))
-    if not isinstance(user, str) or not _USER.match(user):
-        raise exception.BadValue(message='Invalid replication user %r.'
-                                 % (user,))
-    if not isinstance(password, str) or not _PASSWORD.match(password):
-        raise exception.BadValue(message='The replication source\'s '
-                                         'password is missing or invalid.')
     if not isinstance(hashes, list) or not 0 < len(hashes) <= _MAX_HASHES \
             or not all(isinstance(item, str) and _HASH.match(item)
                        for item in hashes):
@@ -147,8 +127,8 @@ def check_source(source_info):
     if not isinstance(enabled, bool):
         raise exception.BadValue(message='Invalid root state %r of the '
                                          'replication source.' % (enabled,))
-    return {'host': host, 'port': port, 'user': user, 'password': password,
-            ROOT_HASHES: list(hashes), ROOT_ENABLED: enabled}
+    return dict(checked, **{ROOT_HASHES: list(hashes),
+                            ROOT_ENABLED: enabled})
 
 
 def _link(source):
