@@ -166,7 +166,13 @@ def failover_run(group, next_id, write_for):
     address = first_write(list(addresses), 10 ** 12 + next_id)
     seconds = time.monotonic() - killed
     writer.join(30)
-    lost = len(writer.acked) - len(present(address, writer.acked))
+    found = set(present(address, writer.acked))
+    missing = [i for i in writer.acked if i not in found]
+    lost = len(missing)
+    if missing:
+        # Which ones: the last acknowledged commits, or older ones?
+        print('  lost ids %s; the last acknowledged was %d'
+              % (missing[:10], writer.acked[-1]), file=sys.stderr)
     new_source = addresses[address]
     deadline = time.monotonic() + 120
     while group.members()[0] != new_source:

@@ -68,3 +68,20 @@ def merge_sections(*layers):
             _check(section, None)
             merged[section] = merge(merged.get(section), options)
     return merged
+
+
+def check_plain_value(name, value):
+    """Refuse a configuration group's value a file cannot carry as one
+    plain value: anything but a string, a number or a boolean, and a
+    string with a line break or a NUL.
+
+    :raises: exception.BadValue.
+    """
+    if isinstance(value, str):
+        if any(char in value for char in '\r\n\0'):
+            raise exception.BadValue(
+                message='The value of %s must be one line of text.' % name)
+    elif not isinstance(value, (bool, int, float)):
+        raise exception.BadValue(
+            message='The value of %s must be a string, a number or a '
+                    'boolean, not %r.' % (name, value))

@@ -170,15 +170,7 @@ def validate_overrides(overrides):
                 message='The PostgreSQL parameter %s is managed by the guest '
                         'agent and cannot be overridden; remove it from the '
                         'configuration group.' % name)
-        if isinstance(value, str):
-            if any(char in value for char in '\r\n\0'):
-                raise exception.BadValue(
-                    message='The value of %s must be one line of text.'
-                            % name)
-        elif not isinstance(value, (bool, int, float)):
-            raise exception.BadValue(
-                message='The value of %s must be a string, a number or a '
-                        'boolean, not %r.' % (name, value))
+        layers.check_plain_value(name, value)
     return dict(overrides)
 
 

@@ -51,6 +51,7 @@ import abc
 import json
 import os
 import re
+import secrets
 import tempfile
 
 from trove_lite.common import exception
@@ -91,6 +92,9 @@ def check_endpoint(source_info, user_pattern, password_pattern):
     return {'host': host, 'port': port, 'user': user, 'password': password}
 
 
+#: The record key of the replication account's password, and its size.
+PASSWORD = 'password'
+PASSWORD_BYTES = 24
 #: In the instance directory: what a strategy must remember across
 #: restarts of its server and of the agent (the role, whom it follows,
 #: the replication account), so that a server started again (by a
@@ -143,6 +147,17 @@ class ReplicationStrategy(metaclass=abc.ABCMeta):
             if os.path.exists(temporary):
                 os.unlink(temporary)
             raise
+
+    def replication_password(self):
+        """The password of the replication account a source gives its
+        replicas: generated the first time, recorded before the account
+        gets it (a repeat uses the same).
+        """
+        password = self.recorded().get(PASSWORD)
+        if not password:
+            password = secrets.token_urlsafe(PASSWORD_BYTES)
+            self.record(**{PASSWORD: password})
+        return password
 
     # -- on a source ---------------------------------------------------------
 

@@ -52,7 +52,6 @@ and replicas acknowledge what they receive.
 import contextlib
 import os
 import re
-import secrets
 import subprocess
 import time
 
@@ -74,7 +73,6 @@ LOG = logging.getLogger(__name__)
 
 REPL_USER = 'os_repl'
 REPL_HOST = '%'
-PASSWORD_BYTES = 24
 # What the replication account may do: stream the binary log
 # (REPLICATION SLAVE), and read everything a direct seeding dumps (with
 # --single-transaction, MariaDB gives the dump its binary log position
@@ -92,7 +90,7 @@ _WAIT_STEP = 20
 SLAVE_POS = 'slave_pos'
 CURRENT_POS = 'current_pos'
 # Record keys.
-PASSWORD = 'password'
+PASSWORD = base.PASSWORD
 SEEDED = 'seeded'
 
 _USER = re.compile(r'^[A-Za-z0-9_$.\-]{1,80}$')
@@ -240,16 +238,6 @@ class MariaDBGTIDReplication(base.ReplicationStrategy):
         server.write_file(self.manager.paths.replication_cnf, config.render(
             settings, header=config.REPLICATION_HEADER))
 
-    def _password(self):
-        """The replication account's password: generated the first time,
-        recorded before the account gets it (a repeat uses the same).
-        """
-        password = self.recorded().get(PASSWORD)
-        if not password:
-            password = secrets.token_urlsafe(PASSWORD_BYTES)
-            self.record(**{PASSWORD: password})
-        return password
-
     def _source_info(self, password):
         return {'host': self.manager.info.bind_host or '127.0.0.1',
                 'port': self.manager.port, 'user': REPL_USER,
@@ -258,7 +246,7 @@ class MariaDBGTIDReplication(base.ReplicationStrategy):
     # -- on a source ---------------------------------------------------------
 
     def enable_as_source(self):
-        password = self._password()
+        password = self.replication_password()
         semi_sync, timeout = self._semi_sync()
         with self._session() as sql:
             # NOTE(semi-sync): the account is this server's own business

@@ -82,7 +82,6 @@ the greatest position.
 import contextlib
 import os
 import re
-import secrets
 import subprocess
 
 from oslo_log import log as logging
@@ -102,7 +101,6 @@ from trove_lite.guestagent.strategies.replication import postgresql_server
 LOG = logging.getLogger(__name__)
 
 REPL_USER = config.REPLICATION_USER
-PASSWORD_BYTES = 24
 CONNECT_TIMEOUT = 10
 # Seconds pg_promote() may take (it replays what was received first).
 PROMOTE_TIMEOUT = 120
@@ -113,7 +111,7 @@ BASEBACKUP_BINARY = 'pg_basebackup'
 REWIND_BINARY = 'pg_rewind'
 TOOLS_LOG = 'replication.log'
 # Record keys.
-PASSWORD = 'password'
+PASSWORD = base.PASSWORD
 FENCED = 'fenced'
 # A hot standby needs at least its source's values of these (and
 # PostgreSQL 15's defaults when the configuration says nothing).
@@ -256,16 +254,6 @@ class PostgreSQLStreamingReplication(base.ReplicationStrategy):
 
     def _slot(self):
         return postgresql_server.slot_name(self.manager.info.guest_id)
-
-    def _password(self):
-        """The replication account's password: generated the first time,
-        recorded before the account gets it (a repeat uses the same).
-        """
-        password = self.recorded().get(PASSWORD)
-        if not password:
-            password = secrets.token_urlsafe(PASSWORD_BYTES)
-            self.record(**{PASSWORD: password})
-        return password
 
     # -- the role's files ----------------------------------------------------
 
@@ -420,7 +408,7 @@ class PostgreSQLStreamingReplication(base.ReplicationStrategy):
         :raises: exception.GuestError for a replica (promote it instead).
         """
         recorded = self.recorded()
-        password = self._password()
+        password = self.replication_password()
         with self.manager._lock:
             with self._session() as sql:
                 if sql.in_recovery():

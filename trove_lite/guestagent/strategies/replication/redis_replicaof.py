@@ -80,7 +80,6 @@ healthy replica reads up to that.
 
 import contextlib
 import re
-import secrets
 
 from oslo_log import log as logging
 
@@ -92,9 +91,8 @@ from trove_lite.guestagent.strategies.replication import base
 LOG = logging.getLogger(__name__)
 
 REPL_USER = config.REPL_USER
-PASSWORD_BYTES = 24
 # Record keys.
-PASSWORD = 'password'
+PASSWORD = base.PASSWORD
 FENCED = 'fenced'
 # source_info keys of this strategy.
 ROOT_HASHES = 'root_password_hashes'
@@ -254,20 +252,10 @@ class RedisReplicaOf(base.ReplicationStrategy):
             recorded.get('role'), recorded.get('source'),
             fenced=bool(recorded.get(FENCED))))
 
-    def _password(self):
-        """The replication account's password: generated the first time,
-        recorded before the account gets it (a repeat uses the same).
-        """
-        password = self.recorded().get(PASSWORD)
-        if not password:
-            password = secrets.token_urlsafe(PASSWORD_BYTES)
-            self.record(**{PASSWORD: password})
-        return password
-
     # -- on a source ---------------------------------------------------------
 
     def enable_as_source(self):
-        password = self._password()
+        password = self.replication_password()
         with self._session() as redis:
             admin.set_account(redis.conn, REPL_USER, password,
                               config.REPL_RULES)
