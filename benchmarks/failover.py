@@ -139,6 +139,16 @@ class Writer(threading.Thread):
             return
 
 
+def semi_sync_status(address):
+    """The source's semi-synchronous replication status variables."""
+    try:
+        with connect(address) as conn, conn.cursor() as cursor:
+            cursor.execute("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_%'")
+            return dict(cursor.fetchall())
+    except pymysql.err.MySQLError as err:
+        return 'unknown (%s)' % err
+
+
 def present(address, ids):
     with connect(address) as conn, conn.cursor() as cursor:
         cursor.execute('SELECT id FROM t')
@@ -161,6 +171,7 @@ def failover_run(group, next_id, write_for):
     writer.start()
     time.sleep(write_for)
     addresses = {group.address(r): r for r in replicas}
+    semi_sync = semi_sync_status(group.address(source))
     kill(group.service, source)
     killed = time.monotonic()
     address = first_write(list(addresses), 10 ** 12 + next_id)
@@ -170,9 +181,11 @@ def failover_run(group, next_id, write_for):
     missing = [i for i in writer.acked if i not in found]
     lost = len(missing)
     if missing:
-        # Which ones: the last acknowledged commits, or older ones?
-        print('  lost ids %s; the last acknowledged was %d'
-              % (missing[:10], writer.acked[-1]), file=sys.stderr)
+        # Which ones: the last acknowledged commits, or older ones? And
+        # was the source semi-synchronous when it was killed?
+        print('  lost ids %s; the last acknowledged was %d; the source '
+              'before the kill: %s' % (missing[:10], writer.acked[-1],
+                                       semi_sync), file=sys.stderr)
     new_source = addresses[address]
     deadline = time.monotonic() + 120
     while group.members()[0] != new_source:
