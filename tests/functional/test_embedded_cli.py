@@ -7,6 +7,7 @@ CLI (python-openstackclient + python-troveclient) shows all of it.
 """
 
 import re
+import socket
 
 import pytest
 
@@ -14,6 +15,7 @@ from tests.functional import conftest
 from tests.functional import embedded as embedded_shape
 from tests.functional.embedded import cli as openstack
 from tests.functional.embedded import run_cli
+from tests.functional import fixtures
 
 
 @pytest.fixture(scope='module')
@@ -75,3 +77,38 @@ def test_cli_reports_unknown_names(embedded):
     result = run_cli(embedded, 'datastore', 'show', 'nosuch')
     assert result.returncode != 0
     assert "No datastore with a name or ID of 'nosuch'" in result.stderr
+
+
+def test_a_create_that_names_no_datastore_gets_mysql(embedded):
+    # The book's command, as a newcomer types it.
+    created = openstack(embedded, 'database', 'instance', 'create', 'book',
+                        '--flavor', 'm1.tiny', '--size', '1')
+    assert created['datastore'] == 'mysql'
+    try:
+        shown = embedded_shape.wait_for(embedded, created['id'], ['ACTIVE'],
+                                        deadline=240)
+        assert shown['datastore']['type'] == 'mysql'
+    finally:
+        openstack(embedded, 'database', 'instance', 'delete', created['id'],
+                  parse=False)
+        embedded_shape.wait_until_gone(embedded, created['id'])
+
+
+def test_a_port_in_use_is_one_clear_line(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(('127.0.0.1', 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        config = fixtures.write_config(tmp_path / 'trove-lite.conf', {
+            'DEFAULT': {'bind_host': '127.0.0.1', 'bind_port': port,
+                        'state_path': tmp_path / 'state'}})
+        result = conftest.run_script('trove-lite-all', '--config-file',
+                                     config, check=False)
+    assert result.returncode == 1
+    assert 'Traceback' not in result.stderr, result.stderr
+    [line] = [line for line in result.stderr.splitlines()
+              if 'cannot listen' in line]
+    assert line == (
+        'trove-lite-all: cannot listen on 127.0.0.1:%d: the address is in '
+        'use by another process; choose another [DEFAULT] bind_port (or '
+        'bind_host) in its configuration file.' % port)

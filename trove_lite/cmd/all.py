@@ -42,9 +42,13 @@ def prepare(argv=None):
 def main(argv=None):
     """Run everything until SIGTERM or SIGINT; returns the exit code."""
     application = prepare(argv)
-    rpc.init(CONF)
     try:
         server = api_cmd.build_server(application)
+    except OSError as err:
+        return common.cannot_listen('trove-lite-all', CONF.bind_host,
+                                    CONF.bind_port, err)
+    rpc.init(CONF)
+    try:
         LOG.info('trove-lite-all serving the Trove API on '
                  'http://%s:%s/v1.0 (auth_strategy=%s)', CONF.bind_host,
                  server.port, CONF.auth_strategy)

@@ -63,12 +63,18 @@ def main(argv=None):
     """Serve the API until SIGTERM or SIGINT; returns the exit code."""
     application = prepare(argv)
     count = worker_count()
+    try:
+        if count == 1:
+            server = build_server(application)
+        else:
+            sock = http_server.listen(CONF.bind_host, CONF.bind_port)
+    except OSError as err:
+        return common.cannot_listen('trove-lite-api', CONF.bind_host,
+                                    CONF.bind_port, err)
     if count == 1:
-        server = build_server(application)
         LOG.info('trove-lite-api listening on http://%s:%s', CONF.bind_host,
                  server.port)
         return serve(server)
-    sock = http_server.listen(CONF.bind_host, CONF.bind_port)
     LOG.info('trove-lite-api listening on http://%s:%s with %d worker '
              'processes', CONF.bind_host, sock.getsockname()[1], count)
     pool = workers.WorkerPool(

@@ -12,6 +12,7 @@ so every process reads all its options once at start and refuses to start
 on a bad one, with one line on stderr and exit status 2.
 """
 
+import errno
 import sys
 
 from oslo_config import cfg
@@ -115,3 +116,19 @@ def init_process(argv=None, project='trove-lite', default_config_files=None,
         key_storage.check_secret(CONF)
     if infra_db:
         db_api.configure()
+
+
+def cannot_listen(program, host, port, err):
+    """Say in one line why ``program`` cannot serve on ``host:port`` (a
+    port another process holds, most likely) and give its exit code.
+
+    NOTE(usability): a traceback of ``bind`` tells a newcomer nothing
+    about the option to change.
+    """
+    reason = ('the address is in use by another process'
+              if err.errno == errno.EADDRINUSE else
+              err.strerror or str(err))
+    print('%s: cannot listen on %s:%s: %s; choose another [DEFAULT] '
+          'bind_port (or bind_host) in its configuration file.'
+          % (program, host, port, reason), file=sys.stderr)
+    return 1

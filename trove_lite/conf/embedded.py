@@ -2,8 +2,11 @@
 
 One process on one machine with no OpenStack: no authentication, RPC
 through an in-process transport, the infrastructure database in a SQLite
-file under ``state_path`` (that one is already every service's default).
-A config file given with ``--config-file`` still overrides any of these.
+file under ``state_path`` (that one is already every service's default),
+and ``mysql`` as the datastore of a create that names none (as
+upstream's devstack sets it, so that the book's ``openstack database
+instance create db1 --flavor m1.tiny --size 1`` works). A config file
+given with ``--config-file`` still overrides any of these.
 """
 
 from oslo_messaging import opts as messaging_opts
@@ -14,6 +17,7 @@ EMBEDDED_TRANSPORT_URL = 'kombu+trove-lite-memory:////'
 EMBEDDED_DEFAULTS = {
     'auth_strategy': 'noauth',
     'transport_url': EMBEDDED_TRANSPORT_URL,
+    'default_datastore': 'mysql',
 }
 
 # The in-memory broker has no heartbeats; asking for them only logs noise.

@@ -2,6 +2,7 @@
 the check of every option's value.
 """
 
+import errno
 import subprocess
 import sys
 
@@ -111,3 +112,16 @@ def test_the_process_exits_2_with_one_line(tmp_path):
         'invalid value for [DEFAULT] users_page_size: Should be greater '
         'than or equal to 1 (configuration files: %s)' % config)
     assert 'Traceback' not in result.stderr
+
+
+@pytest.mark.parametrize('err, reason', [
+    (OSError(errno.EADDRINUSE, 'Address already in use'),
+     'the address is in use by another process'),
+    (OSError(errno.EACCES, 'Permission denied'), 'Permission denied'),
+])
+def test_a_port_it_cannot_take_is_one_line(capsys, err, reason):
+    assert common.cannot_listen('trove-lite-api', '0.0.0.0', 80, err) == 1
+    assert capsys.readouterr().err == (
+        'trove-lite-api: cannot listen on 0.0.0.0:80: %s; choose another '
+        '[DEFAULT] bind_port (or bind_host) in its configuration file.\n'
+        % reason)
