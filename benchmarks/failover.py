@@ -186,6 +186,13 @@ def failover_run(group, next_id, write_for):
         print('  lost ids %s; the last acknowledged was %d; the source '
               'before the kill: %s' % (missing[:10], writer.acked[-1],
                                        semi_sync), file=sys.stderr)
+        # How the new source was picked, and whether a replica did not
+        # answer (it would have been left out of the pick).
+        for line in group.service.process.log().splitlines():
+            if any(word in line for word in (
+                    'goes furthest', 'does not tell its replication',
+                    'stops following', 'did not apply')):
+                print('  ' + line[:400], file=sys.stderr)
     new_source = addresses[address]
     deadline = time.monotonic() + 120
     while group.members()[0] != new_source:
