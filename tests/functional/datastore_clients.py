@@ -39,3 +39,14 @@ class Client:
         result = self.run(user, password, database, sql)
         assert result.returncode != 0, result.stdout
         return result.stderr
+
+
+def redis_cli(address, password, *command):
+    """``redis-cli`` as the tenant (``AUTH`` with ``password``) on
+    ``address``: what it printed, errors included (``READONLY ...``).
+    """
+    result = subprocess.run(
+        ['redis-cli', '-h', address, '--no-auth-warning', '-a', password]
+        + list(command), capture_output=True, text=True, timeout=30,
+        stdin=subprocess.DEVNULL)
+    return (result.stdout + result.stderr).strip()

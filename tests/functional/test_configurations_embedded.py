@@ -14,7 +14,6 @@ takes ``maxmemory-policy`` live.
 
 import json
 import random
-import subprocess
 
 import pymysql
 import pytest
@@ -278,11 +277,7 @@ def test_postgresql_a_restart_required_parameter_waits_for_the_restart(
 
 
 def redis_cli(shown, password, *command):
-    result = subprocess.run(
-        ['redis-cli', '-h', shown['ip'][0], '--no-auth-warning', '-a',
-         password] + list(command), capture_output=True, text=True,
-        timeout=30)
-    return (result.stdout + result.stderr).strip()
+    return datastore_clients.redis_cli(shown['ip'][0], password, *command)
 
 
 def test_redis_maxmemory_policy_is_applied_live(service):

@@ -28,7 +28,6 @@ on the servers themselves:
 import os
 import random
 import signal
-import subprocess
 
 import pymysql
 import pytest
@@ -256,11 +255,7 @@ def test_postgresql_replica_follows_refuses_writes_and_promotes(service):
 # -- Redis --------------------------------------------------------------------
 
 def redis_cli(shown, password, *command):
-    result = subprocess.run(
-        ['redis-cli', '-h', shown['ip'][0], '--no-auth-warning', '-a',
-         password] + list(command), capture_output=True, text=True,
-        timeout=30)
-    return (result.stdout + result.stderr).strip()
+    return datastore_clients.redis_cli(shown['ip'][0], password, *command)
 
 
 def test_redis_replica_gets_the_keys_refuses_writes_and_promotes(service):

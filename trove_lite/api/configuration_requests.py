@@ -25,6 +25,7 @@ from trove_lite.api import guest_requests
 from trove_lite.common import context
 from trove_lite.common import exception
 from trove_lite.common import states
+from trove_lite.common import utils
 from trove_lite.db.repositories import configurations as config_repo
 from trove_lite.db.repositories import datastores as datastore_repo
 from trove_lite.db.repositories import flavors as flavor_repo
@@ -48,14 +49,15 @@ def _invalid(reason):
     return exception.ConfigurationValueInvalid(reason=reason)
 
 
-def rules_of(ctx, version):
+def rules_of(ctx, version, required=True):
     """``{lower-case name: rule row}`` of a version.
 
-    :raises ConfigurationValueInvalid: it has none (422).
+    :raises ConfigurationValueInvalid: it has none (422), unless not
+        ``required``.
     """
     rules = {row.name.lower(): row for row in
              datastore_repo.list_configuration_parameters(ctx, version.id)}
-    if not rules:
+    if required and not rules:
         raise _invalid('Datastore version %s (%s) has no configuration '
                        'parameters: configuration groups cannot be used '
                        'with it.' % (version.name, version.id))
@@ -157,8 +159,7 @@ def apply_to_instance(ctx, row, new, old, rules):
     flavor = flavor_repo.get_flavor(ctx, row.flavor_id)
     done = guest_requests.Guest(ctx, row).apply_configuration(
         new, flavor.ram)
-    changed = {key for key in set(new) | set(old)
-               if new.get(key) != old.get(key)}
+    changed = utils.changed_keys(old, new)
     pending = set((done or {}).get('pending_restart') or []) | {
         key for key in changed
         if key.lower() in rules and rules[key.lower()].restart_required}

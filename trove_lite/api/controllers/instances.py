@@ -322,7 +322,6 @@ class InstanceController:
         old = configuration_requests.values_of(ctx, row.configuration_id)
         version = datastore_repo.get_version_by_id(
             ctx, row.datastore_version_id)
-        rules = {}
         if group_ref:
             group = configuration_requests.load_group(ctx, group_ref)
             if row.configuration_id:
@@ -338,9 +337,8 @@ class InstanceController:
             if not row.configuration_id:
                 return
             new, group_id = {}, None
-            rules = {row_.name.lower(): row_ for row_ in
-                     datastore_repo.list_configuration_parameters(
-                         ctx, version.id)}
+            rules = configuration_requests.rules_of(ctx, version,
+                                                    required=False)
         guest_requests.check_ready(ctx, row)
         configuration_requests.apply_to_instance(ctx, row, new, old, rules)
         config_repo.attach(ctx, row.id, group_id)

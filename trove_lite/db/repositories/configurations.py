@@ -93,13 +93,13 @@ def values(context, group_id):
 
 
 @db_api.writer
-def update(context, group_id, values, name=None, description=None):
-    """Make ``values`` the group's whole set; rename it when asked.
+def update(context, group_id, new_values, name=None, description=None):
+    """Make ``new_values`` the group's whole set; rename it when asked.
 
     :returns: ``(old values, new values)``.
     """
     group = get(context, group_id, lock=True)
-    old = globals()['values'](context, group_id)
+    old = values(context, group_id)
     if name is not None:
         group.name = name
     if description is not None:
@@ -107,8 +107,8 @@ def update(context, group_id, values, name=None, description=None):
     group.updated = models.utcnow()
     context.session.query(Value).filter_by(
         configuration_id=group_id).delete()
-    _write_values(context.session, group_id, values)
-    return old, dict(values)
+    _write_values(context.session, group_id, new_values)
+    return old, dict(new_values)
 
 
 @db_api.reader

@@ -18,6 +18,7 @@ import threading
 
 from trove_lite.common import exception
 from trove_lite.common import states
+from trove_lite.common import utils
 from trove_lite.guestagent import backups
 from trove_lite.guestagent.datastores import base
 from trove_lite.guestagent.datastores import manifest
@@ -382,8 +383,7 @@ class Manager(base.DatastoreManager):
 
     def apply_configuration(self, overrides, memory_mb):
         with self._lock:
-            changed = {name for name in set(overrides) | set(self.overrides)
-                       if overrides.get(name) != self.overrides.get(name)}
+            changed = set(utils.changed_keys(self.overrides, overrides))
             self.overrides = dict(overrides)
             pending = sorted(changed & RESTART_PARAMETERS)
             for name in changed - RESTART_PARAMETERS:

@@ -33,6 +33,7 @@ import threading
 from oslo_log import log as logging
 
 from trove_lite.common import exception
+from trove_lite.common import utils
 from trove_lite.guestagent.datastores.mysql import admin
 from trove_lite.guestagent.datastores.mysql import config
 from trove_lite.guestagent.datastores.mysql import variables
@@ -221,10 +222,9 @@ class Manager(server.ServerManager):
             previous = self.config_overrides()
             # A mapping is a whole section of my.cnf (``server_overrides``),
             # not a system variable.
-            changed = sorted(
-                name for name in set(overrides) | set(previous)
-                if overrides.get(name) != previous.get(name)
-                and not isinstance(previous.get(name), dict))
+            changed = [name for name in utils.changed_keys(previous,
+                                                           overrides)
+                       if not isinstance(previous.get(name), dict)]
             run_as = self._run_as()
             my_cnf = _read(self.paths.my_cnf)
             self.save_overrides(overrides)

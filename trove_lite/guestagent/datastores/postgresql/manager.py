@@ -39,6 +39,7 @@ from oslo_log import log as logging
 import psycopg
 
 from trove_lite.common import exception
+from trove_lite.common import utils
 from trove_lite.guestagent.datastores.postgresql import admin
 from trove_lite.guestagent.datastores.postgresql import config
 from trove_lite.guestagent.datastores import process
@@ -307,8 +308,7 @@ class Manager(server.ServerManager):
         overrides = config.validate_overrides(overrides)
         with self._lock:
             previous = self.config_overrides()
-            changed = sorted(name for name in set(previous) | set(overrides)
-                             if previous.get(name) != overrides.get(name))
+            changed = utils.changed_keys(previous, overrides)
             if not changed:
                 return {'pending_restart': []}
             text = self._render_conf(memory_mb, overrides)

@@ -39,6 +39,7 @@ import signal
 from oslo_log import log as logging
 
 from trove_lite.common import exception
+from trove_lite.common import utils
 from trove_lite.guestagent.datastores import process
 from trove_lite.guestagent.datastores.redis import admin
 from trove_lite.guestagent.datastores.redis import config
@@ -232,8 +233,7 @@ class Manager(server.ServerManager):
         overrides = config.validate_overrides(overrides)
         with self._lock:
             previous = self.config_overrides()
-            changed = sorted(name for name in set(previous) | set(overrides)
-                             if previous.get(name) != overrides.get(name))
+            changed = utils.changed_keys(previous, overrides)
             if not changed:
                 return {'pending_restart': []}
             lower = config.lower_layers(memory_mb)
