@@ -60,8 +60,10 @@ def _healthy_replica(context, replica, now, deadline):
             replica.lock_holder:
         return False
     status, _ = instances.get_service_status(context, replica.id)
-    return status is states.SVC_HEALTHY and _fresh(
-        instances.get_heartbeat(context, replica.id), now, deadline)
+    heartbeat = instances.get_heartbeat(context, replica.id)
+    LOG.debug('Replica %s: %s, heartbeat %s', replica.id, status,
+              heartbeat and heartbeat.updated_at)
+    return status is states.SVC_HEALTHY and _fresh(heartbeat, now, deadline)
 
 
 @db_api.reader
@@ -91,6 +93,8 @@ def lost_sources(context, now=None):
         members = topology.group(context, source.id)
         if not any(_healthy_replica(context, member, now, deadline)
                    for member in members[1:]):
+            LOG.debug('Replica source %s is silent but none of its '
+                      'replicas is healthy: not failing over', source.id)
             continue
         silent = (now - heartbeat.updated_at).total_seconds()
         found.append((source, silent, [member.id for member in members]))

@@ -14,8 +14,10 @@ agent reads its ``[guest]`` section with a ``cfg.ConfigOpts`` of its own:
 is: how its supervisor (``guestagent/supervisor.py``) restarts a datastore
 server that died on its own, and when it gives up on one that keeps
 dying. Agents that run as threads read it from ``trove-lite-all``'s
-configuration; an agent process from its own configuration files (the
-``[local] agent_command`` may add one).
+configuration; an agent process from its ``guest_info.conf``, where the
+taskmanager copies the control plane's ``[guest_agent]`` (with ``[DEFAULT]
+report_interval`` and the datastore's ``[<manager>]``) when it creates the
+instance (``taskmanager/guest_files.py``).
 """
 
 from oslo_config import cfg

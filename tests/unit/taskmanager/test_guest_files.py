@@ -2,8 +2,13 @@
 
 import configparser
 
+from oslo_config import cfg
+
 from tests.unit import rpc_fixtures
 from trove_lite.compute import base as compute_base
+from trove_lite.conf import datastores as datastores_conf
+from trove_lite.conf import guest_agent as guest_agent_conf
+from trove_lite.conf import instances as instances_conf
 from trove_lite.guestagent import info as guest_info_module
 from trove_lite.taskmanager import guest_files
 
@@ -26,7 +31,8 @@ def _parse(text):
 
 def test_guest_info_conf_carries_identity_datastore_and_key():
     config = _parse(guest_files.render_guest_info('i-1', 'k3y', GUEST_INFO))
-    assert dict(config['DEFAULT']) == {'guest_id': 'i-1'}
+    assert dict(config['DEFAULT']) == {'guest_id': 'i-1',
+                                       'report_interval': '10'}
     assert dict(config['guest']) == {
         'datastore_manager': 'mariadb', 'datastore_version': '11.4',
         'tenant_id': 'p1', 'port': '3307', 'instance_key': 'k3y'}
@@ -39,6 +45,51 @@ def test_the_guest_reads_what_the_taskmanager_renders(tmp_path):
     assert (info.guest_id, info.datastore_manager, info.port,
             info.tenant_id, info.instance_key) == (
         'i-1', 'mariadb', 3307, 'p1', 'k3y')
+
+
+def test_a_guest_gets_its_datastore_options_from_the_control_plane(
+        tmp_path, override):
+    # NOTE(semi-sync): an agent that runs as a process of its own reads
+    # only guest_info.conf; without this, its source never waited for a
+    # replica however the operator configured [mariadb].
+    override('replication_semi_sync', True, group='mariadb')
+    override('replication_semi_sync_timeout', 2500, group='mariadb')
+    override('ignore_users', ['os_admin', 'backup'], group='mariadb')
+    text = guest_files.render_guest_info('i-1', 'k', GUEST_INFO)
+    section = _parse(text)['mariadb']
+    assert section['replication_semi_sync'] == 'true'
+    assert 'replication_semi_sync' not in _parse(text)['guest']
+    path = tmp_path / 'guest_info.conf'
+    path.write_text(text)
+    agent_conf = cfg.ConfigOpts()
+    datastores_conf.register_opts(agent_conf)
+    agent_conf(['--config-file', str(path)], project='test')
+    assert agent_conf.mariadb.replication_semi_sync is True
+    assert agent_conf.mariadb.replication_semi_sync_timeout == 2500
+    assert agent_conf.mariadb.ignore_users == ['os_admin', 'backup']
+    assert agent_conf.mariadb.backup_strategy == \
+        cfg.CONF.mariadb.backup_strategy
+
+
+def test_a_guest_beats_and_supervises_as_the_control_plane_says(
+        tmp_path, override):
+    override('report_interval', 1)
+    override('server_crash_limit', 2, group='guest_agent')
+    path = tmp_path / 'guest_info.conf'
+    path.write_text(guest_files.render_guest_info('i-1', 'k', GUEST_INFO))
+    agent_conf = cfg.ConfigOpts()
+    guest_agent_conf.register_opts(agent_conf)
+    instances_conf.register_opts(agent_conf)
+    agent_conf(['--config-file', str(path)], project='test')
+    assert agent_conf.report_interval == 1
+    assert agent_conf.guest_agent.server_crash_limit == 2
+    assert agent_conf.guest_agent.server_restart_enabled is True
+
+
+def test_an_unknown_datastore_gets_no_section():
+    info = dict(GUEST_INFO, datastore_manager='nosuch')
+    config = _parse(guest_files.render_guest_info('i-1', 'k', info))
+    assert 'nosuch' not in config
 
 
 def test_a_guest_gets_its_own_broker_options():
