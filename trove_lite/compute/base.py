@@ -233,6 +233,17 @@ class ComputeDriver(abc.ABC):
         """
 
     @abc.abstractmethod
+    def resize_server(self, context, instance, flavor):
+        """Give the instance's server the resources of ``flavor`` (a
+        ``Flavor``): a Nova resize, confirmed; the same call with the old
+        flavor puts it back. Its data volume stays as it is; the guest
+        re-tunes the datastore afterwards.
+
+        :returns: the ``Server`` as it is now.
+        :raises: ComputeError when it cannot be resized.
+        """
+
+    @abc.abstractmethod
     def delete_volume(self, context, instance, volume_id):
         """Detach (if attached) and delete a volume. Idempotent: a volume
         that is gone already is not an error.
