@@ -99,10 +99,10 @@ class FakeDriver(base.ComputeDriver):
     def extend_volume(self, context, instance, volume_id, new_size):
         with self._lock:
             volume = self._volume(volume_id)
-            if new_size <= volume.size:
+            if new_size < volume.size:
                 raise base.ComputeError(
-                    reason='volume %s is %s GB already' % (volume_id,
-                                                           volume.size))
+                    reason='volume %s is %s GB; a volume does not shrink'
+                           % (volume_id, volume.size))
             volume = self.volumes[volume_id] = volume._replace(size=new_size)
         return volume
 

@@ -311,10 +311,10 @@ class LocalDriver(base.ComputeDriver):
         return os.path.join(self._dir_of(context, instance), 'data')
 
     def extend_volume(self, context, instance, volume_id, new_size):
-        if instance.volume_size and new_size <= instance.volume_size:
+        if instance.volume_size and new_size < instance.volume_size:
             raise base.ComputeError(
-                reason='volume %s is %s GB already; %s GB does not extend '
-                       'it' % (volume_id, instance.volume_size, new_size))
+                reason='volume %s is %s GB; a volume does not shrink to %s '
+                       'GB' % (volume_id, instance.volume_size, new_size))
         self._volumes_of(instance.id).extend(
             self.volume_image(instance.id), new_size)
         return base.Volume(id=volume_id, size=new_size, status='in-use')
