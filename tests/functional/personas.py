@@ -163,6 +163,8 @@ def instance_changes(instance_id):
         ('POST', base + '/action', {'restart': {}}),
         ('POST', base + '/action', {'promote_to_replica_source': {}}),
         ('POST', base + '/action', {'eject_replica_source': {}}),
+        ('POST', base + '/action', {'resize': {'volume': {'size': 2}}}),
+        ('POST', base + '/action', {'resize': {'flavorRef': '2'}}),
         ('PUT', base, {'instance': {'replica_of': None}}),
         ('PATCH', base, {'instance': {'slave_of': None}}),
         ('PUT', base, {'instance': {'failover': True}}),

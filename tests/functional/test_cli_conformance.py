@@ -44,7 +44,6 @@ NO_MODULES = 'no modules API (/modules) yet'
 NO_LOST_SOURCE = ('eject needs a source whose agent went quiet, and the '
                   "fake guests of this cloud do not (it answers upstream's "
                   '400 here; test_replication_embedded ejects for real)')
-NO_RESIZE = 'no resize action yet'
 NO_UPGRADE = 'no datastore version upgrade yet'
 NO_MGMT_ACTION = 'management reboot/rebuild actions answer 501 yet'
 
@@ -72,10 +71,6 @@ NOT_YET = {
     'database_instance_reboot': (NO_MGMT_ACTION, ['{instance}'], True),
     'database_instance_rebuild': (
         NO_MGMT_ACTION, ['{instance}', IMAGE_ID], True),
-    'database_instance_resize_flavor': (
-        NO_RESIZE, ['{instance}', 'm1.tiny'], False),
-    'database_instance_resize_volume': (
-        NO_RESIZE, ['{instance}', '2'], False),
     'database_instance_upgrade': (NO_UPGRADE, ['{instance}', '1.0'], False),
     'database_log_list': (NO_LOGS, ['{instance}'], False),
     'database_log_save': (
@@ -243,8 +238,8 @@ class Conformance:
         return resp.json()['instance']
 
     def wait_for(self, instance_id, status, deadline=60):
-        waiting.wait_for_status(lambda: self.shown(instance_id), status,
-                                timeout=deadline)
+        return waiting.wait_for_status(lambda: self.shown(instance_id),
+                                       status, timeout=deadline)
 
     def summary(self):
         passing = sorted(name for name, ok in self.passed.items() if ok)
@@ -273,6 +268,9 @@ def suite(shared_services, request, tmp_path_factory):
     identity.create_user(ADMIN, keystone.USER_PASSWORD, project_id, 'admin')
     manage = ['--config-file', cloud.config]
     conftest.register_fake_datastore(cloud.config)
+    # A bigger flavor, for ``instance resize flavor``.
+    conftest.run_script('trove-lite-manage', *manage, 'flavor_create',
+                        '70', 'conformance.large', '2048', '1')
     # A datastore with nothing in it, for ``datastore delete``.
     conftest.run_script('trove-lite-manage', *manage, 'datastore_update',
                         'conformance-doomed', '')
@@ -474,6 +472,24 @@ def test_instances(suite):
     with suite.command('database_instance_restart') as run:
         run('conf1-renamed')
         suite.wait_for(suite.state['instance'], 'ACTIVE')
+    with suite.command('database_instance_resize_volume') as run:
+        fails(suite, 'database_instance_resize_volume', '{instance}', '1',
+              expect="The new volume 'size' must be larger than the "
+                     "current volume size of '1'. (HTTP 400)")
+        run('conf1-renamed', '2')
+        shown = suite.wait_for(suite.state['instance'], 'ACTIVE')
+        assert shown['volume']['size'] == 2
+        assert suite.read('database_instance_show',
+                          '{instance}')['volume'] == 2
+    with suite.command('database_instance_resize_flavor') as run:
+        fails(suite, 'database_instance_resize_flavor', '{instance}',
+              'm1.tiny', expect="The new flavor id must be different than "
+                                "the current flavor id of '1'. (HTTP 400)")
+        run('{instance}', 'conformance.large')
+        shown = suite.wait_for(suite.state['instance'], 'ACTIVE')
+        assert shown['flavor']['id'] == '70'
+        assert suite.read('database_instance_show',
+                          '{instance}')['flavor'] == '70'
 
 
 def test_databases(suite):

@@ -29,6 +29,9 @@ def _configured(tmp_path_factory):
     CONF.set_default('auth_strategy', 'noauth')
     CONF.set_default('connection', 'sqlite:///%s/unit.sqlite' % state,
                      group='database')
+    # NOTE(volumes): unit tests run anywhere, root or not, and mount
+    # nothing; the loop volumes' commands are tested with a fake runner.
+    CONF.set_default('volume_backend', 'directory', group='local')
     db_api.configure()
     models.Base.metadata.create_all(db_api.get_engine())
     yield

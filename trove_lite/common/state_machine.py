@@ -164,6 +164,16 @@ INSTANCE = Machine(
                                    states.NONE),
         'restart_failed': Transition(frozenset([states.REBOOTING]),
                                      states.REBOOTING_ERROR),
+        # A resize (volume or flavor) that fails is put back as it was
+        # (``resize_reverted``, with a fault note); only one that cannot
+        # be put back ends in error.
+        'resize': Transition(frozenset([states.NONE]), states.RESIZING),
+        'resize_done': Transition(frozenset([states.RESIZING]),
+                                  states.NONE),
+        'resize_reverted': Transition(frozenset([states.RESIZING]),
+                                      states.NONE),
+        'resize_failed': Transition(frozenset([states.RESIZING]),
+                                    states.RESIZING_ERROR),
         # Replication: a promote or an eject changes every instance of
         # the group (each goes through these), a detach one replica.
         'promote': Transition(frozenset([states.NONE]), states.PROMOTING),

@@ -225,11 +225,24 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     def extend_volume(self, context, instance, volume_id, new_size):
         """Grow a volume to ``new_size`` GB (what a volume resize needs;
-        the guest grows its filesystem afterwards).
+        the guest grows its filesystem afterwards). A volume of that size
+        already is not an error: a resize that is repeated, or resumed
+        after its taskmanager died, asks again.
 
         :returns: the ``Volume`` as it is now.
         :raises: ComputeError when it cannot be extended (or
-            ``new_size`` is not larger).
+            ``new_size`` is smaller: a volume does not shrink).
+        """
+
+    @abc.abstractmethod
+    def resize_server(self, context, instance, flavor):
+        """Give the instance's server the resources of ``flavor`` (a
+        ``Flavor``): a Nova resize, confirmed; the same call with the old
+        flavor puts it back. Its data volume stays as it is; the guest
+        re-tunes the datastore afterwards.
+
+        :returns: the ``Server`` as it is now.
+        :raises: ComputeError when it cannot be resized.
         """
 
     @abc.abstractmethod

@@ -51,6 +51,21 @@ local_opts = [
                     'the running Python (use this for an agent installed '
                     'elsewhere, or for extra options such as another '
                     '--config-file).'),
+    cfg.StrOpt('volume_backend', default='auto',
+               choices=[('auto', 'loop when this process is root and the '
+                                 'tools are installed, else directory (and '
+                                 'directory for a volume whose loop '
+                                 'filesystem cannot be made)'),
+                        ('loop', 'each volume is an ext4 image file of its '
+                                 'size on a loop device, mounted on the '
+                                 "instance's data/ (needs root)"),
+                        ('directory', "data/ is a plain directory; the "
+                                      'volume size is not enforced')],
+               help='What a local instance\'s data volume is. Existing '
+                    'volumes keep what they are when it changes.'),
+    cfg.StrOpt('volumes_path', default='$state_path/volumes',
+               help='Directory holding the image files of loop volumes '
+                    '(<instance id>.img, sparse).'),
     cfg.IntOpt('process_stop_timeout', default=20, min=1,
                help='Seconds a process of a local instance (its agent, its '
                     'datastore server) gets to exit after SIGTERM before '

@@ -58,6 +58,10 @@ class GuestAgentAPI:
     |    1.5 - configuration groups: apply_configuration,
     |          get_configuration_defaults (calls); prepare takes
     |          ``overrides``.
+    |    1.6 - resize: resize_flavor (the datastore re-tuned for the new
+    |          flavor's memory and restarted) and resize_fs (the volume's
+    |          filesystem grown to the device the compute driver grew),
+    |          both calls.
 
     Bump ``RPC_API_VERSION`` (here and in ``service.GuestAgentEndpoint``)
     for every change, add the new version to this history, and send new or
@@ -71,7 +75,7 @@ class GuestAgentAPI:
     """
 
     # NOTE(versions): must equal service.RPC_API_VERSION.
-    RPC_API_VERSION = '1.5'
+    RPC_API_VERSION = '1.6'
     BASE_VERSION = '1.0'
     SERVICE_NAME = 'guestagent'
     # Release names accepted in [upgrade_levels] guestagent.
@@ -319,6 +323,28 @@ class GuestAgentAPI:
         self._require('1.5', 'show the configuration defaults')
         return self._call('get_configuration_defaults', '1.5',
                           CONF.agent_call_low_timeout, memory_mb=memory_mb)
+
+    def resize_flavor(self, memory_mb):
+        """Re-tune the datastore for a flavor of ``memory_mb`` MB (the
+        flavor layer of its configuration) and restart it; returns when
+        it answers again.
+
+        :raises: GuestAPIIncompatible for an agent older than 1.6.
+        """
+        self._require('1.6', 'resize the flavor')
+        return self._call('resize_flavor', '1.6',
+                          CONF.agent_call_high_timeout, memory_mb=memory_mb)
+
+    def resize_fs(self, volume_size):
+        """Grow the volume's filesystem to its device (which the compute
+        driver extended to ``volume_size`` GB), stopping the datastore
+        meanwhile when the filesystem cannot grow mounted.
+
+        :raises: GuestAPIIncompatible for an agent older than 1.6.
+        """
+        self._require('1.6', 'resize the volume')
+        return self._call('resize_fs', '1.6', CONF.agent_call_high_timeout,
+                          volume_size=volume_size)
 
     def _replication_call(self, method, timeout, **kwargs):
         self._require('1.4', method)

@@ -31,7 +31,7 @@ LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.GuestAgentAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.5'
+RPC_API_VERSION = '1.6'
 SERVICE_NAME = 'guestagent'
 PREPARE_FAILED = ('The database server of instance %s could not be set up: '
                   '%s. Delete the instance and create it again; if that '
@@ -342,6 +342,29 @@ class GuestAgentEndpoint:
     @rpc.tenant_errors_expected
     def get_configuration_defaults(self, context, memory_mb):
         return self._manager().configuration_defaults(memory_mb)
+
+    # -- resize (API 1.6) --------------------------------------------------------
+
+    @rpc.tenant_errors_expected
+    def resize_flavor(self, context, memory_mb):
+        """Re-tune the datastore for a flavor of ``memory_mb`` MB and
+        restart it; returns when it answers again.
+        """
+        manager = self._manager()
+        self._set_status(states.SVC_RESTARTING)
+        try:
+            manager.resize_flavor(memory_mb)
+        finally:
+            self._clear_status()
+
+    @rpc.tenant_errors_expected
+    def resize_fs(self, context, volume_size):
+        """Grow the volume's filesystem to its device (``volume_size``
+        GB); returns when the datastore answers on it.
+        """
+        self._manager().resize_fs(volume_size)
+        if self.reporter is not None:
+            self.reporter.status_changed()
 
     def _replication_changed(self):
         if self.reporter is not None:

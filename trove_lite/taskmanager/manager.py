@@ -30,6 +30,7 @@ from trove_lite.taskmanager.flows import create_instance
 from trove_lite.taskmanager.flows import delete_backup
 from trove_lite.taskmanager.flows import delete_instance
 from trove_lite.taskmanager.flows import replication as replication_flows
+from trove_lite.taskmanager.flows import resize_instance
 from trove_lite.taskmanager.flows import restart_instance
 from trove_lite.taskmanager import workflows
 
@@ -37,7 +38,7 @@ LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.TaskManagerAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.7'
+RPC_API_VERSION = '1.8'
 SERVICE_NAME = 'taskmanager'
 
 INSTANCE = resource_kinds.INSTANCE.name
@@ -49,6 +50,8 @@ RESTART = 'restart'
 PROMOTE = 'promote'
 EJECT = 'eject'
 DETACH = 'detach'
+RESIZE_VOLUME = 'resize_volume'
+RESIZE_FLAVOR = 'resize_flavor'
 
 
 class FlowRunner(service_base.ServiceBase):
@@ -156,6 +159,8 @@ class Manager:
             (INSTANCE, PROMOTE): self._run_promote,
             (INSTANCE, EJECT): self._run_eject,
             (INSTANCE, DETACH): self._run_detach,
+            (INSTANCE, RESIZE_VOLUME): self._run_resize_volume,
+            (INSTANCE, RESIZE_FLAVOR): self._run_resize_flavor,
             (BACKUP, CREATE): self._run_backup,
             (BACKUP, DELETE): self._run_delete_backup,
         })
@@ -184,6 +189,14 @@ class Manager:
 
     def _run_restart(self, job, stop_event):
         return restart_instance.run_job(job, stop_event, self._get_driver())
+
+    def _run_resize_volume(self, job, stop_event):
+        return resize_instance.run_volume_job(job, self._get_driver(),
+                                              stop_event)
+
+    def _run_resize_flavor(self, job, stop_event):
+        return resize_instance.run_flavor_job(job, self._get_driver(),
+                                              stop_event)
 
     @staticmethod
     def _run_promote(job, stop_event):
@@ -289,6 +302,20 @@ class Manager:
         """Detach a replica (API 1.7): run its recorded workflow."""
         LOG.info('detach_replica %s received', instance_id)
         self._run_recorded('detach', instance_id, workflow_id)
+
+    def resize_volume(self, context, instance_id, workflow_id):
+        """Grow the volume of an instance the API set RESIZING (API 1.8):
+        run its recorded workflow.
+        """
+        LOG.info('resize_volume %s received', instance_id)
+        self._run_recorded(RESIZE_VOLUME, instance_id, workflow_id)
+
+    def resize_flavor(self, context, instance_id, workflow_id):
+        """Change the flavor of an instance the API set RESIZING (API
+        1.8): run its recorded workflow.
+        """
+        LOG.info('resize_flavor %s received', instance_id)
+        self._run_recorded(RESIZE_FLAVOR, instance_id, workflow_id)
 
     def _run_recorded(self, operation, resource_id, workflow_id):
         if not self.engine.run(workflow_id):

@@ -38,6 +38,8 @@ class TaskManagerAPI(rpc.ServiceClient):
     |    1.7 - promote_to_replica_source, eject_replica_source,
     |          detach_replica: wake-ups for the replication workflows the
     |          API recorded (``db.repositories.replication``).
+    |    1.8 - resize_volume, resize_flavor: wake-ups for the resize
+    |          workflows the API recorded.
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -46,7 +48,7 @@ class TaskManagerAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.7'
+    RPC_API_VERSION = '1.8'
     SERVICE_NAME = 'taskmanager'
 
     def __init__(self, topic=None):
@@ -174,20 +176,23 @@ class TaskManagerAPI(rpc.ServiceClient):
         """
         self._cast_backup(context, 'delete_backup', backup_id, workflow_id)
 
-    def _cast_replication(self, context, method, instance_id, workflow_id):
+    def _cast_recorded(self, context, method, instance_id, workflow_id,
+                       version='1.7'):
         """Wake a taskmanager for a recorded replication workflow (API
-        1.7; the holder and the notification are in the record).
+        1.7; the holder and the notification are in the record), or
+        another recorded workflow of an instance that arrived in
+        ``version``.
 
         NOTE(upgrade): nothing is sent while ``[upgrade_levels]
-        taskmanager`` caps below 1.7; the record waits for a taskmanager
-        that runs replication workflows to claim it.
+        taskmanager`` caps below ``version``; the record waits for a
+        taskmanager that runs such workflows to claim it.
         """
-        if not self.client.can_send_version('1.7'):
+        if not self.client.can_send_version(version):
             LOG.info('Not casting %s of instance %s: the taskmanager API '
-                     'is capped below 1.7; workflow %s waits to be claimed',
-                     method, instance_id, workflow_id)
+                     'is capped below %s; workflow %s waits to be claimed',
+                     method, instance_id, version, workflow_id)
             return
-        cctxt = rpc.prepare(self.client, '1.7')
+        cctxt = rpc.prepare(self.client, version)
         rpc.cast(cctxt, context, method, instance_id=instance_id,
                  workflow_id=workflow_id)
 
@@ -195,21 +200,35 @@ class TaskManagerAPI(rpc.ServiceClient):
                                   notification=None, holder=None,
                                   workflow_id=None):
         """Promote the replica (the API locked its group for it)."""
-        self._cast_replication(context, 'promote_to_replica_source',
-                               instance_id, workflow_id)
+        self._cast_recorded(context, 'promote_to_replica_source',
+                            instance_id, workflow_id)
 
     def eject_replica_source(self, context, instance_id, notification=None,
                              holder=None, workflow_id=None):
         """Replace the lost source ``instance_id`` by its most advanced
         replica (the API locked the group for it).
         """
-        self._cast_replication(context, 'eject_replica_source', instance_id,
-                               workflow_id)
+        self._cast_recorded(context, 'eject_replica_source', instance_id,
+                            workflow_id)
 
     def detach_replica(self, context, instance_id, notification=None,
                        holder=None, workflow_id=None):
         """Make the replica a standalone instance (the API set
         DETACHING).
         """
-        self._cast_replication(context, 'detach_replica', instance_id,
-                               workflow_id)
+        self._cast_recorded(context, 'detach_replica', instance_id,
+                            workflow_id)
+
+    def resize_volume(self, context, instance_id, notification=None,
+                      holder=None, workflow_id=None):
+        """Grow the instance's volume (the API set RESIZING; API 1.8)."""
+        self._cast_recorded(context, 'resize_volume', instance_id,
+                            workflow_id, version='1.8')
+
+    def resize_flavor(self, context, instance_id, notification=None,
+                      holder=None, workflow_id=None):
+        """Change the instance's flavor (the API set RESIZING; API
+        1.8).
+        """
+        self._cast_recorded(context, 'resize_flavor', instance_id,
+                            workflow_id, version='1.8')

@@ -128,7 +128,8 @@ TEMPLATES = {
                                  {'instance': {'replica_of': None}}]),
     ('POST', INSTANCE + '/action'): Either([
         {'restart': {}}, {'promote_to_replica_source': {}},
-        {'eject_replica_source': {}}]),
+        {'eject_replica_source': {}}, {'resize': {'volume': {'size': 2}}},
+        {'resize': {'flavorRef': '2'}}]),
     ('POST', '/mgmt' + INSTANCE + '/action'): {'reset-task-status': {}},
     ('POST', '/instances/{instance_id}/databases'): {'databases': [
         {'name': 'd2', 'collate': 'utf8mb4_bin'}]},

@@ -12,7 +12,7 @@ INTERFACE = frozenset([
     'create_server', 'delete_server', 'server_status', 'console_output',
     'create_volume', 'attach_volume', 'extend_volume', 'delete_volume',
     'create_server_group', 'delete_server_group', 'list_flavors',
-    'get_flavor'])
+    'get_flavor', 'resize_server'])
 
 
 def test_the_interface_and_its_documentation():

@@ -201,3 +201,32 @@ def test_configuration_needs_an_agent_of_1_5(memory_bus, instance_id,  # noqa
     with pytest.raises(exception.GuestAPIIncompatible) as caught:
         call(api)
     assert '1.5' in str(caught.value)
+
+
+# -- resize (API 1.6) ---------------------------------------------------------------
+
+@pytest.mark.parametrize('method, args, sent', [
+    ('resize_flavor', (2048,), {'memory_mb': 2048}),
+    ('resize_fs', (3,), {'volume_size': 3}),
+])
+def test_resize_calls_are_1_6(api, method, args, sent):
+    with mock.patch.object(api, 'client') as client:
+        client.can_send_version.return_value = True
+        getattr(api, method)(*args)
+    client.can_send_version.assert_called_once_with('1.6')
+    client.prepare.assert_called_once_with(
+        version='1.6', timeout=CONF.agent_call_high_timeout)
+    client.prepare.return_value.call.assert_called_once_with(
+        api.context, method, **sent)
+
+
+@pytest.mark.parametrize('call', [
+    lambda api: api.resize_flavor(2048),
+    lambda api: api.resize_fs(3),
+])
+def test_resize_needs_an_agent_of_1_6(memory_bus, instance_id, call):  # noqa
+    memory_bus.set('guestagent', '1.5', group='upgrade_levels')
+    api = rpcapi.GuestAgentAPI(context.get_admin_context(), instance_id)
+    with pytest.raises(exception.GuestAPIIncompatible) as caught:
+        call(api)
+    assert '1.6' in str(caught.value)

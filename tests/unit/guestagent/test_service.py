@@ -286,3 +286,41 @@ def test_replication_changes_of_one_instance_run_one_at_a_time():
     for thread in threads:
         thread.join(10)
     assert strategy.most == 1
+
+
+# -- resize (API 1.6) -----------------------------------------------------------
+
+class StatusReports:
+    """What a ``status.StatusReporter`` is told of statuses, recorded."""
+
+    def __init__(self):
+        self.said = []
+
+    def set_status(self, status):
+        self.said.append(status.api_name)
+
+    def clear_status(self):
+        self.said.append('cleared')
+
+    def status_changed(self):
+        self.said.append('changed')
+
+
+def test_a_flavor_resize_is_restarting_while_it_runs(ctx):
+    manager = fake.Manager(guest_info.GuestInfo(guest_id='i-1',
+                                                datastore_manager='fake'))
+    manager.prepare(512, [], [], volume_size=1)
+    reports = StatusReports()
+    endpoint = guest_service.GuestAgentEndpoint('i-1', manager, reports)
+    endpoint.resize_flavor(ctx, 2048)
+    assert manager.memory_mb == 2048
+    assert reports.said == ['RESTARTING', 'cleared']
+    endpoint.resize_fs(ctx, 4)
+    assert manager.filesystem_stats()['total'] == 4.0
+    assert reports.said[-1] == 'changed'
+
+
+def test_resize_over_the_bus(guest):
+    guest.resize_flavor(1024)
+    guest.resize_fs(2)
+    assert guest.get_filesystem_stats()['total'] == 2.0

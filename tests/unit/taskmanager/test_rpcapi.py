@@ -19,8 +19,8 @@ def api(memory_bus):  # noqa: F811
     return api
 
 
-def test_the_version_is_1_7():
-    assert rpcapi.TaskManagerAPI.RPC_API_VERSION == '1.7'
+def test_the_version_is_1_8():
+    assert rpcapi.TaskManagerAPI.RPC_API_VERSION == '1.8'
 
 
 @pytest.mark.parametrize('method', ['promote_to_replica_source',
@@ -33,6 +33,22 @@ def test_replication_casts_are_1_7_wake_ups(api, ctx, method):
     cctxt = api.client.prepare.return_value
     cctxt.cast.assert_called_once_with(ctx, method, instance_id='i1',
                                        workflow_id='w1')
+
+
+@pytest.mark.parametrize('method', ['resize_volume', 'resize_flavor'])
+def test_resize_casts_are_1_8_wake_ups(api, ctx, method):
+    getattr(api, method)(ctx, 'i1', notification={'n': 1}, holder='h',
+                         workflow_id='w1')
+    api.client.can_send_version.assert_called_with('1.8')
+    api.client.prepare.assert_called_once_with(version='1.8')
+    api.client.prepare.return_value.cast.assert_called_once_with(
+        ctx, method, instance_id='i1', workflow_id='w1')
+
+
+def test_a_cap_below_1_8_sends_no_resize(api, ctx):
+    api.client.can_send_version.return_value = False
+    api.resize_volume(ctx, 'i1', workflow_id='w1')
+    api.client.prepare.assert_not_called()
 
 
 @pytest.mark.parametrize('method', ['promote_to_replica_source',

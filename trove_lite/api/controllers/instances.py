@@ -24,6 +24,7 @@ from trove_lite.api import instance_requests
 from trove_lite.api import notices
 from trove_lite.api import pagination
 from trove_lite.api import replica_requests
+from trove_lite.api import resize_requests
 from trove_lite.api.schemas import common as schema
 from trove_lite.api.schemas import instances as schemas
 from trove_lite.api.views import instances as views
@@ -448,11 +449,69 @@ class InstanceController:
                 instance_repo.reset(ctx, row.id)
         elif name in ('promote_to_replica_source', 'eject_replica_source'):
             self._change_group(req, name, id)
+        elif name == 'resize':
+            self._resize(req, body, id)
         else:
             self._load(req, 'instance:update', id)
             raise exception.NotImplementedYet(
                 'The %s action is not supported yet.' % name)
         return wsgi.Response(202)
+
+    def _resize(self, req, body, instance_id):
+        """Grow the volume (of the instance and its replicas, as upstream)
+        or change the flavor: each instance is set RESIZING under a lock
+        of its own with its recorded workflow, in the transaction that
+        checks the quota (what the resize adds to it), so that a refused
+        resize changes nothing.
+
+        :raises QuotaExceeded: the project's volumes or RAM quota does
+            not allow it (413).
+        """
+        kind = resize_requests.kind_of(body)
+        if kind == resize_requests.VOLUME:
+            ctx, row = self._load(req, 'instance:resize_volume', instance_id)
+            size = body['resize']['volume']['size']
+            changes = resize_requests.volume_changes(ctx, row, size)
+            event = notifications.INSTANCE_RESIZE_VOLUME
+            traits = {'new_size': int(size)}
+        else:
+            ctx, row = self._load(req, 'instance:resize_flavor', instance_id)
+            changes = [resize_requests.flavor_change(
+                ctx, row, body['resize']['flavorRef'])]
+            event = notifications.INSTANCE_RESIZE_FLAVOR
+            traits = {'new_flavor_id': changes[0].arguments['new_flavor_id']}
+        deltas = {}
+        for change in changes:
+            for resource, amount in change.deltas.items():
+                deltas[resource] = deltas.get(resource, 0) + amount
+        with notices.instance(req, ctx, event, row.id, **traits) as notice:
+            carried = notice.hand_off()
+            started = []
+
+            def start(session_ctx):
+                del started[:]
+                for change in changes:
+                    holder = resource_locks.new_holder(
+                        role=resource_locks.API_ROLE)
+                    if backup_repo.running_for_instance(session_ctx,
+                                                        change.row.id):
+                        raise exception.InstanceNotAvailable(task='BACKUP')
+                    instance_repo.start(session_ctx, change.row.id,
+                                        'resize', holder)
+                    # NOTE(notifications): the request's notification is
+                    # the requested instance's workflow's to end.
+                    workflow_id = workflow_repo.record(
+                        session_ctx, INSTANCE, change.row.id,
+                        change.operation, holder=holder,
+                        arguments=change.arguments, request_context=ctx,
+                        notification=(carried if change.row.id == row.id
+                                      else None))
+                    started.append((change, holder, workflow_id))
+
+            quota_repo.run_with_quotas(ctx, row.tenant_id, deltas, start)
+            for change, holder, workflow_id in started:
+                self._cast(ctx, change.operation, change.row.id, carried,
+                           holder, workflow_id)
 
     def _change_group(self, req, action, instance_id):
         """Promote a replica, or eject a lost source: every member of the

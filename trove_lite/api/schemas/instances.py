@@ -137,6 +137,31 @@ action = {
     'additionalProperties': False,
 }
 
+# The ``resize`` action, by the key inside it (upstream's schemas).
+resize_volume = {
+    'type': 'object',
+    'required': ['resize'],
+    'properties': {
+        'resize': {
+            'type': 'object',
+            'required': ['volume'],
+            'properties': {'volume': volume},
+        },
+    },
+}
+
+resize_flavor = {
+    'type': 'object',
+    'required': ['resize'],
+    'properties': {
+        'resize': {
+            'type': 'object',
+            'required': ['flavorRef'],
+            'properties': {'flavorRef': flavorref},
+        },
+    },
+}
+
 mgmt_action = {
     'type': 'object',
     'minProperties': 1,

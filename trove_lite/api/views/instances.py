@@ -89,6 +89,16 @@ def _replication(facts):
     return view
 
 
+def _fault_is_note(row, fault):
+    """Whether ``fault`` is the note of how the row's last operation
+    ended: stored with the task change that ended it
+    (``resource_locks.finish`` stamps it with that change's time), so no
+    task change has happened since.
+    """
+    return (row.task_start_time is not None
+            and fault.created == row.task_start_time)
+
+
 def instance_detail(req, facts, is_admin):
     """The detail view: the list view plus times, fault and usage."""
     row = facts.row
@@ -108,7 +118,12 @@ def instance_detail(req, facts, is_admin):
     replication = _replication(facts)
     if replication is not None:
         view['replication'] = replication
-    if facts.fault is not None and view['status'] == 'ERROR':
+    # NOTE(faults): an old fault is not news once the instance is well
+    # again; one stored as the note of its last operation (a resize put
+    # back) is, until its next task change.
+    if facts.fault is not None and (
+            view['status'] == 'ERROR'
+            or _fault_is_note(row, facts.fault)):
         view['fault'] = {
             'message': facts.fault.message,
             'created': common.timestamp(facts.fault.created),

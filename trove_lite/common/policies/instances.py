@@ -34,6 +34,13 @@ rules = [
                 base.op('GET', INSTANCE + '/backups')),
     base.member('instance:restart', 'Restart the datastore of an instance.',
                 base.op('POST', INSTANCE + '/action')),
+    base.member('instance:resize_volume',
+                'Grow the data volume of an instance (and of its '
+                'replicas).',
+                base.op('POST', INSTANCE + '/action')),
+    base.member('instance:resize_flavor',
+                'Change the flavor of an instance.',
+                base.op('POST', INSTANCE + '/action')),
     base.member('instance:promote_to_replica_source',
                 'Promote a replica to be the source of its group.',
                 base.op('POST', INSTANCE + '/action')),

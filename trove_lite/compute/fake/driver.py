@@ -36,6 +36,8 @@ class FakeDriver(base.ComputeDriver):
         self.specs = {}
         self.volumes = {}
         self.server_groups = {}
+        # The flavor each server was last resized to.
+        self.flavors = {}
         self.deleted = []
         self._lock = threading.Lock()
 
@@ -97,12 +99,21 @@ class FakeDriver(base.ComputeDriver):
     def extend_volume(self, context, instance, volume_id, new_size):
         with self._lock:
             volume = self._volume(volume_id)
-            if new_size <= volume.size:
+            if new_size < volume.size:
                 raise base.ComputeError(
-                    reason='volume %s is %s GB already' % (volume_id,
-                                                           volume.size))
+                    reason='volume %s is %s GB; a volume does not shrink'
+                           % (volume_id, volume.size))
             volume = self.volumes[volume_id] = volume._replace(size=new_size)
         return volume
+
+    def resize_server(self, context, instance, flavor):
+        with self._lock:
+            server = self.servers.get(instance.id)
+            if server is None:
+                raise base.ComputeError(reason='instance %s has no server'
+                                        % instance.id)
+            self.flavors[instance.id] = flavor
+        return server
 
     def delete_volume(self, context, instance, volume_id):
         with self._lock:

@@ -49,7 +49,7 @@ DATASTORE_METHODS = (
 
 
 # The guest API a fake agent speaks unless told otherwise.
-API_VERSION = '1.5'
+API_VERSION = '1.6'
 
 
 class FakeGuestEndpoint:
@@ -208,6 +208,19 @@ class FakeGuestEndpoint:
     def get_configuration_defaults(self, context, memory_mb):
         return self._datastore_call('configuration_defaults',
                                     memory_mb=memory_mb)
+
+    # -- resize (guest API 1.6) -------------------------------------------------
+
+    def resize_flavor(self, context, memory_mb):
+        self.calls.append('resize_flavor')
+        if self.datastore is not None:
+            self.datastore.resize_flavor(memory_mb)
+        self.heartbeat(context, 'healthy')
+
+    def resize_fs(self, context, volume_size):
+        self.calls.append('resize_fs')
+        if self.datastore is not None:
+            self.datastore.resize_fs(volume_size)
 
     def _datastore_call(self, method, **kwargs):
         self.calls.append(method)

@@ -6,7 +6,9 @@ An instance's "server" is ``<[local] instances_path>/<instance id>/``::
     guest_info.conf   the agent's identity, key and datastore, as the
                       taskmanager rendered it plus the instance directory
                       and address (``local_guest_info``)
-    data/             the data "volume" (``create_volume``)
+    data/             the data "volume" (``create_volume``): the mount
+                      point of a filesystem of the volume's size, or a
+                      plain directory (``volumes``)
     run/              pid files and sockets (agent.pid, the server's)
     log/              agent.log, the datastore's logs
 
@@ -34,6 +36,7 @@ from trove_lite.common import states
 from trove_lite.compute import base
 from trove_lite.compute.local import launcher as agent_launcher
 from trove_lite.compute.local import processes
+from trove_lite.compute.local import volumes as local_volumes
 from trove_lite.db.repositories import flavors as flavor_repo
 from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.db.repositories import local_servers
@@ -114,12 +117,16 @@ class LocalDriver(base.ComputeDriver):
 
     :param launcher: the ``AgentLauncher``; a ``ProcessAgentLauncher`` when
         omitted.
+    :param volumes: ``(backend of new volumes, LoopVolumes)``
+        (``volumes.choose`` for ``[local] volume_backend`` when omitted).
     """
 
     flavors_in_infra_db = True
 
-    def __init__(self, launcher=None):
+    def __init__(self, launcher=None, volumes=None):
         self.launcher = launcher or agent_launcher.ProcessAgentLauncher()
+        self.new_volumes, self.loop_volumes = volumes or \
+            local_volumes.choose(cfg.CONF.local.volume_backend)
 
     @property
     def guest_needs_transport(self):
@@ -221,6 +228,10 @@ class LocalDriver(base.ComputeDriver):
         instance_dir = self._dir_of(context, instance)
         self.launcher.stop(instance.id)
         self._kill_processes(instance_dir)
+        # NOTE(volumes): the volume is not the server's (delete_volume
+        # removes it), but its filesystem is mounted in the instance
+        # directory, which cannot go while it is.
+        self.loop_volumes.unmount(os.path.join(instance_dir, 'data'))
         _remove_tree(instance_dir)
         local_servers.delete(context, instance.id)
         LOG.info('Deleted the local server of instance %s', instance.id)
@@ -263,14 +274,36 @@ class LocalDriver(base.ComputeDriver):
         server = local_servers.get(context, instance.id)
         return server.path if server else self.instance_dir(instance.id)
 
+    @staticmethod
+    def volume_image(instance_id):
+        """Where a loop volume's image is (``volumes``)."""
+        return os.path.join(cfg.CONF.local.volumes_path,
+                            '%s.img' % instance_id)
+
+    def _volumes_of(self, instance_id):
+        """The backend of an existing volume: a loop volume has an image."""
+        if os.path.exists(self.volume_image(instance_id)):
+            return self.loop_volumes
+        return local_volumes.DirectoryVolumes()
+
     def create_volume(self, context, instance, spec):
-        # NOTE(local): the "volume" is the data directory; its size is
-        # what the guest reports against, not a limit the host enforces.
         data = os.path.join(self.instance_dir(instance.id), 'data')
+        image = self.volume_image(instance.id)
         try:
-            os.makedirs(data, mode=0o700, exist_ok=True)
-        except OSError as err:
-            raise base.ComputeError(reason='%s: %s' % (data, err))
+            self.new_volumes.create(image, data, spec.size)
+        except (base.ComputeError, OSError) as err:
+            if cfg.CONF.local.volume_backend != local_volumes.AUTO or \
+                    self.new_volumes is not self.loop_volumes:
+                raise base.ComputeError(reason='%s: %s' % (data, err))
+            # NOTE(volumes): auto falls back to a directory, and says so.
+            LOG.warning('Instance %s: its volume is a plain directory, as '
+                        'a loop volume could not be made: %s', instance.id,
+                        err)
+            try:
+                local_volumes.DirectoryVolumes().create(image, data,
+                                                        spec.size)
+            except OSError as err:
+                raise base.ComputeError(reason='%s: %s' % (data, err))
         return base.Volume(id=instance.id, size=spec.size,
                            status='available')
 
@@ -278,14 +311,30 @@ class LocalDriver(base.ComputeDriver):
         return os.path.join(self._dir_of(context, instance), 'data')
 
     def extend_volume(self, context, instance, volume_id, new_size):
-        if instance.volume_size and new_size <= instance.volume_size:
+        if instance.volume_size and new_size < instance.volume_size:
             raise base.ComputeError(
-                reason='volume %s is %s GB already; %s GB does not extend '
-                       'it' % (volume_id, instance.volume_size, new_size))
+                reason='volume %s is %s GB; a volume does not shrink to %s '
+                       'GB' % (volume_id, instance.volume_size, new_size))
+        self._volumes_of(instance.id).extend(
+            self.volume_image(instance.id), new_size)
         return base.Volume(id=volume_id, size=new_size, status='in-use')
 
     def delete_volume(self, context, instance, volume_id):
-        _remove_tree(os.path.join(self._dir_of(context, instance), 'data'))
+        data = os.path.join(self._dir_of(context, instance), 'data')
+        try:
+            self._volumes_of(instance.id).remove(
+                self.volume_image(instance.id), data)
+        except OSError as err:
+            raise base.ComputeError(reason='cannot remove %s: %s'
+                                    % (data, err))
+
+    def resize_server(self, context, instance, flavor):
+        # NOTE(local): a local server has no size of its own: the flavor
+        # shapes the datastore (its configuration), which the guest
+        # re-tunes.
+        return base.Server(id=instance.compute_instance_id,
+                           status=self.server_status(context, instance),
+                           addresses=instance_repo.addresses_of(instance))
 
     def create_server_group(self, context, name, policy):
         # NOTE(local): every local server is on this host: affinity holds
@@ -328,6 +377,18 @@ class LocalDriver(base.ComputeDriver):
                         server.instance_id, path)
             return False
         if self.launcher.running(server.instance_id):
+            return False
+        try:
+            # NOTE(volumes): after a reboot of the host, nothing is
+            # mounted; the agent must find its data where it left it.
+            if self._volumes_of(server.instance_id).mount(
+                    self.volume_image(server.instance_id),
+                    os.path.join(server.path, 'data')):
+                LOG.info('Instance %s: mounted its volume again',
+                         server.instance_id)
+        except base.ComputeError as err:
+            LOG.error('Could not mount the volume of instance %s, so its '
+                      'agent is not started: %s', server.instance_id, err)
             return False
         try:
             self.launcher.start(server.instance_id, path)

@@ -154,14 +154,17 @@ def hand_over(context, instance_id, holder, new_holder):
                                     instance_id, holder, new_holder)
 
 
-def finish(context, instance_id, event, holder):
+def finish(context, instance_id, event, holder, note=None):
     """Apply ``event`` if ``holder`` still holds the lock; release it.
 
+    :param note: ``(message, details)``: a fault stored with the change,
+        the note of an operation that failed and was put back (the
+        instance shows it while nothing else has happened to it).
     :returns: True if applied, False if the lock was lost (someone took
         the instance over, e.g. a delete) or the task moved on.
     """
     return resource_locks.finish(context, resource_kinds.INSTANCE,
-                                 instance_id, event, holder)
+                                 instance_id, event, holder, note=note)
 
 
 @db_api.writer

@@ -88,8 +88,8 @@ class FaultStore:
             match[self.kind_column] = kind.name
         return match
 
-    def add(self, context, kind, resource_id, message, details):
-        now = models.utcnow()
+    def add(self, context, kind, resource_id, message, details, now=None):
+        now = now or models.utcnow()
         values = self._match(kind, resource_id)
         values.update(id=str(uuid.uuid4()), message=message[:255],
                       details=details or '', created=now, updated=now)
@@ -280,20 +280,29 @@ def hand_over(context, kind, resource_id, holder, new_holder):
 
 
 @db_api.writer
-def finish(context, kind, resource_id, event, holder):
+def finish(context, kind, resource_id, event, holder, note=None):
     """Apply ``event`` if ``holder`` still holds the lock; release it.
 
+    :param note: ``(message, details)`` of a fault stored with the change
+        when it applies, stamped with the moment the new task starts: how
+        an operation that was put back ended (the instance view shows it
+        while the row stays in that task).
     :returns: True if applied, False if the lock was lost (someone took
         the row over, e.g. a delete) or the task moved on.
     """
     transition = kind.machine.transition(event)
-    values = kind.task_values(transition.target, models.utcnow())
+    now = models.utcnow()
+    values = kind.task_values(transition.target, now)
     values['lock_holder'] = None
-    return kind.rows(context.session).filter(
+    done = kind.rows(context.session).filter(
         kind.model.id == resource_id,
         kind.model.lock_holder == holder,
         _in_sources(kind, transition),
     ).update(values, synchronize_session=False) == 1
+    if done and note is not None:
+        kind.faults.add(context, kind, resource_id, note[0], note[1],
+                        now=now)
+    return done
 
 
 @db_api.writer

@@ -385,6 +385,30 @@ class DatastoreManager(metaclass=abc.ABCMeta):
         """
         raise self._unsupported('configuration defaults')
 
+    # -- resize (guest API 1.6) ------------------------------------------------
+
+    def resize_flavor(self, memory_mb):
+        """Re-tune the datastore for a flavor of ``memory_mb``: its
+        configuration is written again from its layers with the new
+        flavor layer, and the server restarted on it. Safe to repeat;
+        the same call with the old flavor's memory puts it back.
+
+        :returns: when the server answers again.
+        :raises: exception.DatastoreOperationNotSupported (the default);
+            exception.GuestError when the server does not come back.
+        """
+        raise self._unsupported('flavor resize')
+
+    def resize_fs(self, volume_size):
+        """Make the data volume's filesystem span its device, which the
+        compute driver grew, and report usage against ``volume_size`` GB
+        from now on. Safe to repeat.
+
+        :raises: exception.DatastoreOperationNotSupported (the default);
+            exception.GuestError when the filesystem cannot be grown.
+        """
+        raise self._unsupported('volume resize')
+
     # -- supervision (guestagent/supervisor.py) ------------------------------
     #
     # NOTE(supervision): the agent's supervisor restarts a server that died
@@ -495,7 +519,9 @@ class DatastoreManager(metaclass=abc.ABCMeta):
         os.replace(target + '.tmp', target)
 
     def mark_prepared(self, volume_size):
-        """Record a finished ``prepare`` (atomically)."""
+        """Record a finished ``prepare`` (atomically); again with the new
+        size after a volume resize.
+        """
         target = self.path(PREPARED_FILE)
         with open(target + '.tmp', 'w') as handle:
             json.dump({'volume_size': volume_size}, handle)

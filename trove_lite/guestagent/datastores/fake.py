@@ -88,6 +88,7 @@ class Manager(base.DatastoreManager):
         self._prepared = False
         self._running = False
         self._volume_size = None
+        self.memory_mb = None
         self.databases = {}
         self.users = {}
         self.root_password = None
@@ -115,6 +116,7 @@ class Manager(base.DatastoreManager):
             if root_password:
                 self.root_password = root_password
             self._volume_size = volume_size
+            self.memory_mb = memory_mb
             self._prepared = self._running = True
             if overrides is not None:
                 self.overrides = dict(overrides)
@@ -132,6 +134,16 @@ class Manager(base.DatastoreManager):
         with self._lock:
             self._running = True
             self.live_overrides = dict(self.overrides)
+
+    def resize_flavor(self, memory_mb):
+        with self._lock:
+            self.memory_mb = memory_mb
+            self._running = True
+            self.live_overrides = dict(self.overrides)
+
+    def resize_fs(self, volume_size):
+        with self._lock:
+            self._volume_size = volume_size
 
     def status(self):
         with self._lock:

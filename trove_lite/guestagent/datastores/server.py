@@ -45,6 +45,7 @@ from trove_lite.guestagent import backups
 from trove_lite.guestagent.datastores import base
 from trove_lite.guestagent.datastores import process
 from trove_lite.guestagent.strategies.backup import base as strategy_base
+from trove_lite.guestagent import volumes
 
 LOG = logging.getLogger(__name__)
 
@@ -410,6 +411,30 @@ class ServerManager(base.DatastoreManager):
             # A killed server leaves its pid file; the stop was deliberate,
             # so the instance is shut down, not crashed.
             process.remove(self.paths.pid_file)
+
+    # -- resize (base.DatastoreManager documents these) ---------------------
+
+    def resize_flavor(self, memory_mb):
+        with self._lock:
+            self._write_config(memory_mb, self._run_as())
+            self.stop_db()
+            self.start_db()
+        LOG.info('Instance %s: %s re-tuned for a flavor of %s MB',
+                 self.info.guest_id, self.SERVER_NAME, memory_mb)
+
+    def resize_fs(self, volume_size):
+        with self._lock:
+            filesystem = volumes.Filesystem(self.volume.path)
+            device = filesystem.device()
+            if device is not None and not filesystem.grow_online(device):
+                # NOTE(volumes): a stop marked deliberate, so that the
+                # supervisor leaves the server down while its data
+                # directory is unmounted.
+                self.stop_db()
+                filesystem.grow_offline(device)
+                self.start_db()
+            if self.prepared() is not None:
+                self.mark_prepared(volume_size)
 
     def status(self):
         if self.prepared() is None:

@@ -83,13 +83,14 @@ class MarkFailedOnRevert(task.Task):
     def message_for(self, failed_task):
         return self.message
 
-    def revert(self, context, instance_id, holder, flow_failures=None,
-               notice=None, **kwargs):
+    def outcome(self, flow_failures):
+        """``(failed task's name, failure, message, details)`` of the
+        failure that reverts the flow.
+        """
         failed_task, failure = next(iter((flow_failures or {}).items()),
                                     (None, None))
         # Task names default to the class's dotted path.
         failed_task = failed_task and failed_task.rsplit('.', 1)[-1]
-        event = self.event_for(failed_task)
         message = self.message_for(failed_task)
         details = 'Task %s failed.' % failed_task
         if failure is not None:
@@ -97,6 +98,13 @@ class MarkFailedOnRevert(task.Task):
                               None) or message
             details = 'Task %s failed: %s' % (
                 failed_task, failure.pformat(traceback=True))
+        return failed_task, failure, message, details
+
+    def revert(self, context, instance_id, holder, flow_failures=None,
+               notice=None, **kwargs):
+        failed_task, failure, message, details = self.outcome(
+            flow_failures)
+        event = self.event_for(failed_task)
         if notice is not None:
             notice.error(message, failure.exception if failure else None)
         if instances.finish(context, instance_id, event, holder):

@@ -66,6 +66,12 @@ class FakeTaskManager:
     def detach_replica(self, context, **kwargs):
         self._record('detach_replica', **kwargs)
 
+    def resize_volume(self, context, **kwargs):
+        self._record('resize_volume', **kwargs)
+
+    def resize_flavor(self, context, **kwargs):
+        self._record('resize_flavor', **kwargs)
+
     def wait(self):
         assert self.arrived.wait(10), 'no cast reached the taskmanager'
         self.arrived.clear()

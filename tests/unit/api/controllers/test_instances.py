@@ -2,6 +2,7 @@
 
 from concurrent import futures
 import datetime
+import time
 
 import pytest
 
@@ -11,6 +12,7 @@ from tests.unit.rpc_fixtures import conf_overrides  # noqa: F401
 from tests.unit.rpc_fixtures import memory_bus  # noqa: F401
 from tests.unit.rpc_fixtures import notifications  # noqa: F401
 from tests.unit.rpc_fixtures import start_service  # noqa: F401
+from tests import waiting
 from trove_lite.common import policy
 from trove_lite.common import states
 from trove_lite.db import api as db_api
@@ -346,10 +348,155 @@ def test_rename(client, created):
         'instance']['name'] == 'renamed'
 
 
-def test_unsupported_actions_are_501(client, created):
-    resp = client.v1('POST', '/instances/%s/action' % created['id'],
-                     body={'resize': {'volume': {'size': 2}}})
-    assert resp.status_int == 501
+# -- resize ---------------------------------------------------------------------
+
+def _active(ctx, instance_id):
+    """The instance as a finished build leaves it: ACTIVE and HEALTHY."""
+    instance_repo.update(ctx, instance_id,
+                         server_status=states.SERVER_ACTIVE)
+    instance_repo.finish(ctx, instance_id, 'build_done', None)
+    instance_repo.record_heartbeat(ctx, instance_id, time.time(),
+                                   states.SVC_HEALTHY, '0.1.0')
+    return instance_repo.get(ctx, instance_id)
+
+
+def _resize(client, instance_id, resize, **kwargs):
+    return client.v1('POST', '/instances/%s/action' % instance_id,
+                     body={'resize': resize}, **kwargs)
+
+
+def test_resize_volume_is_a_recorded_workflow(client, created, taskmanager,
+                                              ctx):
+    _active(ctx, created['id'])
+    resp = _resize(client, created['id'], {'volume': {'size': '3'}})
+    assert resp.status_int == 202, resp.text
+    method, kwargs = taskmanager.wait()
+    assert (method, kwargs['instance_id']) == ('resize_volume',
+                                               created['id'])
+    row = instance_repo.get(ctx, created['id'])
+    assert states.task(row.task_id) is states.RESIZING
+    assert row.task_deadline is not None
+    # The row keeps its size until the resize is done.
+    assert row.volume_size == 1
+    [workflow] = [w for w in workflow_repo.of_resource(ctx, 'instance', created['id'])
+                  if w.operation == 'resize_volume']
+    assert workflow.id == kwargs['workflow_id']
+    assert workflow.holder == row.lock_holder
+    assert workflow_repo.open_arguments(workflow.arguments) == {
+        'new_size': 3, 'old_size': 1}
+    shown = client.v1('GET', '/instances/%s' % created['id']).json
+    assert shown['instance']['status'] == 'RESIZE'
+    # Busy: another resize is refused.
+    assert _resize(client, created['id'],
+                   {'volume': {'size': 4}}).status_int == 422
+
+
+def test_resize_flavor_is_a_recorded_workflow(client, created, taskmanager,
+                                              ctx):
+    _active(ctx, created['id'])
+    resp = _resize(client, created['id'],
+                   {'flavorRef': 'https://api/v1.0/p/flavors/2'})
+    assert resp.status_int == 202, resp.text
+    method, kwargs = taskmanager.wait()
+    assert method == 'resize_flavor'
+    [workflow] = [w for w in workflow_repo.of_resource(ctx, 'instance', created['id'])
+                  if w.operation == 'resize_flavor']
+    assert workflow_repo.open_arguments(workflow.arguments) == {
+        'new_flavor_id': '2', 'old_flavor_id': '1'}
+    row = instance_repo.get(ctx, created['id'])
+    assert states.task(row.task_id) is states.RESIZING
+    assert row.flavor_id == '1'
+
+
+@pytest.mark.parametrize('resize,status,message', [
+    ({'volume': {'size': 1}}, 400,
+     "The new volume 'size' must be larger than the current volume size "
+     "of '1'."),
+    ({'volume': {'size': 11}}, 413,
+     'Volume size 11 GB is larger than the largest accepted, 10 GB.'),
+    ({'volume': {'size': 0}}, 400, None),
+    ({'volume': {}}, 400, None),
+    ({'flavorRef': '1'}, 400,
+     "The new flavor id must be different than the current flavor id of "
+     "'1'."),
+    ({'flavorRef': '99'}, 400, 'Flavor 99 cannot be found.'),
+    ({'volume': {'size': 2}, 'flavorRef': '2'}, 400,
+     'Not allowed to resize volume and flavor at the same time.'),
+    ({}, 400, 'Missing resize arguments.'),
+])
+def test_refused_resizes_change_nothing(client, created, taskmanager, ctx,
+                                        override, resize, status, message):
+    override('max_accepted_volume_size', 10)
+    _active(ctx, created['id'])
+    resp = _resize(client, created['id'], resize)
+    assert resp.status_int == status, resp.text
+    fault = resp.json['badRequest' if status == 400 else 'overLimit']
+    if message:
+        assert fault['message'] == message
+    row = instance_repo.get(ctx, created['id'])
+    assert states.task(row.task_id) is states.NONE and not row.lock_holder
+    assert not [w for w in workflow_repo.of_resource(
+        ctx, 'instance', created['id']) if w.operation.startswith('resize')]
+
+
+def test_resizing_a_building_instance_is_422(client, created):
+    for resize in ({'volume': {'size': 2}}, {'flavorRef': '2'}):
+        resp = _resize(client, created['id'], resize)
+        assert resp.status_int == 422, resp.text
+        assert list(resp.json) == ['unprocessableEntity']
+
+
+def test_a_resize_past_the_quota_is_413_and_changes_nothing(
+        client, created, taskmanager, ctx, override):
+    _active(ctx, created['id'])
+    override('max_volumes_per_tenant', 2)
+    resp = _resize(client, created['id'], {'volume': {'size': 3}})
+    assert resp.status_int == 413
+    assert resp.json['overLimit']['message'] == \
+        'Quota exceeded for resources: volumes.'
+    override('max_ram_per_tenant', 1024)
+    resp = _resize(client, created['id'], {'flavorRef': '2'})
+    assert resp.json['overLimit']['message'] == \
+        'Quota exceeded for resources: ram.'
+    row = instance_repo.get(ctx, created['id'])
+    assert states.task(row.task_id) is states.NONE
+    assert (row.volume_size, row.flavor_id) == (1, '1')
+    # Within it: accepted.
+    assert _resize(client, created['id'],
+                   {'volume': {'size': 2}}).status_int == 202
+
+
+def test_a_volume_resize_resizes_the_replicas_too(client, created,
+                                                  taskmanager, ctx):
+    _active(ctx, created['id'])
+    replica = instance_repo.create(ctx, {
+        'name': 'r', 'tenant_id': instance_repo.get(
+            ctx, created['id']).tenant_id, 'flavor_id': '1',
+        'volume_size': 1, 'slave_of_id': created['id'],
+        'datastore_version_id': instance_repo.get(
+            ctx, created['id']).datastore_version_id})
+    _active(ctx, replica.id)
+    assert _resize(client, created['id'],
+                   {'volume': {'size': 2}}).status_int == 202
+    for instance_id in (created['id'], replica.id):
+        assert states.task(instance_repo.get(ctx, instance_id).task_id) \
+            is states.RESIZING
+    assert waiting.wait_for(lambda: {
+        kwargs['instance_id'] for method, kwargs in taskmanager.calls
+        if method == 'resize_volume'} == {created['id'], replica.id})
+
+
+def test_resize_policies_are_checked(client, created, ctx, override,
+                                     tmp_path):
+    _active(ctx, created['id'])
+    rules = tmp_path / 'policy.yaml'
+    rules.write_text('"instance:resize_volume": "!"\n')
+    override('policy_file', str(rules), group='oslo_policy')
+    policy.reset()
+    resp = _resize(client, created['id'], {'volume': {'size': 2}})
+    assert resp.status_int == 403
+    assert states.task(instance_repo.get(ctx, created['id']).task_id) is \
+        states.NONE
 
 
 @pytest.mark.parametrize('fields,status,fault', [

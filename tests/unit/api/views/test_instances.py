@@ -25,7 +25,8 @@ def _facts(slave_of_id=None, replicas=(), replication=None):
         id='i1', name='db', task_id=states.NONE.code, server_status='ACTIVE',
         flavor_id='1', region_id='r', access=None, volume_size=1,
         tenant_id='p1', created=NOW, updated=NOW, compute_instance_id=None,
-        volume_id=None, slave_of_id=slave_of_id, configuration_id=None)
+        volume_id=None, slave_of_id=slave_of_id, configuration_id=None,
+        task_start_time=NOW - datetime.timedelta(hours=1))
     beat = instance_listing.HeartbeatSummary(NOW, None, None, replication)
     return views.InstanceFacts(
         row=row, version=None, datastore_name='fake',
@@ -101,3 +102,23 @@ def test_a_server_the_guest_gave_up_on_is_error_with_its_fault():
     healthy = views.instance_detail(
         REQ, facts._replace(service_status=states.SVC_HEALTHY), True)
     assert healthy['status'] == 'ACTIVE' and 'fault' not in healthy
+
+
+def test_the_note_of_an_operation_put_back_shows_while_active():
+    facts = _facts()
+    note = types.SimpleNamespace(
+        message='The flavor could not be changed; the instance runs with '
+                'its old flavor as before.', created=NOW,
+        details='Task RetuneDatastore failed')
+    # Stored with the task change that ended the resize.
+    facts = facts._replace(row=types.SimpleNamespace(
+        **dict(vars(facts.row), task_start_time=NOW)), fault=note)
+    view = views.instance_detail(REQ, facts, False)
+    assert view['status'] == 'ACTIVE'
+    assert view['fault']['message'] == note.message
+    assert view['fault']['details'] is None
+    # Any later task change (a restart) and it is history.
+    later = facts._replace(row=types.SimpleNamespace(**dict(
+        vars(facts.row), task_start_time=NOW + datetime.timedelta(
+            minutes=1))))
+    assert 'fault' not in views.instance_detail(REQ, later, False)

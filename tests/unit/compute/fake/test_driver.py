@@ -126,8 +126,10 @@ def test_volumes_and_server_groups_in_dicts(ctx):
     assert driver.attach_volume(ctx, row, volume.id)
     assert driver.volumes[volume.id].status == 'in-use'
     assert driver.extend_volume(ctx, row, volume.id, 3).size == 3
+    # Again (a repeated resize): the size it has.
+    assert driver.extend_volume(ctx, row, volume.id, 3).size == 3
     with pytest.raises(base.ComputeError):
-        driver.extend_volume(ctx, row, volume.id, 3)
+        driver.extend_volume(ctx, row, volume.id, 2)
     driver.delete_volume(ctx, row, volume.id)
     driver.delete_volume(ctx, row, volume.id)
     assert driver.volumes == {}

@@ -577,3 +577,65 @@ def test_a_damaged_backup_fails_prepare(restoring):
     assert str(caught.value).startswith('backup checksum mismatch')
     assert 'start_db' not in _hooks(manager)
     assert not manager.restored()
+
+
+# -- resize (guest API 1.6) ----------------------------------------------------
+
+class Resizing(Recording):
+    """``Recording`` whose stop and start are recorded too."""
+
+    def stop_db(self):
+        self.calls.append('stop_db')
+
+
+def _resizing(tmp_path):
+    return Resizing(guest_info.GuestInfo(
+        guest_id='i-1', datastore_manager='recorder',
+        instance_dir=str(tmp_path / 'inst')))
+
+
+def test_a_flavor_resize_renders_the_configuration_then_restarts(tmp_path):
+    mgr = _resizing(tmp_path)
+    mgr.prepare(512, [], [], volume_size=1)
+    mgr.calls.clear()
+    mgr.resize_flavor(2048)
+    assert mgr.calls == [('write_config', 2048), 'stop_db', 'start_db']
+
+
+def test_a_volume_resize_of_a_directory_only_records_the_size(tmp_path):
+    mgr = _resizing(tmp_path)
+    mgr.prepare(512, [], [], volume_size=1)
+    mgr.calls.clear()
+    mgr.resize_fs(3)
+    assert mgr.calls == []
+    assert mgr.prepared() == {'volume_size': 3}
+    assert mgr.filesystem_stats()['total'] == 3.0
+
+
+def test_a_volume_resize_grows_offline_when_it_must(tmp_path, monkeypatch):
+    mgr = _resizing(tmp_path)
+    mgr.prepare(512, [], [], volume_size=1)
+    mgr.calls.clear()
+    grown = []
+
+    class Filesystem:
+        def __init__(self, path):
+            assert path == mgr.volume.path
+
+        def device(self):
+            return '/dev/loop3'
+
+        def grow_online(self, device):
+            grown.append(('online', device))
+            return False
+
+        def grow_offline(self, device):
+            grown.append(('offline', device, list(mgr.calls)))
+
+    monkeypatch.setattr(server.volumes, 'Filesystem', Filesystem)
+    mgr.resize_fs(2)
+    # Unmounted only with the server stopped, and started again after.
+    assert grown == [('online', '/dev/loop3'),
+                     ('offline', '/dev/loop3', ['stop_db'])]
+    assert mgr.calls == ['stop_db', 'start_db']
+    assert mgr.prepared() == {'volume_size': 2}
