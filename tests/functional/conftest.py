@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -194,4 +195,24 @@ def remove_state(path):
             os.kill(int(pid), 9)
         except (ProcessLookupError, ValueError):
             pass
+    release_volumes(path)
     shutil.rmtree(path, ignore_errors=True)
+
+
+def release_volumes(path):
+    """Unmount the local driver's loop volumes a failed test left under
+    ``path`` and detach their loop devices, so that nothing of ours stays
+    mounted or attached on this host.
+    """
+    prefix = os.path.realpath(str(path)) + os.sep
+    with open('/proc/mounts') as mounts:
+        points = [line.split()[1] for line in mounts]
+    for point in sorted(points, reverse=True):
+        if point.startswith(prefix):
+            subprocess.run(['umount', '-l', point], capture_output=True)
+    for image in pathlib.Path(path).rglob('*.img'):
+        attached = subprocess.run(['losetup', '-j', str(image)],
+                                  capture_output=True, text=True).stdout
+        for line in attached.splitlines():
+            subprocess.run(['losetup', '-d', line.split(':')[0]],
+                           capture_output=True)
