@@ -137,7 +137,8 @@ def test_guest_info_of_a_process_agent_carries_its_own_bus_identity(
     driver.create_server(ctx, row, spec_of(row, flavor, files=files))
     config = configparser.ConfigParser(interpolation=None)
     config.read(instances_path / row.id / 'guest_info.conf')
-    assert dict(config['DEFAULT']) == dict(transport, guest_id=row.id)
+    assert dict(config['DEFAULT']) == dict(transport, guest_id=row.id,
+                                           report_interval='10')
     text = (instances_path / row.id / 'guest_info.conf').read_text()
     assert 'service:secret' not in text
 
