@@ -196,6 +196,13 @@ def remove_state(path):
         except (ProcessLookupError, ValueError):
             pass
     release_volumes(path)
+    if os.environ.get('TROVE_LITE_KEEP_LOGS'):
+        # Debugging a failure: the service's and the instances' logs stay.
+        keep = pathlib.Path(os.environ['TROVE_LITE_KEEP_LOGS'])
+        for log in pathlib.Path(path).rglob('*.log'):
+            target = keep / log.relative_to(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(log, target)
     shutil.rmtree(path, ignore_errors=True)
 
 

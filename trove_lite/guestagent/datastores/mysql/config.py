@@ -283,18 +283,6 @@ def replication(role, semi_sync=False, semi_sync_timeout=None,
     options = {}
     if fenced:
         options['read_only'] = 'ON'
-    if semi_sync and role in ('source', 'replica'):
-        # NOTE(semi-sync): a member of a semi-synchronous group recovers
-        # from a crash as a semi-synchronous replica does: a transaction
-        # in its binary log that it never committed (a source killed
-        # while it waited for the acknowledgement; nobody was told it
-        # committed, and no replica may have it) is rolled back and cut
-        # from the binary log, so that a killed source that comes back
-        # has nothing its group's new source lacks and can follow it.
-        # Since MariaDB 10.11.9 (MDEV-33465) only --init-rpl-role=SLAVE
-        # asks for that recovery; a source started so still serves its
-        # replicas and waits for them as before.
-        options['init_rpl_role'] = 'SLAVE'
     if role == 'replica':
         options['read_only'] = 'ON'
         if semi_sync:

@@ -330,16 +330,14 @@ def test_semi_sync_by_configuration(strategy, server, override):
     assert server.globals['rpl_semi_sync_master_wait_point'] == 'AFTER_SYNC'
     assert server.globals['rpl_semi_sync_master_timeout'] == 2500
     assert _role_config(strategy) == [
-        '[mysqld]', 'init_rpl_role = SLAVE',
-        'rpl_semi_sync_master_enabled = ON',
+        '[mysqld]', 'rpl_semi_sync_master_enabled = ON',
         'rpl_semi_sync_master_wait_point = AFTER_SYNC',
         'rpl_semi_sync_master_timeout = 2500']
     strategy.attach(SOURCE_INFO)
     assert server.globals['rpl_semi_sync_master_enabled'] == 'OFF'
     assert server.globals['rpl_semi_sync_slave_enabled'] == 'ON'
     assert _role_config(strategy) == [
-        '[mysqld]', 'init_rpl_role = SLAVE', 'read_only = ON',
-        'rpl_semi_sync_slave_enabled = ON']
+        '[mysqld]', 'read_only = ON', 'rpl_semi_sync_slave_enabled = ON']
 
 
 def test_semi_sync_is_off_by_default(strategy, server):
