@@ -57,7 +57,8 @@ LISTED_COLUMNS = (
     'id', 'name', 'compute_instance_id', 'task_id', 'task_description',
     'volume_id', 'flavor_id', 'volume_size', 'tenant_id', 'server_status',
     'datastore_version_id', 'region_id', 'access', 'addresses', 'created',
-    'updated', 'deleted', 'deleted_at', 'slave_of_id', 'configuration_id')
+    'updated', 'deleted', 'deleted_at', 'slave_of_id', 'configuration_id',
+    'task_start_time')
 
 _statements = {}
 _statements_lock = threading.Lock()
