@@ -38,6 +38,8 @@ class TaskManagerAPI(rpc.ServiceClient):
     |    1.7 - promote_to_replica_source, eject_replica_source,
     |          detach_replica: wake-ups for the replication workflows the
     |          API recorded (``db.repositories.replication``).
+    |    1.8 - update_access: a wake-up for the change of an instance's
+    |          access the API recorded.
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -46,7 +48,7 @@ class TaskManagerAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.7'
+    RPC_API_VERSION = '1.8'
     SERVICE_NAME = 'taskmanager'
 
     def __init__(self, topic=None):
@@ -189,6 +191,24 @@ class TaskManagerAPI(rpc.ServiceClient):
             return
         cctxt = rpc.prepare(self.client, '1.7')
         rpc.cast(cctxt, context, method, instance_id=instance_id,
+                 workflow_id=workflow_id)
+
+    def update_access(self, context, instance_id, notification=None,
+                      holder=None, workflow_id=None):
+        """Change who may reach the instance (the API set UPDATING; the
+        holder and the requested access are in the record).
+
+        NOTE(upgrade): nothing is sent while ``[upgrade_levels]
+        taskmanager`` caps below 1.8; the record waits for a taskmanager
+        that runs the workflow to claim it.
+        """
+        if not self.client.can_send_version('1.8'):
+            LOG.info('Not casting update_access of instance %s: the '
+                     'taskmanager API is capped below 1.8; workflow %s '
+                     'waits to be claimed', instance_id, workflow_id)
+            return
+        cctxt = rpc.prepare(self.client, '1.8')
+        rpc.cast(cctxt, context, 'update_access', instance_id=instance_id,
                  workflow_id=workflow_id)
 
     def promote_to_replica_source(self, context, instance_id,

@@ -1,4 +1,6 @@
-"""The taskmanager client's backup (API 1.6) and replication (1.7) casts."""
+"""The taskmanager client's backup (API 1.6), replication (1.7) and
+access (1.8) casts.
+"""
 
 from unittest import mock
 
@@ -19,8 +21,22 @@ def api(memory_bus):  # noqa: F811
     return api
 
 
-def test_the_version_is_1_7():
-    assert rpcapi.TaskManagerAPI.RPC_API_VERSION == '1.7'
+def test_the_version_is_1_8():
+    assert rpcapi.TaskManagerAPI.RPC_API_VERSION == '1.8'
+
+
+def test_update_access_is_a_1_8_wake_up(api, ctx):
+    api.update_access(ctx, 'i1', notification=None, holder='h',
+                      workflow_id='w1')
+    api.client.prepare.assert_called_once_with(version='1.8')
+    api.client.prepare.return_value.cast.assert_called_once_with(
+        ctx, 'update_access', instance_id='i1', workflow_id='w1')
+
+
+def test_update_access_waits_for_a_claim_below_1_8(api, ctx):
+    api.client.can_send_version.side_effect = lambda v: v != '1.8'
+    api.update_access(ctx, 'i1', workflow_id='w1')
+    api.client.prepare.assert_not_called()
 
 
 @pytest.mark.parametrize('method', ['promote_to_replica_source',

@@ -66,6 +66,9 @@ class FakeTaskManager:
     def detach_replica(self, context, **kwargs):
         self._record('detach_replica', **kwargs)
 
+    def update_access(self, context, **kwargs):
+        self._record('update_access', **kwargs)
+
     def wait(self):
         assert self.arrived.wait(10), 'no cast reached the taskmanager'
         self.arrived.clear()
