@@ -205,3 +205,29 @@ def test_redis_access_is_enforced_and_changed(service):
             parse=False)
         embedded_shape.wait_until_gone(service, created['id'])
     assert chain_of(shown) is None
+
+
+def test_a_restart_restores_rules_the_host_lost(service):
+    """Packet filters do not outlive a reboot of the host; a restarted
+    trove-lite-all adopts its instances and applies their access again.
+    """
+    created, shown = create(service, 'acl-reboot', 'mysql', '--is-public',
+                            '--allowed-cidr', INSIDE + '/32')
+    address = shown['ip'][0]
+    try:
+        assert refused_by_the_filter(mysql_from(OUTSIDE, address))
+        # What a reboot does to the kernel's rules.
+        subprocess.run(['nft', 'delete', 'chain', 'inet', 'trove_lite',
+                        firewall.chain_name(address)], check=True,
+                       timeout=30)
+        assert mysql_from(OUTSIDE, address) == 1
+        service.crash_and_start()
+        assert waiting.wait_for(lambda: chain_of(shown) is not None,
+                                timeout=60), service.process.log()
+        assert refused_by_the_filter(mysql_from(OUTSIDE, address))
+        assert mysql_from(INSIDE, address) == 1
+    finally:
+        cli(service, 'database', 'instance', 'delete', created['id'],
+            parse=False)
+        embedded_shape.wait_until_gone(service, created['id'])
+    assert chain_of(shown) is None
