@@ -168,6 +168,8 @@ def instance_changes(instance_id):
         ('PUT', base, {'instance': {'replica_of': None}}),
         ('PATCH', base, {'instance': {'slave_of': None}}),
         ('PUT', base, {'instance': {'failover': True}}),
+        ('PUT', base, {'instance': {'access': {
+            'is_public': True, 'allowed_cidrs': ['192.0.2.0/24']}}}),
         ('POST', '/instances', {'instance': {'name': 'replica',
                                              'replica_of': instance_id}}),
         ('POST', base + '/databases', {'databases': [{'name': 'newdb'}]}),

@@ -469,6 +469,25 @@ def test_instances(suite):
         run('{instance}', '--name', 'conf1-renamed')
         resp = suite.get('/instances/' + suite.state['instance'])
         assert resp.json()['instance']['name'] == 'conf1-renamed'
+        # Access: a recorded change, shown once the driver enforces it.
+        run('{instance}', '--is-public', '--allowed-cidr', '10.0.0.0/8',
+            '--allowed-cidr', '192.0.2.7/32')
+        wanted = {'is_public': True,
+                  'allowed_cidrs': ['10.0.0.0/8', '192.0.2.7/32']}
+        assert waiting.wait_for(lambda: suite.get(
+            '/instances/' + suite.state['instance']).json()['instance'][
+                'access'] == wanted, timeout=60)
+        shown = suite.read('database_instance_show', '{instance}')
+        assert shown['public'] is True
+        assert shown['allowed_cidrs'] == wanted['allowed_cidrs']
+        fails(suite, 'database_instance_update', '{instance}',
+              '--allowed-cidr', '10.0.0.0/33', expect='(HTTP 400)')
+        run('{instance}', '--is-private')
+        assert waiting.wait_for(lambda: suite.read(
+            'database_instance_show', '{instance}')['public'] is False,
+            timeout=60)
+        assert suite.read('database_instance_show', '{instance}')[
+            'status'] == 'ACTIVE'
     with suite.command('database_instance_restart') as run:
         run('conf1-renamed')
         suite.wait_for(suite.state['instance'], 'ACTIVE')

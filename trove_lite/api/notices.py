@@ -40,6 +40,14 @@ def instance(req, ctx, event, instance_id, **traits):
     return operation(req, ctx, event, instance_id=instance_id, **traits)
 
 
+def unannounced(ctx):
+    """An operation upstream sends no notification of (a change of an
+    instance's access): disabled, so the flow that ends it sends nothing
+    either.
+    """
+    return notifications.Operation(ctx, None, notifications.API, None)
+
+
 def joined(names):
     """Several names in one field, comma-separated as upstream sends
     ``dbname`` and ``username``.

@@ -190,6 +190,15 @@ INSTANCE = Machine(
                                   states.NONE),
         'detach_failed': Transition(frozenset([states.DETACHING]),
                                     states.DETACHING_ERROR),
+        # A change of access (upstream's UPDATING); one that failed left
+        # the old access in force, and may be tried again.
+        'update_access': Transition(
+            frozenset([states.NONE, states.UPDATING_ERROR_ACCESS]),
+            states.UPDATING),
+        'update_access_done': Transition(frozenset([states.UPDATING]),
+                                         states.NONE),
+        'update_access_failed': Transition(frozenset([states.UPDATING]),
+                                           states.UPDATING_ERROR_ACCESS),
         # Delete works from every state, including a delete that failed.
         'delete': Transition(_INSTANCE_ANY, states.DELETING),
         'delete_failed': Transition(frozenset([states.DELETING]),
@@ -222,6 +231,10 @@ INSTANCE = Machine(
             states.DETACHING_ERROR, 'replication_change_timeout',
             'The detach from the replica source did not finish within %d '
             'seconds.'),
+        states.UPDATING: Deadline(
+            states.UPDATING_ERROR_ACCESS, 'update_access_timeout',
+            'The change of access did not finish within %d seconds; the '
+            'access shown is the one in force; try the change again.'),
     },
     default=states.NONE,
     expiry_operations={

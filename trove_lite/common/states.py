@@ -37,11 +37,14 @@ _TASKS = [
          False),
     Task(0x0b, 'DETACHING', 'DETACHING',
          'Detaching the instance from replica source.', False),
+    Task(0x0c, 'UPDATING', 'UPDATING', 'Updating the instance.', False),
     Task(0x55, 'PROMOTION_ERROR', 'PROMOTING', 'Replica Promotion Error.',
          True),
     Task(0x56, 'EJECTION_ERROR', 'EJECTING',
          'Replica Source Ejection Error.', True),
     Task(0x51, 'BUILDING_ERROR_SERVER', 'BUILDING', 'Build error: Server.',
+         True),
+    Task(0x5d, 'UPDATING_ERROR_ACCESS', 'UPDATING', 'Update error: Access.',
          True),
     Task(0x5b, 'BUILDING_ERROR_TIMEOUT_GA', 'ERROR',
          'Build error: guestagent timeout.', True),
@@ -72,6 +75,8 @@ RESIZING_ERROR = TASKS['RESIZING_ERROR']
 PROMOTING = TASKS['PROMOTING']
 EJECTING = TASKS['EJECTING']
 DETACHING = TASKS['DETACHING']
+UPDATING = TASKS['UPDATING']
+UPDATING_ERROR_ACCESS = TASKS['UPDATING_ERROR_ACCESS']
 PROMOTION_ERROR = TASKS['PROMOTION_ERROR']
 EJECTION_ERROR = TASKS['EJECTION_ERROR']
 DETACHING_ERROR = TASKS['DETACHING_ERROR']

@@ -14,6 +14,14 @@ Drivers are stevedore plugins of namespace ``trove_lite.compute.drivers``,
 chosen by ``[DEFAULT] compute_driver``; ``fake`` sits beside every real
 one. Driver-specific duties (the local driver re-adopting its agents after
 a restart) are methods of that driver, not of this interface.
+
+Who may reach an instance's datastore (upstream's ``access``) is the
+driver's to enforce, since only it knows the network: an ``AccessSpec``
+in the ``ServerSpec`` at create, ``apply_access`` when it changes. A Nova
+driver maps it onto the security group of the instance's port (an
+ingress rule per allowed network and service port) and a floating
+address on the public network while ``is_public``; the local driver onto
+packet filtering of the instance's own address and ports.
 """
 
 import abc
@@ -23,6 +31,7 @@ import typing
 
 from oslo_config import cfg
 
+from trove_lite.common import access as access_module
 from trove_lite.common import exception
 from trove_lite.common import plugins
 
@@ -84,6 +93,35 @@ class VolumeSpec:
 
 
 @dataclasses.dataclass(frozen=True)
+class AccessSpec:
+    """Who may reach the datastore of a server (``common.access``).
+
+    :param is_public: reachable from outside the instance's private
+        network (a Nova driver: a floating address on the public network;
+        the local driver: from source addresses other than this host's
+        private network, ``[local] private_cidrs``).
+    :param allowed_cidrs: the source networks (normalized IPv4 network
+        strings) that reach the service ports; empty: every one.
+    :param ports: the TCP ports the datastore listens on, which the rules
+        cover (``ServerSpec.service_ports``).
+    """
+
+    is_public: bool = False
+    allowed_cidrs: tuple = ()
+    ports: tuple = ()
+
+    @classmethod
+    def of(cls, access, ports):
+        """The spec of an access dict as stored or requested (None: the
+        default, private) for the datastore's ``ports``.
+        """
+        meant = access_module.effective(access)
+        return cls(is_public=meant.is_public,
+                   allowed_cidrs=meant.allowed_cidrs,
+                   ports=tuple(int(port) for port in ports))
+
+
+@dataclasses.dataclass(frozen=True)
 class ServerSpec:
     """Everything ``create_server`` needs to know, decided by the caller.
 
@@ -114,6 +152,8 @@ class ServerSpec:
     :param user_data: cloud-init user data, or None.
     :param config_drive: whether the files go in a config drive (Nova);
         drivers that write files directly ignore it.
+    :param access: an ``AccessSpec`` the server is made with (None:
+        private, every source network).
     """
 
     name: str
@@ -130,6 +170,7 @@ class ServerSpec:
     metadata: dict = dataclasses.field(default_factory=dict)
     user_data: typing.Optional[str] = None
     config_drive: bool = True
+    access: typing.Optional[AccessSpec] = None
 
 
 class ComputeDriver(abc.ABC):
@@ -200,6 +241,27 @@ class ComputeDriver(abc.ABC):
 
         :param max_chars: at most this many characters, the newest ones.
         :returns: text; '' when there is none (or it cannot be read).
+        """
+
+    @abc.abstractmethod
+    def apply_access(self, context, instance, access):
+        """Make the instance's datastore reachable as ``access`` says,
+        replacing what was applied before (at create, or by an earlier
+        call).
+
+        Sources outside ``access.allowed_cidrs`` (when it names any) no
+        longer reach ``access.ports``; a server that is not
+        ``is_public`` is reachable from its private network only. Safe to
+        repeat: applying what is applied changes nothing, so a resumed
+        workflow, and a revert that applies the old access again, may
+        call it. ``delete_server`` removes what it made.
+
+        :param access: an ``AccessSpec``.
+        :returns: the server's addresses as they are now (``[{'address',
+            'type'}]``: a public one appears or goes with ``is_public`` on
+            a cloud), for the instance row.
+        :raises: ComputeError when it cannot be applied; what was applied
+            before stays in force.
         """
 
     @abc.abstractmethod

@@ -66,6 +66,31 @@ local_opts = [
     cfg.StrOpt('volumes_path', default='$state_path/volumes',
                help='Directory holding the image files of loop volumes '
                     '(<instance id>.img, sparse).'),
+    cfg.StrOpt('access_enforcement', default='auto',
+               choices=[('auto', 'nftables when nft can run here (root '
+                                 'or CAP_NET_ADMIN), else none, with a '
+                                 'warning'),
+                        ('nftables', 'nftables, or instances are not '
+                                     'made'),
+                        ('none', 'access is stored and shown, not '
+                                 'enforced')],
+               help='How the local driver enforces the access of its '
+                    'instances (upstream\'s is_public and allowed_cidrs): '
+                    'with packet filtering of each instance\'s own address '
+                    'and datastore ports in nftables table inet trove_lite. '
+                    'A private instance (is_public false, the default) is '
+                    'reached only from this host\'s private network '
+                    '(private_cidrs and address_range); a public one also '
+                    'from other source addresses in its allowed_cidrs '
+                    '(every one when empty).'),
+    cfg.ListOpt('private_cidrs', default=['127.0.0.1/32'],
+                help='Source networks that are this host\'s private '
+                     'network, beside the instances\' own address_range: '
+                     'they reach every local instance whatever its access '
+                     '(the control plane, the guest agents and a client '
+                     'on this host that binds no source address connect '
+                     'from 127.0.0.1). Everything else in 127.0.0.0/8 is '
+                     'outside, as the public network of a cloud is.'),
     cfg.IntOpt('process_stop_timeout', default=20, min=1,
                help='Seconds a process of a local instance (its agent, its '
                     'datastore server) gets to exit after SIGTERM before '

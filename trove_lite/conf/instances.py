@@ -26,6 +26,11 @@ instance_opts = [
                help='Seconds a promote, eject or detach of replicas may '
                     'take before the instances it was changing go to ERROR '
                     'with a fault.'),
+    cfg.IntOpt('update_access_timeout', default=120, min=1,
+               help='Seconds a change of an instance\'s access (is_public, '
+                    'allowed_cidrs) may take before the instance goes to '
+                    'ERROR with a fault (the change can then be tried '
+                    'again).'),
     cfg.IntOpt('agent_heartbeat_expiry', default=90, min=1,
                help='Seconds after the last heartbeat at which a guest '
                     'agent counts as lost (shown as ERROR).'),

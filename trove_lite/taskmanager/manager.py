@@ -32,13 +32,14 @@ from trove_lite.taskmanager.flows import delete_instance
 from trove_lite.taskmanager.flows import replication as replication_flows
 from trove_lite.taskmanager.flows import resize_instance
 from trove_lite.taskmanager.flows import restart_instance
+from trove_lite.taskmanager.flows import update_access
 from trove_lite.taskmanager import workflows
 
 LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.TaskManagerAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.8'
+RPC_API_VERSION = '1.9'
 SERVICE_NAME = 'taskmanager'
 
 INSTANCE = resource_kinds.INSTANCE.name
@@ -52,6 +53,7 @@ EJECT = 'eject'
 DETACH = 'detach'
 RESIZE_VOLUME = 'resize_volume'
 RESIZE_FLAVOR = 'resize_flavor'
+UPDATE_ACCESS = 'update_access'
 
 
 class FlowRunner(service_base.ServiceBase):
@@ -161,6 +163,7 @@ class Manager:
             (INSTANCE, DETACH): self._run_detach,
             (INSTANCE, RESIZE_VOLUME): self._run_resize_volume,
             (INSTANCE, RESIZE_FLAVOR): self._run_resize_flavor,
+            (INSTANCE, UPDATE_ACCESS): self._run_update_access,
             (BACKUP, CREATE): self._run_backup,
             (BACKUP, DELETE): self._run_delete_backup,
         })
@@ -209,6 +212,9 @@ class Manager:
     @staticmethod
     def _run_detach(job, stop_event):
         return replication_flows.run_detach(job, stop_event)
+
+    def _run_update_access(self, job, stop_event):
+        return update_access.run_job(job, self._get_driver(), stop_event)
 
     @staticmethod
     def _run_backup(job, stop_event):
@@ -316,6 +322,13 @@ class Manager:
         """
         LOG.info('resize_flavor %s received', instance_id)
         self._run_recorded(RESIZE_FLAVOR, instance_id, workflow_id)
+
+    def update_access(self, context, instance_id, workflow_id):
+        """Change who may reach an instance (API 1.9): run its recorded
+        workflow.
+        """
+        LOG.info('update_access %s received', instance_id)
+        self._run_recorded(UPDATE_ACCESS, instance_id, workflow_id)
 
     def _run_recorded(self, operation, resource_id, workflow_id):
         if not self.engine.run(workflow_id):

@@ -40,6 +40,8 @@ class TaskManagerAPI(rpc.ServiceClient):
     |          API recorded (``db.repositories.replication``).
     |    1.8 - resize_volume, resize_flavor: wake-ups for the resize
     |          workflows the API recorded.
+    |    1.9 - update_access: a wake-up for the change of an instance's
+    |          access the API recorded.
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -48,7 +50,7 @@ class TaskManagerAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.8'
+    RPC_API_VERSION = '1.9'
     SERVICE_NAME = 'taskmanager'
 
     def __init__(self, topic=None):
@@ -194,6 +196,24 @@ class TaskManagerAPI(rpc.ServiceClient):
             return
         cctxt = rpc.prepare(self.client, version)
         rpc.cast(cctxt, context, method, instance_id=instance_id,
+                 workflow_id=workflow_id)
+
+    def update_access(self, context, instance_id, notification=None,
+                      holder=None, workflow_id=None):
+        """Change who may reach the instance (the API set UPDATING; the
+        holder and the requested access are in the record).
+
+        NOTE(upgrade): nothing is sent while ``[upgrade_levels]
+        taskmanager`` caps below 1.9; the record waits for a taskmanager
+        that runs the workflow to claim it.
+        """
+        if not self.client.can_send_version('1.9'):
+            LOG.info('Not casting update_access of instance %s: the '
+                     'taskmanager API is capped below 1.9; workflow %s '
+                     'waits to be claimed', instance_id, workflow_id)
+            return
+        cctxt = rpc.prepare(self.client, '1.9')
+        rpc.cast(cctxt, context, 'update_access', instance_id=instance_id,
                  workflow_id=workflow_id)
 
     def promote_to_replica_source(self, context, instance_id,

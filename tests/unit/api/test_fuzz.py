@@ -113,6 +113,9 @@ TEMPLATES = {
                                {'instance': {'failover': True}},
                                {'instance': {'configuration': MY_GROUP}},
                                {'instance': {'configuration': None}},
+                               {'instance': {'name': 'z', 'access': {
+                                   'is_public': True,
+                                   'allowed_cidrs': ['10.0.0.0/8']}}},
                                {'instance': {}}]),
     ('POST', '/configurations'): {'configuration': {
         'name': 'g2', 'description': 'd', 'values': {
@@ -125,7 +128,9 @@ TEMPLATES = {
     ('PATCH', INSTANCE): Either([{'instance': {'name': 'y'}},
                                  {'instance': {'name': 'z',
                                                'slave_of': None}},
-                                 {'instance': {'replica_of': None}}]),
+                                 {'instance': {'replica_of': None}},
+                                 {'instance': {'access': {
+                                     'is_public': False}}}]),
     ('POST', INSTANCE + '/action'): Either([
         {'restart': {}}, {'promote_to_replica_source': {}},
         {'eject_replica_source': {}}, {'resize': {'volume': {'size': 2}}},

@@ -34,6 +34,15 @@ def test_create_and_delete_over_rpc(ctx, driver, conductor, new_instance,
     api.restart(ctx, row.id)
     assert waiting.wait_for(lambda: states.task(instances.get(
         ctx, row.id).task_id) is states.NONE)
+    # A change of access (API 1.8): the workflow the API recorded.
+    instances.start(ctx, row.id, 'update_access', 'api@h:access')
+    api.update_access(ctx, row.id, workflow_id=workflow_repo.record(
+        ctx, 'instance', row.id, 'update_access', holder='api@h:access',
+        arguments={'access': {'is_public': True}}, request_context=ctx))
+    assert waiting.wait_for(lambda: states.task(instances.get(
+        ctx, row.id).task_id) is states.NONE)
+    assert instances.get(ctx, row.id).access == '{"is_public": true}'
+    assert driver.access[row.id].is_public
     instances.start(ctx, row.id, 'delete', 'api')
     api.delete_instance(ctx, row.id)
     assert waiting.wait_for(lambda: instances.list_instances(ctx) == [])
@@ -177,7 +186,8 @@ def test_only_rpc_methods_are_public():
                       'restart', 'status_changed', 'create_backup',
                       'delete_backup', 'promote_to_replica_source',
                       'eject_replica_source', 'detach_replica',
-                      'resize_volume', 'resize_flavor'}
+                      'resize_volume', 'resize_flavor',
+                      'update_access'}
 
 
 def _group_change(ctx, event, resource_id, source_id, members):

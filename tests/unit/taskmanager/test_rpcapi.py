@@ -1,4 +1,6 @@
-"""The taskmanager client's backup (API 1.6) and replication (1.7) casts."""
+"""The taskmanager client's backup (API 1.6), replication (1.7) and
+access (1.8) casts.
+"""
 
 from unittest import mock
 
@@ -20,7 +22,21 @@ def api(memory_bus):  # noqa: F811
 
 
 def test_the_version_is_1_8():
-    assert rpcapi.TaskManagerAPI.RPC_API_VERSION == '1.8'
+    assert rpcapi.TaskManagerAPI.RPC_API_VERSION == '1.9'
+
+
+def test_update_access_is_a_1_9_wake_up(api, ctx):
+    api.update_access(ctx, 'i1', notification=None, holder='h',
+                      workflow_id='w1')
+    api.client.prepare.assert_called_once_with(version='1.9')
+    api.client.prepare.return_value.cast.assert_called_once_with(
+        ctx, 'update_access', instance_id='i1', workflow_id='w1')
+
+
+def test_update_access_waits_for_a_claim_below_1_9(api, ctx):
+    api.client.can_send_version.side_effect = lambda v: v != '1.9'
+    api.update_access(ctx, 'i1', workflow_id='w1')
+    api.client.prepare.assert_not_called()
 
 
 @pytest.mark.parametrize('method', ['promote_to_replica_source',

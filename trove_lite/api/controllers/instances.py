@@ -2,7 +2,8 @@
 
 Create validates everything first (``instance_requests``), creates the row
 in BUILDING with the workflow that builds it, and casts a wake-up to a
-taskmanager. Restart and delete are a task test-and-set on the row that
+taskmanager. Restart, delete and a change of access are a task
+test-and-set on the row that
 takes its lock for a new holder id, recorded with its workflow in the same
 transaction, then a cast that hands the holder to the taskmanager running
 the flow. The record, not the message, is what a taskmanager acts on
@@ -11,7 +12,6 @@ few seconds and loses nothing. Reads serve what is stored
 (the last heartbeat included) and never wait on a guest.
 """
 
-import json
 import uuid
 
 from oslo_config import cfg
@@ -29,6 +29,7 @@ from trove_lite.api.schemas import common as schema
 from trove_lite.api.schemas import instances as schemas
 from trove_lite.api.views import instances as views
 from trove_lite.api import wsgi
+from trove_lite.common import access as access_module
 from trove_lite.common import context
 from trove_lite.common import exception
 from trove_lite.common import notifications
@@ -184,6 +185,8 @@ class InstanceController:
             arguments = _create_arguments(ctx, resolved, root_password)
             extra = {}
         access = spec.get('access')
+        if access:
+            access_module.check_cidrs(access.get('allowed_cidrs'))
         if 'failover' in spec:
             extra['failover'] = spec['failover']
         if group is not None:
@@ -198,7 +201,7 @@ class InstanceController:
             'volume_size': resolved.volume_size,
             'datastore_version_id': resolved.version.id,
             'region_id': cfg.CONF.os_region_name,
-            'access': json.dumps(access) if access else None,
+            'access': access_module.dump(access),
         }, **extra) for name in names]
         with notices.instance_create(req, ctx, spec, resolved) as notice:
             notice.update(instance_id=values[0]['id'])
@@ -272,11 +275,21 @@ class InstanceController:
         if other == 'configuration' or not spec:
             # NOTE(compat): an empty body detaches the group, as upstream.
             self._configure(ctx, row, spec.get('configuration'))
-        elif other not in (None, 'replica_of', 'slave_of', 'failover'):
+        elif other not in (None, 'replica_of', 'slave_of', 'failover',
+                           'access'):
             raise exception.NotImplementedYet(
                 'Changing %s of an instance is not supported yet.' % other)
-        detach = None
-        if other in ('replica_of', 'slave_of'):
+        # The workflow a detach or a change of access starts: (the cast
+        # that wakes a taskmanager, what ``_start`` returned).
+        change = None
+        if other == 'access':
+            access_module.check_cidrs(spec['access'].get('allowed_cidrs'))
+            # NOTE(compat): upstream sends no notification of it. The test-
+            # and-set (422 when busy) comes before a new name is stored.
+            change = ('update_access', self._start(
+                ctx, row.id, 'update_access', notices.unannounced(ctx),
+                arguments={'access': spec['access']}))
+        elif other in ('replica_of', 'slave_of'):
             # NOTE(compat): the presence of the key means "detach", its
             # value is ignored (upstream's troveclient sends null).
             replica_requests.check_detach(ctx, row)
@@ -285,7 +298,8 @@ class InstanceController:
             # replica: 422) changes nothing.
             with notices.instance(req, ctx, notifications.INSTANCE_DETACH,
                                   row.id) as notice:
-                detach = self._start(ctx, row.id, 'detach', notice)
+                change = ('detach_replica',
+                          self._start(ctx, row.id, 'detach', notice))
         values = {key: spec[key] for key in ('name', 'failover')
                   if key in spec}
         if values:
@@ -298,10 +312,9 @@ class InstanceController:
                             ctx, row.slave_of_id or row.id):
                         instance_repo.update(ctx, member.id,
                                              failover=values['failover'])
-        if detach is not None:
-            holder, workflow_id, carried = detach
-            self._cast(ctx, 'detach_replica', row.id, carried, holder,
-                       workflow_id)
+        if change is not None:
+            method, (holder, workflow_id, carried) = change
+            self._cast(ctx, method, row.id, carried, holder, workflow_id)
         return wsgi.Response(202)
 
     def edit(self, req, body, id):
@@ -389,9 +402,10 @@ class InstanceController:
         return wsgi.Response(202)
 
     @staticmethod
-    def _start(ctx, instance_id, operation, notice):
-        """The task test-and-set of ``operation`` and its workflow record,
-        in one transaction; ``(holder, workflow id, notification)``.
+    def _start(ctx, instance_id, operation, notice, arguments=None):
+        """The task test-and-set of ``operation`` and its workflow record
+        (with ``arguments``), in one transaction; ``(holder, workflow id,
+        notification)``.
         """
         holder = resource_locks.new_holder(role=resource_locks.API_ROLE)
         carried = notice.hand_off()
@@ -405,7 +419,8 @@ class InstanceController:
             instance_repo.start(ctx, instance_id, operation, holder)
             workflow_id = workflow_repo.record(
                 ctx, INSTANCE, instance_id, operation, holder=holder,
-                request_context=ctx, notification=carried)
+                arguments=arguments, request_context=ctx,
+                notification=carried)
         return holder, workflow_id, carried
 
     @staticmethod

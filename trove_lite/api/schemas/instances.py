@@ -40,6 +40,8 @@ nics = {
     },
 }
 
+# NOTE(compat): upstream's shape; the values (octets up to 255) are
+# checked by ``common.access.check_cidrs``.
 access = {
     'type': 'object',
     'properties': {
@@ -47,10 +49,14 @@ access = {
         'allowed_cidrs': {
             'type': 'array', 'uniqueItems': True,
             'items': {'type': 'string',
-                      'pattern': r'^(\d{1,3}\.){3}\d{1,3}(/\d{1,2})?$'},
+                      'pattern': r'^(\d{1,3}\.){3}\d{1,3}'
+                                 r'(/([0-9]|[12][0-9]|3[0-2]))?$'},
         },
     },
 }
+
+# An update's access names nothing else (upstream's update schema).
+access_update = dict(access, additionalProperties=False)
 
 restore_point = {
     'type': 'object',
@@ -109,7 +115,7 @@ update = {
                 'replica_of': {},
                 'configuration': {'oneOf': [common.uuid, {'type': 'null'}]},
                 'datastore_version': common.non_empty_string,
-                'access': access,
+                'access': access_update,
                 'failover': {'type': 'boolean'},
             },
         },

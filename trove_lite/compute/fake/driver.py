@@ -5,7 +5,9 @@ nothing is written. The unit tests and control-plane scale tests use it,
 with a ``launcher`` that starts fake guests (``fake.guest.FakeGuestLauncher``)
 when the flows must see a guest answer, or none when they must see a guest
 that never does. It keeps every ``ServerSpec`` it was given (``specs``),
-so a test sees exactly what a Nova driver would be asked to boot.
+so a test sees exactly what a Nova driver would be asked to boot, and
+the ``AccessSpec`` each server has now (``access``: the spec's at create,
+then each ``apply_access``'s), so a test sees what a driver would enforce.
 """
 
 import threading
@@ -23,6 +25,8 @@ class FakeDriver(base.ComputeDriver):
         the instance id and no guest_info path); none when omitted.
     :param fail_create: an exception ``create_server`` raises (after
         recording the server, as a half-done create would).
+    :ivar fail_access: an exception ``apply_access`` raises (the access
+        in force stays); a test sets it.
     """
 
     # NOTE(fake): fake guests share the control plane's transport.
@@ -38,6 +42,8 @@ class FakeDriver(base.ComputeDriver):
         self.server_groups = {}
         # The flavor each server was last resized to.
         self.flavors = {}
+        self.access = {}
+        self.fail_access = None
         self.deleted = []
         self._lock = threading.Lock()
 
@@ -49,6 +55,8 @@ class FakeDriver(base.ComputeDriver):
         with self._lock:
             self.servers[instance.id] = server
             self.specs[instance.id] = spec
+            self.access[instance.id] = spec.access or base.AccessSpec(
+                ports=tuple(spec.service_ports))
         if self.fail_create is not None:
             raise self.fail_create
         if self.launcher is not None:
@@ -59,8 +67,20 @@ class FakeDriver(base.ComputeDriver):
         if self.launcher is not None:
             self.launcher.stop(instance.id)
         with self._lock:
+            self.access.pop(instance.id, None)
             if self.servers.pop(instance.id, None) is not None:
                 self.deleted.append(instance.id)
+
+    def apply_access(self, context, instance, access):
+        with self._lock:
+            server = self.servers.get(instance.id)
+            if server is None:
+                raise base.ComputeError(reason='no server of instance %s'
+                                        % instance.id)
+            if self.fail_access is not None:
+                raise self.fail_access
+            self.access[instance.id] = access
+        return list(server.addresses)
 
     def server_status(self, context, instance):
         with self._lock:

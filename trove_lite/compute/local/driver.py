@@ -11,6 +11,8 @@ An instance's "server" is ``<[local] instances_path>/<instance id>/``::
                       plain directory (``volumes``)
     run/              pid files and sockets (agent.pid, the server's)
     log/              agent.log, the datastore's logs
+    access.json       the access last applied (``firewall``), applied
+                      again when the driver adopts the server
 
 plus a loopback address of its own (``[local] address_range``) on which
 its datastore listens on the standard port, so clients connect to it as to
@@ -18,22 +20,29 @@ a cloud instance. ``local_servers`` rows reserve the addresses. The guest
 agent is started through an ``AgentLauncher`` (see ``launcher``), and it
 starts the datastore server itself. Flavors are the infra database's
 ``flavors`` rows (``trove-lite-manage flavor_create``); server groups are
-names only, since every server is on this host.
+names only, since every server is on this host. Who reaches an
+instance (its ``access``) is enforced by packet filtering of its address
+and ports (``firewall``).
 """
 
 import configparser
+import dataclasses
 import io
+import json
 import os
 import shutil
 import socket
+import threading
 import uuid
 
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from trove_lite.common import access as access_module
 from trove_lite.common import exception
 from trove_lite.common import states
 from trove_lite.compute import base
+from trove_lite.compute.local import firewall as firewall_module
 from trove_lite.compute.local import launcher as agent_launcher
 from trove_lite.compute.local import processes
 from trove_lite.compute.local import volumes as local_volumes
@@ -44,6 +53,7 @@ from trove_lite.db.repositories import local_servers
 LOG = logging.getLogger(__name__)
 
 GUEST_INFO = os.path.basename(base.GUEST_INFO_PATH)
+ACCESS_FILE = 'access.json'
 SUBDIRS = ('data', 'run', 'log')
 # The guest's config directory on a server; its files land in the
 # instance directory.
@@ -119,14 +129,28 @@ class LocalDriver(base.ComputeDriver):
         omitted.
     :param volumes: ``(backend of new volumes, LoopVolumes)``
         (``volumes.choose`` for ``[local] volume_backend`` when omitted).
+    :param firewall: what enforces access (``firewall.NftablesFirewall``
+        or ``NoFirewall``); ``[local] access_enforcement`` decides at the
+        first use when omitted.
     """
 
     flavors_in_infra_db = True
 
-    def __init__(self, launcher=None, volumes=None):
+    def __init__(self, launcher=None, volumes=None, firewall=None):
         self.launcher = launcher or agent_launcher.ProcessAgentLauncher()
         self.new_volumes, self.loop_volumes = volumes or \
             local_volumes.choose(cfg.CONF.local.volume_backend)
+        self._firewall = firewall
+        self._firewall_lock = threading.Lock()
+
+    @property
+    def firewall(self):
+        # NOTE(firewall): chosen at the first use, not at load: whether
+        # nft can run is a question for the process that runs the flows.
+        with self._firewall_lock:
+            if self._firewall is None:
+                self._firewall = firewall_module.load()
+            return self._firewall
 
     @property
     def guest_needs_transport(self):
@@ -149,6 +173,10 @@ class LocalDriver(base.ComputeDriver):
                 context, instance.id, instance_dir, cfg.CONF.host,
                 cfg.CONF.local.address_range, usable=port_free(port))
             path = self._write_files(instance_dir, server.address, placed)
+            # NOTE(firewall): before anything listens, so the datastore
+            # is never reachable beyond what its access allows.
+            self._apply_access(instance.id, instance_dir, server.address,
+                               self._access_of(spec))
             self.launcher.start(instance.id, path)
         except local_servers.AddressRangeExhausted as err:
             raise base.ComputeError(
@@ -162,6 +190,83 @@ class LocalDriver(base.ComputeDriver):
             id=server.id, status=states.SERVER_ACTIVE,
             addresses=[{'address': server.address,
                         'type': base.ADDRESS_PRIVATE}])
+
+    @staticmethod
+    def _access_of(spec):
+        """The ``AccessSpec`` of a server spec: private by default, and
+        covering the spec's service ports unless it names its own.
+        """
+        access = spec.access or base.AccessSpec()
+        if not access.ports and spec.service_ports:
+            access = dataclasses.replace(
+                access, ports=tuple(int(p) for p in spec.service_ports))
+        return access
+
+    def _apply_access(self, instance_id, instance_dir, address, access):
+        """Enforce ``access`` at ``address`` and remember it in the
+        instance directory, for ``adopt_servers``.
+
+        :raises: ComputeError (``firewall.FirewallError``).
+        """
+        self.firewall.apply(address, access, instance_id)
+        record = dict(dataclasses.asdict(access), address=address)
+        record['allowed_cidrs'] = list(access.allowed_cidrs)
+        record['ports'] = list(access.ports)
+        _write_private(os.path.join(instance_dir, ACCESS_FILE),
+                       json.dumps(record))
+
+    def apply_access(self, context, instance, access):
+        server = local_servers.get(context, instance.id)
+        if server is None or not os.path.isdir(server.path):
+            raise base.ComputeError(
+                reason='instance %s has no local server' % instance.id)
+        if not access.ports:
+            # The ports the create covered: the datastore's.
+            recorded = self._recorded_access(server.path)
+            if recorded is not None:
+                access = dataclasses.replace(access, ports=recorded.ports)
+        try:
+            self._apply_access(instance.id, server.path, server.address,
+                               access)
+        except OSError as err:
+            raise base.ComputeError(reason='%s: %s' % (server.path, err))
+        return [{'address': server.address, 'type': base.ADDRESS_PRIVATE}]
+
+    @staticmethod
+    def _recorded_access(instance_dir):
+        """The ``AccessSpec`` last applied to the server in
+        ``instance_dir``, or None when none was recorded.
+        """
+        try:
+            with open(os.path.join(instance_dir, ACCESS_FILE)) as handle:
+                record = json.load(handle)
+        except (OSError, ValueError):
+            return None
+        return base.AccessSpec(
+            is_public=bool(record.get('is_public')),
+            allowed_cidrs=tuple(record.get('allowed_cidrs') or ()),
+            ports=tuple(record.get('ports') or ()))
+
+    def _restore_access(self, context, server):
+        """Apply again what the server had (packet filters do not outlive
+        a reboot of the host): its recorded access, or, for a server made
+        before access was recorded, the instance's stored one on every
+        TCP port of its address. Failures are logged: adopting an
+        instance goes on without them.
+        """
+        access = self._recorded_access(server.path)
+        if access is None:
+            try:
+                row = instance_repo.get(context, server.instance_id)
+            except exception.InstanceNotFound:
+                return
+            access = base.AccessSpec.of(access_module.load(row.access), ())
+        try:
+            self._apply_access(server.instance_id, server.path,
+                               server.address, access)
+        except (base.ComputeError, OSError) as err:
+            LOG.error('Could not restore the access of instance %s: %s',
+                      server.instance_id, err)
 
     @staticmethod
     def _make_dirs(instance_dir):
@@ -225,13 +330,19 @@ class LocalDriver(base.ComputeDriver):
         return os.path.join(instance_dir, GUEST_INFO)
 
     def delete_server(self, context, instance):
-        instance_dir = self._dir_of(context, instance)
+        server = local_servers.get(context, instance.id)
+        instance_dir = server.path if server else self.instance_dir(
+            instance.id)
         self.launcher.stop(instance.id)
         self._kill_processes(instance_dir)
         # NOTE(volumes): the volume is not the server's (delete_volume
         # removes it), but its filesystem is mounted in the instance
         # directory, which cannot go while it is.
         self.loop_volumes.unmount(os.path.join(instance_dir, 'data'))
+        if server is not None:
+            # NOTE(firewall): after the processes, so nothing listens
+            # unfiltered; the address's chain goes with the address.
+            self.firewall.remove(server.address)
         _remove_tree(instance_dir)
         local_servers.delete(context, instance.id)
         LOG.info('Deleted the local server of instance %s', instance.id)
@@ -365,6 +476,8 @@ class LocalDriver(base.ComputeDriver):
             local_servers.set_host(context, instance.id, cfg.CONF.host)
             LOG.info('Instance %s: its server moves from host %s to this '
                      'one', instance.id, server.host)
+        if os.path.isdir(server.path):
+            self._restore_access(context, server)
         return self._start_agent(server)
 
     def _start_agent(self, server):
@@ -416,6 +529,8 @@ class LocalDriver(base.ComputeDriver):
                 LOG.debug('Local server of deleted instance %s left alone',
                           server.instance_id)
                 continue
+            if os.path.isdir(server.path):
+                self._restore_access(context, server)
             if self._start_agent(server):
                 started.append(server.instance_id)
         if started:

@@ -168,6 +168,20 @@ def finish(context, instance_id, event, holder, note=None):
 
 
 @db_api.writer
+def finish_access(context, instance_id, holder, access, addresses):
+    """End a change of access: the instance records the access now in
+    force (``access``, the stored text) and its addresses, and leaves
+    UPDATING, in one transaction, if ``holder`` still holds it.
+
+    :returns: as ``finish``.
+    """
+    if not finish(context, instance_id, 'update_access_done', holder):
+        return False
+    update(context, instance_id, access=access, addresses=addresses)
+    return True
+
+
+@db_api.writer
 def reset(context, instance_id):
     """Admin reset-status: task NONE, no lock, service status UNKNOWN."""
     resource_locks.force(context, resource_kinds.INSTANCE, instance_id,

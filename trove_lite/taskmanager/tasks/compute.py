@@ -1,11 +1,16 @@
-"""Tasks on the compute driver: the instance's volume and server."""
+"""Tasks on the compute driver: the instance's volume, server and
+access.
+"""
 
 from oslo_config import cfg
 from oslo_log import log as logging
 from taskflow import task
 
+from trove_lite.common import access as access_module
 from trove_lite.compute import base as compute_base
+from trove_lite.db.repositories import datastores
 from trove_lite.db.repositories import instances
+from trove_lite.guestagent import info as guest_info_module
 from trove_lite.taskmanager.tasks import base
 
 LOG = logging.getLogger(__name__)
@@ -62,6 +67,7 @@ class BuildServerSpec(task.Task):
     def execute(self, instance, flavor, guest_info, image, guest_files,
                 volume=None):
         port = guest_info.get('port')
+        ports = (port,) if port else ()
         return compute_base.ServerSpec(
             name=instance.name or instance.id,
             flavor=flavor,
@@ -70,7 +76,9 @@ class BuildServerSpec(task.Task):
             networks=tuple({'net_id': net}
                            for net in cfg.CONF.management_networks),
             security_groups=tuple(cfg.CONF.management_security_groups),
-            service_ports=(port,) if port else (),
+            service_ports=ports,
+            access=compute_base.AccessSpec.of(
+                access_module.load(instance.access), ports),
             volume=(compute_base.VolumeSpec(
                 size=volume.size, volume_type=cfg.CONF.cinder_volume_type,
                 volume_id=volume.id) if volume is not None else None),
@@ -132,6 +140,57 @@ class AdoptServer(task.Task):
         adopt = getattr(self.driver, 'adopt_server', None)
         if adopt is not None:
             adopt(context, instance)
+
+
+def service_ports(context, instance):
+    """The TCP ports the instance's datastore listens on (what its access
+    rules cover), as the create told its guest.
+    """
+    if not instance.datastore_version_id:
+        return ()
+    version = datastores.get_version_by_id(context,
+                                           instance.datastore_version_id)
+    port = guest_info_module.DEFAULT_PORTS.get(version.manager)
+    return (port,) if port else ()
+
+
+class ApplyAccess(task.Task):
+    """Enforce the requested access on the instance's server (upstream's
+    security group rules and floating address).
+
+    Revert applies the access the instance records (the one in force
+    before), so a failed change leaves what was.
+
+    :param driver: the ``ComputeDriver``.
+    :returns: the server's addresses as they are now.
+    """
+
+    default_provides = 'addresses'
+
+    def __init__(self, driver, **kwargs):
+        super().__init__(**kwargs)
+        self.driver = driver
+
+    def execute(self, context, instance_id, holder, instance, access):
+        if not instances.holds_lock(context, instance_id, holder):
+            raise base.LockLost(uuid=instance_id)
+        return self.driver.apply_access(
+            context, instance, compute_base.AccessSpec.of(
+                access, service_ports(context, instance)))
+
+    def revert(self, context, instance_id, holder, instance, **kwargs):
+        if not instances.holds_lock(context, instance_id, holder):
+            # A delete took the instance over: its server is going.
+            return
+        try:
+            self.driver.apply_access(
+                context, instance, compute_base.AccessSpec.of(
+                    access_module.load(instance.access),
+                    service_ports(context, instance)))
+        except Exception:
+            # NOTE(revert): see CreateServer.revert.
+            LOG.exception('Could not apply the previous access of '
+                          'instance %s again', instance.id)
 
 
 class DeleteServer(task.Task):

@@ -9,6 +9,7 @@ delete send the ``trove.instance.*`` usage events.
 from oslo_log import log as logging
 from taskflow import task
 
+from trove_lite.common import access as access_module
 from trove_lite.common import exception
 from trove_lite.common import notifications
 from trove_lite.common import states
@@ -282,6 +283,34 @@ class FinishBuild(FinishTask):
             # first time it is ACTIVE.
             send_usage(context, notifications.USAGE_CREATE,
                        instances.get(context, instance_id), state='active')
+        return done
+
+
+class FinishAccess(task.Task):
+    """End a change of access: the row records the access now enforced
+    (as the request gave it, which the view shows) and the server's
+    addresses, and the task ends; nothing once the instance was taken
+    over.
+
+    :returns: whether it applied.
+    """
+
+    def execute(self, context, instance_id, holder, access, addresses,
+                notice=None):
+        done = instances.finish_access(context, instance_id, holder,
+                                       access_module.dump(access),
+                                       addresses)
+        if done:
+            LOG.info('Instance %s: access changed to %s', instance_id,
+                     access)
+        else:
+            LOG.info('Instance %s was taken over before its access was '
+                     'recorded', instance_id)
+        if notice is not None:
+            if done:
+                notice.end()
+            else:
+                notice.error(TAKEN_OVER)
         return done
 
 

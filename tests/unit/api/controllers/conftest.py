@@ -71,6 +71,8 @@ class FakeTaskManager:
 
     def resize_flavor(self, context, **kwargs):
         self._record('resize_flavor', **kwargs)
+    def update_access(self, context, **kwargs):
+        self._record('update_access', **kwargs)
 
     def wait(self):
         assert self.arrived.wait(10), 'no cast reached the taskmanager'

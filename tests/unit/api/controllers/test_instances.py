@@ -711,3 +711,133 @@ def test_rename_starts_and_ends(notifications, client, created):  # noqa: F811
         'dbaas.instance_update.start', 'dbaas.instance_update.end']
     assert notifications.of('dbaas.instance_update.end')['payload'][
         'name'] == 'db2'
+
+
+# -- access (is_public, allowed_cidrs) ----------------------------------------
+
+ACCESS = {'is_public': True, 'allowed_cidrs': ['127.0.0.2/32']}
+
+
+@pytest.fixture
+def idle(created, ctx, taskmanager):
+    """The created instance, built (task NONE, no lock)."""
+    assert instance_repo.finish(ctx, created['id'], 'build_done', None)
+    taskmanager.calls.clear()
+    return created
+
+
+def _update(client, instance_id, method='PUT', **fields):
+    return client.v1(method, '/instances/%s' % instance_id,
+                     body={'instance': fields})
+
+
+@pytest.mark.parametrize('method', ['PUT', 'PATCH'])
+def test_a_change_of_access_is_a_recorded_workflow(client, idle, ctx,
+                                                   taskmanager, method):
+    resp = _update(client, idle['id'], method, access=ACCESS)
+    assert resp.status_int == 202, resp.text
+    row = instance_repo.get(ctx, idle['id'])
+    assert states.task(row.task_id) is states.UPDATING
+    assert row.lock_holder.startswith('api@')
+    method, kwargs = taskmanager.wait()
+    assert method == 'update_access'
+    # The holder and the access are in the record, not the message.
+    assert set(kwargs) == {'instance_id', 'workflow_id'}
+    record = workflow_repo.get(ctx, kwargs['workflow_id'])
+    assert (record.resource_id, record.operation, record.holder) == (
+        idle['id'], 'update_access', row.lock_holder)
+    assert workflow_repo.open_arguments(record.arguments) == {
+        'access': ACCESS}
+    # The view shows the access in force until the taskmanager applied
+    # the new one.
+    shown = client.v1('GET', '/instances/%s' % idle['id']).json['instance']
+    assert shown['access'] == {'is_public': False}
+
+
+def test_a_new_name_comes_with_a_change_of_access(client, idle, ctx,
+                                                  taskmanager):
+    resp = _update(client, idle['id'], name='renamed', access=ACCESS)
+    assert resp.status_int == 202, resp.text
+    assert taskmanager.wait()[0] == 'update_access'
+    assert instance_repo.get(ctx, idle['id']).name == 'renamed'
+
+
+@pytest.mark.parametrize('access, text', [
+    ({'allowed_cidrs': ['300.1.1.1/8']}, "Invalid allowed_cidrs value "
+                                         "'300.1.1.1/8'"),
+    ({'allowed_cidrs': ['10.0.0.0/33']}, 'does not match'),
+    ({'allowed_cidrs': ['10.0.0.0/8', '10.0.0.0/8']}, 'non-unique'),
+    ({'allowed_cidrs': ['example.com']}, 'does not match'),
+    ({'allowed_cidrs': '10.0.0.0/8'}, 'is not of type'),
+    ({'is_public': 'yes'}, 'is not of type'),
+    ({'is_public': True, 'ports': [1]}, 'Additional properties'),
+])
+def test_bad_access_is_400_and_changes_nothing(client, idle, ctx,
+                                               taskmanager, access, text):
+    resp = _update(client, idle['id'], access=access)
+    assert resp.status_int == 400, resp.text
+    assert list(resp.json) == ['badRequest']
+    assert text in resp.json['badRequest']['message']
+    row = instance_repo.get(ctx, idle['id'])
+    assert states.task(row.task_id) is states.NONE and not row.lock_holder
+    assert taskmanager.calls == []
+
+
+def test_access_with_another_attribute_is_400(client, idle, taskmanager):
+    resp = _update(client, idle['id'], access=ACCESS, configuration=None)
+    assert resp.status_int == 400
+    assert resp.json['badRequest']['message'] == (
+        "Only one attribute (except 'name') is allowed to update.")
+    assert taskmanager.calls == []
+
+
+def test_a_busy_instance_refuses_a_change_of_access(client, created, ctx,
+                                                    taskmanager):
+    taskmanager.calls.clear()
+    # Still building.
+    resp = _update(client, created['id'], name='x', access=ACCESS)
+    assert resp.status_int == 422, resp.text
+    assert list(resp.json) == ['unprocessableEntity']
+    assert instance_repo.get(ctx, created['id']).name == 'db1'
+    assert taskmanager.calls == []
+
+
+def test_a_failed_change_may_be_tried_again(client, idle, ctx, taskmanager):
+    assert _update(client, idle['id'], access=ACCESS).status_int == 202
+    holder = instance_repo.get(ctx, idle['id']).lock_holder
+    assert instance_repo.finish(ctx, idle['id'], 'update_access_failed',
+                                holder)
+    assert client.v1('GET', '/instances/%s' % idle['id']).json[
+        'instance']['status'] == 'ERROR'
+    assert _update(client, idle['id'], access=ACCESS).status_int == 202
+
+
+def test_a_change_of_access_sends_no_notification(
+        notifications, client, idle):  # noqa: F811
+    before = notifications.types()
+    assert _update(client, idle['id'], access=ACCESS).status_int == 202
+    assert notifications.types() == before
+
+
+def test_a_reader_may_not_change_access(client, idle, taskmanager):
+    resp = client.v1('PUT', '/instances/%s' % idle['id'],
+                     body={'instance': {'access': ACCESS}},
+                     headers={'X-Roles': 'reader'})
+    assert resp.status_int == 403
+    assert taskmanager.calls == []
+
+
+def test_create_refuses_a_bad_cidr(client, mysql, flavor_rows, ctx,
+                                   taskmanager):
+    resp = _create(client, access={'is_public': True,
+                                   'allowed_cidrs': ['10.0.0.256']})
+    assert resp.status_int == 400, resp.text
+    assert 'allowed_cidrs' in resp.json['badRequest']['message']
+    assert instance_repo.list_instances(ctx) == []
+
+
+def test_create_stores_and_shows_the_access(client, mysql, flavor_rows,
+                                            taskmanager):
+    resp = _create(client, access=ACCESS)
+    assert resp.status_int == 200, resp.text
+    assert resp.json['instance']['access'] == ACCESS

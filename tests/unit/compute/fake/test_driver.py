@@ -149,3 +149,23 @@ def test_flavors_are_the_flavors_table(ctx):
     assert driver.get_flavor(ctx, '7').ram == 2048
     with pytest.raises(exception.FlavorNotFound):
         driver.get_flavor(ctx, '8')
+
+
+def test_the_access_of_each_server_is_recorded(ctx):
+    driver = fake_driver.FakeDriver()
+    row = Row('i1')
+    driver.create_server(ctx, row, SPEC)
+    # A spec without access: private, every source network.
+    assert driver.access == {'i1': base.AccessSpec()}
+    wanted = base.AccessSpec(True, ('192.0.2.0/24',), (3306,))
+    assert driver.apply_access(ctx, row, wanted) == \
+        driver.servers['i1'].addresses
+    assert driver.access == {'i1': wanted}
+    driver.fail_access = base.ComputeError(reason='no')
+    with pytest.raises(base.ComputeError):
+        driver.apply_access(ctx, row, base.AccessSpec())
+    assert driver.access == {'i1': wanted}
+    driver.delete_server(ctx, row)
+    assert driver.access == {}
+    with pytest.raises(base.ComputeError, match='no server'):
+        driver.apply_access(ctx, row, wanted)

@@ -2,6 +2,8 @@
 addresses, delete and adoption."""
 
 import configparser
+import dataclasses
+import json
 import os
 import socket
 import subprocess
@@ -14,6 +16,7 @@ from trove_lite.common import exception
 from trove_lite.common import states
 from trove_lite.compute import base
 from trove_lite.compute.local import driver as local_driver
+from trove_lite.compute.local import firewall as firewall_module
 from trove_lite.compute.local import launcher as agent_launcher
 from trove_lite.db.repositories import instances
 from trove_lite.db.repositories import local_servers
@@ -346,3 +349,133 @@ def test_create_skips_an_address_whose_port_is_taken(
 
 def test_port_free_without_a_port_takes_any_address():
     assert local_driver.port_free(None)('127.77.0.1')
+
+
+class RecordingFirewall:
+    """What the driver asked of its firewall, in order; ``refuse`` makes
+    ``apply`` fail as nft does.
+    """
+
+    enforced = True
+
+    def __init__(self, launcher=None):
+        self.calls = []
+        self.refuse = None
+        self.launcher = launcher
+
+    def apply(self, address, access, owner):
+        # Whether the agent (and so the datastore) ran already.
+        running = bool(self.launcher and self.launcher.running(owner))
+        self.calls.append(('apply', address, access, owner, running))
+        if self.refuse:
+            raise firewall_module.FirewallError(reason=self.refuse)
+
+    def remove(self, address):
+        self.calls.append(('remove', address))
+
+
+@pytest.fixture
+def walled(launcher, instances_path):
+    wall = RecordingFirewall(launcher)
+    return local_driver.LocalDriver(launcher=launcher, firewall=wall), wall
+
+
+def test_create_applies_the_access_before_the_agent_starts(
+        ctx, walled, launcher, instances_path, new_instance, flavor):
+    driver, wall = walled
+    row = new_instance()
+    spec = dataclasses.replace(
+        spec_of(row, flavor, 3306),
+        access=base.AccessSpec(True, ('127.0.0.2/32',)))
+    driver.create_server(ctx, row, spec)
+    applied = base.AccessSpec(True, ('127.0.0.2/32',), (3306,))
+    assert wall.calls == [('apply', '127.77.0.1', applied, row.id, False)]
+    assert launcher.started
+    assert json.loads((instances_path / row.id / 'access.json').read_text()
+                      ) == {'is_public': True,
+                            'allowed_cidrs': ['127.0.0.2/32'],
+                            'ports': [3306], 'address': '127.77.0.1'}
+
+
+def test_a_spec_without_access_is_private_on_its_ports(
+        ctx, walled, new_instance, flavor):
+    driver, wall = walled
+    row = new_instance()
+    driver.create_server(ctx, row, spec_of(row, flavor, 5432))
+    assert wall.calls[0][2] == base.AccessSpec(False, (), (5432,))
+
+
+def test_refused_rules_fail_the_create_and_start_nothing(
+        ctx, walled, launcher, new_instance, flavor):
+    driver, wall = walled
+    wall.refuse = 'Operation not permitted'
+    row = new_instance()
+    with pytest.raises(base.ComputeError, match='Operation not permitted'):
+        driver.create_server(ctx, row, spec_of(row, flavor, 3306))
+    assert launcher.started == {}
+    # What the create made goes with the revert's delete, rules included.
+    driver.delete_server(ctx, row)
+    assert wall.calls[-1] == ('remove', '127.77.0.1')
+
+
+def test_apply_access_replaces_it_on_the_ports_the_create_covered(
+        ctx, walled, instances_path, new_instance, flavor):
+    driver, wall = walled
+    row = new_instance()
+    driver.create_server(ctx, row, spec_of(row, flavor, 3306))
+    addresses = driver.apply_access(
+        ctx, row, base.AccessSpec(True, ('127.0.0.3/32',)))
+    assert addresses == [{'address': '127.77.0.1', 'type': 'private'}]
+    assert wall.calls[-1][:3] == (
+        'apply', '127.77.0.1',
+        base.AccessSpec(True, ('127.0.0.3/32',), (3306,)))
+    record = json.loads((instances_path / row.id / 'access.json'
+                         ).read_text())
+    assert record['allowed_cidrs'] == ['127.0.0.3/32']
+
+
+def test_apply_access_without_a_server_is_a_compute_error(
+        ctx, walled, new_instance):
+    driver, wall = walled
+    with pytest.raises(base.ComputeError, match='no local server'):
+        driver.apply_access(ctx, new_instance(), base.AccessSpec())
+    assert wall.calls == []
+
+
+def test_delete_removes_the_rules_of_the_address(ctx, walled, launcher,
+                                                 new_instance, flavor):
+    driver, wall = walled
+    row = new_instance()
+    driver.create_server(ctx, row, spec_of(row, flavor, 3306))
+    driver.delete_server(ctx, row)
+    assert wall.calls[-1] == ('remove', '127.77.0.1')
+    # Gone already: nothing to remove, no error.
+    driver.delete_server(ctx, row)
+    assert wall.calls[-1] == ('remove', '127.77.0.1')
+    assert len([c for c in wall.calls if c[0] == 'remove']) == 1
+
+
+def test_adoption_restores_the_access_of_live_instances(
+        ctx, walled, launcher, instances_path, new_instance, flavor):
+    driver, wall = walled
+    recorded, older, gone = new_instance(), new_instance(), new_instance()
+    for row in (recorded, older, gone):
+        driver.create_server(ctx, row, spec_of(row, flavor, 3306))
+    driver.apply_access(ctx, recorded, base.AccessSpec(
+        True, ('127.0.0.2/32',)))
+    # A server made before access was recorded: the row's access, on
+    # every TCP port of its address.
+    (instances_path / older.id / 'access.json').unlink()
+    instances.update(ctx, older.id, access='{"is_public": true}')
+    instances.mark_deleted(ctx, gone.id)
+    wall.calls.clear()
+    driver.adopt_servers(ctx)
+    assert sorted((call[3], call[2]) for call in wall.calls) == sorted([
+        (recorded.id, base.AccessSpec(True, ('127.0.0.2/32',), (3306,))),
+        (older.id, base.AccessSpec(True, (), ()))])
+
+
+def test_the_firewall_comes_from_the_option(launcher, instances_path):
+    driver = local_driver.LocalDriver(launcher=launcher)
+    # The unit tests' default (conftest): nothing touches this host.
+    assert not driver.firewall.enforced

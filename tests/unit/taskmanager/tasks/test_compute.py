@@ -126,7 +126,8 @@ def test_server_spec(ctx, new_instance, flavor, override):
         security_groups=('trove-sg',), service_ports=(3306,),
         volume=compute_base.VolumeSpec(1, 'ssd', 'vol-1'),
         files={compute_base.GUEST_INFO_PATH: 'x'},
-        metadata={'trove_instance_id': row.id, 'trove_project_id': 'p1'})
+        metadata={'trove_instance_id': row.id, 'trove_project_id': 'p1'},
+        access=compute_base.AccessSpec(False, (), (3306,)))
 
 
 def test_delete_volume(ctx, new_instance, plain_driver):
@@ -138,3 +139,57 @@ def test_delete_volume(ctx, new_instance, plain_driver):
     assert row.volume_id == volume.id
     # An instance without a volume has nothing to delete.
     compute.DeleteVolume(plain_driver).execute(ctx, new_instance())
+
+
+def test_server_spec_carries_the_stored_access(ctx, new_instance, flavor):
+    row = new_instance()
+    instances.update(ctx, row.id, access='{"is_public": true, '
+                                         '"allowed_cidrs": ["10.1.0.0/16"]}')
+    spec = compute.BuildServerSpec().execute(
+        instances.get(ctx, row.id), compute_base.flavor_of(flavor),
+        {'tenant_id': 'p1', 'port': 5432}, {'image_id': 'img'},
+        {compute_base.GUEST_INFO_PATH: 'x'})
+    assert spec.access == compute_base.AccessSpec(True, ('10.1.0.0/16',),
+                                                  (5432,))
+
+
+@pytest.fixture
+def updating(ctx, new_instance, spec, plain_driver):
+    row = new_instance()
+    plain_driver.create_server(ctx, row, spec)
+    instances.finish(ctx, row.id, 'build_done', None)
+    instances.start(ctx, row.id, 'update_access', 'h')
+    return instances.get(ctx, row.id)
+
+
+def test_apply_access_and_revert(ctx, updating, plain_driver):
+    task = compute.ApplyAccess(plain_driver)
+    addresses = task.execute(ctx, updating.id, 'h', updating,
+                             {'is_public': True})
+    assert addresses == plain_driver.servers[updating.id].addresses
+    assert plain_driver.access[updating.id] == compute_base.AccessSpec(
+        is_public=True)
+    # Revert: what the row records (nothing: private) is applied again.
+    task.revert(ctx, updating.id, 'h', updating)
+    assert plain_driver.access[updating.id] == compute_base.AccessSpec()
+
+
+def test_apply_access_refuses_without_the_lock(ctx, updating, plain_driver):
+    before = plain_driver.access[updating.id]
+    task = compute.ApplyAccess(plain_driver)
+    with pytest.raises(base.LockLost):
+        task.execute(ctx, updating.id, 'other', updating,
+                     {'is_public': True})
+    # A revert without the lock leaves the server to its new owner.
+    plain_driver.access[updating.id] = 'untouched'
+    task.revert(ctx, updating.id, 'other', updating)
+    assert plain_driver.access[updating.id] == 'untouched'
+    assert before == compute_base.AccessSpec()
+
+
+def test_apply_access_revert_swallows_driver_errors(ctx, updating,
+                                                    plain_driver, caplog):
+    plain_driver.fail_access = compute_base.ComputeError(reason='down')
+    compute.ApplyAccess(plain_driver).revert(ctx, updating.id, 'h',
+                                             updating)
+    assert 'Could not apply the previous access' in caplog.text
