@@ -71,6 +71,7 @@ class FakeTaskManager:
 
     def resize_flavor(self, context, **kwargs):
         self._record('resize_flavor', **kwargs)
+
     def update_access(self, context, **kwargs):
         self._record('update_access', **kwargs)
 
