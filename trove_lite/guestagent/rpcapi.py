@@ -58,6 +58,8 @@ class GuestAgentAPI:
     |    1.5 - configuration groups: apply_configuration,
     |          get_configuration_defaults (calls); prepare takes
     |          ``overrides``.
+    |    1.9 - upgrade (a call): run the datastore on another version's
+    |          binaries, on the same data.
 
     Bump ``RPC_API_VERSION`` (here and in ``service.GuestAgentEndpoint``)
     for every change, add the new version to this history, and send new or
@@ -71,7 +73,7 @@ class GuestAgentAPI:
     """
 
     # NOTE(versions): must equal service.RPC_API_VERSION.
-    RPC_API_VERSION = '1.5'
+    RPC_API_VERSION = '1.9'
     BASE_VERSION = '1.0'
     SERVICE_NAME = 'guestagent'
     # Release names accepted in [upgrade_levels] guestagent.
@@ -161,6 +163,21 @@ class GuestAgentAPI:
     def restart(self):
         """Restart the datastore; returns when it is up again."""
         return self._call('restart', '1.1', CONF.agent_call_high_timeout)
+
+    def upgrade(self, datastore_version, server_path, timeout=None):
+        """Run the datastore on the binaries of ``datastore_version``
+        (in ``server_path``; PATH's when empty), on the same data;
+        returns when it answers (API 1.9). Also how a failed upgrade is
+        undone: the old version again.
+
+        :raises: GuestAPIIncompatible for an agent older than 1.9;
+            GuestError when the new server cannot run the data.
+        """
+        self._require('1.9', 'upgrade the datastore')
+        return self._call('upgrade', '1.9',
+                          timeout or CONF.agent_call_high_timeout,
+                          datastore_version=datastore_version,
+                          server_path=list(server_path or ()))
 
     def stop_db(self):
         """Stop the datastore; returns when it is down."""

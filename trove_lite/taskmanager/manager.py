@@ -31,13 +31,14 @@ from trove_lite.taskmanager.flows import delete_backup
 from trove_lite.taskmanager.flows import delete_instance
 from trove_lite.taskmanager.flows import replication as replication_flows
 from trove_lite.taskmanager.flows import restart_instance
+from trove_lite.taskmanager.flows import upgrade_instance
 from trove_lite.taskmanager import workflows
 
 LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.TaskManagerAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.7'
+RPC_API_VERSION = '1.8'
 SERVICE_NAME = 'taskmanager'
 
 INSTANCE = resource_kinds.INSTANCE.name
@@ -49,6 +50,7 @@ RESTART = 'restart'
 PROMOTE = 'promote'
 EJECT = 'eject'
 DETACH = 'detach'
+UPGRADE = 'upgrade'
 
 
 class FlowRunner(service_base.ServiceBase):
@@ -156,6 +158,7 @@ class Manager:
             (INSTANCE, PROMOTE): self._run_promote,
             (INSTANCE, EJECT): self._run_eject,
             (INSTANCE, DETACH): self._run_detach,
+            (INSTANCE, UPGRADE): self._run_upgrade,
             (BACKUP, CREATE): self._run_backup,
             (BACKUP, DELETE): self._run_delete_backup,
         })
@@ -196,6 +199,10 @@ class Manager:
     @staticmethod
     def _run_detach(job, stop_event):
         return replication_flows.run_detach(job, stop_event)
+
+    @staticmethod
+    def _run_upgrade(job, stop_event):
+        return upgrade_instance.run_job(job, stop_event)
 
     @staticmethod
     def _run_backup(job, stop_event):
@@ -289,6 +296,13 @@ class Manager:
         """Detach a replica (API 1.7): run its recorded workflow."""
         LOG.info('detach_replica %s received', instance_id)
         self._run_recorded('detach', instance_id, workflow_id)
+
+    def upgrade(self, context, instance_id, workflow_id):
+        """Upgrade the datastore version of an instance (API 1.8): run
+        its recorded workflow.
+        """
+        LOG.info('upgrade %s received', instance_id)
+        self._run_recorded('upgrade', instance_id, workflow_id)
 
     def _run_recorded(self, operation, resource_id, workflow_id):
         if not self.engine.run(workflow_id):

@@ -38,6 +38,8 @@ class TaskManagerAPI(rpc.ServiceClient):
     |    1.7 - promote_to_replica_source, eject_replica_source,
     |          detach_replica: wake-ups for the replication workflows the
     |          API recorded (``db.repositories.replication``).
+    |    1.8 - upgrade: the wake-up for a datastore version upgrade the
+    |          API recorded.
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -46,7 +48,7 @@ class TaskManagerAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.7'
+    RPC_API_VERSION = '1.8'
     SERVICE_NAME = 'taskmanager'
 
     def __init__(self, topic=None):
@@ -213,3 +215,22 @@ class TaskManagerAPI(rpc.ServiceClient):
         """
         self._cast_replication(context, 'detach_replica', instance_id,
                                workflow_id)
+
+    def upgrade(self, context, instance_id, notification=None, holder=None,
+                workflow_id=None):
+        """Upgrade the datastore version of the instance the API set
+        UPGRADING (API 1.8; the new version, the holder and the
+        notification are in the record).
+
+        NOTE(upgrade): nothing is sent while ``[upgrade_levels]
+        taskmanager`` caps below 1.8; the record waits for a taskmanager
+        that runs upgrades to claim it.
+        """
+        if not self.client.can_send_version('1.8'):
+            LOG.info('Not casting upgrade of instance %s: the taskmanager '
+                     'API is capped below 1.8; workflow %s waits to be '
+                     'claimed', instance_id, workflow_id)
+            return
+        cctxt = rpc.prepare(self.client, '1.8')
+        rpc.cast(cctxt, context, 'upgrade', instance_id=instance_id,
+                 workflow_id=workflow_id)

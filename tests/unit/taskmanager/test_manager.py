@@ -176,7 +176,7 @@ def test_only_rpc_methods_are_public():
     assert public == {'rpc_ping', 'create_instance', 'delete_instance',
                       'restart', 'status_changed', 'create_backup',
                       'delete_backup', 'promote_to_replica_source',
-                      'eject_replica_source', 'detach_replica'}
+                      'eject_replica_source', 'detach_replica', 'upgrade'}
 
 
 def _group_change(ctx, event, resource_id, source_id, members):

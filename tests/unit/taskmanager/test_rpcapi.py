@@ -1,4 +1,5 @@
-"""The taskmanager client's backup (API 1.6) and replication (1.7) casts."""
+"""The taskmanager client's backup (API 1.6), replication (1.7) and
+upgrade (1.8) casts."""
 
 from unittest import mock
 
@@ -19,8 +20,23 @@ def api(memory_bus):  # noqa: F811
     return api
 
 
-def test_the_version_is_1_7():
-    assert rpcapi.TaskManagerAPI.RPC_API_VERSION == '1.7'
+def test_the_version_is_1_8():
+    assert rpcapi.TaskManagerAPI.RPC_API_VERSION == '1.8'
+
+
+def test_the_upgrade_cast_is_a_1_8_wake_up(api, ctx):
+    api.upgrade(ctx, 'i1', notification={'n': 1}, holder='h',
+                workflow_id='w1')
+    api.client.can_send_version.assert_called_with('1.8')
+    api.client.prepare.assert_called_once_with(version='1.8')
+    api.client.prepare.return_value.cast.assert_called_once_with(
+        ctx, 'upgrade', instance_id='i1', workflow_id='w1')
+
+
+def test_capped_below_1_8_no_upgrade_is_sent(api, ctx):
+    api.client.can_send_version.return_value = False
+    api.upgrade(ctx, 'i1', workflow_id='w1')
+    api.client.prepare.assert_not_called()
 
 
 @pytest.mark.parametrize('method', ['promote_to_replica_source',

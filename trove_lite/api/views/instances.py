@@ -150,3 +150,35 @@ def mgmt_instance(req, facts):
                 'tenant_id': row.tenant_id} if row.compute_instance_id
         else None)
     return view
+
+
+def mgmt_instance_detail(req, facts, host=None, root=None):
+    """The management show (upstream's MgmtInstanceDetailView): the
+    management view with its server's name, host and addresses, its
+    volume (size, use, status), who enabled root and the guest's status.
+
+    :param host: the host that runs the instance's server, when known
+        (the local driver's server row says).
+    :param root: the instance's root history row, or None.
+    """
+    row = facts.row
+    view = mgmt_instance(req, facts)
+    if view['server'] is not None:
+        view['server'].update(name=row.name, host=host,
+                              addresses=_addresses(facts))
+    heartbeat = facts.heartbeat
+    view['volume'] = {
+        'id': row.volume_id, 'size': row.volume_size,
+        'status': 'in-use' if row.volume_id else None,
+        'used': (round(heartbeat.volume_used, 2)
+                 if heartbeat is not None and
+                 heartbeat.volume_used is not None else None),
+        'total': (round(heartbeat.volume_total, 2)
+                  if heartbeat is not None and heartbeat.volume_total
+                  else None),
+    }
+    view['root_enabled'] = common.timestamp(root.created) if root else None
+    view['root_enabled_by'] = root.user if root else None
+    view['guest_status'] = {
+        'state_description': facts.service_status.description}
+    return view
