@@ -41,6 +41,18 @@ def test_the_guest_reads_what_the_taskmanager_renders(tmp_path):
         'i-1', 'mariadb', 3307, 'p1', 'k3y')
 
 
+def test_a_version_with_binaries_of_its_own_names_their_directories(
+        tmp_path):
+    path = tmp_path / 'guest_info.conf'
+    path.write_text(guest_files.render_guest_info('i-1', 'k3y', dict(
+        GUEST_INFO, server_path=['/opt/redis-6.2/bin', '/opt/more'])))
+    info = guest_info_module.load(str(path))
+    assert info.server_path == ('/opt/redis-6.2/bin', '/opt/more')
+    # Without any, the host's own binaries (PATH).
+    path.write_text(guest_files.render_guest_info('i-1', 'k3y', GUEST_INFO))
+    assert guest_info_module.load(str(path)).server_path == ()
+
+
 def test_a_guest_gets_its_own_broker_options():
     transport = {'transport_url': 'rabbit://u:p@mq:5672/',
                  'control_exchange': 'trove',

@@ -66,6 +66,9 @@ class FakeTaskManager:
     def detach_replica(self, context, **kwargs):
         self._record('detach_replica', **kwargs)
 
+    def upgrade(self, context, **kwargs):
+        self._record('upgrade', **kwargs)
+
     def wait(self):
         assert self.arrived.wait(10), 'no cast reached the taskmanager'
         self.arrived.clear()
