@@ -56,6 +56,10 @@ class MgmtInstanceController:
     def show(self, req, body, id):
         ctx = base.require_admin(req, 'mgmt:instance:show')
         [facts] = tenant.facts_of_page([instance_listing.get_listed(ctx, id)])
+        if facts.fault is None:
+            # The listing reads faults of failed instances only; an
+            # administrator sees the note of a running one too.
+            facts = facts._replace(fault=instance_repo.get_fault(ctx, id))
         server = local_servers.get(ctx, id)
         return {'instance': views.mgmt_instance_detail(
             req, facts, host=server.host if server else None,

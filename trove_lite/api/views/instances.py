@@ -155,7 +155,8 @@ def mgmt_instance(req, facts):
 def mgmt_instance_detail(req, facts, host=None, root=None):
     """The management show (upstream's MgmtInstanceDetailView): the
     management view with its server's name, host and addresses, its
-    volume (size, use, status), who enabled root and the guest's status.
+    volume (size, use, status), who enabled root, the guest's status and
+    the last fault, whatever the status.
 
     :param host: the host that runs the instance's server, when known
         (the local driver's server row says).
@@ -181,4 +182,11 @@ def mgmt_instance_detail(req, facts, host=None, root=None):
     view['root_enabled_by'] = root.user if root else None
     view['guest_status'] = {
         'state_description': facts.service_status.description}
+    if facts.fault is not None and 'fault' not in view:
+        # NOTE(upgrade): an administrator sees the last fault note of a
+        # running instance too (an undone upgrade, a failover), which
+        # the tenant's view shows only in ERROR.
+        view['fault'] = {'message': facts.fault.message,
+                         'created': common.timestamp(facts.fault.created),
+                         'details': facts.fault.details}
     return view

@@ -396,6 +396,11 @@ class ServerManager(base.DatastoreManager):
                     message='Instance %s is not prepared; there is nothing '
                             'to upgrade.' % self.info.guest_id)
             previous = self.running_version()
+            if previous == (datastore_version, server_path) and \
+                    self._live_pid() is not None:
+                # NOTE(upgrade): it runs that already (a repeated call, or
+                # the undo of an upgrade refused before the stop).
+                return
             self.record_version(datastore_version, server_path)
             self._forget_binary()
             try:

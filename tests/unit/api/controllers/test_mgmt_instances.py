@@ -146,4 +146,3 @@ def test_unknown_instance_is_404(client, mysql):
     assert _action(client, missing, {'reboot': {}}).status_int == 404
     assert client.v1('GET', '/mgmt/instances/%s/rpc_ping' % missing
                      ).status_int == 404
-
