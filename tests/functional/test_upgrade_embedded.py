@@ -110,8 +110,8 @@ def test_an_unknown_version_gets_upstreams_error(service, instance):
     assert '(HTTP 400)' in result.stderr
     assert 'Datastore version 9.9 cannot be found' in result.stderr
     shown = embedded_shape.shown(service, instance_id)
-    assert (shown['status'], shown['datastore']['version']) == ('ACTIVE',
-                                                               '6.2')
+    assert shown['status'] == 'ACTIVE'
+    assert shown['datastore']['version'] == '6.2'
 
 
 def test_a_failed_upgrade_is_undone(service, instance):
