@@ -170,6 +170,7 @@ def instance_changes(instance_id):
         ('PUT', base, {'instance': {'failover': True}}),
         ('PUT', base, {'instance': {'access': {
             'is_public': True, 'allowed_cidrs': ['192.0.2.0/24']}}}),
+        ('PATCH', base, {'instance': {'datastore_version': '1.0'}}),
         ('POST', '/instances', {'instance': {'name': 'replica',
                                              'replica_of': instance_id}}),
         ('POST', base + '/databases', {'databases': [{'name': 'newdb'}]}),
@@ -291,7 +292,14 @@ def mgmt_routes(instance_id, version_id, project_id):
         ('GET', '/mgmt/instances/' + instance_id, None),
         ('POST', '/mgmt/instances/%s/action' % instance_id,
          {'reset-task-status': {}}),
+        ('POST', '/mgmt/instances/%s/action' % instance_id, {'stop': {}}),
+        ('POST', '/mgmt/instances/%s/action' % instance_id, {'reboot': {}}),
+        ('POST', '/mgmt/instances/%s/action' % instance_id,
+         {'migrate': {}}),
+        ('POST', '/mgmt/instances/%s/action' % instance_id,
+         {'rebuild': {'image_id': '8c1d5b9e-3f4a-4e2b-9a6c-0d7e8f9a1b2c'}}),
         ('GET', '/mgmt/instances/%s/root' % instance_id, None),
+        ('GET', '/mgmt/instances/%s/rpc_ping' % instance_id, None),
         ('GET', '/mgmt/datastore-versions', None),
         ('GET', '/mgmt/datastore-versions/' + version_id, None),
         ('POST', '/mgmt/datastore-versions', {'version': {

@@ -44,8 +44,9 @@ NO_MODULES = 'no modules API (/modules) yet'
 NO_LOST_SOURCE = ('eject needs a source whose agent went quiet, and the '
                   "fake guests of this cloud do not (it answers upstream's "
                   '400 here; test_replication_embedded ejects for real)')
-NO_UPGRADE = 'no datastore version upgrade yet'
-NO_MGMT_ACTION = 'management reboot/rebuild actions answer 501 yet'
+NO_REBUILD = ('rebuild answers 501: instances of the local and fake '
+              'compute drivers boot from no image (upgrade their '
+              'datastore version instead)')
 
 # Commands not supported yet: (reason, arguments, run as admin). Their
 # arguments name what this module created ({instance}, {version_id}), so
@@ -68,10 +69,8 @@ NOT_YET = {
     'database_cluster_shrink': (NO_CLUSTERS, ['cl1', '{instance}'], False),
     'database_cluster_upgrade': (NO_CLUSTERS, ['cl1', '1.0'], False),
     'database_instance_eject': (NO_LOST_SOURCE, ['{instance}'], False),
-    'database_instance_reboot': (NO_MGMT_ACTION, ['{instance}'], True),
     'database_instance_rebuild': (
-        NO_MGMT_ACTION, ['{instance}', IMAGE_ID], True),
-    'database_instance_upgrade': (NO_UPGRADE, ['{instance}', '1.0'], False),
+        NO_REBUILD, ['{instance}', IMAGE_ID], True),
     'database_log_list': (NO_LOGS, ['{instance}'], False),
     'database_log_save': (
         NO_LOGS, ['{instance}', 'general', '--file', '{tmp}/general.log'],
@@ -788,6 +787,38 @@ def _fails_cleanly(name, result):
     return result.returncode == 1 and any(
         sign in result.stderr for sign in (
             '(HTTP 404)', '(HTTP 501)', 'No ', 'not supported'))
+
+
+def test_upgrade_and_reboot(suite):
+    suite.do('datastore_version_create', '1.1', 'fake', 'fake', IMAGE_ID,
+             '--active', admin=True)
+    created = suite.read('database_instance_create', 'conf-up', '--flavor',
+                         'm1.tiny', '--size', '1', '--datastore', 'fake',
+                         '--datastore-version', '1.0')
+    suite.wait_for(created['id'], 'ACTIVE')
+    with suite.command('database_instance_upgrade') as run:
+        run(created['id'], '1.1')
+        suite.wait_for(created['id'], 'ACTIVE')
+        shown = suite.read('database_instance_show', created['id'])
+        assert shown['datastore_version'] == '1.1'
+        # Upstream's refusals: an unknown version, the one it runs.
+        fails(suite, 'database_instance_upgrade', created['id'], '9.9',
+              expect='(HTTP 400)')
+        fails(suite, 'database_instance_upgrade', created['id'], '1.1',
+              expect='(HTTP 400)')
+    with suite.command('database_instance_reboot', admin=True) as run:
+        run(created['id'])
+        suite.wait_for(created['id'], 'ACTIVE')
+        # Management actions are an administrator's (upstream's 401).
+        result = suite.run('database_instance_reboot', created['id'])
+        assert result.returncode == 1, result
+        assert '(HTTP 401)' in result.stderr, result.stderr
+    suite.do('database_instance_delete', created['id'])
+    suite.wait_for(created['id'], waiting.GONE)
+    # Other modules of the session see the fake datastore as it was.
+    rows = suite.read('datastore_version_list', 'fake', admin=True)
+    [new_id] = [row['ID'] for row in rows if row['Name'] == '1.1']
+    suite.do('datastore_version_set', new_id, '--disable', admin=True)
 
 
 def test_not_supported_yet_fail_cleanly(suite):

@@ -618,8 +618,16 @@ def test_an_admin_does_everything(cloud, demo):
             ('PUT', base, {'instance': {'name': 'ks-admin'}}, 202),
             ('POST', base + '/action', {'reset_status': {}}, 202),
             ('POST', '/mgmt/instances/%s/action' % instance_id,
-             {'reset-task-status': {}}, 202)]:
+             {'reset-task-status': {}}, 202),
+            ('GET', '/mgmt/instances/%s/rpc_ping' % instance_id, None, 204),
+            ('POST', '/mgmt/instances/%s/action' % instance_id,
+             {'migrate': {}}, 501)]:
         personas.assert_status(admin(method, path, body), status)
+    # The management stop and reboot: the datastore down, then back.
+    mgmt_action = '/mgmt/instances/%s/action' % instance_id
+    personas.assert_status(admin('POST', mgmt_action, {'stop': {}}), 202)
+    personas.assert_status(admin('POST', mgmt_action, {'reboot': {}}), 202)
+    personas.wait_for_status(admin, instance_id, 'ACTIVE')
 
     # The management API sees every project's instances.
     listed = personas.assert_status(admin('GET', '/mgmt/instances'),

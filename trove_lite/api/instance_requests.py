@@ -67,6 +67,44 @@ def find_version(ctx, spec):
     return datastore, version
 
 
+def upgrade_target(ctx, row, version_ref):
+    """``(current, target)`` versions of an upgrade of ``row`` to
+    ``version_ref`` (a name, number or id of a version of its datastore).
+
+    :raises DatastoreVersionNotFound: its datastore has no such version
+        (400, upstream's status for an unknown version).
+    :raises DatastoreVersionOfAnotherDatastore: the id of another
+        datastore's version (400).
+    :raises DatastoreVersionUnchanged: the version it runs (400).
+    :raises DatastoreVersionInactive: the target is not active (400).
+    :raises DatastoreUpgradeNotSupported: the target has another guest
+        manager (400).
+    """
+    current = datastore_repo.get_version_by_id(ctx, row.datastore_version_id)
+    try:
+        target = datastore_repo.get_version(ctx, current.datastore_id,
+                                            version_ref)
+    except exception.DatastoreVersionNotFound:
+        try:
+            other = datastore_repo.get_version_by_id(ctx, version_ref)
+        except exception.DatastoreVersionNotFound:
+            raise exception.DatastoreVersionNotFound(version=version_ref)
+        raise exception.DatastoreVersionOfAnotherDatastore(
+            version=version_ref, other=other.datastore.name, uuid=row.id,
+            datastore=current.datastore.name)
+    if target.id == current.id:
+        raise exception.DatastoreVersionUnchanged(uuid=row.id,
+                                                  version=current.name)
+    if not target.active:
+        raise exception.DatastoreVersionInactive(version=target.name)
+    if target.manager != current.manager:
+        raise exception.DatastoreUpgradeNotSupported(
+            uuid=row.id, version=target.name,
+            reason='its guest manager is %s and the instance\'s is %s.'
+                   % (target.manager, current.manager))
+    return current, target
+
+
 def resolve_flavor(ctx, flavor_ref, version):
     """The flavor of a request, allowed for ``version``.
 

@@ -162,6 +162,23 @@ def check_detach(ctx, row):
         raise exception.NotAReplica(uuid=row.id)
 
 
+def check_upgrade(ctx, row, target):
+    """A replication source is upgraded after its replicas: a replica
+    may run a newer server than its source, not an older one.
+
+    :raises DatastoreUpgradeNotSupported: ``row`` has replicas that do
+        not run ``target`` yet (400).
+    """
+    behind = [replica.id for replica in topology.replicas_of(ctx, row.id)
+              if replica.datastore_version_id != target.id]
+    if behind:
+        raise exception.DatastoreUpgradeNotSupported(
+            uuid=row.id, version=target.name,
+            reason='it is the source of replicas %s, which must run the '
+                   'new version first; upgrade them, then their source.'
+                   % ', '.join(sorted(behind)))
+
+
 def has_replicas(ctx, row):
     """Whether ``row`` is the source of live replicas (it cannot be
     deleted then: 403, as upstream).

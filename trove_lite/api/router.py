@@ -119,6 +119,7 @@ class APIRouter:
             ('GET', T + '/mgmt/instances/{id}', 'show'),
             ('POST', T + '/mgmt/instances/{id}/action', 'action'),
             ('GET', T + '/mgmt/instances/{id}/root', 'root'),
+            ('GET', T + '/mgmt/instances/{id}/rpc_ping', 'rpc_ping'),
         ])
         _routes(mapper, databases.DatabaseController(), [
             ('GET', DBS, 'index'),

@@ -179,7 +179,11 @@ def datastore_update(context, args):
                              'mysql.'),
          arg('image_id', help="Glance image id, or '' to select the image "
                               "by --image-tags."),
-         arg('packages', help="Packages to install, or ''."),
+         arg('packages', help="Comma-separated packages, or ''. Absolute "
+                              "paths among them are the directories of "
+                              "the version's server binaries, searched "
+                              "instead of PATH (how two versions of a "
+                              "datastore live on one host)."),
          arg('active', type=boolean, help='Whether the version can be used '
                                           '(0/1/true/false).'),
          VERSION_NUMBER,

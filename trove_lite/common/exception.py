@@ -602,3 +602,26 @@ class ReplicaSourceAlive(BadRequest):
 class TopologyChanged(Conflict):
     message = 'The replication group of %(uuid)s changed while it was ' \
               'being changed: %(reason)s'
+
+
+# -- Datastore version upgrades and management actions -------------------------
+
+class DatastoreVersionOfAnotherDatastore(BadRequest):
+    message = 'Datastore version %(version)s is a version of datastore ' \
+              '%(other)s; instance %(uuid)s runs datastore %(datastore)s ' \
+              'and can only be upgraded to one of its versions.'
+
+
+class DatastoreVersionUnchanged(BadRequest):
+    message = 'Instance %(uuid)s already runs datastore version ' \
+              '%(version)s; name another version to upgrade it.'
+
+
+class DatastoreUpgradeNotSupported(BadRequest):
+    message = 'Instance %(uuid)s cannot be upgraded to datastore version ' \
+              '%(version)s: %(reason)s'
+
+
+class ComputeOperationNotSupported(NotImplementedYet):
+    message = 'The %(driver)s compute driver cannot %(operation)s an ' \
+              'instance: %(reason)s'

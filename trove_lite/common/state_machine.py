@@ -148,6 +148,8 @@ class Machine:
 # -- Instances ----------------------------------------------------------------
 
 _INSTANCE_ANY = frozenset(states.TASKS.values())
+_INSTANCE_IDLE_OR_FAILED = frozenset(
+    [states.NONE] + [t for t in states.TASKS.values() if t.is_error])
 
 INSTANCE = Machine(
     'instance', states.TASKS.values(),
@@ -174,6 +176,20 @@ INSTANCE = Machine(
                                       states.NONE),
         'resize_failed': Transition(frozenset([states.RESIZING]),
                                     states.RESIZING_ERROR),
+        # An administrator's reboot (management API) restarts the
+        # datastore as restart does, and also from a failed task: it is
+        # how a broken instance is brought back.
+        'reboot': Transition(_INSTANCE_IDLE_OR_FAILED, states.REBOOTING),
+        # A datastore version upgrade; one that fails is reverted (the old
+        # version runs again, with a fault note) or, when even that
+        # fails, ends in UPGRADING_ERROR.
+        'upgrade': Transition(frozenset([states.NONE]), states.UPGRADING),
+        'upgrade_done': Transition(frozenset([states.UPGRADING]),
+                                   states.NONE),
+        'upgrade_reverted': Transition(frozenset([states.UPGRADING]),
+                                       states.NONE),
+        'upgrade_failed': Transition(frozenset([states.UPGRADING]),
+                                     states.UPGRADING_ERROR),
         # Replication: a promote or an eject changes every instance of
         # the group (each goes through these), a detach one replica.
         'promote': Transition(frozenset([states.NONE]), states.PROMOTING),
@@ -235,12 +251,16 @@ INSTANCE = Machine(
             states.UPDATING_ERROR_ACCESS, 'update_access_timeout',
             'The change of access did not finish within %d seconds; the '
             'access shown is the one in force; try the change again.'),
+        states.UPGRADING: Deadline(
+            states.UPGRADING_ERROR, 'upgrade_timeout',
+            'The datastore upgrade did not finish within %d seconds.'),
     },
     default=states.NONE,
     expiry_operations={
         states.BUILDING: notifications.INSTANCE_CREATE,
         states.REBOOTING: notifications.INSTANCE_RESTART,
         states.DELETING: notifications.INSTANCE_DELETE,
+        states.UPGRADING: notifications.INSTANCE_UPGRADE,
     },
     not_available=exception.InstanceNotAvailable,
     takeovers=['delete'])

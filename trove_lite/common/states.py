@@ -38,6 +38,10 @@ _TASKS = [
     Task(0x0b, 'DETACHING', 'DETACHING',
          'Detaching the instance from replica source.', False),
     Task(0x0c, 'UPDATING', 'UPDATING', 'Updating the instance.', False),
+    Task(0x59, 'UPGRADING', 'UPGRADING', 'Upgrading the instance.', False),
+    # NOTE(compat): upstream's description of this code names a cluster.
+    Task(0x5a, 'UPGRADING_ERROR', 'UPGRADING', 'Upgrading Cluster Error.',
+         True),
     Task(0x55, 'PROMOTION_ERROR', 'PROMOTING', 'Replica Promotion Error.',
          True),
     Task(0x56, 'EJECTION_ERROR', 'EJECTING',
@@ -80,6 +84,8 @@ UPDATING_ERROR_ACCESS = TASKS['UPDATING_ERROR_ACCESS']
 PROMOTION_ERROR = TASKS['PROMOTION_ERROR']
 EJECTION_ERROR = TASKS['EJECTION_ERROR']
 DETACHING_ERROR = TASKS['DETACHING_ERROR']
+UPGRADING = TASKS['UPGRADING']
+UPGRADING_ERROR = TASKS['UPGRADING_ERROR']
 
 
 def task(code):
@@ -246,6 +252,7 @@ _ACTION_STATUS = {
     'PROMOTING': 'PROMOTE',
     'EJECTING': 'EJECT',
     'DETACHING': 'DETACH',
+    'UPGRADING': 'UPGRADE',
 }
 
 

@@ -39,6 +39,11 @@ guest_opts = [
                     'trove_lite.guestagent.datastores the agent loads.'),
     cfg.StrOpt('datastore_version',
                help='Datastore version (number) of the instance.'),
+    cfg.ListOpt('server_path', default=[],
+                help='Directories holding the server binaries of the '
+                     'datastore version (the absolute paths among the '
+                     "version's packages), searched before PATH; empty: "
+                     "the host's own binaries."),
     cfg.StrOpt('tenant_id', help='Project that owns the instance.'),
     cfg.StrOpt('instance_dir',
                help='Directory of the instance: its data volume (data/), '

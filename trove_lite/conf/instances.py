@@ -22,6 +22,11 @@ instance_opts = [
     cfg.IntOpt('resize_timeout', default=900, min=1,
                help='Seconds a resize may take before the instance goes to '
                     'ERROR with a fault.'),
+    cfg.IntOpt('upgrade_timeout', default=900, min=1,
+               help='Seconds a datastore version upgrade may take before '
+                    'the instance goes to ERROR with a fault (a failed '
+                    'upgrade is undone before that: the old version runs '
+                    'again).'),
     cfg.IntOpt('replication_change_timeout', default=600, min=1,
                help='Seconds a promote, eject or detach of replicas may '
                     'take before the instances it was changing go to ERROR '

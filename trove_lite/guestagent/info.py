@@ -36,6 +36,8 @@ class GuestInfo:
         ``trove_lite.guestagent.datastores`` (``mysql``, ``mariadb``, ...);
         None for an agent that only answers ``rpc_ping``.
     :param datastore_version: the datastore version number.
+    :param server_path: the directories holding the version's server
+        binaries, searched before PATH (empty: the host's own).
     :param tenant_id: the project that owns the instance.
     :param instance_dir: the instance's directory (data/, run/, log/).
     :param bind_host: the address the datastore listens on.
@@ -50,6 +52,7 @@ class GuestInfo:
     guest_id: str
     datastore_manager: str = None
     datastore_version: str = None
+    server_path: tuple = ()
     tenant_id: str = None
     instance_dir: str = None
     bind_host: str = None
@@ -108,6 +111,7 @@ def load(paths):
         port = DEFAULT_PORTS.get(manager)
     return GuestInfo(guest_id=conf.guest_id, datastore_manager=manager,
                      datastore_version=guest.datastore_version,
+                     server_path=tuple(guest.server_path or ()),
                      tenant_id=guest.tenant_id,
                      instance_dir=guest.instance_dir,
                      bind_host=guest.bind_host, port=port,

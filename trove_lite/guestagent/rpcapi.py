@@ -62,6 +62,8 @@ class GuestAgentAPI:
     |          flavor's memory and restarted) and resize_fs (the volume's
     |          filesystem grown to the device the compute driver grew),
     |          both calls.
+    |    1.7 - upgrade (a call): run the datastore on another version's
+    |          binaries, on the same data.
 
     Bump ``RPC_API_VERSION`` (here and in ``service.GuestAgentEndpoint``)
     for every change, add the new version to this history, and send new or
@@ -75,7 +77,7 @@ class GuestAgentAPI:
     """
 
     # NOTE(versions): must equal service.RPC_API_VERSION.
-    RPC_API_VERSION = '1.6'
+    RPC_API_VERSION = '1.7'
     BASE_VERSION = '1.0'
     SERVICE_NAME = 'guestagent'
     # Release names accepted in [upgrade_levels] guestagent.
@@ -165,6 +167,21 @@ class GuestAgentAPI:
     def restart(self):
         """Restart the datastore; returns when it is up again."""
         return self._call('restart', '1.1', CONF.agent_call_high_timeout)
+
+    def upgrade(self, datastore_version, server_path, timeout=None):
+        """Run the datastore on the binaries of ``datastore_version``
+        (in ``server_path``; PATH's when empty), on the same data;
+        returns when it answers (API 1.7). Also how a failed upgrade is
+        undone: the old version again.
+
+        :raises: GuestAPIIncompatible for an agent older than 1.7;
+            GuestError when the new server cannot run the data.
+        """
+        self._require('1.7', 'upgrade the datastore')
+        return self._call('upgrade', '1.7',
+                          timeout or CONF.agent_call_high_timeout,
+                          datastore_version=datastore_version,
+                          server_path=list(server_path or ()))
 
     def stop_db(self):
         """Stop the datastore; returns when it is down."""

@@ -31,7 +31,7 @@ LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.GuestAgentAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.6'
+RPC_API_VERSION = '1.7'
 SERVICE_NAME = 'guestagent'
 PREPARE_FAILED = ('The database server of instance %s could not be set up: '
                   '%s. Delete the instance and create it again; if that '
@@ -115,6 +115,22 @@ class GuestAgentEndpoint:
         self._set_status(states.SVC_RESTARTING)
         try:
             manager.restart()
+        finally:
+            self._clear_status()
+
+    @rpc.tenant_errors_expected
+    def upgrade(self, context, datastore_version, server_path=None):
+        """Run the datastore on another version's binaries, on the same
+        data; returns when it answers (API 1.7; ``datastore.upgrade``).
+
+        :raises: GuestError when the new server cannot run the data.
+        """
+        manager = self._manager()
+        # NOTE(upgrade): upstream's service status of an upgrade shares
+        # its code with RESTARTING.
+        self._set_status(states.SVC_RESTARTING)
+        try:
+            manager.upgrade(datastore_version, server_path or ())
         finally:
             self._clear_status()
 

@@ -46,8 +46,8 @@ def render_guest_info(instance_id, key, guest_info, transport=None):
     :param key: the per-instance key (plain text; the file is the guest's
         only copy outside the infra database).
     :param guest_info: ``{'tenant_id', 'datastore_manager',
-        'datastore_version'}`` and optionally ``'port'`` (what
-        ``LoadBuildInfo`` provides).
+        'datastore_version'}`` and optionally ``'port'`` and
+        ``'server_path'`` (what ``LoadBuildInfo`` provides).
     :param transport: ``guest_transport``'s value.
     """
     config = configparser.ConfigParser(interpolation=None)
@@ -63,6 +63,8 @@ def render_guest_info(instance_id, key, guest_info, transport=None):
     }
     if guest_info.get('port'):
         guest['port'] = str(guest_info['port'])
+    if guest_info.get('server_path'):
+        guest['server_path'] = ','.join(guest_info['server_path'])
     config['guest'] = guest
     config['guest_agent'] = _section(cfg.CONF.guest_agent)
     manager = guest_info.get('datastore_manager')

@@ -33,13 +33,14 @@ from trove_lite.taskmanager.flows import replication as replication_flows
 from trove_lite.taskmanager.flows import resize_instance
 from trove_lite.taskmanager.flows import restart_instance
 from trove_lite.taskmanager.flows import update_access
+from trove_lite.taskmanager.flows import upgrade_instance
 from trove_lite.taskmanager import workflows
 
 LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.TaskManagerAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.9'
+RPC_API_VERSION = '1.10'
 SERVICE_NAME = 'taskmanager'
 
 INSTANCE = resource_kinds.INSTANCE.name
@@ -54,6 +55,7 @@ DETACH = 'detach'
 RESIZE_VOLUME = 'resize_volume'
 RESIZE_FLAVOR = 'resize_flavor'
 UPDATE_ACCESS = 'update_access'
+UPGRADE = 'upgrade'
 
 
 class FlowRunner(service_base.ServiceBase):
@@ -164,6 +166,7 @@ class Manager:
             (INSTANCE, RESIZE_VOLUME): self._run_resize_volume,
             (INSTANCE, RESIZE_FLAVOR): self._run_resize_flavor,
             (INSTANCE, UPDATE_ACCESS): self._run_update_access,
+            (INSTANCE, UPGRADE): self._run_upgrade,
             (BACKUP, CREATE): self._run_backup,
             (BACKUP, DELETE): self._run_delete_backup,
         })
@@ -215,6 +218,10 @@ class Manager:
 
     def _run_update_access(self, job, stop_event):
         return update_access.run_job(job, self._get_driver(), stop_event)
+
+    @staticmethod
+    def _run_upgrade(job, stop_event):
+        return upgrade_instance.run_job(job, stop_event)
 
     @staticmethod
     def _run_backup(job, stop_event):
@@ -329,6 +336,13 @@ class Manager:
         """
         LOG.info('update_access %s received', instance_id)
         self._run_recorded(UPDATE_ACCESS, instance_id, workflow_id)
+
+    def upgrade(self, context, instance_id, workflow_id):
+        """Upgrade the datastore version of an instance (API 1.10): run
+        its recorded workflow.
+        """
+        LOG.info('upgrade %s received', instance_id)
+        self._run_recorded('upgrade', instance_id, workflow_id)
 
     def _run_recorded(self, operation, resource_id, workflow_id):
         if not self.engine.run(workflow_id):

@@ -42,6 +42,8 @@ class TaskManagerAPI(rpc.ServiceClient):
     |          workflows the API recorded.
     |    1.9 - update_access: a wake-up for the change of an instance's
     |          access the API recorded.
+    |    1.10 - upgrade: the wake-up for a datastore version upgrade the
+    |          API recorded.
 
     Bump ``RPC_API_VERSION`` (here and in ``manager.Manager``) for every
     change, add the new version to this history, and send new or changed
@@ -50,7 +52,7 @@ class TaskManagerAPI(rpc.ServiceClient):
     """
 
     # NOTE(versions): must equal manager.RPC_API_VERSION.
-    RPC_API_VERSION = '1.9'
+    RPC_API_VERSION = '1.10'
     SERVICE_NAME = 'taskmanager'
 
     def __init__(self, topic=None):
@@ -252,3 +254,22 @@ class TaskManagerAPI(rpc.ServiceClient):
         """
         self._cast_recorded(context, 'resize_flavor', instance_id,
                             workflow_id, version='1.8')
+
+    def upgrade(self, context, instance_id, notification=None, holder=None,
+                workflow_id=None):
+        """Upgrade the datastore version of the instance the API set
+        UPGRADING (API 1.10; the new version, the holder and the
+        notification are in the record).
+
+        NOTE(upgrade): nothing is sent while ``[upgrade_levels]
+        taskmanager`` caps below 1.10; the record waits for a taskmanager
+        that runs upgrades to claim it.
+        """
+        if not self.client.can_send_version('1.10'):
+            LOG.info('Not casting upgrade of instance %s: the taskmanager '
+                     'API is capped below 1.10; workflow %s waits to be '
+                     'claimed', instance_id, workflow_id)
+            return
+        cctxt = rpc.prepare(self.client, '1.10')
+        rpc.cast(cctxt, context, 'upgrade', instance_id=instance_id,
+                 workflow_id=workflow_id)

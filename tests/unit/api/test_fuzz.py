@@ -130,12 +130,20 @@ TEMPLATES = {
                                                'slave_of': None}},
                                  {'instance': {'replica_of': None}},
                                  {'instance': {'access': {
-                                     'is_public': False}}}]),
+                                     'is_public': False}}},
+                                 {'instance': {'datastore_version': '1.1'}},
+                                 {'instance': {'name': 'w',
+                                               'datastore_version': '1.0'}},
+                                 {'instance': {
+                                     'datastore_version': '10.11'}}]),
     ('POST', INSTANCE + '/action'): Either([
         {'restart': {}}, {'promote_to_replica_source': {}},
         {'eject_replica_source': {}}, {'resize': {'volume': {'size': 2}}},
         {'resize': {'flavorRef': '2'}}]),
-    ('POST', '/mgmt' + INSTANCE + '/action'): {'reset-task-status': {}},
+    ('POST', '/mgmt' + INSTANCE + '/action'): Either([
+        {'reset-task-status': {}}, {'stop': {}}, {'reboot': {}},
+        {'migrate': {'host': 'h2'}},
+        {'rebuild': {'image_id': '8c1d5b9e-3f4a-4e2b-9a6c-0d7e8f9a1b2c'}}]),
     ('POST', '/instances/{instance_id}/databases'): {'databases': [
         {'name': 'd2', 'collate': 'utf8mb4_bin'}]},
     ('POST', USERS): {'users': [{'name': 'u2', 'password': 'p',
@@ -408,6 +416,8 @@ def world(ctx, client, mysql, flavor_rows, guest_instance,  # noqa: F811
     instances = [mine.id, theirs.id, replica.id]
     # The fake version is the instances': in use, so not to be deleted.
     in_use = instance_repo.get(ctx, mine.id).datastore_version_id
+    # Another version of theirs, for upgrades to go to.
+    datastore_repo.upsert_version(ctx, 'fake', '1.1', 'fake')
     # Configuration parameter rules, so that their routes find some.
     datastore_repo.load_configuration_parameters(ctx, in_use, [
         {'name': 'max_connections', 'restart_required': False,

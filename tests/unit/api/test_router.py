@@ -31,7 +31,8 @@ from trove_lite.db.repositories import instances as instance_repo
 ADMIN_RULES = {
     'datastore:delete', 'instance:reset_status', 'mgmt:quota:update',
     'mgmt:instance:index', 'mgmt:instance:show', 'mgmt:instance:action',
-    'mgmt:instance:root', 'mgmt:datastore_version:index',
+    'mgmt:instance:root', 'mgmt:instance:rpc_ping',
+    'mgmt:datastore_version:index',
     'mgmt:datastore_version:show', 'mgmt:datastore_version:create',
     'mgmt:datastore_version:edit', 'mgmt:datastore_version:delete',
     'mgmt:configuration_parameter:index', 'mgmt:configuration_parameter:show',

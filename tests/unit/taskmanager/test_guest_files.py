@@ -92,6 +92,18 @@ def test_an_unknown_datastore_gets_no_section():
     assert 'nosuch' not in config
 
 
+def test_a_version_with_binaries_of_its_own_names_their_directories(
+        tmp_path):
+    path = tmp_path / 'guest_info.conf'
+    path.write_text(guest_files.render_guest_info('i-1', 'k3y', dict(
+        GUEST_INFO, server_path=['/opt/redis-6.2/bin', '/opt/more'])))
+    info = guest_info_module.load(str(path))
+    assert info.server_path == ('/opt/redis-6.2/bin', '/opt/more')
+    # Without any, the host's own binaries (PATH).
+    path.write_text(guest_files.render_guest_info('i-1', 'k3y', GUEST_INFO))
+    assert guest_info_module.load(str(path)).server_path == ()
+
+
 def test_a_guest_gets_its_own_broker_options():
     transport = {'transport_url': 'rabbit://u:p@mq:5672/',
                  'control_exchange': 'trove',

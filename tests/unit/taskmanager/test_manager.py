@@ -187,7 +187,7 @@ def test_only_rpc_methods_are_public():
                       'delete_backup', 'promote_to_replica_source',
                       'eject_replica_source', 'detach_replica',
                       'resize_volume', 'resize_flavor',
-                      'update_access'}
+                      'update_access', 'upgrade'}
 
 
 def _group_change(ctx, event, resource_id, source_id, members):

@@ -1,5 +1,5 @@
 """The taskmanager client's backup (API 1.6), replication (1.7) and
-access (1.8) casts.
+resize (1.8), access (1.9) and upgrade (1.10) casts.
 """
 
 from unittest import mock
@@ -21,8 +21,8 @@ def api(memory_bus):  # noqa: F811
     return api
 
 
-def test_the_version_is_1_8():
-    assert rpcapi.TaskManagerAPI.RPC_API_VERSION == '1.9'
+def test_the_version_is_1_10():
+    assert rpcapi.TaskManagerAPI.RPC_API_VERSION == '1.10'
 
 
 def test_update_access_is_a_1_9_wake_up(api, ctx):
@@ -36,6 +36,21 @@ def test_update_access_is_a_1_9_wake_up(api, ctx):
 def test_update_access_waits_for_a_claim_below_1_9(api, ctx):
     api.client.can_send_version.side_effect = lambda v: v != '1.9'
     api.update_access(ctx, 'i1', workflow_id='w1')
+    api.client.prepare.assert_not_called()
+
+
+def test_the_upgrade_cast_is_a_1_10_wake_up(api, ctx):
+    api.upgrade(ctx, 'i1', notification={'n': 1}, holder='h',
+                workflow_id='w1')
+    api.client.can_send_version.assert_called_with('1.10')
+    api.client.prepare.assert_called_once_with(version='1.10')
+    api.client.prepare.return_value.cast.assert_called_once_with(
+        ctx, 'upgrade', instance_id='i1', workflow_id='w1')
+
+
+def test_capped_below_1_10_no_upgrade_is_sent(api, ctx):
+    api.client.can_send_version.return_value = False
+    api.upgrade(ctx, 'i1', workflow_id='w1')
     api.client.prepare.assert_not_called()
 
 

@@ -275,6 +275,10 @@ class InstanceController:
         if other == 'configuration' or not spec:
             # NOTE(compat): an empty body detaches the group, as upstream.
             self._configure(ctx, row, spec.get('configuration'))
+        elif other == 'datastore_version':
+            # NOTE(refusals): checked and started before the new name is
+            # stored, so that a refused upgrade changes nothing.
+            self._upgrade(req, ctx, row, spec['datastore_version'])
         elif other not in (None, 'replica_of', 'slave_of', 'failover',
                            'access'):
             raise exception.NotImplementedYet(
@@ -401,11 +405,35 @@ class InstanceController:
                        workflow_id)
         return wsgi.Response(202)
 
+    def _upgrade(self, req, ctx, row, version_ref):
+        """Start the upgrade of ``row`` to the version ``version_ref``
+        (name or id) of its datastore (upstream's PATCH
+        ``{"instance": {"datastore_version": ...}}``).
+
+        :raises: see ``instance_requests.upgrade_target``;
+            InstanceNotReady (422) unless ACTIVE and healthy;
+            InstanceNotAvailable (422) when a task or a backup runs.
+        """
+        current, target = instance_requests.upgrade_target(ctx, row,
+                                                           version_ref)
+        replica_requests.check_upgrade(ctx, row, target)
+        guest_requests.check_ready(ctx, row)
+        with notices.instance(req, ctx, notifications.INSTANCE_UPGRADE,
+                              row.id,
+                              datastore_version_id=target.id) as notice:
+            holder, workflow_id, carried = self._start(
+                ctx, row.id, 'upgrade', notice, arguments={
+                    'version_id': target.id, 'version_name': target.name,
+                    'old_version_id': current.id})
+            self._cast(ctx, 'upgrade', row.id, carried, holder,
+                       workflow_id)
+
     @staticmethod
-    def _start(ctx, instance_id, operation, notice, arguments=None):
-        """The task test-and-set of ``operation`` and its workflow record
-        (with ``arguments``), in one transaction; ``(holder, workflow id,
-        notification)``.
+    def _start(ctx, instance_id, operation, notice, arguments=None,
+               event=None):
+        """The task test-and-set of ``operation`` (by ``event``, the
+        operation's own name when None) and its workflow record, in one
+        transaction; ``(holder, workflow id, notification)``.
         """
         holder = resource_locks.new_holder(role=resource_locks.API_ROLE)
         carried = notice.hand_off()
@@ -416,7 +444,8 @@ class InstanceController:
                 # backup runs (a delete still takes the instance over; the
                 # backup then fails).
                 raise exception.InstanceNotAvailable(task='BACKUP')
-            instance_repo.start(ctx, instance_id, operation, holder)
+            instance_repo.start(ctx, instance_id, event or operation,
+                                holder)
             workflow_id = workflow_repo.record(
                 ctx, INSTANCE, instance_id, operation, holder=holder,
                 arguments=arguments, request_context=ctx,

@@ -174,7 +174,12 @@ mgmt_action = {
     'maxProperties': 1,
     'properties': {
         'reboot': _empty, 'stop': _empty, 'reset-task-status': _empty,
-        'migrate': _empty, 'rebuild': _empty,
+        'migrate': {'type': 'object',
+                    'properties': {'host': common.non_empty_string}},
+        # NOTE(compat): upstream's rebuild allows no other key.
+        'rebuild': {'type': 'object', 'required': ['image_id'],
+                    'additionalProperties': False,
+                    'properties': {'image_id': common.uuid}},
     },
     'additionalProperties': False,
 }

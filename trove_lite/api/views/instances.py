@@ -165,3 +165,43 @@ def mgmt_instance(req, facts):
                 'tenant_id': row.tenant_id} if row.compute_instance_id
         else None)
     return view
+
+
+def mgmt_instance_detail(req, facts, host=None, root=None):
+    """The management show (upstream's MgmtInstanceDetailView): the
+    management view with its server's name, host and addresses, its
+    volume (size, use, status), who enabled root, the guest's status and
+    the last fault, whatever the status.
+
+    :param host: the host that runs the instance's server, when known
+        (the local driver's server row says).
+    :param root: the instance's root history row, or None.
+    """
+    row = facts.row
+    view = mgmt_instance(req, facts)
+    if view['server'] is not None:
+        view['server'].update(name=row.name, host=host,
+                              addresses=_addresses(facts))
+    heartbeat = facts.heartbeat
+    view['volume'] = {
+        'id': row.volume_id, 'size': row.volume_size,
+        'status': 'in-use' if row.volume_id else None,
+        'used': (round(heartbeat.volume_used, 2)
+                 if heartbeat is not None and
+                 heartbeat.volume_used is not None else None),
+        'total': (round(heartbeat.volume_total, 2)
+                  if heartbeat is not None and heartbeat.volume_total
+                  else None),
+    }
+    view['root_enabled'] = common.timestamp(root.created) if root else None
+    view['root_enabled_by'] = root.user if root else None
+    view['guest_status'] = {
+        'state_description': facts.service_status.description}
+    if facts.fault is not None and 'fault' not in view:
+        # NOTE(upgrade): an administrator sees the last fault note of a
+        # running instance too (an undone upgrade, a failover), which
+        # the tenant's view shows only in ERROR.
+        view['fault'] = {'message': facts.fault.message,
+                         'created': common.timestamp(facts.fault.created),
+                         'details': facts.fault.details}
+    return view

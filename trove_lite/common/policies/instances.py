@@ -62,6 +62,10 @@ rules = [
     base.admin('mgmt:instance:root',
                'Show the root history of any instance (management API).',
                base.op('GET', MGMT_PATH + '/{instance_id}/root')),
+    base.admin('mgmt:instance:rpc_ping',
+               'Ask whether the guest agent of any instance answers '
+               '(management API).',
+               base.op('GET', MGMT_PATH + '/{instance_id}/rpc_ping')),
 ]
 
 

@@ -49,7 +49,7 @@ DATASTORE_METHODS = (
 
 
 # The guest API a fake agent speaks unless told otherwise.
-API_VERSION = '1.6'
+API_VERSION = '1.7'
 
 
 class FakeGuestEndpoint:
@@ -127,7 +127,19 @@ class FakeGuestEndpoint:
 
     def stop_db(self, context):
         self.calls.append('stop_db')
+        if self.datastore is not None:
+            self.datastore.stop_db()
         self.heartbeat(context, 'shutdown')
+
+    def upgrade(self, context, datastore_version, server_path=None):
+        """Guest API 1.7: the in-memory datastore "runs" another
+        version (its data kept); a healthy report follows as after a
+        restart.
+        """
+        self.calls.append('upgrade')
+        if self.datastore is not None:
+            self.datastore.upgrade(datastore_version, server_path or ())
+        self.heartbeat(context, 'healthy')
 
     def create_backup(self, context, backup_info):
         """Guest API 1.3: the datastore's strategy writes the backup

@@ -131,6 +131,20 @@ def get_version(context, datastore_id, id_or_name, version_number=None):
     return matches[0]
 
 
+def server_path_of(version):
+    """The directories of ``version``'s server binaries: the absolute
+    paths among its ``packages`` (a list of directories, in order; other
+    entries are package names, which no trove_lite guest installs).
+
+    NOTE(versions): how a version names its binaries, whatever the
+    compute driver: the local driver's guest runs the host's binaries, a
+    Nova guest its image's; either looks in these directories before
+    PATH, so two versions of one datastore can live side by side.
+    """
+    entries = [entry.strip() for entry in (version.packages or '').split(',')]
+    return [entry for entry in entries if entry.startswith('/')]
+
+
 @db_api.reader
 def get_version_by_id(context, version_id):
     """:raises DatastoreVersionNotFound: no version has that id."""

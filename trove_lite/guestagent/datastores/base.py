@@ -20,7 +20,11 @@ under its instance directory:
   an agent started later too;
 * ``overrides.json``, when present, holds configuration overrides (what
   configuration groups will feed) that the datastore's configuration
-  applies over its defaults and flavor-derived values.
+  applies over its defaults and flavor-derived values;
+* ``datastore_version.json``, once an upgrade ran, names the datastore
+  version the instance runs and the directories of its server binaries:
+  it overrides what ``guest_info.conf`` said when the instance was made,
+  so that an agent started later runs the upgraded server.
 
 The server of an instance outlives its agent (a restart of trove_lite does
 not restart databases): a manager finds a running server through its pid
@@ -49,6 +53,7 @@ PREPARED_FILE = 'prepared.json'
 RESTORED_FILE = 'restored.json'
 STOPPED_FILE = 'stopped.json'
 OVERRIDES_FILE = 'overrides.json'
+VERSION_FILE = 'datastore_version.json'
 GB = 1024 ** 3
 
 # Strategy kinds: (strategy option, namespace option) of ``[<manager>]``.
@@ -347,6 +352,46 @@ class DatastoreManager(metaclass=abc.ABCMeta):
                 plugins.PluginNotFound):
             return None
         return strategy.state()
+
+    # -- datastore version upgrades ----------------------------------------
+
+    def upgrade(self, datastore_version, server_path):
+        """Run the instance on the server binaries of another version of
+        its datastore, on the same data: stop the server, switch to the
+        binaries in ``server_path`` (PATH's when empty), start it, run the
+        datastore's own upgrade step when it has one, and return once it
+        answers. Safe to repeat, and how a failed upgrade is undone (the
+        old version and path, again).
+
+        :param datastore_version: the version (number) it runs from now.
+        :param server_path: the directories of that version's binaries.
+        :raises: exception.DatastoreOperationNotSupported (the default);
+            exception.GuestError when the new server cannot run the data
+            (it is then stopped: the caller undoes the upgrade).
+        """
+        raise self._unsupported('datastore upgrade')
+
+    def running_version(self):
+        """``(datastore version, server path)`` the instance runs: the
+        last upgrade's (``datastore_version.json``), else what
+        ``guest_info.conf`` said.
+        """
+        try:
+            with open(self.path(VERSION_FILE)) as handle:
+                record = json.load(handle)
+            return (record.get('datastore_version'),
+                    tuple(record.get('server_path') or ()))
+        except (OSError, ValueError, AttributeError):
+            return self.info.datastore_version, tuple(self.info.server_path)
+
+    def record_version(self, datastore_version, server_path):
+        """Record the version the instance runs from now (atomically)."""
+        target = self.path(VERSION_FILE)
+        with open(target + '.tmp', 'w') as handle:
+            json.dump({'datastore_version': datastore_version,
+                       'server_path': list(server_path or ())}, handle,
+                      sort_keys=True)
+        os.replace(target + '.tmp', target)
 
     def _unsupported(self, operation):
         return exception.DatastoreOperationNotSupported(

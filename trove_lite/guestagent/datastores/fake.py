@@ -96,6 +96,10 @@ class Manager(base.DatastoreManager):
         # restart picks up those that need one).
         self.overrides = {}
         self.live_overrides = {}
+        # The version the "server" runs (an upgrade changes it); its
+        # binaries cannot be wrong, so a path naming "missing" plays one
+        # whose binaries are not there.
+        self.version = (info.datastore_version, tuple(info.server_path))
 
     def prepare(self, memory_mb, databases, users, root_password=None,
                 volume_size=None, restore_info=None, replica_info=None,
@@ -144,6 +148,23 @@ class Manager(base.DatastoreManager):
     def resize_fs(self, volume_size):
         with self._lock:
             self._volume_size = volume_size
+
+    def upgrade(self, datastore_version, server_path):
+        with self._lock:
+            if not self._prepared:
+                raise exception.GuestError(
+                    message='Instance %s is not prepared.'
+                            % self.info.guest_id)
+            if any('missing' in entry for entry in server_path or ()):
+                raise exception.GuestError(
+                    message='No fake server binary in %s.'
+                            % ', '.join(server_path))
+            self.version = (datastore_version, tuple(server_path or ()))
+            self._running = True
+
+    def running_version(self):
+        with self._lock:
+            return self.version
 
     def status(self):
         with self._lock:

@@ -22,9 +22,13 @@ SBIN_DIRS = ('/usr/sbin', '/usr/local/sbin', '/usr/libexec')
 LOG_TAIL_LINES = 25
 
 
-def find_binary(names, extra_dirs=SBIN_DIRS):
-    """The first of ``names`` on PATH or in ``extra_dirs``, or None."""
-    search = os.pathsep.join([os.environ.get('PATH', '')] + list(extra_dirs))
+def find_binary(names, extra_dirs=SBIN_DIRS, search_path=None):
+    """The first of ``names`` on PATH (or in the directories
+    ``search_path`` instead, when given) or in ``extra_dirs``, or None.
+    """
+    first = (list(search_path) if search_path is not None
+             else [os.environ.get('PATH', '')])
+    search = os.pathsep.join(first + list(extra_dirs))
     for name in names:
         found = shutil.which(name, path=search)
         if found:

@@ -244,6 +244,24 @@ class ServerManager(base.DatastoreManager):
         """End a server that did not stop cleanly."""
         self._signal(pid, signal.SIGKILL)
 
+    def _forget_binary(self):
+        """Forget a server binary remembered from an earlier look (the
+        version it runs is changing).
+        """
+
+    def _check_upgrade(self, binary):
+        """Refuse, before the server stops, an upgrade whose ``binary``
+        cannot run this instance's data.
+
+        :raises: exception.GuestError saying why.
+        """
+
+    def _upgrade_data(self, binary):
+        """The datastore's own upgrade step, once the new ``binary``
+        runs on the old data (MariaDB's ``mariadb-upgrade``); none by
+        default.
+        """
+
     # -- the template --------------------------------------------------------
 
     def prepare(self, memory_mb, databases, users, root_password=None,
@@ -358,6 +376,49 @@ class ServerManager(base.DatastoreManager):
         LOG.debug('prepare of instance %s: %s', self.info.guest_id, step)
 
     # -- lifecycle -----------------------------------------------------------
+
+    def find_server_binary(self, names, extra_dirs=process.SBIN_DIRS):
+        """The first of ``names`` among the version's server binaries:
+        in its directories (``running_version``) when it names any, and
+        only there (the host's binaries are another version); else on
+        PATH or in ``extra_dirs``. None when there is none.
+        """
+        server_path = self.running_version()[1]
+        if server_path:
+            return process.find_binary(names, extra_dirs=(),
+                                       search_path=server_path)
+        return process.find_binary(names, extra_dirs=extra_dirs)
+
+    def upgrade(self, datastore_version, server_path):
+        server_path = tuple(server_path or ())
+        with self._lock:
+            if self.prepared() is None:
+                raise exception.GuestError(
+                    message='Instance %s is not prepared; there is nothing '
+                            'to upgrade.' % self.info.guest_id)
+            previous = self.running_version()
+            if previous == (datastore_version, server_path) and \
+                    self._live_pid() is not None:
+                # NOTE(upgrade): it runs that already (a repeated call, or
+                # the undo of an upgrade refused before the stop).
+                return
+            self.record_version(datastore_version, server_path)
+            self._forget_binary()
+            try:
+                binary = self._server_binary()
+                self._check_upgrade(binary)
+            except Exception:
+                # NOTE(upgrade): refused before anything stopped: the
+                # instance keeps running what it ran.
+                self.record_version(*previous)
+                self._forget_binary()
+                raise
+            LOG.info('Upgrading instance %s from version %s to %s (%s)',
+                     self.info.guest_id, previous[0], datastore_version,
+                     binary)
+            self.stop_db()
+            self.start_db()
+            self._upgrade_data(binary)
 
     def start_db(self):
         """Start the server, or adopt the one already running, and wait

@@ -170,6 +170,9 @@ class LoadBuildInfo(task.Task):
             port = guest_info_module.DEFAULT_PORTS.get(version.manager)
             if port:
                 guest_info['port'] = port
+            server_path = datastores.server_path_of(version)
+            if server_path:
+                guest_info['server_path'] = server_path
             image = {'image_id': version.image_id or None,
                      'image_tags': [tag.strip() for tag in
                                     (version.image_tags or '').split(',')

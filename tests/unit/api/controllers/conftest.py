@@ -75,6 +75,9 @@ class FakeTaskManager:
     def update_access(self, context, **kwargs):
         self._record('update_access', **kwargs)
 
+    def upgrade(self, context, **kwargs):
+        self._record('upgrade', **kwargs)
+
     def wait(self):
         assert self.arrived.wait(10), 'no cast reached the taskmanager'
         self.arrived.clear()

@@ -841,3 +841,108 @@ def test_create_stores_and_shows_the_access(client, mysql, flavor_rows,
     resp = _create(client, access=ACCESS)
     assert resp.status_int == 200, resp.text
     assert resp.json['instance']['access'] == ACCESS
+
+
+# -- datastore version upgrade (PATCH datastore_version) -----------------------
+
+@pytest.fixture
+def upgradable(ctx, guest_instance, mysql):
+    """An ACTIVE fake 1.0 instance with a guest, and the versions it may
+    and may not go to.
+    """
+    instance = guest_instance()
+    versions = {
+        'new': datastores.upsert_version(ctx, 'fake', '1.1', 'fake').id,
+        'inactive': datastores.upsert_version(ctx, 'fake', '0.9', 'fake',
+                                              active=False).id,
+        'other_manager': datastores.upsert_version(ctx, 'fake', '2.0',
+                                                   'mysql').id,
+    }
+    return instance, versions
+
+
+def _upgrade(client, instance, version, **kwargs):
+    return client.v1('PATCH', instance.path,
+                     body={'instance': {'datastore_version': version}},
+                     **kwargs)
+
+
+def test_upgrade_records_its_workflow_and_casts(client, ctx, upgradable,
+                                                taskmanager):
+    instance, versions = upgradable
+    old = instance_repo.get(ctx, instance.id).datastore_version_id
+    assert _upgrade(client, instance, '1.1').status_int == 202
+    method, kwargs = taskmanager.wait()
+    assert (method, kwargs['instance_id']) == ('upgrade', instance.id)
+    row = instance_repo.get(ctx, instance.id)
+    assert states.task(row.task_id) is states.UPGRADING
+    assert row.lock_holder.startswith('api@')
+    # The row keeps naming the version it runs until the flow switched.
+    assert row.datastore_version_id == old
+    record = workflow_repo.get(ctx, kwargs['workflow_id'])
+    assert workflow_repo.open_arguments(record.arguments) == {
+        'version_id': versions['new'], 'version_name': '1.1',
+        'old_version_id': old}
+    shown = client.v1('GET', instance.path).json['instance']
+    assert shown['status'] == 'UPGRADE'
+    # Busy now: a second upgrade is upstream's 422.
+    assert _upgrade(client, instance, '1.1').status_int == 422
+
+
+@pytest.mark.parametrize('version,status,words', [
+    ('9.9', 400, 'cannot be found'),
+    ('1.0', 400, 'already runs'),
+    ('0.9', 400, 'not active'),
+    ('2.0', 400, 'guest manager'),
+])
+def test_refused_upgrades_change_nothing(client, ctx, upgradable,
+                                         taskmanager, version, status,
+                                         words):
+    instance, _ = upgradable
+    resp = _upgrade(client, instance, version)
+    assert resp.status_int == status
+    assert list(resp.json) == ['badRequest']
+    assert words in resp.json['badRequest']['message']
+    row = instance_repo.get(ctx, instance.id)
+    assert states.task(row.task_id) is states.NONE
+    assert not taskmanager.calls
+
+
+def test_a_version_of_another_datastore_is_refused_by_id(
+        client, ctx, upgradable, mysql, taskmanager):
+    instance, _ = upgradable
+    resp = _upgrade(client, instance, mysql['active'])
+    assert resp.status_int == 400
+    assert 'datastore mysql' in resp.json['badRequest']['message']
+    assert not taskmanager.calls
+
+
+def test_an_instance_that_is_not_ready_is_not_upgraded(
+        client, ctx, upgradable, taskmanager):
+    instance, _ = upgradable
+    instance_repo.set_service_status(ctx, instance.id, states.SVC_SHUTDOWN)
+    resp = _upgrade(client, instance, '1.1')
+    assert resp.status_int == 422
+    assert not taskmanager.calls
+
+
+def test_a_source_is_upgraded_after_its_replicas(client, ctx, upgradable,
+                                                 guest_instance,
+                                                 taskmanager):
+    instance, _ = upgradable
+    replica = guest_instance()
+    instance_repo.update(ctx, replica.id, slave_of_id=instance.id)
+    resp = _upgrade(client, instance, '1.1')
+    assert resp.status_int == 400
+    assert replica.id in resp.json['badRequest']['message']
+    # The replica goes first, then its source.
+    assert _upgrade(client, replica, '1.1').status_int == 202
+    assert taskmanager.wait()[0] == 'upgrade'
+
+
+def test_upgrade_is_checked_against_instance_update(client, upgradable,
+                                                    taskmanager):
+    instance, _ = upgradable
+    resp = _upgrade(client, instance, '1.1', headers={'X-Roles': 'reader'})
+    assert resp.status_int == 403
+    assert not taskmanager.calls

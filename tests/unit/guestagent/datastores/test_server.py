@@ -639,3 +639,104 @@ def test_a_volume_resize_grows_offline_when_it_must(tmp_path, monkeypatch):
                      ('offline', '/dev/loop3', ['stop_db'])]
     assert mgr.calls == ['stop_db', 'start_db']
     assert mgr.prepared() == {'volume_size': 2}
+
+
+# -- datastore version upgrades ---------------------------------------------
+
+
+class Upgrading(Recording):
+    """A recorder whose server binary is ``fakeserverd`` of the version's
+    directories; stop, start and the upgrade step record themselves.
+    """
+
+    refuse = None
+
+    def _server_binary(self):
+        binary = self.find_server_binary(['fakeserverd'])
+        if binary is None:
+            raise exception.GuestError(message='no fakeserverd')
+        return binary
+
+    def _check_upgrade(self, binary):
+        self.calls.append(('check', binary))
+        if self.refuse:
+            raise exception.GuestError(message=self.refuse)
+
+    def stop_db(self):
+        self.calls.append('stop_db')
+
+    def _upgrade_data(self, binary):
+        self.calls.append(('upgrade_data', binary))
+
+
+def _binary_dir(tmp_path, name):
+    directory = tmp_path / name
+    directory.mkdir()
+    binary = directory / 'fakeserverd'
+    binary.write_text('#!/bin/sh\n')
+    binary.chmod(0o755)
+    return str(directory), str(binary)
+
+
+@pytest.fixture
+def upgrading(tmp_path):
+    old_dir, _ = _binary_dir(tmp_path, 'v1')
+    info = guest_info.GuestInfo(
+        guest_id='i-1', datastore_manager='recorder',
+        datastore_version='1.0', server_path=(old_dir,),
+        instance_dir=str(tmp_path / 'inst'))
+    manager = Upgrading(info)
+    manager.prepare(512, [], [])
+    manager.calls.clear()
+    return manager
+
+
+def test_upgrade_runs_the_new_binaries_on_the_same_data(upgrading,
+                                                        tmp_path):
+    new_dir, new_binary = _binary_dir(tmp_path, 'v2')
+    upgrading.upgrade('2.0', [new_dir])
+    assert upgrading.calls == [('check', new_binary), 'stop_db', 'start_db',
+                               ('upgrade_data', new_binary)]
+    assert upgrading.running_version() == ('2.0', (new_dir,))
+    # An agent started later runs the upgraded server, whatever
+    # guest_info.conf said when the instance was made.
+    again = Upgrading(upgrading.info)
+    assert again._server_binary() == new_binary
+
+
+def test_a_version_without_its_binaries_is_refused_before_the_stop(
+        upgrading, tmp_path):
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    with pytest.raises(exception.GuestError):
+        upgrading.upgrade('2.0', [str(empty)])
+    assert 'stop_db' not in upgrading.calls
+    assert upgrading.running_version() == ('1.0', upgrading.info.server_path)
+
+
+def test_a_refused_upgrade_keeps_the_version(upgrading, tmp_path):
+    new_dir, _ = _binary_dir(tmp_path, 'v2')
+    upgrading.refuse = 'data of another major version'
+    with pytest.raises(exception.GuestError, match='another major'):
+        upgrading.upgrade('2.0', [new_dir])
+    assert 'stop_db' not in upgrading.calls
+    assert upgrading.running_version()[0] == '1.0'
+
+
+def test_an_unprepared_instance_has_nothing_to_upgrade(recording):
+    with pytest.raises(exception.GuestError, match='not prepared'):
+        recording.upgrade('2.0', [])
+
+
+def test_a_version_with_binaries_never_takes_the_hosts(upgrading, tmp_path,
+                                                       monkeypatch):
+    # A redis-server on PATH is another version's: not used.
+    path_dir, _ = _binary_dir(tmp_path, 'onpath')
+    monkeypatch.setenv('PATH', path_dir)
+    empty = tmp_path / 'none'
+    empty.mkdir()
+    upgrading.record_version('3.0', [str(empty)])
+    assert upgrading.find_server_binary(['fakeserverd']) is None
+    upgrading.record_version('3.0', [])
+    assert upgrading.find_server_binary(['fakeserverd']) == os.path.join(
+        path_dir, 'fakeserverd')

@@ -105,7 +105,8 @@ def test_load_build_info_takes_the_flavor_from_the_driver(ctx,
 def test_load_build_info_reads_the_datastore(ctx, new_instance):
     row = new_instance()
     version = mock.Mock(manager='mariadb', version='11.4', image_id=None,
-                        image_tags='trove, mariadb')
+                        image_tags='trove, mariadb',
+                        packages='mariadb-server, /opt/mariadb-11.4/sbin')
     instances.update(ctx, row.id, datastore_version_id=None)
     with mock.patch.object(instances, 'get') as get, \
             mock.patch.object(tasks.datastores, 'get_version_by_id',
@@ -114,8 +115,10 @@ def test_load_build_info_reads_the_datastore(ctx, new_instance):
                                      datastore_version_id='v1')
         _, _, guest_info, image = tasks.LoadBuildInfo(
             fake_driver.FakeDriver()).execute(ctx, row.id)
+    # The absolute paths among its packages are where its binaries are.
     assert guest_info == {'tenant_id': 'p1', 'datastore_manager': 'mariadb',
-                          'datastore_version': '11.4', 'port': 3306}
+                          'datastore_version': '11.4', 'port': 3306,
+                          'server_path': ['/opt/mariadb-11.4/sbin']}
     assert image == {'image_id': None, 'image_tags': ['trove', 'mariadb']}
 
 

@@ -45,6 +45,9 @@ LOG = logging.getLogger(__name__)
 SERVER_BINARIES = ('mariadbd', 'mysqld')
 INSTALL_BINARIES = ('mariadb-install-db', 'mysql_install_db')
 INSTALL_TIMEOUT = 300
+# The datastore's own upgrade step (system tables of the new version).
+UPGRADE_BINARIES = ('mariadb-upgrade', 'mysql_upgrade')
+UPGRADE_TIMEOUT = 600
 
 # Run during mariadb-install-db's bootstrap, before the server ever
 # listens: a "normal" install creates root@127.0.0.1, root@::1 and
@@ -54,6 +57,11 @@ DELETE FROM mysql.global_priv WHERE User = 'root' AND Host <> 'localhost';
 DELETE FROM mysql.global_priv WHERE User = '';
 DELETE FROM mysql.proxies_priv WHERE Host <> 'localhost';
 """
+
+
+def _in(server_path):
+    """Where a binary was looked for, for a message ('' for PATH)."""
+    return ' in %s' % ', '.join(server_path) if server_path else ''
 
 
 def _read(path):
@@ -293,15 +301,45 @@ class Manager(server.ServerManager):
     # -- processes -------------------------------------------------------------
 
     def _server_binary(self):
-        binary = process.find_binary(SERVER_BINARIES)
+        binary = self.find_server_binary(SERVER_BINARIES)
         if binary is None:
             raise exception.GuestError(
                 message='No MariaDB server binary (%s) is installed on this '
-                        'host.' % ', '.join(SERVER_BINARIES))
+                        'host%s.' % (', '.join(SERVER_BINARIES),
+                                     _in(self.running_version()[1])))
         return binary
 
     def _server_command(self, binary):
         return [binary, '--defaults-file=%s' % self.paths.my_cnf]
+
+    def _upgrade_data(self, binary):
+        """``mariadb-upgrade`` beside the new server (its directories,
+        else PATH's), as root over the socket: it brings the system
+        tables to the new version and is a no-op when they are.
+
+        :raises: exception.GuestError when it fails (with its output).
+        """
+        server_path = self.running_version()[1]
+        tool = process.find_binary(
+            UPGRADE_BINARIES, extra_dirs=('/usr/bin',),
+            search_path=server_path or None)
+        if tool is None:
+            raise exception.GuestError(
+                message='mariadb-upgrade is not installed on this host%s.'
+                        % _in(server_path))
+        log_path = os.path.join(self.paths.logdir, 'upgrade.log')
+        with open(log_path, 'wb') as log:
+            code = process.run_to_end(
+                [tool, '--socket=%s' % self.paths.socket, '--user=root',
+                 '--force'], UPGRADE_TIMEOUT, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.paths.instance_dir)
+        if code != 0:
+            raise exception.GuestError(
+                message='mariadb-upgrade failed (%s) for instance %s. Last '
+                        'lines of %s:\n%s' % (code, self.info.guest_id,
+                                              log_path,
+                                              process.tail(log_path)))
 
     def _answers(self):
         return admin.ping(self.paths.socket, timeout=2)

@@ -31,6 +31,7 @@ it spawns them); otherwise as the agent's own user.
 import contextlib
 import os
 import pwd
+import re
 import signal
 import subprocess
 import time
@@ -90,6 +91,15 @@ def find_binary(name):
     extra = process.SBIN_DIRS + tuple(PG_BIN_GLOB % version
                                       for version in PG_VERSIONS)
     return process.find_binary([name], extra_dirs=extra)
+
+
+def _read_text(path):
+    """The stripped text of a small file, or '' when unreadable."""
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except OSError:
+        return ''
 
 
 def _refusals(log):
@@ -431,12 +441,34 @@ class Manager(server.ServerManager):
             self._signal(pid, signal.SIGKILL)
 
     def _server_binary(self):
-        binary = find_binary(SERVER_BINARY)
+        binary = self.find_server_binary(
+            [SERVER_BINARY], extra_dirs=process.SBIN_DIRS + tuple(
+                PG_BIN_GLOB % version for version in PG_VERSIONS))
         if binary is None:
             raise exception.GuestError(
                 message='No PostgreSQL server binary (postgres) is installed '
-                        'on this host.')
+                        'on this host%s.' % (
+                            ' in %s' % ', '.join(self.running_version()[1])
+                            if self.running_version()[1] else ''))
         return binary
+
+    def _check_upgrade(self, binary):
+        """A PostgreSQL server runs only the data of its own major
+        version.
+
+        :raises: exception.GuestError for another major version.
+        """
+        data_major = _read_text(os.path.join(self.paths.datadir,
+                                             'PG_VERSION'))
+        output = process.version_output(binary) or ''
+        match = re.search(r'\(PostgreSQL\) (\d+)', output)
+        if match is None or match.group(1) != data_major:
+            raise exception.GuestError(
+                message='%s is PostgreSQL %s and the data of instance %s is '
+                        'PostgreSQL %s: a major upgrade needs pg_upgrade, '
+                        'which trove_lite does not run yet.' % (
+                            binary, match.group(1) if match else 'unknown',
+                            self.info.guest_id, data_major or 'unknown'))
 
     def _server_command(self, binary):
         return [binary, '--config_file=%s' % self.paths.conf]

@@ -89,6 +89,11 @@ def _next_builtin(builtin, previous, overrides, lower, running):
     return kept
 
 
+def _in(server_path):
+    """Where a binary was looked for, for a message ('' for PATH)."""
+    return ' in %s' % ', '.join(server_path) if server_path else ''
+
+
 def random_password():
     return secrets.token_urlsafe(SECRET_BYTES)
 
@@ -408,11 +413,11 @@ class Manager(server.ServerManager):
         """
         if self._binary is not None:
             return self._binary
-        binary = process.find_binary(SERVER_BINARIES)
+        binary = self.find_server_binary(SERVER_BINARIES)
         if binary is None:
             raise exception.GuestError(
                 message='No Redis server binary (redis-server) is installed '
-                        'on this host.')
+                        'on this host%s.' % _in(self.running_version()[1]))
         version = server_version(binary)
         if version is None or version[:2] < config.MIN_VERSION:
             raise exception.GuestError(
@@ -423,6 +428,9 @@ class Manager(server.ServerManager):
                                                     config.MIN_VERSION))))
         self._binary = binary
         return binary
+
+    def _forget_binary(self):
+        self._binary = None
 
     def _server_command(self, binary):
         return [binary, self.paths.conf]

@@ -297,3 +297,35 @@ def test_prepare_overrides_are_rendered_into_my_cnf(mgr):
     assert 'slow_query_log = ON' in lines
     assert 'character_set_server = latin1' in lines
     assert 'character_set_server = utf8mb4' not in lines
+
+
+# -- datastore version upgrades ---------------------------------------------
+
+def _tool(directory, script):
+    directory.mkdir(exist_ok=True)
+    tool = directory / 'mariadb-upgrade'
+    tool.write_text('#!/bin/sh\n' + script)
+    tool.chmod(0o755)
+    return str(directory)
+
+
+def test_the_upgrade_step_is_mariadb_upgrade_of_the_new_version(
+        mgr, tmp_path):
+    os.makedirs(mgr.paths.logdir)
+    new_dir = _tool(tmp_path / 'v11', 'echo "$@"\n')
+    mgr.record_version('11.4', [new_dir])
+    mgr._upgrade_data('/ignored/mariadbd')
+    with open(os.path.join(mgr.paths.logdir, 'upgrade.log')) as log:
+        assert log.read().split() == [
+            '--socket=%s' % mgr.paths.socket, '--user=root', '--force']
+
+
+def test_a_failed_upgrade_step_says_why(mgr, tmp_path):
+    os.makedirs(mgr.paths.logdir)
+    new_dir = _tool(tmp_path / 'v11', 'echo "Table mysql.user broken"\n'
+                                      'exit 2\n')
+    mgr.record_version('11.4', [new_dir])
+    with pytest.raises(exception.GuestError,
+                       match='mariadb-upgrade failed') as caught:
+        mgr._upgrade_data('/ignored/mariadbd')
+    assert 'Table mysql.user broken' in str(caught.value)

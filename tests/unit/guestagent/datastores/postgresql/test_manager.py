@@ -326,3 +326,33 @@ def test_refusals_keep_what_postgres_says_is_wrong():
         'unrecognized configuration parameter "foo" in file "b" line 3')
     assert manager._refusals('something odd\n') == 'something odd'
     assert manager._refusals('') == ''
+
+
+# -- datastore version upgrades ---------------------------------------------
+
+def _fake_postgres(tmp_path, major):
+    directory = tmp_path / ('pg%s' % major)
+    directory.mkdir()
+    binary = directory / 'postgres'
+    binary.write_text('#!/bin/sh\necho "postgres (PostgreSQL) %s.2"\n'
+                      % major)
+    binary.chmod(0o755)
+    return str(directory), str(binary)
+
+
+def test_an_upgrade_within_the_major_version_is_allowed(mgr, tmp_path):
+    os.makedirs(mgr.paths.datadir)
+    (tmp_path / 'data' / 'PG_VERSION').write_text('15\n')
+    _, binary = _fake_postgres(tmp_path, 15)
+    assert mgr._check_upgrade(binary) is None
+
+
+def test_a_major_upgrade_is_refused_before_the_stop(mgr, tmp_path):
+    os.makedirs(mgr.paths.datadir)
+    (tmp_path / 'data' / 'PG_VERSION').write_text('15\n')
+    directory, _ = _fake_postgres(tmp_path, 16)
+    mgr.mark_prepared(1)
+    with pytest.raises(exception.GuestError, match='pg_upgrade'):
+        mgr.upgrade('16', [directory])
+    # Refused before anything stopped: it still runs what it ran.
+    assert mgr.running_version() == (None, ())

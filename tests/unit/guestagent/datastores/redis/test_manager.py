@@ -243,7 +243,7 @@ def test_failing_start_reports_the_console_tail(mgr, tmp_path, monkeypatch):
                     'exit 1\n')
     fake.chmod(0o755)
     monkeypatch.setattr(manager.process, 'find_binary',
-                        lambda names: str(fake))
+                        lambda names, **kwargs: str(fake))
     monkeypatch.setattr(manager, 'server_version', lambda binary: (7, 0, 0))
     monkeypatch.setattr(mgr, '_run_as', lambda: None)
     os.makedirs(mgr.paths.datadir)
