@@ -204,19 +204,9 @@ class TaskManagerAPI(rpc.ServiceClient):
                       holder=None, workflow_id=None):
         """Change who may reach the instance (the API set UPDATING; the
         holder and the requested access are in the record).
-
-        NOTE(upgrade): nothing is sent while ``[upgrade_levels]
-        taskmanager`` caps below 1.9; the record waits for a taskmanager
-        that runs the workflow to claim it.
         """
-        if not self.client.can_send_version('1.9'):
-            LOG.info('Not casting update_access of instance %s: the '
-                     'taskmanager API is capped below 1.9; workflow %s '
-                     'waits to be claimed', instance_id, workflow_id)
-            return
-        cctxt = rpc.prepare(self.client, '1.9')
-        rpc.cast(cctxt, context, 'update_access', instance_id=instance_id,
-                 workflow_id=workflow_id)
+        self._cast_recorded(context, 'update_access', instance_id, workflow_id,
+                            version='1.9')
 
     def promote_to_replica_source(self, context, instance_id,
                                   notification=None, holder=None,
@@ -260,16 +250,6 @@ class TaskManagerAPI(rpc.ServiceClient):
         """Upgrade the datastore version of the instance the API set
         UPGRADING (API 1.10; the new version, the holder and the
         notification are in the record).
-
-        NOTE(upgrade): nothing is sent while ``[upgrade_levels]
-        taskmanager`` caps below 1.10; the record waits for a taskmanager
-        that runs upgrades to claim it.
         """
-        if not self.client.can_send_version('1.10'):
-            LOG.info('Not casting upgrade of instance %s: the taskmanager '
-                     'API is capped below 1.10; workflow %s waits to be '
-                     'claimed', instance_id, workflow_id)
-            return
-        cctxt = rpc.prepare(self.client, '1.10')
-        rpc.cast(cctxt, context, 'upgrade', instance_id=instance_id,
-                 workflow_id=workflow_id)
+        self._cast_recorded(context, 'upgrade', instance_id, workflow_id,
+                            version='1.10')
