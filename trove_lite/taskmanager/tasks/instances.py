@@ -255,12 +255,20 @@ class FinishTask(task.Task):
         else:
             LOG.info('Instance %s was taken over before %s', instance_id,
                      self.event)
-        if notice is not None:
-            if done:
-                notice.end()
-            else:
-                notice.error(TAKEN_OVER)
+        end_notice(notice, done)
         return done
+
+
+def end_notice(notice, done):
+    """End an operation's notification as its last task went: done, or
+    taken over by someone else (a delete) before it could finish.
+    """
+    if notice is None:
+        return
+    if done:
+        notice.end()
+    else:
+        notice.error(TAKEN_OVER)
 
 
 class FinishBuild(FinishTask):
@@ -309,11 +317,7 @@ class FinishAccess(task.Task):
         else:
             LOG.info('Instance %s was taken over before its access was '
                      'recorded', instance_id)
-        if notice is not None:
-            if done:
-                notice.end()
-            else:
-                notice.error(TAKEN_OVER)
+        end_notice(notice, done)
         return done
 
 
