@@ -73,6 +73,7 @@ def load(ctx, rule, instance_id, feature):
     :raises PolicyNotAuthorized: the rule denies it (403).
     :raises DatastoreFeatureNotSupported: no databases or users (422).
     :raises DatastoreOperationNotSupported: no root (501).
+    :raises LogsNotAvailable: no guest logs (501).
     :raises InstanceNotReady: not ready for an action (422).
     :raises ReplicaReadOnly: a change on a replica (400).
     """
@@ -86,9 +87,12 @@ def load(ctx, rule, instance_id, feature):
         if feature == manifests.ROOT:
             raise exception.DatastoreOperationNotSupported(
                 operation='root', datastore=datastore)
+        if feature == manifests.LOGS:
+            raise exception.LogsNotAvailable(datastore=datastore)
         raise exception.DatastoreFeatureNotSupported(feature=feature,
                                                      datastore=datastore)
-    if row.slave_of_id and rule.rsplit(':', 1)[-1] not in _READS:
+    if row.slave_of_id and feature != manifests.LOGS and \
+            rule.rsplit(':', 1)[-1] not in _READS:
         # NOTE(replication): a replica's accounts and schemas come from
         # its source; a change made here (as root, past read_only) would
         # be the replica's own transaction and break replication.

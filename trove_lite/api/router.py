@@ -16,6 +16,7 @@ from trove_lite.api.controllers import configurations
 from trove_lite.api.controllers import databases
 from trove_lite.api.controllers import datastores
 from trove_lite.api.controllers import flavors
+from trove_lite.api.controllers import guest_logs
 from trove_lite.api.controllers import instances
 from trove_lite.api.controllers import limits
 from trove_lite.api.controllers import mgmt_configuration_parameters
@@ -144,6 +145,10 @@ class APIRouter:
             ('GET', T + '/instances/{instance_id}/root', 'index'),
             ('POST', T + '/instances/{instance_id}/root', 'create'),
             ('DELETE', T + '/instances/{instance_id}/root', 'delete'),
+        ])
+        _routes(mapper, guest_logs.GuestLogController(), [
+            ('GET', T + '/instances/{instance_id}/log', 'index'),
+            ('POST', T + '/instances/{instance_id}/log', 'action'),
         ])
         _routes(mapper, backup_schedules.BackupScheduleController(), [
             ('GET', SCHEDULES, 'index'),

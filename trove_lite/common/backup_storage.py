@@ -59,6 +59,19 @@ def describe(context, driver=None, container=None):
             'storage_url': storage_url, 'auth_token': token}
 
 
+def describe_logs(context):
+    """The ``storage`` description a guest publishes logs with: the
+    backup storage (``describe``), in ``guest_log_container_name`` (a
+    directory of the local storage's path, a Swift container).
+
+    :raises: exception.BackupStorageError as ``describe``.
+    """
+    container = CONF.guest_log_container_name
+    description = describe(context, container=container)
+    description['container'] = container
+    return description
+
+
 def _error(reason):
     return exception.BackupStorageError(storage=SWIFT, reason=reason)
 

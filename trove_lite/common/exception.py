@@ -403,6 +403,21 @@ class RootHistoryNotFound(NotFound):
               'to disable.'
 
 
+class LogNotFound(NotFound):
+    message = 'Log %(name)s cannot be found on this instance.'
+
+
+class LogAccessForbidden(Forbidden):
+    # NOTE(compat): upstream's words.
+    message = "User does not have admin privileges to '%(action)s' the " \
+              "'%(log)s' log."
+
+
+class LogsNotAvailable(NotImplementedYet):
+    message = 'Log actions are not supported for the %(datastore)s ' \
+              'datastore.'
+
+
 class DatastoreFeatureNotSupported(UnprocessableEntity):
     """Databases and users of a datastore that has none.
 

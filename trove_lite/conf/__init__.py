@@ -17,6 +17,7 @@ from trove_lite.conf import deadlines
 from trove_lite.conf import default
 from trove_lite.conf import guest_agent
 from trove_lite.conf import guest_broker
+from trove_lite.conf import guest_logs
 from trove_lite.conf import instances
 from trove_lite.conf import messaging
 from trove_lite.conf import notifications
@@ -37,6 +38,7 @@ datastores.register_opts(CONF)
 deadlines.register_opts(CONF)
 guest_agent.register_opts(CONF)
 guest_broker.register_opts(CONF)
+guest_logs.register_opts(CONF)
 instances.register_opts(CONF)
 messaging.register_opts(CONF)
 notifications.register_opts(CONF)

@@ -43,6 +43,7 @@ _GENERIC = {
     'restore_namespace': RESTORE_NAMESPACE,
     'replication_strategy': None,
     'replication_namespace': REPLICATION_NAMESPACE,
+    'guest_log_exposed_logs': [],
 }
 
 # NOTE(upstream): upstream names Python classes (``InnoBackupEx``,
@@ -59,6 +60,7 @@ _DEFAULTS = {
         'backup_strategy': 'mariabackup',
         'backup_incremental_strategy': 'mariabackup',
         'replication_strategy': 'mysql_gtid',
+        'guest_log_exposed_logs': ['general', 'slow_query'],
     },
     'mariadb': {
         'ignore_users': ['os_admin', 'os_repl', 'root'],
@@ -66,12 +68,14 @@ _DEFAULTS = {
         'backup_strategy': 'mariabackup',
         'backup_incremental_strategy': 'mariabackup',
         'replication_strategy': 'mariadb_gtid',
+        'guest_log_exposed_logs': ['general', 'slow_query'],
     },
     'postgresql': {
         'ignore_users': ['os_admin', 'os_repl', 'postgres', 'root'],
         'ignore_dbs': ['os_admin', 'postgres'],
         'backup_strategy': 'pg_basebackup',
         'replication_strategy': 'postgresql_streaming',
+        'guest_log_exposed_logs': ['general'],
     },
     # NOTE(redis): an instance's server always requires a password, and
     # create is the only moment the tenant can be told it.
@@ -87,6 +91,7 @@ _DEFAULTS = {
         'backup_strategy': 'fake',
         'backup_incremental_strategy': 'fake',
         'replication_strategy': 'fake',
+        'guest_log_exposed_logs': ['general'],
     },
 }
 
@@ -147,6 +152,16 @@ def _opts(values):
                    help='Milliseconds a semi-synchronous source waits for a '
                         'replica to acknowledge a commit before it goes on '
                         'asynchronously (until a replica catches up).'),
+        cfg.ListOpt('guest_log_exposed_logs',
+                    default=values['guest_log_exposed_logs'],
+                    help='Guest logs of this datastore that the owner of an '
+                         'instance may list, show, enable, publish and '
+                         'discard; administrators reach every log of the '
+                         'datastore (its system logs too).'),
+        cfg.IntOpt('guest_log_long_query_time', default=1000, min=0,
+                   help='Milliseconds a statement must run to be written to '
+                        'the slow query log (where the datastore has one), '
+                        'set when the log is enabled.'),
     ]
 
 

@@ -15,6 +15,7 @@ from trove_lite.conf import deadlines
 from trove_lite.conf import default
 from trove_lite.conf import guest_agent
 from trove_lite.conf import guest_broker
+from trove_lite.conf import guest_logs
 from trove_lite.conf import instances
 from trove_lite.conf import messaging
 from trove_lite.conf import notifications
@@ -26,7 +27,7 @@ from trove_lite.conf import upgrade_levels
 _MODULES = (default, api, instances, deadlines, messaging, notifications,
             quota, database, upgrade_levels, guest_agent, guest_broker,
             compute, taskmanager, conductor, datastores, backup,
-            replication)
+            replication, guest_logs)
 
 
 def list_opts():

@@ -64,6 +64,7 @@ class GuestAgentAPI:
     |          both calls.
     |    1.7 - upgrade (a call): run the datastore on another version's
     |          binaries, on the same data.
+    |    1.8 - guest logs: guest_log_list and guest_log_action (calls).
 
     Bump ``RPC_API_VERSION`` (here and in ``service.GuestAgentEndpoint``)
     for every change, add the new version to this history, and send new or
@@ -77,7 +78,7 @@ class GuestAgentAPI:
     """
 
     # NOTE(versions): must equal service.RPC_API_VERSION.
-    RPC_API_VERSION = '1.7'
+    RPC_API_VERSION = '1.8'
     BASE_VERSION = '1.0'
     SERVICE_NAME = 'guestagent'
     # Release names accepted in [upgrade_levels] guestagent.
@@ -362,6 +363,39 @@ class GuestAgentAPI:
         self._require('1.6', 'resize the volume')
         return self._call('resize_fs', '1.6', CONF.agent_call_high_timeout,
                           volume_size=volume_size)
+
+    # -- guest logs (1.8) ----------------------------------------------------
+
+    def guest_log_list(self):
+        """Every log of the datastore: ``[{'name', 'type', 'status',
+        'published', 'pending'}]``.
+
+        :raises: GuestAPIIncompatible for an agent older than 1.8.
+        """
+        self._require('1.8', 'list guest logs')
+        return self._call('guest_log_list', '1.8',
+                          CONF.agent_call_low_timeout)
+
+    def guest_log_action(self, log_name, enable=False, disable=False,
+                         publish=False, discard=False, publication=None,
+                         long_query_time=None):
+        """Enable, disable, discard, publish log ``log_name`` as asked;
+        returns it as ``guest_log_list`` shows it.
+
+        :param publication: ``{'storage', 'prefix', 'metafile', 'limit',
+            'expiry'}`` for a publish or discard (``guestagent.guest_logs
+            .Publication``).
+        :param long_query_time: milliseconds, for an enable of a slow
+            query log.
+        :raises: GuestAPIIncompatible for an agent older than 1.8.
+        """
+        self._require('1.8', 'act on a guest log')
+        return self._call('guest_log_action', '1.8',
+                          CONF.agent_call_high_timeout, log_name=log_name,
+                          enable=bool(enable), disable=bool(disable),
+                          publish=bool(publish), discard=bool(discard),
+                          publication=publication,
+                          long_query_time=long_query_time)
 
     def _replication_call(self, method, timeout, **kwargs):
         self._require('1.4', method)

@@ -31,7 +31,7 @@ LOG = logging.getLogger(__name__)
 
 # NOTE(versions): must equal rpcapi.GuestAgentAPI.RPC_API_VERSION; the
 # version history lives in that class's docstring.
-RPC_API_VERSION = '1.7'
+RPC_API_VERSION = '1.8'
 SERVICE_NAME = 'guestagent'
 PREPARE_FAILED = ('The database server of instance %s could not be set up: '
                   '%s. Delete the instance and create it again; if that '
@@ -381,6 +381,26 @@ class GuestAgentEndpoint:
         self._manager().resize_fs(volume_size)
         if self.reporter is not None:
             self.reporter.status_changed()
+
+    # -- guest logs (API 1.8) ------------------------------------------------
+
+    @rpc.tenant_errors_expected
+    def guest_log_list(self, context):
+        """``[{'name', 'type', 'status', 'published', 'pending'}]``."""
+        return self._manager().guest_logs().list()
+
+    @rpc.tenant_errors_expected
+    def guest_log_action(self, context, log_name, enable=False,
+                         disable=False, publish=False, discard=False,
+                         publication=None, long_query_time=None):
+        """Enable, disable, discard and publish one log, as asked; the
+        log as ``guest_log_list`` shows it. ``publication`` says where
+        (``guest_logs.Publication``), for a publish or discard.
+        """
+        return self._manager().guest_logs().action(
+            log_name, enable=enable, disable=disable, publish=publish,
+            discard=discard, publication=publication,
+            long_query_time=long_query_time)
 
     def _replication_changed(self):
         if self.reporter is not None:

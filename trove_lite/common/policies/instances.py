@@ -48,6 +48,15 @@ rules = [
                 'Eject the lost source of a replication group: its most '
                 'advanced replica becomes the source.',
                 base.op('POST', INSTANCE + '/action')),
+    base.reader('instance:guest_log_list',
+                'List the guest logs of an instance, or show one (a POST '
+                'that asks for no action).',
+                base.op('GET', INSTANCE + '/log')
+                + base.op('POST', INSTANCE + '/log')),
+    base.member('instance:guest_log_action',
+                'Enable, disable, publish or discard a guest log of an '
+                'instance.',
+                base.op('POST', INSTANCE + '/log')),
     base.admin('instance:reset_status',
                'Reset the status of an instance (clears a stuck task).',
                base.op('POST', INSTANCE + '/action')),

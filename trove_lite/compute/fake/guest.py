@@ -49,7 +49,7 @@ DATASTORE_METHODS = (
 
 
 # The guest API a fake agent speaks unless told otherwise.
-API_VERSION = '1.7'
+API_VERSION = '1.8'
 
 
 class FakeGuestEndpoint:
@@ -233,6 +233,22 @@ class FakeGuestEndpoint:
         self.calls.append('resize_fs')
         if self.datastore is not None:
             self.datastore.resize_fs(volume_size)
+
+    # -- guest logs (guest API 1.8) ----------------------------------------------
+
+    def guest_log_list(self, context):
+        self.calls.append('guest_log_list')
+        return self._logs().list()
+
+    def guest_log_action(self, context, log_name, **kwargs):
+        self.calls.append('guest_log_action')
+        return self._logs().action(log_name, **kwargs)
+
+    def _logs(self):
+        if self.datastore is None:
+            raise exception.GuestError(
+                reason='this fake guest has no datastore for guest logs')
+        return self.datastore.guest_logs()
 
     def _datastore_call(self, method, **kwargs):
         self.calls.append(method)

@@ -46,6 +46,7 @@ from trove_lite.common import exception
 from trove_lite.common import plugins
 from trove_lite.conf import datastores as datastores_conf
 from trove_lite.guestagent import backups
+from trove_lite.guestagent import guest_logs
 from trove_lite.guestagent.strategies.replication import (
     base as replication_base)
 
@@ -453,6 +454,36 @@ class DatastoreManager(metaclass=abc.ABCMeta):
             exception.GuestError when the filesystem cannot be grown.
         """
         raise self._unsupported('volume resize')
+
+    # -- guest logs (guest API 1.8; guestagent/guest_logs.py) ------------------
+
+    def guest_log_definitions(self):
+        """``{name: guest_logs.LogDefinition}`` of the logs this datastore
+        writes; none by default.
+        """
+        return {}
+
+    def apply_guest_logs(self, enabled, long_query_time_ms=None):
+        """Make the server write exactly the user logs in ``enabled``
+        (names), now and after a restart.
+
+        :param long_query_time_ms: the slow query threshold, where the
+            datastore has a slow query log.
+        :raises: exception.DatastoreOperationNotSupported (the default: no
+            user logs); exception.GuestError when the server refuses.
+        """
+        raise self._unsupported('guest log')
+
+    def guest_logs(self):
+        """The instance's ``guest_logs.GuestLogs`` (made once)."""
+        if getattr(self, '_guest_logs', None) is None:
+            self._guest_logs = guest_logs.GuestLogs(
+                self, self._guest_log_state_path())
+        return self._guest_logs
+
+    def _guest_log_state_path(self):
+        """Where the guest logs' state is kept; None keeps it in memory."""
+        return self.path(guest_logs.STATE_FILE)
 
     # -- supervision (guestagent/supervisor.py) ------------------------------
     #

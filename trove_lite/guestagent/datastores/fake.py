@@ -17,11 +17,13 @@ import re
 import threading
 
 from trove_lite.common import exception
+from trove_lite.common import guest_logs as log_types
 from trove_lite.common import states
 from trove_lite.common import utils
 from trove_lite.guestagent import backups
 from trove_lite.guestagent.datastores import base
 from trove_lite.guestagent.datastores import manifest
+from trove_lite.guestagent import guest_logs
 
 _NAME = re.compile(r'^[A-Za-z0-9_$][A-Za-z0-9_$.\-]{0,63}$')
 _HOST = re.compile(r'^[A-Za-z0-9%_.:\-]{1,255}$')
@@ -47,6 +49,7 @@ class Manifest(manifest.Manifest):
     """Everything a manifest can offer, with MySQL-like names."""
 
     features = frozenset([manifest.DATABASES, manifest.USERS, manifest.ROOT])
+    guest_logs = {'general': 'USER'}
     root_user = ROOT_USER
     user_hosts = True
     database_charsets = True
@@ -100,6 +103,9 @@ class Manager(base.DatastoreManager):
         # binaries cannot be wrong, so a path naming "missing" plays one
         # whose binaries are not there.
         self.version = (info.datastore_version, tuple(info.server_path))
+        # The general log: the changes made while it is enabled.
+        self.general_log = guest_logs.MemorySource()
+        self._general_on = False
 
     def prepare(self, memory_mb, databases, users, root_password=None,
                 volume_size=None, restore_info=None, replica_info=None,
@@ -243,6 +249,7 @@ class Manager(base.DatastoreManager):
         with self._lock:
             for database in checked:
                 self.databases.setdefault(database['name'], database)
+                self._statement('CREATE DATABASE %s' % database['name'])
 
     def delete_database(self, name):
         self._refuse_on_replica()
@@ -252,6 +259,23 @@ class Manager(base.DatastoreManager):
                 raise exception.DatabaseNotFound(name=name)
             for user in self.users.values():
                 user['databases'].discard(name)
+            self._statement('DROP DATABASE %s' % name)
+
+    # -- guest logs ------------------------------------------------------------
+
+    def guest_log_definitions(self):
+        return {'general': guest_logs.LogDefinition(
+            'general', log_types.USER, self.general_log)}
+
+    def apply_guest_logs(self, enabled, long_query_time_ms=None):
+        self._general_on = 'general' in enabled
+
+    def _guest_log_state_path(self):
+        return None
+
+    def _statement(self, text):
+        if self._general_on:
+            self.general_log.append(text)
 
     def list_users(self):
         with self._lock:

@@ -24,6 +24,8 @@ NAMESPACE = plugins.DATASTORE_MANIFESTS
 DATABASES = 'databases'
 USERS = 'users'
 ROOT = 'root'
+# Guest logs: offered when the manifest names any (``guest_logs``).
+LOGS = 'logs'
 DEFAULT_HOST = '%'
 
 
@@ -44,8 +46,13 @@ class Manifest:
     user_hosts = False
     #: Whether databases take a character set and collation.
     database_charsets = False
+    #: The guest logs its guests write: ``{name: 'USER' | 'SYS'}``
+    #: (``common.guest_logs``); none means no log routes.
+    guest_logs = {}
 
     def supports(self, feature):
+        if feature == LOGS:
+            return bool(self.guest_logs)
         return feature in self.features
 
     def validate_database_name(self, name):

@@ -22,6 +22,8 @@ operation at most.
 
 import abc
 
+from trove_lite.common import exception
+
 
 class Storage(metaclass=abc.ABCMeta):
     """One storage backend, configured for one operation.
@@ -77,3 +79,39 @@ class Storage(metaclass=abc.ABCMeta):
 
         :raises: exception.BackupStorageError when the backend refuses.
         """
+
+    # -- small named objects (published guest logs) -------------------------
+    #
+    # Not abstract: a plugin without them still stores backups, and a
+    # guest log publish through it fails with this message.
+
+    def put_object(self, name, data, metadata=None, delete_after=None):
+        """Store ``data`` (bytes) as object ``name`` of the container.
+
+        :param name: may hold ``/`` (a prefix), never ``..``.
+        :param metadata: ``{key: str}`` kept with the object (Swift's
+            ``X-Object-Meta-<key>``).
+        :param delete_after: seconds until the backend may delete it;
+            None or 0 to keep it.
+        :raises: exception.BackupStorageError.
+        """
+        raise self._no_objects()
+
+    def list_objects(self, prefix):
+        """Names of the container's objects that start with ``prefix``.
+
+        :raises: exception.BackupStorageError.
+        """
+        raise self._no_objects()
+
+    def delete_object(self, name):
+        """Remove object ``name``; a missing one is not an error.
+
+        :raises: exception.BackupStorageError.
+        """
+        raise self._no_objects()
+
+    def _no_objects(self):
+        return exception.BackupStorageError(
+            storage=self.name, reason='this storage plugin keeps backups '
+            'only, not published logs.')

@@ -9,6 +9,7 @@ backup. A location is the file's absolute path; it comes back from the
 database, so every operation refuses one outside the directory.
 """
 
+import json
 import os
 import tempfile
 
@@ -16,6 +17,8 @@ from trove_lite.common import exception
 from trove_lite.guestagent.storage import base
 
 CHUNK_SIZE = 1024 * 1024
+# Beside an object of a container, its metadata (``put_object``).
+META_SUFFIX = '.meta.json'
 
 
 class LocalStorage(base.Storage):
@@ -99,6 +102,68 @@ class LocalStorage(base.Storage):
             pass
         except OSError as err:
             raise self._error('cannot delete %s: %s' % (location, err))
+
+    # -- small named objects (published guest logs) -------------------------
+    #
+    # Objects live in ``<path>/<container>/<name>``; ``name`` may hold
+    # directories (a log's prefix). Expiry is not enforced here: a local
+    # directory has no reaper, and discarding the log removes them.
+    def _object_file(self, name):
+        container = self.options.get('container') or ''
+        root = os.path.realpath(os.path.join(self.path, container))
+        if (not isinstance(name, str) or not name or name.startswith('/')
+                or '..' in name.split('/') or name.endswith(META_SUFFIX)):
+            raise self._error('invalid object name %r' % (name,))
+        target = os.path.realpath(os.path.join(root, name))
+        if not target.startswith(root + os.sep):
+            raise self._error('object %s is outside the container' % name)
+        return root, target
+
+    def put_object(self, name, data, metadata=None, delete_after=None):
+        _root, target = self._object_file(name)
+        try:
+            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+            for path, content in ((target + META_SUFFIX,
+                                   json.dumps(metadata or {}).encode()),
+                                  (target, data)):
+                temporary = path + '.part'
+                with open(temporary, 'wb') as handle:
+                    handle.write(content)
+                os.replace(temporary, path)
+        except OSError as err:
+            raise self._error('cannot write %s: %s' % (name, err))
+
+    def list_objects(self, prefix):
+        container = self.options.get('container') or ''
+        root = os.path.realpath(os.path.join(self.path, container))
+        names = []
+        for directory, _dirs, files in os.walk(root):
+            for filename in files:
+                if filename.endswith((META_SUFFIX, '.part')):
+                    continue
+                name = os.path.relpath(os.path.join(directory, filename),
+                                       root)
+                if name.startswith(prefix):
+                    names.append(name)
+        return sorted(names)
+
+    def delete_object(self, name):
+        _root, target = self._object_file(name)
+        for path in (target, target + META_SUFFIX):
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
+            except OSError as err:
+                raise self._error('cannot delete %s: %s' % (name, err))
+
+    def object_metadata(self, name):
+        """The metadata ``put_object`` kept with ``name`` (tests and the
+        operator read published logs this way).
+        """
+        _root, target = self._object_file(name)
+        with open(target + META_SUFFIX) as handle:
+            return json.load(handle)
 
 
 def _remove(path):

@@ -425,3 +425,42 @@ class SwiftStorage(base.Storage):
                 return []
             raise
         return listing
+
+    # -- small named objects (published guest logs) -------------------------
+
+    def put_object(self, name, data, metadata=None, delete_after=None):
+        headers = {'X-Object-Meta-%s' % key: str(value)
+                   for key, value in (metadata or {}).items()}
+        if delete_after:
+            headers['X-Delete-After'] = str(int(delete_after))
+        conn = self._connection(self.storage_url)
+        try:
+            conn.put_container(self.container)
+            conn.put_object(self.container, name, data, headers=headers,
+                            content_type='text/plain')
+        except SWIFT_ERRORS as err:
+            raise storage_error(err, self.storage_url,
+                                self.container) from err
+
+    def list_objects(self, prefix):
+        conn = self._connection(self.storage_url)
+        try:
+            _headers, listing = conn.get_container(
+                self.container, prefix=prefix, full_listing=True)
+        except swift_client.ClientException as err:
+            if err.http_status == 404:
+                return []
+            raise storage_error(err, self.storage_url,
+                                self.container) from err
+        except SWIFT_ERRORS as err:
+            raise storage_error(err, self.storage_url,
+                                self.container) from err
+        return [entry['name'] for entry in listing]
+
+    def delete_object(self, name):
+        conn = self._connection(self.storage_url)
+        try:
+            self._delete_object(conn, self.container, name)
+        except SWIFT_ERRORS as err:
+            raise storage_error(err, self.storage_url,
+                                self.container) from err

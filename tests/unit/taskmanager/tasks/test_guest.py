@@ -167,7 +167,7 @@ def test_wait_for_agent_refuses_an_incompatible_agent(ctx, claimed, server,
     monkeypatch.setattr(guest.rpc, 'prepare', mock.Mock())
     with pytest.raises(base.GuestIncompatible) as caught:
         guest.WaitForAgent(server).execute(ctx, claimed.id, 'h')
-    assert 'needs 1.1 to 1.7' in str(caught.value)
+    assert 'needs 1.1 to 1.8' in str(caught.value)
     assert caught.value.tenant_message.startswith(
         'The guest agent of the instance is incompatible')
 

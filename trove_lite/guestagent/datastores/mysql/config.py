@@ -295,6 +295,32 @@ def replication(role, semi_sync=False, semi_sync_timeout=None,
     return {SERVER: options}
 
 
+# The options of the guest logs, in the order they are set live: the
+# files and the threshold before the switches.
+GUEST_LOG_ORDER = ('general_log_file', 'slow_query_log_file',
+                   'long_query_time', 'log_output', 'general_log',
+                   'slow_query_log')
+
+
+def guest_logs(paths, enabled, long_query_time_ms=None):
+    """``guest_logs.cnf``'s ``[mysqld]`` options for the user logs
+    ``enabled`` (``general``, ``slow_query``); the others are switched
+    off explicitly, so that a live change turns them off too.
+
+    :param paths: an object with ``general_log`` and ``slow_query_log``.
+    :param long_query_time_ms: the slow query threshold in milliseconds
+        (the server's default when None).
+    """
+    options = {'log_output': 'FILE',
+               'general_log_file': paths.general_log,
+               'general_log': 'ON' if 'general' in enabled else 'OFF',
+               'slow_query_log_file': paths.slow_query_log,
+               'slow_query_log': 'ON' if 'slow_query' in enabled else 'OFF'}
+    if long_query_time_ms is not None:
+        options['long_query_time'] = long_query_time_ms / 1000.0
+    return options
+
+
 def render(config, includes=(), header=HEADER):
     """The text of ``my.cnf`` for ``config`` (``settings``' result):
     ``[mysqld]`` first, then the other sections in order, then an

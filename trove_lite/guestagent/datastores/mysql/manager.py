@@ -5,9 +5,12 @@ Layout under the instance directory::
     my.cnf            the server's only option file (config.py)
     replication.cnf   what the replication role adds to it (written by
                       the replication strategy; included by my.cnf)
+    guest_logs.cnf    the general and slow query logs the tenant enabled
+                      (``apply_guest_logs``; included after it)
     data/             datadir: the instance's "volume"
     run/              socket, pid file, tmpdir, secure_file_priv directory
-    log/              error log, console output, install log
+    log/              error log, console output, install log, general
+                      and slow query logs (guest logs)
     prepared.json     written when prepare finished
     overrides.json    the configuration group's values: the overrides
                       layer of my.cnf (``apply_configuration`` also sets
@@ -33,12 +36,14 @@ import threading
 from oslo_log import log as logging
 
 from trove_lite.common import exception
+from trove_lite.common import guest_logs as log_types
 from trove_lite.common import utils
 from trove_lite.guestagent.datastores.mysql import admin
 from trove_lite.guestagent.datastores.mysql import config
 from trove_lite.guestagent.datastores.mysql import variables
 from trove_lite.guestagent.datastores import process
 from trove_lite.guestagent.datastores import server
+from trove_lite.guestagent import guest_logs
 
 LOG = logging.getLogger(__name__)
 
@@ -91,6 +96,9 @@ class Paths(server.Paths):
         self.console_log = join(self.logdir, 'console.log')
         self.install_log = join(self.logdir, 'install.log')
         self.install_sql = join(self.rundir, 'install.sql')
+        self.guest_logs_cnf = join(instance_dir, 'guest_logs.cnf')
+        self.general_log = join(self.logdir, 'general.log')
+        self.slow_query_log = join(self.logdir, 'slow_query.log')
 
 
 class Manager(server.ServerManager):
@@ -298,6 +306,42 @@ class Manager(server.ServerManager):
         finally:
             conn.close()
 
+    # -- guest logs (guest API 1.8) --------------------------------------------
+
+    def guest_log_definitions(self):
+        paths = self.paths
+        return {
+            'general': guest_logs.LogDefinition(
+                'general', log_types.USER,
+                guest_logs.FileSource(paths.general_log)),
+            'slow_query': guest_logs.LogDefinition(
+                'slow_query', log_types.USER,
+                guest_logs.FileSource(paths.slow_query_log)),
+            'error': guest_logs.LogDefinition(
+                'error', log_types.SYS,
+                guest_logs.FileSource(paths.log_error)),
+        }
+
+    def apply_guest_logs(self, enabled, long_query_time_ms=None):
+        """See ``DatastoreManager.apply_guest_logs``: ``guest_logs.cnf``
+        for the next start, ``SET GLOBAL`` now (the files first, so that
+        a log never opens the server's default file).
+        """
+        settings = config.guest_logs(self.paths, enabled, long_query_time_ms)
+        with self._lock:
+            server.write_file(self.paths.guest_logs_cnf, config.render(
+                {config.SERVER: settings}))
+            if self._live_pid() is None:
+                return
+            conn = self._connect()
+            try:
+                live = variables.Variables(conn)
+                for name in config.GUEST_LOG_ORDER:
+                    if name in settings:
+                        live.set(name, config.number(settings[name]))
+            finally:
+                conn.close()
+
     # -- processes -------------------------------------------------------------
 
     def _server_binary(self):
@@ -359,7 +403,8 @@ class Manager(server.ServerManager):
             overrides=config.server_overrides(self.config_overrides()),
             instance_id=self.info.guest_id)
         server.write_file(self.paths.my_cnf, config.render(
-            settings, includes=[self.paths.replication_cnf]))
+            settings, includes=[self.paths.replication_cnf,
+                                self.paths.guest_logs_cnf]))
 
     def _initialised(self):
         return os.path.isdir(os.path.join(self.paths.datadir, 'mysql'))

@@ -292,6 +292,20 @@ def replication(primary_conninfo=None, slot=None, minimums=None):
     return settings
 
 
+def guest_logs(enabled, long_query_time_ms=None):
+    """``guest_logs.conf``'s settings for the user logs ``enabled``: the
+    general log writes every statement, with its duration past
+    ``long_query_time_ms`` (milliseconds).
+    """
+    if 'general' not in enabled:
+        return {'log_statement': quote('none'),
+                'log_min_duration_statement': -1}
+    return {'log_statement': quote('all'),
+            'log_min_duration_statement': int(
+                long_query_time_ms if long_query_time_ms is not None
+                else -1)}
+
+
 def render(config, includes=(), header=HEADER):
     """The text of ``postgresql.conf`` for ``config`` (``settings``'
     result), then an ``include_if_exists`` of each of ``includes`` (read

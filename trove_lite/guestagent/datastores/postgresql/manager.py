@@ -40,11 +40,13 @@ from oslo_log import log as logging
 import psycopg
 
 from trove_lite.common import exception
+from trove_lite.common import guest_logs as log_types
 from trove_lite.common import utils
 from trove_lite.guestagent.datastores.postgresql import admin
 from trove_lite.guestagent.datastores.postgresql import config
 from trove_lite.guestagent.datastores import process
 from trove_lite.guestagent.datastores import server
+from trove_lite.guestagent import guest_logs
 
 LOG = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ class Paths(server.Paths):
         join = os.path.join
         self.hba_file = join(instance_dir, 'pg_hba.conf')
         self.replication_conf = join(instance_dir, 'replication.conf')
+        self.guest_logs_conf = join(instance_dir, 'guest_logs.conf')
         self.passfile = join(self.rundir, 'replication.pgpass')
         self.standby_signal = join(self.datadir, 'standby.signal')
         self.ident_file = join(instance_dir, 'pg_ident.conf')
@@ -396,6 +399,30 @@ class Manager(server.ServerManager):
                     RELOAD_TIMEOUT)
         return sql.restart_parameters(names)
 
+    # -- guest logs (guest API 1.8) --------------------------------------------
+    #
+    # NOTE(logs): the server's stderr is its one log file; the general log
+    # is that file with every statement in it.
+
+    def guest_log_definitions(self):
+        return {'general': guest_logs.LogDefinition(
+            'general', log_types.USER, guest_logs.FileSource(self.paths.log))}
+
+    def apply_guest_logs(self, enabled, long_query_time_ms=None):
+        """See ``DatastoreManager.apply_guest_logs``: ``guest_logs.conf``
+        (included last), then a reload when the server runs.
+        """
+        settings = config.guest_logs(enabled, long_query_time_ms)
+        with self._lock:
+            server.write_file(self.paths.guest_logs_conf,
+                              config.render(settings))
+            if self._live_pid() is not None:
+                try:
+                    with admin.connect(self.paths.rundir, self.port) as conn:
+                        conn.execute('SELECT pg_reload_conf()')
+                except (psycopg.Error, OSError) as err:
+                    raise self._error('cannot reload postgres: %s' % err)
+
     def _reload_quietly(self):
         """Ask the server to reload, if it can (after a rollback)."""
         try:
@@ -504,7 +531,8 @@ class Manager(server.ServerManager):
             self.paths, self.info.bind_host or '127.0.0.1', self.port,
             memory_mb, overrides=overrides)
         return config.render(settings,
-                             includes=[self.paths.replication_conf])
+                             includes=[self.paths.replication_conf,
+                                       self.paths.guest_logs_conf])
 
     def _initialised(self):
         return os.path.isfile(os.path.join(self.paths.datadir, 'PG_VERSION'))

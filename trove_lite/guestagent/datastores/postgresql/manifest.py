@@ -12,6 +12,7 @@ from trove_lite.guestagent.datastores.postgresql import admin
 
 class Manifest(manifest.Manifest):
     features = frozenset([manifest.DATABASES, manifest.USERS, manifest.ROOT])
+    guest_logs = {'general': 'USER'}
     root_user = admin.ROOT_USER
     user_hosts = False
     database_charsets = True

@@ -39,11 +39,13 @@ import signal
 from oslo_log import log as logging
 
 from trove_lite.common import exception
+from trove_lite.common import guest_logs as log_types
 from trove_lite.common import utils
 from trove_lite.guestagent.datastores import process
 from trove_lite.guestagent.datastores.redis import admin
 from trove_lite.guestagent.datastores.redis import config
 from trove_lite.guestagent.datastores import server
+from trove_lite.guestagent import guest_logs
 
 LOG = logging.getLogger(__name__)
 
@@ -446,6 +448,14 @@ class Manager(server.ServerManager):
     def _healthy(self):
         secret = self._read_secret()
         return bool(secret) and admin.ping(self.paths.socket, secret)
+
+    def guest_log_definitions(self):
+        """The server's own log, always on (Redis has no general or slow
+        query log file; its slow log lives in memory).
+        """
+        return {'server': guest_logs.LogDefinition(
+            'server', log_types.SYS,
+            guest_logs.FileSource(self.paths.log_file))}
 
     def _logs(self):
         # Configuration errors are printed before the log file opens.

@@ -25,13 +25,15 @@ def test_paths(mgr, tmp_path):
     assert mgr.paths.pid_file == str(tmp_path / 'run' / 'mysqld.pid')
 
 
-def test_my_cnf_includes_the_replication_role_last(mgr, tmp_path):
+def test_my_cnf_includes_the_replication_role_and_guest_logs_last(
+        mgr, tmp_path):
     assert mgr.paths.replication_cnf == str(tmp_path / 'replication.cnf')
     mgr._make_dirs(None)
     mgr._write_config(512)
     with open(mgr.paths.my_cnf) as handle:
         lines = handle.read().splitlines()
-    assert lines[-1] == '!include %s' % mgr.paths.replication_cnf
+    assert lines[-2:] == ['!include %s' % mgr.paths.replication_cnf,
+                          '!include %s' % mgr.paths.guest_logs_cnf]
 
 
 def test_prepare_validates_names_first(mgr, tmp_path):

@@ -125,9 +125,9 @@ def test_write_config_maps_agent_and_server_users(mgr):
     with open(mgr.paths.conf) as handle:
         lines = handle.read().splitlines()
     assert "listen_addresses = '127.77.0.1'" in lines
-    # The replication role's settings are read last.
-    assert lines[-1] == "include_if_exists = '%s'" % (
-        mgr.paths.replication_conf)
+    # The replication role's and the guest logs' settings are read last.
+    assert lines[-2:] == ["include_if_exists = '%s'" % path for path in (
+        mgr.paths.replication_conf, mgr.paths.guest_logs_conf)]
 
 
 def test_server_env_drops_libpq_variables(monkeypatch):
