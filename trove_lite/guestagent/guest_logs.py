@@ -248,9 +248,9 @@ class GuestLogs:
     def _publish(self, definition, entry, target, where):
         found = definition.source.stat()
         if found is None:
-            raise exception.LogNotFound(
-                message='Log %s has nothing to publish yet: the datastore '
-                        'has not written it.' % definition.name)
+            # NOTE(logs): nothing written yet (a log enabled by this very
+            # request): nothing to send, and no error.
+            return entry
         size, identity = found
         published = entry.get('published', 0)
         if _rotated(entry, size, identity):

@@ -154,6 +154,10 @@ TEMPLATES = {
     ('PUT', USERS + '/{user_id}/databases'): {'databases': [
         {'name': 'app'}]},
     ('POST', '/instances/{instance_id}/root'): {'password': 'secret'},
+    ('POST', '/instances/{instance_id}/log'): Either([
+        {'name': 'general'}, {'name': 'general', 'enable': 1},
+        {'name': 'general', 'disable': True},
+        {'name': 'general', 'publish': 1, 'discard': 0}]),
     ('PUT', '/mgmt/quotas/{project_id}'): {'quotas': {'instances': 5,
                                                       'ram': None}},
     ('POST', VERSIONS): {'version': {

@@ -230,3 +230,36 @@ def test_resize_needs_an_agent_of_1_6(memory_bus, instance_id, call):  # noqa
     with pytest.raises(exception.GuestAPIIncompatible) as caught:
         call(api)
     assert '1.6' in str(caught.value)
+
+
+# -- guest logs (API 1.8) ------------------------------------------------------
+
+def test_guest_log_list_sends_1_8_with_the_low_timeout(api):
+    with mock.patch.object(api, 'client') as client:
+        client.can_send_version.return_value = True
+        api.guest_log_list()
+    client.prepare.assert_called_once_with(
+        version='1.8', timeout=CONF.agent_call_low_timeout)
+    client.prepare.return_value.call.assert_called_once_with(
+        api.context, 'guest_log_list')
+
+
+def test_guest_log_action_sends_every_flag(api):
+    with mock.patch.object(api, 'client') as client:
+        client.can_send_version.return_value = True
+        api.guest_log_action('general', enable=1, publication={'x': 1},
+                             long_query_time=1000)
+    client.prepare.assert_called_once_with(
+        version='1.8', timeout=CONF.agent_call_high_timeout)
+    client.prepare.return_value.call.assert_called_once_with(
+        api.context, 'guest_log_action', log_name='general', enable=True,
+        disable=False, publish=False, discard=False,
+        publication={'x': 1}, long_query_time=1000)
+
+
+def test_guest_logs_need_an_agent_of_1_8(memory_bus, instance_id):  # noqa
+    memory_bus.set('guestagent', '1.7', group='upgrade_levels')
+    api = rpcapi.GuestAgentAPI(context.get_admin_context(), instance_id)
+    with pytest.raises(exception.GuestAPIIncompatible) as caught:
+        api.guest_log_list()
+    assert '1.8' in str(caught.value)
