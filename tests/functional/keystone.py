@@ -94,14 +94,25 @@ class Keystone:
             project_id, user_id, self.role_id(role)))
         return user_id
 
-    def register_service(self, name, service_type, url):
-        """A catalog service with public, internal and admin endpoints."""
-        service_id = self._admin('POST', '/services', json={'service': {
-            'name': name, 'type': service_type}})['service']['id']
+    def register_service(self, name, service_type, url, region=REGION):
+        """A catalog service with public, internal and admin endpoints in
+        ``region``; a service of that type is reused (its endpoints in
+        another region added).
+        """
+        found = self._admin('GET', '/services',
+                            params={'type': service_type})['services']
+        if found:
+            service_id = found[0]['id']
+        else:
+            service_id = self._admin('POST', '/services', json={'service': {
+                'name': name, 'type': service_type}})['service']['id']
+        if region != REGION:
+            self._admin('POST', '/regions', json={'region': {'id': region}},
+                        expect=(201, 409))
         for interface in ('public', 'internal', 'admin'):
             self._admin('POST', '/endpoints', json={'endpoint': {
                 'service_id': service_id, 'interface': interface,
-                'url': url, 'region_id': REGION}})
+                'url': url, 'region_id': region}})
         return service_id
 
 
@@ -207,7 +218,7 @@ LOCAL_SHAPE = {
 }
 
 
-def _api_config(state, identity, api_port, options):
+def _api_config(state, identity, api_port, options, sections=None):
     # NOTE(ratelimit): the persona walks read every route as five
     # personas within a minute, past the default 200 GETs a project;
     # the limits have tests of their own (tests/unit/api/middleware).
@@ -216,7 +227,7 @@ def _api_config(state, identity, api_port, options):
                 'auth_strategy': 'keystone', 'http_get_rate': 1000}
     defaults.update(options)
     return fixtures.write_config(
-        os.path.join(state, 'trove-lite.conf'), {
+        os.path.join(state, 'trove-lite.conf'), dict(sections or {}, **{
             'DEFAULT': defaults,
             'keystone_authtoken': {
                 'www_authenticate_uri': identity.url,
@@ -226,7 +237,7 @@ def _api_config(state, identity, api_port, options):
                 'project_name': 'service',
                 'user_domain_name': 'Default',
                 'project_domain_name': 'Default'},
-        })
+        }))
 
 
 @contextlib.contextmanager
@@ -254,30 +265,34 @@ def populated(token_expiration=3600):
 
 
 @contextlib.contextmanager
-def api_behind(identity, projects, options, catalog):
+def api_behind(identity, projects, options, catalog, sections=None,
+               region=REGION):
     """trove-lite-all with ``auth_strategy = keystone`` behind
     ``identity``; yields a ``Cloud``.
 
     :param options: its other ``[DEFAULT]`` options (``FAKE_SHAPE``,
         ``LOCAL_SHAPE``).
-    :param catalog: register it as the ``database`` service, whose
-        endpoint is ``/v1.0/%(tenant_id)s`` on the API. One Keystone has
-        one such service: an API that is not in the catalog is reached
-        with an endpoint override.
+    :param catalog: register it as the ``database`` service of
+        ``region``, whose endpoint is ``/v1.0/%(tenant_id)s`` on the API.
+        One region has one such endpoint: an API that is not in the
+        catalog is reached with an endpoint override, or put in a region
+        of its own (the CLI then names the region).
+    :param sections: other sections of its configuration file.
     :raises AssertionError: when the API does not stop cleanly.
     """
     api_port = fixtures.free_port()
     api_base = 'http://127.0.0.1:%d' % api_port
     if catalog:
         identity.register_service('database', 'database',
-                                  api_base + '/v1.0/%(tenant_id)s')
+                                  api_base + '/v1.0/%(tenant_id)s',
+                                  region=region)
     # NOTE(local): a short directory the datastore users may enter:
     # pytest's temporary root is private, and a unix socket path has at
     # most 107 characters.
     state = tempfile.mkdtemp(prefix='tl-ks-', dir='/tmp')
     os.chmod(state, 0o755)
     try:
-        config = _api_config(state, identity, api_port, options)
+        config = _api_config(state, identity, api_port, options, sections)
         process = conftest.Process('trove-lite-all',
                                    ['--config-file', config],
                                    os.path.join(state, 'all.log'))

@@ -16,6 +16,13 @@ test-requirements) as a one-node cluster in a directory of its own:
   ``testing``, account ``AUTH_test``) and ``slo``/``dlo``, so large
   objects work as in a real cloud.
 
+``start(identity=...)`` puts Keystone in front as well, as a cloud runs
+Swift: ``authtoken`` (keystonemiddleware, deciding late so that tempauth's
+tokens still pass) and ``keystoneauth`` with the accounts ``KEY_<project
+id>`` for project members; ``shared_keystone`` registers such a Swift as
+the catalog's ``object-store``, which troveclient's ``log tail`` and
+``[backup] swift_auth = keystone`` find there.
+
 NOTE(memcached): tempauth keeps its tokens in memcached unless it is given
 fernet keys; with a key (``active_fernet_key_id``) its tokens carry their
 own groups, and nothing else in this pipeline needs memcached, so none is
@@ -68,6 +75,7 @@ class Swift:
     """
 
     def __init__(self, proxy_url, processes, state):
+        self.proxy_url = proxy_url
         self.auth_url = proxy_url + '/auth/v1.0'
         self.user = USER
         self.key = KEY
@@ -147,16 +155,42 @@ def _server_config(path, server, common):
     })
 
 
-def _proxy_config(path, common):
+KEYSTONE_PREFIX = 'KEY'
+
+
+def _keystone_filters(identity, password):
+    """The ``authtoken`` and ``keystoneauth`` filters for ``identity``
+    (a ``tests.functional.keystone.Keystone``); its ``trove`` service
+    user, whose password is ``password``, validates the tokens.
+    """
+    return {
+        'filter:authtoken': {
+            'paste.filter_factory':
+                'keystonemiddleware.auth_token:filter_factory',
+            'www_authenticate_uri': identity.url,
+            'auth_url': identity.url, 'auth_type': 'password',
+            'username': 'trove', 'password': password,
+            'project_name': 'service', 'user_domain_name': 'Default',
+            'project_domain_name': 'Default',
+            'delay_auth_decision': 'true'},
+        'filter:keystoneauth': {
+            'use': 'egg:swift#keystoneauth',
+            'reseller_prefix': KEYSTONE_PREFIX,
+            'operator_roles': 'admin, member'},
+    }
+
+
+def _proxy_config(path, common, identity=None, password=None):
     fernet_key = base64.urlsafe_b64encode(os.urandom(32)).decode()
     filters = ('catch_errors', 'gatekeeper', 'healthcheck', 'proxy-logging',
                'listing_formats', 'copy', 'slo', 'dlo')
+    auth = 'authtoken keystoneauth tempauth' if identity else 'tempauth'
     sections = {
         'DEFAULT': common,
         'pipeline:main': {'pipeline': (
             'catch_errors gatekeeper healthcheck proxy-logging '
-            'listing_formats tempauth copy slo dlo proxy-logging '
-            'proxy-server')},
+            'listing_formats %s copy slo dlo proxy-logging '
+            'proxy-server' % auth)},
         'app:proxy-server': {'use': 'egg:swift#proxy',
                              'account_autocreate': 'true'},
         'filter:tempauth': {'use': 'egg:swift#tempauth',
@@ -168,6 +202,8 @@ def _proxy_config(path, common):
     for name in filters:
         sections['filter:%s' % name] = {
             'use': 'egg:swift#%s' % name.replace('-', '_')}
+    if identity is not None:
+        sections.update(_keystone_filters(identity, password))
     return fixtures.write_config(path, sections)
 
 
@@ -180,8 +216,13 @@ def _swift_conf(path):
 
 
 @contextlib.contextmanager
-def start():
+def start(identity=None, password=None):
     """Set up and serve a one-node Swift; yields a ``Swift``.
+
+    :param identity: a Keystone whose tokens the proxy takes too (for
+        accounts ``KEY_<project id>``); None for tempauth only.
+    :param password: the password of that Keystone's ``trove`` service
+        user, which validates tokens for the proxy.
 
     Every server is stopped and the state directory removed on exit,
     whatever happened.
@@ -211,7 +252,8 @@ def start():
         proxy_port = fixtures.free_port()
         configs['proxy'] = _proxy_config(
             swift_dir / 'proxy-server.conf',
-            _common(swift_dir, devices, proxy_port, log_port))
+            _common(swift_dir, devices, proxy_port, log_port), identity,
+            password)
         ports['proxy'] = proxy_port
         for name, config in configs.items():
             command = conftest.console_script('swift-%s-server' % name)
@@ -233,3 +275,29 @@ def start():
 def shared(shared_services):
     """The session's Swift, started by the first module asking."""
     return shared_services.get('swift', start)
+
+
+def shared_keystone(shared_services, identity, password, regions=()):
+    """The session's Swift behind ``identity`` (``password``: of its
+    ``trove`` service user), the catalog's ``object-store``
+    (``/v1/KEY_%(tenant_id)s``) in the identity's region and each of
+    ``regions``, started and registered by the first module asking (a
+    region is registered once).
+    """
+
+    def registered():
+        service = shared_services.get(('swift-keystone', identity.url),
+                                      lambda: start(identity, password))
+        url = service.proxy_url + '/v1/%s_%%(tenant_id)s' % KEYSTONE_PREFIX
+        identity.register_service('swift', 'object-store', url)
+        return contextlib.nullcontext(service)
+
+    service = shared_services.get(('swift-keystone-catalog', identity.url),
+                                  registered)
+    for region in regions:
+        shared_services.get(
+            ('swift-keystone-region', identity.url, region),
+            lambda: contextlib.nullcontext(identity.register_service(
+                'swift', 'object-store', service.proxy_url + '/v1/%s_%%'
+                '(tenant_id)s' % KEYSTONE_PREFIX, region=region)))
+    return service
