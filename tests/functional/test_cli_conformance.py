@@ -29,16 +29,19 @@ import requests
 from tests.functional import cli_worker
 from tests.functional import conftest
 from tests.functional import keystone
+from tests.functional import swift
 from tests import waiting
 
 PROJECT = 'conformance'
 MEMBER = 'cli-member'
 IMAGE_ID = '8c1d5b9e-3f4a-4e2b-9a6c-0d7e8f9a1b2c'
 ADMIN = 'cli-admin'
+# The region of the API that publishes guest logs to the tenant's Swift
+# (``swift_cloud``), where ``log tail`` and ``log save`` find them.
+SWIFT_REGION = 'RegionConformanceSwift'
 
 NO_MISTRAL = 'backup executions are Mistral workflows, not Trove API'
 NO_CLUSTERS = 'no clusters API (/clusters) yet'
-NO_LOGS = 'no guest log API (/instances/{id}/log) yet'
 NO_SSL = 'no SSL API (/instances/{id}/ssl) yet'
 NO_MODULES = 'no modules API (/modules) yet'
 NO_LOST_SOURCE = ('eject needs a source whose agent went quiet, and the '
@@ -71,14 +74,6 @@ NOT_YET = {
     'database_instance_eject': (NO_LOST_SOURCE, ['{instance}'], False),
     'database_instance_rebuild': (
         NO_REBUILD, ['{instance}', IMAGE_ID], True),
-    'database_log_list': (NO_LOGS, ['{instance}'], False),
-    'database_log_save': (
-        NO_LOGS, ['{instance}', 'general', '--file', '{tmp}/general.log'],
-        False),
-    'database_log_set': (
-        NO_LOGS, ['{instance}', 'general', '--enable'], False),
-    'database_log_show': (NO_LOGS, ['{instance}', 'general'], False),
-    'database_log_tail': (NO_LOGS, ['{instance}', 'general'], False),
     'database_ssl_disable': (NO_SSL, ['{instance}'], False),
     'database_ssl_enable': (
         NO_SSL, ['{instance}', 'container-1'], False),
@@ -96,9 +91,6 @@ CLIENT_QUIRKS = {
     'database_backup_execution_delete': (None, 'None'),
     # Upstream's refusals: not a source, or its heartbeat is fresh.
     'database_instance_eject': (1, '(HTTP 400)'),
-    # Both print the API's 404 message on stdout and exit 0.
-    'database_log_save': (0, 'The resource could not be found.'),
-    'database_log_tail': (0, 'The resource could not be found.'),
 }
 
 
@@ -150,7 +142,7 @@ class Conformance:
         return name.split('_') + [str(arg).format(**self.state)
                                   for arg in args] + extra
 
-    def openrc(self, user):
+    def openrc(self, user, region=keystone.REGION):
         """The environment ``source openrc`` gives: no endpoint override.
         """
         env = {key: value for key, value in os.environ.items()
@@ -162,41 +154,43 @@ class Conformance:
                     'OS_PROJECT_NAME': PROJECT,
                     'OS_USER_DOMAIN_NAME': 'Default',
                     'OS_PROJECT_DOMAIN_NAME': 'Default',
-                    'OS_REGION_NAME': keystone.REGION})
+                    'OS_REGION_NAME': region})
         return env
 
     def start(self):
         # NOTE(speed): a warm CLI per user (cli_worker); a fresh
         # ``openstack`` process per command made the module take 10 min.
-        self.workers = {user: cli_worker.Worker(self.openrc(user))
-                        for user in (MEMBER, ADMIN)}
+        self.workers = {(user, keystone.REGION): cli_worker.Worker(
+            self.openrc(user)) for user in (MEMBER, ADMIN)}
 
     def stop(self):
         for worker in self.workers.values():
             worker.close()
 
-    def run(self, name, *args, admin=False):
+    def run(self, name, *args, admin=False, region=keystone.REGION):
         """Run ``openstack <name words> <args>``; the CompletedProcess."""
-        return self.workers[ADMIN if admin else MEMBER].run(
-            self.argv(name, args))
+        key = (ADMIN if admin else MEMBER, region)
+        if key not in self.workers:
+            self.workers[key] = cli_worker.Worker(self.openrc(*key))
+        return self.workers[key].run(self.argv(name, args))
 
-    def do(self, name, *args, admin=False):
+    def do(self, name, *args, admin=False, region=keystone.REGION):
         """Run a command that prints nothing and is not the one under
         test (to set up what that one needs); it must succeed.
         """
-        result = self.run(name, *args, admin=admin)
+        result = self.run(name, *args, admin=admin, region=region)
         assert result.returncode == 0, (name, args, result.stderr)
 
-    def read(self, name, *args, admin=False):
+    def read(self, name, *args, admin=False, region=keystone.REGION):
         """Run a command that is not the one under test (to check what
         that one did); its parsed output.
         """
-        result = self.run(name, *args, admin=admin)
+        result = self.run(name, *args, admin=admin, region=region)
         assert result.returncode == 0, (name, args, result.stderr)
         return parse_json(result.stdout)
 
     @contextlib.contextmanager
-    def command(self, name, admin=False):
+    def command(self, name, admin=False, region=keystone.REGION):
         """Check one command: yields a runner that returns its parsed
         ``-f json`` output (or the stdout of a command that prints
         nothing) and fails on a non-zero exit.
@@ -205,7 +199,7 @@ class Conformance:
         assert name not in NOT_YET, name
 
         def run(*args):
-            result = self.run(name, *args, admin=admin)
+            result = self.run(name, *args, admin=admin, region=region)
             assert result.returncode == 0, (name, args, result.stderr)
             assert 'Traceback' not in result.stderr, result.stderr
             self.stdout = result.stdout
@@ -568,6 +562,81 @@ def test_root(suite):
         run('{instance}')
         shown = suite.read('database_root_show', '{instance}')
         assert shown == {'is_root_enabled': False}
+
+
+def test_logs(suite):
+    with suite.command('database_log_list') as run:
+        rows = run('{instance}')
+        assert rows == [{'Name': 'general', 'Type': 'USER',
+                         'Status': 'Disabled', 'Published': 0,
+                         'Pending': 0, 'Container': 'None',
+                         'Prefix': 'None'}]
+    with suite.command('database_log_show') as run:
+        shown = run('{instance}', 'general')
+        assert (shown['name'], shown['status']) == ('general', 'Disabled')
+        assert shown['metafile'] == '%s/fake-general_metafile' % (
+            suite.state['instance'])
+        fails(suite, 'database_log_show', '{instance}', 'slow_query',
+              expect='Log slow_query cannot be found on this instance. '
+                     '(HTTP 404)')
+    with suite.command('database_log_set') as run:
+        assert run('{instance}', 'general', '--enable')['status'] == \
+            'Enabled'
+        suite.do('database_db_create', '{instance}', 'logged')
+        shown = run('{instance}', 'general', '--publish')
+        assert shown['status'] == 'Published' and shown['published'] > 0
+        assert shown['container'] == 'database_logs'
+        shown = run('{instance}', 'general', '--discard')
+        assert shown['published'] == 0
+        assert run('{instance}', 'general', '--disable')['status'] == \
+            'Disabled'
+
+
+@pytest.fixture(scope='module')
+def swift_cloud(shared_services, suite):
+    """A second API of the fake shape, in ``SWIFT_REGION``, publishing
+    to the tenant's own Swift (the catalog's ``object-store``, behind
+    the session's Keystone), as a cloud does.
+    """
+    identity, projects = keystone.shared_identity(shared_services)
+    swift.shared_keystone(shared_services, identity, keystone.USER_PASSWORD,
+                          regions=[SWIFT_REGION])
+    with keystone.api_behind(
+            identity, projects, keystone.FAKE_SHAPE, catalog=True,
+            sections={'backup': {'storage_driver': 'swift',
+                                 'swift_auth': 'keystone'}},
+            region=SWIFT_REGION) as cloud:
+        conftest.register_fake_datastore(cloud.config)
+        yield cloud
+
+
+def test_log_tail_and_save(suite, swift_cloud):
+    region = {'region': SWIFT_REGION}
+    created = suite.read('database_instance_create', 'logged', '--flavor',
+                         'm1.tiny', '--size', '1', '--datastore', 'fake',
+                         **region)
+    waiting.wait_for_status(
+        lambda: suite.read('database_instance_show', created['id'],
+                           **region), 'ACTIVE', timeout=60)
+    suite.state['logged'] = created['id']
+    suite.read('database_log_set', '{logged}', 'general', '--enable',
+               **region)
+    suite.do('database_db_create', '{logged}', 'tailed', **region)
+    suite.read('database_log_set', '{logged}', 'general', '--publish',
+               **region)
+    with suite.command('database_log_tail', **region) as run:
+        assert run('{logged}', 'general', '--lines', '5') == \
+            'CREATE DATABASE tailed\n'
+    with suite.command('database_log_save', **region) as run:
+        printed = run('{logged}', 'general', '--file',
+                      '{tmp}/general.log')
+        assert 'written to %s/general.log' % suite.state['tmp'] in printed
+        with open(os.path.join(suite.state['tmp'], 'general.log')) as log:
+            assert log.read() == 'CREATE DATABASE tailed\n'
+    suite.do('database_instance_delete', '{logged}', **region)
+    assert waiting.wait_for(lambda: suite.run(
+        'database_instance_show', '{logged}', **region).returncode != 0,
+        timeout=60)
 
 
 def backup_status(suite, backup_id):
