@@ -78,6 +78,7 @@ def instance_reads(instance_id):
         (base + '/backup_schedules', 200),
         (base + '/backup_schedules/' + NO_SCHEDULE, 404),
         (base + '/configuration', 200),
+        (base + '/log', 200),
     ]
 
 
@@ -185,6 +186,8 @@ def instance_changes(instance_id):
         ('DELETE', base + '/users/alice/databases/app', None),
         ('POST', base + '/root', None),
         ('DELETE', base + '/root', None),
+        ('POST', base + '/log', {'name': 'general', 'enable': 1}),
+        ('POST', base + '/log', {'name': 'general', 'publish': 1}),
         ('POST', base + '/backup_schedules', SCHEDULE),
         ('DELETE', base + '/backup_schedules/' + NO_SCHEDULE, None),
     ]
@@ -247,6 +250,8 @@ def change_steps():
         ('DELETE', '/users/bob', None, 202),
         ('POST', '/root', None, 200),
         ('DELETE', '/root', None, 204),
+        ('POST', '/log', {'name': 'general', 'enable': 1}, 200),
+        ('POST', '/log', {'name': 'general', 'disable': 1}, 200),
         ('PUT', '', {'instance': {'name': 'ks-renamed'}}, 202),
         ('PATCH', '', {'instance': {'name': 'ks-persona'}}, 202),
     ]
