@@ -11,6 +11,8 @@ runs a statement slower than ``guest_log_long_query_time``, and ``log
 publish`` then ``log tail`` and ``log save`` (which read Swift with the
 user's credentials, as troveclient does) show its line. The objects are
 then looked at in Swift itself, and ``log discard`` removes them.
+PostgreSQL's general log shows a statement the same way, and Redis's
+server log is an administrator's.
 """
 
 import json
@@ -24,6 +26,7 @@ import pytest
 from swiftclient import client as swift_client
 
 from tests.functional import conftest
+from tests.functional.datastore_clients import Client
 from tests.functional import keystone
 from tests.functional import swift
 from tests import waiting
@@ -87,14 +90,14 @@ def _shown(cloud, instance_id):
     return json.loads(result.stdout)
 
 
-@pytest.fixture(scope='module')
-def instance(cloud):
-    created = cli(cloud, 'database', 'instance', 'create', 'logged',
-                  '--flavor', 'm1.tiny', '--size', '1', '--datastore',
-                  'mysql', '--databases', DATABASE, '--users',
-                  '%s:%s' % (USER, PASSWORD))
+def created(cloud, name, datastore, *extra):
+    """An ACTIVE instance made with the CLI; deleted (and waited for) on
+    leaving.
+    """
+    made = cli(cloud, 'database', 'instance', 'create', name, '--flavor',
+               'm1.tiny', '--size', '1', '--datastore', datastore, *extra)
     shown = waiting.wait_for_status(
-        lambda: _shown(cloud, created['id']), 'ACTIVE', timeout=240,
+        lambda: _shown(cloud, made['id']), 'ACTIVE', timeout=240,
         describe=cloud.process.log)
     yield shown
     cli_result = run(cloud, 'database', 'instance', 'delete', shown['id'])
@@ -102,6 +105,12 @@ def instance(cloud):
     waiting.wait_for_status(lambda: _shown(cloud, shown['id']),
                             waiting.GONE, timeout=120,
                             describe=cloud.process.log)
+
+
+@pytest.fixture(scope='module')
+def instance(cloud):
+    yield from created(cloud, 'logged', 'mysql', '--databases', DATABASE,
+                       '--users', '%s:%s' % (USER, PASSWORD))
 
 
 def _address(shown):
@@ -144,7 +153,7 @@ def test_the_error_log_is_the_admins(cloud, instance):
 
 
 def test_slow_query_enable_publish_tail_save_discard(cloud, instance,
-                                                     tmp_path):
+                                                     tmp_path, request):
     instance_id = instance['id']
     enabled = cli(cloud, 'database', 'log', 'set', instance_id,
                   'slow_query', '--enable')
@@ -164,6 +173,10 @@ def test_slow_query_enable_publish_tail_save_discard(cloud, instance,
     assert tail.returncode == 0, tail.stderr
     assert MARKER in tail.stdout, tail.stdout
     assert '# Query_time: 1.5' in tail.stdout, tail.stdout
+    printed = ['  ' + line for line in tail.stdout.splitlines()[-6:]]
+    request.config.stash.setdefault(conftest.SUMMARY, []).append(
+        'Guest logs: openstack database log tail %s slow_query printed:\n%s'
+        % (instance_id, '\n'.join(printed)))
 
     saved = run(cloud, 'database', 'log', 'save', instance_id, 'slow_query',
                 '--file', str(tmp_path / 'slow.log'))
@@ -219,3 +232,54 @@ def test_a_reader_cannot_enable(cloud, instance):
     shown = cli(cloud, 'database', 'log', 'show', instance['id'], 'general',
                 user='demo-reader')
     assert shown['status'] == 'Disabled'
+
+
+def test_postgresql_general_log_shows_a_statement(cloud):
+    for shown in created(cloud, 'pg-logged', 'postgresql', '--databases',
+                         DATABASE, '--users', '%s:%s' % (USER, PASSWORD)):
+        instance_id = shown['id']
+        enabled = cli(cloud, 'database', 'log', 'set', instance_id,
+                      'general', '--enable')
+        assert enabled['status'] in ('Enabled', 'Ready'), enabled
+        Client('postgresql', _address(shown)).works(
+            USER, PASSWORD, DATABASE, "SELECT 'tl-pg-marker'")
+        published = cli(cloud, 'database', 'log', 'set', instance_id,
+                        'general', '--publish')
+        # NOTE(pg): the server may log more (a checkpoint) meanwhile.
+        assert published['status'] in ('Published', 'Partial'), published
+        tail = run(cloud, 'database', 'log', 'tail', instance_id, 'general')
+        assert tail.returncode == 0, tail.stderr
+        assert "statement: SELECT 'tl-pg-marker'" in tail.stdout, (
+            tail.stdout)
+        # The agent's own statements (its health checks) are not there.
+        assert 'statement: SELECT 1' not in tail.stdout, tail.stdout
+        disabled = cli(cloud, 'database', 'log', 'set', instance_id,
+                       'general', '--disable')
+        assert disabled['status'] == 'Disabled'
+        Client('postgresql', _address(shown)).works(
+            USER, PASSWORD, DATABASE, "SELECT 'tl-pg-unlogged'")
+        cli(cloud, 'database', 'log', 'set', instance_id, 'general',
+            '--publish', '--disable')
+        tail = run(cloud, 'database', 'log', 'tail', instance_id, 'general',
+                   '--lines', '0')
+        assert 'tl-pg-unlogged' not in tail.stdout
+
+
+def test_redis_server_log_is_the_admins(cloud):
+    for shown in created(cloud, 'redis-logged', 'redis'):
+        instance_id = shown['id']
+        assert cli(cloud, 'database', 'log', 'list', instance_id) == []
+        listed = cli(cloud, 'database', 'log', 'list', instance_id,
+                     user='demo-admin')
+        assert [(row['Name'], row['Type']) for row in listed] == [
+            ('server', 'SYS')]
+        refused = run(cloud, 'database', 'log', 'set', instance_id,
+                      'server', '--disable', user='demo-admin')
+        assert refused.returncode == 1
+        assert 'system log' in refused.stderr
+        published = cli(cloud, 'database', 'log', 'set', instance_id,
+                        'server', '--publish', user='demo-admin')
+        assert published['status'] == 'Published', published
+        tail = run(cloud, 'database', 'log', 'tail', instance_id, 'server',
+                   user='demo-admin')
+        assert 'Ready to accept connections' in tail.stdout, tail.stdout

@@ -190,7 +190,10 @@ class GuestLogs:
         with self._lock:
             state = self._load()
             entry = dict(state.get(name, {}))
-            if enable or disable:
+            if (enable or disable) and self._changes(
+                    entry, bool(enable), state, long_query_time):
+                # NOTE(logs): only a change reaches the server: MariaDB
+                # reopens a log file it is told again, with a new header.
                 self._toggle(name, bool(enable), state, long_query_time)
                 entry['enabled'] = bool(enable)
             if discard or publish:
@@ -215,6 +218,14 @@ class GuestLogs:
         return {name for name, definition in self._definitions().items()
                 if definition.type == vocabulary.USER
                 and state.get(name, {}).get('enabled')}
+
+    @staticmethod
+    def _changes(entry, enabled, state, long_query_time):
+        if bool(entry.get('enabled')) != enabled:
+            return True
+        settings = state.get('_settings', {})
+        return enabled and long_query_time is not None and \
+            settings.get('long_query_time') != int(long_query_time)
 
     def _toggle(self, name, enabled, state, long_query_time):
         wanted = {other for other, entry in state.items()

@@ -84,6 +84,14 @@ def test_statuses_follow_the_file(manager, logs, store_path):
                      'status': 'Published', 'published': 8, 'pending': 0}
     write(manager.general, 'three\n')
     assert logs.action('general')['status'] == 'Partial'
+    # Only a change reaches the server.
+    logs.action('general', publish=True, enable=True, long_query_time=1500,
+                publication=publication(store_path))
+    assert manager.applied == [(['general'], 1500)]
+    logs.action('general', enable=True, long_query_time=200)
+    logs.action('general', disable=True)
+    assert manager.applied == [(['general'], 1500), (['general'], 200),
+                               ([], 200)]
 
 
 def test_publish_sends_only_what_is_new_in_whole_lines(manager, logs,

@@ -182,16 +182,22 @@ def validate_users(users):
     return [validate_user(user) for user in users or []]
 
 
+AGENT_SESSION_OPTIONS = '-c log_statement=none -c log_min_duration_statement=-1'
+
+
 def connect(socket_dir, port, dbname=MAINTENANCE_DB,
             timeout=CONNECT_TIMEOUT):
     """A superuser connection over the instance's unix socket.
 
     :raises: psycopg.OperationalError when the server does not answer.
     """
+    # NOTE(logs): the agent's own statements (health checks every few
+    # seconds) stay out of the tenant's general log (guest logs).
     return psycopg.connect(host=socket_dir, port=int(port), user=SUPERUSER,
                            dbname=dbname, connect_timeout=timeout,
                            autocommit=True,
-                           application_name='trove-lite-guestagent')
+                           application_name='trove-lite-guestagent',
+                           options=AGENT_SESSION_OPTIONS)
 
 
 def ping(socket_dir, port, timeout=CONNECT_TIMEOUT):
