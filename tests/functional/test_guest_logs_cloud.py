@@ -152,6 +152,19 @@ def test_the_error_log_is_the_admins(cloud, instance):
     assert (shown['type'], shown['status']) == ('SYS', 'Ready')
 
 
+def test_the_guest_agents_own_log_is_the_admins(cloud, instance):
+    """The agents of this shape are threads of trove-lite-all, which
+    logs for them: the ``guest`` log is listed to an administrator but
+    has no file of its own (test_instance_lifecycle_cloud publishes a
+    process agent's).
+    """
+    listed = cli(cloud, 'database', 'log', 'list', instance['id'],
+                 user='demo-admin')
+    assert {row['Name']: row['Status'] for row in listed} == {
+        'error': 'Ready', 'general': 'Disabled', 'guest': 'Unavailable',
+        'slow_query': 'Disabled'}
+
+
 def test_slow_query_enable_publish_tail_save_discard(cloud, instance,
                                                      tmp_path, request):
     instance_id = instance['id']
@@ -272,7 +285,7 @@ def test_redis_server_log_is_the_admins(cloud):
         listed = cli(cloud, 'database', 'log', 'list', instance_id,
                      user='demo-admin')
         assert [(row['Name'], row['Type']) for row in listed] == [
-            ('server', 'SYS')]
+            ('guest', 'SYS'), ('server', 'SYS')]
         refused = run(cloud, 'database', 'log', 'set', instance_id,
                       'server', '--disable', user='demo-admin')
         assert refused.returncode == 1

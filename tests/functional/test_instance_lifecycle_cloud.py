@@ -144,6 +144,20 @@ def test_lifecycle_across_processes(cloud):
     _, seen = wait_status(cloud, instance_id, 'ACTIVE')
     assert 'REBOOT' in seen
 
+    # The agent's own log, for an administrator, through the API: what
+    # it did (and would say why it failed) without a shell on the host.
+    resp = requests.post('%s/instances/%s/log' % (cloud['v1'], instance_id),
+                         json={'name': 'guest', 'publish': 1}, timeout=60)
+    assert resp.status_code == 200, resp.text
+    log = resp.json()['log']
+    # (The agent logs its own publish: more is pending at once.)
+    assert log['type'] == 'SYS' and log['published'] > 0, log
+    published = cloud['state'] / 'state' / 'backups' / log['container']
+    text = ''.join(path.read_text() for path in sorted(
+        (published / log['prefix']).glob('log-*')) if path.is_file()
+        and not path.name.endswith('.json'))
+    assert 'Instance %s is prepared' % instance_id in text, text[-2000:]
+
     instance_dir = cloud['state'] / 'state' / 'instances' / instance_id
     assert requests.delete('%s/instances/%s' % (cloud['v1'], instance_id),
                            timeout=10).status_code == 202

@@ -27,6 +27,13 @@ RESTART_REQUIRED = 'Restart Required'
 
 ACTIONS = ('enable', 'disable', 'publish', 'discard')
 
+#: The guest agent's own log: a system log of every datastore, for
+#: administrators (why a prepare or a restart failed), at
+#: ``AGENT_LOG_FILE`` of the instance's directory, where the local
+#: driver's launcher (and a guest image's service unit) writes it.
+AGENT_LOG = 'guest'
+AGENT_LOG_FILE = 'log/agent.log'
+
 
 def prefix(instance_id, datastore, log_name):
     """The object prefix of one log of one instance (ends with ``/``)."""

@@ -324,7 +324,12 @@ class GuestLogs:
     # -- state -----------------------------------------------------------------
 
     def _definitions(self):
-        return self.manager.guest_log_definitions()
+        found = dict(self.manager.guest_log_definitions())
+        agent_log = self.manager.agent_log_path()
+        if agent_log is not None:
+            found.setdefault(vocabulary.AGENT_LOG, LogDefinition(
+                vocabulary.AGENT_LOG, vocabulary.SYS, FileSource(agent_log)))
+        return found
 
     def _load(self):
         if self.state_path is None:

@@ -19,6 +19,7 @@ class Manager:
         self.info = types.SimpleNamespace(guest_id='i-1')
         self.general = os.path.join(directory, 'general.log')
         self.error = os.path.join(directory, 'error.log')
+        self.agent_log = None
         self.applied = []
 
     def guest_log_definitions(self):
@@ -31,6 +32,9 @@ class Manager:
 
     def apply_guest_logs(self, enabled, long_query_time_ms=None):
         self.applied.append((sorted(enabled), long_query_time_ms))
+
+    def agent_log_path(self):
+        return self.agent_log
 
 
 @pytest.fixture
@@ -182,3 +186,17 @@ def test_local_storage_refuses_names_outside_its_container(store_path):
     for name in ('../escape', '/abs', 'a/../../b', ''):
         with pytest.raises(exception.BackupStorageError):
             store.put_object(name, b'x')
+
+
+def test_the_agents_own_log_is_a_system_log(manager, logs, tmp_path,
+                                            store_path):
+    assert 'guest' not in {log['name'] for log in logs.list()}
+    manager.agent_log = str(tmp_path / 'agent.log')
+    write(manager.agent_log, 'prepare failed: the disk is full\n')
+    shown = {log['name']: log for log in logs.list()}
+    assert (shown['guest']['type'], shown['guest']['status']) == (
+        'SYS', 'Ready')
+    logs.action('guest', publish=True,
+                publication=publication(store_path, log='guest'))
+    assert objects(store_path, log='guest') == [
+        (b'prepare failed: the disk is full\n', 1)]

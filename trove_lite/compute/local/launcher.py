@@ -24,6 +24,7 @@ import threading
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from trove_lite.common import guest_logs
 from trove_lite.compute.local import processes
 
 LOG = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ IN_PROCESS_SCHEMES = ('kombu+memory', 'kombu+trove-lite-memory', 'fake')
 
 AGENT_COMMAND = 'trove-lite-guestagent'
 PID_FILE = 'agent.pid'
-LOG_FILE = 'agent.log'
+LOG_FILE = os.path.basename(guest_logs.AGENT_LOG_FILE)
 
 
 def agent_mode(conf=None):
@@ -126,7 +127,7 @@ class ProcessAgentLauncher(AgentLauncher):
             if self._pid(instance_id) is not None:
                 return
             instance_dir = os.path.dirname(guest_info_path)
-            log_path = os.path.join(instance_dir, 'log', LOG_FILE)
+            log_path = os.path.join(instance_dir, guest_logs.AGENT_LOG_FILE)
             args = self.command() + ['--config-file', guest_info_path]
             with open(log_path, 'ab') as log:
                 child = subprocess.Popen(

@@ -43,6 +43,7 @@ import time
 from oslo_config import cfg
 
 from trove_lite.common import exception
+from trove_lite.common import guest_logs as log_types
 from trove_lite.common import plugins
 from trove_lite.conf import datastores as datastores_conf
 from trove_lite.guestagent import backups
@@ -473,6 +474,15 @@ class DatastoreManager(metaclass=abc.ABCMeta):
             user logs); exception.GuestError when the server refuses.
         """
         raise self._unsupported('guest log')
+
+    def agent_log_path(self):
+        """The guest agent's own log file (``common.guest_logs
+        .AGENT_LOG_FILE`` of the instance), or None for an agent without
+        an instance directory.
+        """
+        if not self.info.instance_dir:
+            return None
+        return self.path(log_types.AGENT_LOG_FILE)
 
     def guest_logs(self):
         """The instance's ``guest_logs.GuestLogs`` (made once)."""

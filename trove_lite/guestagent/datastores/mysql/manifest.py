@@ -6,7 +6,8 @@ from trove_lite.guestagent.datastores.mysql import admin
 
 class Manifest(manifest.Manifest):
     features = frozenset([manifest.DATABASES, manifest.USERS, manifest.ROOT])
-    guest_logs = {'general': 'USER', 'slow_query': 'USER', 'error': 'SYS'}
+    guest_logs = {'general': 'USER', 'slow_query': 'USER', 'error': 'SYS',
+                  'guest': 'SYS'}
     root_user = 'root'
     user_hosts = True
     database_charsets = True

@@ -12,7 +12,7 @@ from trove_lite.guestagent.datastores.postgresql import admin
 
 class Manifest(manifest.Manifest):
     features = frozenset([manifest.DATABASES, manifest.USERS, manifest.ROOT])
-    guest_logs = {'general': 'USER'}
+    guest_logs = {'general': 'USER', 'guest': 'SYS'}
     root_user = admin.ROOT_USER
     user_hosts = False
     database_charsets = True

@@ -10,7 +10,7 @@ from trove_lite.guestagent.datastores.redis import config
 
 class Manifest(manifest.Manifest):
     features = frozenset([manifest.ROOT])
-    guest_logs = {'server': 'SYS'}
+    guest_logs = {'server': 'SYS', 'guest': 'SYS'}
     # NOTE(redis): upstream Trove answers ``root enable`` with the name
     # "-" (from the requirepass days, when Redis had no user names).
     # Since Redis 6 the account is the ACL user "default": the name that
