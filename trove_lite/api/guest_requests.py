@@ -14,7 +14,8 @@ while, it talks to the instance's guest agent.
    outside its extensions and datastores without a root controller;
 3. it is ready for an action (upstream's ``validate_can_perform_action``,
    422): the server is ACTIVE, no task is running or holds the instance,
-   and the datastore is healthy by the latest heartbeat.
+   and the datastore is healthy by the latest heartbeat. Guest logs skip
+   this: they are read to find out why an instance is not well.
 
 The ``Target`` it returns then validates tenant-supplied names, hosts,
 passwords and character sets with the datastore's manifest, refuses the
@@ -97,7 +98,11 @@ def load(ctx, rule, instance_id, feature):
         # its source; a change made here (as root, past read_only) would
         # be the replica's own transaction and break replication.
         raise exception.ReplicaReadOnly(uuid=row.id)
-    check_ready(ctx, row)
+    if feature != manifests.LOGS:
+        # NOTE(logs): a log is most wanted when the instance is not well
+        # (its datastore down, a task stuck); the agent answers, or the
+        # request fails with GuestTimeout.
+        check_ready(ctx, row)
     return Target(ctx, row, version.manager, manifest)
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.unit.api.conftest import member
+from trove_lite.db.repositories import instances as instance_repo
 from trove_lite.guestagent.storage import local
 
 
@@ -150,3 +151,10 @@ def test_another_projects_member_gets_404(client, inst):
                           headers={'X-Roles': 'member',
                                    'X-Tenant-Id': 'p2'})
     assert resp.status_int == 404
+
+
+def test_logs_are_read_while_a_task_runs(client, inst, ctx):
+    """Why an instance is not well is in its logs."""
+    instance_repo.start(ctx, inst.id, 'restart', 'worker')
+    resp = _log(client, inst, {'name': 'general'})
+    assert resp.status_int == 200, resp.text
