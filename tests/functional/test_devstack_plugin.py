@@ -269,6 +269,23 @@ def test_uwsgi_file_runs_the_api_with_api_workers(stacked, monkeypatch):
         assert response.status_code == 200, (response.text, process.log())
         assert sorted(d['name'] for d in response.json()['datastores']) == [
             'mariadb', 'postgresql']
+        # The README's other way to register an image's version: the
+        # management API through the catalog's endpoint, as the service
+        # user (an admin).
+        cli_env = dict(env, OS_USERNAME='trove-lite',
+                       OS_PASSWORD=SERVICE_PASSWORD,
+                       OS_PROJECT_NAME='service')
+        created = subprocess.run(
+            ['openstack', 'datastore', 'version', 'create', '7.2', 'redis',
+             'redis', '', '--image-tags', 'trove,redis', '--active',
+             '--default'], env=cli_env, capture_output=True, text=True,
+            timeout=120, stdin=subprocess.DEVNULL)
+        assert created.returncode == 0, created.stdout + created.stderr
+        listed = requests.get(
+            '%s/v1.0/%s/datastores/redis/versions' % (
+                base, body['project']['id']),
+            headers={'X-Auth-Token': token}, timeout=30)
+        assert [v['name'] for v in listed.json()['versions']] == ['7.2']
     finally:
         process.stop()
 

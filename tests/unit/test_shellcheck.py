@@ -29,4 +29,3 @@ def test_shell_files_are_shellcheck_clean():
                             cwd=REPO_ROOT, capture_output=True, text=True,
                             timeout=120)
     assert (result.returncode, result.stdout) == (0, ''), result.stdout
-
