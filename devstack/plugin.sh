@@ -1,15 +1,17 @@
 #!/bin/bash
 #
-# devstack plugin for trove_lite (the cloud shape).
+# devstack plugin of trove_lite (the cloud shape).
 #
-# devstack sources this file once per phase with the phase in $1 and $2.
-# The functions live in lib/trove-lite; settings holds the defaults.
+# devstack sources this file once per phase, with the phase in $1 and $2;
+# settings (sourced before) holds the defaults and lib/trove-lite the
+# functions.
 
 # Save trace setting
 _XTRACE_TROVE_LITE=$(set +o | grep xtrace)
 set -o xtrace
 
-source $TROVE_LITE_DIR/devstack/lib/trove-lite
+# shellcheck source=devstack/lib/trove-lite
+source "$TROVE_LITE_DIR/devstack/lib/trove-lite"
 
 if is_service_enabled tl-api tl-tmgr tl-cond; then
     if [[ "$1" == "stack" && "$2" == "install" ]]; then
@@ -25,6 +27,14 @@ if is_service_enabled tl-api tl-tmgr tl-cond; then
         init_trove_lite
 
     elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
+        # Neutron and Glance answer only from this phase on.
+        if is_service_enabled neutron; then
+            echo_summary "Creating the trove_lite management network"
+            create_trove_lite_mgmt_network
+        fi
+        if is_service_enabled glance; then
+            upload_trove_lite_guest_images
+        fi
         echo_summary "Registering datastores and starting trove_lite"
         register_trove_lite_datastores
         start_trove_lite
