@@ -7,12 +7,14 @@ the agent must find its identity in the two files together.
 """
 
 import configparser
+import os
 import pathlib
 import shlex
 import shutil
 import subprocess
 import sys
 
+from trove_lite.common import guest_logs
 from trove_lite.compute import base as compute_base
 from trove_lite.guestagent import info as guest_info
 from trove_lite.taskmanager import guest_files
@@ -71,9 +73,16 @@ def test_the_agent_reads_its_identity_and_the_image_defaults(tmp_path):
         'i-1', 'mariadb', '10.11', 'p1', 'k3y', 'rabbit://g:p@10.0.0.1:5672/')
     assert (info.instance_dir, info.bind_host, info.port) == (
         '/var/lib/trove-lite/instance', '0.0.0.0', 3306)
-    # The unit's StateDirectory is where the image puts instances.
-    assert info.instance_dir.startswith(
-        '/var/lib/%s/' % _unit()['Service']['StateDirectory'])
+    # The unit's StateDirectory is where the image puts instances, and
+    # the agent's log (the "guest" log) is in the instance's log/.
+    conf = configparser.ConfigParser(interpolation=None)
+    conf.read(image_conf)
+    made = ['/var/lib/%s' % path for path in
+            _unit()['Service']['StateDirectory'].split()]
+    assert info.instance_dir in made
+    assert os.path.join(info.instance_dir, guest_logs.AGENT_LOG_FILE) == (
+        os.path.join(conf['DEFAULT']['log_dir'], conf['DEFAULT']['log_file']))
+    assert conf['DEFAULT']['log_dir'] in made
 
 
 def test_build_script_refuses_an_unknown_datastore(tmp_path):
