@@ -15,7 +15,9 @@ Three parts, each runnable alone (``--only``):
     page's cost does not grow with the number of instances, each row's
     req/s stays the same from one size to the next.
 
-``heartbeats``
+``heartbeats`` (UNFINISHED: not in the default ``--only``; in its one
+    trial the floor server never reported all its casts received and the
+    run waited until killed; not debugged yet)
     One ``trove-lite-conductor`` on RabbitMQ (an exchange and topics of
     this run's own) and ``--guests`` simulated guests, each with its own
     sealing key, as ``trove-lite-guestagent`` sends them: the guest's
@@ -34,7 +36,7 @@ Three parts, each runnable alone (``--only``):
     RabbitMQ with the fake compute driver. Floor: a Python interpreter
     that imported nothing (``python -c``).
 
-    python benchmarks/scale.py [--only api,heartbeats,rss]
+    python benchmarks/scale.py [--only api,rss]
         [--sizes 100,1000,10000] [--requests 1000] [--guests 1000]
         [--rounds 10]
 """
@@ -584,7 +586,7 @@ def _wait_http(port, timeout=60):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--only', default='api,heartbeats,rss')
+    parser.add_argument('--only', default='api,rss')
     parser.add_argument('--mysql', default='127.0.0.1:3306')
     parser.add_argument('--sizes', default='100,1000,10000',
                         type=lambda text: [int(n) for n in text.split(',')])
