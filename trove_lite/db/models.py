@@ -197,6 +197,8 @@ class Instance(TimestampMixin, SoftDeleteMixin, Base):
         sa.Index('instances_tenant_id_id', 'tenant_id', 'id'),
         sa.Index('instances_deleted', 'deleted'),
         sa.Index('instances_cluster_id', 'cluster_id'),
+        # NOTE(listing): the replicas of a page's instances.
+        sa.Index('instances_slave_of_id', 'slave_of_id', 'deleted'),
     )
 
     id = sa.Column(sa.String(36), primary_key=True)

@@ -60,6 +60,10 @@ LISTED_COLUMNS = (
     'updated', 'deleted', 'deleted_at', 'slave_of_id', 'configuration_id',
     'task_start_time')
 
+# The index that orders a project's instances by id (see ``_build``).
+_PAGE_INDEX_HINT = 'FORCE INDEX (instances_tenant_id_id)'
+_MYSQL_DIALECTS = ('mysql', 'mariadb')
+
 _statements = {}
 _statements_lock = threading.Lock()
 
@@ -84,6 +88,14 @@ def _build(by_project, after_marker, include_clustered, by_id=False):
         page = page.where(instances.c.id > sa.bindparam('marker'))
     if by_id:
         page = page.where(instances.c.id == sa.bindparam('instance_id'))
+    elif by_project:
+        # NOTE(mysql): MariaDB walks a project's instances through the
+        # ``tenant_id`` index and skips those before the marker one by
+        # one, so a page deep in a large project cost more the deeper it
+        # was (0.7 ms against 0.2 at the middle of 10,000). With this
+        # index named it reads the range after the marker in id order.
+        for dialect in _MYSQL_DIALECTS:
+            page = page.with_hint(instances, _PAGE_INDEX_HINT, dialect)
     page = page.order_by(instances.c.id).limit(
         sa.bindparam('limit')).subquery('page')
     joined = page.outerjoin(
