@@ -31,10 +31,12 @@ from alembic import command as alembic_command
 from alembic import config as alembic_config
 from alembic import migration as alembic_migration
 from alembic import script as alembic_script
-from oslo_config import cfg
 from oslo_log import log as logging
 
 from trove_lite.common import exception
+# NOTE(conf): registers [database] migrations_path, which a caller that
+# loads nothing else of ours (a test of the migrations) has not.
+from trove_lite import conf
 from trove_lite.db import api as db_api
 
 LOG = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ _SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 
 
 def _candidate_paths():
-    configured = cfg.CONF.database.migrations_path
+    configured = conf.CONF.database.migrations_path
     if configured:
         return [configured]
     return [os.path.join(_SOURCE_ROOT, 'migrations'),
