@@ -137,9 +137,14 @@ class ServerSpec:
     :param image_id: the image to boot, or None to choose by tags.
     :param image_tags: tags the image must carry (the datastore version's
         ``image_tags``).
-    :param networks: ``[{'net_id': ...} | {'port_id': ...}]``, in order;
-        empty for the driver's default network.
-    :param security_groups: names or ids of the server's security groups.
+    :param networks: the tenant's networks (the create's ``nics``):
+        ``[{'net_id', 'subnet_id'?, 'ip_address'?}]``, in order; the
+        datastore is reached there.
+    :param management_networks: ids of the deployment's networks every
+        server is on too (``[DEFAULT] management_networks``), after the
+        tenant's.
+    :param security_groups: names or ids of the security groups of the
+        management ports (``[DEFAULT] management_security_groups``).
     :param service_ports: TCP ports the datastore listens on (security
         group rules on a cloud; the local driver picks an address where
         they are free).
@@ -161,6 +166,7 @@ class ServerSpec:
     image_id: typing.Optional[str] = None
     image_tags: tuple = ()
     networks: tuple = ()
+    management_networks: tuple = ()
     security_groups: tuple = ()
     service_ports: tuple = ()
     availability_zone: typing.Optional[str] = None

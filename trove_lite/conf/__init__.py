@@ -21,6 +21,7 @@ from trove_lite.conf import guest_logs
 from trove_lite.conf import instances
 from trove_lite.conf import messaging
 from trove_lite.conf import notifications
+from trove_lite.conf import nova
 from trove_lite.conf import quota
 from trove_lite.conf import replication
 from trove_lite.conf import taskmanager
@@ -42,6 +43,7 @@ guest_logs.register_opts(CONF)
 instances.register_opts(CONF)
 messaging.register_opts(CONF)
 notifications.register_opts(CONF)
+nova.register_opts(CONF)
 quota.register_opts(CONF)
 replication.register_opts(CONF)
 taskmanager.register_opts(CONF)

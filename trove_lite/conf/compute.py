@@ -1,7 +1,8 @@
 """Options of the compute layer: which driver, and the local driver's.
 
 ``[DEFAULT] compute_driver`` names an entry point of namespace
-``trove_lite.compute.drivers`` (``local``, ``fake``; ``nova`` later).
+``trove_lite.compute.drivers`` (``local``, ``fake``, ``nova``: see
+``conf.nova``).
 ``[local]`` configures the driver that runs instances on this host.
 """
 
@@ -11,12 +12,14 @@ compute_opts = [
     cfg.StrOpt('compute_driver', default='local',
                help='Compute driver of the taskmanager: the name of an '
                     'entry point in namespace trove_lite.compute.drivers '
-                    '(local: instances are processes on this host; fake: '
-                    'no hosts at all, for tests).'),
+                    '(local: instances are processes on this host; nova: '
+                    'Nova servers with Cinder volumes and Neutron ports, '
+                    'see [service_credentials] and [nova]; fake: no hosts '
+                    'at all, for tests).'),
     cfg.ListOpt('management_networks', default=[],
                 help='Networks (ids) every instance\'s server is attached '
-                     'to, in order: the ServerSpec networks a cloud driver '
-                     'gets. Empty: the driver\'s default network. The '
+                     'to, in order, after the tenant\'s own (its nics): '
+                     'how its guest agent reaches the message bus. The '
                      'local driver ignores it.'),
     cfg.ListOpt('management_security_groups', default=[],
                 help='Security groups (names or ids) of every instance\'s '

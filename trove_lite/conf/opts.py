@@ -19,6 +19,7 @@ from trove_lite.conf import guest_logs
 from trove_lite.conf import instances
 from trove_lite.conf import messaging
 from trove_lite.conf import notifications
+from trove_lite.conf import nova
 from trove_lite.conf import quota
 from trove_lite.conf import replication
 from trove_lite.conf import taskmanager
@@ -27,7 +28,7 @@ from trove_lite.conf import upgrade_levels
 _MODULES = (default, api, instances, deadlines, messaging, notifications,
             quota, database, upgrade_levels, guest_agent, guest_broker,
             compute, taskmanager, conductor, datastores, backup,
-            replication, guest_logs)
+            replication, guest_logs, nova)
 
 
 def list_opts():

@@ -224,6 +224,12 @@ class Instance(TimestampMixin, SoftDeleteMixin, Base):
     region_id = sa.Column(sa.String(255))
     encrypted_key = sa.Column(sa.String(255))
     access = sa.Column(sa.Text)
+    # The tenant's networks (JSON list of {'net_id'}), zone and server
+    # group of the server (a4c8e2f6b1d3).
+    networks = sa.Column(sa.Text)
+    availability_zone = sa.Column(sa.String(255))
+    locality = sa.Column(sa.String(64))
+    server_group_id = sa.Column(sa.String(36))
     # trove_lite: when the current transitional task must be over (see
     # common/state_machine.py), who holds the instance's lock, and the
     # addresses of its server (JSON list of {"address", "type"}).

@@ -12,6 +12,7 @@ few seconds and loses nothing. Reads serve what is stored
 (the last heartbeat included) and never wait on a guest.
 """
 
+import json
 import uuid
 
 from oslo_config import cfg
@@ -83,6 +84,33 @@ def facts_of_page(entries):
             backing_up=entry.backing_up, replicas=entry.replicas,
             configuration_name=group_names.get(row.configuration_id)))
     return facts
+
+
+def _placement(spec):
+    """Where the request puts the instance's server, as the row keeps it:
+    its networks (``nics``: upstream's ``net-id`` or ``network_id``, with
+    an optional ``subnet_id`` and ``ip_address``) and its availability
+    zone. Only what the request names.
+
+    :raises: BadRequest for a nic without a network.
+    """
+    placed = {}
+    if spec.get('nics'):
+        networks = []
+        for nic in spec['nics']:
+            net_id = nic.get('net-id') or nic.get('network_id')
+            if not net_id:
+                raise exception.BadRequest(
+                    'A nic needs its network: net-id or network_id.')
+            network = {'net_id': net_id}
+            for key in ('subnet_id', 'ip_address'):
+                if nic.get(key):
+                    network[key] = nic[key]
+            networks.append(network)
+        placed['networks'] = json.dumps(networks)
+    if spec.get('availability_zone'):
+        placed['availability_zone'] = spec['availability_zone']
+    return placed
 
 
 def _create_arguments(ctx, resolved, root_password):
@@ -187,6 +215,11 @@ class InstanceController:
         access = spec.get('access')
         if access:
             access_module.check_cidrs(access.get('allowed_cidrs'))
+        extra.update(_placement(spec))
+        if spec.get('replica_of') and 'networks' not in extra:
+            # NOTE(replication): a replica sits on its source's networks
+            # unless the request names its own.
+            extra['networks'] = source.networks
         if 'failover' in spec:
             extra['failover'] = spec['failover']
         if group is not None:

@@ -42,6 +42,7 @@ def create(context, values):
     :returns: the new ``models.Instance``.
     """
     now = models.utcnow()
+    _encode(values)
     instance = models.Instance(
         id=values.pop('id', None) or str(uuid.uuid4()),
         task_id=states.BUILDING.code,
@@ -216,8 +217,7 @@ def expire(context, instance_id, task_code, message, details):
 @db_api.writer
 def update(context, instance_id, **values):
     """Set plain columns (name, server fields); not the task."""
-    if 'addresses' in values and not isinstance(values['addresses'], str):
-        values['addresses'] = json.dumps(values['addresses'])
+    _encode(values)
     _live(context.session).filter_by(id=instance_id).update(
         values, synchronize_session=False)
 
@@ -237,9 +237,28 @@ def key_of(context, instance_id):
     return key_storage.decrypt(get(context, instance_id).encrypted_key)
 
 
+# Columns that hold JSON lists.
+_JSON_COLUMNS = ('addresses', 'networks')
+
+
+def _encode(values):
+    for column in _JSON_COLUMNS:
+        if column in values and values[column] is not None and \
+                not isinstance(values[column], str):
+            values[column] = json.dumps(values[column])
+
+
 def addresses_of(instance):
     """The decoded ``addresses`` of an instance row."""
     return json.loads(instance.addresses) if instance.addresses else []
+
+
+def networks_of(instance):
+    """The tenant's networks of an instance row (its ``nics``):
+    ``[{'net_id', 'subnet_id'?, 'ip_address'?}]``.
+    """
+    stored = getattr(instance, 'networks', None)
+    return json.loads(stored) if stored else []
 
 
 @db_api.writer

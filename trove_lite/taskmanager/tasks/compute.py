@@ -57,8 +57,10 @@ class BuildServerSpec(task.Task):
     """Decide what the instance's server is: the ``ServerSpec`` every
     driver gets (what a Nova driver boots).
 
-    The networks and security groups are the deployment's
-    (``[DEFAULT] management_networks``, ``management_security_groups``);
+    The networks are the tenant's (its ``nics``), then the deployment's
+    (``[DEFAULT] management_networks``, whose ports get
+    ``management_security_groups``); the zone and server group are the
+    instance's;
     the image is the datastore version's (its id, or its tags).
     """
 
@@ -73,9 +75,11 @@ class BuildServerSpec(task.Task):
             flavor=flavor,
             image_id=image.get('image_id'),
             image_tags=tuple(image.get('image_tags') or ()),
-            networks=tuple({'net_id': net}
-                           for net in cfg.CONF.management_networks),
+            networks=tuple(instances.networks_of(instance)),
+            management_networks=tuple(cfg.CONF.management_networks),
             security_groups=tuple(cfg.CONF.management_security_groups),
+            availability_zone=getattr(instance, 'availability_zone', None),
+            server_group_id=getattr(instance, 'server_group_id', None),
             service_ports=ports,
             access=compute_base.AccessSpec.of(
                 access_module.load(instance.access), ports),

@@ -257,7 +257,8 @@ def test_the_driver_gets_the_spec_a_nova_driver_would_boot(
     assert spec.name == 'db'
     assert spec.flavor == compute_base.Flavor('1', 'm1.tiny', 512, 1, 1, 0)
     assert (spec.image_id, spec.image_tags) == (None, ('trove', 'mariadb'))
-    assert spec.networks == ({'net_id': 'mgmt-net'},)
+    assert spec.networks == ()
+    assert spec.management_networks == ('mgmt-net',)
     assert spec.security_groups == ('trove-guests',)
     assert spec.service_ports == (3306,)
     assert spec.availability_zone is None and spec.server_group_id is None

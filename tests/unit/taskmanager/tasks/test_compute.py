@@ -113,6 +113,10 @@ def test_server_spec(ctx, new_instance, flavor, override):
     override('management_security_groups', ['trove-sg'])
     override('cinder_volume_type', 'ssd')
     row = new_instance()
+    instances.update(ctx, row.id, availability_zone='az-2',
+                     networks=[{'net_id': 'tenant-net',
+                                'ip_address': '10.0.0.7'}])
+    row = instances.get(ctx, row.id)
     volume = compute_base.Volume('vol-1', 1, 'available')
     spec = compute.BuildServerSpec().execute(
         row, compute_base.flavor_of(flavor),
@@ -122,8 +126,10 @@ def test_server_spec(ctx, new_instance, flavor, override):
     assert spec == compute_base.ServerSpec(
         name='db', flavor=compute_base.flavor_of(flavor),
         image_tags=('trove', 'mariadb'),
-        networks=({'net_id': 'net-a'}, {'net_id': 'net-b'}),
+        networks=({'net_id': 'tenant-net', 'ip_address': '10.0.0.7'},),
+        management_networks=('net-a', 'net-b'),
         security_groups=('trove-sg',), service_ports=(3306,),
+        availability_zone='az-2',
         volume=compute_base.VolumeSpec(1, 'ssd', 'vol-1'),
         files={compute_base.GUEST_INFO_PATH: 'x'},
         metadata={'trove_instance_id': row.id, 'trove_project_id': 'p1'},

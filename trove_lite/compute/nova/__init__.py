@@ -1,0 +1,1 @@
+"""The nova compute driver: instances are Nova servers on a cloud."""
