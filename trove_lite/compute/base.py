@@ -37,6 +37,9 @@ from trove_lite.common import plugins
 
 NAMESPACE = 'trove_lite.compute.drivers'
 
+#: The policies of a server group (upstream's ``locality``).
+LOCALITIES = ('affinity', 'anti-affinity')
+
 # One address of a server, as the API shows it: {'address', 'type'}.
 ADDRESS_PRIVATE = 'private'
 

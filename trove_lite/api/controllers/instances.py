@@ -37,6 +37,7 @@ from trove_lite.common import notifications
 from trove_lite.common import policy
 from trove_lite.common import states
 from trove_lite.common import utils
+from trove_lite.compute import base as compute_base
 from trove_lite.conf import datastores as datastores_conf
 from trove_lite.db import api as db_api
 from trove_lite.db import models
@@ -89,8 +90,9 @@ def facts_of_page(entries):
 def _placement(spec):
     """Where the request puts the instance's server, as the row keeps it:
     its networks (``nics``: upstream's ``net-id`` or ``network_id``, with
-    an optional ``subnet_id`` and ``ip_address``) and its availability
-    zone. Only what the request names.
+    an optional ``subnet_id`` and ``ip_address``), its availability zone
+    and its locality (the policy of the server group its replicas join).
+    Only what the request names.
 
     :raises: BadRequest for a nic without a network.
     """
@@ -110,6 +112,8 @@ def _placement(spec):
         placed['networks'] = json.dumps(networks)
     if spec.get('availability_zone'):
         placed['availability_zone'] = spec['availability_zone']
+    if spec.get('locality'):
+        placed['locality'] = spec['locality']
     return placed
 
 
@@ -186,9 +190,11 @@ class InstanceController:
     def create(self, req, body):
         ctx = base.authorize(req, 'instance:create')
         spec = schema.validate(schemas.create, body)['instance']
-        if spec.get('locality'):
-            raise exception.NotImplementedYet(
-                'Locality is not supported yet.')
+        if spec.get('locality') and \
+                spec['locality'] not in compute_base.LOCALITIES:
+            raise exception.BadRequest(
+                'Locality must be one of %s.'
+                % ', '.join(compute_base.LOCALITIES))
         group = None
         if spec.get('configuration'):
             group = configuration_requests.load_group(
@@ -200,9 +206,17 @@ class InstanceController:
             arguments = {'databases': [], 'users': [], 'root_password': None,
                          'backup_id': None, 'replica_of': source.id}
             root_password = None
+            if spec.get('locality'):
+                raise exception.BadRequest(
+                    'Cannot specify locality when adding replicas to '
+                    'existing master.')
             # NOTE(failover): the choice is the group's: a replica that is
             # promoted one day fails over as its source did.
-            extra = {'slave_of_id': source.id, 'failover': source.failover}
+            # NOTE(locality): so is the placement: replicas join their
+            # source's server group.
+            extra = {'slave_of_id': source.id, 'failover': source.failover,
+                     'locality': source.locality,
+                     'server_group_id': source.server_group_id}
         else:
             if spec.get('replica_count'):
                 raise exception.BadRequest(

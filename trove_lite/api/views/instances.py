@@ -129,6 +129,8 @@ def instance_detail(req, facts, is_admin):
             'created': common.timestamp(facts.fault.created),
             'details': facts.fault.details if is_admin else None,
         }
+    if row.locality:
+        view['locality'] = row.locality
     if row.configuration_id:
         view['configuration'] = {
             'id': row.configuration_id, 'name': facts.configuration_name,

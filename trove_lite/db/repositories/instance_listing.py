@@ -58,7 +58,7 @@ LISTED_COLUMNS = (
     'volume_id', 'flavor_id', 'volume_size', 'tenant_id', 'server_status',
     'datastore_version_id', 'region_id', 'access', 'addresses', 'created',
     'updated', 'deleted', 'deleted_at', 'slave_of_id', 'configuration_id',
-    'task_start_time')
+    'task_start_time', 'locality')
 
 # The index that orders a project's instances by id (see ``_build``).
 _PAGE_INDEX_HINT = 'FORCE INDEX (instances_tenant_id_id)'

@@ -261,6 +261,18 @@ def networks_of(instance):
     return json.loads(stored) if stored else []
 
 
+@db_api.reader
+def server_group_members(context, group_id, excluding=None):
+    """Ids of the live instances placed in server group ``group_id``
+    (but ``excluding``): while there are any, the group stays.
+    """
+    query = _live(context.session).filter(
+        models.Instance.server_group_id == group_id)
+    if excluding is not None:
+        query = query.filter(models.Instance.id != excluding)
+    return [row.id for row in query.with_entities(models.Instance.id)]
+
+
 @db_api.writer
 def mark_deleted(context, instance_id):
     """Soft-delete the row; its service status becomes DELETED, and the

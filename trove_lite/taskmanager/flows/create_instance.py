@@ -10,6 +10,8 @@
                               remove it)
     RenderGuestFiles          guest_info.conf with identity and key
     CreateVolume              revert: delete the volume
+    EnsureServerGroup         the locality's server group (made for a
+                              new group; revert: delete one made here)
     BuildServerSpec           the ServerSpec every driver gets
     CreateServer              revert: delete the server
     SaveServer                server id, addresses, server status
@@ -78,6 +80,7 @@ def get_flow(driver, broker, reset=False):
              broker_tasks.CreateGuestIdentity(broker),
              guest_files.RenderGuestFiles(),
              compute.CreateVolume(driver),
+             compute.EnsureServerGroup(driver),
              compute.BuildServerSpec(),
              compute.CreateServer(driver),
              instance_tasks.SaveServer(),

@@ -9,6 +9,8 @@
                                         kept for it (best effort)
     DeleteServer                        every process, file and address
     DeleteVolume                        its data volume, if any
+    DeleteServerGroup                   its server group, when it was the
+                                        last live member
     DeleteGuestIdentity                 the guest's broker identity
     MarkDeleted                         the row is soft-deleted
 """
@@ -39,6 +41,7 @@ def get_flow(driver, broker):
              replication_tasks.ForgetReplica(),
              compute.DeleteServer(driver),
              compute.DeleteVolume(driver),
+             compute.DeleteServerGroup(driver),
              broker_tasks.DeleteGuestIdentity(broker),
              instance_tasks.MarkDeleted())
     return flow

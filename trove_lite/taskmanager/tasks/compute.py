@@ -53,6 +53,46 @@ class CreateVolume(task.Task):
                           result.id, instance_id)
 
 
+class EnsureServerGroup(task.Task):
+    """The server group of the instance's locality: the one it was
+    given (a replica joins its source's) or, for an instance created with
+    a locality, one made now and recorded on the row, so that its replicas
+    find it and a resumed create reuses it.
+
+    Revert deletes a group this run made.
+
+    :param driver: the ``ComputeDriver``.
+    :returns: the group's id, or None for an instance without locality.
+    """
+
+    default_provides = 'server_group_id'
+
+    def __init__(self, driver, **kwargs):
+        super().__init__(**kwargs)
+        self.driver = driver
+
+    def execute(self, context, instance_id, instance):
+        if instance.server_group_id or not instance.locality:
+            return instance.server_group_id
+        group_id = self.driver.create_server_group(
+            context, instance.id, instance.locality)
+        instances.update(context, instance_id, server_group_id=group_id)
+        return group_id
+
+    def revert(self, context, instance_id, instance, result=None, **kwargs):
+        # NOTE(revert): only a group this run made (the row it loaded had
+        # none); a source's group is its own and its other replicas'.
+        if instance.server_group_id or not isinstance(result, str):
+            return
+        try:
+            self.driver.delete_server_group(context, result)
+            instances.update(context, instance_id, server_group_id=None)
+        except Exception:
+            # NOTE(revert): see CreateServer.revert.
+            LOG.exception('Could not delete server group %s of instance '
+                          '%s', result, instance_id)
+
+
 class BuildServerSpec(task.Task):
     """Decide what the instance's server is: the ``ServerSpec`` every
     driver gets (what a Nova driver boots).
@@ -67,7 +107,7 @@ class BuildServerSpec(task.Task):
     default_provides = 'server_spec'
 
     def execute(self, instance, flavor, guest_info, image, guest_files,
-                volume=None):
+                volume=None, server_group_id=None):
         port = guest_info.get('port')
         ports = (port,) if port else ()
         return compute_base.ServerSpec(
@@ -79,7 +119,8 @@ class BuildServerSpec(task.Task):
             management_networks=tuple(cfg.CONF.management_networks),
             security_groups=tuple(cfg.CONF.management_security_groups),
             availability_zone=getattr(instance, 'availability_zone', None),
-            server_group_id=getattr(instance, 'server_group_id', None),
+            server_group_id=(server_group_id or
+                             getattr(instance, 'server_group_id', None)),
             service_ports=ports,
             access=compute_base.AccessSpec.of(
                 access_module.load(instance.access), ports),
@@ -206,6 +247,25 @@ class DeleteServer(task.Task):
 
     def execute(self, context, instance):
         self.driver.delete_server(context, instance)
+
+
+class DeleteServerGroup(task.Task):
+    """Delete the instance's server group when it is the last live
+    instance in it (a source's group outlives it while replicas remain).
+    """
+
+    def __init__(self, driver, **kwargs):
+        super().__init__(**kwargs)
+        self.driver = driver
+
+    def execute(self, context, instance):
+        group_id = getattr(instance, 'server_group_id', None)
+        if not group_id:
+            return
+        if instances.server_group_members(context, group_id,
+                                          excluding=instance.id):
+            return
+        self.driver.delete_server_group(context, group_id)
 
 
 class DeleteVolume(task.Task):

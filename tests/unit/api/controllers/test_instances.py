@@ -23,6 +23,9 @@ from trove_lite.db.repositories import root_history
 from trove_lite.db.repositories import workflows as workflow_repo
 
 
+NET = '6f1c2a9e-4b1d-4c3e-9a7b-2d5e8f0a1b3c'
+
+
 def _body(**fields):
     instance = {'name': 'db1', 'flavorRef': '1', 'volume': {'size': 1},
                 'datastore': {'type': 'mysql', 'version': '10.11'}}
@@ -85,6 +88,32 @@ def test_create_checks_initial_names_with_the_datastore(
     resp = _create(client, **fields)
     assert resp.status_int == status, resp.text
     assert text in resp.text
+    assert instance_repo.list_instances(ctx) == []
+
+
+def test_create_keeps_the_placement_for_the_driver(
+        client, mysql, flavor_rows, taskmanager, ctx):
+    resp = _create(client, nics=[{'net-id': NET, 'ip_address': '10.0.0.9'}],
+                   availability_zone='az-2', locality='anti-affinity')
+    assert resp.status_int == 200, resp.text
+    row = instance_repo.get(ctx, resp.json['instance']['id'])
+    assert instance_repo.networks_of(row) == [
+        {'net_id': NET, 'ip_address': '10.0.0.9'}]
+    assert (row.availability_zone, row.locality) == ('az-2',
+                                                     'anti-affinity')
+    assert resp.json['instance']['locality'] == 'anti-affinity'
+
+
+@pytest.mark.parametrize('fields,text', [
+    ({'locality': 'near'}, 'Locality must be one of affinity, '
+                           'anti-affinity.'),
+    ({'nics': [{'subnet_id': NET}]}, 'A nic needs its network'),
+])
+def test_create_refuses_a_bad_placement(client, mysql, flavor_rows, ctx,
+                                        fields, text):
+    resp = _create(client, **fields)
+    assert resp.status_int == 400, resp.text
+    assert text in resp.json['badRequest']['message']
     assert instance_repo.list_instances(ctx) == []
 
 

@@ -26,12 +26,20 @@ def _facts(slave_of_id=None, replicas=(), replication=None):
         flavor_id='1', region_id='r', access=None, volume_size=1,
         tenant_id='p1', created=NOW, updated=NOW, compute_instance_id=None,
         volume_id=None, slave_of_id=slave_of_id, configuration_id=None,
-        task_start_time=NOW - datetime.timedelta(hours=1))
+        task_start_time=NOW - datetime.timedelta(hours=1), locality=None)
     beat = instance_listing.HeartbeatSummary(NOW, None, None, replication)
     return views.InstanceFacts(
         row=row, version=None, datastore_name='fake',
         service_status=states.SVC_HEALTHY, status_updated=NOW,
         heartbeat=beat, fault=None, addresses=[], replicas=replicas)
+
+
+def test_locality_is_shown_when_the_instance_has_one():
+    facts = _facts()
+    assert 'locality' not in views.instance_detail(REQ, facts, False)
+    facts.row.locality = 'anti-affinity'
+    assert views.instance_detail(REQ, facts, False)['locality'] == \
+        'anti-affinity'
 
 
 def test_a_lone_instance_has_no_replication_fields():

@@ -199,3 +199,45 @@ def test_apply_access_revert_swallows_driver_errors(ctx, updating,
     compute.ApplyAccess(plain_driver).revert(ctx, updating.id, 'h',
                                              updating)
     assert 'Could not apply the previous access' in caplog.text
+
+
+def test_a_locality_makes_a_server_group_and_a_revert_removes_it(
+        ctx, new_instance, plain_driver):
+    row = new_instance()
+    task = compute.EnsureServerGroup(plain_driver)
+    # No locality: no group.
+    assert task.execute(ctx, row.id, row) is None
+    instances.update(ctx, row.id, locality='anti-affinity')
+    row = instances.get(ctx, row.id)
+    group_id = task.execute(ctx, row.id, row)
+    assert plain_driver.server_groups[group_id] == (row.id, 'anti-affinity')
+    assert instances.get(ctx, row.id).server_group_id == group_id
+    task.revert(ctx, row.id, row, result=group_id)
+    assert plain_driver.server_groups == {}
+    assert instances.get(ctx, row.id).server_group_id is None
+
+
+def test_a_replica_joins_its_sources_group_and_keeps_it(
+        ctx, new_instance, plain_driver):
+    group_id = plain_driver.create_server_group(ctx, 'source', 'affinity')
+    row = new_instance()
+    instances.update(ctx, row.id, locality='affinity',
+                     server_group_id=group_id)
+    row = instances.get(ctx, row.id)
+    task = compute.EnsureServerGroup(plain_driver)
+    assert task.execute(ctx, row.id, row) == group_id
+    task.revert(ctx, row.id, row, result=group_id)
+    assert group_id in plain_driver.server_groups
+
+
+def test_the_last_member_deletes_the_group(ctx, new_instance, plain_driver):
+    group_id = plain_driver.create_server_group(ctx, 'source', 'affinity')
+    source, replica = new_instance(), new_instance()
+    for row in (source, replica):
+        instances.update(ctx, row.id, server_group_id=group_id)
+    task = compute.DeleteServerGroup(plain_driver)
+    task.execute(ctx, instances.get(ctx, source.id))
+    assert group_id in plain_driver.server_groups
+    instances.mark_deleted(ctx, source.id)
+    task.execute(ctx, instances.get(ctx, replica.id))
+    assert plain_driver.server_groups == {}
