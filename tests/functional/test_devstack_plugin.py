@@ -71,6 +71,8 @@ def _environment(state, identity, db_name, api_port):
         'SERVICE_PROTOCOL': 'http',
         'SERVICE_PASSWORD': SERVICE_PASSWORD,
         'SERVICE_PROJECT_NAME': 'service',
+        'SERVICE_DOMAIN_NAME': 'Default',
+        'KEYSTONE_SERVICE_URI': identity.url,
         'SERVICE_TIMEOUT': '60',
         'REGION_NAME': keystone.REGION,
         'API_WORKERS': str(API_WORKERS),
@@ -179,6 +181,37 @@ def test_keystone_has_service_endpoint_and_user(stacked):
     assert [(e['interface'], e['url']) for e in database['endpoints']] == [
         ('public', 'http://127.0.0.1:%s/v1.0/%s'
          % (env['TROVE_LITE_SERVICE_PORT'], body['project']['id']))]
+
+
+def test_the_nova_drivers_credentials_get_a_token(stacked):
+    """The [service_credentials] the plugin wrote authenticate against the
+    real Keystone as the service user, scoped to the service project that
+    owns every instance's server (what the nova driver's session does).
+    """
+    env, result, identity = stacked
+    _ok(result)
+    conf = os.path.join(env['TROVE_LITE_CONF_DIR'], 'trove-lite.conf')
+    assert _ini(conf)['DEFAULT']['compute_driver'] == 'nova'
+    check = subprocess.run(
+        [sys.executable, '-c', CREDENTIALS_CHECK, conf], capture_output=True,
+        text=True, timeout=120)
+    assert check.returncode == 0, check.stderr[-4000:]
+    project_id, region = check.stdout.split()
+    assert project_id == identity.token('trove-lite', SERVICE_PASSWORD,
+                                        'service')[1]['project']['id']
+    assert region == keystone.REGION
+
+
+# Loads the session as trove_lite.compute.nova.clients does.
+CREDENTIALS_CHECK = """
+import sys
+from trove_lite import conf
+from trove_lite.compute.nova import clients
+conf.CONF(['--config-file', sys.argv[1]], project='trove-lite',
+          default_config_files=[])
+session = clients.Clients().session
+print(session.get_project_id(), conf.CONF.service_credentials.region_name)
+"""
 
 
 def test_datastores_registered_with_image_tags(stacked):
