@@ -84,4 +84,3 @@ def _sorting(request):
         return [(request.GET['sort_key'],
                  request.GET.get('sort_dir', 'desc'))]
     return []
-

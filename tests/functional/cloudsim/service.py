@@ -224,9 +224,12 @@ class CloudSimulator:
             200, self.resources()))
         router.add('GET', '/calls', lambda request: (200, self.calls()))
         router.add('POST', '/faults', self._post_fault)
-        router.add('DELETE', '/faults', lambda request: (
-            self.clear_faults(), (204, None))[1])
+        router.add('DELETE', '/faults', self._delete_faults)
         return router
+
+    def _delete_faults(self, request):
+        self.clear_faults()
+        return 204, None
 
     def _post_fault(self, request):
         body = wsgi.json_body(request)
@@ -251,8 +254,8 @@ def _mounted(environ, prefix):
 
 
 def _not_started(environ, start_response):
-    start_response('503 Service Unavailable',
-                    [('Content-Type', 'text/plain')])
+    headers = [('Content-Type', 'text/plain')]
+    start_response('503 Service Unavailable', headers)
     return [b'the simulator is not started yet']
 
 
