@@ -438,3 +438,48 @@ def test_server_groups(clients, sim):
     with pytest.raises(nova_exc.NotFound):
         nova.server_groups.get(group.id)
     _nothing_left(sim)
+
+
+def test_bad_references_fail_the_create(clients, sim):
+    nova, neutron = clients.nova, clients.neutron
+    port = neutron.create_port({'port': {
+        'network_id': sim.net['id']}})['port']
+    with pytest.raises(nova_exc.BadRequest) as raised:
+        nova.servers.create('x', sim.guest_image['id'], '99',
+                            nics=[{'port-id': port['id']}])
+    assert 'Flavor 99' in str(raised.value)
+    with pytest.raises(nova_exc.BadRequest):
+        nova.servers.create('x', str(uuid.uuid4()), '1',
+                            nics=[{'port-id': port['id']}])
+    with pytest.raises(nova_exc.BadRequest):
+        nova.servers.create('x', sim.guest_image['id'], '1',
+                            nics=[{'port-id': str(uuid.uuid4())}])
+    with pytest.raises(nova_exc.BadRequest):
+        nova.servers.create('x', sim.guest_image['id'], '1',
+                            nics=[{'port-id': port['id']}],
+                            block_device_mapping_v2=[{
+                                'uuid': str(uuid.uuid4()),
+                                'source_type': 'volume',
+                                'destination_type': 'volume',
+                                'boot_index': -1}])
+    with pytest.raises(neutron_exc.NotFound):
+        neutron.create_port({'port': {'network_id': sim.net['id'],
+                                      'security_groups': ['nope']}})
+    neutron.delete_port(port['id'])
+    _nothing_left(sim)
+
+
+def test_control_api(sim):
+    control = sim.url + '/_sim'
+    response = requests.post(control + '/faults', json={
+        'operation': 'volume.delete', 'status': 503, 'count': 2},
+        timeout=10)
+    assert response.status_code == 201
+    assert requests.post(control + '/faults', json={
+        'operation': 'no.such'}, timeout=10).status_code == 400
+    assert sim.store.take_fault('volume.delete')['status'] == 503
+    assert requests.delete(control + '/faults', timeout=10).status_code == 204
+    assert sim.store.take_fault('volume.delete') is None
+    assert requests.get(control + '/calls', timeout=10).json() == sim.calls()
+    assert requests.get(control + '/resources', timeout=10).json() == {
+        kind: [] for kind in sim.resources()}
