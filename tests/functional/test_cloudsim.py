@@ -241,6 +241,10 @@ def test_boot_runs_the_guest_agent_and_delete_cleans_up(clients, sim):
     assert attached.attachments[0]['server_id'] == server.id
     assert neutron.show_port(port['id'])['port']['device_id'] == server.id
     assert nova.server_groups.get(server_group.id).members == [server.id]
+    assert [s.id for s in nova.servers.list(search_opts={
+        'name': '^trove-1$'})] == [server.id]
+    assert [p['id'] for p in neutron.list_ports(
+        device_id=server.id)['ports']] == [port['id']]
 
     # The guest: an agent process reading the server's guest_info.conf,
     # which names the server's directory and fixed IP.
