@@ -115,6 +115,15 @@ class Keystone:
                 'url': url, 'region_id': region}})
         return service_id
 
+    def remove_endpoints(self, url_prefix):
+        """Delete the catalog's endpoints whose URL starts with
+        ``url_prefix`` (a service that stops leaves the catalog, so that
+        clients do not find it before a later one of the same type).
+        """
+        for endpoint in self._admin('GET', '/endpoints')['endpoints']:
+            if endpoint['url'].startswith(url_prefix):
+                self._admin('DELETE', '/endpoints/%s' % endpoint['id'])
+
 
 def _write_config(state, token_expiration):
     return fixtures.write_config(state / 'keystone.conf', {
