@@ -20,14 +20,13 @@ ERROR with the cloud's reason and nothing left either.
 
 import os
 import pathlib
-import random
 import tempfile
 
 import pymysql
 import pytest
 import requests
 
-from tests.functional import cloudsim
+from tests.functional.cloudsim import service as cloudsim
 from tests.functional import conftest
 from tests.functional import fixtures
 from tests.functional import keystone
@@ -37,12 +36,6 @@ REGION = 'RegionNova'
 PROJECT = 'a6c2e8f4b1d34e7f9a0b2c4d6e8f0a1b'
 IMAGE_TAGS = ('trove', 'mariadb')
 USER, PASSWORD, DATABASE = 'shop', 'Shop-secret-1', 'shop'
-
-
-def _loopback_net():
-    """A /24 of loopback addresses nobody else here uses (probably)."""
-    return '127.%d.%d.0/24' % (random.randint(100, 250),
-                               random.randint(0, 255))
 
 
 @pytest.fixture(scope='module')
@@ -58,9 +51,9 @@ def cloud(shared_services):
         simulator.add_flavor('1', 'm1.tiny', ram=512, vcpus=1, disk=1)
         simulator.add_flavor('2', 'm1.small', ram=2048, vcpus=1, disk=20)
         simulator.add_image('trove-guest-mariadb', tags=IMAGE_TAGS)
-        tenant_net = simulator.add_network('demo-net', _loopback_net())
-        mgmt_net = simulator.add_network('trove-mgmt', _loopback_net())
-        public_net = simulator.add_network('public', _loopback_net())
+        tenant_net = simulator.add_network('demo-net')['id']
+        mgmt_net = simulator.add_network('trove-mgmt')['id']
+        public_net = simulator.add_network('public')['id']
         simulator.add_security_group('trove-mgmt-sg')
         with fixtures.mariadb_database('trove_lite_nova') as db_url:
             yield from _control_plane(state, identity, simulator, db_url, {
@@ -80,6 +73,7 @@ def _control_plane(state, identity, simulator, db_url, networks):
             bind_port=port, state_path=state / 'state',
             transport_url=fixtures.RABBIT_URL, host='nova-%s' % port,
             report_interval=2, compute_driver='nova',
+            inst_rpc_key_encr_key='nova-driver-test-secret',
             management_networks=networks['mgmt_net'],
             management_security_groups='trove-mgmt-sg'),
         'database': {'connection': db_url},
@@ -178,7 +172,7 @@ def test_lifecycle_through_the_nova_driver(cloud):
     resources = cloud['simulator'].resources()
     [server] = resources['servers']
     assert server['metadata']['trove_instance_id'] == instance_id
-    assert server['flavor']['id'] == '1'
+    assert server['flavor_id'] == '1'
     [volume] = resources['volumes']
     assert (volume['size'], volume['status']) == (1, 'in-use')
     ports = resources['ports']

@@ -77,8 +77,9 @@ class CloudSimulator:
     def __init__(self, state_dir=None, agent_command=None, stop_timeout=10,
                  probe_ports=(3306,)):
         self._own_state = state_dir is None
-        self.state_dir = state_dir or tempfile.mkdtemp(
-            prefix='tl-cloudsim-', dir='/tmp')
+        self.state_dir = str(state_dir or tempfile.mkdtemp(
+            prefix='tl-cloudsim-', dir='/tmp'))
+        os.makedirs(self.state_dir, exist_ok=True)
         # NOTE(datastore): a datastore server that drops to its own user
         # must enter the server directories below.
         os.chmod(self.state_dir, 0o755)
