@@ -37,7 +37,7 @@ def test_a_spec_says_what_a_nova_driver_needs_and_hides_its_files():
     fields = {field.name for field in dataclasses.fields(base.ServerSpec)}
     assert fields == {
         'name', 'flavor', 'image_id', 'image_tags', 'networks',
-        'security_groups', 'service_ports', 'availability_zone',
+        'management_networks', 'security_groups', 'service_ports', 'availability_zone',
         'server_group_id', 'volume', 'files', 'metadata', 'user_data',
         'config_drive', 'access'}
     spec = base.ServerSpec(name='db', flavor=None,
