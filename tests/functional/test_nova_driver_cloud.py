@@ -167,12 +167,23 @@ def test_lifecycle_through_the_nova_driver(cloud):
     instance_id = create(
         cloud, 'db1', databases=[{'name': DATABASE}],
         users=[{'name': USER, 'password': PASSWORD,
-                'databases': [{'name': DATABASE}]}])
+                'databases': [{'name': DATABASE}]}],
+        availability_zone='az-east', locality='anti-affinity')
     instance = wait_status(cloud, instance_id, 'ACTIVE')
+    assert instance['locality'] == 'anti-affinity'
     resources = cloud['simulator'].resources()
     [server] = resources['servers']
     assert server['metadata']['trove_instance_id'] == instance_id
     assert server['flavor_id'] == '1'
+    assert server['availability_zone'] == 'az-east'
+    assert server['config_drive'] is True
+    [group] = resources['server_groups']
+    assert (group['policies'], group['members']) == (['anti-affinity'],
+                                                     [server['id']])
+    # The guest's identity and key reached the server in its files.
+    guest_info = pathlib.Path(cloud['simulator'].server_dir(server['id']),
+                              'guest_info.conf').read_text()
+    assert instance_id in guest_info and 'transport_url' in guest_info
     [volume] = resources['volumes']
     assert (volume['size'], volume['status']) == (1, 'in-use')
     ports = resources['ports']
@@ -210,6 +221,21 @@ def test_lifecycle_through_the_nova_driver(cloud):
         cloud, 'GET', '/instances/%s/databases' % instance_id).json()[
         'databases']}
     assert {DATABASE, 'second'} <= names
+
+    # A volume resize extends the Cinder volume; the rows stay.
+    resp = api(cloud, 'POST', '/instances/%s/action' % instance_id,
+               json={'resize': {'volume': {'size': 2}}})
+    assert resp.status_code == 202, resp.text
+    instance = wait_status(cloud, instance_id, 'ACTIVE')
+    assert instance['volume']['size'] == 2
+    [volume] = cloud['simulator'].resources()['volumes']
+    assert (volume['size'], volume['status']) == (2, 'in-use')
+    with pymysql.connect(host=address, port=3306, user=USER,
+                         password=PASSWORD, database=DATABASE,
+                         connect_timeout=10) as conn:
+        with conn.cursor() as cursor:
+            cursor.execute('SELECT SUM(id) FROM t')
+            assert cursor.fetchone() == (6,)
 
     # Access: the security group follows allowed_cidrs, and a public
     # instance gets a floating address.
