@@ -289,8 +289,11 @@ def test_a_failed_create_leaves_nothing_behind(cloud, operation, reason):
     finally:
         simulator.clear_faults()
     assert operation in simulator.calls(), simulator.calls()
-    assert reason in instance['fault']['message'] + ' ' + (
-        _admin_fault(cloud, instance_id)), instance['fault']
+    # The cloud's own words reach the instance's fault.
+    fault = instance['fault']['message'] + ' ' + _admin_fault(
+        cloud, instance_id)
+    assert reason in fault, fault
+    assert 'injected failure of %s' % operation in fault, fault
     assert left_over(cloud) == {}, logs(cloud)[-6000:]
     delete(cloud, instance_id)
     assert left_over(cloud) == {}

@@ -67,10 +67,24 @@ VOLUME_READY = ('available', 'in-use')
 METADATA_KEY = 'trove_instance_id'
 
 
+# How much of an error body that no client understood a fault keeps.
+BODY_CHARS = 300
+
+
 def _reason(error):
-    """The cloud's words of an error, for a fault the user reads."""
+    """The cloud's words of an error, for a fault the user reads.
+
+    keystoneauth (the Image API) knows only some services' error
+    documents and otherwise says "Unrecognized schema"; then the body
+    itself is the reason.
+    """
     message = (getattr(error, 'message', None)
                or getattr(error, 'details', None) or str(error))
+    response = getattr(error, 'response', None)
+    if isinstance(error, ks_exc.HttpError) and response is not None:
+        body = ' '.join((response.text or '').split())[:BODY_CHARS]
+        if body and body not in message:
+            message = '%s: %s' % (message, body)
     return '%s (%s)' % (message, type(error).__name__)
 
 
