@@ -21,7 +21,9 @@ ERROR with the cloud's reason and nothing left either.
 import os
 import pathlib
 import tempfile
+import types
 
+from oslo_config import cfg
 import pymysql
 import pytest
 import requests
@@ -31,6 +33,9 @@ from tests.functional import conftest
 from tests.functional import fixtures
 from tests.functional import keystone
 from tests import waiting
+from trove_lite.compute import base as compute_base
+from trove_lite.compute.nova import driver as nova_driver
+from trove_lite.conf import nova as nova_conf
 
 REGION = 'RegionNova'
 PROJECT = 'a6c2e8f4b1d34e7f9a0b2c4d6e8f0a1b'
@@ -67,6 +72,11 @@ def cloud(shared_services):
 def _control_plane(state, identity, simulator, db_url, networks):
     port = fixtures.free_port()
     bus = fixtures.unique_bus()
+    credentials = {
+        'auth_type': 'password', 'auth_url': identity.url,
+        'username': 'trove', 'password': keystone.USER_PASSWORD,
+        'project_name': 'service', 'user_domain_name': 'Default',
+        'project_domain_name': 'Default', 'region_name': REGION}
     config = fixtures.write_config(state / 'trove-lite.conf', {
         'DEFAULT': dict(
             bus, auth_strategy='noauth', bind_host='127.0.0.1',
@@ -77,11 +87,7 @@ def _control_plane(state, identity, simulator, db_url, networks):
             management_networks=networks['mgmt_net'],
             management_security_groups='trove-mgmt-sg'),
         'database': {'connection': db_url},
-        'service_credentials': {
-            'auth_type': 'password', 'auth_url': identity.url,
-            'username': 'trove', 'password': keystone.USER_PASSWORD,
-            'project_name': 'service', 'user_domain_name': 'Default',
-            'project_domain_name': 'Default', 'region_name': REGION},
+        'service_credentials': credentials,
         'nova': {'poll_interval': 0.2, 'server_boot_timeout': 120,
                  'volume_timeout': 60, 'server_delete_timeout': 60,
                  'public_network_id': networks['public_net']},
@@ -109,7 +115,8 @@ def _control_plane(state, identity, simulator, db_url, networks):
         # The taskmanager copied Nova's flavors into the catalogue.
         conftest.wait_for_log(processes[1], 'Flavor catalogue')
         yield dict(networks, v1='%s/v1.0/%s' % (base, PROJECT),
-                   state=state, processes=processes, simulator=simulator)
+                   state=state, processes=processes, simulator=simulator,
+                   credentials=credentials)
         for process in processes:
             assert process.stop() == 0, process.log()
     finally:
@@ -303,3 +310,71 @@ def _admin_fault(cloud, instance_id):
     """The fault's details (an administrator's: noauth is one)."""
     instance = shown(cloud, instance_id)
     return (instance.get('fault') or {}).get('details') or ''
+
+
+def _driver(cloud, **nova):
+    """A nova driver of this test's own, on the control plane's
+    credentials (its configuration is private to it).
+    """
+    # NOTE(keystoneauth): the auth plugin's options exist only once its
+    # loader has read auth_type, so they come from a file.
+    path = fixtures.write_config(cloud['state'] / 'direct.conf', {
+        'service_credentials': cloud['credentials'],
+        'nova': dict({'poll_interval': 0.2}, **nova)})
+    conf = cfg.ConfigOpts()
+    nova_conf.register_opts(conf)
+    conf(['--config-file', str(path)], project='trove-lite',
+         default_config_files=[])
+    return nova_driver.NovaDriver(conf=conf)
+
+
+def test_user_data_injection_resize_and_console_through_the_driver(cloud):
+    """The driver's calls the control plane's lifecycle does not make:
+    files as cloud-init user data, a flavor resize with its confirmation,
+    the console and the status of a server, and a volume attached after
+    boot; then nothing is left.
+    """
+    driver = _driver(cloud, file_injection='user_data')
+    instance = types.SimpleNamespace(
+        id='0d4c9f7e-2b1a-4c3d-8e5f-6a7b8c9d0e1f', compute_instance_id=None,
+        networks=None, availability_zone=None, addresses=None)
+    flavor = driver.get_flavor(None, '1')
+    guest_info = '[DEFAULT]\ninstance_id = %s\n' % instance.id
+    spec = compute_base.ServerSpec(
+        name='direct', flavor=flavor, image_tags=IMAGE_TAGS,
+        networks=({'net_id': cloud['tenant_net']},),
+        service_ports=(3306,),
+        files={compute_base.GUEST_INFO_PATH: guest_info})
+    server = driver.create_server(None, instance, spec)
+    instance.compute_instance_id = server.id
+    try:
+        [record] = cloud['simulator'].resources()['servers']
+        assert record['user_data'] and record['personality_paths'] == []
+        written = pathlib.Path(cloud['simulator'].server_dir(server.id),
+                               'guest_info.conf').read_text()
+        assert 'instance_id = %s' % instance.id in written
+        assert driver.server_status(None, instance) == 'ACTIVE'
+        # The agent (which has no bus in this file) said something.
+        assert waiting.wait_for(
+            lambda: driver.console_output(None, instance), timeout=30)
+
+        resized = driver.resize_server(None, instance,
+                                       driver.get_flavor(None, '2'))
+        assert resized.status == 'ACTIVE'
+        [record] = cloud['simulator'].resources()['servers']
+        assert (record['flavor_id'], record['status']) == ('2', 'ACTIVE')
+
+        volume = driver.create_volume(None, instance,
+                                      compute_base.VolumeSpec(size=1))
+        assert driver.attach_volume(None, instance, volume.id).startswith(
+            '/dev/vd')
+        assert driver.extend_volume(None, instance, volume.id, 3).size == 3
+        with pytest.raises(compute_base.ComputeError, match='does not '
+                                                            'shrink'):
+            driver.extend_volume(None, instance, volume.id, 2)
+    finally:
+        driver.delete_server(None, instance)
+        for made in cloud['simulator'].resources()['volumes']:
+            driver.delete_volume(None, instance, made['id'])
+    assert driver.server_status(None, instance) == 'DELETED'
+    assert left_over(cloud) == {}

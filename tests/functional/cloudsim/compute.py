@@ -245,7 +245,11 @@ class ComputeAPI:
             'availability_zone': spec.get('availability_zone') or
             state.DEFAULT_AZ, 'config_drive': bool(spec.get('config_drive')),
             'port_ids': [port['id'] for port in ports], 'volume_ids': [],
-            'group_id': group_id, 'fault': None})
+            'group_id': group_id, 'fault': None,
+            # How the files came: what a test of an injection mode reads.
+            'personality_paths': [entry.get('path') for entry in
+                                  spec.get('personality') or ()],
+            'user_data': bool(spec.get('user_data'))})
         for port in ports:
             port.update(device_id=server['id'], status='ACTIVE',
                         device_owner='compute:%s' % server[
