@@ -34,7 +34,11 @@ Three parts, each runnable alone (``--only``):
     in-process bus), and the cloud shape's ``trove-lite-api``,
     ``-taskmanager``, ``-conductor`` and ``-guestagent`` on MariaDB and
     RabbitMQ with the fake compute driver. Floor: a Python interpreter
-    that imported nothing (``python -c``).
+    that imported nothing (``python -c``). Aim (issue 18):
+    ``trove-lite-all`` at most 120 MB. Nearly all of it is the code of the
+    modules a process imports, so what a process needs only on first use
+    (swiftclient, taskflow's patterns and networkx) is imported then,
+    and eventlet never (``trove_lite/__init__.py``).
 
     python benchmarks/scale.py [--only api,rss]
         [--sizes 100,1000,10000] [--requests 1000] [--guests 1000]

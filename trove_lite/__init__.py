@@ -12,10 +12,24 @@ Tools that import oslo.messaging before us (oslo-config-generator reading
 our options, for one) have already chosen; that is fine for them, since
 they run no services, and ``common.rpc.get_server`` refuses to run a
 server on anything but native threads.
+
+It also makes eventlet unimportable in a process that has not imported it
+yet. Nothing here runs on eventlet, but futurist, oslo.utils and
+oslo.messaging each import it when they find it installed (oslo.service
+requires it), to offer green executors we never use; with it go
+dnspython, pyOpenSSL and greenlet: 10 MB resident in every service. All of
+them treat a missing eventlet as "not installed".
 """
 
-from oslo_service import backend as _service_backend
-from oslo_service.backend import exceptions as _backend_exceptions
+import sys
+
+# NOTE(memory): a None entry in sys.modules is the import system's own way
+# of saying "no such module": ``import eventlet`` raises ImportError. A
+# process that imported eventlet before us (a tool) keeps it.
+sys.modules.setdefault('eventlet', None)
+
+from oslo_service import backend as _service_backend  # noqa: E402
+from oslo_service.backend import exceptions as _backend_exceptions  # noqa
 
 try:
     _service_backend.init_backend(_service_backend.BackendType.THREADING)

@@ -16,9 +16,6 @@ upstream does), or one for an account of the operator's, for a Swift that
 is not behind Keystone (``static``: Swift v1 auth, e.g. tempauth).
 """
 
-import requests
-from swiftclient import client as swift_client
-
 from trove_lite.common import exception
 from trove_lite import conf
 
@@ -77,6 +74,13 @@ def _error(reason):
 
 
 def _static_auth():
+    # NOTE(memory): swiftclient brings keystoneclient, keystoneauth1,
+    # osprofiler and requests (12 MB resident) into every process that
+    # imports this module, the API and trove-lite-all included, whether or
+    # not a backup ever goes to Swift; only static auth uses it.
+    import requests
+    from swiftclient import client as swift_client
+
     conf = CONF.backup
     missing = [name for name in ('swift_auth_url', 'swift_user', 'swift_key')
                if not getattr(conf, name)]

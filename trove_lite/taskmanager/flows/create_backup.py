@@ -19,7 +19,6 @@ start; the guest ignores a backup it is already taking.
 """
 
 from oslo_log import log as logging
-from taskflow.patterns import linear_flow
 
 from trove_lite.common import states
 from trove_lite.taskmanager.flows import common
@@ -29,7 +28,7 @@ LOG = logging.getLogger(__name__)
 
 
 def get_flow():
-    flow = linear_flow.Flow('create-backup')
+    flow = common.linear_flow('create-backup')
     flow.add(backups.MarkBackupFailedOnRevert(),
              backups.SendBackup(),
              backups.WaitForBackup())

@@ -44,7 +44,6 @@ the build starts again from the top, within the same build deadline.
 """
 
 from oslo_log import log as logging
-from taskflow.patterns import linear_flow
 
 from trove_lite.broker import base as broker_base
 from trove_lite.common import states
@@ -70,8 +69,8 @@ def get_flow(driver, broker, reset=False):
         (``ResetPartialBuild``): the flow of a resumed create that had not
         saved its server.
     """
-    flow = linear_flow.Flow('rebuild-instance' if reset
-                            else 'create-instance')
+    flow = common.linear_flow('rebuild-instance' if reset
+                              else 'create-instance')
     flow.add(instance_tasks.MarkBuildFailedOnRevert())
     if reset:
         flow.add(instance_tasks.ResetPartialBuild(driver, broker))
@@ -111,7 +110,7 @@ def get_resume_flow(driver):
     for the agent, prepare (again: it is safe to repeat), wait for
     healthy, finish.
     """
-    flow = linear_flow.Flow('resume-create-instance')
+    flow = common.linear_flow('resume-create-instance')
     flow.add(instance_tasks.MarkBuildFailedOnRevert(),
              instance_tasks.LoadBuildInfo(driver),
              compute.AdoptServer(driver),

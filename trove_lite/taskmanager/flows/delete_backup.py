@@ -16,7 +16,6 @@ again).
 """
 
 from oslo_log import log as logging
-from taskflow.patterns import linear_flow
 
 from trove_lite.common import states
 from trove_lite.taskmanager.flows import common
@@ -26,7 +25,7 @@ LOG = logging.getLogger(__name__)
 
 
 def get_flow():
-    flow = linear_flow.Flow('delete-backup')
+    flow = common.linear_flow('delete-backup')
     flow.add(backups.StopRunningBackups(), backups.DeleteStoredBackups())
     return flow
 

@@ -16,7 +16,6 @@
 """
 
 from oslo_log import log as logging
-from taskflow.patterns import linear_flow
 
 from trove_lite.broker import base as broker_base
 from trove_lite.common import states
@@ -33,7 +32,7 @@ FAULT = 'The instance could not be deleted; try deleting it again.'
 
 
 def get_flow(driver, broker):
-    flow = linear_flow.Flow('delete-instance')
+    flow = common.linear_flow('delete-instance')
     flow.add(instance_tasks.MarkFailedOnRevert('delete_failed', FAULT),
              instance_tasks.LoadInstance(),
              guest.StopDatabase(),

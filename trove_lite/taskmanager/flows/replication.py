@@ -35,7 +35,6 @@ last step, a compare-and-set that a second, racing change fails.
 """
 
 from oslo_log import log as logging
-from taskflow.patterns import linear_flow
 
 from trove_lite.common import states
 from trove_lite.db.repositories import replication as topology
@@ -52,7 +51,7 @@ DETACH_FAILED = 'The replica could not be detached from its source; try ' \
 
 
 def get_promote_flow():
-    flow = linear_flow.Flow('promote-replica')
+    flow = common.linear_flow('promote-replica')
     flow.add(tasks.MarkGroupFailedOnRevert('promote_failed', PROMOTE_FAILED),
              tasks.LoadGroup(),
              tasks.FenceSource(),
@@ -64,7 +63,7 @@ def get_promote_flow():
 
 
 def get_eject_flow():
-    flow = linear_flow.Flow('eject-replica-source')
+    flow = common.linear_flow('eject-replica-source')
     flow.add(tasks.MarkGroupFailedOnRevert('eject_failed', EJECT_FAILED),
              tasks.LoadGroup(),
              tasks.PickMostAdvanced(),
@@ -75,7 +74,7 @@ def get_eject_flow():
 
 
 def get_detach_flow():
-    flow = linear_flow.Flow('detach-replica')
+    flow = common.linear_flow('detach-replica')
     flow.add(instance_tasks.MarkFailedOnRevert('detach_failed',
                                                DETACH_FAILED),
              tasks.LoadSourceId(),

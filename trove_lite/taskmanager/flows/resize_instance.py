@@ -39,7 +39,6 @@ has), so a resumed resize runs its flow from the top.
 """
 
 from oslo_log import log as logging
-from taskflow.patterns import linear_flow
 
 from trove_lite.common import states
 from trove_lite.taskmanager.flows import common
@@ -61,7 +60,7 @@ FLAVOR_FAILED = ('The flavor could not be changed, and the instance could '
 
 
 def get_volume_flow(driver):
-    flow = linear_flow.Flow('resize-volume')
+    flow = common.linear_flow('resize-volume')
     flow.add(tasks.PutBackOnRevert(VOLUME_UNDONE, VOLUME_FAILED),
              instance_tasks.LoadInstance(),
              compute.AdoptServer(driver),
@@ -74,7 +73,7 @@ def get_volume_flow(driver):
 
 
 def get_flavor_flow(driver):
-    flow = linear_flow.Flow('resize-flavor')
+    flow = common.linear_flow('resize-flavor')
     flow.add(tasks.PutBackOnRevert(FLAVOR_UNDONE, FLAVOR_FAILED),
              instance_tasks.LoadInstance(),
              compute.AdoptServer(driver),

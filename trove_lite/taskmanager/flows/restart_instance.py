@@ -18,7 +18,6 @@ database and user requests.
 """
 
 from oslo_log import log as logging
-from taskflow.patterns import linear_flow
 
 from trove_lite.common import states
 from trove_lite.taskmanager.flows import common
@@ -37,7 +36,7 @@ def get_flow(driver=None):
     over first (a local driver starts an agent that died, so that a
     restart is what brings a killed agent back).
     """
-    flow = linear_flow.Flow('restart-instance')
+    flow = common.linear_flow('restart-instance')
     flow.add(instance_tasks.MarkFailedOnRevert('restart_failed', FAULT))
     if driver is not None:
         flow.add(instance_tasks.LoadInstance(), compute.AdoptServer(driver))

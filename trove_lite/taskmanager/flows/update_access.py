@@ -17,7 +17,6 @@ The instance records the new access only once it is enforced, so what
 repeat, so a resumed workflow runs from the top.
 """
 
-from taskflow.patterns import linear_flow
 
 from trove_lite.common import states
 from trove_lite.taskmanager.flows import common
@@ -29,7 +28,7 @@ FAULT = 'The access of the instance could not be changed; the previous ' \
 
 
 def get_flow(driver):
-    flow = linear_flow.Flow('update-access')
+    flow = common.linear_flow('update-access')
     flow.add(instance_tasks.MarkFailedOnRevert('update_access_failed',
                                                FAULT),
              instance_tasks.LoadInstance(),

@@ -25,7 +25,6 @@ runs from the top.
 """
 
 from oslo_log import log as logging
-from taskflow.patterns import linear_flow
 from taskflow import task
 
 from trove_lite.common import states
@@ -127,7 +126,7 @@ class SaveVersion(task.Task):
 
 
 def get_flow():
-    flow = linear_flow.Flow('upgrade-instance')
+    flow = common.linear_flow('upgrade-instance')
     flow.add(UndoUpgradeOnRevert(),
              LoadVersions(),
              UpgradeDatastore(),

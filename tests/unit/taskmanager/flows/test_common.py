@@ -2,7 +2,6 @@
 
 import logging
 
-from taskflow.patterns import linear_flow
 from taskflow import task
 
 from trove_lite.taskmanager.flows import common
@@ -19,7 +18,7 @@ class _Raises(task.Task):
 
 
 def _run(error):
-    flow = linear_flow.Flow('f').add(_Raises(error))
+    flow = common.linear_flow('f').add(_Raises(error))
     return common.run_flow(flow, {}, 'Create', 'i-1')
 
 
