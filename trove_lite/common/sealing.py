@@ -249,12 +249,16 @@ class ConductorSerializer(oslo_messaging.Serializer):
 
     :param key_of: ``key_of(instance_id)`` → that instance's key, or None
         for an unknown instance.
+    :param fresh_key_of: when ``key_of`` answers from a cache: the same
+        read afresh, tried once for a message that does not unseal with
+        the cached key (the instance's key was stored anew).
     """
 
     handles_context = True
 
-    def __init__(self, key_of, base=None):
+    def __init__(self, key_of, base=None, fresh_key_of=None):
         self._key_of = key_of
+        self._fresh_key_of = fresh_key_of
         self._base = base or rpc.RequestContextSerializer()
 
     def _open(self, sealed):
@@ -267,7 +271,14 @@ class ConductorSerializer(oslo_messaging.Serializer):
             if key is None:
                 raise exception.UnsealError(
                     message='No live instance has that id.')
-            return _unseal(key, sealed[SEALED])
+            try:
+                return _unseal(key, sealed[SEALED])
+            except exception.UnsealError:
+                fresh = (self._fresh_key_of(sender)
+                         if self._fresh_key_of is not None else None)
+                if fresh is None or fresh == key:
+                    raise
+                return _unseal(fresh, sealed[SEALED])
         except exception.UnsealError as err:
             _refuse(sender, err)
 

@@ -6,6 +6,11 @@ say so that reads never have to ask a guest. Reports arrive out of order
 and late (casts, retries, a guest that was slow to notice its instance is
 gone), so each is checked against what is stored before it counts.
 
+Heartbeats, most of the traffic, are checked here and written in batches
+(``heartbeats.HeartbeatWriter``), one per instance, the last one sent; what
+follows one that was stored runs after its batch's commit
+(``_after_heartbeats``).
+
 A report that changes what a workflow may be waiting for (a new service
 status, a fault) wakes it: in this process through ``status_events``, in
 the taskmanagers through a fanout ``status_changed`` cast, so that they
@@ -28,6 +33,7 @@ from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.common import status_events
 from trove_lite.conductor import failover
+from trove_lite.conductor import heartbeats
 from trove_lite.db.repositories import backup_reports
 from trove_lite.db.repositories import backups as backup_repo
 from trove_lite.db.repositories import instances
@@ -60,8 +66,8 @@ _retry_busy = oslo_db_api.wrap_db_retry(
 
 
 @_retry_busy
-def _record_heartbeat(*args, **kwargs):
-    return instances.record_heartbeat(*args, **kwargs)
+def _record_heartbeats(*args, **kwargs):
+    return instances.record_heartbeats(*args, **kwargs)
 
 
 @_retry_busy
@@ -81,6 +87,14 @@ def _apply_backup_report(function, *args):
 
 def _epoch_seconds(naive_utc):
     return (naive_utc - _EPOCH).total_seconds()
+
+
+def _moment(sent):
+    """``sent`` (epoch seconds) as naive UTC, or None if it is none."""
+    try:
+        return _EPOCH + datetime.timedelta(seconds=float(sent))
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def _proven(context, instance_id, what):
@@ -140,17 +154,56 @@ def instance_key(instance_id):
         return None
 
 
+class HeartbeatReport:
+    """A checked heartbeat waiting to be written, and what to do once it
+    is (``HeartbeatWriter`` reads ``instance_id`` and ``sent``).
+
+    :param beat: the ``instances.Heartbeat`` to store.
+    :param backups: the backups its agent names as running, or None when
+        the heartbeat names none (an older agent).
+    :param replication: its cleaned replication state, or None.
+    """
+
+    __slots__ = ('beat', 'backups', 'replication')
+
+    def __init__(self, beat, backups, replication):
+        self.beat = beat
+        self.backups = backups
+        self.replication = replication
+
+    @property
+    def instance_id(self):
+        return self.beat.instance_id
+
+    @property
+    def sent(self):
+        return self.beat.sent
+
+
 class Manager:
     """The conductor's RPC endpoint.
 
     :param taskmanager: the ``TaskManagerAPI`` told of status changes;
         made at the first change when omitted.
+    :param writer: makes the ``HeartbeatWriter`` that writes heartbeats
+        from the manager's ``store_heartbeats``; by default each is
+        written at once, in the handler's thread.
+    :param keys: the serializer's ``instance_keys.KeyCache``, told to
+        forget the instances that reports find deleted or unknown.
     """
 
     target = oslo_messaging.Target(version=RPC_API_VERSION)
 
-    def __init__(self, taskmanager=None):
+    def __init__(self, taskmanager=None, writer=None, keys=None):
         self._taskmanager = taskmanager
+        self.keys = keys
+        self.heartbeats = (writer or heartbeats.HeartbeatWriter)(
+            self.store_heartbeats)
+
+    def _gone(self, instance_id):
+        """A report found ``instance_id`` deleted or unknown."""
+        if self.keys is not None:
+            self.keys.forget(instance_id)
 
     def _wake_waiters(self, instance_id):
         """Wake the workflows waiting for ``instance_id``'s status.
@@ -181,8 +234,9 @@ class Manager:
     def heartbeat(self, context, instance_id, payload, sent):
         """Store a guest's report (API 1.1).
 
-        Dropped when the status is unknown, the instance is deleted or
-        unknown, or a report sent later is stored already.
+        Dropped when the status is unknown or ``sent`` no number, the
+        instance is deleted or unknown, or a report sent later is stored
+        already (or waits to be written).
         """
         if not _proven(context, instance_id, 'heartbeat'):
             return
@@ -193,52 +247,94 @@ class Manager:
             LOG.warning('Heartbeat of instance %s with unknown service '
                         'status %r ignored', instance_id, description)
             return
-        db_context = self._db_context()
         try:
-            instances.get(db_context, instance_id)
-        except exception.InstanceNotFound:
-            LOG.debug('Heartbeat of unknown or deleted instance %s ignored',
-                      instance_id)
+            if _number(sent, low=-math.inf) is None:
+                raise ValueError(sent)
+        except ValueError:
+            LOG.warning('Heartbeat of instance %s with a malformed sent '
+                        'time ignored', instance_id)
             return
         volume = payload.get('volume') or {}
-        before, _ = instances.get_service_status(db_context, instance_id)
         replication = replication_reports.clean(payload.get('replication'))
-        stored = _record_heartbeat(
-            db_context, instance_id, sent, status,
-            payload.get('agent_version'), volume_used=volume.get('used'),
-            volume_total=volume.get('total'),
-            replication=replication_reports.dump(replication))
-        if not stored:
-            LOG.debug('Stale heartbeat of instance %s (sent %s) dropped',
-                      instance_id, sent)
-            return
-        if status is not before:
-            self._wake_waiters(instance_id)
-        if 'backups' in payload:
-            self._check_backups(db_context, instance_id, payload['backups'],
-                                sent)
-        if replication is not None:
-            failover.fence_returning_source(db_context, instance_id,
-                                            replication)
+        self.heartbeats.submit(HeartbeatReport(
+            instances.Heartbeat(
+                instance_id, sent, status, payload.get('agent_version'),
+                volume.get('used'), volume.get('total'),
+                replication_reports.dump(replication)),
+            payload.get('backups'), replication))
 
-    def _check_backups(self, db_context, instance_id, reported, sent):
+    def store_heartbeats(self, reports):
+        """Write a batch of heartbeats (one per instance) and do what
+        follows each that was stored; logs, never raises.
+        """
+        db_context = self._db_context()
+        try:
+            stored, gone = _record_heartbeats(
+                db_context, [report.beat for report in reports])
+        except Exception:
+            LOG.exception('Heartbeats of %d instances could not be stored',
+                          len(reports))
+            return
+        for instance_id in gone:
+            LOG.debug('Heartbeat of unknown or deleted instance %s ignored',
+                      instance_id)
+            self._gone(instance_id)
+        self._after_heartbeats(db_context, [
+            (report, stored[report.instance_id]) for report in reports
+            if report.instance_id in stored])
+        for report in reports:
+            if (report.instance_id not in stored
+                    and report.instance_id not in gone):
+                LOG.debug('Stale heartbeat of instance %s (sent %s) '
+                          'dropped', report.instance_id, report.sent)
+
+    def _after_heartbeats(self, db_context, stored):
+        """Wake the waiters of each status changed, fail the backups
+        agents no longer run, fence returning sources.
+
+        :param stored: ``[(report, service status before)]``.
+        """
+        try:
+            building = backup_reports.started_before_each(db_context, {
+                report.instance_id: _moment(report.sent)
+                for report, _ in stored
+                if isinstance(report.backups, list)
+                and _moment(report.sent) is not None})
+        except Exception:
+            LOG.exception('Could not read the running backups of %d '
+                          'instances', len(stored))
+            building = {}
+        for report, before in stored:
+            instance_id = report.instance_id
+            try:
+                if report.beat.status is not before:
+                    self._wake_waiters(instance_id)
+                if report.backups is not None:
+                    self._check_backups(db_context, instance_id,
+                                        report.backups, report.sent,
+                                        building.get(instance_id, ()))
+                if report.replication is not None:
+                    failover.fence_returning_source(
+                        db_context, instance_id, report.replication)
+            except Exception:
+                LOG.exception('What follows the heartbeat of instance %s '
+                              'failed', instance_id)
+
+    def _check_backups(self, db_context, instance_id, reported, sent,
+                       started):
         """Fail the instance's BUILDING backups that its agent no longer
         names as running (it was restarted mid-stream, so nobody will
         finish them), rather than leave them to their deadline.
 
-        Only backups that started before the heartbeat was sent count: a
-        heartbeat sent before the agent's BUILDING report is no evidence.
+        :param started: the instance's BUILDING backups that started
+            before the heartbeat was sent: one sent before the agent's
+            BUILDING report is no evidence.
         """
         if not isinstance(reported, list):
             return
         reported = {item for item in reported if isinstance(item, str)}
-        try:
-            moment = _EPOCH + datetime.timedelta(seconds=float(sent))
-        except (TypeError, ValueError, OverflowError):
-            return
         failed = False
-        for row in backup_reports.started_before(db_context, instance_id,
-                                                 moment):
+        for row in started:
             if row.id in reported:
                 continue
             if _apply_backup_report(
@@ -247,7 +343,7 @@ class Manager:
                     'restarted); take the backup again.',
                     'Heartbeat of instance %s sent at %s names backups %s; '
                     'backup %s has been BUILDING since %s.'
-                    % (instance_id, moment, sorted(reported), row.id,
+                    % (instance_id, _moment(sent), sorted(reported), row.id,
                        row.task_start_time)):
                 LOG.warning('Backup %s of instance %s failed: its agent no '
                             'longer runs it', row.id, instance_id)
@@ -320,6 +416,7 @@ class Manager:
         except exception.InstanceNotFound:
             LOG.debug('Fault of unknown or deleted instance %s ignored',
                       instance_id)
+            self._gone(instance_id)
             return
         # NOTE(clocks): ``sent`` is the guest's clock and task_start_time
         # ours; on one host (the local driver) they are the same clock.

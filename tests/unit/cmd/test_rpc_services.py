@@ -124,7 +124,12 @@ def test_taskmanager_services_adopt_instances(conf_overrides,  # noqa: F811
 
 def test_conductor_services_run_reconcilers_and_failover(
         conf_overrides):  # noqa: F811
-    rpc_svc, reconciler_svc, failover_svc = conductor.build_services()
+    writer, rpc_svc, reconciler_svc, failover_svc = \
+        conductor.build_services()
+    # The writer stops last, after the RPC service, and writes the
+    # heartbeats of the endpoint that service serves.
+    assert writer is rpc_svc.manager.heartbeats
+    assert writer.interval == 0.05
     assert isinstance(rpc_svc, service.RPCService)
     assert isinstance(reconciler_svc, reconcilers.ReconcilerService)
     assert isinstance(failover_svc, failover.FailoverService)

@@ -216,7 +216,7 @@ def test_reports_not_sealed_by_the_instance_are_refused(ctx, mgr,
 
 def test_a_busy_sqlite_is_retried(ctx, mgr, instance,
                                   monkeypatch):
-    real = instances.record_heartbeat
+    real = instances.record_heartbeats
     calls = []
 
     def busy_once(*args, **kwargs):
@@ -226,7 +226,7 @@ def test_a_busy_sqlite_is_retried(ctx, mgr, instance,
                                'locked')
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(instances, 'record_heartbeat', busy_once)
+    monkeypatch.setattr(instances, 'record_heartbeats', busy_once)
     mgr.heartbeat(_from(instance.id), instance.id, _payload(), 100.0)
     assert len(calls) == 2
     assert instances.get_service_status(ctx, instance.id)[0] is \

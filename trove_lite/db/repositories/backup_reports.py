@@ -81,6 +81,27 @@ def started_before(context, instance_id, moment):
 
 
 @db_api.reader
+def started_before_each(context, moments):
+    """``started_before`` of several instances in one query (a batch of
+    heartbeats).
+
+    :param moments: ``{instance_id: moment}`` (naive UTC).
+    :returns: ``{instance_id: [backup rows]}``, for the instances that
+        have any.
+    """
+    if not moments:
+        return {}
+    found = {}
+    for row in BACKUP.rows(context.session).filter(
+            models.Backup.instance_id.in_(list(moments)),
+            models.Backup.state == states.BACKUP_BUILDING.code,
+            models.Backup.task_start_time < max(moments.values())):
+        if row.task_start_time < moments[row.instance_id]:
+            found.setdefault(row.instance_id, []).append(row)
+    return found
+
+
+@db_api.reader
 def orphaned(context, heartbeat_expiry, now=None):
     """Running backups whose guest cannot report any more: ``[(row,
     reason)]``.

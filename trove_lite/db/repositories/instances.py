@@ -15,6 +15,7 @@ it takes the lock from whoever holds it; the flow that lost it notices at
 its next step (``holds_lock``) and stops.
 """
 
+import collections
 import json
 import uuid
 
@@ -317,52 +318,94 @@ def get_service_status(context, instance_id):
     return states.service_status(row.status_id), row.updated_at
 
 
+#: One guest heartbeat as ``record_heartbeats`` stores it. ``replication``
+#: is the guest's replication state as stored
+#: (``replication_reports.dump``), or None: the instance takes no part in
+#: replication (what was stored is cleared).
+Heartbeat = collections.namedtuple('Heartbeat', [
+    'instance_id', 'sent', 'status', 'agent_version', 'volume_used',
+    'volume_total', 'replication'])
+
+
 @db_api.writer
 def record_heartbeat(context, instance_id, sent, status, agent_version,
                      volume_used=None, volume_total=None, replication=None):
     """Store a guest's report unless an equally new one is stored, or the
     instance is deleted.
 
-    :param replication: the guest's replication state as stored
-        (``replication_reports.dump``), or None: the instance takes no
-        part in replication (what was stored is cleared).
-
+    :param replication: as ``Heartbeat.replication``.
     :returns: False when the report was stale or about a deleted
         instance, and dropped.
     """
+    stored, _ = record_heartbeats(context, [Heartbeat(
+        instance_id, sent, status, agent_version, volume_used, volume_total,
+        replication)])
+    return instance_id in stored
+
+
+@db_api.writer
+def record_heartbeats(context, beats):
+    """Store guests' reports, at most one per instance, in one
+    transaction; each as ``record_heartbeat`` would store it alone.
+
+    :param beats: ``Heartbeat`` tuples of distinct instances.
+    :returns: ``(stored, gone)``: ``{instance_id: the service status
+        stored before}`` of the reports stored, and the set of instance
+        ids that are deleted or unknown. A report in neither was stale.
+    """
     session = context.session
-    # NOTE(delete): checked in the writing transaction, the instance row
-    # locked, so that a report that was in flight while a delete finished
-    # cannot turn the DELETED service status back into what the guest said
-    # while it was being stopped.
-    live = session.query(models.Instance.id).filter_by(
-        id=instance_id, deleted=False).with_for_update().first()
-    if live is None:
-        return False
-    row = session.query(models.AgentHeartbeat).filter_by(
-        instance_id=instance_id).first()
-    if row is not None and row.sent is not None and sent <= row.sent:
-        return False
-    if row is None:
-        row = models.AgentHeartbeat(id=str(uuid.uuid4()),
-                                    instance_id=instance_id)
-        session.add(row)
-    row.sent = sent
-    row.guest_agent_version = agent_version
-    row.updated_at = models.utcnow()
-    if volume_used is not None:
-        row.volume_used = volume_used
-        row.volume_total = volume_total
-    row.replication = replication
+    ids = sorted({beat.instance_id for beat in beats})
+    # NOTE(delete): checked in the writing transaction, the instance rows
+    # locked (in id order, so that two conductors never deadlock), so
+    # that a report that was in flight while a delete finished cannot
+    # turn the DELETED service status back into what the guest said while
+    # it was being stopped.
+    live = {row.id for row in session.query(models.Instance.id).filter(
+        models.Instance.id.in_(ids), models.Instance.deleted.is_(False))
+        .order_by(models.Instance.id).with_for_update()}
+    if not live:
+        return {}, set(ids)
+    rows = {row.instance_id: row for row in session.query(
+        models.AgentHeartbeat).filter(
+            models.AgentHeartbeat.instance_id.in_(live))}
+    statuses = {row.instance_id: row for row in session.query(
+        models.ServiceStatus).filter(
+            models.ServiceStatus.instance_id.in_(live))}
+    now = models.utcnow()
+    stored = {}
+    for beat in beats:
+        if beat.instance_id not in live:
+            continue
+        row = rows.get(beat.instance_id)
+        if row is not None and row.sent is not None and beat.sent <= row.sent:
+            continue
+        if row is None:
+            row = models.AgentHeartbeat(id=str(uuid.uuid4()),
+                                        instance_id=beat.instance_id)
+            session.add(row)
+        row.sent = beat.sent
+        row.guest_agent_version = beat.agent_version
+        row.updated_at = now
+        if beat.volume_used is not None:
+            row.volume_used = beat.volume_used
+            row.volume_total = beat.volume_total
+        row.replication = beat.replication
+        status_row = statuses.get(beat.instance_id)
+        before = (states.SVC_UNKNOWN if status_row is None
+                  else states.service_status(status_row.status_id))
+        stored[beat.instance_id] = before
+        if status_row is None or (before is states.SVC_RESTART_REQUIRED
+                                  and beat.status in _STILL_PENDING):
+            # NOTE(configuration): a parameter waits for a restart; a
+            # server that says it is fine does not make that wait go
+            # away. A restart (RESTARTING), or a server that stopped,
+            # does.
+            continue
+        status_row.status_id = beat.status.code
+        status_row.status_description = beat.status.description
+        status_row.updated_at = now
     session.flush()
-    stored, _ = get_service_status(context, instance_id)
-    if stored is states.SVC_RESTART_REQUIRED and status in _STILL_PENDING:
-        # NOTE(configuration): a parameter waits for a restart; a server
-        # that says it is fine does not make that wait go away. A
-        # restart (RESTARTING), or a server that stopped, does.
-        return True
-    set_service_status(context, instance_id, status)
-    return True
+    return stored, set(ids) - live
 
 
 # What a guest reports while a configuration change waits for a restart.
