@@ -339,7 +339,11 @@ server.wait()
 '''
 
 
-def _send(url, exchange, topic, guests, rounds, base, sealed):
+class Stalled(Exception):
+    """A part of the run that stopped short; the message says how far it got."""
+
+
+def _send(url, exchange, topic, guests, rounds, base):
     """Queue ``rounds`` heartbeats of each of ``guests`` (id, key) pairs,
     round after round, as their agents would send them.
     """
@@ -354,8 +358,8 @@ def _send(url, exchange, topic, guests, rounds, base, sealed):
     ctx = context.RequestContext(project_id=PROJECT)
     clients = [(guest_id, conductor_rpcapi.ConductorAPI(
         topic=topic, transport=transport,
-        serializer=sealing.GuestSerializer(guest_id, key) if sealed
-        else None)) for guest_id, key in guests]
+        serializer=sealing.GuestSerializer(guest_id, key)))
+        for guest_id, key in guests]
     payload = {'service_status': states.SVC_HEALTHY.description,
                'agent_version': '0.1.0', 'backups': [],
                'volume': {'used': 0.1, 'total': 1.0}}
@@ -365,20 +369,27 @@ def _send(url, exchange, topic, guests, rounds, base, sealed):
     transport.cleanup()
 
 
-def queue_heartbeats(config, exchange, topic, guests, rounds, base, sealed):
-    """Queue the heartbeats from two sender processes; returns seconds."""
+def queue_heartbeats(config, exchange, topic, guests, rounds, base,
+                     timeout=600):
+    """Queue the heartbeats from two sender processes; returns seconds.
+
+    :raises Stalled: a sender failed or did not finish within ``timeout``.
+    """
     os.environ['BENCH_CONFIG'] = config
     halves = [guests[0::2], guests[1::2]]
     began = time.perf_counter()
     senders = [multiprocessing.get_context('spawn').Process(
-        target=_send, args=(RABBIT, exchange, topic, half, rounds, base,
-                            sealed)) for half in halves]
+        target=_send, args=(RABBIT, exchange, topic, half, rounds, base))
+        for half in halves]
     for sender in senders:
         sender.start()
     for sender in senders:
-        sender.join()
+        sender.join(max(0, began + timeout - time.perf_counter()))
+        if sender.is_alive():
+            sender.kill()
+            raise Stalled('a sender did not finish within %d s' % timeout)
         if sender.exitcode:
-            raise SystemExit('a sender failed')
+            raise Stalled('a sender failed (exit code %d)' % sender.exitcode)
     return time.perf_counter() - began
 
 
@@ -391,10 +402,6 @@ def _wait_line(process, wanted, timeout=120):
         if wanted in line:
             return
     raise SystemExit('no %r within %d s' % (wanted, timeout))
-
-
-class Stalled(Exception):
-    """A drain that stopped short; the message says how far it got."""
 
 
 def drain(what, progress, total, limit, stall):
@@ -466,7 +473,8 @@ def stored(engine, base):
 
 def run_floor(args, config, exchange, guests, total):
     """The floor: seconds a bare oslo.messaging server takes to drain
-    ``total`` unsealed casts queued while it was stopped.
+    ``total`` casts queued while it was stopped: the guests' casts, sealed
+    as they seal them, which it neither unseals nor stores.
     """
     topic = exchange + '_floor'
     floor = subprocess.Popen(
@@ -478,7 +486,7 @@ def run_floor(args, config, exchange, guests, total):
         reader = FloorReader(floor)
         floor.send_signal(signal.SIGSTOP)
         queued = queue_heartbeats(config, exchange, topic, guests,
-                                  args.rounds, 0, False)
+                                  args.rounds, 0)
         floor.send_signal(signal.SIGCONT)
         seconds = drain('floor', lambda: reader.count, total, args.limit,
                         args.stall)
@@ -514,7 +522,7 @@ def run_conductor(args, state, config, exchange, guests, total):
         _wait_log(log, 'RPC service %s listening' % topic)
         conductor.send_signal(signal.SIGSTOP)
         queued = queue_heartbeats(config, exchange, topic, guests,
-                                  args.rounds, base, True)
+                                  args.rounds, base)
         conductor.send_signal(signal.SIGCONT)
         try:
             seconds = drain('conductor', lambda: stored(engine, base),

@@ -1,6 +1,7 @@
 """The conductor stores what guests report, and drops what it must."""
 
 import datetime
+import functools
 import time
 from unittest import mock
 
@@ -19,6 +20,8 @@ from trove_lite.common import rpc
 from trove_lite.common import sealing
 from trove_lite.common import states
 from trove_lite.common import status_events
+from trove_lite.conductor import heartbeats
+from trove_lite.conductor import instance_keys
 from trove_lite.conductor import manager
 from trove_lite.conductor import rpcapi
 from trove_lite.db import api as db_api
@@ -533,3 +536,117 @@ def test_a_report_on_a_backup_being_deleted_names_what_to_remove(
     assert (row.state, row.location, row.lock_holder) == (
         'DELETING', '/backups/b.zst', 'tm:delete')
     assert row.backup_timestamp is not None
+
+
+# -- heartbeats in batches, keys in memory -----------------------------------
+
+def _batching(interval=3600):
+    """A manager whose heartbeats wait in a batch until its writer stops
+    (or ``interval`` passes).
+    """
+    return manager.Manager(writer=functools.partial(
+        heartbeats.HeartbeatWriter, interval=interval))
+
+
+def test_a_batch_stores_the_last_heartbeat_sent_and_wakes_once(
+        ctx, instance):
+    taskmanager = mock.create_autospec(taskmanager_rpcapi.TaskManagerAPI,
+                                       instance=True)
+    mgr = _batching()
+    mgr._taskmanager = taskmanager
+    with status_events.watching(instance.id) as changed:
+        mgr.heartbeat(_from(instance.id), instance.id,
+                      _payload('building'), 1.0)
+        mgr.heartbeat(_from(instance.id), instance.id, _payload(
+            'healthy', volume={'used': 0.5, 'total': 2.0}), 3.0)
+        mgr.heartbeat(_from(instance.id), instance.id,
+                      _payload('shutdown'), 2.0)
+        assert instances.get_heartbeat(ctx, instance.id) is None
+        assert not changed.is_set()
+        mgr.heartbeats.stop()
+        mgr.heartbeats.wait()
+        assert changed.is_set()
+    beat = instances.get_heartbeat(ctx, instance.id)
+    assert (beat.sent, beat.volume_used) == (3.0, 0.5)
+    assert instances.get_service_status(ctx, instance.id)[0] is \
+        states.SVC_HEALTHY
+    assert taskmanager.status_changed.call_count == 1
+
+
+def test_a_batch_is_written_within_its_interval(ctx, instance):
+    mgr = _batching(interval=0.01)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload(), 100.0)
+    waiting.wait_for(lambda: instances.get_heartbeat(ctx, instance.id))
+    assert instances.get_service_status(ctx, instance.id)[0] is \
+        states.SVC_HEALTHY
+    mgr.heartbeats.stop()
+    mgr.heartbeats.wait()
+
+
+def test_a_heartbeat_without_volume_keeps_the_stored_one(ctx, mgr,
+                                                         instance):
+    mgr.heartbeat(_from(instance.id), instance.id, _payload(
+        volume={'used': 0.5, 'total': 2.0}), 100.0)
+    mgr.heartbeat(_from(instance.id), instance.id, _payload(), 101.0)
+    beat = instances.get_heartbeat(ctx, instance.id)
+    assert (beat.sent, beat.volume_used, beat.volume_total) == \
+        (101.0, 0.5, 2.0)
+
+
+@pytest.mark.parametrize('sent', [None, 'soon', float('nan'), True])
+def test_a_heartbeat_with_a_malformed_sent_time_is_dropped(ctx, mgr,
+                                                           instance, sent):
+    mgr.heartbeat(_from(instance.id), instance.id, _payload(), sent)
+    assert instances.get_heartbeat(ctx, instance.id) is None
+
+
+def _sealed_heartbeat(serializer, instance_id, key, sent):
+    """Unseal a heartbeat as the conductor's RPC server would: its
+    context, then its arguments.
+    """
+    guest = sealing.GuestSerializer(instance_id, key)
+    ctxt = context.RequestContext(project_id='p')
+    received = serializer.deserialize_context(guest.serialize_context(ctxt))
+    return received, {
+        name: serializer.deserialize_entity(
+            received, guest.serialize_entity(ctxt, value))
+        for name, value in (('instance_id', instance_id),
+                            ('payload', _payload()), ('sent', sent))}
+
+
+def test_a_deleted_instance_is_refused_though_its_key_was_kept(ctx,
+                                                               instance):
+    key = sealing.generate_key()
+    instances.set_key(ctx, instance.id, key)
+    keys = instance_keys.KeyCache(manager.instance_key, ttl=3600)
+    mgr = manager.Manager(keys=keys)
+    serializer = sealing.ConductorSerializer(keys, fresh_key_of=keys.fresh)
+    received, kwargs = _sealed_heartbeat(serializer, instance.id, key, 1.0)
+    mgr.heartbeat(received, **kwargs)
+    assert len(keys) == 1
+    instances.mark_deleted(ctx, instance.id)
+    # The kept key still unseals; the write finds the instance deleted.
+    received, kwargs = _sealed_heartbeat(serializer, instance.id, key, 2.0)
+    mgr.heartbeat(received, **kwargs)
+    assert instances.get_service_status(ctx, instance.id)[0] is \
+        states.SVC_DELETED
+    assert instances.get_heartbeat(ctx, instance.id) is None
+    # ... and the key is forgotten: the next report is refused unsealed.
+    assert len(keys) == 0
+    with pytest.raises(sealing.RefusedMessage):
+        _sealed_heartbeat(serializer, instance.id, key, 3.0)
+
+
+def test_a_key_stored_anew_counts_from_its_first_message(ctx, instance):
+    old, new = sealing.generate_key(), sealing.generate_key()
+    instances.set_key(ctx, instance.id, old)
+    keys = instance_keys.KeyCache(manager.instance_key, ttl=3600)
+    serializer = sealing.ConductorSerializer(keys, fresh_key_of=keys.fresh)
+    _sealed_heartbeat(serializer, instance.id, old, 1.0)
+    instances.set_key(ctx, instance.id, new)
+    received, kwargs = _sealed_heartbeat(serializer, instance.id, new, 2.0)
+    assert (received.sealed_by, kwargs['sent']) == (instance.id, 2.0)
+    assert keys(instance.id) == new
+    with pytest.raises(sealing.RefusedMessage):
+        _sealed_heartbeat(serializer, instance.id, sealing.generate_key(),
+                          3.0)

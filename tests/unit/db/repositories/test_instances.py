@@ -88,6 +88,44 @@ def test_stale_heartbeats_are_dropped(ctx, instance):
     assert beat.volume_used == 0.2
 
 
+def _beat(instance_id, sent, status=states.SVC_HEALTHY, volume=None):
+    return instances.Heartbeat(instance_id, sent, status, '0.2',
+                               *(volume or (None, None)), None)
+
+
+def test_a_batch_of_heartbeats_is_stored_as_each_would_be_alone(ctx):
+    def make(name):
+        return instances.create(ctx, {'name': name, 'tenant_id': 'p1'}).id
+
+    fresh, newer, stale, waiting, deleted = [make('db%d' % n)
+                                             for n in range(5)]
+    for instance_id in (newer, stale):
+        instances.record_heartbeat(ctx, instance_id, 10.0,
+                                   states.SVC_RUNNING, '0.1', 0.2, 2.0)
+    instances.set_service_status(ctx, waiting, states.SVC_RESTART_REQUIRED)
+    instances.mark_deleted(ctx, deleted)
+    stored, gone = instances.record_heartbeats(ctx, [
+        _beat(fresh, 1.0, volume=(0.1, 1.0)), _beat(newer, 11.0),
+        _beat(stale, 9.0, states.SVC_SHUTDOWN), _beat(waiting, 1.0),
+        _beat(deleted, 1.0), _beat('no-such-instance', 1.0)])
+    assert stored == {fresh: states.SVC_NEW, newer: states.SVC_RUNNING,
+                      waiting: states.SVC_RESTART_REQUIRED}
+    assert gone == {deleted, 'no-such-instance'}
+    status = {instance_id: instances.get_service_status(ctx, instance_id)[0]
+              for instance_id in (fresh, newer, stale, waiting, deleted)}
+    assert status == {fresh: states.SVC_HEALTHY, newer: states.SVC_HEALTHY,
+                      stale: states.SVC_RUNNING,
+                      waiting: states.SVC_RESTART_REQUIRED,
+                      deleted: states.SVC_DELETED}
+    beats = {instance_id: instances.get_heartbeat(ctx, instance_id)
+             for instance_id in (fresh, newer, stale)}
+    # A report without volume figures keeps the stored ones.
+    assert [(beat.sent, beat.guest_agent_version, beat.volume_used)
+            for beat in beats.values()] == [
+        (1.0, '0.2', 0.1), (11.0, '0.2', 0.2), (10.0, '0.1', 0.2)]
+    assert instances.get_heartbeat(ctx, waiting).sent == 1.0
+
+
 def test_a_heartbeat_after_the_delete_is_dropped(ctx, instance):
     # The guest said SHUTDOWN while it was stopped; the delete finished
     # before the conductor stored it.
