@@ -37,6 +37,9 @@ Three parts, each runnable alone (``--only``):
         floor heartbeats/s       2334      2402
         ratio                    46.2       3.5
 
+    (A second run "after", with other work on the machine: 415/s, floor
+    1,808/s, ratio 4.4.)
+
     (The "before" floor drained the casts unsealed, a little less to
     carry; the floor is now the same sealed casts.)
 
