@@ -88,6 +88,7 @@ import threading
 import time
 import uuid
 
+import kombu
 import pymysql
 import sqlalchemy as sa
 
@@ -568,6 +569,20 @@ def run_conductor(args, state, config, exchange, guests, total):
     return seconds
 
 
+def _delete_queues(names):
+    """Delete this run's RabbitMQ queues (oslo.messaging makes its topic
+    queues durable to the broker and never deletes them).
+    """
+    with kombu.Connection(RABBIT.replace('rabbit://', 'amqp://')) as conn:
+        channel = conn.channel()
+        for name in names:
+            try:
+                kombu.Queue(name, channel=channel).delete()
+            except Exception as err:
+                print('queue %s not deleted: %s' % (name, err))
+                channel = conn.channel()
+
+
 def run_heartbeats(args, state, config):
     ctx = context.get_admin_context()
     ids = grow(max(args.guests, 1))[:args.guests]
@@ -585,6 +600,10 @@ def run_heartbeats(args, state, config):
     except Stalled as err:
         print('heartbeats: stopped short: %s' % err, flush=True)
         return
+    finally:
+        _delete_queues([exchange + '_floor', exchange + '_floor.floor',
+                        exchange + '_conductor',
+                        '%s_conductor.%s' % (exchange, exchange)])
     print('heartbeats/s stored %.0f, floor %.0f, ratio %.2f'
           % (total / seconds, total / floor_seconds,
              seconds / floor_seconds), flush=True)
