@@ -50,9 +50,10 @@ def cloud(shared_services):
     # test_instance_lifecycle_cloud).
     state = pathlib.Path(tempfile.mkdtemp(prefix='tl-nova-', dir='/tmp'))
     os.chmod(state, 0o755)
-    simulator = cloudsim.CloudSimulator(state / 'cloud')
-    simulator.start(identity=identity, region=REGION)
+    simulator = None
     try:
+        simulator = cloudsim.CloudSimulator(state / 'cloud')
+        simulator.start(identity=identity, region=REGION)
         simulator.add_flavor('1', 'm1.tiny', ram=512, vcpus=1, disk=1)
         simulator.add_flavor('2', 'm1.small', ram=2048, vcpus=1, disk=20)
         simulator.add_image('trove-guest-mariadb', tags=IMAGE_TAGS)
@@ -65,7 +66,8 @@ def cloud(shared_services):
                 'tenant_net': tenant_net, 'mgmt_net': mgmt_net,
                 'public_net': public_net})
     finally:
-        simulator.stop()
+        if simulator is not None:
+            simulator.stop()
         conftest.remove_state(state)
 
 
