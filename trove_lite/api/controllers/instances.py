@@ -12,7 +12,6 @@ few seconds and loses nothing. Reads serve what is stored
 (the last heartbeat included) and never wait on a guest.
 """
 
-import json
 import uuid
 
 from oslo_config import cfg
@@ -109,7 +108,7 @@ def _placement(spec):
                 if nic.get(key):
                     network[key] = nic[key]
             networks.append(network)
-        placed['networks'] = json.dumps(networks)
+        placed['networks'] = networks
     if spec.get('availability_zone'):
         placed['availability_zone'] = spec['availability_zone']
     if spec.get('locality'):

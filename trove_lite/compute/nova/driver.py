@@ -233,10 +233,9 @@ class NovaDriver(base.ComputeDriver):
         if server.status == 'ACTIVE':
             return True
         if server.status == 'ERROR':
-            fault = getattr(server, 'fault', None) or {}
             raise base.ComputeError(
                 reason='server %s failed to boot: %s' % (
-                    server.id, fault.get('message') or 'no reason given'))
+                    server.id, _fault_of(server)))
         return False
 
     def _servers_of(self, instance):
@@ -246,21 +245,24 @@ class NovaDriver(base.ComputeDriver):
         """
         nova = self.clients.nova
         if instance.compute_instance_id:
+            # NOTE(delete): a saved server is the only one (a resumed
+            # create removes what it made before saving); gone is gone.
             try:
                 return [nova.servers.get(instance.compute_instance_id)]
             except nova_exc.NotFound:
-                pass
+                return []
         return [server for server in nova.servers.list()
                 if (server.metadata or {}).get(METADATA_KEY) == instance.id]
 
-    def _gone(self, read):
-        def check():
+    def _wait_gone(self, read, timeout, what):
+        """Read until the cloud answers 404."""
+        def gone():
             try:
                 read()
             except NOT_FOUND:
                 return True
             return False
-        return check
+        self._wait(gone, lambda done: done, timeout, what)
 
     def delete_server(self, context, instance):
         nova = self.clients.nova
@@ -270,11 +272,9 @@ class NovaDriver(base.ComputeDriver):
                     nova.servers.delete(server.id)
                 except nova_exc.NotFound:
                     continue
-                self._wait(self._gone(lambda sid=server.id:
-                                      nova.servers.get(sid)),
-                           lambda gone: gone,
-                           self.conf.nova.server_delete_timeout,
-                           'the delete of server %s' % server.id)
+                self._wait_gone(lambda sid=server.id: nova.servers.get(sid),
+                                self.conf.nova.server_delete_timeout,
+                                'the delete of server %s' % server.id)
             self.networking.remove(instance.id)
 
     def _server(self, instance):
@@ -295,7 +295,7 @@ class NovaDriver(base.ComputeDriver):
         try:
             output = self.clients.nova.servers.get_console_output(
                 instance.compute_instance_id, length=200) or ''
-        except (CLOUD_ERRORS + (base.ComputeError,)) as err:
+        except CLOUD_ERRORS as err:
             LOG.warning('No console output of instance %s: %s',
                         instance.id, err)
             return ''
@@ -406,9 +406,9 @@ class NovaDriver(base.ComputeDriver):
                 cinder.volumes.delete(volume_id)
             except cinder_exc.NotFound:
                 return
-            self._wait(self._gone(lambda: cinder.volumes.get(volume_id)),
-                       lambda gone: gone, self.conf.nova.volume_timeout,
-                       'the delete of volume %s' % volume_id)
+            self._wait_gone(lambda: cinder.volumes.get(volume_id),
+                            self.conf.nova.volume_timeout,
+                            'the delete of volume %s' % volume_id)
 
     # -- flavors, resize, groups -------------------------------------------
 
@@ -437,11 +437,9 @@ class NovaDriver(base.ComputeDriver):
         if server.status == 'VERIFY_RESIZE':
             return True
         if server.status in ('ERROR', 'ACTIVE'):
-            fault = getattr(server, 'fault', None) or {}
             raise base.ComputeError(
                 reason='server %s was not resized (%s): %s' % (
-                    server.id, server.status,
-                    fault.get('message') or 'no reason given'))
+                    server.id, server.status, _fault_of(server)))
         return False
 
     def create_server_group(self, context, name, policy):
@@ -468,6 +466,12 @@ class NovaDriver(base.ComputeDriver):
                 return _flavor(self.clients.nova.flavors.get(flavor_id))
             except nova_exc.NotFound:
                 raise exception.FlavorNotFound(uuid=flavor_id)
+
+
+def _fault_of(server):
+    """Nova's reason for a server's failure."""
+    fault = getattr(server, 'fault', None) or {}
+    return fault.get('message') or 'no reason given'
 
 
 def _flavor(flavor):
