@@ -219,7 +219,10 @@ def _wait_backup(cloud, trove, backup_id, status):
         {status, 'FAILED', 'DELETE_FAILED'}, timeout=240,
         describe=cloud.process.log)
     reached = waiting.GONE if shown is None else shown['status']
-    assert reached == status, shown
+    if reached != status:
+        raise AssertionError('backup %s is %s, not %s: %s\n%s' % (
+            backup_id, reached, status, (shown or {}).get('fault'),
+            cloud.process.log()))
     return shown
 
 

@@ -48,6 +48,12 @@ RPC_API_VERSION = '1.3'
 SERVICE_NAME = 'conductor'
 
 _EPOCH = datetime.datetime(1970, 1, 1)
+# NOTE(backups): a heartbeat is evidence that a BUILDING backup no longer
+# runs only when it was sent this long after the conductor recorded the
+# start: the guest's clock (``sent``) and ours (the start) may differ a
+# little on a cloud, and a backup wrongly failed is worse than one failed
+# a heartbeat later.
+_BACKUP_EVIDENCE_MARGIN = datetime.timedelta(seconds=5)
 # What a BIGINT column holds.
 _MAX_BYTES = 2 ** 63 - 1
 
@@ -89,10 +95,12 @@ def _epoch_seconds(naive_utc):
     return (naive_utc - _EPOCH).total_seconds()
 
 
-def _moment(sent):
-    """``sent`` (epoch seconds) as naive UTC, or None if it is none."""
+def _moment(sent, shift=datetime.timedelta()):
+    """``sent`` (epoch seconds) as naive UTC, moved by ``shift``, or None
+    if it is none.
+    """
     try:
-        return _EPOCH + datetime.timedelta(seconds=float(sent))
+        return _EPOCH + datetime.timedelta(seconds=float(sent)) + shift
     except (TypeError, ValueError, OverflowError):
         return None
 
@@ -296,10 +304,12 @@ class Manager:
         """
         try:
             building = backup_reports.started_before_each(db_context, {
-                report.instance_id: _moment(report.sent)
+                report.instance_id: _moment(report.sent,
+                                            -_BACKUP_EVIDENCE_MARGIN)
                 for report, _ in stored
                 if isinstance(report.backups, list)
-                and _moment(report.sent) is not None})
+                and _moment(report.sent, -_BACKUP_EVIDENCE_MARGIN)
+                is not None})
         except Exception:
             LOG.exception('Could not read the running backups of %d '
                           'instances', len(stored))
@@ -327,8 +337,8 @@ class Manager:
         finish them), rather than leave them to their deadline.
 
         :param started: the instance's BUILDING backups that started
-            before the heartbeat was sent: one sent before the agent's
-            BUILDING report is no evidence.
+            before the heartbeat was sent (less ``_BACKUP_EVIDENCE_MARGIN``):
+            one sent before the agent's BUILDING report is no evidence.
         """
         if not isinstance(reported, list):
             return

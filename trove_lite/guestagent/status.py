@@ -117,10 +117,17 @@ class StatusReporter:
 
         :returns: the payload sent, or None if sending failed.
         """
+        # NOTE(backups): the moment is taken before the payload is read,
+        # so everything it says was still true at ``sent``. The conductor
+        # fails a BUILDING backup that a heartbeat sent after the backup
+        # started does not name: stamped after the list was read, a
+        # heartbeat whose list was read just before a backup started (and
+        # whose status and volume reads then took a while) would fail it.
+        sent = time.time()
         try:
             payload = self.payload()
             self.conductor.heartbeat(self.context, self.instance_id, payload,
-                                     time.time())
+                                     sent)
         except Exception:
             LOG.exception('Heartbeat of instance %s failed', self.instance_id)
             return None

@@ -525,6 +525,21 @@ def test_a_heartbeat_fails_a_started_backup_its_agent_no_longer_runs(
     assert 'stopped taking the backup' in fault.message
 
 
+def test_a_heartbeat_just_after_the_start_is_no_evidence(
+        ctx, mgr, instance, backup_id):
+    """A guest clock a little ahead of ours makes a heartbeat read before
+    the backup started look sent after it: within the margin, it does
+    not fail the backup.
+    """
+    mgr.update_backup(_from(instance.id), instance.id, backup_id,
+                      {'state': 'BUILDING'}, 1.0)
+    started = _backup(ctx, backup_id).task_start_time
+    at = (started - datetime.datetime(1970, 1, 1)).total_seconds()
+    mgr.heartbeat(_from(instance.id), instance.id,
+                  _payload(backups=[]), at + 2)
+    assert _backup(ctx, backup_id).state == 'BUILDING'
+
+
 def test_a_report_on_a_backup_being_deleted_names_what_to_remove(
         ctx, mgr, instance, backup_id):
     # The owner deleted it while it ran; the guest finished anyway.

@@ -1,7 +1,9 @@
-"""What a heartbeat says of replication (the rest of the payload is
-exercised by the agent's tests).
+"""What a heartbeat says of replication and of running backups, and
+the moment it carries (the rest of the payload is exercised by the
+agent's tests).
 """
 
+import time
 from unittest import mock
 
 from tests.unit.guestagent import fakes
@@ -70,3 +72,42 @@ def test_a_state_that_cannot_be_read_is_reported_as_an_error(caplog):
     assert payload['replication'] == {
         'error': 'the replication state could not be read'}
     assert 'mariadbd gone' in caplog.text
+
+
+class SlowToMeasure(fakes.FakeManager):
+    """A datastore whose volume read lets ``meanwhile`` happen (a backup
+    starts while a loaded host answers).
+    """
+
+    meanwhile = None
+
+    def filesystem_stats(self):
+        if self.meanwhile is not None:
+            self.meanwhile()
+        return {'total': 1.0, 'used': 0.5, 'free': 0.5}
+
+
+def test_a_backup_started_while_the_payload_is_read_is_named_or_later():
+    """The conductor fails a BUILDING backup that a heartbeat sent after
+    its start does not name. So a backup that starts (and is reported
+    BUILDING) while the payload is read must be either named in it or
+    started after the heartbeat's ``sent``.
+    """
+    manager = SlowToMeasure(guest_info.GuestInfo(guest_id='i1',
+                                                 datastore_manager='fake'))
+    conductor = mock.create_autospec(conductor_rpcapi.ConductorAPI,
+                                     instance=True)
+    reporter = status.StatusReporter('i1', conductor, manager)
+    started = []
+
+    def backup_starts():
+        assert reporter.backup_started('b1')
+        started.append(time.time())
+    manager.meanwhile = backup_starts
+
+    payload = reporter.heartbeat()
+    [call] = conductor.heartbeat.call_args_list
+    sent = call.args[3]
+    assert started and payload['volume'] is not None
+    assert 'b1' in payload['backups'] or sent <= started[0], (
+        payload['backups'], sent, started)
