@@ -27,6 +27,22 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(line)
 
 
+# NOTE(xdist): under ``pytest -n`` (tox's functional environment) the
+# modules run in worker processes, whose terminal summary nobody sees:
+# each worker hands its lines to the controller, which prints them.
+
+def pytest_sessionfinish(session):
+    output = getattr(session.config, 'workeroutput', None)
+    if output is not None:
+        output['summary'] = list(session.config.stash.get(SUMMARY, []))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    lines = getattr(node, 'workeroutput', {}).get('summary', [])
+    node.config.stash.setdefault(SUMMARY, []).extend(lines)
+
+
 def console_script(name):
     """Path of one of our console scripts in the running environment."""
     path = os.path.join(BIN_DIR, name)

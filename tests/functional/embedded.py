@@ -76,8 +76,12 @@ def start(sections=None, **defaults):
     options = {'bind_host': '127.0.0.1', 'bind_port': port,
                'state_path': state / 'state', 'report_interval': 2}
     options.update(defaults)
+    sections = dict(sections or {})
+    sections['local'] = dict({'address_range':
+                              fixtures.private_address_range()},
+                             **sections.get('local', {}))
     config = fixtures.write_config(state / 'trove-lite.conf',
-                                   dict(sections or {}, DEFAULT=options))
+                                   dict(sections, DEFAULT=options))
     process = conftest.Process('trove-lite-all', ['--config-file', config],
                                state / 'all.log')
     base = 'http://127.0.0.1:%d' % port

@@ -85,6 +85,20 @@ def port_free(host, port):
     return True
 
 
+def private_address_range(prefix=24):
+    """A random ``127.X.Y.0/<prefix>`` (X in 100..250) for one control
+    plane's ``[local] address_range``.
+
+    NOTE(local): the local driver hands out the lowest address no row of
+    its infra database holds. Two control planes on one host (two
+    modules run at once by ``pytest -n``, or two developers' runs) know
+    nothing of each other's rows: with the same range, both would give
+    their first instance the same address, and its packet filter chain.
+    """
+    return '127.%d.%d.0/%d' % (random.randint(100, 250),
+                               random.randint(0, 255), prefix)
+
+
 def free_loopback_address(port):
     """A random 127.77.x.y on which ``port`` is free: a datastore server
     of a guest test binds there, never on the machine's shared servers.

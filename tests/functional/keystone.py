@@ -235,8 +235,12 @@ def _api_config(state, identity, api_port, options, sections=None):
                 'state_path': os.path.join(state, 'state'),
                 'auth_strategy': 'keystone', 'http_get_rate': 1000}
     defaults.update(options)
+    sections = dict(sections or {})
+    sections['local'] = dict({'address_range':
+                              fixtures.private_address_range()},
+                             **sections.get('local', {}))
     return fixtures.write_config(
-        os.path.join(state, 'trove-lite.conf'), dict(sections or {}, **{
+        os.path.join(state, 'trove-lite.conf'), dict(sections, **{
             'DEFAULT': defaults,
             'keystone_authtoken': {
                 'www_authenticate_uri': identity.url,

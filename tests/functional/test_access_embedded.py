@@ -11,7 +11,6 @@ filter (nftables table ``inet trove_lite``) before the server sees it;
 one inside logs in and runs a statement.
 """
 
-import random
 import socket
 import subprocess
 
@@ -21,6 +20,7 @@ import pytest
 from tests.functional import embedded as embedded_shape
 from tests.functional.embedded import cli
 from tests.functional.embedded import run_cli
+from tests.functional import fixtures
 from tests import waiting
 from trove_lite.compute.local import firewall
 
@@ -35,9 +35,8 @@ def service():
     # nftables; a host where nft cannot run fails here (no skip).
     firewall.run_nft('', ('list', 'tables'))
     with embedded_shape.start({
-            'local': {'address_range': '127.%d.%d.0/28' % (
-                random.randint(100, 250), random.randint(0, 255)),
-                'access_enforcement': 'nftables'}},
+            'local': {'address_range': fixtures.private_address_range(28),
+                      'access_enforcement': 'nftables'}},
             report_interval=1) as running:
         yield running
 

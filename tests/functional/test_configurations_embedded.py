@@ -13,7 +13,6 @@ takes ``maxmemory-policy`` live.
 """
 
 import json
-import random
 
 import pymysql
 import pytest
@@ -22,6 +21,7 @@ from tests.functional import datastore_clients
 from tests.functional import embedded as embedded_shape
 from tests.functional.embedded import cli
 from tests.functional.embedded import run_cli
+from tests.functional import fixtures
 from tests import waiting
 
 USER, PASSWORD, DATABASE = 'shop', 'shop-pw-1', 'shop'
@@ -32,8 +32,7 @@ def service():
     with embedded_shape.start({
             # NOTE(local): an address range of its own (another module
             # may run at the same time).
-            'local': {'address_range': '127.%d.%d.0/28' % (
-                random.randint(100, 250), random.randint(0, 255))}},
+            'local': {'address_range': fixtures.private_address_range(28)}},
             report_interval=1) as running:
         yield running
 

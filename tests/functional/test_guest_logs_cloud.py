@@ -17,7 +17,6 @@ server log is an administrator's.
 
 import json
 import os
-import random
 import subprocess
 import time
 
@@ -27,6 +26,7 @@ from swiftclient import client as swift_client
 
 from tests.functional import conftest
 from tests.functional.datastore_clients import Client
+from tests.functional import fixtures
 from tests.functional import keystone
 from tests.functional import swift
 from tests import waiting
@@ -45,8 +45,7 @@ def cloud(shared_services):
         'backup': {'storage_driver': 'swift', 'swift_auth': 'keystone'},
         # NOTE(local): an address range of its own (another local-shape
         # API may run in this session).
-        'local': {'address_range': '127.%d.%d.0/28' % (
-            random.randint(100, 250), random.randint(0, 255))},
+        'local': {'address_range': fixtures.private_address_range(28)},
     }
     with keystone.api_behind(identity, projects, keystone.LOCAL_SHAPE,
                              catalog=True, sections=sections,

@@ -24,7 +24,6 @@ behind (no process, no instance directory).
 import contextlib
 import os
 import pathlib
-import random
 import signal
 import socket
 import subprocess
@@ -58,13 +57,6 @@ EXPIRY_MESSAGE = 'The instance did not become ready within %d seconds.'
 KEY_SECRET = 'functional-test-key-secret'
 
 
-def _address_range():
-    # NOTE(local): a range of our own, so that no other run (whose infra
-    # database knows nothing of ours) hands out the same addresses.
-    return '127.%d.%d.0/28' % (random.randint(100, 250),
-                               random.randint(0, 255))
-
-
 class ControlPlane:
     """An api, a taskmanager and a conductor of their own (exchange, host,
     state directory, address range) on the module's infra database.
@@ -79,7 +71,7 @@ class ControlPlane:
         self.root = pathlib.Path(tempfile.mkdtemp(prefix='tl-', dir='/tmp'))
         os.chmod(self.root, 0o755)
         self.port = fixtures.free_port()
-        self.address_range = _address_range()
+        self.address_range = fixtures.private_address_range(28)
         options = {'auth_strategy': 'noauth', 'bind_host': '127.0.0.1',
                    'bind_port': self.port,
                    'state_path': self.root / 'state',

@@ -40,7 +40,8 @@ def cloud(infra_db_url):
                         transport_url=fixtures.RABBIT_URL,
                         host='cloud-%s' % port, report_interval=2),
         'database': {'connection': infra_db_url},
-        'local': {'agent_mode': 'process'},
+        'local': {'agent_mode': 'process',
+                  'address_range': fixtures.private_address_range()},
         # NOTE(wake): a fallback poll longer than any wait below: the
         # taskmanager learns that its guest is healthy only from the
         # conductor's fanout status_changed cast over RabbitMQ.

@@ -26,7 +26,6 @@ on the servers themselves:
 """
 
 import os
-import random
 import signal
 
 import pymysql
@@ -59,8 +58,7 @@ def service():
             # host (a parallel run) may take an address of the default
             # range between our check and our server's bind.
             'local': {'agent_mode': 'process', 'process_stop_timeout': 5,
-                      'address_range': '127.%d.%d.0/28' % (
-                          random.randint(100, 250), random.randint(0, 255))},
+                      'address_range': fixtures.private_address_range(28)},
             'replication': {'failover_deadline': FAILOVER_DEADLINE,
                             'failover_check_interval': 0.5},
             'mysql': {'replication_semi_sync': True}},

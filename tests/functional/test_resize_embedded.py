@@ -12,7 +12,6 @@ the delete leaves nothing mounted.
 """
 
 import os
-import random
 import subprocess
 
 import pymysql
@@ -21,6 +20,7 @@ import pytest
 from tests.functional import embedded as embedded_shape
 from tests.functional.embedded import cli
 from tests.functional.embedded import run_cli
+from tests.functional import fixtures
 from trove_lite.guestagent.datastores.mysql import config as mysql_config
 
 USER, PASSWORD, DATABASE = 'shop', 'shop-pw-1', 'shop'
@@ -34,8 +34,7 @@ def service():
     with embedded_shape.start({
             # NOTE(local): an address range of its own (another module
             # may run at the same time).
-            'local': {'address_range': '127.%d.%d.0/28' % (
-                random.randint(100, 250), random.randint(0, 255))}},
+            'local': {'address_range': fixtures.private_address_range(28)}},
             report_interval=1) as running:
         yield running
 

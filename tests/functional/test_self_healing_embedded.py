@@ -23,7 +23,6 @@ service's log shows what its agents did.
 """
 
 import os
-import random
 import signal
 import uuid
 
@@ -32,6 +31,7 @@ import requests
 
 from tests.functional import datastore_clients
 from tests.functional import embedded as embedded_shape
+from tests.functional import fixtures
 from tests import waiting
 
 CRASH_LIMIT = 3
@@ -39,17 +39,10 @@ USER, PASSWORD, DATABASE = 'app', 'app-pw-1', 'app'
 BROKEN = 'no_such_option_%s' % uuid.uuid4().hex[:6]
 
 
-def _address_range():
-    # NOTE(local): a range of our own, so that no other module's service
-    # (whose database knows nothing of ours) hands out the same addresses.
-    return '127.%d.%d.0/28' % (random.randint(100, 250),
-                               random.randint(0, 255))
-
-
 @pytest.fixture(scope='module')
 def service():
     with embedded_shape.start({
-            'local': {'address_range': _address_range()},
+            'local': {'address_range': fixtures.private_address_range(28)},
             'guest_agent': {'server_crash_limit': CRASH_LIMIT,
                             'server_crash_window': 600,
                             'server_restart_backoff': 0.5,

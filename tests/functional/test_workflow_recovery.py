@@ -114,7 +114,8 @@ def two_taskmanagers(infra_db_url):
                         transport_url=fixtures.RABBIT_URL,
                         host='cloud-%d' % port, report_interval=2),
         'database': {'connection': infra_db_url},
-        'local': {'agent_mode': 'process'},
+        'local': {'agent_mode': 'process',
+                  'address_range': fixtures.private_address_range()},
     })
     conftest.manage_setup(config)
     processes = {}
