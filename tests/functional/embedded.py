@@ -76,12 +76,9 @@ def start(sections=None, **defaults):
     options = {'bind_host': '127.0.0.1', 'bind_port': port,
                'state_path': state / 'state', 'report_interval': 2}
     options.update(defaults)
-    sections = dict(sections or {})
-    sections['local'] = dict({'address_range':
-                              fixtures.private_address_range()},
-                             **sections.get('local', {}))
-    config = fixtures.write_config(state / 'trove-lite.conf',
-                                   dict(sections, DEFAULT=options))
+    config = fixtures.write_config(
+        state / 'trove-lite.conf',
+        dict(fixtures.with_private_address_range(sections), DEFAULT=options))
     process = conftest.Process('trove-lite-all', ['--config-file', config],
                                state / 'all.log')
     base = 'http://127.0.0.1:%d' % port

@@ -99,6 +99,17 @@ def private_address_range(prefix=24):
                                random.randint(0, 255), prefix)
 
 
+def with_private_address_range(sections):
+    """``sections`` (a config's ``{group: {option: value}}``, or None)
+    with ``[local] address_range`` set to a ``private_address_range()``
+    unless it sets one.
+    """
+    sections = dict(sections or {})
+    sections['local'] = dict({'address_range': private_address_range()},
+                             **sections.get('local', {}))
+    return sections
+
+
 def free_loopback_address(port):
     """A random 127.77.x.y on which ``port`` is free: a datastore server
     of a guest test binds there, never on the machine's shared servers.

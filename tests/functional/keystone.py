@@ -235,12 +235,9 @@ def _api_config(state, identity, api_port, options, sections=None):
                 'state_path': os.path.join(state, 'state'),
                 'auth_strategy': 'keystone', 'http_get_rate': 1000}
     defaults.update(options)
-    sections = dict(sections or {})
-    sections['local'] = dict({'address_range':
-                              fixtures.private_address_range()},
-                             **sections.get('local', {}))
     return fixtures.write_config(
-        os.path.join(state, 'trove-lite.conf'), dict(sections, **{
+        os.path.join(state, 'trove-lite.conf'),
+        dict(fixtures.with_private_address_range(sections), **{
             'DEFAULT': defaults,
             'keystone_authtoken': {
                 'www_authenticate_uri': identity.url,

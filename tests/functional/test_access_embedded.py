@@ -20,7 +20,6 @@ import pytest
 from tests.functional import embedded as embedded_shape
 from tests.functional.embedded import cli
 from tests.functional.embedded import run_cli
-from tests.functional import fixtures
 from tests import waiting
 from trove_lite.compute.local import firewall
 
@@ -35,8 +34,7 @@ def service():
     # nftables; a host where nft cannot run fails here (no skip).
     firewall.run_nft('', ('list', 'tables'))
     with embedded_shape.start({
-            'local': {'address_range': fixtures.private_address_range(28),
-                      'access_enforcement': 'nftables'}},
+            'local': {'access_enforcement': 'nftables'}},
             report_interval=1) as running:
         yield running
 

@@ -21,7 +21,6 @@ from tests.functional import datastore_clients
 from tests.functional import embedded as embedded_shape
 from tests.functional.embedded import cli
 from tests.functional.embedded import run_cli
-from tests.functional import fixtures
 from tests import waiting
 
 USER, PASSWORD, DATABASE = 'shop', 'shop-pw-1', 'shop'
@@ -29,11 +28,7 @@ USER, PASSWORD, DATABASE = 'shop', 'shop-pw-1', 'shop'
 
 @pytest.fixture(scope='module')
 def service():
-    with embedded_shape.start({
-            # NOTE(local): an address range of its own (another module
-            # may run at the same time).
-            'local': {'address_range': fixtures.private_address_range(28)}},
-            report_interval=1) as running:
+    with embedded_shape.start(report_interval=1) as running:
         yield running
 
 

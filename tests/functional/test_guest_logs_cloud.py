@@ -26,7 +26,6 @@ from swiftclient import client as swift_client
 
 from tests.functional import conftest
 from tests.functional.datastore_clients import Client
-from tests.functional import fixtures
 from tests.functional import keystone
 from tests.functional import swift
 from tests import waiting
@@ -43,9 +42,6 @@ def cloud(shared_services):
         shared_services, identity, keystone.USER_PASSWORD, regions=[REGION])
     sections = {
         'backup': {'storage_driver': 'swift', 'swift_auth': 'keystone'},
-        # NOTE(local): an address range of its own (another local-shape
-        # API may run in this session).
-        'local': {'address_range': fixtures.private_address_range(28)},
     }
     with keystone.api_behind(identity, projects, keystone.LOCAL_SHAPE,
                              catalog=True, sections=sections,

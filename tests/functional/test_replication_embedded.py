@@ -54,11 +54,7 @@ def service():
                    reconcile_interval=1,
                    agent_heartbeat_expiry=HEARTBEAT_EXPIRY)
     with embedded_shape.start({
-            # NOTE(local): a range of its own: another deployment on this
-            # host (a parallel run) may take an address of the default
-            # range between our check and our server's bind.
-            'local': {'agent_mode': 'process', 'process_stop_timeout': 5,
-                      'address_range': fixtures.private_address_range(28)},
+            'local': {'agent_mode': 'process', 'process_stop_timeout': 5},
             'replication': {'failover_deadline': FAILOVER_DEADLINE,
                             'failover_check_interval': 0.5},
             'mysql': {'replication_semi_sync': True}},

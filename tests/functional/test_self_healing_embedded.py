@@ -31,7 +31,6 @@ import requests
 
 from tests.functional import datastore_clients
 from tests.functional import embedded as embedded_shape
-from tests.functional import fixtures
 from tests import waiting
 
 CRASH_LIMIT = 3
@@ -42,7 +41,6 @@ BROKEN = 'no_such_option_%s' % uuid.uuid4().hex[:6]
 @pytest.fixture(scope='module')
 def service():
     with embedded_shape.start({
-            'local': {'address_range': fixtures.private_address_range(28)},
             'guest_agent': {'server_crash_limit': CRASH_LIMIT,
                             'server_crash_window': 600,
                             'server_restart_backoff': 0.5,

@@ -302,14 +302,14 @@ class Manager:
 
         :param stored: ``[(report, service status before)]``.
         """
+        moments = {report.instance_id: _moment(report.sent,
+                                               -_BACKUP_EVIDENCE_MARGIN)
+                   for report, _ in stored
+                   if isinstance(report.backups, list)}
         try:
             building = backup_reports.started_before_each(db_context, {
-                report.instance_id: _moment(report.sent,
-                                            -_BACKUP_EVIDENCE_MARGIN)
-                for report, _ in stored
-                if isinstance(report.backups, list)
-                and _moment(report.sent, -_BACKUP_EVIDENCE_MARGIN)
-                is not None})
+                instance_id: moment for instance_id, moment in moments.items()
+                if moment is not None})
         except Exception:
             LOG.exception('Could not read the running backups of %d '
                           'instances', len(stored))
